@@ -1,0 +1,23 @@
+import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { staticDataNotice, storageProperty } from '../shared/descriptions';
+import * as importList from './import.operation';
+
+export class CouponImport implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Coupon Import',
+		name: 'couponImport',
+		icon: { light: 'file:couponImport.svg', dark: 'file:couponImport.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["couponName"] ? $parameter["couponName"] : "from spreadsheet" }}',
+		description: 'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon hands out',
+		defaults: { name: 'Coupon Import' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [storageProperty, staticDataNotice, ...importList.description],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [await importList.execute.call(this)];
+	}
+}

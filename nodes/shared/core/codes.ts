@@ -1,0 +1,114 @@
+import { customAlphabet } from 'nanoid';
+import { CouponError } from './errors';
+import { describeCharacter } from './names';
+
+export const MIN_LENGTH = 4;
+export const MAX_LENGTH = 64;
+export const MAX_CODE_LENGTH = 255;
+export const MAX_PREFIX_LENGTH = 32;
+/** A random guess may hit an issued code at most once in this many tries. */
+export const GUESS_ODDS = 1_000_000;
+
+/** Digits and capitals without the look-alikes 0/O and 1/I/L. */
+export const UNAMBIGUOUS_CHARACTERS = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+
+export const CHARACTER_SETS = {
+	unambiguous: UNAMBIGUOUS_CHARACTERS,
+	alphanumeric: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+	digits: '0123456789',
+} as const;
+export type CharacterSetName = keyof typeof CHARACTER_SETS | 'custom';
+
+// Customers type codes with spaces and dashes, in any case; checkout compares codes without them.
+const SEPARATORS = /[\s\-_.]/gu;
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * The form two codes are compared in: trimmed, upper-case, separators removed.
+ * Uniqueness within a coupon is uniqueness of this key.
+ */
+export function codeKey(code: string): string {
+	return code.normalize('NFKC').replace(SEPARATORS, '').toUpperCase();
+}
+
+/** Why a value from a spreadsheet cannot be a coupon code, or undefined when it can. */
+export function codeValueProblem(value: string): string | undefined {
+	if (value.length > MAX_CODE_LENGTH) return `longer than ${MAX_CODE_LENGTH} characters`;
+	const control = CONTROL_CHARACTER.exec(value);
+	if (control) return `contains ${describeCharacter(control[0])}`;
+	if (codeKey(value) === '') return 'has no letters or digits';
+	return undefined;
+}
+
+export interface CodeFormat {
+	characters: string;
+	length: number;
+	prefix: string;
+}
+
+export function parseLength(raw: unknown): number {
+	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < MIN_LENGTH || raw > MAX_LENGTH) {
+		throw new CouponError(
+			`Length must be a whole number from ${MIN_LENGTH} to ${MAX_LENGTH}; got ${JSON.stringify(raw)}`,
+			'Enter how many random characters each generated code has; 8 suits most campaigns.',
+		);
+	}
+	return raw;
+}
+
+export function resolveCharacters(set: string, custom: string): string {
+	if (set !== 'custom') {
+		const characters = CHARACTER_SETS[set as keyof typeof CHARACTER_SETS];
+		if (!characters) throw new CouponError(`Unknown character set "${set}"`, 'Choose a character set from the list.');
+		return characters;
+	}
+	const characters = [...new Set(custom)].join('');
+	const fix = 'Enter at least 2 different letters or digits, for example ABCDEFGHJKMNPQRSTUVWXYZ23456789.';
+	if (characters.length < 2) throw new CouponError('Custom Characters needs at least 2 different characters', fix);
+	const unusable = [...characters].find((c) => codeKey(c) === '' || CONTROL_CHARACTER.test(c) || codeKey(c).length !== 1);
+	if (unusable !== undefined) {
+		throw new CouponError(`Custom Characters contains ${describeCharacter(unusable)}, which codes are compared without`, fix);
+	}
+	const keys = new Set([...characters].map(codeKey));
+	if (keys.size !== characters.length) {
+		throw new CouponError('Custom Characters contains the same letter in upper and lower case, which checkout cannot tell apart', fix);
+	}
+	return characters;
+}
+
+export function parsePrefix(raw: unknown): string {
+	const prefix = typeof raw === 'string' ? raw.trim() : '';
+	const problem = prefix.length > MAX_PREFIX_LENGTH ? `is longer than ${MAX_PREFIX_LENGTH} characters` : CONTROL_CHARACTER.test(prefix) ? 'contains a control character' : undefined;
+	if (problem) throw new CouponError(`The prefix ${problem}`, 'Enter a short prefix such as "SUMMER-", or leave it empty.');
+	return prefix;
+}
+
+/** The shortest length at which `codeCount` codes keep a random guess below 1 in GUESS_ODDS. */
+export function minimumSafeLength(codeCount: number, alphabetSize: number): number {
+	const needed = Math.ceil(Math.log(Math.max(codeCount, 1) * GUESS_ODDS) / Math.log(alphabetSize) - 1e-9);
+	return Math.max(MIN_LENGTH, needed);
+}
+
+/** Refuses a format too short for a coupon that will hold `codeCount` codes. */
+export function assertGuessProof(format: CodeFormat, codeCount: number, couponName: string): void {
+	const needed = minimumSafeLength(codeCount, format.characters.length);
+	if (format.length >= needed) return;
+	const space = format.characters.length ** format.length;
+	throw new CouponError(
+		`Length ${format.length} is too short for coupon "${couponName}": with ${codeCount.toLocaleString('en-US')} codes issued, a random guess would hit a valid code about 1 in ${Math.floor(space / codeCount).toLocaleString('en-US')} tries`,
+		`Set Length to ${needed} or more (${format.characters.length} possible characters), so that a guess succeeds at most 1 in ${GUESS_ODDS.toLocaleString('en-US')} tries.`,
+	);
+}
+
+const generators = new Map<string, () => string>();
+
+/** A cryptographically random code (nanoid's customAlphabet) in the given format. */
+export function generateCode(format: CodeFormat): string {
+	const id = `${format.length}:${format.characters}`;
+	let generate = generators.get(id);
+	if (!generate) {
+		generate = customAlphabet(format.characters, format.length);
+		generators.set(id, generate);
+	}
+	return format.prefix + generate();
+}

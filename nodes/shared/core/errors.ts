@@ -1,0 +1,13 @@
+/**
+ * A broken coupon rule or bad input, described for the person who has to fix it.
+ * Core code throws this; the n8n layer turns it into a NodeOperationError with the item index.
+ */
+export class CouponError extends Error {
+	constructor(
+		message: string,
+		readonly description?: string,
+	) {
+		super(message);
+		this.name = 'CouponError';
+	}
+}

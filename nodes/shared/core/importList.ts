@@ -1,0 +1,209 @@
+import type { CouponStoreSession, ImportCandidate } from '../store/CouponStore';
+import { codeKey, codeValueProblem } from './codes';
+import { CouponError } from './errors';
+import { couponNameKey, couponNameProblem } from './names';
+
+/** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
+export type Cell = string | { unusable: string; shown: string } | undefined;
+
+export interface SheetTable {
+	sheetName: string;
+	/** `rows[i]` is spreadsheet row i + 1; missing rows are blank. */
+	rows: Array<Cell[] | undefined>;
+}
+
+export interface ImportColumns {
+	/** Header of the column naming each row's coupon. */
+	nameColumn: string;
+	/** Header of the column holding the codes. */
+	valueColumn: string;
+	/** When set, every value goes into this coupon and the name column is not read. */
+	couponName?: string;
+}
+
+export interface RejectedRow {
+	row: number;
+	value: string;
+	reason: string;
+}
+
+/** The first rejected rows are listed; the rest are only counted. */
+export const LISTED_REJECTIONS = 20;
+/** How far down the sheet the header row is looked for, past title rows. */
+const HEADER_SEARCH_ROWS = 10;
+
+export interface PoolSummary {
+	couponName: string;
+	added: number;
+	/** Values already in the coupon, or repeated in the file. */
+	duplicates: number;
+	/** Values that cannot be a code (see rejectedRows). */
+	invalid: number;
+	/** Codes the coupon holds after the import: unused plus ever assigned. */
+	poolSize: number;
+	available: number;
+	rejectedRows: RejectedRow[];
+}
+
+export interface FileSummary {
+	sheet: string;
+	headerRow: number | null;
+	blankRows: number;
+	/** Rows that belong to no coupon (no or an unusable coupon name). */
+	rowsWithoutCoupon: number;
+	rejectedRows: RejectedRow[];
+}
+
+interface PoolPlan {
+	name: string;
+	candidates: ImportCandidate[];
+	duplicates: number;
+	invalid: number;
+	rejected: RejectedRow[];
+}
+
+interface ImportPlan {
+	pools: PoolPlan[];
+	file: FileSummary;
+}
+
+function headerKey(text: string): string {
+	return text.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+function cellText(cell: Cell): string {
+	if (cell === undefined) return '';
+	return typeof cell === 'string' ? cell.trim() : cell.shown;
+}
+
+function remember(list: RejectedRow[], rejection: RejectedRow): void {
+	if (list.length < LISTED_REJECTIONS) list.push(rejection);
+}
+
+interface Layout {
+	headerRow: number | null;
+	valueColumn: number;
+	nameColumn?: number;
+}
+
+function findLayout(table: SheetTable, columns: ImportColumns): Layout {
+	const wantedValue = headerKey(columns.valueColumn);
+	const wantedName = headerKey(columns.nameColumn);
+	const seen: Array<{ row: number; headers: string[] }> = [];
+	for (let r = 0; r < table.rows.length && seen.length < HEADER_SEARCH_ROWS; r++) {
+		const cells = (table.rows[r] ?? []).map(cellText);
+		if (cells.every((text) => text === '')) continue;
+		seen.push({ row: r + 1, headers: cells.filter((text) => text !== '') });
+		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);
+		if (valueColumn < 0) continue;
+		const nameColumn = cells.findIndex((text) => headerKey(text) === wantedName);
+		if (columns.couponName) return { headerRow: r + 1, valueColumn };
+		if (nameColumn < 0) {
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has a "${columns.valueColumn}" column (row ${r + 1}) but no "${columns.nameColumn}" column, so the coupon of each value is unknown`,
+				'Enter a Coupon Name to import every value into that coupon, or set Name Column to the header of the column that names the coupons.',
+			);
+		}
+		return { headerRow: r + 1, valueColumn, nameColumn };
+	}
+
+	if (seen.length === 0) throw new CouponError(`Sheet "${table.sheetName}" is empty`, 'Check that the file has coupon values on its first sheet, or set Sheet Name.');
+	const usedColumns = new Set<number>();
+	table.rows.forEach((row) => row?.forEach((cell, c) => cellText(cell) !== '' && usedColumns.add(c)));
+	if (columns.couponName && usedColumns.size === 1) return { headerRow: null, valueColumn: [...usedColumns][0] };
+
+	const found = seen.slice(0, 3).map((s) => `row ${s.row}: ${s.headers.slice(0, 8).map((h) => `"${h}"`).join(', ')}`);
+	throw new CouponError(
+		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
+		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
+	);
+}
+
+/** Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and why. */
+export function planImport(table: SheetTable, columns: ImportColumns): ImportPlan {
+	const layout = findLayout(table, columns);
+	const file: FileSummary = { sheet: table.sheetName, headerRow: layout.headerRow, blankRows: 0, rowsWithoutCoupon: 0, rejectedRows: [] };
+	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
+
+	for (let r = layout.headerRow ?? 0; r < table.rows.length; r++) {
+		const row = r + 1;
+		const cells = table.rows[r];
+		const valueCell = cells?.[layout.valueColumn];
+		const value = cellText(valueCell);
+		const rawName = columns.couponName ?? (layout.nameColumn === undefined ? '' : cellText(cells?.[layout.nameColumn]));
+		if (value === '') {
+			if (rawName === '') file.blankRows++;
+			else remember(file.rejectedRows, { row, value, reason: `no value in column "${columns.valueColumn}"` }), file.rowsWithoutCoupon++;
+			continue;
+		}
+		const nameProblem = couponNameProblem(rawName);
+		if (nameProblem) {
+			file.rowsWithoutCoupon++;
+			remember(file.rejectedRows, { row, value, reason: rawName === '' ? `no coupon name in column "${columns.nameColumn}"` : nameProblem });
+			continue;
+		}
+		const poolKey = couponNameKey(rawName);
+		let pool = pools.get(poolKey);
+		if (!pool) {
+			pool = { name: rawName, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() };
+			pools.set(poolKey, pool);
+		}
+		const problem = typeof valueCell === 'object' ? valueCell.unusable : codeValueProblem(value);
+		if (problem) {
+			pool.invalid++;
+			remember(pool.rejected, { row, value, reason: problem });
+			continue;
+		}
+		const key = codeKey(value);
+		const firstRow = pool.firstRowOf.get(key);
+		if (firstRow !== undefined) {
+			pool.duplicates++;
+			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
+			continue;
+		}
+		pool.firstRowOf.set(key, row);
+		pool.candidates.push({ code: value, row });
+	}
+	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file };
+}
+
+/**
+ * Imports a planned sheet into the store: checks every coupon first, then adds the values.
+ * Runs inside one store transaction, so a failure leaves every pool as it was.
+ */
+export async function importSheet(session: CouponStoreSession, table: SheetTable, columns: ImportColumns): Promise<{ pools: PoolSummary[]; file: FileSummary }> {
+	const plan = planImport(table, columns);
+	if (plan.pools.every((pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0)) {
+		throw new CouponError(
+			`Sheet "${table.sheetName}" has no coupon values to import (${plan.file.blankRows} blank rows, ${plan.file.rowsWithoutCoupon} rows without a coupon name)`,
+			'Check that the codes are in the value column below the header row.',
+		);
+	}
+	const existing = await Promise.all(plan.pools.map((pool) => session.findPool(pool.name)));
+	const generated = existing.find((info) => info?.kind === 'generated');
+	if (generated) {
+		throw new CouponError(
+			`Coupon "${generated.name}" is a generated coupon (${generated.codeCount} codes issued), so a list cannot be imported into it`,
+			'Rename the coupon in the spreadsheet (or in Coupon Name) to import the list as a new coupon.',
+		);
+	}
+
+	const summaries: PoolSummary[] = [];
+	for (const [i, pool] of plan.pools.entries()) {
+		const info = existing[i] ?? (await session.createPool(pool.name, 'imported'));
+		const outcome = await session.addImported(info.name, pool.candidates);
+		for (const duplicate of outcome.duplicates) {
+			remember(pool.rejected, { row: duplicate.row, value: duplicate.code, reason: 'already in this coupon' });
+		}
+		summaries.push({
+			couponName: info.name,
+			added: outcome.added,
+			duplicates: pool.duplicates + outcome.duplicates.length,
+			invalid: pool.invalid,
+			poolSize: outcome.codeCount,
+			available: outcome.available,
+			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),
+		});
+	}
+	return { pools: summaries, file: plan.file };
+}

@@ -1,0 +1,159 @@
+import type { CouponStoreSession, PendingAssignment, PoolInfo, PoolKind } from '../store/CouponStore';
+import { assertGuessProof, generateCode, type CodeFormat } from './codes';
+import { CouponError } from './errors';
+import { isActive, validUntilFor, type AssignmentRecord } from './validity';
+
+/** What happens when the contact already holds an active coupon of this name. */
+export type ActiveCouponPolicy = 'reuse' | 'replace' | 'issueAnother';
+export const ACTIVE_COUPON_POLICIES: readonly ActiveCouponPolicy[] = ['reuse', 'replace', 'issueAnother'];
+
+export interface IssueSettings {
+	couponName: string;
+	validDays: number;
+	policy: ActiveCouponPolicy;
+	/** Used only when the coupon is generated (no list of that name was imported). */
+	format: CodeFormat;
+}
+
+export interface CouponRequest {
+	/** The contact as the item gave it, trimmed. */
+	contact: string;
+	contactKey: string;
+}
+
+/** The `coupon` object each output item carries. */
+export interface IssuedCoupon {
+	name: string;
+	code: string;
+	contact: string;
+	assignedAt: string;
+	validUntil: string;
+	source: PoolKind;
+	/** True when the contact already held this active coupon and got it again. */
+	reused: boolean;
+}
+
+export type IssueOutcome = { coupon: IssuedCoupon } | { error: CouponError };
+
+export interface IssueResult {
+	pool: PoolInfo;
+	/** One outcome per request, in request order. */
+	outcomes: IssueOutcome[];
+}
+
+/** Rounds of regeneration before a generated coupon gives up on finding unused codes. */
+const GENERATION_ROUNDS = 10;
+
+/** A new assignment planned for this batch; `record` is filled once a code is found. */
+interface Slot {
+	pending: PendingAssignment;
+	record?: AssignmentRecord;
+	/** The active coupon this slot ends when the policy is "replace". */
+	replaces?: AssignmentRecord | Slot;
+}
+
+/** How one request is served: by a coupon the contact holds, or by a slot of this batch. */
+type PlanEntry = { held: AssignmentRecord } | { slot: Slot; reused: boolean };
+
+/**
+ * Hands a coupon to each request within one store session, applying the reuse policy, validity
+ * and uniqueness rules. A request that fails consumes nothing; the others go on.
+ */
+export async function issueCoupons(
+	session: CouponStoreSession,
+	settings: IssueSettings,
+	requests: CouponRequest[],
+	now: number,
+): Promise<IssueResult> {
+	const { couponName, policy } = settings;
+	let pool = await session.findPool(couponName);
+	const held =
+		pool && policy !== 'issueAnother'
+			? await session.assignmentsOf(couponName, [...new Set(requests.map((r) => r.contactKey))])
+			: new Map<string, AssignmentRecord[]>();
+
+	// The coupon each contact holds right now, as the batch goes on: a stored one or a slot of this batch.
+	const current = new Map<string, AssignmentRecord | Slot>();
+	for (const [contactKey, assignments] of held) {
+		const newestActive = assignments.filter((a) => isActive(a, now)).sort((a, b) => b.assignedAt - a.assignedAt)[0];
+		if (newestActive) current.set(contactKey, newestActive);
+	}
+
+	const slots: Slot[] = [];
+	const plan = requests.map((request): PlanEntry => {
+		const holding = current.get(request.contactKey);
+		if (holding && policy === 'reuse') return 'pending' in holding ? { slot: holding, reused: true } : { held: holding };
+		const slot: Slot = {
+			pending: { contactKey: request.contactKey, assignedAt: now, validUntil: validUntilFor(now, settings.validDays) },
+			replaces: policy === 'replace' ? holding : undefined,
+		};
+		slots.push(slot);
+		if (policy !== 'issueAnother') current.set(request.contactKey, slot);
+		return { slot, reused: false };
+	});
+
+	let failure: CouponError | undefined;
+	if (slots.length > 0) {
+		if (pool?.kind === 'imported') {
+			const claimed = await session.claimImported(couponName, slots.map((s) => s.pending));
+			claimed.forEach((record, i) => (slots[i].record = record));
+			if (claimed.length < slots.length) failure = await exhaustedError(session, pool, now);
+		} else {
+			pool ??= await session.createPool(couponName, 'generated');
+			assertGuessProof(settings.format, pool.codeCount + slots.length, pool.name);
+			failure = await generateInto(session, pool, settings.format, slots);
+		}
+		// Only a slot that got its code ends the coupon it replaces: a failed request changes nothing.
+		const ended = slots.flatMap((s) => (s.record && s.replaces ? [codeOf(s.replaces)] : []));
+		await session.markReplaced(couponName, ended.filter((code): code is string => code !== undefined), now);
+	}
+
+	const { name, kind: source } = pool!;
+	const outcomes = plan.map((entry, i): IssueOutcome => {
+		const record = 'held' in entry ? entry.held : entry.slot.record;
+		if (!record) return { error: failure! };
+		return {
+			coupon: {
+				name,
+				code: record.code,
+				contact: requests[i].contact,
+				assignedAt: new Date(record.assignedAt).toISOString(),
+				validUntil: new Date(record.validUntil).toISOString(),
+				source,
+				reused: 'held' in entry || entry.reused,
+			},
+		};
+	});
+	return { pool: pool!, outcomes };
+}
+
+function codeOf(holding: AssignmentRecord | Slot): string | undefined {
+	return 'pending' in holding ? holding.record?.code : holding.code;
+}
+
+async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: number): Promise<CouponError> {
+	const counts = await session.countPool(pool.name, now);
+	return new CouponError(
+		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.replaced} replaced), ${counts.available} available`,
+		'Import more codes into this coupon with the Coupon Import node, or use another coupon name.',
+	);
+}
+
+/** Fills every slot with a fresh code, regenerating exactly the ones that collided. */
+async function generateInto(session: CouponStoreSession, pool: PoolInfo, format: CodeFormat, slots: Slot[]): Promise<CouponError | undefined> {
+	let waiting = slots;
+	for (let round = 0; round < GENERATION_ROUNDS && waiting.length > 0; round++) {
+		const byCode = new Map(waiting.map((slot) => [generateCode(format), slot]));
+		const inserted = await session.insertGenerated(
+			pool.name,
+			[...byCode].map(([code, slot]) => ({ ...slot.pending, code })),
+		);
+		for (const record of inserted) byCode.get(record.code)!.record = record;
+		waiting = waiting.filter((slot) => !slot.record);
+	}
+	if (waiting.length === 0) return undefined;
+	return new CouponError(
+		`Could not find unused codes for coupon "${pool.name}" after ${GENERATION_ROUNDS} tries: codes of ${format.length} characters are running out`,
+		`Increase Length above ${format.length}.`,
+	);
+}

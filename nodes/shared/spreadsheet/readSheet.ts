@@ -1,0 +1,128 @@
+import * as XLSX from '@e965/xlsx';
+import { CouponError } from '../core/errors';
+import type { Cell, SheetTable } from '../core/importList';
+import { checkActualSizes, checkDeclaredSizes, readZipDirectory, type UnpackLimits } from './zipGuard';
+
+export interface ReadOptions {
+	/** The sheet to read; the first one when empty. Matched case-insensitively. */
+	sheetName?: string;
+	/** Data rows allowed below the header row. */
+	maxRows: number;
+	limits: UnpackLimits;
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+// Office writes password-protected workbooks as an OLE container holding an "EncryptionInfo" stream.
+const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
+const WORKBOOK_PART = /^xl\/workbook\.(xml|bin)$/i;
+
+const saveAsXlsx = 'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
+
+/** Checks that `file` is a safe .xlsx, then reads one sheet into a table of cell texts. */
+export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+	if (file.length === 0) throw new CouponError('The file is empty (0 bytes)', 'Check the node before this one: it passed an empty file.');
+	if (file.subarray(0, 8).equals(OLE_MAGIC)) {
+		if (file.includes(ENCRYPTION_STREAM)) {
+			throw new CouponError('The spreadsheet is password-protected, so it cannot be read', 'Open it in Excel, remove the password (File > Info > Protect Workbook), and save it again.');
+		}
+		throw new CouponError('The file is an old Excel 97-2003 (.xls) workbook, not .xlsx', saveAsXlsx);
+	}
+	if (!file.subarray(0, 4).equals(ZIP_MAGIC)) {
+		throw new CouponError(`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`, `${saveAsXlsx} A CSV list can be saved as .xlsx the same way.`);
+	}
+
+	const entries = readZipDirectory(file);
+	if (!entries.some((entry) => WORKBOOK_PART.test(entry.name))) {
+		throw new CouponError('The file is a zip archive but not an Excel workbook (it has no xl/workbook part)', saveAsXlsx);
+	}
+	checkDeclaredSizes(entries, options.limits);
+	await checkActualSizes(file, entries);
+
+	const sheetName = chooseSheet(file, options.sheetName);
+	let workbook: XLSX.WorkBook;
+	try {
+		workbook = XLSX.read(file, {
+			type: 'buffer',
+			dense: true,
+			sheets: sheetName,
+			// One row for the header, one more to tell "exactly at the cap" from "over it".
+			sheetRows: options.maxRows + 2,
+			cellText: false,
+			cellNF: true,
+			cellDates: false,
+			cellFormula: false,
+			cellHTML: false,
+			cellStyles: false,
+		});
+	} catch (error) {
+		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
+	}
+	const sheet = workbook.Sheets[sheetName];
+	const rows = (sheet?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
+	if (rows.length > options.maxRows + 1) {
+		throw new CouponError(
+			`Sheet "${sheetName}" has more than ${options.maxRows.toLocaleString('en-US')} rows, the limit set in Max Rows`,
+			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
+		);
+	}
+	return { sheetName, rows: rows.map((row) => row?.map(cellOf)) };
+}
+
+/** The sheet to read, by its exact name in the workbook. Reads only the workbook's sheet list. */
+function chooseSheet(file: Buffer, wanted: string | undefined): string {
+	let names: string[];
+	try {
+		names = XLSX.read(file, { type: 'buffer', bookSheets: true }).SheetNames;
+	} catch (error) {
+		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
+	}
+	if (names.length === 0) throw new CouponError('The workbook has no sheets', saveAsXlsx);
+	if (!wanted?.trim()) return names[0];
+	const match = names.find((name) => name.toLowerCase() === wanted.trim().toLowerCase());
+	if (!match) {
+		throw new CouponError(`The workbook has no sheet named "${wanted.trim()}"; its sheets are ${names.map((n) => `"${n}"`).join(', ')}`, 'Set Sheet Name to one of these, or leave it empty for the first sheet.');
+	}
+	return match;
+}
+
+const ZERO_PADDING_FORMAT = /^0+$/;
+
+/**
+ * A cell's text as the coupon value it stands for. Text cells are kept as written (leading zeros
+ * included); whole numbers are written out in full, never as 1.2E+15 or 12.0.
+ */
+function cellOf(cell: XLSX.CellObject | undefined): Cell {
+	if (!cell || cell.v === undefined || cell.v === null) return undefined;
+	switch (cell.t) {
+		case 's':
+			return String(cell.v);
+		case 'n':
+			return numberCell(cell.v as number, typeof cell.z === 'string' ? cell.z : undefined);
+		case 'b':
+			return { unusable: 'is a TRUE/FALSE cell, not a code', shown: String(cell.v).toUpperCase() };
+		case 'e':
+			return { unusable: 'is an error cell (such as #N/A)', shown: String(cell.w ?? '#ERROR') };
+		case 'd':
+			return { unusable: 'is a date, not a code; format the column as text', shown: String(cell.v) };
+		default:
+			return undefined;
+	}
+}
+
+function numberCell(value: number, format: string | undefined): Cell {
+	const formatAsText = 'format the column as text and enter the codes again';
+	if (format && XLSX.SSF.is_date(format)) return { unusable: `is a date, not a code; ${formatAsText}`, shown: String(value) };
+	if (!Number.isInteger(value)) return { unusable: `is a fractional number; ${formatAsText}`, shown: String(value) };
+	const digits = BigInt(value).toString();
+	// A "000000" format shows 123 as 000123: the code the marketer sees is the padded one.
+	if (format && ZERO_PADDING_FORMAT.test(format) && value >= 0) return digits.padStart(format.length, '0');
+	return digits;
+}
+
+function describeStart(file: Buffer): string {
+	const text = file.subarray(0, 16).toString('latin1');
+	if (/^%PDF/.test(text)) return '"%PDF": it is a PDF';
+	if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return `the text "${text.replace(/\s+/g, ' ').slice(0, 16)}": it may be a CSV or text file`;
+	return `the bytes ${file.subarray(0, 4).toString('hex')}`;
+}

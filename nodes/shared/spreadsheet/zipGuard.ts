@@ -1,0 +1,162 @@
+import { createInflateRaw } from 'node:zlib';
+import { CouponError } from '../core/errors';
+
+/** How far a spreadsheet may unpack before it is treated as a zip bomb. */
+export interface UnpackLimits {
+	/** Bytes all entries may unpack to together. */
+	maxTotalBytes: number;
+	/** Bytes one entry may unpack to. */
+	maxEntryBytes: number;
+	/** Unpacked-to-packed ratio allowed for an entry of more than RATIO_FLOOR bytes. */
+	maxRatio: number;
+}
+
+export interface ZipEntry {
+	name: string;
+	method: number;
+	compressedSize: number;
+	uncompressedSize: number;
+	localHeaderOffset: number;
+}
+
+const RATIO_FLOOR = 1024 * 1024;
+const MAX_ENTRIES = 10_000;
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
+const ZIP64_EOCD_SIGNATURE = 0x06064b50;
+const CENTRAL_SIGNATURE = 0x02014b50;
+const LOCAL_SIGNATURE = 0x04034b50;
+const ZIP64_EXTRA_ID = 0x0001;
+const STORED = 0;
+const DEFLATED = 8;
+
+const corrupt = (detail: string) =>
+	new CouponError(`The file is not a readable .xlsx file: its zip structure is damaged (${detail})`, 'Open the file in Excel or LibreOffice and save it again as .xlsx.');
+
+const MIB = 1024 * 1024;
+const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
+
+/** Reads the zip central directory: the entries and their declared sizes, without inflating anything. */
+export function readZipDirectory(file: Buffer): ZipEntry[] {
+	const eocd = findEndOfCentralDirectory(file);
+	let entryCount = file.readUInt16LE(eocd + 10);
+	let directoryOffset = file.readUInt32LE(eocd + 16);
+	if (entryCount === 0xffff || directoryOffset === 0xffffffff) {
+		const locator = eocd - 20;
+		if (locator < 0 || file.readUInt32LE(locator) !== ZIP64_LOCATOR_SIGNATURE) throw corrupt('missing zip64 locator');
+		const record = Number(file.readBigUInt64LE(locator + 8));
+		if (record + 56 > file.length || file.readUInt32LE(record) !== ZIP64_EOCD_SIGNATURE) throw corrupt('bad zip64 record');
+		entryCount = Number(file.readBigUInt64LE(record + 32));
+		directoryOffset = Number(file.readBigUInt64LE(record + 48));
+	}
+	if (entryCount > MAX_ENTRIES) throw corrupt(`${entryCount} entries`);
+
+	const entries: ZipEntry[] = [];
+	let at = directoryOffset;
+	for (let i = 0; i < entryCount; i++) {
+		if (at + 46 > file.length || file.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw corrupt('bad central directory');
+		const nameLength = file.readUInt16LE(at + 28);
+		const extraLength = file.readUInt16LE(at + 30);
+		const commentLength = file.readUInt16LE(at + 32);
+		const entry: ZipEntry = {
+			name: file.toString('utf8', at + 46, at + 46 + nameLength),
+			method: file.readUInt16LE(at + 10),
+			compressedSize: file.readUInt32LE(at + 20),
+			uncompressedSize: file.readUInt32LE(at + 24),
+			localHeaderOffset: file.readUInt32LE(at + 42),
+		};
+		applyZip64Extra(entry, file.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength));
+		entries.push(entry);
+		at += 46 + nameLength + extraLength + commentLength;
+	}
+	return entries;
+}
+
+function findEndOfCentralDirectory(file: Buffer): number {
+	// The record is 22 bytes plus a comment of at most 65,535 bytes, at the very end.
+	for (let at = file.length - 22; at >= Math.max(0, file.length - 22 - 0xffff); at--) {
+		if (file.readUInt32LE(at) === EOCD_SIGNATURE) return at;
+	}
+	throw corrupt('no end-of-directory record; the file may be cut short');
+}
+
+/** Sizes of 0xFFFFFFFF mean "see the zip64 extra field", which lists only the fields that overflowed. */
+function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
+	for (let at = 0; at + 4 <= extra.length; ) {
+		const id = extra.readUInt16LE(at);
+		const size = extra.readUInt16LE(at + 2);
+		if (id === ZIP64_EXTRA_ID) {
+			let field = at + 4;
+			for (const key of ['uncompressedSize', 'compressedSize', 'localHeaderOffset'] as const) {
+				if (entry[key] !== 0xffffffff) continue;
+				if (field + 8 > at + 4 + size) throw corrupt('short zip64 field');
+				entry[key] = Number(extra.readBigUInt64LE(field));
+				field += 8;
+			}
+		}
+		at += 4 + size;
+	}
+}
+
+/** Refuses a file whose entries declare more than the limits allow. */
+export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): void {
+	const fix = 'Check that this is the spreadsheet you meant to import. For a genuinely large list, raise Max Unpacked Size (MB) in the options, or split the file.';
+	let total = 0;
+	for (const entry of entries) {
+		if (entry.method !== STORED && entry.method !== DEFLATED) throw corrupt(`entry ${entry.name} uses compression method ${entry.method}`);
+		total += entry.uncompressedSize;
+		if (entry.uncompressedSize > limits.maxEntryBytes) {
+			throw new CouponError(`The file is refused: its part ${entry.name} unpacks to ${mib(entry.uncompressedSize)}, over the limit of ${mib(limits.maxEntryBytes)}`, fix);
+		}
+		const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
+		if (entry.uncompressedSize > RATIO_FLOOR && ratio > limits.maxRatio) {
+			throw new CouponError(
+				`The file is refused as a possible zip bomb: its part ${entry.name} unpacks ${Math.round(ratio)} times larger than it is packed (${mib(entry.compressedSize)} to ${mib(entry.uncompressedSize)}); the limit is ${limits.maxRatio} times`,
+				fix,
+			);
+		}
+	}
+	if (total > limits.maxTotalBytes) {
+		throw new CouponError(`The file is refused: it unpacks to ${mib(total)}, over the limit of ${mib(limits.maxTotalBytes)}`, fix);
+	}
+}
+
+/**
+ * Inflates each entry into nothing, counting bytes, and refuses any that unpacks past the size its
+ * header declared: the spreadsheet parser trusts no declared size, so a lying header would get past
+ * checkDeclaredSizes. Streams in small chunks, so memory stays flat whatever the file claims.
+ */
+export async function checkActualSizes(file: Buffer, entries: ZipEntry[]): Promise<void> {
+	for (const entry of entries) {
+		const at = entry.localHeaderOffset;
+		if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE) throw corrupt(`bad local header for ${entry.name}`);
+		const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
+		const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
+		if (entry.method === STORED) continue;
+		const unpacked = await inflatedSize(packed, entry.uncompressedSize);
+		if (unpacked > entry.uncompressedSize) {
+			throw new CouponError(
+				`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,
+				'Open the file in Excel or LibreOffice and save it again as .xlsx.',
+			);
+		}
+	}
+}
+
+/** Bytes `packed` inflates to, stopping as soon as it passes `limit`. */
+function inflatedSize(packed: Buffer, limit: number): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const inflate = createInflateRaw();
+		let size = 0;
+		inflate.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				inflate.destroy();
+				resolve(size);
+			}
+		});
+		inflate.on('end', () => resolve(size));
+		inflate.on('error', (error) => reject(corrupt(`${error.message}`)));
+		inflate.end(packed);
+	});
+}

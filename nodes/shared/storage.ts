@@ -1,0 +1,23 @@
+import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import type { CouponStore } from './store/CouponStore';
+import { StaticDataStore } from './store/StaticDataStore';
+
+export type StorageKind = 'staticData';
+
+/** The store chosen in the node's Storage parameter. */
+export function openStore(context: IExecuteFunctions): { store: CouponStore; storage: StorageKind } {
+	const storage = context.getNodeParameter('storage', 0) as string;
+	if (storage === 'staticData') return { store: new StaticDataStore(context.getWorkflowStaticData('global')), storage };
+	throw new NodeOperationError(context.getNode(), `Unknown storage "${storage}"`, {
+		description: 'Choose a storage from the list in the node panel.',
+	});
+}
+
+/** Test runs from the editor never save static data: say so, or the next run surprises the user. */
+export function warnIfNotSaved(context: IExecuteFunctions, storage: StorageKind, whatWasLost: string): void {
+	if (storage !== 'staticData' || context.getMode() !== 'manual') return;
+	context.addExecutionHints({
+		message: `Test run: n8n does not save workflow static data for runs started from the editor, so ${whatWasLost} Activate the workflow so that its trigger runs it in production; those runs are saved.`,
+		location: 'outputPane',
+	});
+}

@@ -1,0 +1,69 @@
+import type { AssignmentRecord } from '../core/validity';
+
+/**
+ * Storage behind both nodes. A store keeps pools, their codes and who holds which; it enforces
+ * uniqueness (one holder per code, one code per `codeKey` in a pool) but decides nothing else:
+ * validity, reuse and code generation live in `core/` so every store obeys the same rules.
+ * Pool names are matched by `couponNameKey`, codes by `codeKey`.
+ */
+export interface CouponStore {
+	/** Runs `work` atomically: everything it changed is kept if it resolves, nothing if it throws. */
+	transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T>;
+}
+
+export type PoolKind = 'imported' | 'generated';
+
+export interface PoolInfo {
+	/** The name as first written; later look-ups may differ in case. */
+	name: string;
+	kind: PoolKind;
+	/** Every code the coupon holds: unused imported ones plus each one ever assigned. */
+	codeCount: number;
+}
+
+export interface PoolCounts {
+	/** Imported codes nobody holds yet. */
+	available: number;
+	/** Codes ever handed out, whatever became of them. */
+	assigned: number;
+	active: number;
+	expired: number;
+	replaced: number;
+}
+
+/** A value read from row `row` (1-based, as the spreadsheet shows it). */
+export interface ImportCandidate {
+	code: string;
+	row: number;
+}
+
+export interface ImportOutcome {
+	added: number;
+	/** Candidates whose code the pool already held. */
+	duplicates: ImportCandidate[];
+	codeCount: number;
+	available: number;
+}
+
+/** An assignment still waiting for its code. */
+export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
+
+export interface CouponStoreSession {
+	findPool(name: string): Promise<PoolInfo | undefined>;
+	/** Creates an empty pool; the name must not exist yet. */
+	createPool(name: string, kind: PoolKind): Promise<PoolInfo>;
+	countPool(name: string, now: number): Promise<PoolCounts>;
+	/** Every assignment of the pool held by these contacts, oldest first. */
+	assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>>;
+	/** Ends these assigned codes at `at`. */
+	markReplaced(name: string, codes: string[], at: number): Promise<void>;
+	/**
+	 * Hands random unused imported codes to as many of `pending` as the pool allows, in order:
+	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.
+	 */
+	claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
+	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
+	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
+	/** Adds imported codes the pool does not hold yet. */
+	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
+}

@@ -1,0 +1,251 @@
+import { randomInt } from 'node:crypto';
+import type { IDataObject } from 'n8n-workflow';
+import { now } from '../core/clock';
+import { codeKey } from '../core/codes';
+import { CouponError } from '../core/errors';
+import { couponNameKey } from '../core/names';
+import { isActive, type AssignmentRecord } from '../core/validity';
+import type {
+	CouponStore,
+	CouponStoreSession,
+	ImportCandidate,
+	ImportOutcome,
+	PendingAssignment,
+	PoolCounts,
+	PoolInfo,
+	PoolKind,
+} from './CouponStore';
+
+/** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
+export const STATIC_DATA_KEY = 'n8nNodesCoupons';
+const FORMAT_VERSION = 1;
+
+/**
+ * The stored form of a pool. n8n wraps every stored object in a change-tracking proxy and saves the
+ * whole static data as JSON in the workflow row, so the bulk is kept as two plain strings:
+ * `available` holds unused imported codes, one per line; `assignments` one line per assignment,
+ * `code TAB contact TAB assignedAt TAB validUntil TAB replacedAt` with times in base-36 milliseconds.
+ * Codes and contacts never hold control characters, so tabs and line breaks are safe separators.
+ */
+interface StoredPool {
+	name: string;
+	kind: PoolKind;
+	createdAt: string;
+	available: string;
+	assignments: string;
+}
+
+interface StoredState {
+	version: number;
+	pools: StoredPool[];
+}
+
+/** Coupon storage in n8n's workflow static data: zero configuration, one workflow, low volume. */
+export class StaticDataStore implements CouponStore {
+	constructor(private readonly staticData: IDataObject) {}
+
+	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));
+		const result = await work(session);
+		const pools = session.storedPools();
+		if (pools) this.staticData[STATIC_DATA_KEY] = { version: FORMAT_VERSION, pools };
+		return result;
+	}
+}
+
+function readState(raw: unknown): StoredState {
+	if (raw === undefined || raw === null) return { version: FORMAT_VERSION, pools: [] };
+	const state = raw as StoredState;
+	if (state.version !== FORMAT_VERSION || !Array.isArray(state.pools)) {
+		throw new CouponError(
+			`The coupons kept in this workflow's static data have format version ${String(state.version)}, which this version of n8n-nodes-coupons cannot read`,
+			'Update n8n-nodes-coupons to the latest version.',
+		);
+	}
+	return state;
+}
+
+/** A pool unpacked for one transaction; packed back only if it changed. */
+class WorkingPool {
+	readonly available: string[];
+	readonly assignments: AssignmentRecord[];
+	changed = false;
+	private keys?: Set<string>;
+	private byCode?: Map<string, AssignmentRecord>;
+
+	constructor(readonly stored: StoredPool) {
+		this.available = stored.available === '' ? [] : stored.available.split('\n');
+		this.assignments = stored.assignments === '' ? [] : stored.assignments.split('\n').map(parseAssignment);
+	}
+
+	get info(): PoolInfo {
+		return { name: this.stored.name, kind: this.stored.kind, codeCount: this.available.length + this.assignments.length };
+	}
+
+	/** Code keys of every code the pool holds, built on first use. */
+	get codeKeys(): Set<string> {
+		this.keys ??= new Set([...this.available, ...this.assignments.map((a) => a.code)].map(codeKey));
+		return this.keys;
+	}
+
+	assignmentByCode(code: string): AssignmentRecord | undefined {
+		this.byCode ??= new Map(this.assignments.map((a) => [a.code, a]));
+		return this.byCode.get(code);
+	}
+
+	record(assignment: AssignmentRecord): void {
+		this.assignments.push(assignment);
+		this.byCode?.set(assignment.code, assignment);
+		this.changed = true;
+	}
+
+	pack(): StoredPool {
+		return {
+			...this.stored,
+			available: this.available.join('\n'),
+			assignments: this.assignments.map(formatAssignment).join('\n'),
+		};
+	}
+}
+
+class StaticDataSession implements CouponStoreSession {
+	private readonly working = new Map<string, WorkingPool>();
+	private readonly created: StoredPool[] = [];
+
+	constructor(private readonly state: StoredState) {}
+
+	/** The pools to store, or undefined when nothing changed. */
+	storedPools(): StoredPool[] | undefined {
+		const changed = [...this.working.values()].filter((pool) => pool.changed);
+		if (changed.length === 0 && this.created.length === 0) return undefined;
+		const packed = new Map(changed.map((pool) => [pool.stored, pool.pack()]));
+		return [...this.state.pools, ...this.created].map((stored) => packed.get(stored) ?? stored);
+	}
+
+	async findPool(name: string): Promise<PoolInfo | undefined> {
+		return this.pool(name)?.info;
+	}
+
+	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+		if (this.pool(name)) throw new Error(`Pool "${name}" exists already`);
+		const stored: StoredPool = { name, kind, createdAt: new Date(now()).toISOString(), available: '', assignments: '' };
+		this.created.push(stored);
+		return this.pool(name)!.info;
+	}
+
+	async countPool(name: string, now: number): Promise<PoolCounts> {
+		const pool = this.requirePool(name);
+		const counts: PoolCounts = { available: pool.available.length, assigned: pool.assignments.length, active: 0, expired: 0, replaced: 0 };
+		for (const assignment of pool.assignments) {
+			if (assignment.replacedAt !== undefined) counts.replaced++;
+			else if (isActive(assignment, now)) counts.active++;
+			else counts.expired++;
+		}
+		return counts;
+	}
+
+	async assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>> {
+		const wanted = new Set(contactKeys);
+		const found = new Map<string, AssignmentRecord[]>();
+		for (const assignment of this.pool(name)?.assignments ?? []) {
+			if (!wanted.has(assignment.contactKey)) continue;
+			const list = found.get(assignment.contactKey);
+			if (list) list.push({ ...assignment });
+			else found.set(assignment.contactKey, [{ ...assignment }]);
+		}
+		return found;
+	}
+
+	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
+		const pool = this.requirePool(name);
+		for (const code of codes) {
+			const assignment = pool.assignmentByCode(code);
+			if (!assignment) throw new Error(`Code ${code} is not assigned in pool "${name}"`);
+			assignment.replacedAt = at;
+		}
+		pool.changed ||= codes.length > 0;
+	}
+
+	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+		const pool = this.requirePool(name);
+		const claimed: AssignmentRecord[] = [];
+		for (const assignment of pending) {
+			if (pool.available.length === 0) break;
+			// Swap a random unused code to the end and take it: O(1) and uniform.
+			const pick = randomInt(pool.available.length);
+			const last = pool.available.length - 1;
+			[pool.available[pick], pool.available[last]] = [pool.available[last], pool.available[pick]];
+			const record = { ...assignment, code: pool.available.pop()! };
+			pool.record(record);
+			claimed.push({ ...record });
+		}
+		return claimed;
+	}
+
+	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
+		const pool = this.requirePool(name);
+		const inserted: AssignmentRecord[] = [];
+		for (const candidate of candidates) {
+			const key = codeKey(candidate.code);
+			if (pool.codeKeys.has(key)) continue;
+			pool.codeKeys.add(key);
+			pool.record({ ...candidate });
+			inserted.push({ ...candidate });
+		}
+		return inserted;
+	}
+
+	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
+		const pool = this.requirePool(name);
+		const duplicates: ImportCandidate[] = [];
+		for (const candidate of candidates) {
+			const key = codeKey(candidate.code);
+			if (pool.codeKeys.has(key)) {
+				duplicates.push(candidate);
+				continue;
+			}
+			pool.codeKeys.add(key);
+			pool.available.push(candidate.code);
+		}
+		const added = candidates.length - duplicates.length;
+		pool.changed ||= added > 0;
+		return { added, duplicates, codeCount: pool.info.codeCount, available: pool.available.length };
+	}
+
+	private pool(name: string): WorkingPool | undefined {
+		const key = couponNameKey(name);
+		let pool = this.working.get(key);
+		if (!pool) {
+			const stored = [...this.state.pools, ...this.created].find((candidate) => couponNameKey(candidate.name) === key);
+			if (!stored) return undefined;
+			pool = new WorkingPool(stored);
+			this.working.set(key, pool);
+		}
+		return pool;
+	}
+
+	private requirePool(name: string): WorkingPool {
+		const pool = this.pool(name);
+		if (!pool) throw new Error(`Pool "${name}" does not exist`);
+		return pool;
+	}
+}
+
+const TIME_RADIX = 36;
+
+function formatAssignment(a: AssignmentRecord): string {
+	const replacedAt = a.replacedAt === undefined ? '' : a.replacedAt.toString(TIME_RADIX);
+	return [a.code, a.contactKey, a.assignedAt.toString(TIME_RADIX), a.validUntil.toString(TIME_RADIX), replacedAt].join('\t');
+}
+
+function parseAssignment(line: string): AssignmentRecord {
+	const [code, contactKey, assignedAt, validUntil, replacedAt] = line.split('\t');
+	const record: AssignmentRecord = {
+		code,
+		contactKey,
+		assignedAt: parseInt(assignedAt, TIME_RADIX),
+		validUntil: parseInt(validUntil, TIME_RADIX),
+	};
+	if (replacedAt) record.replacedAt = parseInt(replacedAt, TIME_RADIX);
+	return record;
+}

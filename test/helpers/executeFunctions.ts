@@ -1,0 +1,76 @@
+import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, NodeExecutionHint } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+/** A parameter's value, the same for every item or computed per item. */
+type Parameter = unknown | ((itemIndex: number) => unknown);
+
+export interface MockOptions {
+	items: INodeExecutionData[];
+	parameters: Record<string, Parameter>;
+	/** The workflow's static data: pass the same object to later runs, as n8n keeps it between executions. */
+	staticData?: IDataObject;
+	continueOnFail?: boolean;
+	mode?: 'manual' | 'trigger' | 'webhook' | 'cli';
+}
+
+export interface MockContext {
+	context: IExecuteFunctions;
+	hints: NodeExecutionHint[];
+	staticData: IDataObject;
+}
+
+/**
+ * A unit-level stand-in for n8n's IExecuteFunctions: parameters, items, static data (a real object
+ * kept between runs), Continue on Fail, execution hints and binary helpers.
+ */
+export function mockExecuteFunctions(options: MockOptions): MockContext {
+	const staticData = options.staticData ?? {};
+	const hints: NodeExecutionHint[] = [];
+	const node: INode = { id: 'node-1', name: 'Coupon Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
+	const context = {
+		getInputData: () => options.items,
+		getNode: () => node,
+		getMode: () => options.mode ?? 'trigger',
+		continueOnFail: () => options.continueOnFail ?? false,
+		getWorkflowStaticData: (type: string) => {
+			if (type !== 'global') throw new Error(`Test expects global static data, got ${type}`);
+			return staticData;
+		},
+		addExecutionHints: (...added: NodeExecutionHint[]) => hints.push(...added),
+		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
+			if (!(name in options.parameters)) {
+				if (fallback !== undefined) return fallback;
+				throw new Error(`Could not get parameter "${name}"`);
+			}
+			const value = options.parameters[name];
+			return typeof value === 'function' ? (value as (i: number) => unknown)(itemIndex) : value;
+		},
+		helpers: {
+			assertBinaryData: (itemIndex: number, property: string): IBinaryData => {
+				const binary = options.items[itemIndex].binary?.[property];
+				if (!binary) throw new NodeOperationError(node, `This operation expects the node's input data to contain a binary file '${property}', but none was found [item ${itemIndex}]`, { itemIndex });
+				return binary;
+			},
+			getBinaryDataBuffer: async (itemIndex: number, property: string): Promise<Buffer> =>
+				Buffer.from(options.items[itemIndex].binary![property].data, 'base64'),
+		},
+	};
+	return { context: context as unknown as IExecuteFunctions, hints, staticData };
+}
+
+export function jsonItems(...json: IDataObject[]): INodeExecutionData[] {
+	return json.map((j) => ({ json: j }));
+}
+
+export function fileItem(file: Buffer, fileName = 'coupons.xlsx', property = 'data'): INodeExecutionData {
+	return {
+		json: { fileName },
+		binary: {
+			[property]: {
+				data: file.toString('base64'),
+				fileName,
+				mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+			},
+		},
+	};
+}

@@ -1,0 +1,148 @@
+import type { CouponStore, CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import { DAY_MS } from '../../nodes/shared/core/validity';
+
+export interface StoreFixture {
+	/** A store over the fixture's data, as a new execution would open it. */
+	open(): CouponStore;
+	close(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 5, 1);
+const pending = (contactKey: string, days = 30) => ({ contactKey, assignedAt: T0, validUntil: T0 + days * DAY_MS });
+const codes = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => ({ code: `${prefix}${String(i).padStart(4, '0')}`, row: i + 2 }));
+
+/**
+ * The behaviour every CouponStore must have. Each store's test file runs this suite unchanged,
+ * so the stores cannot drift apart.
+ */
+export function describeCouponStoreContract(label: string, makeFixture: () => Promise<StoreFixture>): void {
+	describe(`CouponStore contract: ${label}`, () => {
+		let fixture: StoreFixture;
+		beforeEach(async () => (fixture = await makeFixture()));
+		afterEach(async () => await fixture.close());
+
+		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> => fixture.open().transaction(work);
+
+		it('creates pools and finds them by name in any case, keeping the first spelling', async () => {
+			await run(async (s) => await s.createPool('Summer Sale', 'imported'));
+			const found = await run(async (s) => await s.findPool('  SUMMER sale '));
+			expect(found).toEqual({ name: 'Summer Sale', kind: 'imported', codeCount: 0 });
+			expect(await run(async (s) => await s.findPool('Winter'))).toBeUndefined();
+		});
+
+		it('treats __proto__ and constructor as ordinary pool names', async () => {
+			await run(async (s) => {
+				for (const name of ['__proto__', 'constructor']) {
+					await s.createPool(name, 'imported');
+					await s.addImported(name, codes(2, name));
+				}
+			});
+			expect(await run(async (s) => await s.findPool('__proto__'))).toEqual({ name: '__proto__', kind: 'imported', codeCount: 2 });
+			expect(await run(async (s) => await s.findPool('constructor'))).toEqual({ name: 'constructor', kind: 'imported', codeCount: 2 });
+			expect(({} as Record<string, unknown>).codeCount).toBeUndefined();
+		});
+
+		it('imports codes once, reporting those the pool already holds in any case or spacing', async () => {
+			const first = await run(async (s) => {
+				await s.createPool('P', 'imported');
+				return await s.addImported('P', [{ code: 'AB-12', row: 2 }, { code: 'CD34', row: 3 }]);
+			});
+			expect(first).toEqual({ added: 2, duplicates: [], codeCount: 2, available: 2 });
+			const second = await run(async (s) => await s.addImported('P', [{ code: 'ab12', row: 2 }, { code: 'EF56', row: 3 }]));
+			expect(second).toEqual({ added: 1, duplicates: [{ code: 'ab12', row: 2 }], codeCount: 3, available: 3 });
+		});
+
+		it('hands each imported code to one contact only, in random order, and runs dry cleanly', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(60));
+			});
+			const claimed: string[] = [];
+			for (let i = 0; i < 6; i++) {
+				const batch = await run(async (s) => await s.claimImported('P', Array.from({ length: 10 }, (_, j) => pending(`c${i * 10 + j}`))));
+				expect(batch.map((a) => a.contactKey)).toEqual(Array.from({ length: 10 }, (_, j) => `c${i * 10 + j}`));
+				claimed.push(...batch.map((a) => a.code));
+			}
+			expect(new Set(claimed).size).toBe(60);
+			expect(claimed.sort()).toEqual(codes(60).map((c) => c.code));
+			// The order handed out is not the import order (60! orders; equal only by a broken picker).
+			const rerun = await makeFixture();
+			await rerun.open().transaction(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(60));
+			});
+			const order = await rerun.open().transaction(async (s) => await s.claimImported('P', Array.from({ length: 60 }, (_, j) => pending(`c${j}`))));
+			await rerun.close();
+			expect(order.map((a) => a.code)).not.toEqual(codes(60).map((c) => c.code));
+
+			const dry = await run(async (s) => await s.claimImported('P', [pending('late')]));
+			expect(dry).toEqual([]);
+			const counts = await run(async (s) => await s.countPool('P', T0));
+			expect(counts).toEqual({ available: 0, assigned: 60, active: 60, expired: 0, replaced: 0 });
+		});
+
+		it('gives a partial claim to the first requests when fewer codes are left', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(2));
+			});
+			const claimed = await run(async (s) => await s.claimImported('P', [pending('a'), pending('b'), pending('c')]));
+			expect(claimed.map((a) => a.contactKey)).toEqual(['a', 'b']);
+			expect(claimed[0]).toMatchObject({ assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
+		});
+
+		it('records generated codes only when their key is new to the pool', async () => {
+			await run(async (s) => await s.createPool('G', 'generated'));
+			const first = await run(async (s) =>
+				await s.insertGenerated('G', [
+					{ ...pending('a'), code: 'ABCD2345' },
+					{ ...pending('b'), code: 'abcd-2345' },
+					{ ...pending('c'), code: 'XYZW6789' },
+				]),
+			);
+			expect(first.map((a) => a.code)).toEqual(['ABCD2345', 'XYZW6789']);
+			const second = await run(async (s) => await s.insertGenerated('G', [{ ...pending('d'), code: 'xyzw 6789' }, { ...pending('e'), code: 'NEWCODE2' }]));
+			expect(second.map((a) => [a.code, a.contactKey])).toEqual([['NEWCODE2', 'e']]);
+			expect(await run(async (s) => await s.findPool('G'))).toEqual({ name: 'G', kind: 'generated', codeCount: 3 });
+		});
+
+		it('lists a contact\'s assignments and ends replaced ones', async () => {
+			await run(async (s) => {
+				await s.createPool('G', 'generated');
+				await s.insertGenerated('G', [
+					{ ...pending('ann'), code: 'A1' },
+					{ ...pending('bob'), code: 'B1' },
+					{ ...pending('ann', 1), code: 'A2', assignedAt: T0 + 1 },
+				]);
+			});
+			const held = await run(async (s) => await s.assignmentsOf('G', ['ann', 'nobody']));
+			expect([...held.keys()]).toEqual(['ann']);
+			expect(held.get('ann')!.map((a) => a.code).sort()).toEqual(['A1', 'A2']);
+			expect(held.get('ann')!.find((a) => a.code === 'A2')).toEqual({ code: 'A2', contactKey: 'ann', assignedAt: T0 + 1, validUntil: T0 + DAY_MS });
+
+			await run(async (s) => await s.markReplaced('G', ['A1'], T0 + 5));
+			const after = await run(async (s) => await s.assignmentsOf('G', ['ann']));
+			expect(after.get('ann')!.find((a) => a.code === 'A1')!.replacedAt).toBe(T0 + 5);
+			// Two days on, A2 (valid one day) has expired, A1 was replaced and B1 is still active.
+			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS))).toEqual({ available: 0, assigned: 3, active: 1, expired: 1, replaced: 1 });
+		});
+
+		it('keeps nothing of a transaction that throws', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(3));
+			});
+			await expect(
+				run(async (s) => {
+					await s.createPool('New', 'generated');
+					await s.insertGenerated('New', [{ ...pending('x'), code: 'QQQQ2222' }]);
+					await s.addImported('P', [{ code: 'EXTRA', row: 9 }]);
+					await s.claimImported('P', [pending('a'), pending('b')]);
+					throw new Error('boom');
+				}),
+			).rejects.toThrow('boom');
+			expect(await run(async (s) => await s.findPool('New'))).toBeUndefined();
+			expect(await run(async (s) => await s.countPool('P', T0))).toEqual({ available: 3, assigned: 0, active: 0, expired: 0, replaced: 0 });
+		});
+	});
+}

@@ -1,0 +1,51 @@
+import type { IDataObject } from 'n8n-workflow';
+import { STATIC_DATA_KEY, StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+import { DAY_MS } from '../../nodes/shared/core/validity';
+import { describeCouponStoreContract } from './contract';
+
+/** n8n saves static data as JSON after an execution and parses it for the next one. */
+const roundTrip = (data: IDataObject): IDataObject => JSON.parse(JSON.stringify(data)) as IDataObject;
+
+describeCouponStoreContract('workflow static data', async () => {
+	let saved: IDataObject = {};
+	let current: IDataObject | undefined;
+	return {
+		open: () => {
+			// Each open is a new execution: the previous one's data, saved and loaded again.
+			if (current) saved = roundTrip(current);
+			current = roundTrip(saved);
+			return new StaticDataStore(current);
+		},
+		close: async () => undefined,
+	};
+});
+
+describe('StaticDataStore', () => {
+	it('keeps a pool of 50,000 codes with 10,000 assignments compact', async () => {
+		const data: IDataObject = {};
+		const store = new StaticDataStore(data);
+		const now = Date.UTC(2026, 0, 1);
+		await store.transaction(async (s) => {
+			await s.createPool('Big', 'imported');
+			await s.addImported('Big', Array.from({ length: 50_000 }, (_, i) => ({ code: `CODE${String(i).padStart(6, '0')}`, row: i + 2 })));
+			await s.claimImported('Big', Array.from({ length: 10_000 }, (_, i) => ({ contactKey: `person${i}@example.com`, assignedAt: now, validUntil: now + 30 * DAY_MS })));
+		});
+		const json = JSON.stringify(data);
+		// 50,000 ten-character codes plus 10,000 contacts of ~24 characters: about 1 MB of payload, no overhead per code.
+		expect(json.length).toBeLessThan(50_000 * 11 + 10_000 * (11 + 25 + 3 * 9 + 1) + 1_000);
+		const stored = data[STATIC_DATA_KEY] as { pools: Array<Record<string, unknown>> };
+		expect(typeof stored.pools[0].available).toBe('string');
+		expect(typeof stored.pools[0].assignments).toBe('string');
+	});
+
+	it('leaves static data untouched when a transaction changes nothing', async () => {
+		const data: IDataObject = { other: 1 };
+		await new StaticDataStore(data).transaction(async (s) => await s.findPool('x'));
+		expect(data).toEqual({ other: 1 });
+	});
+
+	it('refuses static data written by an unknown format version, saying what to do', async () => {
+		const store = new StaticDataStore({ [STATIC_DATA_KEY]: { version: 99, pools: [] } });
+		await expect(store.transaction(async (s) => await s.findPool('x'))).rejects.toThrow(/format version 99/);
+	});
+});
