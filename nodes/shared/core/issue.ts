@@ -143,7 +143,12 @@ async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: 
 async function generateInto(session: CouponStoreSession, pool: PoolInfo, format: CodeFormat, slots: Slot[]): Promise<CouponError | undefined> {
 	let waiting = slots;
 	for (let round = 0; round < GENERATION_ROUNDS && waiting.length > 0; round++) {
-		const byCode = new Map(waiting.map((slot) => [generateCode(format), slot]));
+		const byCode = new Map<string, Slot>();
+		for (const slot of waiting) {
+			const code = generateCode(format);
+			// A code drawn twice in one round goes to the earlier request; the later one draws again.
+			if (!byCode.has(code)) byCode.set(code, slot);
+		}
 		const inserted = await session.insertGenerated(
 			pool.name,
 			[...byCode].map(([code, slot]) => ({ ...slot.pending, code })),

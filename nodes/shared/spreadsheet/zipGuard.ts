@@ -34,7 +34,7 @@ const corrupt = (detail: string) =>
 	new CouponError(`The file is not a readable .xlsx file: its zip structure is damaged (${detail})`, 'Open the file in Excel or LibreOffice and save it again as .xlsx.');
 
 const MIB = 1024 * 1024;
-const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
+const mib = (bytes: number) => (bytes < MIB ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`);
 
 /** Reads the zip central directory: the entries and their declared sizes, without inflating anything. */
 export function readZipDirectory(file: Buffer): ZipEntry[] {

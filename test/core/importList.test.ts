@@ -1,0 +1,110 @@
+import type { IDataObject } from 'n8n-workflow';
+import { importSheet, planImport, type Cell, type SheetTable } from '../../nodes/shared/core/importList';
+import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+
+const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({ sheetName, rows });
+const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value' };
+
+describe('planImport', () => {
+	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', () => {
+		const plan = planImport(
+			table([
+				['Token', 'Coupon Name', 'COUPON VALUE'],
+				['t1', 'Spring', 'AAA1'],
+				['t2', 'summer', 'BBB2'],
+				['t3', 'SPRING', 'CCC3'],
+			]),
+			columns,
+		);
+		expect(plan.pools).toEqual([
+			{ name: 'Spring', candidates: [{ code: 'AAA1', row: 2 }, { code: 'CCC3', row: 4 }], duplicates: 0, invalid: 0, rejected: [] },
+			{ name: 'summer', candidates: [{ code: 'BBB2', row: 3 }], duplicates: 0, invalid: 0, rejected: [] },
+		]);
+		expect(plan.file).toMatchObject({ headerRow: 1, blankRows: 0 });
+	});
+
+	it('finds the header below title rows', () => {
+		const plan = planImport(table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]), columns);
+		expect(plan.file.headerRow).toBe(3);
+		expect(plan.pools[0].candidates).toEqual([{ code: 'X1', row: 4 }]);
+	});
+
+	it('skips blank rows, trims values and rejects duplicates and unusable values with row numbers and reasons', () => {
+		const plan = planImport(
+			table([
+				['coupon name', 'coupon value'],
+				['P', '  007 '],
+				[],
+				['P', '0-07'],
+				['P', { unusable: 'is a date, not a code', shown: '45000' }],
+				['', 'ORPHAN'],
+				['bad.name', 'X'],
+				['P', 'line\nbreak'],
+			]),
+			columns,
+		);
+		expect(plan.pools[0]).toMatchObject({ name: 'P', candidates: [{ code: '007', row: 2 }], duplicates: 1, invalid: 2 });
+		expect(plan.pools[0].rejected).toEqual([
+			{ row: 4, value: '0-07', reason: 'duplicate of row 2' },
+			{ row: 5, value: '45000', reason: 'is a date, not a code' },
+			{ row: 8, value: 'line\nbreak', reason: 'contains a line break' },
+		]);
+		expect(plan.file.blankRows).toBe(1);
+		expect(plan.file.rowsWithoutCoupon).toBe(2);
+		expect(plan.file.rejectedRows.map((r) => [r.row, r.reason])).toEqual([
+			[6, 'no coupon name in column "coupon name"'],
+			[7, expect.stringContaining('contains "."')],
+		]);
+	});
+
+	it('imports a single-column list without header into the pool named by Coupon Name', () => {
+		const plan = planImport(table([['X1'], ['X2'], [], ['X3']]), { ...columns, couponName: 'List' });
+		expect(plan.file.headerRow).toBeNull();
+		expect(plan.pools[0].candidates.map((c) => c.code)).toEqual(['X1', 'X2', 'X3']);
+	});
+
+	it('puts every value into Coupon Name when it is set, even with a name column', () => {
+		const plan = planImport(table([['coupon name', 'coupon value'], ['A', 'X1'], ['B', 'X2']]), { ...columns, couponName: 'Override' });
+		expect(plan.pools.map((p) => [p.name, p.candidates.length])).toEqual([['Override', 2]]);
+	});
+
+	it('says which headers it found when the value column is missing', () => {
+		expect(() => planImport(table([['Email', 'Code'], ['a@x', 'C1']]), columns)).toThrow('No "coupon value" column in sheet "Sheet1". Found row 1: "Email", "Code"');
+	});
+
+	it('asks for Coupon Name when a value column has no name column beside it', () => {
+		expect(() => planImport(table([['coupon value'], ['C1']]), columns)).toThrow(/no "coupon name" column/);
+	});
+
+	it('uses configured column names', () => {
+		const plan = planImport(table([['Campaign', 'Voucher'], ['X', 'V1']]), { nameColumn: 'campaign', valueColumn: 'voucher' });
+		expect(plan.pools[0]).toMatchObject({ name: 'X', candidates: [{ code: 'V1', row: 2 }] });
+	});
+});
+
+describe('importSheet', () => {
+	it('adds new values, counts those already in the pool, and reports the pool size', async () => {
+		const data: IDataObject = {};
+		const sheet = table([['coupon name', 'coupon value'], ['P', 'A1'], ['P', 'B2']]);
+		const run = async (t: SheetTable) => await new StaticDataStore(data).transaction(async (s) => await importSheet(s, t, columns));
+		await run(sheet);
+		const second = await run(table([['coupon name', 'coupon value'], ['p', 'a-1'], ['P', 'C3']]));
+		expect(second.pools).toEqual([
+			{ couponName: 'P', added: 1, duplicates: 1, invalid: 0, poolSize: 3, available: 3, rejectedRows: [{ row: 2, value: 'a-1', reason: 'already in this coupon' }] },
+		]);
+	});
+
+	it('refuses to import into a generated coupon and changes no pool', async () => {
+		const data: IDataObject = {};
+		const store = () => new StaticDataStore(data);
+		await store().transaction(async (s) => await s.createPool('Gen', 'generated'));
+		const sheet = table([['coupon name', 'coupon value'], ['Fresh', 'A1'], ['gen', 'B2']]);
+		await expect(store().transaction(async (s) => await importSheet(s, sheet, columns))).rejects.toThrow(/Coupon "Gen" is a generated coupon/);
+		expect(await store().transaction(async (s) => await s.findPool('Fresh'))).toBeUndefined();
+	});
+
+	it('refuses a sheet with no values', async () => {
+		const run = new StaticDataStore({}).transaction(async (s) => await importSheet(s, table([['coupon name', 'coupon value'], [], ['', '']]), columns));
+		await expect(run).rejects.toThrow('Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a coupon name)');
+	});
+});

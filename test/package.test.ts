@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { INodeProperties, INodeType } from 'n8n-workflow';
+import { ContactCoupon } from '../nodes/ContactCoupon/ContactCoupon.node';
+import { CouponImport } from '../nodes/CouponImport/CouponImport.node';
+
+const root = join(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+	name: string;
+	keywords: string[];
+	files: string[];
+	n8n: { n8nNodesApiVersion: number; nodes: string[] };
+	peerDependencies: Record<string, string>;
+	dependencies: Record<string, string>;
+};
+
+const names = (properties: INodeProperties[]) => properties.map((p) => p.name);
+
+describe('the package as n8n loads it', () => {
+	it('is a community node package whose n8n section lists each node built from its source', () => {
+		expect(pkg.name).toBe('n8n-nodes-coupons');
+		expect(pkg.keywords).toContain('n8n-community-node-package');
+		expect(pkg.files).toEqual(['dist']);
+		expect(pkg.n8n.n8nNodesApiVersion).toBe(1);
+		expect(pkg.peerDependencies['n8n-workflow']).toBe('*');
+		for (const built of pkg.n8n.nodes) {
+			expect(built).toMatch(/^dist\/nodes\/.+\.node\.js$/);
+			expect(existsSync(join(root, built.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
+		}
+	});
+
+	it('needs at run time only dependencies that install without scripts', () => {
+		expect(Object.keys(pkg.dependencies).sort()).toEqual(['@e965/xlsx', 'nanoid']);
+		expect(pkg.dependencies).not.toHaveProperty('xlsx');
+	});
+
+	it.each<[string, INodeType]>([
+		['ContactCoupon', new ContactCoupon()],
+		['CouponImport', new CouponImport()],
+	])('%s has its light and dark icons next to it', (dir, node) => {
+		const icon = node.description.icon as { light: string; dark: string };
+		for (const file of [icon.light, icon.dark]) {
+			expect(existsSync(join(root, 'nodes', dir, file.replace(/^file:/, '')))).toBe(true);
+		}
+	});
+
+	it('keeps the parameter names that workflow JSON stores', () => {
+		const contact = new ContactCoupon().description;
+		expect(contact.name).toBe('contactCoupon');
+		expect(names(contact.properties)).toEqual(expect.arrayContaining(['operation', 'storage', 'couponName', 'length', 'validDays', 'contact', 'options']));
+		const operation = contact.properties.find((p) => p.name === 'operation')!;
+		expect(operation.default).toBe('generate');
+		expect(operation.options).toEqual([expect.objectContaining({ name: 'Generate for Contact', value: 'generate' })]);
+		const byName = Object.fromEntries(contact.properties.map((p) => [p.name, p]));
+		expect(byName.couponName.displayName).toBe('Name');
+		expect(byName.length).toMatchObject({ displayName: 'Length', default: 8 });
+		expect(byName.validDays.displayName).toBe('Valid (Days)');
+		expect(byName.contact).toMatchObject({ displayName: 'Contact', default: '={{ $json.email }}' });
+		expect(byName.storage).toMatchObject({ default: 'staticData', options: [expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' })] });
+		expect(names(byName.options.options as INodeProperties[])).toEqual(['activeCoupon', 'characters', 'customCharacters', 'prefix']);
+
+		const importer = new CouponImport().description;
+		expect(importer.name).toBe('couponImport');
+		expect(names(importer.properties)).toEqual(expect.arrayContaining(['storage', 'binaryPropertyName', 'couponName', 'options']));
+		const importOptions = importer.properties.find((p) => p.name === 'options')!.options as INodeProperties[];
+		expect(names(importOptions).sort()).toEqual(['maxRows', 'maxUnpackedMegabytes', 'nameColumn', 'sheetName', 'valueColumn']);
+	});
+});
