@@ -15,7 +15,6 @@ export class ContactCoupon implements INodeType {
 		defaults: { name: 'Contact Coupon' },
 		inputs: ['main'],
 		outputs: ['main'],
-		usableAsTool: true,
 		properties: [
 			{
 				displayName: 'Operation',

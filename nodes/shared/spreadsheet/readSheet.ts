@@ -39,13 +39,14 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	checkDeclaredSizes(entries, options.limits);
 	await checkActualSizes(file, entries);
 
-	const sheetName = chooseSheet(file, options.sheetName);
+	const wantedSheet = options.sheetName?.trim();
 	let workbook: XLSX.WorkBook;
 	try {
 		workbook = XLSX.read(file, {
 			type: 'buffer',
 			dense: true,
-			sheets: sheetName,
+			// Only the wanted sheet is parsed (SheetJS matches the name ignoring case), or the first.
+			sheets: wantedSheet || 0,
 			// One row for the header, one more to tell "exactly at the cap" from "over it".
 			sheetRows: options.maxRows + 2,
 			cellText: false,
@@ -58,6 +59,14 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	} catch (error) {
 		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
 	}
+	const [sheetName] = Object.keys(workbook.Sheets);
+	if (sheetName === undefined) {
+		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
+		throw new CouponError(
+			`The workbook has no sheet named "${wantedSheet}"; its sheets are ${workbook.SheetNames.map((n) => `"${n}"`).join(', ')}`,
+			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
+		);
+	}
 	const sheet = workbook.Sheets[sheetName];
 	const rows = (sheet?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
 	if (rows.length > options.maxRows + 1) {
@@ -67,23 +76,6 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		);
 	}
 	return { sheetName, rows: rows.map((row) => row?.map(cellOf)) };
-}
-
-/** The sheet to read, by its exact name in the workbook. Reads only the workbook's sheet list. */
-function chooseSheet(file: Buffer, wanted: string | undefined): string {
-	let names: string[];
-	try {
-		names = XLSX.read(file, { type: 'buffer', bookSheets: true }).SheetNames;
-	} catch (error) {
-		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
-	}
-	if (names.length === 0) throw new CouponError('The workbook has no sheets', saveAsXlsx);
-	if (!wanted?.trim()) return names[0];
-	const match = names.find((name) => name.toLowerCase() === wanted.trim().toLowerCase());
-	if (!match) {
-		throw new CouponError(`The workbook has no sheet named "${wanted.trim()}"; its sheets are ${names.map((n) => `"${n}"`).join(', ')}`, 'Set Sheet Name to one of these, or leave it empty for the first sheet.');
-	}
-	return match;
 }
 
 const ZERO_PADDING_FORMAT = /^0+$/;
