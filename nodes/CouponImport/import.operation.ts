@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { CouponStoreSession } from '../shared/store/CouponStore';
 import { CouponError } from '../shared/core/errors';
-import { importSheet, type ImportColumns } from '../shared/core/importList';
+import { HEADER_SEARCH_ROWS, importSheet, type ImportSettings } from '../shared/core/importList';
 import { parseCouponName } from '../shared/core/names';
 import { errorItem, nodeError } from '../shared/errors';
 import { readSheet } from '../shared/spreadsheet/readSheet';
@@ -93,41 +94,59 @@ function positiveWhole(value: number, label: string): number {
 	return value;
 }
 
-/** "Coupon Import": each input item's spreadsheet loaded into pools; one summary item per pool. */
+/** Reads item `itemIndex`'s spreadsheet and imports it within `session`; returns its summary items. */
+async function importItem(context: IExecuteFunctions, session: CouponStoreSession, itemIndex: number): Promise<INodeExecutionData[]> {
+	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
+	const rawName = String(context.getNodeParameter('couponName', itemIndex, '') ?? '');
+	const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
+	const settings: ImportSettings = {
+		nameColumn: options.nameColumn?.trim() || 'coupon name',
+		valueColumn: options.valueColumn?.trim() || 'coupon value',
+		couponName: rawName.trim() === '' ? undefined : parseCouponName(rawName),
+		maxRows,
+	};
+	const maxUnpackedBytes = positiveWhole(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') * MIB;
+	const limits: UnpackLimits = { maxTotalBytes: maxUnpackedBytes, maxEntryBytes: maxUnpackedBytes, maxRatio: MAX_RATIO };
+
+	const binaryPropertyName = context.getNodeParameter('binaryPropertyName', itemIndex) as string;
+	const binary = context.helpers.assertBinaryData(itemIndex, binaryPropertyName);
+	const file = await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName);
+	// Past the header search and Max Rows the parser stops reading: one row more shows the cap was passed.
+	const table = await readSheet(file, { sheetName: options.sheetName, rowLimit: HEADER_SEARCH_ROWS + maxRows + 1, limits });
+
+	const result = await importSheet(session, table, settings);
+	for (const note of result.notes) context.addExecutionHints({ message: note, location: 'outputPane' });
+	const fileSummary = { fileName: binary.fileName ?? null, ...result.file };
+	return result.pools.map((pool) => ({ json: { ...pool, file: fileSummary } as unknown as IDataObject, pairedItem: { item: itemIndex } }));
+}
+
+/**
+ * "Coupon Import": each input item's spreadsheet loaded into pools; one summary item per pool.
+ * With Continue on Fail each file is imported whole or not at all; without it, the whole run is.
+ */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
 	const { store, storage } = openStore(this);
 	const output: INodeExecutionData[] = [];
 
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const options = this.getNodeParameter('options', i, {}) as ImportOptions;
-			const rawName = this.getNodeParameter('couponName', i, '') as string;
-			const columns: ImportColumns = {
-				nameColumn: options.nameColumn?.trim() || 'coupon name',
-				valueColumn: options.valueColumn?.trim() || 'coupon value',
-				couponName: String(rawName ?? '').trim() === '' ? undefined : parseCouponName(rawName),
-			};
-			const maxUnpackedBytes = positiveWhole(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') * MIB;
-			const limits: UnpackLimits = { maxTotalBytes: maxUnpackedBytes, maxEntryBytes: maxUnpackedBytes, maxRatio: MAX_RATIO };
-			const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
-
-			const binaryPropertyName = this.getNodeParameter('binaryPropertyName', i) as string;
-			const binary = this.helpers.assertBinaryData(i, binaryPropertyName);
-			const file = await this.helpers.getBinaryDataBuffer(i, binaryPropertyName);
-			const table = await readSheet(file, { sheetName: options.sheetName, maxRows, limits });
-
-			// One transaction per file: a file that fails leaves every pool as it was.
-			const result = await store.transaction(async (session) => await importSheet(session, table, columns));
-			const fileSummary = { fileName: binary.fileName ?? null, ...result.file };
-			for (const pool of result.pools) {
-				output.push({ json: { ...pool, file: fileSummary } as unknown as IDataObject, pairedItem: { item: i } });
+	if (this.continueOnFail()) {
+		for (let i = 0; i < items.length; i++) {
+			try {
+				output.push(...(await store.transaction(async (session) => await importItem(this, session, i))));
+			} catch (error) {
+				output.push(errorItem({ json: {} }, nodeError(this, error, i), i));
 			}
-		} catch (error) {
-			const failure = nodeError(this, error, i);
-			if (!this.continueOnFail()) throw failure;
-			output.push(errorItem({ json: {} }, failure, i));
 		}
+	} else {
+		await store.transaction(async (session) => {
+			for (let i = 0; i < items.length; i++) {
+				try {
+					output.push(...(await importItem(this, session, i)));
+				} catch (error) {
+					throw nodeError(this, error, i);
+				}
+			}
+		});
 	}
 	warnIfNotSaved(this, storage, 'these codes were not stored: Contact Coupon will not find them in later runs.');
 	return output;

@@ -3,7 +3,7 @@ import { importSheet, planImport, type Cell, type SheetTable } from '../../nodes
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
 const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({ sheetName, rows });
-const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value' };
+const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
 
 describe('planImport', () => {
 	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', () => {
@@ -51,16 +51,30 @@ describe('planImport', () => {
 		]);
 		expect(plan.file.blankRows).toBe(1);
 		expect(plan.file.rowsWithoutCoupon).toBe(2);
+		expect(plan.file.rowsWithoutValue).toBe(0);
 		expect(plan.file.rejectedRows.map((r) => [r.row, r.reason])).toEqual([
 			[6, 'no coupon name in column "coupon name"'],
 			[7, expect.stringContaining('contains "."')],
 		]);
 	});
 
-	it('imports a single-column list without header into the pool named by Coupon Name', () => {
+	it('imports a single-column list without header into the pool named by Coupon Name, and says row 1 was read as a code', () => {
 		const plan = planImport(table([['X1'], ['X2'], [], ['X3']]), { ...columns, couponName: 'List' });
-		expect(plan.file.headerRow).toBeNull();
+		expect(plan.file).toMatchObject({ headerRow: null, blankRows: 1, rowsWithoutValue: 0 });
 		expect(plan.pools[0].candidates.map((c) => c.code)).toEqual(['X1', 'X2', 'X3']);
+		expect(plan.notes).toEqual([expect.stringContaining('no "coupon value" header, so every row was read as a code, starting with row 1 ("X1")')]);
+		expect(planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }).notes).toEqual([]);
+	});
+
+	it('counts rows with a name but no value apart from blank rows', () => {
+		const plan = planImport(table([['coupon name', 'coupon value'], ['P', ''], ['', ''], ['P', 'V1']]), columns);
+		expect(plan.file).toMatchObject({ blankRows: 1, rowsWithoutValue: 1, rejectedRows: [{ row: 2, value: '', reason: 'no value in column "coupon value"' }] });
+	});
+
+	it('counts Max Rows below the header, not the title rows above it', () => {
+		const rows = (n: number) => table([['Title'], [], ['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])]);
+		expect(planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 }).pools[0].candidates).toHaveLength(5);
+		expect(() => planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).toThrow('Sheet "Sheet1" has more than 5 rows below its header, the limit set in Max Rows');
 	});
 
 	it('puts every value into Coupon Name when it is set, even with a name column', () => {
@@ -77,7 +91,7 @@ describe('planImport', () => {
 	});
 
 	it('uses configured column names', () => {
-		const plan = planImport(table([['Campaign', 'Voucher'], ['X', 'V1']]), { nameColumn: 'campaign', valueColumn: 'voucher' });
+		const plan = planImport(table([['Campaign', 'Voucher'], ['X', 'V1']]), { nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10 });
 		expect(plan.pools[0]).toMatchObject({ name: 'X', candidates: [{ code: 'V1', row: 2 }] });
 	});
 });
@@ -105,6 +119,6 @@ describe('importSheet', () => {
 
 	it('refuses a sheet with no values', async () => {
 		const run = new StaticDataStore({}).transaction(async (s) => await importSheet(s, table([['coupon name', 'coupon value'], [], ['', '']]), columns));
-		await expect(run).rejects.toThrow('Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a coupon name)');
+		await expect(run).rejects.toThrow('Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a value, 0 rows without a coupon name)');
 	});
 });

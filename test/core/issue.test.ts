@@ -95,6 +95,28 @@ describe('issueCoupons', () => {
 		}
 	});
 
+	it('with "replace", a contact twice in one batch gets one new coupon, which stays active', async () => {
+		const first = await issue(['ann']);
+		const { outcomes } = await issue(['ann', 'ANN'], { policy: 'replace' }, T0 + 1000);
+		const [a, b] = codesOf(outcomes);
+		expect(a).toBe(b);
+		expect(a).not.toBe(codesOf(first.outcomes)[0]);
+		expect(outcomes.map((o) => 'coupon' in o && o.coupon.reused)).toEqual([false, true]);
+		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000))).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
+	});
+
+	it('with "replace", ends every active coupon the contact holds', async () => {
+		await issue(['ann']);
+		await issue(['ann'], { policy: 'issueAnother' }, T0 + 1);
+		await issue(['ann'], { policy: 'replace' }, T0 + 2);
+		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3))).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
+	});
+
+	it('with "issueAnother", a contact twice in one batch gets two coupons', async () => {
+		const { outcomes } = await issue(['ann', 'ann'], { policy: 'issueAnother' });
+		expect(new Set(codesOf(outcomes)).size).toBe(2);
+	});
+
 	it('fails only the requests an imported pool cannot serve, with its counts, and consumes nothing for them', async () => {
 		await importCodes('Tiny', ['ONE', 'TWO']);
 		await issue(['old'], { couponName: 'Tiny', validDays: 1 });

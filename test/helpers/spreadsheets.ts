@@ -1,10 +1,13 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 import * as XLSX from '@e965/xlsx';
 
-/** An .xlsx built with SheetJS from rows of cells; a cell may be a full SheetJS cell object. */
-export function xlsx(sheets: Record<string, unknown[][]>): Buffer {
+/**
+ * An .xlsx built with SheetJS from rows of cells; a cell may be a full SheetJS cell object.
+ * Sheets come as an object, or as [name, rows] pairs for names such as __proto__.
+ */
+export function xlsx(sheets: Record<string, unknown[][]> | Array<[string, unknown[][]]>): Buffer {
 	const workbook = XLSX.utils.book_new();
-	for (const [name, rows] of Object.entries(sheets)) {
+	for (const [name, rows] of Array.isArray(sheets) ? sheets : Object.entries(sheets)) {
 		const sheet = XLSX.utils.aoa_to_sheet(rows.map((row) => row.map((cell) => (isCellObject(cell) ? null : cell))));
 		rows.forEach((row, r) =>
 			row.forEach((cell, c) => {

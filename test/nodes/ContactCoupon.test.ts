@@ -162,6 +162,13 @@ describe('Contact Coupon: Generate for Contact', () => {
 		expect(error.description).toMatch(/Set Length to 7 or more/);
 	});
 
+	it('with Continue on Fail, a refused length leaves no coupon behind that would block a later import', async () => {
+		const { output } = await generate(staticData, ['ann'], { continueOnFail: true, parameters: { couponName: 'SPRING', length: 4 } });
+		expect(output[0].json.error).toMatch(/Length 4 is too short/);
+		const [summary] = await importList(staticData, [['coupon name', 'coupon value'], ['SPRING', 'S1']]);
+		expect(summary.json).toMatchObject({ couponName: 'SPRING', added: 1 });
+	});
+
 	it('tells the user that a test run from the editor saves nothing', async () => {
 		const manual = await generate(staticData, ['ann'], { mode: 'manual' });
 		expect(manual.hints.map((h) => h.message).join()).toMatch(/Test run: n8n does not save workflow static data/);

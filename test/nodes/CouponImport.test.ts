@@ -51,7 +51,7 @@ describe('Coupon Import', () => {
 				poolSize: 2,
 				available: 2,
 				rejectedRows: [{ row: 6, value: '00123', reason: 'duplicate of row 2' }],
-				file: { fileName: 'export.xlsx', sheet: 'Export', headerRow: 1, blankRows: 1, rowsWithoutCoupon: 0, rejectedRows: [] },
+				file: { fileName: 'export.xlsx', sheet: 'Export', headerRow: 1, blankRows: 1, rowsWithoutValue: 0, rowsWithoutCoupon: 0, rejectedRows: [] },
 			},
 			expect.objectContaining({ couponName: 'Autumn', added: 1, poolSize: 1 }),
 		]);
@@ -67,10 +67,17 @@ describe('Coupon Import', () => {
 		]);
 	});
 
-	it('imports a single-column list into the coupon named in Coupon Name, from another binary field', async () => {
+	it('imports a single-column list into the coupon named in Coupon Name, from another binary field, with a hint that row 1 was a code', async () => {
 		const file = xlsx({ S: [['X-1'], ['X-2'], ['X-3']] });
-		const { output } = await runImport(staticData, [fileItem(file, 'list.xlsx', 'upload')], { couponName: 'Black Friday', binaryPropertyName: 'upload' });
+		const { output, hints } = await runImport(staticData, [fileItem(file, 'list.xlsx', 'upload')], { couponName: 'Black Friday', binaryPropertyName: 'upload' });
 		expect(output[0].json).toMatchObject({ couponName: 'Black Friday', added: 3, poolSize: 3, file: { headerRow: null } });
+		expect(hints.map((h) => h.message)).toEqual([expect.stringContaining('starting with row 1 ("X-1")')]);
+	});
+
+	it('without Continue on Fail, a bad file keeps nothing of the files before it', async () => {
+		const error = await failure(runImport(staticData, [fileItem(exportSheet), fileItem(Buffer.from('not a spreadsheet'))]));
+		expect(error.context.itemIndex).toBe(1);
+		expect(staticData).toEqual({});
 	});
 
 	it('treats __proto__ as a plain coupon name', async () => {
@@ -88,7 +95,7 @@ describe('Coupon Import', () => {
 			['a file that is not an xlsx', fileItem(Buffer.from('a,b\n1,2\n'), 'codes.csv'), {}, /not an \.xlsx spreadsheet/],
 			['a corrupt file', fileItem(exportSheet.subarray(0, exportSheet.length - 30)), {}, /zip structure is damaged/],
 			['no matching header', fileItem(xlsx({ S: [['Email', 'Voucher'], ['a', 'b']] })), {}, /No "coupon value" column in sheet "S". Found row 1: "Email", "Voucher"/],
-			['a file over the row cap', fileItem(exportSheet), { options: { maxRows: 3 } }, /more than 3 rows/],
+			['a file over the row cap', fileItem(exportSheet), { options: { maxRows: 3 } }, /more than 3 rows below its header/],
 			['a zip bomb', fileItem(zip(bombParts)), { couponName: 'X' }, /possible zip bomb/],
 			['an unusable Coupon Name', fileItem(exportSheet), { couponName: 'a.b' }, /contains "\."/],
 		])('%s', async (_label, item, overrides, message) => {

@@ -3,7 +3,7 @@ import { readSheet } from '../../nodes/shared/spreadsheet/readSheet';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
 const MIB = 1024 * 1024;
-const options = { maxRows: 1000, limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 } };
+const options = { rowLimit: 1000, limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 } };
 
 describe('readSheet', () => {
 	it('keeps text exactly as written and writes numbers out in full', async () => {
@@ -13,6 +13,9 @@ describe('readSheet', () => {
 				['007'],
 				[12345678901234],
 				[{ t: 'n', v: 42, z: '000000' }],
+				[{ t: 'n', v: 7, z: '0000;@' }],
+				[{ t: 'n', v: 5, z: '"GC"0000' }],
+				[{ t: 'n', v: 1234, z: '#,##0' }],
 				[{ t: 'n', v: 1.5 }],
 				[{ t: 'n', v: 45000, z: 'yyyy-mm-dd' }],
 				[true],
@@ -25,15 +28,23 @@ describe('readSheet', () => {
 			'007',
 			'12345678901234',
 			'000042',
+			'0007',
+			'GC0005',
+			'1234',
 			{ unusable: 'is a fractional number; format the column as text and enter the codes again', shown: '1.5' },
 			{ unusable: 'is a date, not a code; format the column as text and enter the codes again', shown: '45000' },
 			{ unusable: 'is a TRUE/FALSE cell, not a code', shown: 'TRUE' },
 		]);
 	});
 
-	it('never writes large numbers in exponent notation', async () => {
-		const table = await readSheet(xlsx({ S: [[1e20], [123456789012345680]] }), options);
-		expect(table.rows.map((row) => row?.[0])).toEqual(['100000000000000000000', '123456789012345680']);
+	it('writes numbers of up to 15 digits out in full and refuses longer ones, which Excel has already rounded', async () => {
+		const table = await readSheet(xlsx({ S: [[999999999999999], [1e20], [1234567890123456789]] }), options);
+		const tooLong = 'is a number of more than 15 digits, which Excel does not keep exactly; format the column as text and enter the codes again';
+		expect(table.rows.map((row) => row?.[0])).toEqual([
+			'999999999999999',
+			{ unusable: tooLong, shown: '100000000000000000000' },
+			{ unusable: tooLong, shown: '1234567890123456768' },
+		]);
 	});
 
 	it('reads the first sheet unless another is named, in any case', async () => {
@@ -43,10 +54,15 @@ describe('readSheet', () => {
 		await expect(readSheet(file, { ...options, sheetName: 'Third' })).rejects.toThrow('The workbook has no sheet named "Third"; its sheets are "First", "Second"');
 	});
 
-	it('refuses a sheet over the row cap, and accepts one exactly at it', async () => {
-		const rows = (n: number) => [['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])];
-		await expect(readSheet(xlsx({ S: rows(10) }), { ...options, maxRows: 10 })).resolves.toBeDefined();
-		await expect(readSheet(xlsx({ S: rows(11) }), { ...options, maxRows: 10 })).rejects.toThrow('Sheet "S" has more than 10 rows, the limit set in Max Rows');
+	it('stops reading at the row limit', async () => {
+		const rows = [['coupon value'], ...Array.from({ length: 50 }, (_, i) => [`C${i}`])];
+		expect((await readSheet(xlsx({ S: rows }), { ...options, rowLimit: 10 })).rows).toHaveLength(10);
+	});
+
+	it('reads a sheet named __proto__', async () => {
+		const file = xlsx([['__proto__', [['p']]], ['other', [['o']]]]);
+		expect(await readSheet(file, options)).toEqual({ sheetName: '__proto__', rows: [['p']] });
+		expect(await readSheet(file, { ...options, sheetName: '__PROTO__' })).toEqual({ sheetName: '__proto__', rows: [['p']] });
 	});
 
 	it.each([
@@ -85,9 +101,29 @@ describe('zip bomb guard', () => {
 		await expect(readSheet(bomb(), options)).rejects.toThrow(/possible zip bomb: its part xl\/worksheets\/sheet1\.xml unpacks \d+ times larger/);
 	});
 
-	it('refuses a file whose declared sizes pass the total cap only by lying', async () => {
-		// Declares 20 KB (ratio under 100) but inflates to 30 MiB: caught while counting the real bytes.
+	it('refuses a file whose declared sizes pass the caps only by lying', async () => {
+		// Declares 20 KB (ratio under 100) but inflates to 30 MiB: inflation stops at the declared size.
 		await expect(readSheet(bomb(20_000), options)).rejects.toThrow(/unpacks to more than the 20 KiB its header declares/);
+	});
+
+	it('is not fooled by a directory that calls a deflated part stored', async () => {
+		// The local header says "deflated", the directory says "stored" with equal sizes (ratio 1).
+		const file = bomb();
+		const directory = file.lastIndexOf(Buffer.from('xl/worksheets/sheet1.xml')) - 46;
+		file.writeUInt16LE(0, directory + 10);
+		file.writeUInt32LE(file.readUInt32LE(directory + 20), directory + 24);
+		await expect(readSheet(file, options)).rejects.toThrow('zip structure is damaged (the headers of xl/worksheets/sheet1.xml disagree on its compression)');
+	});
+
+	it('is not fooled by a second end-of-directory record', async () => {
+		const honest = bomb();
+		const end = honest.subarray(honest.length - 22);
+		// A harmless directory listing only the first part, placed after the real end record.
+		const decoy = Buffer.concat([honest, end]);
+		decoy.writeUInt16LE(1, decoy.length - 22 + 8);
+		decoy.writeUInt16LE(1, decoy.length - 22 + 10);
+		// The decoy is what gets checked, so it is also all that gets unpacked: the sheet is never reached.
+		await expect(readSheet(decoy, options)).rejects.toThrow('not an Excel workbook');
 	});
 
 	it('refuses a file over the unpacked size cap', async () => {

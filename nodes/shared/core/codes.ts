@@ -95,7 +95,7 @@ export function assertGuessProof(format: CodeFormat, codeCount: number, couponNa
 	if (format.length >= needed) return;
 	const space = format.characters.length ** format.length;
 	throw new CouponError(
-		`Length ${format.length} is too short for coupon "${couponName}": with ${codeCount.toLocaleString('en-US')} codes issued, a random guess would hit a valid code about 1 in ${Math.floor(space / codeCount).toLocaleString('en-US')} tries`,
+		`Length ${format.length} is too short for coupon "${couponName}": with ${codeCount.toLocaleString('en-US')} codes issued, a random guess could match one of them about 1 in ${Math.floor(space / codeCount).toLocaleString('en-US')} tries`,
 		`Set Length to ${needed} or more (${format.characters.length} possible characters), so that a guess succeeds at most 1 in ${GUESS_ODDS.toLocaleString('en-US')} tries.`,
 	);
 }

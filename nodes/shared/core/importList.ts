@@ -12,13 +12,15 @@ export interface SheetTable {
 	rows: Array<Cell[] | undefined>;
 }
 
-export interface ImportColumns {
+export interface ImportSettings {
 	/** Header of the column naming each row's coupon. */
 	nameColumn: string;
 	/** Header of the column holding the codes. */
 	valueColumn: string;
 	/** When set, every value goes into this coupon and the name column is not read. */
 	couponName?: string;
+	/** Rows allowed below the header row. */
+	maxRows: number;
 }
 
 export interface RejectedRow {
@@ -30,7 +32,7 @@ export interface RejectedRow {
 /** The first rejected rows are listed; the rest are only counted. */
 export const LISTED_REJECTIONS = 20;
 /** How far down the sheet the header row is looked for, past title rows. */
-const HEADER_SEARCH_ROWS = 10;
+export const HEADER_SEARCH_ROWS = 10;
 
 export interface PoolSummary {
 	couponName: string;
@@ -49,7 +51,9 @@ export interface FileSummary {
 	sheet: string;
 	headerRow: number | null;
 	blankRows: number;
-	/** Rows that belong to no coupon (no or an unusable coupon name). */
+	/** Rows with a coupon name but no value. */
+	rowsWithoutValue: number;
+	/** Rows with a value but no usable coupon name. */
 	rowsWithoutCoupon: number;
 	rejectedRows: RejectedRow[];
 }
@@ -65,6 +69,8 @@ interface PoolPlan {
 interface ImportPlan {
 	pools: PoolPlan[];
 	file: FileSummary;
+	/** Things the user should know about how the sheet was read. */
+	notes: string[];
 }
 
 function headerKey(text: string): string {
@@ -86,7 +92,7 @@ interface Layout {
 	nameColumn?: number;
 }
 
-function findLayout(table: SheetTable, columns: ImportColumns): Layout {
+function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 	const wantedValue = headerKey(columns.valueColumn);
 	const wantedName = headerKey(columns.nameColumn);
 	const seen: Array<{ row: number; headers: string[] }> = [];
@@ -120,32 +126,44 @@ function findLayout(table: SheetTable, columns: ImportColumns): Layout {
 }
 
 /** Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and why. */
-export function planImport(table: SheetTable, columns: ImportColumns): ImportPlan {
-	const layout = findLayout(table, columns);
-	const file: FileSummary = { sheet: table.sheetName, headerRow: layout.headerRow, blankRows: 0, rowsWithoutCoupon: 0, rejectedRows: [] };
+export function planImport(table: SheetTable, settings: ImportSettings): ImportPlan {
+	const layout = findLayout(table, settings);
+	const firstDataRow = layout.headerRow ?? 0;
+	if (table.rows.length - firstDataRow > settings.maxRows) {
+		throw new CouponError(
+			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows`,
+			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
+		);
+	}
+	const file: FileSummary = { sheet: table.sheetName, headerRow: layout.headerRow, blankRows: 0, rowsWithoutValue: 0, rowsWithoutCoupon: 0, rejectedRows: [] };
 	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
 
-	for (let r = layout.headerRow ?? 0; r < table.rows.length; r++) {
+	for (let r = firstDataRow; r < table.rows.length; r++) {
 		const row = r + 1;
 		const cells = table.rows[r];
 		const valueCell = cells?.[layout.valueColumn];
 		const value = cellText(valueCell);
-		const rawName = columns.couponName ?? (layout.nameColumn === undefined ? '' : cellText(cells?.[layout.nameColumn]));
+		const rowName = layout.nameColumn === undefined ? '' : cellText(cells?.[layout.nameColumn]);
 		if (value === '') {
-			if (rawName === '') file.blankRows++;
-			else remember(file.rejectedRows, { row, value, reason: `no value in column "${columns.valueColumn}"` }), file.rowsWithoutCoupon++;
+			if (rowName === '') {
+				file.blankRows++;
+			} else {
+				file.rowsWithoutValue++;
+				remember(file.rejectedRows, { row, value, reason: `no value in column "${settings.valueColumn}"` });
+			}
 			continue;
 		}
-		const nameProblem = couponNameProblem(rawName);
+		const name = settings.couponName ?? rowName;
+		const nameProblem = couponNameProblem(name);
 		if (nameProblem) {
 			file.rowsWithoutCoupon++;
-			remember(file.rejectedRows, { row, value, reason: rawName === '' ? `no coupon name in column "${columns.nameColumn}"` : nameProblem });
+			remember(file.rejectedRows, { row, value, reason: name === '' ? `no coupon name in column "${settings.nameColumn}"` : nameProblem });
 			continue;
 		}
-		const poolKey = couponNameKey(rawName);
+		const poolKey = couponNameKey(name);
 		let pool = pools.get(poolKey);
 		if (!pool) {
-			pool = { name: rawName, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() };
+			pool = { name, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() };
 			pools.set(poolKey, pool);
 		}
 		const problem = typeof valueCell === 'object' ? valueCell.unusable : codeValueProblem(value);
@@ -164,18 +182,30 @@ export function planImport(table: SheetTable, columns: ImportColumns): ImportPla
 		pool.firstRowOf.set(key, row);
 		pool.candidates.push({ code: value, row });
 	}
-	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file };
+
+	const notes: string[] = [];
+	const first = pools.values().next().value?.candidates[0];
+	if (layout.headerRow === null && first) {
+		notes.push(
+			`Sheet "${table.sheetName}" has no "${settings.valueColumn}" header, so every row was read as a code, starting with row ${first.row} ("${first.code}"). If that row is a header, set Value Column to its text and import again: codes already imported are not added twice.`,
+		);
+	}
+	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file, notes };
 }
 
 /**
  * Imports a planned sheet into the store: checks every coupon first, then adds the values.
  * Runs inside one store transaction, so a failure leaves every pool as it was.
  */
-export async function importSheet(session: CouponStoreSession, table: SheetTable, columns: ImportColumns): Promise<{ pools: PoolSummary[]; file: FileSummary }> {
-	const plan = planImport(table, columns);
+export async function importSheet(
+	session: CouponStoreSession,
+	table: SheetTable,
+	settings: ImportSettings,
+): Promise<{ pools: PoolSummary[]; file: FileSummary; notes: string[] }> {
+	const plan = planImport(table, settings);
 	if (plan.pools.every((pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0)) {
 		throw new CouponError(
-			`Sheet "${table.sheetName}" has no coupon values to import (${plan.file.blankRows} blank rows, ${plan.file.rowsWithoutCoupon} rows without a coupon name)`,
+			`Sheet "${table.sheetName}" has no coupon values to import (${plan.file.blankRows} blank rows, ${plan.file.rowsWithoutValue} rows without a value, ${plan.file.rowsWithoutCoupon} rows without a coupon name)`,
 			'Check that the codes are in the value column below the header row.',
 		);
 	}
@@ -205,5 +235,5 @@ export async function importSheet(session: CouponStoreSession, table: SheetTable
 			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),
 		});
 	}
-	return { pools: summaries, file: plan.file };
+	return { pools: summaries, file: plan.file, notes: plan.notes };
 }

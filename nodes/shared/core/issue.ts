@@ -48,8 +48,8 @@ const GENERATION_ROUNDS = 10;
 interface Slot {
 	pending: PendingAssignment;
 	record?: AssignmentRecord;
-	/** The active coupon this slot ends when the policy is "replace". */
-	replaces?: AssignmentRecord | Slot;
+	/** The active coupons this slot ends when the policy is "replace". */
+	replaces: AssignmentRecord[];
 }
 
 /** How one request is served: by a coupon the contact holds, or by a slot of this batch. */
@@ -72,23 +72,28 @@ export async function issueCoupons(
 			? await session.assignmentsOf(couponName, [...new Set(requests.map((r) => r.contactKey))])
 			: new Map<string, AssignmentRecord[]>();
 
-	// The coupon each contact holds right now, as the batch goes on: a stored one or a slot of this batch.
-	const current = new Map<string, AssignmentRecord | Slot>();
+	const activeHeld = new Map<string, AssignmentRecord[]>();
 	for (const [contactKey, assignments] of held) {
-		const newestActive = assignments.filter((a) => isActive(a, now)).sort((a, b) => b.assignedAt - a.assignedAt)[0];
-		if (newestActive) current.set(contactKey, newestActive);
+		const active = assignments.filter((a) => isActive(a, now)).sort((a, b) => b.assignedAt - a.assignedAt);
+		if (active.length > 0) activeHeld.set(contactKey, active);
 	}
 
+	// A contact who comes again in the same batch gets the coupon this batch gave it, unless every
+	// request is to issue another: replacing a coupon handed out a moment ago would only burn a code.
+	const slotOf = new Map<string, Slot>();
 	const slots: Slot[] = [];
 	const plan = requests.map((request): PlanEntry => {
-		const holding = current.get(request.contactKey);
-		if (holding && policy === 'reuse') return 'pending' in holding ? { slot: holding, reused: true } : { held: holding };
+		const { contactKey } = request;
+		const earlier = slotOf.get(contactKey);
+		if (earlier) return { slot: earlier, reused: true };
+		const active = activeHeld.get(contactKey);
+		if (active && policy === 'reuse') return { held: active[0] };
 		const slot: Slot = {
-			pending: { contactKey: request.contactKey, assignedAt: now, validUntil: validUntilFor(now, settings.validDays) },
-			replaces: policy === 'replace' ? holding : undefined,
+			pending: { contactKey, assignedAt: now, validUntil: validUntilFor(now, settings.validDays) },
+			replaces: policy === 'replace' ? (active ?? []) : [],
 		};
 		slots.push(slot);
-		if (policy !== 'issueAnother') current.set(request.contactKey, slot);
+		if (policy !== 'issueAnother') slotOf.set(contactKey, slot);
 		return { slot, reused: false };
 	});
 
@@ -99,13 +104,13 @@ export async function issueCoupons(
 			claimed.forEach((record, i) => (slots[i].record = record));
 			if (claimed.length < slots.length) failure = await exhaustedError(session, pool, now);
 		} else {
+			assertGuessProof(settings.format, (pool?.codeCount ?? 0) + slots.length, pool?.name ?? couponName);
 			pool ??= await session.createPool(couponName, 'generated');
-			assertGuessProof(settings.format, pool.codeCount + slots.length, pool.name);
 			failure = await generateInto(session, pool, settings.format, slots);
 		}
-		// Only a slot that got its code ends the coupon it replaces: a failed request changes nothing.
-		const ended = slots.flatMap((s) => (s.record && s.replaces ? [codeOf(s.replaces)] : []));
-		await session.markReplaced(couponName, ended.filter((code): code is string => code !== undefined), now);
+		// Only a slot that got its code ends the coupons it replaces: a failed request changes nothing.
+		const ended = slots.flatMap((s) => (s.record ? s.replaces.map((a) => a.code) : []));
+		await session.markReplaced(couponName, ended, now);
 	}
 
 	const { name, kind: source } = pool!;
@@ -125,10 +130,6 @@ export async function issueCoupons(
 		};
 	});
 	return { pool: pool!, outcomes };
-}
-
-function codeOf(holding: AssignmentRecord | Slot): string | undefined {
-	return 'pending' in holding ? holding.record?.code : holding.code;
 }
 
 async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: number): Promise<CouponError> {

@@ -1,13 +1,13 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/errors';
 import type { Cell, SheetTable } from '../core/importList';
-import { checkActualSizes, checkDeclaredSizes, readZipDirectory, type UnpackLimits } from './zipGuard';
+import { checkDeclaredSizes, readZipDirectory, unpackEntries, type UnpackedEntry, type UnpackLimits } from './zipGuard';
 
 export interface ReadOptions {
 	/** The sheet to read; the first one when empty. Matched case-insensitively. */
 	sheetName?: string;
-	/** Data rows allowed below the header row. */
-	maxRows: number;
+	/** Rows to read at most; the parser stops there, so a huge sheet costs no more than this. */
+	rowLimit: number;
 	limits: UnpackLimits;
 }
 
@@ -37,18 +37,16 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		throw new CouponError('The file is a zip archive but not an Excel workbook (it has no xl/workbook part)', saveAsXlsx);
 	}
 	checkDeclaredSizes(entries, options.limits);
-	await checkActualSizes(file, entries);
+	const container = workbookContainer(unpackEntries(file, entries));
 
 	const wantedSheet = options.sheetName?.trim();
 	let workbook: XLSX.WorkBook;
 	try {
-		workbook = XLSX.read(file, {
-			type: 'buffer',
+		workbook = parseZip(container, {
 			dense: true,
 			// Only the wanted sheet is parsed (SheetJS matches the name ignoring case), or the first.
 			sheets: wantedSheet || 0,
-			// One row for the header, one more to tell "exactly at the cap" from "over it".
-			sheetRows: options.maxRows + 2,
+			sheetRows: options.rowLimit,
 			cellText: false,
 			cellNF: true,
 			cellDates: false,
@@ -59,7 +57,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	} catch (error) {
 		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
 	}
-	const [sheetName] = Object.keys(workbook.Sheets);
+	const sheetName = wantedSheet ? workbook.SheetNames.find((name) => name.toLowerCase() === wantedSheet.toLowerCase()) : workbook.SheetNames[0];
 	if (sheetName === undefined) {
 		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
 		throw new CouponError(
@@ -67,18 +65,25 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
 		);
 	}
-	const sheet = workbook.Sheets[sheetName];
+	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name is the prototype.
+	const sheet = workbook.Sheets[sheetName] as XLSX.WorkSheet | undefined;
 	const rows = (sheet?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
-	if (rows.length > options.maxRows + 1) {
-		throw new CouponError(
-			`Sheet "${sheetName}" has more than ${options.maxRows.toLocaleString('en-US')} rows, the limit set in Max Rows`,
-			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
-		);
-	}
 	return { sheetName, rows: rows.map((row) => row?.map(cellOf)) };
 }
 
-const ZERO_PADDING_FORMAT = /^0+$/;
+/** SheetJS's own reader of an unpacked workbook; XLSX.read would unpack the zip itself, without limits. */
+const parseZip = (XLSX as unknown as { parse_zip(container: unknown, options: XLSX.ParsingOptions): XLSX.WorkBook }).parse_zip;
+
+function workbookContainer(entries: UnpackedEntry[]): unknown {
+	const container = XLSX.CFB.utils.cfb_new();
+	for (const entry of entries) XLSX.CFB.utils.cfb_add(container, entry.name, entry.data, { unsafe: true } as never);
+	return container;
+}
+
+/** Zero padding, optionally with literal text, such as 000000 or "GC"0000: the displayed text is the code. */
+const PADDING_FORMAT = /^(?:"[^"]*"|\\.|0)*0(?:"[^"]*"|\\.|0)*$/;
+/** Excel keeps 15 significant digits of a number: a longer one has already lost its last digits. */
+const MAX_EXACT_NUMBER = 999_999_999_999_999;
 
 /**
  * A cell's text as the coupon value it stands for. Text cells are kept as written (leading zeros
@@ -106,10 +111,12 @@ function numberCell(value: number, format: string | undefined): Cell {
 	const formatAsText = 'format the column as text and enter the codes again';
 	if (format && XLSX.SSF.is_date(format)) return { unusable: `is a date, not a code; ${formatAsText}`, shown: String(value) };
 	if (!Number.isInteger(value)) return { unusable: `is a fractional number; ${formatAsText}`, shown: String(value) };
-	const digits = BigInt(value).toString();
-	// A "000000" format shows 123 as 000123: the code the marketer sees is the padded one.
-	if (format && ZERO_PADDING_FORMAT.test(format) && value >= 0) return digits.padStart(format.length, '0');
-	return digits;
+	if (Math.abs(value) > MAX_EXACT_NUMBER) {
+		return { unusable: `is a number of more than 15 digits, which Excel does not keep exactly; ${formatAsText}`, shown: BigInt(value).toString() };
+	}
+	const firstSection = format?.split(';')[0] ?? '';
+	if (value >= 0 && PADDING_FORMAT.test(firstSection)) return XLSX.SSF.format(firstSection, value);
+	return String(value);
 }
 
 function describeStart(file: Buffer): string {

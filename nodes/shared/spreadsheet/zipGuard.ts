@@ -1,4 +1,4 @@
-import { createInflateRaw } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import { CouponError } from '../core/errors';
 
 /** How far a spreadsheet may unpack before it is treated as a zip bomb. */
@@ -38,6 +38,16 @@ const mib = (bytes: number) => (bytes < MIB ? `${Math.ceil(bytes / 1024)} KiB` :
 
 /** Reads the zip central directory: the entries and their declared sizes, without inflating anything. */
 export function readZipDirectory(file: Buffer): ZipEntry[] {
+	try {
+		return readDirectory(file);
+	} catch (error) {
+		// A field that points past the end of the file.
+		if (error instanceof RangeError) throw corrupt('a header points past the end of the file');
+		throw error;
+	}
+}
+
+function readDirectory(file: Buffer): ZipEntry[] {
 	const eocd = findEndOfCentralDirectory(file);
 	let entryCount = file.readUInt16LE(eocd + 10);
 	let directoryOffset = file.readUInt32LE(eocd + 16);
@@ -121,42 +131,44 @@ export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): v
 	}
 }
 
-/**
- * Inflates each entry into nothing, counting bytes, and refuses any that unpacks past the size its
- * header declared: the spreadsheet parser trusts no declared size, so a lying header would get past
- * checkDeclaredSizes. Streams in small chunks, so memory stays flat whatever the file claims.
- */
-export async function checkActualSizes(file: Buffer, entries: ZipEntry[]): Promise<void> {
-	for (const entry of entries) {
-		const at = entry.localHeaderOffset;
-		if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE) throw corrupt(`bad local header for ${entry.name}`);
-		const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
-		const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
-		if (entry.method === STORED) continue;
-		const unpacked = await inflatedSize(packed, entry.uncompressedSize);
-		if (unpacked > entry.uncompressedSize) {
-			throw new CouponError(
-				`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,
-				'Open the file in Excel or LibreOffice and save it again as .xlsx.',
-			);
-		}
-	}
+export interface UnpackedEntry {
+	name: string;
+	data: Buffer;
 }
 
-/** Bytes `packed` inflates to, stopping as soon as it passes `limit`. */
-function inflatedSize(packed: Buffer, limit: number): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const inflate = createInflateRaw();
-		let size = 0;
-		inflate.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > limit) {
-				inflate.destroy();
-				resolve(size);
+/**
+ * Unpacks every file entry, each capped at the size the directory declared (and checkDeclaredSizes
+ * accepted). The spreadsheet parser is then given these bytes, never the zip itself: it would trust
+ * the local headers and inflate without any limit, so a header that lies would get a bomb past.
+ */
+export function unpackEntries(file: Buffer, entries: ZipEntry[]): UnpackedEntry[] {
+	return entries
+		.filter((entry) => !entry.name.endsWith('/'))
+		.map((entry) => {
+			const at = entry.localHeaderOffset;
+			if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE) throw corrupt(`bad local header for ${entry.name}`);
+			if (file.readUInt16LE(at + 8) !== entry.method) throw corrupt(`the headers of ${entry.name} disagree on its compression`);
+			const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
+			const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
+			if (packed.length !== entry.compressedSize) throw corrupt(`${entry.name} is cut short`);
+			if (entry.method === STORED) {
+				if (entry.compressedSize !== entry.uncompressedSize) throw corrupt(`${entry.name} has inconsistent sizes`);
+				return { name: entry.name, data: packed };
 			}
+			return { name: entry.name, data: inflateCapped(packed, entry) };
 		});
-		inflate.on('end', () => resolve(size));
-		inflate.on('error', (error) => reject(corrupt(`${error.message}`)));
-		inflate.end(packed);
-	});
+}
+
+function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {
+	try {
+		// One byte of slack tells "exactly the declared size" from "more than declared".
+		const data = inflateRawSync(packed, { maxOutputLength: entry.uncompressedSize + 1 });
+		if (data.length <= entry.uncompressedSize) return data;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(`${entry.name}: ${(error as Error).message}`);
+	}
+	throw new CouponError(
+		`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,
+		'Open the file in Excel or LibreOffice and save it again as .xlsx.',
+	);
 }
