@@ -74,3 +74,14 @@ export function fileItem(file: Buffer, fileName = 'coupons.xlsx', property = 'da
 		},
 	};
 }
+
+/** The NodeOperationError a node run fails with; fails the test if the run succeeds. */
+export async function nodeFailure(run: Promise<unknown>): Promise<NodeOperationError> {
+	try {
+		await run;
+	} catch (error) {
+		expect(error).toBeInstanceOf(NodeOperationError);
+		return error as NodeOperationError;
+	}
+	throw new Error('expected the node to fail');
+}

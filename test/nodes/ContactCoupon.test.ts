@@ -1,8 +1,8 @@
-import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { fileItem, jsonItems, mockExecuteFunctions, type MockOptions } from '../helpers/executeFunctions';
+import { fileItem, jsonItems, mockExecuteFunctions, nodeFailure, type MockOptions } from '../helpers/executeFunctions';
 import { xlsx } from '../helpers/spreadsheets';
 
 const T0 = Date.UTC(2026, 3, 10, 8, 0, 0);
@@ -36,15 +36,6 @@ async function importList(staticData: IDataObject, rows: unknown[][]) {
 
 const coupon = (item: INodeExecutionData) => item.json.coupon as IDataObject;
 
-async function failure(run: Promise<unknown>): Promise<NodeOperationError> {
-	try {
-		await run;
-	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
-	}
-	throw new Error('expected the node to fail');
-}
 
 describe('Contact Coupon: Generate for Contact', () => {
 	let staticData: IDataObject;
@@ -113,7 +104,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 
 		it('fails the execution naming the coupon and its counts, and consumes no code', async () => {
 			const before = JSON.stringify(staticData);
-			const error = await failure(generate(staticData, ['a', 'b']));
+			const error = await nodeFailure(generate(staticData, ['a', 'b']));
 			expect(error.message).toBe('Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 replaced), 0 available');
 			expect(error.context.itemIndex).toBe(1);
 			// The whole execution failed, so item 0's claim was rolled back too.
@@ -139,7 +130,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 		['a fractional Valid (Days)', { validDays: 2.5 }, 'Valid (Days) must be a whole number from 1 to 3650; got 2.5'],
 		['a Length of 3', { length: 3 }, 'Length must be a whole number from 4 to 64; got 3'],
 	])('refuses %s with the item index and how to fix it', async (_label, parameters, message) => {
-		const error = await failure(generate(staticData, ['ann'], { parameters }));
+		const error = await nodeFailure(generate(staticData, ['ann'], { parameters }));
 		expect(error.message).toBe(message);
 		expect(error.context.itemIndex).toBe(0);
 		expect(error.description).toBeTruthy();
@@ -147,7 +138,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 	});
 
 	it('refuses an item without a contact, naming the item; with Continue on Fail the others go on', async () => {
-		const error = await failure(generate(staticData, ['ann', '', 'bob']));
+		const error = await nodeFailure(generate(staticData, ['ann', '', 'bob']));
 		expect(error.message).toBe('The contact is empty');
 		expect(error.context.itemIndex).toBe(1);
 		expect(error.description).toMatch(/\{\{ \$json\.email \}\}/);
@@ -157,7 +148,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 	});
 
 	it('refuses a length too short for the coupon, saying which length to enter', async () => {
-		const error = await failure(generate(staticData, ['ann', 'bob'], { parameters: { length: 6, options: { characters: 'digits' } } }));
+		const error = await nodeFailure(generate(staticData, ['ann', 'bob'], { parameters: { length: 6, options: { characters: 'digits' } } }));
 		expect(error.message).toMatch(/^Length 6 is too short for coupon "WELCOME10"/);
 		expect(error.description).toMatch(/Set Length to 7 or more/);
 	});

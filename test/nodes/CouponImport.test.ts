@@ -1,7 +1,7 @@
-import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
-import { fileItem, mockExecuteFunctions } from '../helpers/executeFunctions';
+import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
 const parameters = { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} };
@@ -12,15 +12,6 @@ async function runImport(staticData: IDataObject, items: INodeExecutionData[], o
 	return { output, hints: mock.hints };
 }
 
-async function failure(run: Promise<unknown>): Promise<NodeOperationError> {
-	try {
-		await run;
-	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
-	}
-	throw new Error('expected the node to fail');
-}
 
 const exportSheet = xlsx({
 	Export: [
@@ -75,7 +66,7 @@ describe('Coupon Import', () => {
 	});
 
 	it('without Continue on Fail, a bad file keeps nothing of the files before it', async () => {
-		const error = await failure(runImport(staticData, [fileItem(exportSheet), fileItem(Buffer.from('not a spreadsheet'))]));
+		const error = await nodeFailure(runImport(staticData, [fileItem(exportSheet), fileItem(Buffer.from('not a spreadsheet'))]));
 		expect(error.context.itemIndex).toBe(1);
 		expect(staticData).toEqual({});
 	});
@@ -101,7 +92,7 @@ describe('Coupon Import', () => {
 		])('%s', async (_label, item, overrides, message) => {
 			await runImport(staticData, [fileItem(xlsx({ S: [['coupon name', 'coupon value'], ['Keep', 'K1']] }))]);
 			const before = JSON.stringify(staticData);
-			const error = await failure(runImport(staticData, [item], overrides));
+			const error = await nodeFailure(runImport(staticData, [item], overrides));
 			expect(error.message).toMatch(message);
 			expect(error.context.itemIndex).toBe(0);
 			expect(JSON.stringify(staticData)).toBe(before);
