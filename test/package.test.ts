@@ -30,7 +30,7 @@ describe('the package as n8n loads it', () => {
 	});
 
 	it('needs at run time only dependencies that install without scripts', () => {
-		expect(Object.keys(pkg.dependencies).sort()).toEqual(['@e965/xlsx', 'nanoid']);
+		expect(Object.keys(pkg.dependencies).sort()).toEqual(['@e965/xlsx', 'nanoid', 'pg', 'pg-copy-streams']);
 		expect(pkg.dependencies).not.toHaveProperty('xlsx');
 	});
 

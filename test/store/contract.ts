@@ -30,6 +30,21 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			expect(await run(async (s) => await s.findPool('Winter'))).toBeUndefined();
 		});
 
+		it('returns the existing pool when asked to create one that exists', async () => {
+			await run(async (s) => await s.createPool('Twice', 'imported'));
+			expect(await run(async (s) => await s.createPool('TWICE', 'generated'))).toEqual({ name: 'Twice', kind: 'imported', codeCount: 0 });
+		});
+
+		it('lists at most 20 duplicate examples, in row order, and counts them all', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(30));
+			});
+			const again = await run(async (s) => await s.addImported('P', codes(30)));
+			expect(again.duplicates).toBe(30);
+			expect(again.duplicateExamples).toEqual(codes(20));
+		});
+
 		it('treats __proto__ and constructor as ordinary pool names', async () => {
 			await run(async (s) => {
 				for (const name of ['__proto__', 'constructor']) {
@@ -47,9 +62,9 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				await s.createPool('P', 'imported');
 				return await s.addImported('P', [{ code: 'AB-12', row: 2 }, { code: 'CD34', row: 3 }]);
 			});
-			expect(first).toEqual({ added: 2, duplicates: [], codeCount: 2, available: 2 });
+			expect(first).toEqual({ added: 2, duplicates: 0, duplicateExamples: [], codeCount: 2, available: 2 });
 			const second = await run(async (s) => await s.addImported('P', [{ code: 'ab12', row: 2 }, { code: 'EF56', row: 3 }]));
-			expect(second).toEqual({ added: 1, duplicates: [{ code: 'ab12', row: 2 }], codeCount: 3, available: 3 });
+			expect(second).toEqual({ added: 1, duplicates: 1, duplicateExamples: [{ code: 'ab12', row: 2 }], codeCount: 3, available: 3 });
 		});
 
 		it('hands each imported code to one contact only, in random order, and runs dry cleanly', async () => {

@@ -1,4 +1,4 @@
-import type { CouponStoreSession, ImportCandidate } from '../store/CouponStore';
+import type { CouponStoreSession, ImportCandidate, PoolInfo } from '../store/CouponStore';
 import { codeKey, codeValueProblem } from './codes';
 import { CouponError } from './errors';
 import { couponNameKey, couponNameProblem } from './names';
@@ -193,6 +193,13 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file, notes };
 }
 
+function generatedCouponError(pool: PoolInfo): CouponError {
+	return new CouponError(
+		`Coupon "${pool.name}" is a generated coupon (${pool.codeCount} codes issued), so a list cannot be imported into it`,
+		'Rename the coupon in the spreadsheet (or in Coupon Name) to import the list as a new coupon.',
+	);
+}
+
 /**
  * Imports a planned sheet into the store: checks every coupon first, then adds the values.
  * Runs inside one store transaction, so a failure leaves every pool as it was.
@@ -211,24 +218,21 @@ export async function importSheet(
 	}
 	const existing = await Promise.all(plan.pools.map((pool) => session.findPool(pool.name)));
 	const generated = existing.find((info) => info?.kind === 'generated');
-	if (generated) {
-		throw new CouponError(
-			`Coupon "${generated.name}" is a generated coupon (${generated.codeCount} codes issued), so a list cannot be imported into it`,
-			'Rename the coupon in the spreadsheet (or in Coupon Name) to import the list as a new coupon.',
-		);
-	}
+	if (generated) throw generatedCouponError(generated);
 
 	const summaries: PoolSummary[] = [];
 	for (const [i, pool] of plan.pools.entries()) {
 		const info = existing[i] ?? (await session.createPool(pool.name, 'imported'));
+		// Another run may have created a generated coupon of this name a moment ago.
+		if (info.kind !== 'imported') throw generatedCouponError(info);
 		const outcome = await session.addImported(info.name, pool.candidates);
-		for (const duplicate of outcome.duplicates) {
-			remember(pool.rejected, { row: duplicate.row, value: duplicate.code, reason: 'already in this coupon' });
+		for (const duplicate of outcome.duplicateExamples) {
+			pool.rejected.push({ row: duplicate.row, value: duplicate.code, reason: 'already in this coupon' });
 		}
 		summaries.push({
 			couponName: info.name,
 			added: outcome.added,
-			duplicates: pool.duplicates + outcome.duplicates.length,
+			duplicates: pool.duplicates + outcome.duplicates,
 			invalid: pool.invalid,
 			poolSize: outcome.codeCount,
 			available: outcome.available,

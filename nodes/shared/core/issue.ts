@@ -65,12 +65,16 @@ export async function issueCoupons(
 	requests: CouponRequest[],
 	now: number,
 ): Promise<IssueResult> {
-	const { couponName, policy } = settings;
+	const { couponName, policy, format } = settings;
+	const contactKeys = [...new Set(requests.map((r) => r.contactKey))];
 	let pool = await session.findPool(couponName);
-	const held =
-		pool && policy !== 'issueAnother'
-			? await session.assignmentsOf(couponName, [...new Set(requests.map((r) => r.contactKey))])
-			: new Map<string, AssignmentRecord[]>();
+	if (!pool) {
+		// Checked before anything is created, so a refused length leaves no empty coupon behind.
+		assertGuessProof(format, policy === 'issueAnother' ? requests.length : contactKeys.length, couponName);
+		pool = await session.createPool(couponName, 'generated');
+	}
+	// Existing or not, the pool is looked up by contact now, which also serialises concurrent sessions per contact.
+	const held = policy === 'issueAnother' ? new Map<string, AssignmentRecord[]>() : await session.assignmentsOf(pool.name, contactKeys);
 
 	const activeHeld = new Map<string, AssignmentRecord[]>();
 	for (const [contactKey, assignments] of held) {
@@ -99,21 +103,20 @@ export async function issueCoupons(
 
 	let failure: CouponError | undefined;
 	if (slots.length > 0) {
-		if (pool?.kind === 'imported') {
-			const claimed = await session.claimImported(couponName, slots.map((s) => s.pending));
+		if (pool.kind === 'imported') {
+			const claimed = await session.claimImported(pool.name, slots.map((s) => s.pending));
 			claimed.forEach((record, i) => (slots[i].record = record));
 			if (claimed.length < slots.length) failure = await exhaustedError(session, pool, now);
 		} else {
-			assertGuessProof(settings.format, (pool?.codeCount ?? 0) + slots.length, pool?.name ?? couponName);
-			pool ??= await session.createPool(couponName, 'generated');
-			failure = await generateInto(session, pool, settings.format, slots);
+			assertGuessProof(format, pool.codeCount + slots.length, pool.name);
+			failure = await generateInto(session, pool, format, slots);
 		}
 		// Only a slot that got its code ends the coupons it replaces: a failed request changes nothing.
 		const ended = slots.flatMap((s) => (s.record ? s.replaces.map((a) => a.code) : []));
-		await session.markReplaced(couponName, ended, now);
+		await session.markReplaced(pool.name, ended, now);
 	}
 
-	const { name, kind: source } = pool!;
+	const { name, kind: source } = pool;
 	const outcomes = plan.map((entry, i): IssueOutcome => {
 		const record = 'held' in entry ? entry.held : entry.slot.record;
 		if (!record) return { error: failure! };
@@ -129,7 +132,7 @@ export async function issueCoupons(
 			},
 		};
 	});
-	return { pool: pool!, outcomes };
+	return { pool, outcomes };
 }
 
 async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: number): Promise<CouponError> {

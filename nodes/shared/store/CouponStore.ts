@@ -40,20 +40,28 @@ export interface ImportCandidate {
 export interface ImportOutcome {
 	added: number;
 	/** Candidates whose code the pool already held. */
-	duplicates: ImportCandidate[];
+	duplicates: number;
+	/** The first of those duplicates by row, at most `DUPLICATE_EXAMPLES`. */
+	duplicateExamples: ImportCandidate[];
 	codeCount: number;
 	available: number;
 }
+
+export const DUPLICATE_EXAMPLES = 20;
 
 /** An assignment still waiting for its code. */
 export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
 
 export interface CouponStoreSession {
 	findPool(name: string): Promise<PoolInfo | undefined>;
-	/** Creates an empty pool; the name must not exist yet. */
+	/** Creates an empty pool, or returns the pool of that name that another session created meanwhile. */
 	createPool(name: string, kind: PoolKind): Promise<PoolInfo>;
 	countPool(name: string, now: number): Promise<PoolCounts>;
-	/** Every assignment of the pool held by these contacts, oldest first. */
+	/**
+	 * Every assignment of the pool held by these contacts. Where sessions run concurrently, it also
+	 * locks these contacts of this pool until the session ends, so that two sessions deciding whether
+	 * a contact already holds a coupon do so one after the other.
+	 */
 	assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>>;
 	/** Ends these assigned codes at `at`. */
 	markReplaced(name: string, codes: string[], at: number): Promise<void>;

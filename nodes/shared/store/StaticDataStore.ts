@@ -5,15 +5,16 @@ import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
 import { isActive, type AssignmentRecord } from '../core/validity';
-import type {
-	CouponStore,
-	CouponStoreSession,
-	ImportCandidate,
-	ImportOutcome,
-	PendingAssignment,
-	PoolCounts,
-	PoolInfo,
-	PoolKind,
+import {
+	DUPLICATE_EXAMPLES,
+	type CouponStore,
+	type CouponStoreSession,
+	type ImportCandidate,
+	type ImportOutcome,
+	type PendingAssignment,
+	type PoolCounts,
+	type PoolInfo,
+	type PoolKind,
 } from './CouponStore';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
@@ -127,7 +128,8 @@ class StaticDataSession implements CouponStoreSession {
 	}
 
 	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
-		if (this.pool(name)) throw new Error(`Pool "${name}" exists already`);
+		const existing = this.pool(name);
+		if (existing) return existing.info;
 		const stored: StoredPool = { name, kind, createdAt: new Date(now()).toISOString(), available: '', assignments: '' };
 		this.created.push(stored);
 		return this.pool(name)!.info;
@@ -197,19 +199,20 @@ class StaticDataSession implements CouponStoreSession {
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
 		const pool = this.requirePool(name);
-		const duplicates: ImportCandidate[] = [];
+		let duplicates = 0;
+		const duplicateExamples: ImportCandidate[] = [];
 		for (const candidate of candidates) {
 			const key = codeKey(candidate.code);
 			if (pool.codeKeys.has(key)) {
-				duplicates.push(candidate);
+				if (duplicates++ < DUPLICATE_EXAMPLES) duplicateExamples.push(candidate);
 				continue;
 			}
 			pool.codeKeys.add(key);
 			pool.available.push(candidate.code);
 		}
-		const added = candidates.length - duplicates.length;
+		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;
-		return { added, duplicates, codeCount: pool.info.codeCount, available: pool.available.length };
+		return { added, duplicates, duplicateExamples, codeCount: pool.info.codeCount, available: pool.available.length };
 	}
 
 	private pool(name: string): WorkingPool | undefined {
