@@ -1,5 +1,6 @@
 import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { staticDataNotice, storageProperty } from '../shared/descriptions';
+import { databaseCredential, staticDataNotice, storageProperty } from '../shared/descriptions';
+import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as generate from './actions/generate/generate.operation';
 import { router } from './actions/router';
 
@@ -15,6 +16,7 @@ export class ContactCoupon implements INodeType {
 		defaults: { name: 'Contact Coupon' },
 		inputs: ['main'],
 		outputs: ['main'],
+		credentials: [databaseCredential],
 		properties: [
 			{
 				displayName: 'Operation',
@@ -36,6 +38,8 @@ export class ContactCoupon implements INodeType {
 			...generate.description,
 		],
 	};
+
+	methods = { credentialTest: { couponPostgresConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

@@ -1,5 +1,6 @@
 import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { staticDataNotice, storageProperty } from '../shared/descriptions';
+import { databaseCredential, staticDataNotice, storageProperty } from '../shared/descriptions';
+import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as importList from './import.operation';
 
 export class CouponImport implements INodeType {
@@ -14,8 +15,11 @@ export class CouponImport implements INodeType {
 		defaults: { name: 'Coupon Import' },
 		inputs: ['main'],
 		outputs: ['main'],
+		credentials: [databaseCredential],
 		properties: [storageProperty, staticDataNotice, ...importList.description],
 	};
+
+	methods = { credentialTest: { couponPostgresConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return [await importList.execute.call(this)];

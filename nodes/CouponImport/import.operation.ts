@@ -126,7 +126,7 @@ async function importItem(context: IExecuteFunctions, session: CouponStoreSessio
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
-	const { store, storage } = openStore(this);
+	const { store, storage } = await openStore(this);
 	const output: INodeExecutionData[] = [];
 
 	if (this.continueOnFail()) {

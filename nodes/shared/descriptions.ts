@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 /** Where both nodes keep coupons. Internal names are stored in workflow JSON: never rename them. */
 export const storageProperty: INodeProperties = {
@@ -12,6 +12,11 @@ export const storageProperty: INodeProperties = {
 			value: 'staticData',
 			description: 'Kept inside this workflow. No set-up; for small, single-workflow use.',
 		},
+		{
+			name: 'Database (PostgreSQL)',
+			value: 'database',
+			description: 'Kept in PostgreSQL through a Coupon PostgreSQL credential. Shared by every workflow and safe with parallel runs and queue mode.',
+		},
 	],
 	default: 'staticData',
 	description: 'Where the coupon lists and who holds which code are kept. Coupon Import and Contact Coupon must use the same storage to share coupons.',
@@ -24,4 +29,12 @@ export const staticDataNotice: INodeProperties = {
 	type: 'notice',
 	default: '',
 	displayOptions: { show: { storage: ['staticData'] } },
+};
+
+/** The PostgreSQL credential, asked for only when Storage is Database. */
+export const databaseCredential: INodeCredentialDescription = {
+	name: 'couponPostgres',
+	required: true,
+	testedBy: 'couponPostgresConnectionTest',
+	displayOptions: { show: { storage: ['database'] } },
 };

@@ -11,3 +11,17 @@ export class CouponError extends Error {
 		this.name = 'CouponError';
 	}
 }
+
+/**
+ * The storage itself failed (a lost connection, a timeout). Unlike a CouponError, which concerns
+ * one item, it ends the whole transaction: nothing of it was kept.
+ */
+export class StoreError extends Error {
+	constructor(
+		message: string,
+		readonly description?: string,
+	) {
+		super(message);
+		this.name = 'StoreError';
+	}
+}

@@ -157,7 +157,7 @@ interface Batch {
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
-	const { store, storage } = openStore(this);
+	const { store, storage } = await openStore(this);
 	const results: Array<IssuedCoupon | NodeOperationError> = new Array(items.length);
 	const fail = (error: unknown, itemIndex: number) => {
 		const failure = nodeError(this, error, itemIndex);

@@ -1,0 +1,325 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient, QueryResultRow } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { codeKey } from '../../core/codes';
+import { couponNameKey } from '../../core/names';
+import type { AssignmentRecord } from '../../core/validity';
+import { describeDatabaseError, type CouponDatabase } from '../../transport/postgres';
+import {
+	DUPLICATE_EXAMPLES,
+	type CouponStore,
+	type CouponStoreSession,
+	type ImportCandidate,
+	type ImportOutcome,
+	type PendingAssignment,
+	type PoolCounts,
+	type PoolInfo,
+	type PoolKind,
+} from '../CouponStore';
+import { migrate } from './migrations';
+
+/** Rows per claim or insert statement: few round trips, statements of bounded size. */
+export const STATEMENT_BATCH = 5_000;
+
+/**
+ * Coupon storage in PostgreSQL: atomic under concurrent executions and n8n queue-mode workers.
+ * Every transaction runs on one connection from the credential's shared pool.
+ */
+export class PostgresStore implements CouponStore {
+	constructor(private readonly database: CouponDatabase) {}
+
+	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+		const client = await this.database.connect();
+		let broken = false;
+		try {
+			await this.migrated(client);
+			await this.run(client, 'BEGIN');
+			const result = await work(new PostgresSession(client, `"${this.database.schema}"`, this.database.where));
+			await this.run(client, 'COMMIT');
+			return result;
+		} catch (error) {
+			await client.query('ROLLBACK').catch(() => (broken = true));
+			throw describeDatabaseError(error, this.database.where);
+		} finally {
+			// A connection that cannot even roll back is dropped rather than handed to the next run.
+			client.release(broken);
+		}
+	}
+
+	private async migrated(client: PoolClient): Promise<void> {
+		this.database.migrated ??= migrate(client, this.database.schema).catch((error: unknown) => {
+			this.database.migrated = undefined;
+			throw error;
+		});
+		await this.database.migrated;
+	}
+
+	private async run(client: PoolClient, sql: string): Promise<void> {
+		await client.query(sql);
+	}
+}
+
+interface PoolRow {
+	id: string;
+	name: string;
+	kind: PoolKind;
+	code_count: string;
+}
+
+interface AssignmentRow {
+	code: string;
+	contact_key: string;
+	assigned_at: Date;
+	valid_until: Date;
+	replaced_at: Date | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toRecord(row: AssignmentRow): AssignmentRecord {
+	const record: AssignmentRecord = {
+		code: row.code,
+		contactKey: row.contact_key,
+		assignedAt: row.assigned_at.getTime(),
+		validUntil: row.valid_until.getTime(),
+	};
+	if (row.replaced_at) record.replacedAt = row.replaced_at.getTime();
+	return record;
+}
+
+function chunks<T>(list: T[], size = STATEMENT_BATCH): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+	return out;
+}
+
+/** COPY's text format: a backslash escapes itself and the separators. */
+const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+
+class PostgresSession implements CouponStoreSession {
+	private readonly poolIds = new Map<string, string>();
+
+	constructor(
+		private readonly client: PoolClient,
+		private readonly s: string,
+		private readonly where: string,
+	) {}
+
+	private async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+		try {
+			const result = await this.client.query<R>(sql, params);
+			return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+		} catch (error) {
+			throw describeDatabaseError(error, this.where);
+		}
+	}
+
+	private info(row: PoolRow): PoolInfo {
+		this.poolIds.set(couponNameKey(row.name), row.id);
+		return { name: row.name, kind: row.kind, codeCount: Number(row.code_count) };
+	}
+
+	private async poolId(name: string): Promise<string | undefined> {
+		const key = couponNameKey(name);
+		if (!this.poolIds.has(key)) await this.findPool(name);
+		return this.poolIds.get(key);
+	}
+
+	private async requirePoolId(name: string): Promise<string> {
+		const id = await this.poolId(name);
+		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
+		return id;
+	}
+
+	async findPool(name: string): Promise<PoolInfo | undefined> {
+		const { rows } = await this.query<PoolRow>(`SELECT id, name, kind, code_count FROM ${this.s}.pools WHERE name_key = $1`, [couponNameKey(name)]);
+		return rows[0] && this.info(rows[0]);
+	}
+
+	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
+		const { rows } = await this.query<PoolRow>(
+			`INSERT INTO ${this.s}.pools (name, name_key, kind) VALUES ($1, $2, $3) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count`,
+			[name, couponNameKey(name), kind],
+		);
+		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
+	}
+
+	async countPool(name: string, now: number): Promise<PoolCounts> {
+		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
+			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
+				count(contact_key) AS assigned,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND $2 < valid_until) AS active,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND $2 >= valid_until) AS expired,
+				count(replaced_at) AS replaced
+			FROM ${this.s}.codes WHERE pool_id = $1`,
+			[await this.requirePoolId(name), iso(now)],
+		);
+		const row = rows[0];
+		return { available: Number(row.available), assigned: Number(row.assigned), active: Number(row.active), expired: Number(row.expired), replaced: Number(row.replaced) };
+	}
+
+	async assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>> {
+		const found = new Map<string, AssignmentRecord[]>();
+		const poolId = await this.poolId(name);
+		if (poolId === undefined || contactKeys.length === 0) return found;
+		// Transaction-level locks per (pool, contact), taken in one sorted order so runs cannot deadlock.
+		const sorted = [...new Set(contactKeys)].sort();
+		await this.query(`SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || k, 0))) FROM (SELECT unnest($2::text[]) AS k ORDER BY 1) keys`, [poolId, sorted]);
+		const { rows } = await this.query<AssignmentRow>(
+			`SELECT code, contact_key, assigned_at, valid_until, replaced_at FROM ${this.s}.codes
+			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, id`,
+			[poolId, sorted],
+		);
+		for (const row of rows) {
+			const list = found.get(row.contact_key);
+			if (list) list.push(toRecord(row));
+			else found.set(row.contact_key, [toRecord(row)]);
+		}
+		return found;
+	}
+
+	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
+		if (codes.length === 0) return;
+		const { rowCount } = await this.query(
+			`UPDATE ${this.s}.codes SET replaced_at = $3 WHERE pool_id = $1 AND code = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL`,
+			[await this.requirePoolId(name), codes, iso(at)],
+		);
+		if (rowCount !== new Set(codes).size) throw new Error(`Only ${rowCount} of ${codes.length} codes to replace are assigned in pool "${name}"`);
+	}
+
+	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const claimed: AssignmentRecord[] = [];
+		for (const batch of chunks(pending)) {
+			// Lowest ranks first, skipping rows other runs hold; the outer condition re-checks under the lock.
+			const { rows } = await this.query<AssignmentRow & { n: string }>(
+				`WITH requests AS (
+					SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
+				), picked AS (
+					SELECT id, row_number() OVER (ORDER BY rank) AS n FROM (
+						SELECT id, rank FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL
+						ORDER BY rank LIMIT $5 FOR UPDATE SKIP LOCKED
+					) free
+				)
+				UPDATE ${this.s}.codes AS c
+				SET contact_key = r.contact_key, assigned_at = r.assigned_at, valid_until = r.valid_until
+				FROM picked JOIN requests AS r USING (n)
+				WHERE c.id = picked.id AND c.contact_key IS NULL
+				RETURNING r.n, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at`,
+				[poolId, batch.map((p) => p.contactKey), batch.map((p) => iso(p.assignedAt)), batch.map((p) => iso(p.validUntil)), batch.length],
+			);
+			rows.sort((a, b) => Number(a.n) - Number(b.n));
+			// Locked rows cannot change under us, so the claimed requests are always the first ones.
+			if (rows.some((row, i) => Number(row.n) !== i + 1)) throw new Error('A claim skipped a request: the codes table changed under a row lock');
+			claimed.push(...rows.map(toRecord));
+			if (rows.length < batch.length) break;
+		}
+		return claimed;
+	}
+
+	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const inserted: AssignmentRecord[] = [];
+		for (const batch of chunks(candidates)) {
+			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
+			const { rows } = await this.query<AssignmentRow>(
+				`WITH inserted AS (
+					INSERT INTO ${this.s}.codes (pool_id, code, code_key, contact_key, assigned_at, valid_until)
+					SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+					ON CONFLICT (pool_id, code_key) DO NOTHING
+					RETURNING code, contact_key, assigned_at, valid_until, replaced_at
+				), counted AS (
+					UPDATE ${this.s}.pools SET code_count = code_count + (SELECT count(*) FROM inserted) WHERE id = $1
+				)
+				SELECT * FROM inserted`,
+				[
+					poolId,
+					batch.map((c) => c.code),
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.contactKey),
+					batch.map((c) => iso(c.assignedAt)),
+					batch.map((c) => iso(c.validUntil)),
+				],
+			);
+			inserted.push(...rows.map(toRecord));
+		}
+		return inserted;
+	}
+
+	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
+		const poolId = await this.requirePoolId(name);
+		// The pool row lock serialises imports into one pool; claims never take it.
+		const { rows: locked } = await this.query<{ code_count: string }>(`SELECT code_count FROM ${this.s}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
+		const seen = new Set<string>();
+		const unique: Array<ImportCandidate & { key: string }> = [];
+		const repeated: ImportCandidate[] = [];
+		for (const candidate of candidates) {
+			const key = codeKey(candidate.code);
+			if (seen.has(key)) {
+				repeated.push(candidate);
+			} else {
+				seen.add(key);
+				unique.push({ ...candidate, key });
+			}
+		}
+
+		let added: number;
+		let poolDuplicates: ImportCandidate[] = [];
+		let poolDuplicateCount = 0;
+		if (Number(locked[0].code_count) === 0) {
+			// An empty pool cannot hold duplicates: COPY straight into the table, the fastest path.
+			await this.copy(`COPY ${this.s}.codes (pool_id, code, code_key) FROM STDIN`, unique, (c) => `${poolId}\t${copyText(c.code)}\t${copyText(c.key)}\n`);
+			added = unique.length;
+		} else {
+			await this.query(`CREATE TEMP TABLE coupon_import_staging (code text, code_key text, source_row integer) ON COMMIT DROP`);
+			await this.copy(`COPY coupon_import_staging (code, code_key, source_row) FROM STDIN`, unique, (c) => `${copyText(c.code)}\t${copyText(c.key)}\t${c.row}\n`);
+			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
+				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
+				JOIN ${this.s}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
+				[poolId, DUPLICATE_EXAMPLES],
+			);
+			poolDuplicates = rows.map((row) => ({ code: row.code, row: row.source_row }));
+			poolDuplicateCount = rows.length > 0 ? Number(rows[0].total) : 0;
+			({ rowCount: added } = await this.query(
+				`INSERT INTO ${this.s}.codes (pool_id, code, code_key) SELECT $1, code, code_key FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				[poolId],
+			));
+			await this.query('DROP TABLE coupon_import_staging');
+		}
+		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
+			`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1
+			RETURNING code_count, (SELECT count(*) FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
+			[poolId, added],
+		);
+		const duplicateExamples = [...repeated, ...poolDuplicates].sort((a, b) => a.row - b.row).slice(0, DUPLICATE_EXAMPLES);
+		return {
+			added,
+			duplicates: repeated.length + poolDuplicateCount,
+			duplicateExamples,
+			codeCount: Number(counts[0].code_count),
+			available: Number(counts[0].available),
+		};
+	}
+
+	/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
+	private async copy<T>(sql: string, items: T[], line: (item: T) => string): Promise<void> {
+		function* text() {
+			let chunk = '';
+			for (const item of items) {
+				chunk += line(item);
+				if (chunk.length >= 65_536) {
+					yield chunk;
+					chunk = '';
+				}
+			}
+			if (chunk) yield chunk;
+		}
+		try {
+			await pipeline(Readable.from(text()), this.client.query(copyFrom(sql)));
+		} catch (error) {
+			throw describeDatabaseError(error, this.where);
+		}
+	}
+}

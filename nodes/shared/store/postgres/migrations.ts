@@ -1,0 +1,90 @@
+import type { PoolClient } from 'pg';
+
+/** Advisory-lock class for schema migrations (the two-key form, apart from the coupon locks). */
+const MIGRATION_LOCK_CLASS = 0x636f7570; // "coup"
+
+/**
+ * Versioned schema changes, applied in order, each once. Never edit a released one: add another.
+ * The database itself forbids a second holder for a code: assignment columns are written once.
+ */
+const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = [
+	{
+		version: 1,
+		sql: (s) => `
+			CREATE TABLE ${s}.pools (
+				id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				name text NOT NULL,
+				name_key text NOT NULL UNIQUE,
+				kind text NOT NULL CHECK (kind IN ('imported', 'generated')),
+				code_count bigint NOT NULL DEFAULT 0,
+				created_at timestamptz NOT NULL DEFAULT now()
+			);
+			CREATE TABLE ${s}.codes (
+				id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				pool_id bigint NOT NULL REFERENCES ${s}.pools (id),
+				code text NOT NULL,
+				code_key text NOT NULL,
+				-- Claims take the lowest rank: a random order fixed at import, without ORDER BY random().
+				rank double precision NOT NULL DEFAULT random(),
+				contact_key text,
+				assigned_at timestamptz,
+				valid_until timestamptz,
+				replaced_at timestamptz,
+				CONSTRAINT codes_unique_in_pool UNIQUE (pool_id, code_key),
+				CONSTRAINT codes_assignment_whole CHECK (
+					(contact_key IS NULL) = (assigned_at IS NULL) AND (assigned_at IS NULL) = (valid_until IS NULL)
+				),
+				CONSTRAINT codes_replaced_when_assigned CHECK (replaced_at IS NULL OR contact_key IS NOT NULL)
+			);
+			-- Without it the planner walks the claimed rows and claims slow to a crawl as a pool drains.
+			CREATE INDEX codes_unassigned ON ${s}.codes (pool_id, rank) WHERE contact_key IS NULL;
+			CREATE INDEX codes_by_contact ON ${s}.codes (pool_id, contact_key) WHERE contact_key IS NOT NULL;
+
+			CREATE FUNCTION ${s}.codes_assign_once() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF OLD.contact_key IS NOT NULL AND (
+					NEW.contact_key IS DISTINCT FROM OLD.contact_key
+					OR NEW.assigned_at IS DISTINCT FROM OLD.assigned_at
+					OR NEW.valid_until IS DISTINCT FROM OLD.valid_until
+				) THEN
+					RAISE EXCEPTION 'code % of pool % is already assigned', OLD.code, OLD.pool_id USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				IF OLD.replaced_at IS NOT NULL AND NEW.replaced_at IS DISTINCT FROM OLD.replaced_at THEN
+					RAISE EXCEPTION 'code % of pool % was already replaced', OLD.code, OLD.pool_id USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				IF NEW.code_key IS DISTINCT FROM OLD.code_key OR NEW.pool_id IS DISTINCT FROM OLD.pool_id THEN
+					RAISE EXCEPTION 'a code cannot change or move' USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				RETURN NEW;
+			END $$;
+			CREATE TRIGGER codes_assign_once BEFORE UPDATE ON ${s}.codes FOR EACH ROW EXECUTE FUNCTION ${s}.codes_assign_once();
+		`,
+	},
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings the schema up to date. Safe when several processes start at once: they queue on an
+ * advisory lock, and each migration runs in the same transaction as its version row.
+ */
+export async function migrate(client: PoolClient, schema: string): Promise<void> {
+	const s = `"${schema}"`;
+	await client.query('BEGIN');
+	try {
+		await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+		await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+		await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+		const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+		const applied = new Set(rows.map((row) => row.version));
+		for (const migration of MIGRATIONS) {
+			if (applied.has(migration.version)) continue;
+			await client.query(migration.sql(s));
+			await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+		}
+		await client.query('COMMIT');
+	} catch (error) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw error;
+	}
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { CouponError, StoreError } from '../core/errors';
+
+/** The fields of the "Coupon PostgreSQL" credential. */
+export interface CouponPostgresCredentials {
+	host: string;
+	port: number;
+	database: string;
+	user: string;
+	password: string;
+	ssl: 'disable' | 'allow' | 'require';
+	schema: string;
+	maxConnections: number;
+}
+
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const STATEMENT_TIMEOUT_MS = 5 * 60_000;
+export const LOCK_TIMEOUT_MS = 60_000;
+/** A pool nobody used for this long is closed, as n8n's own PostgreSQL node does. */
+export const POOL_IDLE_MS = 5 * 60_000;
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** A connection pool to one database and schema, shared by every execution in this process. */
+export class CouponDatabase {
+	readonly schema: string;
+	readonly where: string;
+	private readonly pool: Pool;
+	private closeTimer?: NodeJS.Timeout;
+	/** Set once the schema has been migrated by this process. */
+	migrated?: Promise<void>;
+
+	constructor(
+		credentials: CouponPostgresCredentials,
+		private readonly onClose: () => void,
+	) {
+		this.schema = parseSchema(credentials.schema);
+		this.where = `${credentials.host}:${credentials.port}`;
+		this.pool = new Pool(poolConfig(credentials));
+		// An idle connection the server dropped must not crash n8n; the next checkout reconnects.
+		this.pool.on('error', () => undefined);
+	}
+
+	/** A connection from the pool; errors name the server and say what to check. */
+	async connect(): Promise<PoolClient> {
+		this.touch();
+		try {
+			return await this.pool.connect();
+		} catch (error) {
+			throw describeDatabaseError(error, this.where);
+		}
+	}
+
+	async close(): Promise<void> {
+		clearTimeout(this.closeTimer);
+		this.onClose();
+		await this.pool.end();
+	}
+
+	private touch(): void {
+		clearTimeout(this.closeTimer);
+		this.closeTimer = setTimeout(() => void this.close(), POOL_IDLE_MS);
+		this.closeTimer.unref();
+	}
+}
+
+export function parseSchema(raw: string | undefined): string {
+	const schema = (raw ?? '').trim() || 'coupons';
+	if (!SCHEMA_NAME.test(schema)) {
+		throw new CouponError(
+			`The schema name "${schema}" in the Coupon PostgreSQL credential is not allowed`,
+			'Use letters, digits and underscores only, starting with a letter, such as "coupons".',
+		);
+	}
+	return schema;
+}
+
+export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
+	return {
+		host: credentials.host,
+		port: Number(credentials.port) || 5432,
+		database: credentials.database,
+		user: credentials.user,
+		password: credentials.password || undefined,
+		ssl: credentials.ssl === 'disable' || !credentials.ssl ? false : { rejectUnauthorized: credentials.ssl === 'require' },
+		max: Math.max(1, Number(credentials.maxConnections) || 10),
+		connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+		idleTimeoutMillis: 30_000,
+		statement_timeout: STATEMENT_TIMEOUT_MS,
+		query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
+		lock_timeout: LOCK_TIMEOUT_MS,
+		application_name: 'n8n-nodes-coupons',
+	};
+}
+
+const databases = new Map<string, CouponDatabase>();
+
+/** The process-wide pool for these credentials: one per credential, reused across executions. */
+export function databaseFor(credentials: CouponPostgresCredentials): CouponDatabase {
+	const { host, port, database, user, password, ssl, schema, maxConnections } = credentials;
+	const key = createHash('sha256').update(JSON.stringify([host, port, database, user, password, ssl, schema, maxConnections])).digest('hex');
+	let found = databases.get(key);
+	if (!found) {
+		found = new CouponDatabase(credentials, () => databases.delete(key));
+		databases.set(key, found);
+	}
+	return found;
+}
+
+/** Closes every pool; for tests and benchmarks that must let the process exit. */
+export async function closeAllDatabases(): Promise<void> {
+	await Promise.all([...databases.values()].map(async (database) => await database.close()));
+}
+
+interface PgError extends Error {
+	code?: string;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+/**
+ * A database failure as a StoreError that names the server and what to do. Never includes the
+ * password: messages come from the server or the network layer, which do not know it.
+ */
+export function describeDatabaseError(error: unknown, where: string): Error {
+	if (error instanceof CouponError || error instanceof StoreError) return error;
+	const { code, message } = error as PgError;
+	const failed = (problem: string, fix: string) => new StoreError(problem, fix);
+	const runAgain = 'Nothing of this step was saved. Run it again.';
+	if ((code && CONNECTION_CODES.has(code)) || /timeout expired|connection timeout/i.test(message)) {
+		return failed(`Could not connect to PostgreSQL at ${where}: ${message}`, 'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.');
+	}
+	switch (code) {
+		case '28P01':
+		case '28000':
+			return failed(`PostgreSQL at ${where} refused the login: ${message}`, 'Check the user and password in the Coupon PostgreSQL credential.');
+		case '3D000':
+			return failed(`PostgreSQL at ${where}: ${message}`, 'Check the database name in the Coupon PostgreSQL credential, or create that database.');
+		case '42501':
+			return failed(`PostgreSQL at ${where}: ${message}`, "Grant the credential's user the right to create tables in its schema (or run the nodes once with a user who can).");
+		case '57014':
+			return failed(`PostgreSQL at ${where} stopped a statement that took too long: ${message}`, `${runAgain} For very large imports, split the file.`);
+		case '55P03':
+			return failed(`PostgreSQL at ${where}: waited too long for another run working on the same coupons: ${message}`, runAgain);
+		case '40P01':
+			return failed(`PostgreSQL at ${where} stopped this step to break a deadlock with another run: ${message}`, runAgain);
+	}
+	if (code?.startsWith('57P') || code?.startsWith('08') || /Connection terminated|terminating connection|not queryable/i.test(message)) {
+		return failed(`The connection to PostgreSQL at ${where} was lost: ${message}`, `${runAgain} If it keeps happening, check the database server.`);
+	}
+	return failed(`PostgreSQL at ${where} failed: ${message}`, 'Nothing of this step was saved.');
+}
