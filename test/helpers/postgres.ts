@@ -6,7 +6,9 @@ export const DATABASE_URL = process.env.COUPONS_TEST_DATABASE_URL ?? 'postgres:/
 
 /** Set by test/globalSetup.js: database tests run only where the server answers (always under CI). */
 export const databaseAvailable = process.env.COUPONS_DB_AVAILABLE === '1';
-export const describeWithDatabase = databaseAvailable ? describe : describe.skip;
+export function describeWithDatabase(name: string, tests: () => void): void {
+	(databaseAvailable ? describe : describe.skip)(name, tests);
+}
 
 /** A schema name no other test uses. */
 export const uniqueSchema = (label: string) => `coupons_test_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,39 @@
+// One OS process of the concurrency test: several executions claiming coupons from one pool.
+// argv: schema, worker index, rounds, unique contacts per round, shared contacts, start time (ms)
+import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import { issueCoupons } from '../../nodes/shared/core/issue';
+import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import { closeAllDatabases, databaseFor } from '../../nodes/shared/transport/postgres';
+import { testCredentials } from '../helpers/postgres';
+
+async function main(): Promise<void> {
+	const [schema, worker, rounds, uniquePerRound, shared, startAt] = process.argv.slice(2);
+	const store = new PostgresStore(databaseFor(testCredentials(schema, { maxConnections: 2 })));
+	const settings = { couponName: 'LOAD', validDays: 30, policy: 'reuse' as const, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' } };
+	const results: Array<{ contact: string; code?: string; reused?: boolean; error?: string }> = [];
+	// All processes begin together, so their claims really overlap.
+	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+	for (let round = 0; round < Number(rounds); round++) {
+		const contacts = [
+			...Array.from({ length: Number(uniquePerRound) }, (_, j) => `w${worker}-r${round}-${j}@example.com`),
+			// Shared contacts serialise the runs that ask for them, so only every other round has them.
+			...(round % 2 === 0 ? Array.from({ length: Number(shared) }, (_, k) => `shared-${k}@example.com`) : []),
+		];
+		const requests = contacts.map((contact) => ({ contact, contactKey: contact }));
+		try {
+			const { outcomes } = await store.transaction(async (session) => await issueCoupons(session, settings, requests, Date.now()));
+			outcomes.forEach((outcome, i) =>
+				results.push('coupon' in outcome ? { contact: contacts[i], code: outcome.coupon.code, reused: outcome.coupon.reused } : { contact: contacts[i], error: outcome.error.message }),
+			);
+		} catch (error) {
+			results.push({ contact: '*', error: (error as Error).message });
+		}
+	}
+	await closeAllDatabases();
+	process.stdout.write(JSON.stringify(results));
+}
+
+main().catch((error: unknown) => {
+	process.stderr.write(String((error as Error).stack ?? error));
+	process.exit(1);
+});
