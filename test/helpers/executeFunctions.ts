@@ -11,6 +11,8 @@ export interface MockOptions {
 	staticData?: IDataObject;
 	continueOnFail?: boolean;
 	mode?: 'manual' | 'trigger' | 'webhook' | 'cli';
+	/** What getCredentials returns, for the database storage. */
+	credentials?: object;
 }
 
 export interface MockContext {
@@ -37,6 +39,10 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 			return staticData;
 		},
 		addExecutionHints: (...added: NodeExecutionHint[]) => hints.push(...added),
+		getCredentials: async (type: string) => {
+			if (type !== 'couponPostgres' || !options.credentials) throw new Error(`Node does not have credentials of type ${type}`);
+			return options.credentials;
+		},
 		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
 			if (!(name in options.parameters)) {
 				if (fallback !== undefined) return fallback;

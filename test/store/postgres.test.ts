@@ -1,6 +1,10 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { StoreError } from '../../nodes/shared/core/errors';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
-import { databaseFor } from '../../nodes/shared/transport/postgres';
-import { databaseAvailable, describeWithDatabase, dropSchema, testCredentials, uniqueSchema } from '../helpers/postgres';
+import { SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
+import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
+import { DAY_MS } from '../../nodes/shared/core/validity';
+import { databaseAvailable, describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
 import { describeCouponStoreContract } from './contract';
 
 if (databaseAvailable) {
@@ -17,6 +21,110 @@ if (databaseAvailable) {
 	});
 }
 
+const T0 = Date.UTC(2026, 5, 1);
+const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
+
+async function caught(run: Promise<unknown>): Promise<StoreError> {
+	try {
+		await run;
+	} catch (error) {
+		expect(error).toBeInstanceOf(StoreError);
+		return error as StoreError;
+	}
+	throw new Error('expected a StoreError');
+}
+
 describeWithDatabase('PostgresStore', () => {
-	it('placeholder', () => expect(true).toBe(true));
+	const schema = uniqueSchema('store');
+	let database: CouponDatabase;
+	let store: PostgresStore;
+
+	beforeAll(async () => {
+		database = databaseFor(testCredentials(schema));
+		store = new PostgresStore(database);
+		await store.transaction(async (s) => {
+			await s.createPool('P', 'imported');
+			await s.addImported('P', Array.from({ length: 100 }, (_, i) => ({ code: `P${i}`, row: i + 2 })));
+		});
+	});
+	afterAll(async () => {
+		await database.close();
+		await dropSchema(schema);
+	});
+
+	it('migrates once when several processes start at the same moment', async () => {
+		const fresh = uniqueSchema('migrate');
+		// Different pool sizes make separate pools: separate connections, as separate processes would have.
+		const databases = Array.from({ length: 6 }, (_, i) => databaseFor(testCredentials(fresh, { maxConnections: i + 1 })));
+		try {
+			await Promise.all(databases.map(async (db) => await new PostgresStore(db).transaction(async (s) => await s.findPool('x'))));
+			expect(await sql(`SELECT version FROM "${fresh}".schema_migrations`)).toEqual([{ version: SCHEMA_VERSION }]);
+		} finally {
+			await Promise.all(databases.map(async (db) => await db.close()));
+			await dropSchema(fresh);
+		}
+	});
+
+	it('lets the database itself refuse a second holder or a second copy of a code', async () => {
+		const [claimed] = await store.transaction(async (s) => await s.claimImported('P', [pending('ann')]));
+		await expect(sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already assigned/);
+		await expect(sql(`UPDATE "${schema}".codes SET valid_until = valid_until + interval '1 year' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already assigned/);
+		await expect(sql(`INSERT INTO "${schema}".codes (pool_id, code, code_key) SELECT pool_id, 'x', code_key FROM "${schema}".codes WHERE code = 'P1'`)).rejects.toThrow(/codes_unique_in_pool/);
+		await expect(sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = 'P2'`)).rejects.toThrow(/codes_assignment_whole/);
+	});
+
+	it('rolls back a batch whose connection is killed half way, with a clear error, and the next run succeeds', async () => {
+		const [{ assigned: before }] = await sql<{ assigned: string }>(`SELECT count(contact_key) AS assigned FROM "${schema}".codes`);
+		const error = await caught(
+			store.transaction(async (s) => {
+				await s.claimImported('P', [pending('c1'), pending('c2'), pending('c3')]);
+				// Another connection kills the backend that holds this transaction's row locks.
+				const killed = await sql<{ pg_terminate_backend: boolean }>(
+					`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = '"${schema}".codes'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`,
+				);
+				expect(killed).toEqual([{ pg_terminate_backend: true }]);
+				await s.claimImported('P', [pending('c4')]);
+			}),
+		);
+		expect(error.message).toMatch(/^The connection to PostgreSQL at 127\.0\.0\.1:5432 was lost/);
+		expect(error.description).toMatch(/Nothing of this step was saved\. Run it again/);
+		const [{ assigned: after }] = await sql<{ assigned: string }>(`SELECT count(contact_key) AS assigned FROM "${schema}".codes`);
+		expect(after).toBe(before);
+
+		const next = await store.transaction(async (s) => await s.claimImported('P', [pending('c1')]));
+		expect(next).toHaveLength(1);
+	});
+});
+
+describe('PostgresStore when the database cannot be reached', () => {
+	let silent: Server;
+	const sockets: Socket[] = [];
+	beforeAll(async () => {
+		// Accepts connections and never answers, like a server that hangs.
+		silent = createServer((socket) => sockets.push(socket));
+		await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+	});
+	afterAll(async () => {
+		sockets.forEach((socket) => socket.destroy());
+		await new Promise((resolve) => silent.close(resolve));
+	});
+
+	it('names host and port when nothing listens, and never shows the password', async () => {
+		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port: 1, password: 'S3cret-Pa55' }));
+		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
+		await database.close();
+		expect(error.message).toMatch(/^Could not connect to PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+		expect(error.description).toMatch(/host and port in the Coupon PostgreSQL credential/);
+		expect(`${error.message} ${error.description} ${error.stack}`).not.toContain('S3cret-Pa55');
+	});
+
+	it('gives up on a server that never answers after the connect timeout, instead of hanging', async () => {
+		const { port } = silent.address() as { port: number };
+		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port }));
+		const started = Date.now();
+		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
+		await database.close();
+		expect(error.message).toMatch(new RegExp(`^Could not connect to PostgreSQL at 127\\.0\\.0\\.1:${port}`));
+		expect(Date.now() - started).toBeLessThan(20_000);
+	}, 30_000);
 });

@@ -21,6 +21,7 @@ export const LOCK_TIMEOUT_MS = 60_000;
 export const POOL_IDLE_MS = 5 * 60_000;
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const guarded = new WeakSet<PoolClient>();
 
 /** A connection pool to one database and schema, shared by every execution in this process. */
 export class CouponDatabase {
@@ -45,11 +46,18 @@ export class CouponDatabase {
 	/** A connection from the pool; errors name the server and say what to check. */
 	async connect(): Promise<PoolClient> {
 		this.touch();
+		let client: PoolClient;
 		try {
-			return await this.pool.connect();
+			client = await this.pool.connect();
 		} catch (error) {
 			throw describeDatabaseError(error, this.where);
 		}
+		// A connection lost while checked out fails its pending query; the emitted event must not crash n8n.
+		if (!guarded.has(client)) {
+			guarded.add(client);
+			client.on('error', () => undefined);
+		}
+		return client;
 	}
 
 	async close(): Promise<void> {
