@@ -138,15 +138,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 		}
 	} else {
-		await store.transaction(async (session) => {
-			for (let i = 0; i < items.length; i++) {
-				try {
-					output.push(...(await importItem(this, session, i)));
-				} catch (error) {
-					throw nodeError(this, error, i);
-				}
-			}
-		});
+		let current = 0;
+		await store
+			.transaction(async (session) => {
+				for (current = 0; current < items.length; current++) output.push(...(await importItem(this, session, current)));
+			})
+			.catch((error: unknown) => {
+				throw nodeError(this, error, Math.min(current, items.length - 1));
+			});
 	}
 	warnIfNotSaved(this, storage, 'these codes were not stored: Contact Coupon will not find them in later runs.');
 	return output;

@@ -113,7 +113,7 @@ describe('PostgresStore when the database cannot be reached', () => {
 		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port: 1, password: 'S3cret-Pa55' }));
 		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
 		await database.close();
-		expect(error.message).toMatch(/^Could not connect to PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+		expect(error.message).toBe('Could not connect to PostgreSQL at 127.0.0.1:1: the connection was refused; nothing accepts connections on that port');
 		expect(error.description).toMatch(/host and port in the Coupon PostgreSQL credential/);
 		expect(`${error.message} ${error.description} ${error.stack}`).not.toContain('S3cret-Pa55');
 	});
@@ -124,7 +124,7 @@ describe('PostgresStore when the database cannot be reached', () => {
 		const started = Date.now();
 		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
 		await database.close();
-		expect(error.message).toMatch(new RegExp(`^Could not connect to PostgreSQL at 127\\.0\\.0\\.1:${port}`));
+		expect(error.message).toBe(`Could not connect to PostgreSQL at 127.0.0.1:${port}: no answer within 10 seconds`);
 		expect(Date.now() - started).toBeLessThan(20_000);
 	}, 30_000);
 });

@@ -125,7 +125,19 @@ interface PgError extends Error {
 	code?: string;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+/**
+ * Network failures in words. n8n replaces any error message that contains a code such as
+ * ECONNREFUSED with a generic sentence, which would lose the host and port.
+ */
+const CONNECTION_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'the connection was refused; nothing accepts connections on that port',
+	ENOTFOUND: 'the host name was not found',
+	EAI_AGAIN: 'the host name could not be looked up',
+	ETIMEDOUT: 'the host did not answer',
+	EHOSTUNREACH: 'the host cannot be reached',
+	ENETUNREACH: 'the network cannot be reached',
+	ECONNRESET: 'the server closed the connection',
+};
 
 /**
  * A database failure as a StoreError that names the server and what to do. Never includes the
@@ -136,8 +148,11 @@ export function describeDatabaseError(error: unknown, where: string): Error {
 	const { code, message } = error as PgError;
 	const failed = (problem: string, fix: string) => new StoreError(problem, fix);
 	const runAgain = 'Nothing of this step was saved. Run it again.';
-	if ((code && CONNECTION_CODES.has(code)) || /timeout expired|connection timeout/i.test(message)) {
-		return failed(`Could not connect to PostgreSQL at ${where}: ${message}`, 'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.');
+	const connectionFailure = code && CONNECTION_FAILURES[code];
+	const timedOut = /timeout expired|connection timeout/i.test(message);
+	if (connectionFailure || timedOut) {
+		const reason = connectionFailure || `no answer within ${CONNECT_TIMEOUT_MS / 1000} seconds`;
+		return failed(`Could not connect to PostgreSQL at ${where}: ${reason}`, 'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.');
 	}
 	switch (code) {
 		case '28P01':

@@ -182,7 +182,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 
 	const importedCoupons = new Set<string>();
-	await store.transaction(async (session) => {
+	const serve = store.transaction(async (session) => {
 		for (const { settings, itemIndexes, requests } of batches.values()) {
 			let outcomes;
 			try {
@@ -196,6 +196,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
 			outcomes.forEach((outcome, j) => ('coupon' in outcome ? (results[itemIndexes[j]] = outcome.coupon) : fail(outcome.error, itemIndexes[j])));
 		}
+	});
+	// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
+	await serve.catch((error: unknown) => {
+		throw nodeError(this, error, 0);
 	});
 
 	for (const name of importedCoupons) {

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { codeKey } from '../../core/codes';
+import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
 import type { AssignmentRecord } from '../../core/validity';
 import { describeDatabaseError, type CouponDatabase } from '../../transport/postgres';
@@ -33,17 +34,35 @@ export class PostgresStore implements CouponStore {
 		const client = await this.database.connect();
 		let broken = false;
 		try {
-			await this.migrated(client);
-			await this.run(client, 'BEGIN');
-			const result = await work(new PostgresSession(client, `"${this.database.schema}"`, this.database.where));
-			await this.run(client, 'COMMIT');
+			await this.statement(client, async () => {
+				await this.migrated(client);
+				await client.query('BEGIN');
+			});
+			let result: T;
+			try {
+				result = await work(new PostgresSession(client, `"${this.database.schema}"`, this.database.where));
+			} catch (error) {
+				// The work's own errors (a coupon rule, a node error) pass through as they are.
+				await client.query('ROLLBACK').catch(() => (broken = true));
+				throw error;
+			}
+			await this.statement(client, async () => await client.query('COMMIT'));
 			return result;
 		} catch (error) {
-			await client.query('ROLLBACK').catch(() => (broken = true));
-			throw describeDatabaseError(error, this.database.where);
+			// After a database failure the connection may be unusable: drop it.
+			if (error instanceof StoreError) broken = true;
+			throw error;
 		} finally {
-			// A connection that cannot even roll back is dropped rather than handed to the next run.
 			client.release(broken);
+		}
+	}
+
+	private async statement(client: PoolClient, run: () => Promise<unknown>): Promise<void> {
+		try {
+			await run();
+		} catch (error) {
+			await client.query('ROLLBACK').catch(() => undefined);
+			throw describeDatabaseError(error, this.database.where);
 		}
 	}
 
@@ -53,10 +72,6 @@ export class PostgresStore implements CouponStore {
 			throw error;
 		});
 		await this.database.migrated;
-	}
-
-	private async run(client: PoolClient, sql: string): Promise<void> {
-		await client.query(sql);
 	}
 }
 
