@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { INodeProperties, INodeType } from 'n8n-workflow';
 import { ContactCoupon } from '../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../nodes/CouponImport/CouponImport.node';
+import { CouponPostgres } from '../credentials/CouponPostgres.credentials';
 
 const root = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	name: string;
 	keywords: string[];
 	files: string[];
-	n8n: { n8nNodesApiVersion: number; nodes: string[] };
+	n8n: { n8nNodesApiVersion: number; nodes: string[]; credentials: string[] };
 	peerDependencies: Record<string, string>;
 	dependencies: Record<string, string>;
 };
@@ -17,6 +18,15 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 const names = (properties: INodeProperties[]) => properties.map((p) => p.name);
 
 describe('the package as n8n loads it', () => {
+	it('lists the Coupon PostgreSQL credential, with its icons', () => {
+		expect(pkg.n8n.credentials).toEqual(['dist/credentials/CouponPostgres.credentials.js']);
+		const credential = new CouponPostgres();
+		expect(credential.name).toBe('couponPostgres');
+		expect(credential.properties.map((p) => p.name)).toEqual(['host', 'port', 'database', 'user', 'password', 'ssl', 'schema', 'maxConnections']);
+		expect(credential.properties.find((p) => p.name === 'password')!.typeOptions).toEqual({ password: true });
+		for (const file of Object.values(credential.icon)) expect(existsSync(join(root, 'credentials', file.replace(/^file:/, '')))).toBe(true);
+	});
+
 	it('is a community node package whose n8n section lists each node built from its source', () => {
 		expect(pkg.name).toBe('n8n-nodes-coupons');
 		expect(pkg.keywords).toContain('n8n-community-node-package');
@@ -56,7 +66,12 @@ describe('the package as n8n loads it', () => {
 		expect(byName.length).toMatchObject({ displayName: 'Length', default: 8 });
 		expect(byName.validDays.displayName).toBe('Valid (Days)');
 		expect(byName.contact).toMatchObject({ displayName: 'Contact', default: '={{ $json.email }}' });
-		expect(byName.storage).toMatchObject({ default: 'staticData', options: [expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' })] });
+		expect(byName.storage).toMatchObject({
+			default: 'staticData',
+			options: [expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' }), expect.objectContaining({ value: 'database' })],
+		});
+		expect(contact.credentials).toEqual([expect.objectContaining({ name: 'couponPostgres', testedBy: 'couponPostgresConnectionTest', displayOptions: { show: { storage: ['database'] } } })]);
+		expect(Object.keys(new ContactCoupon().methods.credentialTest)).toEqual(['couponPostgresConnectionTest']);
 		expect(names(byName.options.options as INodeProperties[])).toEqual(['activeCoupon', 'characters', 'customCharacters', 'prefix']);
 
 		const importer = new CouponImport().description;
