@@ -3,25 +3,7 @@
 const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
-
-function context(items, parameters, staticData) {
-	return {
-		getInputData: () => items,
-		getNode: () => ({ name: 'bench', type: 'bench', typeVersion: 1, position: [0, 0], parameters: {} }),
-		getMode: () => 'trigger',
-		continueOnFail: () => false,
-		getWorkflowStaticData: () => staticData,
-		addExecutionHints: () => undefined,
-		getNodeParameter: (name, i, fallback) => {
-			const value = name in parameters ? parameters[name] : fallback;
-			return typeof value === 'function' ? value(i) : value;
-		},
-		helpers: {
-			assertBinaryData: (i, property) => items[i].binary[property],
-			getBinaryDataBuffer: async (i, property) => Buffer.from(items[i].binary[property].data, 'base64'),
-		},
-	};
-}
+const { context } = require('./lib/context');
 
 function spreadsheet(rows) {
 	const sheet = XLSX.utils.aoa_to_sheet([['coupon name', 'coupon value'], ...Array.from({ length: rows }, (_, i) => ['BENCH', `CODE${String(i).padStart(7, '0')}`])]);
@@ -45,15 +27,15 @@ async function main() {
 	const importItems = [{ json: {}, binary: { data: { data: file.toString('base64'), fileName: 'bench.xlsx', mimeType: 'application/octet-stream' } } }];
 
 	const imported = await timed(`import ${poolSize.toLocaleString('en-US')} rows (${(file.length / 1024).toFixed(0)} KiB xlsx)`, async () =>
-		await new CouponImport().execute.call(context(importItems, { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} }, staticData)),
+		await new CouponImport().execute.call(context(importItems, { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} }, { staticData })),
 	);
 	const people = Array.from({ length: contacts }, (_, i) => ({ json: { email: `person${i}@example.com` } }));
 	const parameters = { operation: 'generate', storage: 'staticData', couponName: 'BENCH', length: 8, validDays: 30, contact: (i) => people[i].json.email, options: {} };
 	const assigned = await timed(`assign ${contacts.toLocaleString('en-US')} contacts from the imported pool`, async () =>
-		await new ContactCoupon().execute.call(context(people, parameters, staticData)),
+		await new ContactCoupon().execute.call(context(people, parameters, { staticData })),
 	);
 	const generated = await timed(`assign ${contacts.toLocaleString('en-US')} contacts a generated code`, async () =>
-		await new ContactCoupon().execute.call(context(people, { ...parameters, couponName: 'GENERATED' }, staticData)),
+		await new ContactCoupon().execute.call(context(people, { ...parameters, couponName: 'GENERATED' }, { staticData })),
 	);
 	const stored = JSON.stringify(staticData).length;
 

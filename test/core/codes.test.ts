@@ -1,7 +1,7 @@
 import {
 	assertGuessProof,
+	readCodeValue,
 	codeKey,
-	codeValueProblem,
 	generateCode,
 	minimumSafeLength,
 	parseLength,
@@ -41,10 +41,11 @@ describe('code keys', () => {
 	});
 
 	it('rejects values that cannot be codes', () => {
-		expect(codeValueProblem('ABC\nDEF')).toBe('contains a line break');
-		expect(codeValueProblem('--')).toBe('has no letters or digits');
-		expect(codeValueProblem('x'.repeat(256))).toMatch(/longer than 255/);
-		expect(codeValueProblem('SAVE-10')).toBeUndefined();
+		expect(readCodeValue('ABC\nDEF')).toEqual({ problem: 'contains a line break' });
+		expect(readCodeValue('--')).toEqual({ problem: 'has no letters or digits' });
+		expect(readCodeValue('x'.repeat(256))).toEqual({ problem: expect.stringMatching(/longer than 255/) });
+		expect(readCodeValue('save-10')).toEqual({ key: 'SAVE10' });
+		expect(readCodeValue('ＡＢ１')).toEqual({ key: 'AB1' });
 	});
 });
 

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { importSheet, planImport, type Cell, type SheetTable } from '../../nodes/shared/core/importList';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
-const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({ sheetName, rows });
+const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({ sheetName, rows, cell: (raw) => raw as Cell });
 const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
 
 describe('planImport', () => {
@@ -17,8 +17,8 @@ describe('planImport', () => {
 			columns,
 		);
 		expect(plan.pools).toEqual([
-			{ name: 'Spring', candidates: [{ code: 'AAA1', row: 2 }, { code: 'CCC3', row: 4 }], duplicates: 0, invalid: 0, rejected: [] },
-			{ name: 'summer', candidates: [{ code: 'BBB2', row: 3 }], duplicates: 0, invalid: 0, rejected: [] },
+			{ name: 'Spring', candidates: [{ code: 'AAA1', key: 'AAA1', row: 2 }, { code: 'CCC3', key: 'CCC3', row: 4 }], duplicates: 0, invalid: 0, rejected: [] },
+			{ name: 'summer', candidates: [{ code: 'BBB2', key: 'BBB2', row: 3 }], duplicates: 0, invalid: 0, rejected: [] },
 		]);
 		expect(plan.file).toMatchObject({ headerRow: 1, blankRows: 0 });
 	});
@@ -26,7 +26,7 @@ describe('planImport', () => {
 	it('finds the header below title rows', () => {
 		const plan = planImport(table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]), columns);
 		expect(plan.file.headerRow).toBe(3);
-		expect(plan.pools[0].candidates).toEqual([{ code: 'X1', row: 4 }]);
+		expect(plan.pools[0].candidates).toEqual([{ code: 'X1', key: 'X1', row: 4 }]);
 	});
 
 	it('skips blank rows, trims values and rejects duplicates and unusable values with row numbers and reasons', () => {
@@ -43,7 +43,7 @@ describe('planImport', () => {
 			]),
 			columns,
 		);
-		expect(plan.pools[0]).toMatchObject({ name: 'P', candidates: [{ code: '007', row: 2 }], duplicates: 1, invalid: 2 });
+		expect(plan.pools[0]).toMatchObject({ name: 'P', candidates: [{ code: '007', key: '007', row: 2 }], duplicates: 1, invalid: 2 });
 		expect(plan.pools[0].rejected).toEqual([
 			{ row: 4, value: '0-07', reason: 'duplicate of row 2' },
 			{ row: 5, value: '45000', reason: 'is a date, not a code' },
@@ -92,7 +92,7 @@ describe('planImport', () => {
 
 	it('uses configured column names', () => {
 		const plan = planImport(table([['Campaign', 'Voucher'], ['X', 'V1']]), { nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10 });
-		expect(plan.pools[0]).toMatchObject({ name: 'X', candidates: [{ code: 'V1', row: 2 }] });
+		expect(plan.pools[0]).toMatchObject({ name: 'X', candidates: [{ code: 'V1', key: 'V1', row: 2 }] });
 	});
 });
 

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { CouponError } from '../../nodes/shared/core/errors';
 import { issueCoupons, type ActiveCouponPolicy, type IssueOutcome, type IssueSettings } from '../../nodes/shared/core/issue';
 import { DAY_MS } from '../../nodes/shared/core/validity';
@@ -28,7 +28,7 @@ describe('issueCoupons', () => {
 	const importCodes = async (name: string, values: string[]) =>
 		await store().transaction(async (s) => {
 			await s.createPool(name, 'imported');
-			await s.addImported(name, values.map((code, i) => ({ code, row: i + 2 })));
+			await s.addImported(name, values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })));
 		});
 
 	beforeEach(() => (data = {}));

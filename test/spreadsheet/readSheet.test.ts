@@ -1,8 +1,14 @@
 import * as XLSX from '@e965/xlsx';
-import { readSheet } from '../../nodes/shared/spreadsheet/readSheet';
+import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
 const MIB = 1024 * 1024;
+/** The sheet with every cell converted, as the import would read it. */
+async function readSheet(file: Buffer, readOptions: ReadOptions) {
+	const table = await readRaw(file, readOptions);
+	return { sheetName: table.sheetName, rows: table.rows.map((row) => row && Array.from(row, (raw) => table.cell(raw))) };
+}
+
 const options = { rowLimit: 1000, limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 } };
 
 describe('readSheet', () => {

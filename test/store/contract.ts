@@ -1,4 +1,5 @@
 import type { CouponStore, CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import { codeKey } from '../../nodes/shared/core/codes';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 
 export interface StoreFixture {
@@ -9,7 +10,8 @@ export interface StoreFixture {
 
 const T0 = Date.UTC(2026, 5, 1);
 const pending = (contactKey: string, days = 30) => ({ contactKey, assignedAt: T0, validUntil: T0 + days * DAY_MS });
-const codes = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => ({ code: `${prefix}${String(i).padStart(4, '0')}`, row: i + 2 }));
+const candidate = (code: string, row: number) => ({ code, key: codeKey(code), row });
+const codes = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => candidate(`${prefix}${String(i).padStart(4, '0')}`, i + 2));
 
 /**
  * The behaviour every CouponStore must have. Each store's test file runs this suite unchanged,
@@ -60,11 +62,11 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 		it('imports codes once, reporting those the pool already holds in any case or spacing', async () => {
 			const first = await run(async (s) => {
 				await s.createPool('P', 'imported');
-				return await s.addImported('P', [{ code: 'AB-12', row: 2 }, { code: 'CD34', row: 3 }]);
+				return await s.addImported('P', [candidate('AB-12', 2), candidate('CD34', 3)]);
 			});
 			expect(first).toEqual({ added: 2, duplicates: 0, duplicateExamples: [], codeCount: 2, available: 2 });
-			const second = await run(async (s) => await s.addImported('P', [{ code: 'ab12', row: 2 }, { code: 'EF56', row: 3 }]));
-			expect(second).toEqual({ added: 1, duplicates: 1, duplicateExamples: [{ code: 'ab12', row: 2 }], codeCount: 3, available: 3 });
+			const second = await run(async (s) => await s.addImported('P', [candidate('ab12', 2), candidate('EF56', 3)]));
+			expect(second).toEqual({ added: 1, duplicates: 1, duplicateExamples: [candidate('ab12', 2)], codeCount: 3, available: 3 });
 		});
 
 		it('hands each imported code to one contact only, in random order, and runs dry cleanly', async () => {
@@ -151,7 +153,7 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				run(async (s) => {
 					await s.createPool('New', 'generated');
 					await s.insertGenerated('New', [{ ...pending('x'), code: 'QQQQ2222' }]);
-					await s.addImported('P', [{ code: 'EXTRA', row: 9 }]);
+					await s.addImported('P', [candidate('EXTRA', 9)]);
 					await s.claimImported('P', [pending('a'), pending('b')]);
 					throw new Error('boom');
 				}),

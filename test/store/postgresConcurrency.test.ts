@@ -20,7 +20,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		database = databaseFor(testCredentials(schema));
 		await new PostgresStore(database).transaction(async (s) => {
 			await s.createPool('LOAD', 'imported');
-			await s.addImported('LOAD', Array.from({ length: POOL }, (_, i) => ({ code: `LOAD-${String(i).padStart(5, '0')}`, row: i + 2 })));
+			await s.addImported('LOAD', Array.from({ length: POOL }, (_, i) => ({ code: `LOAD-${String(i).padStart(5, '0')}`, key: `LOAD${String(i).padStart(5, '0')}`, row: i + 2 })));
 		});
 	});
 	afterAll(async () => {

@@ -27,7 +27,7 @@ describe('StaticDataStore', () => {
 		const now = Date.UTC(2026, 0, 1);
 		await store.transaction(async (s) => {
 			await s.createPool('Big', 'imported');
-			await s.addImported('Big', Array.from({ length: 50_000 }, (_, i) => ({ code: `CODE${String(i).padStart(6, '0')}`, row: i + 2 })));
+			await s.addImported('Big', Array.from({ length: 50_000 }, (_, i) => ({ code: `CODE${String(i).padStart(6, '0')}`, key: `CODE${String(i).padStart(6, '0')}`, row: i + 2 })));
 			await s.claimImported('Big', Array.from({ length: 10_000 }, (_, i) => ({ contactKey: `person${i}@example.com`, assignedAt: now, validUntil: now + 30 * DAY_MS })));
 		});
 		const json = JSON.stringify(data);

@@ -21,23 +21,28 @@ export type CharacterSetName = keyof typeof CHARACTER_SETS | 'custom';
 
 // Customers type codes with spaces and dashes, in any case; checkout compares codes without them.
 const SEPARATORS = /[\s\-_.]/gu;
-const CONTROL_CHARACTER = /\p{Cc}/u;
+// Unicode's control characters (category Cc), written as ranges: faster than \p{Cc} on a million values.
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+
+// Most codes are already in the compared form; they skip the Unicode normalisation (fast imports).
+const PLAIN_CODE = /^[0-9A-Z]+$/;
 
 /**
  * The form two codes are compared in: trimmed, upper-case, separators removed.
  * Uniqueness within a coupon is uniqueness of this key.
  */
 export function codeKey(code: string): string {
+	if (PLAIN_CODE.test(code)) return code;
 	return code.normalize('NFKC').replace(SEPARATORS, '').toUpperCase();
 }
 
-/** Why a value from a spreadsheet cannot be a coupon code, or undefined when it can. */
-export function codeValueProblem(value: string): string | undefined {
-	if (value.length > MAX_CODE_LENGTH) return `longer than ${MAX_CODE_LENGTH} characters`;
+/** A spreadsheet value's code key, or why the value cannot be a code. */
+export function readCodeValue(value: string): { key: string } | { problem: string } {
+	if (value.length > MAX_CODE_LENGTH) return { problem: `longer than ${MAX_CODE_LENGTH} characters` };
 	const control = CONTROL_CHARACTER.exec(value);
-	if (control) return `contains ${describeCharacter(control[0])}`;
-	if (codeKey(value) === '') return 'has no letters or digits';
-	return undefined;
+	if (control) return { problem: `contains ${describeCharacter(control[0])}` };
+	const key = codeKey(value);
+	return key === '' ? { problem: 'has no letters or digits' } : { key };
 }
 
 export interface CodeFormat {

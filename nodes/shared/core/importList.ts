@@ -1,5 +1,5 @@
 import type { CouponStoreSession, ImportCandidate, PoolInfo } from '../store/CouponStore';
-import { codeKey, codeValueProblem } from './codes';
+import { readCodeValue } from './codes';
 import { CouponError } from './errors';
 import { couponNameKey, couponNameProblem } from './names';
 
@@ -8,8 +8,10 @@ export type Cell = string | { unusable: string; shown: string } | undefined;
 
 export interface SheetTable {
 	sheetName: string;
-	/** `rows[i]` is spreadsheet row i + 1; missing rows are blank. */
-	rows: Array<Cell[] | undefined>;
+	/** `rows[i]` is spreadsheet row i + 1; missing rows are blank. Cells are read with `cell`. */
+	rows: Array<unknown[] | undefined>;
+	/** A raw cell as a Cell; called only for the cells the import reads. */
+	cell: (raw: unknown) => Cell;
 }
 
 export interface ImportSettings {
@@ -97,7 +99,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 	const wantedName = headerKey(columns.nameColumn);
 	const seen: Array<{ row: number; headers: string[] }> = [];
 	for (let r = 0; r < table.rows.length && seen.length < HEADER_SEARCH_ROWS; r++) {
-		const cells = (table.rows[r] ?? []).map(cellText);
+		const cells = (table.rows[r] ?? []).map((raw) => cellText(table.cell(raw)));
 		if (cells.every((text) => text === '')) continue;
 		seen.push({ row: r + 1, headers: cells.filter((text) => text !== '') });
 		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);
@@ -115,7 +117,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 
 	if (seen.length === 0) throw new CouponError(`Sheet "${table.sheetName}" is empty`, 'Check that the file has coupon values on its first sheet, or set Sheet Name.');
 	const usedColumns = new Set<number>();
-	table.rows.forEach((row) => row?.forEach((cell, c) => cellText(cell) !== '' && usedColumns.add(c)));
+	table.rows.forEach((row) => row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)));
 	if (columns.couponName && usedColumns.size === 1) return { headerRow: null, valueColumn: [...usedColumns][0] };
 
 	const found = seen.slice(0, 3).map((s) => `row ${s.row}: ${s.headers.slice(0, 8).map((h) => `"${h}"`).join(', ')}`);
@@ -137,13 +139,15 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 	}
 	const file: FileSummary = { sheet: table.sheetName, headerRow: layout.headerRow, blankRows: 0, rowsWithoutValue: 0, rowsWithoutCoupon: 0, rejectedRows: [] };
 	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
+	// Rows repeat a handful of coupon names: each distinct spelling is checked once.
+	const poolByName = new Map<string, { pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }>();
 
 	for (let r = firstDataRow; r < table.rows.length; r++) {
 		const row = r + 1;
 		const cells = table.rows[r];
-		const valueCell = cells?.[layout.valueColumn];
+		const valueCell = table.cell(cells?.[layout.valueColumn]);
 		const value = cellText(valueCell);
-		const rowName = layout.nameColumn === undefined ? '' : cellText(cells?.[layout.nameColumn]);
+		const rowName = layout.nameColumn === undefined ? '' : cellText(table.cell(cells?.[layout.nameColumn]));
 		if (value === '') {
 			if (rowName === '') {
 				file.blankRows++;
@@ -154,33 +158,39 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 			continue;
 		}
 		const name = settings.couponName ?? rowName;
-		const nameProblem = couponNameProblem(name);
-		if (nameProblem) {
-			file.rowsWithoutCoupon++;
-			remember(file.rejectedRows, { row, value, reason: name === '' ? `no coupon name in column "${settings.nameColumn}"` : nameProblem });
-			continue;
+		let target = poolByName.get(name);
+		if (!target) {
+			const problem = couponNameProblem(name);
+			if (problem) {
+				target = { problem: name === '' ? `no coupon name in column "${settings.nameColumn}"` : problem };
+			} else {
+				const poolKey = couponNameKey(name);
+				let pool = pools.get(poolKey);
+				if (!pool) pools.set(poolKey, (pool = { name, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() }));
+				target = { pool };
+			}
+			poolByName.set(name, target);
 		}
-		const poolKey = couponNameKey(name);
-		let pool = pools.get(poolKey);
+		const { pool } = target;
 		if (!pool) {
-			pool = { name, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() };
-			pools.set(poolKey, pool);
-		}
-		const problem = typeof valueCell === 'object' ? valueCell.unusable : codeValueProblem(value);
-		if (problem) {
-			pool.invalid++;
-			remember(pool.rejected, { row, value, reason: problem });
+			file.rowsWithoutCoupon++;
+			remember(file.rejectedRows, { row, value, reason: target.problem! });
 			continue;
 		}
-		const key = codeKey(value);
-		const firstRow = pool.firstRowOf.get(key);
+		const read = typeof valueCell === 'object' ? { problem: valueCell.unusable } : readCodeValue(value);
+		if ('problem' in read) {
+			pool.invalid++;
+			remember(pool.rejected, { row, value, reason: read.problem });
+			continue;
+		}
+		const firstRow = pool.firstRowOf.get(read.key);
 		if (firstRow !== undefined) {
 			pool.duplicates++;
 			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
 			continue;
 		}
-		pool.firstRowOf.set(key, row);
-		pool.candidates.push({ code: value, row });
+		pool.firstRowOf.set(read.key, row);
+		pool.candidates.push({ code: value, key: read.key, row });
 	}
 
 	const notes: string[] = [];

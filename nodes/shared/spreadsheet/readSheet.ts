@@ -68,7 +68,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name is the prototype.
 	const sheet = workbook.Sheets[sheetName] as XLSX.WorkSheet | undefined;
 	const rows = (sheet?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
-	return { sheetName, rows: rows.map((row) => row?.map(cellOf)) };
+	return { sheetName, rows, cell: (raw) => cellOf(raw as XLSX.CellObject | undefined) };
 }
 
 /** SheetJS's own reader of an unpacked workbook; XLSX.read would unpack the zip itself, without limits. */

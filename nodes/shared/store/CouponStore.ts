@@ -31,9 +31,10 @@ export interface PoolCounts {
 	replaced: number;
 }
 
-/** A value read from row `row` (1-based, as the spreadsheet shows it). */
+/** A value read from row `row` (1-based, as the spreadsheet shows it), with its `codeKey`. */
 export interface ImportCandidate {
 	code: string;
+	key: string;
 	row: number;
 }
 
@@ -72,6 +73,6 @@ export interface CouponStoreSession {
 	claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
-	/** Adds imported codes the pool does not hold yet. */
+	/** Adds imported codes the pool does not hold yet. The candidates' keys are distinct. */
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
 }

@@ -202,7 +202,7 @@ class StaticDataSession implements CouponStoreSession {
 		let duplicates = 0;
 		const duplicateExamples: ImportCandidate[] = [];
 		for (const candidate of candidates) {
-			const key = codeKey(candidate.code);
+			const { key } = candidate;
 			if (pool.codeKeys.has(key)) {
 				if (duplicates++ < DUPLICATE_EXAMPLES) duplicateExamples.push(candidate);
 				continue;

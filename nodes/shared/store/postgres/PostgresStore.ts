@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient, QueryResultRow } from 'pg';
@@ -20,8 +21,32 @@ import {
 } from '../CouponStore';
 import { migrate } from './migrations';
 
+/** Imports of this many codes or more refresh the table statistics. */
+const ANALYZE_AFTER_ROWS = 10_000;
+
 /** Rows per claim or insert statement: few round trips, statements of bounded size. */
 export const STATEMENT_BATCH = 5_000;
+
+/**
+ * Claims random unused codes of pool $1 for the requests in $2 (contacts), $3 (assigned at) and
+ * $4 (valid until); $5 is their number. Lowest ranks first, skipping rows other runs hold; the outer
+ * condition re-checks under the lock. Returns each claimed row with its request's position `n`.
+ */
+export function claimStatement(schema: string): string {
+	return `WITH requests AS (
+		SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
+	), picked AS (
+		SELECT code_key, row_number() OVER (ORDER BY rank) AS n FROM (
+			SELECT code_key, rank FROM ${schema}.codes WHERE pool_id = $1 AND contact_key IS NULL
+			ORDER BY rank LIMIT $5 FOR UPDATE SKIP LOCKED
+		) free
+	)
+	UPDATE ${schema}.codes AS c
+	SET contact_key = r.contact_key, assigned_at = r.assigned_at, valid_until = r.valid_until
+	FROM picked JOIN requests AS r USING (n)
+	WHERE c.pool_id = $1 AND c.code_key = picked.code_key AND c.contact_key IS NULL
+	RETURNING r.n, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at`;
+}
 
 /**
  * Coupon storage in PostgreSQL: atomic under concurrent executions and n8n queue-mode workers.
@@ -109,6 +134,17 @@ function chunks<T>(list: T[], size = STATEMENT_BATCH): T[][] {
 	return out;
 }
 
+/** A uniformly shuffled copy (Fisher-Yates over one buffer of cryptographic randomness). */
+function shuffle<T>(items: T[]): T[] {
+	const out = items.slice();
+	const random = randomFillSync(new Uint32Array(out.length));
+	for (let i = out.length - 1; i > 0; i--) {
+		const j = random[i] % (i + 1);
+		[out[i], out[j]] = [out[j], out[i]];
+	}
+	return out;
+}
+
 /** COPY's text format: a backslash escapes itself and the separators. */
 const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
 
@@ -179,12 +215,16 @@ class PostgresSession implements CouponStoreSession {
 		const found = new Map<string, AssignmentRecord[]>();
 		const poolId = await this.poolId(name);
 		if (poolId === undefined || contactKeys.length === 0) return found;
-		// Transaction-level locks per (pool, contact), taken in one sorted order so runs cannot deadlock.
+		// Lock each contact's row until the transaction ends (creating it first), in one sorted order.
 		const sorted = [...new Set(contactKeys)].sort();
-		await this.query(`SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || k, 0))) FROM (SELECT unnest($2::text[]) AS k ORDER BY 1) keys`, [poolId, sorted]);
+		await this.query(
+			`INSERT INTO ${this.s}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
+			[poolId, sorted],
+		);
+		await this.query(`SELECT count(*) FROM (SELECT 1 FROM ${this.s}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`, [poolId, sorted]);
 		const { rows } = await this.query<AssignmentRow>(
 			`SELECT code, contact_key, assigned_at, valid_until, replaced_at FROM ${this.s}.codes
-			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, id`,
+			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
 			[poolId, sorted],
 		);
 		for (const row of rows) {
@@ -208,21 +248,8 @@ class PostgresSession implements CouponStoreSession {
 		const poolId = await this.requirePoolId(name);
 		const claimed: AssignmentRecord[] = [];
 		for (const batch of chunks(pending)) {
-			// Lowest ranks first, skipping rows other runs hold; the outer condition re-checks under the lock.
 			const { rows } = await this.query<AssignmentRow & { n: string }>(
-				`WITH requests AS (
-					SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
-				), picked AS (
-					SELECT id, row_number() OVER (ORDER BY rank) AS n FROM (
-						SELECT id, rank FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL
-						ORDER BY rank LIMIT $5 FOR UPDATE SKIP LOCKED
-					) free
-				)
-				UPDATE ${this.s}.codes AS c
-				SET contact_key = r.contact_key, assigned_at = r.assigned_at, valid_until = r.valid_until
-				FROM picked JOIN requests AS r USING (n)
-				WHERE c.id = picked.id AND c.contact_key IS NULL
-				RETURNING r.n, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at`,
+				claimStatement(this.s),
 				[poolId, batch.map((p) => p.contactKey), batch.map((p) => iso(p.assignedAt)), batch.map((p) => iso(p.validUntil)), batch.length],
 			);
 			rows.sort((a, b) => Number(a.n) - Number(b.n));
@@ -267,63 +294,48 @@ class PostgresSession implements CouponStoreSession {
 		const poolId = await this.requirePoolId(name);
 		// The pool row lock serialises imports into one pool; claims never take it.
 		const { rows: locked } = await this.query<{ code_count: string }>(`SELECT code_count FROM ${this.s}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
-		const seen = new Set<string>();
-		const unique: Array<ImportCandidate & { key: string }> = [];
-		const repeated: ImportCandidate[] = [];
-		for (const candidate of candidates) {
-			const key = codeKey(candidate.code);
-			if (seen.has(key)) {
-				repeated.push(candidate);
-			} else {
-				seen.add(key);
-				unique.push({ ...candidate, key });
-			}
-		}
-
 		let added: number;
-		let poolDuplicates: ImportCandidate[] = [];
-		let poolDuplicateCount = 0;
+		let duplicates = 0;
+		let duplicateExamples: ImportCandidate[] = [];
 		if (Number(locked[0].code_count) === 0) {
-			// An empty pool cannot hold duplicates: COPY straight into the table, the fastest path.
-			await this.copy(`COPY ${this.s}.codes (pool_id, code, code_key) FROM STDIN`, unique, (c) => `${poolId}\t${copyText(c.code)}\t${copyText(c.key)}\n`);
-			added = unique.length;
+			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
+			// with rising ranks, so the rank index is written in order and claims still come out random.
+			const shuffled = shuffle(candidates);
+			const step = 1 / shuffled.length;
+			await this.copy(`COPY ${this.s}.codes (pool_id, code_key, code, rank) FROM STDIN`, shuffled, (c, i) => `${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\n`);
+			added = shuffled.length;
 		} else {
-			await this.query(`CREATE TEMP TABLE coupon_import_staging (code text, code_key text, source_row integer) ON COMMIT DROP`);
-			await this.copy(`COPY coupon_import_staging (code, code_key, source_row) FROM STDIN`, unique, (c) => `${copyText(c.code)}\t${copyText(c.key)}\t${c.row}\n`);
+			await this.query(`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer) ON COMMIT DROP`);
+			await this.copy(`COPY coupon_import_staging (code_key, code, source_row) FROM STDIN`, candidates, (c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\n`);
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
 				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
 				JOIN ${this.s}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
 				[poolId, DUPLICATE_EXAMPLES],
 			);
-			poolDuplicates = rows.map((row) => ({ code: row.code, row: row.source_row }));
-			poolDuplicateCount = rows.length > 0 ? Number(rows[0].total) : 0;
+			duplicateExamples = rows.map((row) => ({ code: row.code, key: codeKey(row.code), row: row.source_row }));
+			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
 			({ rowCount: added } = await this.query(
-				`INSERT INTO ${this.s}.codes (pool_id, code, code_key) SELECT $1, code, code_key FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				`INSERT INTO ${this.s}.codes (pool_id, code_key, code) SELECT $1, code_key, code FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				[poolId],
 			));
 			await this.query('DROP TABLE coupon_import_staging');
 		}
+		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for claims.
+		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.s}.codes`);
 		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
 			`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1
 			RETURNING code_count, (SELECT count(*) FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
 			[poolId, added],
 		);
-		const duplicateExamples = [...repeated, ...poolDuplicates].sort((a, b) => a.row - b.row).slice(0, DUPLICATE_EXAMPLES);
-		return {
-			added,
-			duplicates: repeated.length + poolDuplicateCount,
-			duplicateExamples,
-			codeCount: Number(counts[0].code_count),
-			available: Number(counts[0].available),
-		};
+		return { added, duplicates, duplicateExamples, codeCount: Number(counts[0].code_count), available: Number(counts[0].available) };
 	}
 
 	/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
-	private async copy<T>(sql: string, items: T[], line: (item: T) => string): Promise<void> {
+	private async copy<T>(sql: string, items: T[], line: (item: T, index: number) => string): Promise<void> {
 		function* text() {
 			let chunk = '';
-			for (const item of items) {
-				chunk += line(item);
+			for (let i = 0; i < items.length; i++) {
+				chunk += line(items[i], i);
 				if (chunk.length >= 65_536) {
 					yield chunk;
 					chunk = '';

@@ -20,17 +20,18 @@ const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = 
 				created_at timestamptz NOT NULL DEFAULT now()
 			);
 			CREATE TABLE ${s}.codes (
-				id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-				pool_id bigint NOT NULL REFERENCES ${s}.pools (id),
-				code text NOT NULL,
+				-- No foreign key to pools: checked row by row it would double the time of a bulk import,
+				-- and pools are never deleted.
+				pool_id bigint NOT NULL,
 				code_key text NOT NULL,
-				-- Claims take the lowest rank: a random order fixed at import, without ORDER BY random().
+				code text NOT NULL,
+				-- Claims take the lowest rank first: a random order fixed at import, without ORDER BY random().
 				rank double precision NOT NULL DEFAULT random(),
 				contact_key text,
 				assigned_at timestamptz,
 				valid_until timestamptz,
 				replaced_at timestamptz,
-				CONSTRAINT codes_unique_in_pool UNIQUE (pool_id, code_key),
+				PRIMARY KEY (pool_id, code_key),
 				CONSTRAINT codes_assignment_whole CHECK (
 					(contact_key IS NULL) = (assigned_at IS NULL) AND (assigned_at IS NULL) = (valid_until IS NULL)
 				),
@@ -39,6 +40,14 @@ const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = 
 			-- Without it the planner walks the claimed rows and claims slow to a crawl as a pool drains.
 			CREATE INDEX codes_unassigned ON ${s}.codes (pool_id, rank) WHERE contact_key IS NULL;
 			CREATE INDEX codes_by_contact ON ${s}.codes (pool_id, contact_key) WHERE contact_key IS NOT NULL;
+
+			-- One row per contact of a pool, locked while a run decides whether the contact holds a
+			-- coupon. Row locks, unlike advisory locks, do not fill PostgreSQL's shared lock table.
+			CREATE TABLE ${s}.contacts (
+				pool_id bigint NOT NULL,
+				contact_key text NOT NULL,
+				PRIMARY KEY (pool_id, contact_key)
+			);
 
 			CREATE FUNCTION ${s}.codes_assign_once() RETURNS trigger LANGUAGE plpgsql AS $$
 			BEGIN

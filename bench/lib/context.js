@@ -1,0 +1,26 @@
+// A minimal stand-in for n8n's IExecuteFunctions, enough to drive the nodes' execute() in benchmarks.
+function context(items, parameters, { staticData = {}, credentials } = {}) {
+	return {
+		getInputData: () => items,
+		getNode: () => ({ name: 'bench', type: 'bench', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getMode: () => 'trigger',
+		continueOnFail: () => false,
+		getWorkflowStaticData: () => staticData,
+		getCredentials: async () => credentials,
+		addExecutionHints: () => undefined,
+		getNodeParameter: (name, i, fallback) => {
+			const value = name in parameters ? parameters[name] : fallback;
+			return typeof value === 'function' ? value(i) : value;
+		},
+		helpers: {
+			assertBinaryData: (i, property) => items[i].binary[property],
+			getBinaryDataBuffer: async (i, property) => Buffer.from(items[i].binary[property].data, 'base64'),
+		},
+	};
+}
+
+function fileItem(file) {
+	return { json: {}, binary: { data: { data: file.toString('base64'), fileName: 'bench.xlsx', mimeType: 'application/octet-stream' } } };
+}
+
+module.exports = { context, fileItem };

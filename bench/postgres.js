@@ -1,0 +1,73 @@
+// PostgreSQL benchmark (run by `npm run bench`, after the build): prints figures and ratios, asserts nothing.
+// Each measured step runs in a process of its own (bench/postgresChild.js).
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { promisify } = require('node:util');
+const { Client } = require('pg');
+const { workbook } = require('./lib/workbook');
+const { databaseUrl } = require('./lib/database');
+
+const run = promisify(execFile);
+const CONTACTS = 10_000;
+const PROCESSES = 8;
+const schemas = [];
+
+async function step(name, ...args) {
+	const { stdout } = await run(process.execPath, [path.join(__dirname, 'postgresChild.js'), name, ...args.map(String)], { maxBuffer: 1 << 20 });
+	return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+function schema(label) {
+	const name = `coupons_bench_${label}_${process.pid}`;
+	schemas.push(name);
+	return name;
+}
+
+async function concurrent(name, poolSchema) {
+	const startAt = Date.now() + 3000;
+	const results = await Promise.all(Array.from({ length: PROCESSES }, async (_, p) => await step(name, poolSchema, CONTACTS, `${name}-p${p}`, startAt)));
+	return (Math.max(...results.map((r) => r.finishedAt)) - startAt) / 1000;
+}
+
+const rate = (count, seconds) => Math.round(count / seconds).toLocaleString('en-US');
+const fixed = (n, digits = 2) => n.toFixed(digits);
+
+async function main() {
+	console.log(`PostgreSQL benchmark, Node ${process.version}, ${require('node:os').cpus().length} cores`);
+	console.log('\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare COPY of the same codes into a table with a unique index)');
+	let poolSchema;
+	for (const rows of [100_000, 1_000_000]) {
+		const file = workbook(rows);
+		const mib = fixed(fs.statSync(file).size / 1024 / 1024, 1);
+		const nodeSchema = schema(`import${rows}`);
+		const ours = await step('import-node', file, nodeSchema);
+		const base = await step('import-baseline', file, schema(`baseline${rows}`));
+		if (ours.added !== rows) throw new Error(`imported ${ours.added} of ${rows}`);
+		console.log(
+			`  ${rows.toLocaleString('en-US').padStart(9)} rows (${mib} MiB xlsx): node ${fixed(ours.seconds)} s, peak RSS ${ours.maxRssMiB} MiB | baseline ${fixed(base.seconds)} s, peak RSS ${base.maxRssMiB} MiB | time ratio ${fixed(ours.seconds / base.seconds)}`,
+		);
+		poolSchema = nodeSchema;
+	}
+
+	console.log(`\nAssignment from the 1,000,000-code pool (${CONTACTS.toLocaleString('en-US')} contacts per execution, vs the same claim statement issued directly with pg)`);
+	const single = await step('assign-node', poolSchema, CONTACTS, 'single-node', 0);
+	const singleRaw = await step('assign-raw', poolSchema, CONTACTS, 'single-raw', 0);
+	console.log(`  1 process : node ${rate(CONTACTS, single.seconds)}/s (${fixed(single.seconds)} s) | raw SQL ${rate(CONTACTS, singleRaw.seconds)}/s (${fixed(singleRaw.seconds)} s) | ratio ${fixed(singleRaw.seconds / single.seconds)}`);
+	const many = await concurrent('assign-node', poolSchema);
+	const manyRaw = await concurrent('assign-raw', poolSchema);
+	const total = CONTACTS * PROCESSES;
+	console.log(`  ${PROCESSES} processes: node ${rate(total, many)}/s (${fixed(many)} s) | raw SQL ${rate(total, manyRaw)}/s (${fixed(manyRaw)} s) | ratio ${fixed(manyRaw / many)}`);
+}
+
+main()
+	.catch((error) => {
+		console.error(error);
+		process.exitCode = 1;
+	})
+	.finally(async () => {
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		for (const name of schemas) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+		await client.end();
+	});

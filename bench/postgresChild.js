@@ -1,0 +1,107 @@
+// One measured step of the PostgreSQL benchmark, in a process of its own so that its time and
+// peak memory are its alone. Prints one JSON line. Run by bench/postgres.js.
+const fs = require('node:fs');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const { Client } = require('pg');
+const { from: copyFrom } = require('pg-copy-streams');
+const XLSX = require('@e965/xlsx');
+const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
+const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
+const { claimStatement, STATEMENT_BATCH } = require('../dist/nodes/shared/store/postgres/PostgresStore');
+const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
+const { context, fileItem } = require('./lib/context');
+const { credentials, databaseUrl } = require('./lib/database');
+
+const [step, ...args] = process.argv.slice(2);
+
+async function waitUntil(startAt) {
+	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+}
+
+const steps = {
+	/** Coupon Import node, database storage, one file. */
+	async 'import-node'(file, schema) {
+		const buffer = fs.readFileSync(file);
+		const parameters = { storage: 'database', binaryPropertyName: 'data', couponName: '', options: {} };
+		const started = performance.now();
+		const [output] = await new CouponImport().execute.call(context([fileItem(buffer)], parameters, { credentials: credentials(schema) }));
+		return { seconds: (performance.now() - started) / 1000, added: output[0].json.added };
+	},
+
+	/** Bare SheetJS parse of the same file plus a bare COPY of its values into a plain table. */
+	async 'import-baseline'(file, schema) {
+		const buffer = fs.readFileSync(file);
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		// The same values into a table with a unique index on the code, as a coupon table needs.
+		await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".baseline (code text PRIMARY KEY)`);
+		const started = performance.now();
+		const sheet = XLSX.read(buffer, { type: 'buffer', dense: true }).Sheets.Codes;
+		const rows = sheet['!data'].slice(1);
+		function* text() {
+			let chunk = '';
+			for (const row of rows) {
+				chunk += `${row[1].v}\n`;
+				if (chunk.length >= 65536) {
+					yield chunk;
+					chunk = '';
+				}
+			}
+			if (chunk) yield chunk;
+		}
+		await pipeline(Readable.from(text()), client.query(copyFrom(`COPY "${schema}".baseline (code) FROM STDIN`)));
+		const seconds = (performance.now() - started) / 1000;
+		await client.end();
+		return { seconds, added: rows.length };
+	},
+
+	/** Contact Coupon node, database storage, one execution of `count` contacts. */
+	async 'assign-node'(schema, count, prefix, startAt) {
+		const items = Array.from({ length: Number(count) }, (_, i) => ({ json: { email: `${prefix}-${i}@example.com` } }));
+		const parameters = { operation: 'generate', storage: 'database', couponName: 'BENCH', length: 8, validDays: 30, contact: (i) => items[i].json.email, options: {} };
+		const run = context(items, parameters, { credentials: credentials(schema) });
+		// Connect and migrate-check first, as a long-running n8n process has already done.
+		await new ContactCoupon().execute.call(context(items.slice(0, 1), { ...parameters, contact: `${prefix}-warm-up` }, { credentials: credentials(schema) }));
+		await waitUntil(startAt);
+		const started = performance.now();
+		const [output] = await new ContactCoupon().execute.call(run);
+		const finished = Date.now();
+		if (output.some((item) => !item.json.coupon)) throw new Error('an item got no coupon');
+		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
+	},
+
+	/** The store's claim statement issued directly with pg, batched the same way, in one transaction. */
+	async 'assign-raw'(schema, count, prefix, startAt) {
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		const [{ id }] = (await client.query(`SELECT id FROM "${schema}".pools WHERE name_key = 'bench'`)).rows;
+		const contacts = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}@example.com`);
+		await waitUntil(startAt);
+		const started = performance.now();
+		const now = new Date();
+		const until = new Date(now.getTime() + 30 * 86_400_000).toISOString();
+		await client.query('BEGIN');
+		let claimed = 0;
+		for (let i = 0; i < contacts.length; i += STATEMENT_BATCH) {
+			const batch = contacts.slice(i, i + STATEMENT_BATCH);
+			const { rowCount } = await client.query(claimStatement(`"${schema}"`), [id, batch, batch.map(() => now.toISOString()), batch.map(() => until), batch.length]);
+			claimed += rowCount;
+		}
+		await client.query('COMMIT');
+		const finished = Date.now();
+		await client.end();
+		if (claimed !== contacts.length) throw new Error(`claimed ${claimed} of ${contacts.length}`);
+		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
+	},
+};
+
+steps[step](...args)
+	.then(async (result) => {
+		await closeAllDatabases();
+		process.stdout.write(`${JSON.stringify({ ...result, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+	})
+	.catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
