@@ -24,7 +24,7 @@ export const storageProperty: INodeProperties = {
 
 export const staticDataNotice: INodeProperties = {
 	displayName:
-		'Workflow static data suits small, low-volume use within this one workflow. n8n saves it only for production runs (an active workflow started by its trigger), not for test runs from the editor, and runs that overlap can overwrite each other.',
+		'Workflow static data suits small, low-volume use within this one workflow. n8n saves it only for production runs (an active workflow started by its trigger), not for test runs from the editor, and runs that overlap can overwrite each other. For real campaigns choose Database (PostgreSQL).',
 	name: 'staticDataNotice',
 	type: 'notice',
 	default: '',

@@ -4,10 +4,10 @@ import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { databaseAvailable, describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
 import { describeCouponStoreContract } from './contract';
 
-if (databaseAvailable) {
+describeWithDatabase('PostgreSQL store', () =>
 	describeCouponStoreContract('PostgreSQL', async () => {
 		const schema = uniqueSchema('contract');
 		const database = databaseFor(testCredentials(schema));
@@ -18,8 +18,8 @@ if (databaseAvailable) {
 				await dropSchema(schema);
 			},
 		};
-	});
-}
+	}),
+);
 
 const T0 = Date.UTC(2026, 5, 1);
 const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
