@@ -1,5 +1,5 @@
 import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { databaseCredential, staticDataNotice, storageProperty } from '../shared/descriptions';
+import { staticDataNotice, storageProperty } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as generate from './actions/generate/generate.operation';
 import { router } from './actions/router';
@@ -16,7 +16,14 @@ export class ContactCoupon implements INodeType {
 		defaults: { name: 'Contact Coupon' },
 		inputs: ['main'],
 		outputs: ['main'],
-		credentials: [databaseCredential],
+		credentials: [
+			{
+				name: 'couponPostgres',
+				required: true,
+				testedBy: 'couponPostgresConnectionTest',
+				displayOptions: { show: { storage: ['database'] } },
+			},
+		],
 		properties: [
 			{
 				displayName: 'Operation',

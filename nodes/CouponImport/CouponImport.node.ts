@@ -1,5 +1,5 @@
 import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { databaseCredential, staticDataNotice, storageProperty } from '../shared/descriptions';
+import { staticDataNotice, storageProperty } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as importList from './import.operation';
 
@@ -15,7 +15,14 @@ export class CouponImport implements INodeType {
 		defaults: { name: 'Coupon Import' },
 		inputs: ['main'],
 		outputs: ['main'],
-		credentials: [databaseCredential],
+		credentials: [
+			{
+				name: 'couponPostgres',
+				required: true,
+				testedBy: 'couponPostgresConnectionTest',
+				displayOptions: { show: { storage: ['database'] } },
+			},
+		],
 		properties: [storageProperty, staticDataNotice, ...importList.description],
 	};
 

@@ -1,4 +1,4 @@
-import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 /** Where both nodes keep coupons. Internal names are stored in workflow JSON: never rename them. */
 export const storageProperty: INodeProperties = {
@@ -31,10 +31,3 @@ export const staticDataNotice: INodeProperties = {
 	displayOptions: { show: { storage: ['staticData'] } },
 };
 
-/** The PostgreSQL credential, asked for only when Storage is Database. */
-export const databaseCredential: INodeCredentialDescription = {
-	name: 'couponPostgres',
-	required: true,
-	testedBy: 'couponPostgresConnectionTest',
-	displayOptions: { show: { storage: ['database'] } },
-};
