@@ -81,13 +81,16 @@ export function fileItem(file: Buffer, fileName = 'coupons.xlsx', property = 'da
 	};
 }
 
-/** The NodeOperationError a node run fails with; fails the test if the run succeeds. */
-export async function nodeFailure(run: Promise<unknown>): Promise<NodeOperationError> {
+/** The error of class `type` that `run` fails with; fails the test if it succeeds or fails otherwise. */
+export async function failureOf<E extends Error>(run: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
 	try {
 		await run;
 	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
+		expect(error).toBeInstanceOf(type);
+		return error as E;
 	}
-	throw new Error('expected the node to fail');
+	throw new Error(`expected a ${type.name}`);
 }
+
+/** The NodeOperationError a node run fails with. */
+export const nodeFailure = async (run: Promise<unknown>) => await failureOf(run, NodeOperationError);

@@ -6,6 +6,7 @@ import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/p
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
 import { describeCouponStoreContract } from './contract';
+import { failureOf } from '../helpers/executeFunctions';
 
 describeWithDatabase('PostgreSQL store', () =>
 	describeCouponStoreContract('PostgreSQL', async () => {
@@ -24,15 +25,7 @@ describeWithDatabase('PostgreSQL store', () =>
 const T0 = Date.UTC(2026, 5, 1);
 const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
 
-async function caught(run: Promise<unknown>): Promise<StoreError> {
-	try {
-		await run;
-	} catch (error) {
-		expect(error).toBeInstanceOf(StoreError);
-		return error as StoreError;
-	}
-	throw new Error('expected a StoreError');
-}
+const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
 
 describeWithDatabase('PostgresStore', () => {
 	const schema = uniqueSchema('store');
