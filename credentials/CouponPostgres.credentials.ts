@@ -47,8 +47,9 @@ export class CouponPostgres implements ICredentialType {
 			type: 'options',
 			options: [
 				{ name: 'Disable', value: 'disable', description: 'No encryption, for a database on the same host or a private network' },
-				{ name: 'Allow', value: 'allow', description: 'Encrypt, accepting any server certificate (such as a self-signed one)' },
-				{ name: 'Require', value: 'require', description: 'Encrypt and verify the server certificate' },
+				{ name: 'Allow', value: 'allow', description: 'Encrypt without checking the server certificate (no plain fallback)' },
+				{ name: 'Require', value: 'require', description: 'Encrypt without checking the server certificate, as libpq\'s "require"' },
+				{ name: 'Require and Verify Certificate', value: 'verify', description: 'Encrypt and check the server certificate against the trusted authorities' },
 			],
 			default: 'disable',
 		},

@@ -91,6 +91,7 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			const order = await rerun.open().transaction(async (s) => await s.claimImported('P', Array.from({ length: 60 }, (_, j) => pending(`c${j}`))));
 			await rerun.close();
 			expect(order.map((a) => a.code)).not.toEqual(codes(60).map((c) => c.code));
+			expect(order.map((a) => a.code)).not.toEqual(codes(60).map((c) => c.code).reverse());
 
 			const dry = await run(async (s) => await s.claimImported('P', [pending('late')]));
 			expect(dry).toEqual([]);

@@ -230,8 +230,11 @@ export async function importSheet(
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
 
-	const summaries: PoolSummary[] = [];
-	for (const [i, pool] of plan.pools.entries()) {
+	const summaries: PoolSummary[] = new Array(plan.pools.length);
+	// Pools are created and filled in one order (by name key) so that concurrent imports cannot deadlock.
+	const byKey = [...plan.pools.keys()].sort((a, b) => (couponNameKey(plan.pools[a].name) < couponNameKey(plan.pools[b].name) ? -1 : 1));
+	for (const i of byKey) {
+		const pool = plan.pools[i];
 		const info = existing[i] ?? (await session.createPool(pool.name, 'imported'));
 		// Another run may have created a generated coupon of this name a moment ago.
 		if (info.kind !== 'imported') throw generatedCouponError(info);
@@ -239,7 +242,7 @@ export async function importSheet(
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({ row: duplicate.row, value: duplicate.code, reason: 'already in this coupon' });
 		}
-		summaries.push({
+		summaries[i] = {
 			couponName: info.name,
 			added: outcome.added,
 			duplicates: pool.duplicates + outcome.duplicates,
@@ -247,7 +250,7 @@ export async function importSheet(
 			poolSize: outcome.codeCount,
 			available: outcome.available,
 			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),
-		});
+		};
 	}
 	return { pools: summaries, file: plan.file, notes: plan.notes };
 }

@@ -1,10 +1,11 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { Client } from 'pg';
+import { appliedVersions, SCHEMA_VERSION } from '../store/postgres/migrations';
 import { describeDatabaseError, parseSchema, poolConfig, type CouponPostgresCredentials } from '../transport/postgres';
 
 /**
- * Connects with the credential and checks that its user can create the coupon tables, by creating
- * a table in the schema inside a transaction that is rolled back: nothing is left behind.
+ * Connects with the credential and checks what its user needs: to read and write the coupon tables
+ * when the schema is set up, or else to create them (a table created in a rolled-back transaction).
  */
 export async function couponPostgresConnectionTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	const credentials = credential.data as unknown as CouponPostgresCredentials;
@@ -14,6 +15,18 @@ export async function couponPostgresConnectionTest(this: ICredentialTestFunction
 		const schema = parseSchema(credentials.schema);
 		client = new Client(poolConfig(credentials));
 		await client.connect();
+		if ((await appliedVersions(client, schema)).has(SCHEMA_VERSION)) {
+			// Set up already: reading and writing the tables is all the nodes need.
+			const { rows } = await client.query<{ missing: string | null }>(
+				`SELECT string_agg(t, ', ') AS missing FROM unnest(ARRAY['pools', 'codes', 'contacts']) AS t
+				WHERE NOT has_table_privilege(format('%I.%I', $1::text, t), 'SELECT, INSERT, UPDATE')`,
+				[schema],
+			);
+			if (rows[0].missing) {
+				return { status: 'Error', message: `User "${credentials.user}" may not read and write the coupon tables ${rows[0].missing} in schema "${schema}". Grant it SELECT, INSERT and UPDATE on them.` };
+			}
+			return { status: 'OK', message: `Connected to ${where}; user "${credentials.user}" can use the coupon tables in schema "${schema}"` };
+		}
 		await client.query('BEGIN');
 		await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
 		await client.query(`CREATE TABLE "${schema}".n8n_nodes_coupons_check (id integer)`);

@@ -9,7 +9,7 @@ export interface CouponPostgresCredentials {
 	database: string;
 	user: string;
 	password: string;
-	ssl: 'disable' | 'allow' | 'require';
+	ssl: 'disable' | 'allow' | 'require' | 'verify';
 	schema: string;
 	maxConnections: number;
 }
@@ -29,28 +29,35 @@ export class CouponDatabase {
 	readonly where: string;
 	private readonly pool: Pool;
 	private closeTimer?: NodeJS.Timeout;
+	private checkedOut = 0;
+	readonly maxConnections: number;
 	/** Set once the schema has been migrated by this process. */
 	migrated?: Promise<void>;
 
 	constructor(
 		credentials: CouponPostgresCredentials,
 		private readonly onClose: () => void,
+		private readonly idleMs = POOL_IDLE_MS,
 	) {
 		this.schema = parseSchema(credentials.schema);
 		this.where = `${credentials.host}:${credentials.port}`;
+		this.maxConnections = Math.max(1, Number(credentials.maxConnections) || 10);
 		this.pool = new Pool(poolConfig(credentials));
 		// An idle connection the server dropped must not crash n8n; the next checkout reconnects.
 		this.pool.on('error', () => undefined);
+		this.startIdleTimer();
 	}
 
-	/** A connection from the pool; errors name the server and say what to check. */
+	/** A connection from the pool; give it back with `release`. Errors name the server. */
 	async connect(): Promise<PoolClient> {
-		this.touch();
+		clearTimeout(this.closeTimer);
+		this.checkedOut++;
 		let client: PoolClient;
 		try {
 			client = await this.pool.connect();
 		} catch (error) {
-			throw describeDatabaseError(error, this.where);
+			this.released();
+			throw describeDatabaseError(error, this.where, this.maxConnections);
 		}
 		// A connection lost while checked out fails its pending query; the emitted event must not crash n8n.
 		if (!guarded.has(client)) {
@@ -60,15 +67,27 @@ export class CouponDatabase {
 		return client;
 	}
 
+	/** Gives a connection back; a broken one is closed instead of being reused. */
+	release(client: PoolClient, broken: boolean): void {
+		client.release(broken);
+		this.released();
+	}
+
 	async close(): Promise<void> {
 		clearTimeout(this.closeTimer);
 		this.onClose();
 		await this.pool.end();
 	}
 
-	private touch(): void {
+	private released(): void {
+		this.checkedOut--;
+		if (this.checkedOut === 0) this.startIdleTimer();
+	}
+
+	/** Closes the pool once nobody has used it for `idleMs`; never while a connection is out. */
+	private startIdleTimer(): void {
 		clearTimeout(this.closeTimer);
-		this.closeTimer = setTimeout(() => void this.close(), POOL_IDLE_MS);
+		this.closeTimer = setTimeout(() => void this.close(), this.idleMs);
 		this.closeTimer.unref();
 	}
 }
@@ -84,6 +103,13 @@ export function parseSchema(raw: string | undefined): string {
 	return schema;
 }
 
+/** As libpq: "allow" and "require" encrypt without checking the certificate; "verify" checks it. */
+function sslOption(ssl: CouponPostgresCredentials['ssl'] | undefined): PoolConfig['ssl'] {
+	if (ssl === 'verify') return { rejectUnauthorized: true };
+	if (ssl === 'allow' || ssl === 'require') return { rejectUnauthorized: false };
+	return false;
+}
+
 export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 	return {
 		host: credentials.host,
@@ -91,7 +117,7 @@ export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 		database: credentials.database,
 		user: credentials.user,
 		password: credentials.password || undefined,
-		ssl: credentials.ssl === 'disable' || !credentials.ssl ? false : { rejectUnauthorized: credentials.ssl === 'require' },
+		ssl: sslOption(credentials.ssl),
 		max: Math.max(1, Number(credentials.maxConnections) || 10),
 		connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
 		idleTimeoutMillis: 30_000,
@@ -99,6 +125,8 @@ export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 		query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
 		lock_timeout: LOCK_TIMEOUT_MS,
 		application_name: 'n8n-nodes-coupons',
+		// Notices a half-open connection long before the statement timeout would.
+		keepAlive: true,
 	};
 }
 
@@ -143,11 +171,17 @@ const CONNECTION_FAILURES: Record<string, string> = {
  * A database failure as a StoreError that names the server and what to do. Never includes the
  * password: messages come from the server or the network layer, which do not know it.
  */
-export function describeDatabaseError(error: unknown, where: string): Error {
+export function describeDatabaseError(error: unknown, where: string, maxConnections?: number): Error {
 	if (error instanceof CouponError || error instanceof StoreError) return error;
 	const { code, message } = error as PgError;
 	const failed = (problem: string, fix: string) => new StoreError(problem, fix);
 	const runAgain = 'Nothing of this step was saved. Run it again.';
+	if (/timeout exceeded when trying to connect/i.test(message)) {
+		return failed(
+			`Could not get a connection to PostgreSQL at ${where} within ${CONNECT_TIMEOUT_MS / 1000} seconds: ${maxConnections ? `all ${maxConnections} connections of this n8n process were busy, or ` : ''}the server did not answer`,
+			'Raise Max Connections in the Coupon PostgreSQL credential if many runs overlap, and check that PostgreSQL is reachable.',
+		);
+	}
 	const connectionFailure = code && CONNECTION_FAILURES[code];
 	const timedOut = /timeout expired|connection timeout/i.test(message);
 	if (connectionFailure || timedOut) {
@@ -164,6 +198,8 @@ export function describeDatabaseError(error: unknown, where: string): Error {
 			return failed(`PostgreSQL at ${where}: ${message}`, "Grant the credential's user the right to create tables in its schema (or run the nodes once with a user who can).");
 		case '57014':
 			return failed(`PostgreSQL at ${where} stopped a statement that took too long: ${message}`, `${runAgain} For very large imports, split the file.`);
+		case '40001':
+			return failed(`PostgreSQL at ${where} could not serialise this step with another run: ${message}`, runAgain);
 		case '55P03':
 			return failed(`PostgreSQL at ${where}: waited too long for another run working on the same coupons: ${message}`, runAgain);
 		case '40P01':

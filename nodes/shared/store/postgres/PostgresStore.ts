@@ -29,16 +29,17 @@ export const STATEMENT_BATCH = 5_000;
 
 /**
  * Claims random unused codes of pool $1 for the requests in $2 (contacts), $3 (assigned at) and
- * $4 (valid until); $5 is their number. Lowest ranks first, skipping rows other runs hold; the outer
- * condition re-checks under the lock. Returns each claimed row with its request's position `n`.
+ * $4 (valid until); $5 is their number. Lowest ranks first, skipping rows other runs hold (unless
+ * `skipLocked` is false: then it waits for them); the outer condition re-checks under the lock.
+ * Returns each claimed row with its request's position `n`.
  */
-export function claimStatement(schema: string): string {
+export function claimStatement(schema: string, skipLocked = true): string {
 	return `WITH requests AS (
 		SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
 	), picked AS (
 		SELECT code_key, row_number() OVER (ORDER BY rank) AS n FROM (
 			SELECT code_key, rank FROM ${schema}.codes WHERE pool_id = $1 AND contact_key IS NULL
-			ORDER BY rank LIMIT $5 FOR UPDATE SKIP LOCKED
+			ORDER BY rank LIMIT $5 FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}
 		) free
 	)
 	UPDATE ${schema}.codes AS c
@@ -56,29 +57,41 @@ export class PostgresStore implements CouponStore {
 	constructor(private readonly database: CouponDatabase) {}
 
 	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
-		const client = await this.database.connect();
+		const { database } = this;
+		const client = await database.connect();
 		let broken = false;
 		try {
 			await this.statement(client, async () => {
 				await this.migrated(client);
-				await client.query('BEGIN');
+				// Explicitly: a database or role default of REPEATABLE READ would fail concurrent claims.
+				await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
 			});
+			const session = new PostgresSession(client, `"${database.schema}"`, database.where);
 			let result: T;
 			try {
-				result = await work(new PostgresSession(client, `"${this.database.schema}"`, this.database.where));
+				result = await work(session);
+				await session.finish();
 			} catch (error) {
 				// The work's own errors (a coupon rule, a node error) pass through as they are.
 				await client.query('ROLLBACK').catch(() => (broken = true));
 				throw error;
 			}
-			await this.statement(client, async () => await client.query('COMMIT'));
+			try {
+				await client.query('COMMIT');
+			} catch (error) {
+				const lost = describeDatabaseError(error, database.where);
+				throw new StoreError(
+					`${lost.message} (while saving this step)`,
+					'The step may or may not have been saved. Check the coupons (for example with the Coupon Import summary or the database) before running it again.',
+				);
+			}
 			return result;
 		} catch (error) {
 			// After a database failure the connection may be unusable: drop it.
 			if (error instanceof StoreError) broken = true;
 			throw error;
 		} finally {
-			client.release(broken);
+			database.release(client, broken);
 		}
 	}
 
@@ -150,6 +163,12 @@ const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => ({ '\\':
 
 class PostgresSession implements CouponStoreSession {
 	private readonly poolIds = new Map<string, string>();
+	/**
+	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
+	 * at once would hold its lock for the rest of the transaction: every run issuing that coupon would
+	 * wait for the one before, and runs serving several coupons could deadlock.
+	 */
+	private readonly newCodes = new Map<string, number>();
 
 	constructor(
 		private readonly client: PoolClient,
@@ -168,7 +187,14 @@ class PostgresSession implements CouponStoreSession {
 
 	private info(row: PoolRow): PoolInfo {
 		this.poolIds.set(couponNameKey(row.name), row.id);
-		return { name: row.name, kind: row.kind, codeCount: Number(row.code_count) };
+		return { name: row.name, kind: row.kind, codeCount: Number(row.code_count) + (this.newCodes.get(row.id) ?? 0) };
+	}
+
+	/** Adds this transaction's generated codes to the pool counts, pools in id order (no deadlock). */
+	async finish(): Promise<void> {
+		const pending = [...this.newCodes].filter(([, count]) => count > 0).sort(([a], [b]) => Number(a) - Number(b));
+		for (const [poolId, count] of pending) await this.query(`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1`, [poolId, count]);
+		this.newCodes.clear();
 	}
 
 	private async poolId(name: string): Promise<string | undefined> {
@@ -238,8 +264,8 @@ class PostgresSession implements CouponStoreSession {
 	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
 		if (codes.length === 0) return;
 		const { rowCount } = await this.query(
-			`UPDATE ${this.s}.codes SET replaced_at = $3 WHERE pool_id = $1 AND code = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL`,
-			[await this.requirePoolId(name), codes, iso(at)],
+			`UPDATE ${this.s}.codes SET replaced_at = $3 WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL`,
+			[await this.requirePoolId(name), codes.map(codeKey), iso(at)],
 		);
 		if (rowCount !== new Set(codes).size) throw new Error(`Only ${rowCount} of ${codes.length} codes to replace are assigned in pool "${name}"`);
 	}
@@ -248,17 +274,30 @@ class PostgresSession implements CouponStoreSession {
 		const poolId = await this.requirePoolId(name);
 		const claimed: AssignmentRecord[] = [];
 		for (const batch of chunks(pending)) {
-			const { rows } = await this.query<AssignmentRow & { n: string }>(
-				claimStatement(this.s),
-				[poolId, batch.map((p) => p.contactKey), batch.map((p) => iso(p.assignedAt)), batch.map((p) => iso(p.validUntil)), batch.length],
-			);
-			rows.sort((a, b) => Number(a.n) - Number(b.n));
-			// Locked rows cannot change under us, so the claimed requests are always the first ones.
-			if (rows.some((row, i) => Number(row.n) !== i + 1)) throw new Error('A claim skipped a request: the codes table changed under a row lock');
-			claimed.push(...rows.map(toRecord));
-			if (rows.length < batch.length) break;
+			let got = await this.claim(poolId, batch, true);
+			if (got.length < batch.length) {
+				// Rows other runs hold were skipped; one of them may yet roll back. Wait for them before
+				// calling the coupon exhausted.
+				got = [...got, ...(await this.claim(poolId, batch.slice(got.length), false))];
+			}
+			claimed.push(...got);
+			if (got.length < batch.length) break;
 		}
 		return claimed;
+	}
+
+	private async claim(poolId: string, batch: PendingAssignment[], skipLocked: boolean): Promise<AssignmentRecord[]> {
+		const { rows } = await this.query<AssignmentRow & { n: string }>(claimStatement(this.s, skipLocked), [
+			poolId,
+			batch.map((p) => p.contactKey),
+			batch.map((p) => iso(p.assignedAt)),
+			batch.map((p) => iso(p.validUntil)),
+			batch.length,
+		]);
+		rows.sort((a, b) => Number(a.n) - Number(b.n));
+		// Locked rows cannot change under us, so the claimed requests are always the first ones.
+		if (rows.some((row, i) => Number(row.n) !== i + 1)) throw new Error('A claim skipped a request: the codes table changed under a row lock');
+		return rows.map(toRecord);
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
@@ -267,15 +306,10 @@ class PostgresSession implements CouponStoreSession {
 		for (const batch of chunks(candidates)) {
 			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
 			const { rows } = await this.query<AssignmentRow>(
-				`WITH inserted AS (
-					INSERT INTO ${this.s}.codes (pool_id, code, code_key, contact_key, assigned_at, valid_until)
-					SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
-					ON CONFLICT (pool_id, code_key) DO NOTHING
-					RETURNING code, contact_key, assigned_at, valid_until, replaced_at
-				), counted AS (
-					UPDATE ${this.s}.pools SET code_count = code_count + (SELECT count(*) FROM inserted) WHERE id = $1
-				)
-				SELECT * FROM inserted`,
+				`INSERT INTO ${this.s}.codes (pool_id, code, code_key, contact_key, assigned_at, valid_until)
+				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+				ON CONFLICT (pool_id, code_key) DO NOTHING
+				RETURNING code, contact_key, assigned_at, valid_until, replaced_at`,
 				[
 					poolId,
 					batch.map((c) => c.code),
@@ -285,6 +319,7 @@ class PostgresSession implements CouponStoreSession {
 					batch.map((c) => iso(c.validUntil)),
 				],
 			);
+			this.newCodes.set(poolId, (this.newCodes.get(poolId) ?? 0) + rows.length);
 			inserted.push(...rows.map(toRecord));
 		}
 		return inserted;

@@ -79,6 +79,8 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
  */
 export async function migrate(client: PoolClient, schema: string): Promise<void> {
 	const s = `"${schema}"`;
+	// Up to date already: touch no DDL, so a user with only read and write rights on the tables works.
+	if ((await appliedVersions(client, schema)).has(SCHEMA_VERSION)) return;
 	await client.query('BEGIN');
 	try {
 		await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
@@ -96,4 +98,12 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
 		await client.query('ROLLBACK').catch(() => undefined);
 		throw error;
 	}
+}
+
+/** The versions applied to the schema; none when it has no coupon tables yet. */
+export async function appliedVersions(client: Pick<PoolClient, 'query'>, schema: string): Promise<Set<number>> {
+	const { rows } = await client.query<{ table: string | null }>('SELECT to_regclass($1) AS table', [`"${schema}".schema_migrations`]);
+	if (!rows[0].table) return new Set();
+	const versions = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
+	return new Set(versions.rows.map((row) => row.version));
 }
