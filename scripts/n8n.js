@@ -53,8 +53,10 @@ function installPackage(userFolder) {
 
 /** The environment of an offline n8n with its own user folder. */
 function n8nEnv(userFolder, extra = {}) {
+	// Jest sets NODE_ENV=test, under which n8n's CLI prints no run data.
+	const { NODE_ENV: _testMode, ...inherited } = process.env;
 	return {
-		...process.env,
+		...inherited,
 		PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}`,
 		N8N_USER_FOLDER: userFolder,
 		N8N_DIAGNOSTICS_ENABLED: 'false',

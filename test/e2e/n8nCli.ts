@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IDataObject } from 'n8n-workflow';
+
+// scripts/n8n.js is plain JavaScript shared with `npm run dev`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const n8nScripts = require('../../scripts/n8n') as {
+	ensureN8n(): void;
+	installPackage(userFolder: string): void;
+	n8n(userFolder: string, args: string[], extraEnv?: Record<string, string>): string;
+};
+
+export interface RunResult {
+	status: string;
+	error?: { message: string; description?: string; node?: { name: string }; context?: { itemIndex?: number } };
+	/** Output items of each node that ran, by node name. */
+	output: Record<string, IDataObject[]>;
+}
+
+/** A fresh n8n user folder with this package installed as n8n installs it, and the sample spreadsheet. */
+export function prepareN8n(): string {
+	execFileSync('npm', ['run', 'build', '--silent'], { cwd: join(__dirname, '../..'), stdio: 'ignore' });
+	n8nScripts.ensureN8n();
+	const userFolder = mkdtempSync(join(tmpdir(), 'n8n-coupons-e2e-'));
+	n8nScripts.installPackage(userFolder);
+	mkdirSync(join(userFolder, 'files'), { recursive: true });
+	copyFileSync(join(__dirname, '../../examples/sample-coupons.xlsx'), join(userFolder, 'files', 'sample-coupons.xlsx'));
+	return userFolder;
+}
+
+export function importInto(userFolder: string, kind: 'workflow' | 'credentials', items: object[]): void {
+	const file = join(userFolder, `import-${kind}-${Date.now()}.json`);
+	writeFileSync(file, JSON.stringify(items));
+	n8nScripts.n8n(userFolder, [`import:${kind}`, `--input=${file}`]);
+}
+
+/** Runs a workflow with `n8n execute` (CLI mode, which saves static data) and returns its result. */
+export function execute(userFolder: string, workflowId: string): RunResult {
+	let stdout: string;
+	let stderr = '';
+	try {
+		stdout = n8nScripts.n8n(userFolder, ['execute', '--id', workflowId, '--rawOutput']);
+	} catch (error) {
+		// A workflow that fails exits with 1 but still prints its run data.
+		stdout = String((error as { stdout?: string }).stdout ?? '');
+		stderr = String((error as { stderr?: string }).stderr ?? '');
+	}
+	const start = stdout.indexOf('{');
+	const end = stdout.lastIndexOf('}');
+	if (start < 0) throw new Error(`n8n printed no run data:\n${stdout.slice(0, 2000)}\n${stderr.slice(-3000)}`);
+	const run = JSON.parse(stdout.slice(start, end + 1)) as {
+		status: string;
+		data: { resultData: { error?: RunResult['error']; runData: Record<string, Array<{ data?: { main: Array<Array<{ json: IDataObject }>> } }>> } };
+	};
+	const output: Record<string, IDataObject[]> = {};
+	for (const [node, runs] of Object.entries(run.data.resultData.runData)) {
+		output[node] = runs.flatMap((r) => r.data?.main[0]?.map((item) => item.json) ?? []);
+	}
+	return { status: run.status, error: run.data.resultData.error, output };
+}
