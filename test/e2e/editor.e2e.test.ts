@@ -1,0 +1,101 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { prepareN8n } from './n8nCli';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { n8n, startN8n } = require('../../scripts/n8n') as {
+	n8n(userFolder: string, args: string[]): string;
+	startN8n(userFolder: string, args: string[], extraEnv: Record<string, string>, stdio: unknown): ChildProcess;
+};
+
+const PORT = 5699;
+const BASE = `http://127.0.0.1:${PORT}`;
+const ARTIFACTS = join(__dirname, '../../test-artifacts');
+const OWNER = { email: 'owner@example.com', firstName: 'Coupon', lastName: 'Tester', password: 'Coupons-E2e-2026' };
+
+let userFolder: string;
+let server: ChildProcess;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+	userFolder = prepareN8n();
+	const example = readFileSync(join(__dirname, '../../examples/coupons-static-data.json'), 'utf8');
+	writeFileSync(join(userFolder, 'workflow.json'), `[${example}]`);
+	n8n(userFolder, ['import:workflow', `--input=${join(userFolder, 'workflow.json')}`]);
+	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
+	// /healthz answers before the REST API is up; /rest/settings answers once the editor can log in.
+	for (let i = 0; i < 180; i++) {
+		const ready = await fetch(`${BASE}/rest/settings`).then((r) => r.ok, () => false);
+		if (ready) break;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
+	browser = await chromium.launch({
+		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+	});
+	const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1400, height: 900 } });
+	expect((await context.request.post('/rest/owner/setup', { data: OWNER })).ok()).toBe(true);
+	expect((await context.request.post('/rest/login', { data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password } })).ok()).toBe(true);
+	page = await context.newPage();
+	mkdirSync(ARTIFACTS, { recursive: true });
+}, 25 * 60_000);
+
+afterAll(async () => {
+	await browser?.close();
+	server?.kill('SIGTERM');
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	rmSync(userFolder, { recursive: true, force: true });
+});
+
+async function openPanel(nodeName: string): Promise<ReturnType<Page['locator']>> {
+	await page.goto('/workflow/couponsExample03');
+	const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: nodeName });
+	await node.first().dblclick({ timeout: 60_000 });
+	const panel = page.locator('[data-test-id="ndv"]');
+	await panel.getByText('Parameters', { exact: true }).first().waitFor();
+	return panel;
+}
+
+/** The node's icon, as the browser loaded it: an SVG that n8n serves from the installed package. */
+async function expectIconLoaded(panel: ReturnType<Page['locator']>): Promise<void> {
+	const icon = panel.locator('img[src*="coupon"]').first();
+	await icon.waitFor();
+	expect(await icon.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0)).toBe(true);
+}
+
+/** Hovers the parameter's help icon (n8n shows it when the row is hovered) and waits for its tooltip. */
+async function expectHelpText(panel: ReturnType<Page['locator']>, label: string, help: string): Promise<void> {
+	const item = panel.locator('.parameter-item').filter({ has: page.getByText(label, { exact: true }) }).first();
+	await item.hover();
+	await item.locator('[data-icon="circle-help"]').first().hover();
+	await page.getByText(help, { exact: false }).first().waitFor({ timeout: 10_000 });
+}
+
+it('shows the Contact Coupon panel with its parameters, help texts, notices and icon', async () => {
+	const panel = await openPanel('Contact Coupon');
+	for (const label of ['Operation', 'Storage', 'Name', 'Length', 'Valid (Days)', 'Contact', 'Options']) {
+		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	}
+	await expect(panel.getByText(/Imported lists keep their own values/).isVisible()).resolves.toBe(true);
+	await expect(panel.getByText(/Workflow static data suits small, low-volume use/).isVisible()).resolves.toBe(true);
+	await expectHelpText(panel, 'Length', 'Random characters in each generated code');
+	await expectHelpText(panel, 'Valid (Days)', 'How many days the coupon can be used after it is handed out');
+	await expectIconLoaded(panel);
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'contact-coupon-panel.png') });
+});
+
+it('shows the Coupon Import panel with its parameters, help texts and icon', async () => {
+	const panel = await openPanel('Coupon Import');
+	for (const label of ['Storage', 'Input Binary Field', 'Coupon Name', 'Options']) {
+		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	}
+	await expect(panel.getByText('The name of the input binary field containing the .xlsx file to import').isVisible()).resolves.toBe(true);
+	await expectHelpText(panel, 'Coupon Name', 'Leave empty to import each row into the coupon named');
+	await expectIconLoaded(panel);
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'coupon-import-panel.png') });
+});
