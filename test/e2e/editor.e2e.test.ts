@@ -2,13 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { prepareN8n } from './n8nCli';
+import { n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { n8n, startN8n } = require('../../scripts/n8n') as {
-	n8n(userFolder: string, args: string[]): string;
-	startN8n(userFolder: string, args: string[], extraEnv: Record<string, string>, stdio: unknown): ChildProcess;
-};
 
 const PORT = 5699;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -26,12 +21,7 @@ beforeAll(async () => {
 	writeFileSync(join(userFolder, 'workflow.json'), `[${example}]`);
 	n8n(userFolder, ['import:workflow', `--input=${join(userFolder, 'workflow.json')}`]);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
-	// /healthz answers before the REST API is up; /rest/settings answers once the editor can log in.
-	for (let i = 0; i < 180; i++) {
-		const ready = await fetch(`${BASE}/rest/settings`).then((r) => r.ok, () => false);
-		if (ready) break;
-		await new Promise((resolve) => setTimeout(resolve, 1000));
-	}
+	await waitForN8n(PORT);
 	browser = await chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
 		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],

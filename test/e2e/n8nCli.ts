@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,22 @@ const n8nScripts = require('../../scripts/n8n') as {
 	ensureN8n(): void;
 	installPackage(userFolder: string): void;
 	n8n(userFolder: string, args: string[], extraEnv?: Record<string, string>): string;
+	startN8n(userFolder: string, args: string[], extraEnv: Record<string, string>, stdio: unknown): ChildProcess;
 };
+
+/** Runs an n8n CLI command (import, publish...) in the user folder. */
+export const n8n = n8nScripts.n8n;
+/** Starts `n8n start` or `n8n worker`; the caller ends it. */
+export const startN8n = n8nScripts.startN8n;
+
+/** Waits until n8n's REST API answers on `port`: /healthz answers earlier, before the editor can log in. */
+export async function waitForN8n(port: number): Promise<void> {
+	for (let i = 0; i < 180; i++) {
+		if (await fetch(`http://127.0.0.1:${port}/rest/settings`).then((r) => r.ok, () => false)) return;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
+	throw new Error(`n8n did not answer on port ${port} within 3 minutes`);
+}
 
 export interface RunResult {
 	status: string;
@@ -30,10 +45,11 @@ export function prepareN8n(): string {
 	return userFolder;
 }
 
-export function importInto(userFolder: string, kind: 'workflow' | 'credentials', items: object[]): void {
+/** Imports workflows or credentials into the n8n of `userFolder` (whose database `env` may choose). */
+export function importInto(userFolder: string, kind: 'workflow' | 'credentials', items: object[], env?: Record<string, string>): void {
 	const file = join(userFolder, `import-${kind}-${Date.now()}.json`);
 	writeFileSync(file, JSON.stringify(items));
-	n8nScripts.n8n(userFolder, [`import:${kind}`, `--input=${file}`]);
+	n8n(userFolder, [`import:${kind}`, `--input=${file}`], env);
 }
 
 /** Runs a workflow with `n8n execute` (CLI mode, which saves static data) and returns its result. */

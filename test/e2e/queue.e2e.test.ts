@@ -1,17 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { codeKey } from '../../nodes/shared/core/codes';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
-import { prepareN8n } from './n8nCli';
+import { importInto, n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { n8n, startN8n } = require('../../scripts/n8n') as {
-	n8n(userFolder: string, args: string[], extraEnv?: Record<string, string>): string;
-	startN8n(userFolder: string, args: string[], extraEnv: Record<string, string>, stdio: unknown): ChildProcess;
-};
 
 const PORT = 5698;
 const REQUESTS = 200;
@@ -68,10 +63,9 @@ describeWithDatabase('in n8n queue mode: one main process and two workers on Pos
 			},
 			settings: {},
 		};
-		const cli = (args: string[]) => n8n(userFolder, args, env);
-		cli(['import:credentials', `--input=${writeJson(userFolder, 'credentials', [{ id: credentialId, name: 'Coupon DB', type: 'couponPostgres', data: testCredentials(schema) }])}`]);
-		cli(['import:workflow', `--input=${writeJson(userFolder, 'workflow', [workflow])}`]);
-		cli(['publish:workflow', '--id=e2eQueueWebhook1']);
+		importInto(userFolder, 'credentials', [{ id: credentialId, name: 'Coupon DB', type: 'couponPostgres', data: testCredentials(schema) }], env);
+		importInto(userFolder, 'workflow', [workflow], env);
+		n8n(userFolder, ['publish:workflow', '--id=e2eQueueWebhook1'], env);
 
 		processes.push(startN8n(userFolder, ['start'], { ...env, N8N_RUNNERS_BROKER_PORT: '5691' }, 'ignore'));
 		for (const [i, brokerPort] of ['5692', '5693'].entries()) {
@@ -80,11 +74,7 @@ describeWithDatabase('in n8n queue mode: one main process and two workers on Pos
 			worker.stderr!.on('data', (chunk: Buffer) => (workerLogs[i] += chunk.toString()));
 			processes.push(worker);
 		}
-		for (let i = 0; i < 180; i++) {
-			const ready = await fetch(`http://127.0.0.1:${PORT}/rest/settings`).then((r) => r.ok, () => false);
-			if (ready) break;
-			await new Promise((resolve) => setTimeout(resolve, 1000));
-		}
+		await waitForN8n(PORT);
 	}, 25 * 60_000);
 
 	afterAll(async () => {
@@ -127,9 +117,3 @@ describeWithDatabase('in n8n queue mode: one main process and two workers on Pos
 		expect(started[0] + started[1]).toBe(REQUESTS);
 	}, 10 * 60_000);
 });
-
-function writeJson(folder: string, name: string, value: unknown): string {
-	const file = `${folder}/${name}-${Date.now()}.json`;
-	writeFileSync(file, JSON.stringify(value));
-	return file;
-}
