@@ -66,7 +66,7 @@ describe('issueCoupons', () => {
 		expect(a1).toBe(a2);
 		expect(b).not.toBe(a1);
 		expect(outcomes.map((o) => 'coupon' in o && o.coupon.reused)).toEqual([false, true, false]);
-		expect(await store().transaction(async (s) => await s.countPool('P', T0))).toMatchObject({ available: 1, assigned: 2 });
+		expect(await store().transaction(async (s) => await s.countPool('P', T0, 0))).toMatchObject({ available: 1, assigned: 2 });
 	});
 
 	it('never returns an expired coupon as active: after validUntil the contact gets a new one', async () => {
@@ -76,7 +76,7 @@ describe('issueCoupons', () => {
 		const atExpiry = await issue(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS);
 		expect(codesOf(atExpiry.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
 		expect(atExpiry.outcomes[0]).toMatchObject({ coupon: { reused: false } });
-		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2 * DAY_MS));
+		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2 * DAY_MS, 0));
 		expect(counts).toMatchObject({ assigned: 2, active: 1, expired: 1 });
 	});
 
@@ -87,7 +87,7 @@ describe('issueCoupons', () => {
 		const first = await issue(['ann']);
 		const second = await issue(['ann'], { policy }, T0 + 1000);
 		expect(codesOf(second.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
-		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000));
+		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0));
 		expect(counts).toMatchObject({ assigned, active, replaced: assigned - active });
 		if (policy === 'replace') {
 			const held = await store().transaction(async (s) => await s.assignmentsOf('WELCOME', ['ann']));
@@ -102,14 +102,14 @@ describe('issueCoupons', () => {
 		expect(a).toBe(b);
 		expect(a).not.toBe(codesOf(first.outcomes)[0]);
 		expect(outcomes.map((o) => 'coupon' in o && o.coupon.reused)).toEqual([false, true]);
-		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000))).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
+		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0))).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
 	});
 
 	it('with "replace", ends every active coupon the contact holds', async () => {
 		await issue(['ann']);
 		await issue(['ann'], { policy: 'issueAnother' }, T0 + 1);
 		await issue(['ann'], { policy: 'replace' }, T0 + 2);
-		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3))).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
+		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3, 0))).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
 	});
 
 	it('with "issueAnother", a contact twice in one batch gets two coupons', async () => {
@@ -123,7 +123,7 @@ describe('issueCoupons', () => {
 		const { outcomes } = await issue(['a', 'b', 'c'], { couponName: 'Tiny', policy: 'replace' }, T0 + 2 * DAY_MS);
 		expect(outcomes.map((o) => 'coupon' in o)).toEqual([true, false, false]);
 		const error = (outcomes[1] as { error: CouponError }).error;
-		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 2 assigned (1 active, 1 expired, 0 replaced), 0 available');
+		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 2 assigned (1 active, 1 expired, 0 redeemed, 0 replaced), 0 available');
 		expect(error.description).toMatch(/Import more codes/);
 	});
 

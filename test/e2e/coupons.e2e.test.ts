@@ -58,7 +58,7 @@ function expectImportAndAssignRuns(workflowId: string): void {
 	const third = execute(userFolder, workflowId);
 	expect(third.status).toBe('error');
 	expect(third.error?.node?.name).toBe('Contact Coupon');
-	expect(third.error?.message).toBe('Coupon "SPRING10" has no unused codes left: 20 assigned (20 active, 0 expired, 0 replaced), 0 available');
+	expect(third.error?.message).toBe('Coupon "SPRING10" has no unused codes left: 20 assigned (20 active, 0 expired, 0 redeemed, 0 replaced), 0 available');
 	expect(third.error?.context?.itemIndex).toBe(4);
 }
 

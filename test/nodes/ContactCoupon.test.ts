@@ -105,7 +105,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 		it('fails the execution naming the coupon and its counts, and consumes no code', async () => {
 			const before = JSON.stringify(staticData);
 			const error = await nodeFailure(generate(staticData, ['a', 'b']));
-			expect(error.message).toBe('Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 replaced), 0 available');
+			expect(error.message).toBe('Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 redeemed, 0 replaced), 0 available');
 			expect(error.context.itemIndex).toBe(1);
 			// The whole execution failed, so item 0's claim was rolled back too.
 			expect(JSON.stringify(staticData)).toBe(before);

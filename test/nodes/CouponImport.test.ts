@@ -25,7 +25,7 @@ const exportSheet = xlsx({
 });
 
 const poolCounts = async (staticData: IDataObject, name: string) =>
-	await new StaticDataStore(staticData).transaction(async (s) => ((await s.findPool(name)) ? await s.countPool(name, Date.now()) : undefined));
+	await new StaticDataStore(staticData).transaction(async (s) => ((await s.findPool(name)) ? await s.countPool(name, Date.now(), 0) : undefined));
 
 describe('Coupon Import', () => {
 	let staticData: IDataObject;

@@ -51,7 +51,7 @@ describeWithDatabase('both nodes on database storage', () => {
 	it('fails an exhausted list with its counts and keeps nothing of the run', async () => {
 		await importFile([['coupon name', 'coupon value'], ['Tiny', 'T1']]);
 		const error = await nodeFailure(generate(['x', 'y'], { couponName: 'Tiny' }));
-		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 1 assigned (1 active, 0 expired, 0 replaced), 0 available');
+		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 1 assigned (1 active, 0 expired, 0 redeemed, 0 replaced), 0 available');
 		expect(error.context.itemIndex).toBe(1);
 		const rows = await sql(`SELECT c.contact_key FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'Tiny'`);
 		expect(rows).toEqual([{ contact_key: null }]);

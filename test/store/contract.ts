@@ -95,8 +95,8 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 
 			const dry = await run(async (s) => await s.claimImported('P', [pending('late')]));
 			expect(dry).toEqual([]);
-			const counts = await run(async (s) => await s.countPool('P', T0));
-			expect(counts).toEqual({ available: 0, assigned: 60, active: 60, expired: 0, replaced: 0 });
+			const counts = await run(async (s) => await s.countPool('P', T0, 0));
+			expect(counts).toEqual({ available: 0, assigned: 60, active: 60, expired: 0, redeemed: 0, replaced: 0, assignedSince: 60 });
 		});
 
 		it('gives a partial claim to the first requests when fewer codes are left', async () => {
@@ -142,7 +142,78 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			const after = await run(async (s) => await s.assignmentsOf('G', ['ann']));
 			expect(after.get('ann')!.find((a) => a.code === 'A1')!.replacedAt).toBe(T0 + 5);
 			// Two days on, A2 (valid one day) has expired, A1 was replaced and B1 is still active.
-			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS))).toEqual({ available: 0, assigned: 3, active: 1, expired: 1, replaced: 1 });
+			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS, 0))).toEqual({ available: 0, assigned: 3, active: 1, expired: 1, redeemed: 0, replaced: 1, assignedSince: 3 });
+		});
+
+		it('lists every pool ordered by name key', async () => {
+			await run(async (s) => {
+				for (const [name, kind] of [['beta', 'generated'], ['Alpha', 'imported'], ['_under', 'imported'], ['Zulu', 'imported']] as const) await s.createPool(name, kind);
+				await s.addImported('Alpha', codes(3));
+			});
+			expect(await run(async (s) => await s.listPools())).toEqual([
+				{ name: '_under', kind: 'imported', codeCount: 0 },
+				{ name: 'Alpha', kind: 'imported', codeCount: 3 },
+				{ name: 'beta', kind: 'generated', codeCount: 0 },
+				{ name: 'Zulu', kind: 'imported', codeCount: 0 },
+			]);
+		});
+
+		describe('after assignment', () => {
+			beforeEach(async () => {
+				await run(async (s) => {
+					await s.createPool('Imp', 'imported');
+					await s.addImported('Imp', [candidate('SAME-1', 2), candidate('IMP-2', 3), candidate('IMP-3', 4)]);
+					await s.claimImported('Imp', [pending('ann', 10)]);
+					await s.createPool('Gen', 'generated');
+					await s.insertGenerated('Gen', [
+						{ ...pending('ann', 1), code: 'same1' },
+						{ ...pending('bob'), code: 'GEN-B', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS },
+					]);
+				});
+			});
+
+			it('finds codes by key in every pool that holds one, with their holders', async () => {
+				const found = await run(async (s) => await s.findCodes([codeKey('same 1'), 'IMP2', 'IMP3', 'GENB', 'NOPE'], false));
+				const byPool = found.map((c) => `${c.couponName}:${c.code}:${c.assignment?.contactKey ?? '-'}`).sort();
+				const impHolder = found.filter((c) => c.couponName === 'Imp' && c.assignment).map((c) => c.code);
+				expect(impHolder).toHaveLength(1);
+				expect(byPool).toEqual(
+					['Gen:GEN-B:bob', 'Gen:same1:ann', ...['SAME-1', 'IMP-2', 'IMP-3'].map((code) => `Imp:${code}:${impHolder[0] === code ? 'ann' : '-'}`)].sort(),
+				);
+				expect(found.find((c) => c.code === 'same1')).toEqual({ couponName: 'Gen', code: 'same1', key: 'SAME1', assignment: { code: 'same1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + DAY_MS } });
+			});
+
+			it('lists a contact\'s coupons across pools, without locking or creating anything', async () => {
+				const held = await run(async (s) => await s.couponsOfContacts(['ann', 'bob', 'nobody']));
+				expect([...held.keys()].sort()).toEqual(['ann', 'bob']);
+				expect(held.get('ann')!.map((c) => c.couponName).sort()).toEqual(['Gen', 'Imp']);
+				expect(held.get('bob')).toEqual([{ couponName: 'Gen', code: 'GEN-B', contactKey: 'bob', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS }]);
+			});
+
+			it('redeems an assigned code once, keeping the order reference, and never frees it', async () => {
+				await run(async (s) => {
+					const [code] = await s.findCodes(['GENB'], true);
+					await s.markRedeemed(code.couponName, code.code, T0 + 6 * DAY_MS, 'order #1001');
+				});
+				const [after] = await run(async (s) => await s.findCodes(['GENB'], false));
+				expect(after.assignment).toEqual({ code: 'GEN-B', contactKey: 'bob', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS, redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
+				await expect(run(async (s) => await s.markRedeemed('Gen', 'GEN-B', T0 + 7 * DAY_MS, undefined))).rejects.toThrow(/cannot be redeemed/);
+				// "Replace" leaves a redeemed code as it is.
+				await run(async (s) => await s.markReplaced('Gen', ['GEN-B', 'same1'], T0 + 8 * DAY_MS));
+				const held = await run(async (s) => await s.couponsOfContacts(['bob', 'ann']));
+				expect(held.get('bob')![0]).toMatchObject({ redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
+				expect(held.get('bob')![0].replacedAt).toBeUndefined();
+				expect(held.get('ann')!.find((c) => c.code === 'same1')!.replacedAt).toBe(T0 + 8 * DAY_MS);
+				await expect(run(async (s) => await s.markRedeemed('Gen', 'same1', T0 + 9 * DAY_MS, undefined))).rejects.toThrow(/cannot be redeemed/);
+				await expect(run(async (s) => await s.markRedeemed('Imp', 'IMP-2', T0, undefined).then(() => s.markRedeemed('Imp', 'IMP-3', T0, undefined)))).rejects.toThrow(/cannot be redeemed/);
+			});
+
+			it('counts codes by status, and those assigned since a moment', async () => {
+				await run(async (s) => await s.markRedeemed('Gen', 'GEN-B', T0 + 6 * DAY_MS, undefined));
+				// Two days on: ann's generated coupon (one day) has expired, bob's is redeemed.
+				expect(await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS))).toEqual({ available: 0, assigned: 2, active: 0, expired: 1, redeemed: 1, replaced: 0, assignedSince: 1 });
+				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({ available: 2, assigned: 1, active: 1, expired: 0, redeemed: 0, replaced: 0, assignedSince: 1 });
+			});
 		});
 
 		it('keeps nothing of a transaction that throws', async () => {
@@ -160,7 +231,7 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				}),
 			).rejects.toThrow('boom');
 			expect(await run(async (s) => await s.findPool('New'))).toBeUndefined();
-			expect(await run(async (s) => await s.countPool('P', T0))).toEqual({ available: 3, assigned: 0, active: 0, expired: 0, replaced: 0 });
+			expect(await run(async (s) => await s.countPool('P', T0, 0))).toEqual({ available: 3, assigned: 0, active: 0, expired: 0, redeemed: 0, replaced: 0, assignedSince: 0 });
 		});
 	});
 }

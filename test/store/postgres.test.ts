@@ -51,7 +51,8 @@ describeWithDatabase('PostgresStore', () => {
 		const databases = Array.from({ length: 6 }, (_, i) => databaseFor(testCredentials(fresh, { maxConnections: i + 1 })));
 		try {
 			await Promise.all(databases.map(async (db) => await new PostgresStore(db).transaction(async (s) => await s.findPool('x'))));
-			expect(await sql(`SELECT version FROM "${fresh}".schema_migrations`)).toEqual([{ version: SCHEMA_VERSION }]);
+			const versions = Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
+			expect(await sql(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`)).toEqual(versions);
 		} finally {
 			await Promise.all(databases.map(async (db) => await db.close()));
 			await dropSchema(fresh);
@@ -64,6 +65,43 @@ describeWithDatabase('PostgresStore', () => {
 		await expect(sql(`UPDATE "${schema}".codes SET valid_until = valid_until + interval '1 year' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already assigned/);
 		await expect(sql(`INSERT INTO "${schema}".codes (pool_id, code, code_key) SELECT pool_id, 'x', code_key FROM "${schema}".codes WHERE code = 'P1'`)).rejects.toThrow(/codes_pkey/);
 		await expect(sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = 'P2'`)).rejects.toThrow(/codes_assignment_whole/);
+	});
+
+	it('upgrades a version 1 schema in place, keeping its coupons', async () => {
+		const old = uniqueSchema('upgrade');
+		const database = databaseFor(testCredentials(old));
+		try {
+			await new PostgresStore(database).transaction(async (s) => {
+				await s.createPool('Old', 'imported');
+				await s.addImported('Old', [{ code: 'OLD-1', key: 'OLD1', row: 2 }]);
+				await s.claimImported('Old', [pending('ann')]);
+			});
+			// Back to version 1 as a released package left it: no redemption columns, no trigger.
+			await sql(`DROP TRIGGER codes_redeem_once ON "${old}".codes; DROP FUNCTION "${old}".codes_redeem_once();
+				ALTER TABLE "${old}".codes DROP COLUMN redeemed_at, DROP COLUMN order_reference; DELETE FROM "${old}".schema_migrations WHERE version > 1`);
+			await database.close();
+			const upgraded = databaseFor(testCredentials(old, { maxConnections: 3 }));
+			const [found] = await new PostgresStore(upgraded).transaction(async (s) => {
+				const codes = await s.findCodes(['OLD1'], true);
+				await s.markRedeemed('Old', 'OLD-1', T0 + 1, 'A-1');
+				return codes;
+			});
+			await upgraded.close();
+			expect(found.assignment).toEqual({ code: 'OLD-1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
+			expect(await sql(`SELECT version FROM "${old}".schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+			expect(await sql(`SELECT order_reference FROM "${old}".codes`)).toEqual([{ order_reference: 'A-1' }]);
+		} finally {
+			await dropSchema(old);
+		}
+	});
+
+	it('lets the database itself refuse a second redemption, or a code both redeemed and replaced', async () => {
+		const [claimed] = await store.transaction(async (s) => await s.claimImported('P', [pending('dora'), pending('eve')]));
+		await sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = $1`, [claimed.code]);
+		await expect(sql(`UPDATE "${schema}".codes SET redeemed_at = now() + interval '1 day' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already redeemed/);
+		await expect(sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already redeemed/);
+		await expect(sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [claimed.code])).rejects.toThrow(/both redeemed and replaced/);
+		await expect(sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`)).rejects.toThrow(/codes_redeemed_when_assigned/);
 	});
 
 	it('rolls back a batch whose connection is killed half way, with a clear error, and the next run succeeds', async () => {

@@ -44,6 +44,19 @@ describe('StaticDataStore', () => {
 		expect(data).toEqual({ other: 1 });
 	});
 
+	it('reads static data of format version 1 and saves it as version 2 once something changes', async () => {
+		const t = (ms: number) => ms.toString(36);
+		const assignedAt = Date.UTC(2026, 0, 1);
+		const data: IDataObject = {
+			[STATIC_DATA_KEY]: { version: 1, pools: [{ name: 'Old', kind: 'imported', createdAt: '2026-01-01T00:00:00.000Z', available: 'OLD-2', assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t` }] },
+		};
+		const [found] = await new StaticDataStore(data).transaction(async (s) => await s.findCodes(['OLD1'], true));
+		expect(found.assignment).toEqual({ code: 'OLD-1', contactKey: 'ann', assignedAt, validUntil: assignedAt + DAY_MS });
+		expect((data[STATIC_DATA_KEY] as { version: number }).version).toBe(1);
+		await new StaticDataStore(data).transaction(async (s) => await s.markRedeemed('Old', 'OLD-1', assignedAt + 1, 'A\u00e9-1'));
+		expect(data[STATIC_DATA_KEY]).toMatchObject({ version: 2, pools: [{ available: 'OLD-2', assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1` }] });
+	});
+
 	it('refuses static data written by an unknown format version, saying what to do', async () => {
 		const store = new StaticDataStore({ [STATIC_DATA_KEY]: { version: 99, pools: [] } });
 		await expect(store.transaction(async (s) => await s.findPool('x'))).rejects.toThrow(/format version 99/);

@@ -136,9 +136,9 @@ export async function issueCoupons(
 }
 
 async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: number): Promise<CouponError> {
-	const counts = await session.countPool(pool.name, now);
+	const counts = await session.countPool(pool.name, now, now);
 	return new CouponError(
-		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.replaced} replaced), ${counts.available} available`,
+		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available`,
 		'Import more codes into this coupon with the Coupon Import node, or use another coupon name.',
 	);
 }

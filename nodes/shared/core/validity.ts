@@ -11,11 +11,29 @@ export interface AssignmentRecord {
 	validUntil: number;
 	/** Set when "replace" ended this coupon before its time. */
 	replacedAt?: number;
+	/** Set when the code was redeemed at checkout; a redeemed code is never freed or handed out again. */
+	redeemedAt?: number;
+	/** The order the redemption belongs to, when the shop gave one. */
+	orderReference?: string;
 }
 
-/** The one definition of "usable": not replaced and `now` strictly before validUntil. */
+/** What became of a coupon a contact was given. */
+export type CouponStatus = 'active' | 'expired' | 'redeemed' | 'replaced';
+
+/**
+ * The one definition of a coupon's state. "Replace" and redemption each need an active coupon,
+ * so a coupon is never both; expiry applies only to one that is neither.
+ * PostgresStore.countPool classifies rows in SQL the same way (the contract suite checks both).
+ */
+export function couponStatus(assignment: AssignmentRecord, now: number): CouponStatus {
+	if (assignment.replacedAt !== undefined) return 'replaced';
+	if (assignment.redeemedAt !== undefined) return 'redeemed';
+	return now < assignment.validUntil ? 'active' : 'expired';
+}
+
+/** Usable now: neither replaced nor redeemed, and `now` strictly before validUntil. */
 export function isActive(assignment: AssignmentRecord, now: number): boolean {
-	return assignment.replacedAt === undefined && now < assignment.validUntil;
+	return couponStatus(assignment, now) === 'active';
 }
 
 export function parseValidDays(raw: unknown): number {

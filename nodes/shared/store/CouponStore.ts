@@ -21,14 +21,31 @@ export interface PoolInfo {
 	codeCount: number;
 }
 
+/** A pool's codes by `couponStatus` at a given moment. */
 export interface PoolCounts {
 	/** Imported codes nobody holds yet. */
 	available: number;
-	/** Codes ever handed out, whatever became of them. */
+	/** Codes ever handed out, whatever became of them: active + expired + redeemed + replaced. */
 	assigned: number;
 	active: number;
 	expired: number;
+	redeemed: number;
 	replaced: number;
+	/** Codes handed out at or after the `since` asked for. */
+	assignedSince: number;
+}
+
+/** A coupon a contact holds, with the name of its pool. */
+export interface HeldCoupon extends AssignmentRecord {
+	couponName: string;
+}
+
+/** A code as its pool holds it; `assignment` is missing while nobody holds it. */
+export interface StoredCode {
+	couponName: string;
+	code: string;
+	key: string;
+	assignment?: AssignmentRecord;
 }
 
 /** A value read from row `row` (1-based, as the spreadsheet shows it), with its `codeKey`. */
@@ -55,17 +72,28 @@ export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
 
 export interface CouponStoreSession {
 	findPool(name: string): Promise<PoolInfo | undefined>;
+	/** Every pool, ordered by name key. */
+	listPools(): Promise<PoolInfo[]>;
 	/** Creates an empty pool, or returns the pool of that name that another session created meanwhile. */
 	createPool(name: string, kind: PoolKind): Promise<PoolInfo>;
-	countPool(name: string, now: number): Promise<PoolCounts>;
+	countPool(name: string, now: number, since: number): Promise<PoolCounts>;
 	/**
 	 * Every assignment of the pool held by these contacts. Where sessions run concurrently, it also
 	 * locks these contacts of this pool until the session ends, so that two sessions deciding whether
 	 * a contact already holds a coupon do so one after the other.
 	 */
 	assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>>;
-	/** Ends these assigned codes at `at`. */
+	/** Every coupon these contacts hold, in any pool; read only, it locks nothing. */
+	couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>>;
+	/** Ends these assigned codes at `at`; a code redeemed meanwhile stays redeemed. */
 	markReplaced(name: string, codes: string[], at: number): Promise<void>;
+	/**
+	 * The codes with these keys, in every pool that holds one. With `forUpdate`, it also locks them
+	 * until the session ends, so that concurrent redemptions of one code happen one after the other.
+	 */
+	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
+	/** Marks an assigned, active code (locked by `findCodes`) redeemed at `at`. */
+	markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void>;
 	/**
 	 * Hands random unused imported codes to as many of `pending` as the pool allows, in order:
 	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.

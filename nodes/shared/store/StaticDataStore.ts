@@ -4,29 +4,34 @@ import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
-import { isActive, type AssignmentRecord } from '../core/validity';
+import { couponStatus, type AssignmentRecord } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
 	type CouponStore,
 	type CouponStoreSession,
+	type HeldCoupon,
 	type ImportCandidate,
 	type ImportOutcome,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
+	type StoredCode,
 } from './CouponStore';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
 export const STATIC_DATA_KEY = 'n8nNodesCoupons';
-const FORMAT_VERSION = 1;
+/** Version 2 added redemptions (two more assignment fields); version 1 data reads as it is. */
+const FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 /**
  * The stored form of a pool. n8n wraps every stored object in a change-tracking proxy and saves the
  * whole static data as JSON in the workflow row, so the bulk is kept as two plain strings:
  * `available` holds unused imported codes, one per line; `assignments` one line per assignment,
- * `code TAB contact TAB assignedAt TAB validUntil TAB replacedAt` with times in base-36 milliseconds.
- * Codes and contacts never hold control characters, so tabs and line breaks are safe separators.
+ * `code TAB contact TAB assignedAt TAB validUntil TAB replacedAt TAB redeemedAt TAB orderReference`
+ * with times in base-36 milliseconds. Codes, contacts and order references never hold control
+ * characters, so tabs and line breaks are safe separators.
  */
 interface StoredPool {
 	name: string;
@@ -57,7 +62,7 @@ export class StaticDataStore implements CouponStore {
 function readState(raw: unknown): StoredState {
 	if (raw === undefined || raw === null) return { version: FORMAT_VERSION, pools: [] };
 	const state = raw as StoredState;
-	if (state.version !== FORMAT_VERSION || !Array.isArray(state.pools)) {
+	if (!READABLE_VERSIONS.includes(state.version) || !Array.isArray(state.pools)) {
 		throw new CouponError(
 			`The coupons kept in this workflow's static data have format version ${String(state.version)}, which this version of n8n-nodes-coupons cannot read`,
 			'Update n8n-nodes-coupons to the latest version.',
@@ -71,7 +76,7 @@ class WorkingPool {
 	readonly available: string[];
 	readonly assignments: AssignmentRecord[];
 	changed = false;
-	private keys?: Set<string>;
+	private codeByKey?: Map<string, string>;
 	private byCode?: Map<string, AssignmentRecord>;
 
 	constructor(readonly stored: StoredPool) {
@@ -83,10 +88,10 @@ class WorkingPool {
 		return { name: this.stored.name, kind: this.stored.kind, codeCount: this.available.length + this.assignments.length };
 	}
 
-	/** Code keys of every code the pool holds, built on first use. */
-	get codeKeys(): Set<string> {
-		this.keys ??= new Set([...this.available, ...this.assignments.map((a) => a.code)].map(codeKey));
-		return this.keys;
+	/** Every code the pool holds by its code key, built on first use. */
+	get codes(): Map<string, string> {
+		this.codeByKey ??= new Map([...this.available, ...this.assignments.map((a) => a.code)].map((code) => [codeKey(code), code]));
+		return this.codeByKey;
 	}
 
 	assignmentByCode(code: string): AssignmentRecord | undefined {
@@ -135,13 +140,17 @@ class StaticDataSession implements CouponStoreSession {
 		return this.pool(name)!.info;
 	}
 
-	async countPool(name: string, now: number): Promise<PoolCounts> {
+	async listPools(): Promise<PoolInfo[]> {
+		const names = [...this.state.pools, ...this.created].map((stored) => stored.name);
+		return names.sort((a, b) => compareKeys(couponNameKey(a), couponNameKey(b))).map((name) => this.pool(name)!.info);
+	}
+
+	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		const pool = this.requirePool(name);
-		const counts: PoolCounts = { available: pool.available.length, assigned: pool.assignments.length, active: 0, expired: 0, replaced: 0 };
+		const counts: PoolCounts = { available: pool.available.length, assigned: pool.assignments.length, active: 0, expired: 0, redeemed: 0, replaced: 0, assignedSince: 0 };
 		for (const assignment of pool.assignments) {
-			if (assignment.replacedAt !== undefined) counts.replaced++;
-			else if (isActive(assignment, now)) counts.active++;
-			else counts.expired++;
+			counts[couponStatus(assignment, now)]++;
+			if (assignment.assignedAt >= since) counts.assignedSince++;
 		}
 		return counts;
 	}
@@ -158,14 +167,56 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
+	async couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>> {
+		const wanted = new Set(contactKeys);
+		const found = new Map<string, HeldCoupon[]>();
+		for (const { name } of await this.listPools()) {
+			for (const assignment of this.pool(name)!.assignments) {
+				if (!wanted.has(assignment.contactKey)) continue;
+				const held = { ...assignment, couponName: name };
+				const list = found.get(assignment.contactKey);
+				if (list) list.push(held);
+				else found.set(assignment.contactKey, [held]);
+			}
+		}
+		return found;
+	}
+
 	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
 		const pool = this.requirePool(name);
 		for (const code of codes) {
 			const assignment = pool.assignmentByCode(code);
 			if (!assignment) throw new Error(`Code ${code} is not assigned in pool "${name}"`);
+			if (assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) continue;
 			assignment.replacedAt = at;
+			pool.changed = true;
 		}
-		pool.changed ||= codes.length > 0;
+	}
+
+	async findCodes(keys: string[]): Promise<StoredCode[]> {
+		// One execution at a time owns the static data: there is nothing to lock.
+		const found: StoredCode[] = [];
+		for (const { name } of await this.listPools()) {
+			const pool = this.pool(name)!;
+			for (const key of new Set(keys)) {
+				const code = pool.codes.get(key);
+				if (code === undefined) continue;
+				const assignment = pool.assignmentByCode(code);
+				found.push({ couponName: name, code, key, ...(assignment ? { assignment: { ...assignment } } : {}) });
+			}
+		}
+		return found;
+	}
+
+	async markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void> {
+		const pool = this.requirePool(name);
+		const assignment = pool.assignmentByCode(code);
+		if (!assignment || assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) {
+			throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
+		}
+		assignment.redeemedAt = at;
+		if (orderReference !== undefined) assignment.orderReference = orderReference;
+		pool.changed = true;
 	}
 
 	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
@@ -189,8 +240,8 @@ class StaticDataSession implements CouponStoreSession {
 		const inserted: AssignmentRecord[] = [];
 		for (const candidate of candidates) {
 			const key = codeKey(candidate.code);
-			if (pool.codeKeys.has(key)) continue;
-			pool.codeKeys.add(key);
+			if (pool.codes.has(key)) continue;
+			pool.codes.set(key, candidate.code);
 			pool.record({ ...candidate });
 			inserted.push({ ...candidate });
 		}
@@ -203,11 +254,11 @@ class StaticDataSession implements CouponStoreSession {
 		const duplicateExamples: ImportCandidate[] = [];
 		for (const candidate of candidates) {
 			const { key } = candidate;
-			if (pool.codeKeys.has(key)) {
+			if (pool.codes.has(key)) {
 				if (duplicates++ < DUPLICATE_EXAMPLES) duplicateExamples.push(candidate);
 				continue;
 			}
-			pool.codeKeys.add(key);
+			pool.codes.set(key, candidate.code);
 			pool.available.push(candidate.code);
 		}
 		const added = candidates.length - duplicates;
@@ -234,15 +285,20 @@ class StaticDataSession implements CouponStoreSession {
 	}
 }
 
+/** Pool names sort by code point of their keys, as PostgreSQL's "C" collation does. */
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const TIME_RADIX = 36;
+const formatTime = (ms: number | undefined) => (ms === undefined ? '' : ms.toString(TIME_RADIX));
 
 function formatAssignment(a: AssignmentRecord): string {
-	const replacedAt = a.replacedAt === undefined ? '' : a.replacedAt.toString(TIME_RADIX);
-	return [a.code, a.contactKey, a.assignedAt.toString(TIME_RADIX), a.validUntil.toString(TIME_RADIX), replacedAt].join('\t');
+	const fields = [a.code, a.contactKey, formatTime(a.assignedAt), formatTime(a.validUntil), formatTime(a.replacedAt)];
+	if (a.redeemedAt !== undefined) fields.push(formatTime(a.redeemedAt), a.orderReference ?? '');
+	return fields.join('\t');
 }
 
 function parseAssignment(line: string): AssignmentRecord {
-	const [code, contactKey, assignedAt, validUntil, replacedAt] = line.split('\t');
+	const [code, contactKey, assignedAt, validUntil, replacedAt, redeemedAt, orderReference] = line.split('\t');
 	const record: AssignmentRecord = {
 		code,
 		contactKey,
@@ -250,5 +306,7 @@ function parseAssignment(line: string): AssignmentRecord {
 		validUntil: parseInt(validUntil, TIME_RADIX),
 	};
 	if (replacedAt) record.replacedAt = parseInt(replacedAt, TIME_RADIX);
+	if (redeemedAt) record.redeemedAt = parseInt(redeemedAt, TIME_RADIX);
+	if (orderReference) record.orderReference = orderReference;
 	return record;
 }

@@ -12,12 +12,14 @@ import {
 	DUPLICATE_EXAMPLES,
 	type CouponStore,
 	type CouponStoreSession,
+	type HeldCoupon,
 	type ImportCandidate,
 	type ImportOutcome,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
+	type StoredCode,
 } from '../CouponStore';
 import { migrate } from './migrations';
 
@@ -46,7 +48,7 @@ export function claimStatement(schema: string, skipLocked = true): string {
 	SET contact_key = r.contact_key, assigned_at = r.assigned_at, valid_until = r.valid_until
 	FROM picked JOIN requests AS r USING (n)
 	WHERE c.pool_id = $1 AND c.code_key = picked.code_key AND c.contact_key IS NULL
-	RETURNING r.n, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at`;
+	RETURNING r.n, ${ASSIGNMENT_COLUMNS}`;
 }
 
 /**
@@ -126,7 +128,12 @@ interface AssignmentRow {
 	assigned_at: Date;
 	valid_until: Date;
 	replaced_at: Date | null;
+	redeemed_at: Date | null;
+	order_reference: string | null;
 }
+
+/** The columns `toRecord` reads, qualified by the table alias `c`. */
+const ASSIGNMENT_COLUMNS = 'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -138,6 +145,8 @@ function toRecord(row: AssignmentRow): AssignmentRecord {
 		validUntil: row.valid_until.getTime(),
 	};
 	if (row.replaced_at) record.replacedAt = row.replaced_at.getTime();
+	if (row.redeemed_at) record.redeemedAt = row.redeemed_at.getTime();
+	if (row.order_reference !== null) record.orderReference = row.order_reference;
 	return record;
 }
 
@@ -223,18 +232,26 @@ class PostgresSession implements CouponStoreSession {
 		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
 	}
 
-	async countPool(name: string, now: number): Promise<PoolCounts> {
+	async listPools(): Promise<PoolInfo[]> {
+		const { rows } = await this.query<PoolRow>(`SELECT id, name, kind, code_count FROM ${this.s}.pools ORDER BY name_key COLLATE "C"`);
+		return rows.map((row) => this.info(row));
+	}
+
+	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
+		// The classes of couponStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
 			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
 				count(contact_key) AS assigned,
-				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND $2 < valid_until) AS active,
-				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND $2 >= valid_until) AS expired,
-				count(replaced_at) AS replaced
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 < valid_until) AS active,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
+				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
+				count(replaced_at) AS replaced,
+				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince"
 			FROM ${this.s}.codes WHERE pool_id = $1`,
-			[await this.requirePoolId(name), iso(now)],
+			[await this.requirePoolId(name), iso(now), iso(since)],
 		);
-		const row = rows[0];
-		return { available: Number(row.available), assigned: Number(row.assigned), active: Number(row.active), expired: Number(row.expired), replaced: Number(row.replaced) };
+		const counts = Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, Number(value)]));
+		return counts as unknown as PoolCounts;
 	}
 
 	async assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>> {
@@ -249,7 +266,7 @@ class PostgresSession implements CouponStoreSession {
 		);
 		await this.query(`SELECT count(*) FROM (SELECT 1 FROM ${this.s}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`, [poolId, sorted]);
 		const { rows } = await this.query<AssignmentRow>(
-			`SELECT code, contact_key, assigned_at, valid_until, replaced_at FROM ${this.s}.codes
+			`SELECT ${ASSIGNMENT_COLUMNS} FROM ${this.s}.codes c
 			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
 			[poolId, sorted],
 		);
@@ -261,13 +278,58 @@ class PostgresSession implements CouponStoreSession {
 		return found;
 	}
 
+	async couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>> {
+		const found = new Map<string, HeldCoupon[]>();
+		if (contactKeys.length === 0) return found;
+		// Pool by pool through codes_by_contact: pools are few, assigned codes may be millions.
+		const { rows } = await this.query<AssignmentRow & { pool_name: string }>(
+			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM ${this.s}.pools p
+			JOIN ${this.s}.codes c ON c.pool_id = p.id AND c.contact_key = ANY($1::text[])`,
+			[[...new Set(contactKeys)]],
+		);
+		for (const row of rows) {
+			const held = { ...toRecord(row), couponName: row.pool_name };
+			const list = found.get(row.contact_key);
+			if (list) list.push(held);
+			else found.set(row.contact_key, [held]);
+		}
+		return found;
+	}
+
 	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
 		if (codes.length === 0) return;
-		const { rowCount } = await this.query(
-			`UPDATE ${this.s}.codes SET replaced_at = $3 WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL`,
+		// The row locks make a redemption that committed meanwhile visible here; such a code is skipped.
+		await this.query(
+			`UPDATE ${this.s}.codes SET replaced_at = $3
+			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
 			[await this.requirePoolId(name), codes.map(codeKey), iso(at)],
 		);
-		if (rowCount !== new Set(codes).size) throw new Error(`Only ${rowCount} of ${codes.length} codes to replace are assigned in pool "${name}"`);
+	}
+
+	async findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]> {
+		if (keys.length === 0) return [];
+		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
+		const { rows } = await this.query<AssignmentRow & { pool_name: string; code_key: string }>(
+			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM ${this.s}.pools p
+			JOIN ${this.s}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
+			ORDER BY c.pool_id, c.code_key${forUpdate ? ' FOR UPDATE OF c' : ''}`,
+			[[...new Set(keys)]],
+		);
+		return rows.map((row) => ({
+			couponName: row.pool_name,
+			code: row.code,
+			key: row.code_key,
+			...(row.contact_key === null ? {} : { assignment: toRecord(row) }),
+		}));
+	}
+
+	async markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void> {
+		const { rowCount } = await this.query(
+			`UPDATE ${this.s}.codes SET redeemed_at = $3, order_reference = $4
+			WHERE pool_id = $1 AND code_key = $2 AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
+			[await this.requirePoolId(name), codeKey(code), iso(at), orderReference ?? null],
+		);
+		if (rowCount !== 1) throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
 	}
 
 	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
@@ -306,10 +368,10 @@ class PostgresSession implements CouponStoreSession {
 		for (const batch of chunks(candidates)) {
 			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
 			const { rows } = await this.query<AssignmentRow>(
-				`INSERT INTO ${this.s}.codes (pool_id, code, code_key, contact_key, assigned_at, valid_until)
+				`INSERT INTO ${this.s}.codes AS c (pool_id, code, code_key, contact_key, assigned_at, valid_until)
 				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
 				ON CONFLICT (pool_id, code_key) DO NOTHING
-				RETURNING code, contact_key, assigned_at, valid_until, replaced_at`,
+				RETURNING ${ASSIGNMENT_COLUMNS}`,
 				[
 					poolId,
 					batch.map((c) => c.code),

@@ -69,6 +69,34 @@ const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = 
 			CREATE TRIGGER codes_assign_once BEFORE UPDATE ON ${s}.codes FOR EACH ROW EXECUTE FUNCTION ${s}.codes_assign_once();
 		`,
 	},
+	{
+		version: 2,
+		// Redemption at checkout. New nullable columns without defaults: no table rewrite.
+		sql: (s) => `
+			ALTER TABLE ${s}.codes
+				ADD COLUMN redeemed_at timestamptz,
+				ADD COLUMN order_reference text,
+				ADD CONSTRAINT codes_redeemed_when_assigned CHECK (redeemed_at IS NULL OR contact_key IS NOT NULL),
+				ADD CONSTRAINT codes_order_with_redemption CHECK (order_reference IS NULL OR redeemed_at IS NOT NULL);
+
+			-- A redemption is written once; a replaced code cannot be redeemed, nor a redeemed one replaced.
+			CREATE FUNCTION ${s}.codes_redeem_once() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF OLD.redeemed_at IS NOT NULL AND (
+					NEW.redeemed_at IS DISTINCT FROM OLD.redeemed_at OR NEW.order_reference IS DISTINCT FROM OLD.order_reference
+				) THEN
+					RAISE EXCEPTION 'code % of pool % was already redeemed', OLD.code, OLD.pool_id USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				IF NEW.redeemed_at IS NOT NULL AND NEW.replaced_at IS NOT NULL THEN
+					RAISE EXCEPTION 'code % of pool % cannot be both redeemed and replaced', OLD.code, OLD.pool_id USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				RETURN NEW;
+			END $$;
+			-- Only for updates naming these columns: claims, the hot path, do not run it.
+			CREATE TRIGGER codes_redeem_once BEFORE UPDATE OF redeemed_at, order_reference, replaced_at ON ${s}.codes
+				FOR EACH ROW EXECUTE FUNCTION ${s}.codes_redeem_once();
+		`,
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
