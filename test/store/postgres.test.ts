@@ -5,22 +5,26 @@ import { SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
-import { describeCouponStoreContract } from './contract';
+import { describeCouponStoreContract, type StoreFixture } from './contract';
+import { describeOperationsContract } from './operationsContract';
 import { failureOf } from '../helpers/executeFunctions';
 
-describeWithDatabase('PostgreSQL store', () =>
-	describeCouponStoreContract('PostgreSQL', async () => {
-		const schema = uniqueSchema('contract');
-		const database = databaseFor(testCredentials(schema));
-		return {
-			open: () => new PostgresStore(database),
-			close: async () => {
-				await database.close();
-				await dropSchema(schema);
-			},
-		};
-	}),
-);
+async function postgresFixture(): Promise<StoreFixture> {
+	const schema = uniqueSchema('contract');
+	const database = databaseFor(testCredentials(schema));
+	return {
+		open: () => new PostgresStore(database),
+		close: async () => {
+			await database.close();
+			await dropSchema(schema);
+		},
+	};
+}
+
+describeWithDatabase('PostgreSQL store', () => {
+	describeCouponStoreContract('PostgreSQL', postgresFixture);
+	describeOperationsContract('PostgreSQL', postgresFixture);
+});
 
 const T0 = Date.UTC(2026, 5, 1);
 const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });

@@ -1,12 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 import { STATIC_DATA_KEY, StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { describeCouponStoreContract } from './contract';
+import { describeCouponStoreContract, type StoreFixture } from './contract';
+import { describeOperationsContract } from './operationsContract';
 
 /** n8n saves static data as JSON after an execution and parses it for the next one. */
 const roundTrip = (data: IDataObject): IDataObject => JSON.parse(JSON.stringify(data)) as IDataObject;
 
-describeCouponStoreContract('workflow static data', async () => {
+async function staticDataFixture(): Promise<StoreFixture> {
 	let saved: IDataObject = {};
 	let current: IDataObject | undefined;
 	return {
@@ -18,7 +19,10 @@ describeCouponStoreContract('workflow static data', async () => {
 		},
 		close: async () => undefined,
 	};
-});
+}
+
+describeCouponStoreContract('workflow static data', staticDataFixture);
+describeOperationsContract('workflow static data', staticDataFixture);
 
 describe('StaticDataStore', () => {
 	it('keeps a pool of 50,000 codes with 10,000 assignments compact', async () => {

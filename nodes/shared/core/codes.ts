@@ -117,3 +117,13 @@ export function generateCode(format: CodeFormat): string {
 	}
 	return format.prefix + generate();
 }
+
+/** A code typed at checkout: trimmed, with its code key, or a CouponError that says what to map. */
+export function parseCheckoutCode(raw: unknown): { code: string; key: string } {
+	const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+	const fix = 'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
+	if (code === '') throw new CouponError('The code is empty', fix);
+	const read = readCodeValue(code);
+	if ('problem' in read) throw new CouponError(`The code ${read.problem}`, fix);
+	return { code, key: read.key };
+}

@@ -25,3 +25,6 @@ export class StoreError extends Error {
 		this.name = 'StoreError';
 	}
 }
+
+/** What one request of a batch came to: its value, or the error that concerns it alone. */
+export type Outcome<T> = { value: T } | { error: CouponError };

@@ -1,0 +1,163 @@
+import type { CouponStoreSession, StoredCode } from '../store/CouponStore';
+import { viewCoupon, type CouponView } from './couponView';
+import { CouponError, type Outcome } from './errors';
+import { couponNameKey, describeCharacter } from './names';
+import { couponStatus } from './validity';
+
+/** Why a code can or cannot be used now. */
+export type CodeStatus = 'valid' | 'unknown' | 'not_assigned' | 'other_contact' | 'expired' | 'redeemed' | 'replaced';
+
+export interface CodeRequest {
+	/** The code as the customer typed it, trimmed. */
+	code: string;
+	/** Its `codeKey`: codes match trimmed, case-insensitively, with separators ignored. */
+	key: string;
+	/** When given, the code must be held by this contact. */
+	contactKey?: string;
+	/** When given, only this coupon's codes count. */
+	couponName?: string;
+}
+
+export interface RedeemRequest extends CodeRequest {
+	orderReference?: string;
+}
+
+export interface CodeCheck {
+	code: string;
+	status: CodeStatus;
+	/** The status in words, naming the coupon and the relevant date. */
+	message: string;
+	/** The coupon the code belongs to; null when no coupon (of the given name) has it. */
+	coupon: CouponView | null;
+}
+
+export interface Redemption extends Omit<CodeCheck, 'status'> {
+	accepted: boolean;
+	/** `accepted`, or why the code was refused. */
+	status: 'accepted' | Exclude<CodeStatus, 'valid'>;
+}
+
+export const MAX_ORDER_REFERENCE_LENGTH = 200;
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+
+/** The trimmed order reference, undefined when empty, or a CouponError. */
+export function parseOrderReference(raw: unknown): string | undefined {
+	const reference = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+	if (reference === '') return undefined;
+	const control = CONTROL_CHARACTER.exec(reference);
+	const problem = reference.length > MAX_ORDER_REFERENCE_LENGTH ? `is longer than ${MAX_ORDER_REFERENCE_LENGTH} characters` : control ? `contains ${describeCharacter(control[0])}` : undefined;
+	if (problem) throw new CouponError(`The order reference ${problem}`, 'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}.');
+	return reference;
+}
+
+/** When a code is in several coupons, the one whose status says most about this request wins. */
+const PREFERENCE: CodeStatus[] = ['valid', 'redeemed', 'expired', 'replaced', 'other_contact', 'not_assigned'];
+
+function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeStatus {
+	const { assignment } = stored;
+	if (!assignment) return 'not_assigned';
+	// Checked before the coupon's state: a stranger learns nothing about someone else's coupon.
+	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey) return 'other_contact';
+	const status = couponStatus(assignment, now);
+	return status === 'active' ? 'valid' : status;
+}
+
+const day = (ms: number | undefined) => new Date(ms!).toISOString();
+
+function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode | undefined): string {
+	const subject = stored ? `Code ${request.code} of coupon "${stored.couponName}"` : '';
+	const a = stored?.assignment;
+	switch (status) {
+		case 'unknown':
+			return `No coupon${request.couponName ? ` named "${request.couponName}"` : ''} has the code ${request.code}`;
+		case 'not_assigned':
+			return `${subject} has not been given to anyone yet`;
+		case 'other_contact':
+			return `${subject} belongs to another contact`;
+		case 'replaced':
+			return `${subject} was replaced by a newer coupon on ${day(a?.replacedAt)}`;
+		case 'redeemed':
+			return `${subject} was already redeemed on ${day(a?.redeemedAt)}`;
+		case 'expired':
+			return `${subject} expired on ${day(a?.validUntil)}`;
+		case 'valid':
+			return `${subject} is valid until ${day(a?.validUntil)}`;
+	}
+}
+
+/**
+ * The code's status for this request, and the stored code it concerns. A code several coupons
+ * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
+ */
+function judge(found: StoredCode[], request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode } {
+	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
+	const candidates = found
+		.filter((stored) => stored.key === request.key && (nameKey === undefined || couponNameKey(stored.couponName) === nameKey))
+		.map((stored) => ({ stored, status: statusOf(stored, request, now) }))
+		.sort(
+			(a, b) =>
+				PREFERENCE.indexOf(a.status) - PREFERENCE.indexOf(b.status) ||
+				(b.stored.assignment?.assignedAt ?? 0) - (a.stored.assignment?.assignedAt ?? 0) ||
+				couponNameKey(a.stored.couponName).localeCompare(couponNameKey(b.stored.couponName)),
+		);
+	if (candidates.length === 0) return { status: 'unknown' };
+	const usable = candidates.filter((c) => c.status === 'valid');
+	if (usable.length > 1) {
+		const names = usable.map((c) => `"${c.stored.couponName}"`).join(', ');
+		throw new CouponError(
+			`The code ${request.code} is valid in ${usable.length} coupons (${names}), so it is not clear which one is meant`,
+			'Set Coupon Name (or Contact) in the options to say which coupon the code belongs to.',
+		);
+	}
+	return candidates[0];
+}
+
+function check(found: StoredCode[], request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
+	const { status, stored } = judge(found, request, now);
+	const coupon = stored?.assignment ? viewCoupon(stored.couponName, stored.assignment, now) : null;
+	return { result: { code: request.code, status, message: describe(status, request, stored), coupon }, stored };
+}
+
+/** Runs `serve` for each request in order; a CouponError concerns that request alone. */
+async function each<R, T>(requests: R[], serve: (request: R) => Promise<T>): Promise<Array<Outcome<T>>> {
+	const outcomes: Array<Outcome<T>> = [];
+	for (const request of requests) {
+		try {
+			outcomes.push({ value: await serve(request) });
+		} catch (error) {
+			if (!(error instanceof CouponError)) throw error;
+			outcomes.push({ error });
+		}
+	}
+	return outcomes;
+}
+
+/** Says of each code whether it can be used now, and why not. Changes nothing. */
+export async function validateCodes(session: CouponStoreSession, requests: CodeRequest[], now: number): Promise<Array<Outcome<CodeCheck>>> {
+	const found = await session.findCodes(requests.map((r) => r.key), false);
+	return await each(requests, async (request) => check(found, request, now).result);
+}
+
+/**
+ * Redeems each code that can be used now, in request order, so a code given twice is accepted
+ * once. The codes stay locked until the session ends: of two sessions redeeming one code, the
+ * second waits for the first, then finds it redeemed. Redemption never frees or reassigns a code.
+ */
+export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
+	const found = await session.findCodes(requests.map((r) => r.key), true);
+	return await each(requests, async (request): Promise<Redemption> => {
+		const { result, stored } = check(found, request, now);
+		if (result.status !== 'valid') return { ...result, accepted: false, status: result.status };
+		const { couponName, code, assignment } = stored!;
+		await session.markRedeemed(couponName, code, now, request.orderReference);
+		assignment!.redeemedAt = now;
+		if (request.orderReference !== undefined) assignment!.orderReference = request.orderReference;
+		return {
+			code: request.code,
+			accepted: true,
+			status: 'accepted',
+			message: `Code ${request.code} of coupon "${couponName}" is redeemed now`,
+			coupon: viewCoupon(couponName, assignment!, now),
+		};
+	});
+}

@@ -1,0 +1,89 @@
+import { couponNameKey, couponNameProblem, MAX_COUPON_NAME_LENGTH } from './names';
+
+/** Why a `$cst.` in a template is not rendered. */
+export type PlaceholderProblem = 'malformed' | 'not_a_coupon' | 'invalid_name' | 'unknown_coupon' | 'no_active_coupon';
+
+/** A `$cst.<coupon name>.coupon$` placeholder whose name can be a coupon name. */
+export interface CouponPlaceholder {
+	text: string;
+	start: number;
+	end: number;
+	name: string;
+	nameKey: string;
+}
+
+export interface UnresolvedPlaceholder {
+	/** The placeholder as written (for a malformed one, its first characters). */
+	placeholder: string;
+	problem: PlaceholderProblem;
+	message: string;
+}
+
+export interface ParsedTemplate {
+	placeholders: CouponPlaceholder[];
+	/** Each distinct `$cst.` that cannot be a coupon placeholder, once, in order of appearance. */
+	unresolved: UnresolvedPlaceholder[];
+}
+
+// The longest body a coupon placeholder can have: the name, a dot and "coupon", plus spaces around the name.
+const MAX_BODY = MAX_COUPON_NAME_LENGTH + 20;
+// Every `$cst.`, with its body up to the next `$` when one follows within MAX_BODY characters.
+// The bound keeps the scan linear: no start position looks further than MAX_BODY ahead.
+const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_BODY}})\\$)?`, 'gi');
+const COUPON_BODY = /^(.*)\.coupon$/is;
+const MALFORMED_EXCERPT = 30;
+
+/** Finds the coupon placeholders of a template in one linear pass, and reports the rest. */
+export function parseTemplate(template: string): ParsedTemplate {
+	const placeholders: CouponPlaceholder[] = [];
+	const unresolved = new UnresolvedList();
+	for (const match of template.matchAll(PLACEHOLDER)) {
+		const [text, body] = match;
+		const start = match.index;
+		if (body === undefined) {
+			const excerpt = template.slice(start, start + MALFORMED_EXCERPT);
+			unresolved.add(excerpt, 'malformed', `"${excerpt}…" starts a placeholder but has no closing $; coupon placeholders look like $cst.<coupon name>.coupon$`);
+			continue;
+		}
+		const coupon = COUPON_BODY.exec(body);
+		if (!coupon) {
+			unresolved.add(text, 'not_a_coupon', `${text} is not a coupon placeholder (those end in .coupon$); it was left as it is`);
+			continue;
+		}
+		const name = coupon[1].trim();
+		const problem = couponNameProblem(name);
+		if (problem) {
+			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
+			continue;
+		}
+		placeholders.push({ text, start, end: start + text.length, name, nameKey: couponNameKey(name) });
+	}
+	return { placeholders, unresolved: unresolved.list };
+}
+
+/** Unresolved placeholders, each distinct one once: a template may repeat one thousands of times. */
+export class UnresolvedList {
+	readonly list: UnresolvedPlaceholder[] = [];
+	private readonly seen = new Set<string>();
+
+	add(placeholder: string, problem: PlaceholderProblem, message: string): void {
+		const key = `${problem}\n${placeholder}`;
+		if (this.seen.has(key)) return;
+		this.seen.add(key);
+		this.list.push({ placeholder, problem, message });
+	}
+}
+
+/** The template with each placeholder that `codeFor` knows replaced, in one pass; the others stay. */
+export function fillTemplate(template: string, placeholders: CouponPlaceholder[], codeFor: (placeholder: CouponPlaceholder) => string | undefined): string {
+	const parts: string[] = [];
+	let at = 0;
+	for (const placeholder of placeholders) {
+		const code = codeFor(placeholder);
+		if (code === undefined) continue;
+		parts.push(template.slice(at, placeholder.start), code);
+		at = placeholder.end;
+	}
+	parts.push(template.slice(at));
+	return parts.join('');
+}

@@ -1,0 +1,136 @@
+import type { CouponStoreSession, HeldCoupon, PoolInfo } from '../store/CouponStore';
+import type { CodeFormat } from './codes';
+import { CouponError, type Outcome } from './errors';
+import { issueCoupons, type CouponRequest, type IssuedCoupon } from './issue';
+import { fillTemplate, parseTemplate, UnresolvedList, type CouponPlaceholder, type ParsedTemplate, type UnresolvedPlaceholder } from './placeholders';
+import { couponNameKey } from './names';
+import { couponStatus } from './validity';
+
+/** What to do with a placeholder for a coupon the contact holds no active code of. */
+export type MissingCouponAction = 'assign' | 'leave' | 'fail';
+export const MISSING_COUPON_ACTIONS: readonly MissingCouponAction[] = ['assign', 'leave', 'fail'];
+
+export interface RenderSettings {
+	whenMissing: MissingCouponAction;
+	/** For "assign": how long a coupon handed out now stays valid, and how a generated one looks. */
+	validDays: number;
+	format: CodeFormat;
+}
+
+export interface RenderRequest extends CouponRequest {
+	template: string;
+}
+
+export interface RenderedMessage {
+	text: string;
+	/** The coupons the text now carries, one per coupon name, in order of first appearance. */
+	coupons: IssuedCoupon[];
+	/** Every `$cst.` left in the text, and why. */
+	unresolved: UnresolvedPlaceholder[];
+}
+
+const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCoupon => ({
+	name: pool.name,
+	code: held.code,
+	contact,
+	assignedAt: new Date(held.assignedAt).toISOString(),
+	validUntil: new Date(held.validUntil).toISOString(),
+	source: pool.kind,
+	reused: true,
+});
+
+/**
+ * Replaces each `$cst.<coupon name>.coupon$` with the contact's active coupon of that name (the
+ * newest, if it holds several). An expired, redeemed or replaced coupon is never rendered: the
+ * placeholder is then treated as for a contact without one, as `whenMissing` says.
+ */
+export async function renderMessages(session: CouponStoreSession, settings: RenderSettings, requests: RenderRequest[], now: number): Promise<Array<Outcome<RenderedMessage>>> {
+	const templates: ParsedTemplate[] = requests.map((r) => parseTemplate(r.template));
+
+	const pools = new Map<string, PoolInfo | undefined>();
+	for (const { placeholders } of templates) {
+		for (const { name, nameKey } of placeholders) if (!pools.has(nameKey)) pools.set(nameKey, await session.findPool(name));
+	}
+
+	// The active coupon per contact and coupon name, from what the contacts hold...
+	const held = await session.couponsOfContacts(requests.map((r) => r.contactKey));
+	const coupons = new Map<string, IssuedCoupon>();
+	const slot = (contactKey: string, nameKey: string) => `${contactKey}\n${nameKey}`;
+	requests.forEach(({ contact, contactKey }) => {
+		const newestFirst = [...(held.get(contactKey) ?? [])].sort((a, b) => b.assignedAt - a.assignedAt);
+		for (const coupon of newestFirst) {
+			const nameKey = couponNameKey(coupon.couponName);
+			const pool = pools.get(nameKey);
+			if (pool && couponStatus(coupon, now) === 'active' && !coupons.has(slot(contactKey, nameKey))) coupons.set(slot(contactKey, nameKey), heldCoupon(pool, coupon, contact));
+		}
+	});
+
+	// ...and, with "assign", one handed out now to each contact still without one.
+	const failures = new Map<string, CouponError>();
+	if (settings.whenMissing === 'assign') {
+		for (const [nameKey, pool] of pools) {
+			if (!pool) continue;
+			const missing = new Map<string, CouponRequest>();
+			requests.forEach((r, i) => {
+				if (templates[i].placeholders.some((p) => p.nameKey === nameKey) && !coupons.has(slot(r.contactKey, nameKey))) missing.set(r.contactKey, r);
+			});
+			if (missing.size === 0) continue;
+			const wanted = [...missing.values()];
+			const issueSettings = { couponName: pool.name, validDays: settings.validDays, policy: 'reuse' as const, format: settings.format };
+			const { outcomes } = await issueCoupons(session, issueSettings, wanted, now);
+			outcomes.forEach((outcome, j) => {
+				const key = slot(wanted[j].contactKey, nameKey);
+				if ('coupon' in outcome) coupons.set(key, outcome.coupon);
+				else failures.set(key, outcome.error);
+			});
+		}
+	}
+
+	return requests.map((request, i): Outcome<RenderedMessage> => {
+		const { placeholders, unresolved: parsed } = templates[i];
+		const unresolved = new UnresolvedList();
+		parsed.forEach((u) => unresolved.add(u.placeholder, u.problem, u.message));
+		const used = new Map<string, IssuedCoupon>();
+		const codeFor = (placeholder: CouponPlaceholder) => {
+			const key = slot(request.contactKey, placeholder.nameKey);
+			const coupon = coupons.get(key);
+			if (coupon) {
+				used.set(placeholder.nameKey, coupon);
+				return coupon.code;
+			}
+			const problem = missingProblem(placeholder, pools.get(placeholder.nameKey), request, held.get(request.contactKey) ?? [], now);
+			unresolved.add(placeholder.text, problem.problem, problem.message);
+			return undefined;
+		};
+		const text = fillTemplate(request.template, placeholders, codeFor);
+		const failure = placeholders.map((p) => failures.get(slot(request.contactKey, p.nameKey))).find((f) => f);
+		if (failure) return { error: failure };
+		const blocking = unresolved.list.filter((u) => u.problem !== 'malformed' && u.problem !== 'not_a_coupon');
+		if (settings.whenMissing === 'fail' && blocking.length > 0) {
+			return {
+				error: new CouponError(
+					blocking[0].message,
+					'Hand out the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".',
+				),
+			};
+		}
+		return { value: { text, coupons: [...used.values()], unresolved: unresolved.list } };
+	});
+}
+
+function missingProblem(placeholder: CouponPlaceholder, pool: PoolInfo | undefined, request: RenderRequest, held: HeldCoupon[], now: number): UnresolvedPlaceholder {
+	if (!pool) {
+		return {
+			placeholder: placeholder.text,
+			problem: 'unknown_coupon',
+			message: `${placeholder.text}: no coupon is named "${placeholder.name}"; import a list of that name with Coupon Import, or hand one out with Generate for Contact`,
+		};
+	}
+	const last = held.filter((c) => couponNameKey(c.couponName) === placeholder.nameKey).sort((a, b) => b.assignedAt - a.assignedAt)[0];
+	const why = last ? ` (the last one is ${couponStatus(last, now)})` : '';
+	return {
+		placeholder: placeholder.text,
+		problem: 'no_active_coupon',
+		message: `${placeholder.text}: ${request.contact} has no active coupon "${pool.name}"${why}`,
+	};
+}

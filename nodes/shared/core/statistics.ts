@@ -1,0 +1,77 @@
+import type { CouponStoreSession, PoolInfo, PoolKind } from '../store/CouponStore';
+import { CouponError } from './errors';
+import { DAY_MS } from './validity';
+
+/** The assignment rate behind `daysLeft` is measured over this many days. */
+export const RATE_WINDOW_DAYS = 7;
+
+export interface PoolStatistics {
+	name: string;
+	source: PoolKind;
+	/** Imported codes nobody holds yet (always 0 for a generated coupon). */
+	available: number;
+	/** Codes handed out so far, whatever became of them: active + expired + redeemed + replaced. */
+	assigned: number;
+	active: number;
+	expired: number;
+	redeemed: number;
+	replaced: number;
+	/** Codes generated so far (0 for an imported list). */
+	generated: number;
+	assignedLast7Days: number;
+	/**
+	 * Days until an imported list runs out at the last 7 days' rate, to one decimal; null for a
+	 * generated coupon or when nothing was handed out in those days.
+	 */
+	daysLeft: number | null;
+}
+
+function daysLeft(pool: PoolInfo, available: number, recent: number): number | null {
+	if (pool.kind !== 'imported') return null;
+	if (available === 0) return 0;
+	if (recent === 0) return null;
+	return Math.floor((available / (recent / RATE_WINDOW_DAYS)) * 10) / 10;
+}
+
+/** Statistics of one coupon, or of every coupon when `couponName` is undefined. */
+export async function poolStatistics(session: CouponStoreSession, couponName: string | undefined, now: number): Promise<PoolStatistics[]> {
+	let pools: PoolInfo[];
+	if (couponName === undefined) {
+		pools = await session.listPools();
+	} else {
+		const pool = await session.findPool(couponName);
+		if (!pool) throw await unknownCoupon(session, couponName);
+		pools = [pool];
+	}
+	const since = now - RATE_WINDOW_DAYS * DAY_MS;
+	const statistics: PoolStatistics[] = [];
+	for (const pool of pools) {
+		const { available, assigned, active, expired, redeemed, replaced, assignedSince } = await session.countPool(pool.name, now, since);
+		statistics.push({
+			name: pool.name,
+			source: pool.kind,
+			available,
+			assigned,
+			active,
+			expired,
+			redeemed,
+			replaced,
+			generated: pool.kind === 'generated' ? pool.codeCount : 0,
+			assignedLast7Days: assignedSince,
+			daysLeft: daysLeft(pool, available, assignedSince),
+		});
+	}
+	return statistics;
+}
+
+const LISTED_NAMES = 10;
+
+/** "No coupon named X", listing the names there are, so a typo is easy to spot. */
+export async function unknownCoupon(session: CouponStoreSession, couponName: string): Promise<CouponError> {
+	const names = (await session.listPools()).map((pool) => `"${pool.name}"`);
+	const known = names.length === 0 ? 'There are no coupons yet' : `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
+	return new CouponError(
+		`No coupon is named "${couponName}". ${known}.`,
+		'Check the spelling (case does not matter), or leave Coupon Name empty for every coupon. Coupons come from Coupon Import or from Generate for Contact with a new name.',
+	);
+}

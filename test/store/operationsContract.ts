@@ -1,0 +1,204 @@
+import { validateCodes, redeemCodes, type CodeRequest, type RedeemRequest } from '../../nodes/shared/core/checkout';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import { contactCards } from '../../nodes/shared/core/contactCard';
+import type { Outcome } from '../../nodes/shared/core/errors';
+import { issueCoupons, type ActiveCouponPolicy } from '../../nodes/shared/core/issue';
+import { renderMessages, type MissingCouponAction } from '../../nodes/shared/core/render';
+import { poolStatistics } from '../../nodes/shared/core/statistics';
+import { DAY_MS } from '../../nodes/shared/core/validity';
+import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import type { StoreFixture } from './contract';
+
+const T0 = Date.UTC(2026, 5, 1, 12);
+const FORMAT = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
+
+function value<T>(outcome: Outcome<T>): T {
+	if ('error' in outcome) throw outcome.error;
+	return outcome.value;
+}
+
+/**
+ * The operations after assignment (contact card, placeholders, validation, redemption, statistics),
+ * run through the core functions on a store. Each store's test file runs this suite unchanged.
+ */
+export function describeOperationsContract(label: string, makeFixture: () => Promise<StoreFixture>): void {
+	describe(`Coupon operations: ${label}`, () => {
+		let fixture: StoreFixture;
+		beforeEach(async () => (fixture = await makeFixture()));
+		afterEach(async () => await fixture.close());
+
+		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> => fixture.open().transaction(work);
+		const give = async (couponName: string, contacts: string[], at = T0, validDays = 30, policy: ActiveCouponPolicy = 'reuse') =>
+			(await run(async (s) => await issueCoupons(s, { couponName, validDays, policy, format: FORMAT }, contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })), at))).outcomes.map(
+				(o) => ('coupon' in o ? o.coupon.code : o.error.message),
+			);
+		const importList = async (name: string, values: string[]) =>
+			await run(async (s) => {
+				await s.createPool(name, 'imported');
+				await s.addImported(name, values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })));
+			});
+		const request = (code: string, extra: Partial<RedeemRequest> = {}): RedeemRequest => ({ code: code.trim(), key: codeKey(code), ...extra });
+		const validate = async (requests: CodeRequest[], at: number) => await run(async (s) => await validateCodes(s, requests, at));
+		const redeem = async (requests: RedeemRequest[], at: number) => await run(async (s) => await redeemCodes(s, requests, at));
+
+		describe('validate and redeem', () => {
+			let annCode: string;
+			beforeEach(async () => {
+				await importList('VIP', ['VIP-0001', 'VIP-0002']);
+				[annCode] = await give('VIP', ['ann@example.com']);
+			});
+
+			it('says why a code can or cannot be used, comparing codes without case, spaces or dashes', async () => {
+				const loose = ` ${annCode.toLowerCase().replace('-', ' ')} `;
+				const other = annCode === 'VIP-0001' ? 'VIP-0002' : 'VIP-0001';
+				const checks = (await validate([request(loose), request(loose, { contactKey: 'ann@example.com' }), request(loose, { contactKey: 'bob@example.com' }), request(other), request('NOPE-1'), request(annCode, { couponName: 'other' })], T0 + DAY_MS)).map(value);
+				expect(checks.map((c) => c.status)).toEqual(['valid', 'valid', 'other_contact', 'not_assigned', 'unknown', 'unknown']);
+				expect(checks[0]).toEqual({
+					code: loose.trim(),
+					status: 'valid',
+					message: `Code ${loose.trim()} of coupon "VIP" is valid until 2026-07-01T12:00:00.000Z`,
+					coupon: { name: 'VIP', code: annCode, status: 'active', assignedAt: '2026-06-01T12:00:00.000Z', validUntil: '2026-07-01T12:00:00.000Z', redeemedAt: null, orderReference: null },
+				});
+				expect(checks[4]).toMatchObject({ message: 'No coupon has the code NOPE-1', coupon: null });
+				// An expired coupon is refused from the moment validUntil is reached.
+				const [expired] = (await validate([request(annCode)], T0 + 30 * DAY_MS)).map(value);
+				expect(expired).toMatchObject({ status: 'expired', message: `Code ${annCode} of coupon "VIP" expired on 2026-07-01T12:00:00.000Z` });
+				const [lastMoment] = (await validate([request(annCode)], T0 + 30 * DAY_MS - 1)).map(value);
+				expect(lastMoment.status).toBe('valid');
+			});
+
+			it('redeems a code once with its order reference; the second attempt is refused as redeemed', async () => {
+				const [first] = (await redeem([request(annCode, { orderReference: 'ORDER-17', contactKey: 'ann@example.com' })], T0 + DAY_MS)).map(value);
+				expect(first).toMatchObject({ accepted: true, status: 'accepted', coupon: { status: 'redeemed', redeemedAt: '2026-06-02T12:00:00.000Z', orderReference: 'ORDER-17' } });
+				const [second] = (await redeem([request(annCode, { orderReference: 'ORDER-18' })], T0 + 2 * DAY_MS)).map(value);
+				expect(second).toMatchObject({ accepted: false, status: 'redeemed', message: `Code ${annCode} of coupon "VIP" was already redeemed on 2026-06-02T12:00:00.000Z`, coupon: { orderReference: 'ORDER-17' } });
+				const [checked] = (await validate([request(annCode)], T0 + 2 * DAY_MS)).map(value);
+				expect(checked.status).toBe('redeemed');
+				// Redeeming never frees the code: the other code is still the only one available, and
+				// the contact, asking again, gets that one rather than the redeemed code.
+				const [stats] = await run(async (s) => await poolStatistics(s, 'VIP', T0 + 2 * DAY_MS));
+				expect(stats).toMatchObject({ available: 1, assigned: 1, active: 0, redeemed: 1 });
+				const [again] = await give('VIP', ['ann@example.com'], T0 + 2 * DAY_MS);
+				expect(again).not.toBe(annCode);
+			});
+
+			it('accepts a code given twice in one batch once, and refuses codes that cannot be used, changing nothing', async () => {
+				const outcomes = (await redeem([request(annCode), request(annCode.toLowerCase()), request('VIP 0003'), request(annCode, { contactKey: 'eve' })], T0)).map(value);
+				expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'redeemed', 'unknown', 'other_contact']);
+				await give('VIP', ['bob'], T0, 1);
+				const bobCode = annCode === 'VIP-0001' ? 'VIP-0002' : 'VIP-0001';
+				const [late] = (await redeem([request(bobCode)], T0 + DAY_MS)).map(value);
+				expect(late).toMatchObject({ accepted: false, status: 'expired' });
+				const [stats] = await run(async (s) => await poolStatistics(s, 'VIP', T0 + DAY_MS));
+				expect(stats).toMatchObject({ redeemed: 1, expired: 1 });
+			});
+
+			it('refuses a replaced coupon at once', async () => {
+				await importList('VIP', ['VIP-0003']);
+				await give('VIP', ['ann@example.com'], T0 + 1000, 30, 'replace');
+				const [old] = (await redeem([request(annCode)], T0 + 2000)).map(value);
+				expect(old).toMatchObject({ accepted: false, status: 'replaced', message: `Code ${annCode} of coupon "VIP" was replaced by a newer coupon on 2026-06-01T12:00:01.000Z` });
+			});
+
+			it('asks which coupon is meant when a code is valid in two, and takes the coupon name or contact to decide', async () => {
+				await importList('Other', [annCode]);
+				await give('Other', ['bob']);
+				const [ambiguous] = await validate([request(annCode)], T0);
+				expect('error' in ambiguous && ambiguous.error.message).toBe(`The code ${annCode} is valid in 2 coupons ("Other", "VIP"), so it is not clear which one is meant`);
+				const [named, byContact] = (await validate([request(annCode, { couponName: 'other' }), request(annCode, { contactKey: 'ann@example.com' })], T0)).map(value);
+				expect(named.coupon!.name).toBe('Other');
+				expect(byContact.coupon!.name).toBe('VIP');
+			});
+		});
+
+		describe('contact card', () => {
+			it('lists every coupon of a contact newest first with its status; only active ones on request; none is an empty list', async () => {
+				await importList('SPRING', ['S-1', 'S-2']);
+				const [spring] = await give('SPRING', ['Ann'], T0);
+				const [welcome] = await give('WELCOME', ['ann'], T0 + 1000, 1);
+				const [later] = await give('WELCOME', ['ann'], T0 + 2 * DAY_MS, 30);
+				await redeem([request(spring)], T0 + 3 * DAY_MS);
+				const cards = await run(async (s) => await contactCards(s, ['ann', 'nobody'], T0 + 3 * DAY_MS, false));
+				expect(cards.get('ann')!.map((c) => [c.name, c.code, c.status])).toEqual([
+					['WELCOME', later, 'active'],
+					['WELCOME', welcome, 'expired'],
+					['SPRING', spring, 'redeemed'],
+				]);
+				expect(cards.get('nobody')).toEqual([]);
+				const active = await run(async (s) => await contactCards(s, ['ann'], T0 + 3 * DAY_MS, true));
+				expect(active.get('ann')!.map((c) => c.code)).toEqual([later]);
+			});
+		});
+
+		describe('statistics', () => {
+			it('counts each coupon by status, with days left at the last 7 days\' rate', async () => {
+				await importList('LIST', Array.from({ length: 30 }, (_, i) => `L-${i}`));
+				await give('LIST', ['old1', 'old2'], T0 - 20 * DAY_MS, 10);
+				await give('LIST', Array.from({ length: 7 }, (_, i) => `new${i}`), T0 - DAY_MS);
+				const [redeemedCode] = await give('GEN', ['g1', 'g2', 'g3'], T0 - DAY_MS);
+				await redeem([request(redeemedCode)], T0);
+				await give('GEN', ['g2'], T0, 30, 'replace');
+				const all = await run(async (s) => await poolStatistics(s, undefined, T0));
+				expect(all).toEqual([
+					{ name: 'GEN', source: 'generated', available: 0, assigned: 4, active: 2, expired: 0, redeemed: 1, replaced: 1, generated: 4, assignedLast7Days: 4, daysLeft: null },
+					// 7 handed out in the last 7 days: one a day, 21 left.
+					{ name: 'LIST', source: 'imported', available: 21, assigned: 9, active: 7, expired: 2, redeemed: 0, replaced: 0, generated: 0, assignedLast7Days: 7, daysLeft: 21 },
+				]);
+				const quiet = await run(async (s) => await poolStatistics(s, 'list', T0 + 30 * DAY_MS));
+				expect(quiet).toEqual([expect.objectContaining({ name: 'LIST', active: 0, expired: 9, assignedLast7Days: 0, daysLeft: null })]);
+				await expect(run(async (s) => await poolStatistics(s, 'LSIT', T0))).rejects.toThrow('No coupon is named "LSIT". The coupons are "GEN", "LIST".');
+			});
+		});
+
+		describe('render placeholders', () => {
+			const render = async (template: string, contact: string, whenMissing: MissingCouponAction, at = T0) =>
+				await run(async (s) => await renderMessages(s, { whenMissing, validDays: 14, format: FORMAT }, [{ template, contact, contactKey: contact.toLowerCase() }], at));
+
+			beforeEach(async () => {
+				await importList('SPRING10', ['SPR-AAAA']);
+				await importList('VIP', ['VIP-1', 'VIP-2']);
+				await give('SPRING10', ['ann@example.com']);
+				await give('WELCOME', ['ann@example.com'], T0 - 40 * DAY_MS);
+			});
+
+			const html = '<p>Spring: <b>$cst.SPRING10.coupon$</b></p><p>VIP: $cst.vip.coupon$</p><p>Welcome: $cst.WELCOME.coupon$</p><p>$cst.spring10.coupon$ $cst.firstname$ $cst.NOPE.coupon$ $cst.a.b.coupon$ $cst.SPRING10.coupon</p>';
+
+			it('leaves placeholders the contact has no active coupon for, and reports each problem once', async () => {
+				const [rendered] = (await render(html, 'Ann@example.com', 'leave')).map(value);
+				expect(rendered.text).toBe(
+					'<p>Spring: <b>SPR-AAAA</b></p><p>VIP: $cst.vip.coupon$</p><p>Welcome: $cst.WELCOME.coupon$</p><p>SPR-AAAA $cst.firstname$ $cst.NOPE.coupon$ $cst.a.b.coupon$ $cst.SPRING10.coupon</p>',
+				);
+				expect(rendered.coupons).toEqual([expect.objectContaining({ name: 'SPRING10', code: 'SPR-AAAA', contact: 'Ann@example.com', reused: true, source: 'imported' })]);
+				expect(rendered.unresolved.map((u) => [u.placeholder, u.problem])).toEqual([
+					['$cst.firstname$', 'not_a_coupon'],
+					['$cst.a.b.coupon$', 'invalid_name'],
+					['$cst.SPRING10.coupon</p>', 'malformed'],
+					['$cst.vip.coupon$', 'no_active_coupon'],
+					['$cst.WELCOME.coupon$', 'no_active_coupon'],
+					['$cst.NOPE.coupon$', 'unknown_coupon'],
+				]);
+				expect(rendered.unresolved.find((u) => u.placeholder === '$cst.WELCOME.coupon$')!.message).toBe('$cst.WELCOME.coupon$: Ann@example.com has no active coupon "WELCOME" (the last one is expired)');
+			});
+
+			it('assigns a coupon now where the contact has none, never rendering the expired one', async () => {
+				const [rendered] = (await render(html, 'ann@example.com', 'assign')).map(value);
+				const byName = Object.fromEntries(rendered.coupons.map((c) => [c.name, c]));
+				expect(Object.keys(byName)).toEqual(['SPRING10', 'VIP', 'WELCOME']);
+				expect(byName.VIP).toMatchObject({ reused: false, validUntil: new Date(T0 + 14 * DAY_MS).toISOString() });
+				expect(byName.WELCOME.code).toMatch(/^[23456789A-Z]{8}$/);
+				expect(rendered.text).toContain(`VIP: ${byName.VIP.code}</p><p>Welcome: ${byName.WELCOME.code}</p>`);
+				expect(rendered.unresolved.map((u) => u.problem)).toEqual(['not_a_coupon', 'invalid_name', 'malformed', 'unknown_coupon']);
+				// The coupons assigned while rendering are the contact's from now on.
+				const [again] = (await render('$cst.VIP.coupon$', 'ann@example.com', 'fail')).map(value);
+				expect(again.text).toBe(byName.VIP.code);
+			});
+
+			it('fails a contact without the coupon when asked to, naming the placeholder', async () => {
+				const [outcome] = await render('Hi $cst.SPRING10.coupon$ and $cst.VIP.coupon$', 'ann@example.com', 'fail');
+				expect('error' in outcome && outcome.error.message).toBe('$cst.VIP.coupon$: ann@example.com has no active coupon "VIP"');
+				const [fine] = (await render('Hi $cst.SPRING10.coupon$ $cst.firstname$', 'ann@example.com', 'fail')).map(value);
+				expect(fine.text).toBe('Hi SPR-AAAA $cst.firstname$');
+			});
+		});
+	});
+}
