@@ -25,12 +25,12 @@ export interface ParsedTemplate {
 	unresolved: UnresolvedPlaceholder[];
 }
 
-// The longest body a coupon placeholder can have: the name, a dot and "coupon", plus spaces around the name.
-const MAX_BODY = MAX_COUPON_NAME_LENGTH + 20;
-// Every `$cst.`, with its body up to the next `$` when one follows within MAX_BODY characters.
-// The bound keeps the scan linear: no start position looks further than MAX_BODY ahead.
-const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_BODY}})\\$)?`, 'gi');
-const COUPON_BODY = /^(.*)\.coupon$/is;
+// The longest name part a coupon placeholder can have: a name, plus spaces around it.
+const MAX_NAME_PART = MAX_COUPON_NAME_LENGTH + 20;
+// Every `$cst.`, then either a name and `.coupon$` (the shortest such), or another placeholder
+// `$cst.<word>$` without spaces or tags (reported, not a coupon). Neither may run past a `$`, so an
+// unclosed `$cst.` never swallows the placeholder after it, and the bounds keep the scan linear.
+const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon\\$|([^$\\s<>]{1,${MAX_NAME_PART}})\\$)?`, 'gi');
 const MALFORMED_EXCERPT = 30;
 
 /** Finds the coupon placeholders of a template in one linear pass, and reports the rest. */
@@ -38,19 +38,18 @@ export function parseTemplate(template: string): ParsedTemplate {
 	const placeholders: CouponPlaceholder[] = [];
 	const unresolved = new UnresolvedList();
 	for (const match of template.matchAll(PLACEHOLDER)) {
-		const [text, body] = match;
+		const [text, namePart, otherBody] = match;
 		const start = match.index;
-		if (body === undefined) {
+		if (namePart === undefined && otherBody === undefined) {
 			const excerpt = template.slice(start, start + MALFORMED_EXCERPT);
-			unresolved.add(excerpt, 'malformed', `"${excerpt}…" starts a placeholder but has no closing $; coupon placeholders look like $cst.<coupon name>.coupon$`);
+			unresolved.add(excerpt, 'malformed', `"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.<coupon name>.coupon$`);
 			continue;
 		}
-		const coupon = COUPON_BODY.exec(body);
-		if (!coupon) {
+		if (namePart === undefined) {
 			unresolved.add(text, 'not_a_coupon', `${text} is not a coupon placeholder (those end in .coupon$); it was left as it is`);
 			continue;
 		}
-		const name = coupon[1].trim();
+		const name = namePart.trim();
 		const problem = couponNameProblem(name);
 		if (problem) {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
