@@ -24,7 +24,7 @@ describe('issueCoupons', () => {
 	const store = () => new StaticDataStore(data);
 	const issue = async (contacts: string[], overrides: Partial<IssueSettings> = {}, now = T0) =>
 		await store().transaction(async (s) => await issueCoupons(s, settings(overrides), contacts.map(request), now));
-	const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('coupon' in o ? o.coupon.code : 'ERROR'));
+	const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 	const importCodes = async (name: string, values: string[]) =>
 		await store().transaction(async (s) => {
 			await s.createPool(name, 'imported');
@@ -37,9 +37,9 @@ describe('issueCoupons', () => {
 		const { pool, outcomes } = await issue(['ann@x.com', 'bob@x.com'], { validDays: 7, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: 'W-' } });
 		expect(pool).toMatchObject({ name: 'WELCOME', kind: 'generated' });
 		for (const outcome of outcomes) {
-			if (!('coupon' in outcome)) throw outcome.error;
-			expect(outcome.coupon.code).toMatch(/^W-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/);
-			expect(outcome.coupon).toMatchObject({ name: 'WELCOME', source: 'generated', reused: false, assignedAt: new Date(T0).toISOString(), validUntil: new Date(T0 + 7 * DAY_MS).toISOString() });
+			if (!('value' in outcome)) throw outcome.error;
+			expect(outcome.value.code).toMatch(/^W-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/);
+			expect(outcome.value).toMatchObject({ name: 'WELCOME', source: 'generated', reused: false, assignedAt: new Date(T0).toISOString(), validUntil: new Date(T0 + 7 * DAY_MS).toISOString() });
 		}
 		expect(new Set(codesOf(outcomes)).size).toBe(2);
 	});
@@ -49,14 +49,14 @@ describe('issueCoupons', () => {
 		const { pool, outcomes } = await issue(['a', 'b'], { couponName: 'SPRING', format: { characters: '0123456789', length: 40, prefix: 'X' } });
 		expect(pool.kind).toBe('imported');
 		expect(codesOf(outcomes).sort()).toEqual(['00042', 'abc-1']);
-		expect(outcomes.every((o) => 'coupon' in o && o.coupon.source === 'imported' && o.coupon.name === 'Spring')).toBe(true);
+		expect(outcomes.every((o) => 'value' in o && o.value.source === 'imported' && o.value.name === 'Spring')).toBe(true);
 	});
 
 	it('gives a contact who holds an active coupon the same one again, matching contacts ignoring case', async () => {
 		const first = await issue(['Ann@X.com']);
 		const again = await issue(['ann@x.com'], {}, T0 + DAY_MS);
 		expect(codesOf(again.outcomes)).toEqual(codesOf(first.outcomes));
-		expect(again.outcomes[0]).toMatchObject({ coupon: { reused: true, assignedAt: new Date(T0).toISOString(), contact: 'ann@x.com' } });
+		expect(again.outcomes[0]).toMatchObject({ value: { reused: true, assignedAt: new Date(T0).toISOString(), contact: 'ann@x.com' } });
 	});
 
 	it('does not burn imported codes when the same contact comes twice in one batch', async () => {
@@ -65,7 +65,7 @@ describe('issueCoupons', () => {
 		const [a1, a2, b] = codesOf(outcomes);
 		expect(a1).toBe(a2);
 		expect(b).not.toBe(a1);
-		expect(outcomes.map((o) => 'coupon' in o && o.coupon.reused)).toEqual([false, true, false]);
+		expect(outcomes.map((o) => 'value' in o && o.value.reused)).toEqual([false, true, false]);
 		expect(await store().transaction(async (s) => await s.countPool('P', T0, 0))).toMatchObject({ available: 1, assigned: 2 });
 	});
 
@@ -75,7 +75,7 @@ describe('issueCoupons', () => {
 		expect(codesOf(justBefore.outcomes)).toEqual(codesOf(first.outcomes));
 		const atExpiry = await issue(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS);
 		expect(codesOf(atExpiry.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
-		expect(atExpiry.outcomes[0]).toMatchObject({ coupon: { reused: false } });
+		expect(atExpiry.outcomes[0]).toMatchObject({ value: { reused: false } });
 		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2 * DAY_MS, 0));
 		expect(counts).toMatchObject({ assigned: 2, active: 1, expired: 1 });
 	});
@@ -101,7 +101,7 @@ describe('issueCoupons', () => {
 		const [a, b] = codesOf(outcomes);
 		expect(a).toBe(b);
 		expect(a).not.toBe(codesOf(first.outcomes)[0]);
-		expect(outcomes.map((o) => 'coupon' in o && o.coupon.reused)).toEqual([false, true]);
+		expect(outcomes.map((o) => 'value' in o && o.value.reused)).toEqual([false, true]);
 		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0))).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
 	});
 
@@ -121,7 +121,7 @@ describe('issueCoupons', () => {
 		await importCodes('Tiny', ['ONE', 'TWO']);
 		await issue(['old'], { couponName: 'Tiny', validDays: 1 });
 		const { outcomes } = await issue(['a', 'b', 'c'], { couponName: 'Tiny', policy: 'replace' }, T0 + 2 * DAY_MS);
-		expect(outcomes.map((o) => 'coupon' in o)).toEqual([true, false, false]);
+		expect(outcomes.map((o) => 'value' in o)).toEqual([true, false, false]);
 		const error = (outcomes[1] as { error: CouponError }).error;
 		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 2 assigned (1 active, 1 expired, 0 redeemed, 0 replaced), 0 available');
 		expect(error.description).toMatch(/Import more codes/);

@@ -16,7 +16,7 @@ jest.mock('nanoid', () => ({
 
 const T0 = Date.UTC(2026, 2, 1);
 const format = { characters: '23456789ABCDEFGHJKMNPQRSTUVWXYZ', length: 8, prefix: '' };
-const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('coupon' in o ? o.coupon.code : 'ERROR'));
+const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 
 describe('generated codes, with a scripted generator', () => {
 	let data: IDataObject;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 		try {
 			const { outcomes } = await store.transaction(async (session) => await issueCoupons(session, settings, requests, Date.now()));
 			outcomes.forEach((outcome, i) =>
-				results.push('coupon' in outcome ? { contact: contacts[i], code: outcome.coupon.code, reused: outcome.coupon.reused } : { contact: contacts[i], error: outcome.error.message }),
+				results.push('value' in outcome ? { contact: contacts[i], code: outcome.value.code, reused: outcome.value.reused } : { contact: contacts[i], error: outcome.error.message }),
 			);
 		} catch (error) {
 			results.push({ contact: '*', error: (error as Error).message });

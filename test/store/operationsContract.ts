@@ -30,7 +30,7 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> => fixture.open().transaction(work);
 		const give = async (couponName: string, contacts: string[], at = T0, validDays = 30, policy: ActiveCouponPolicy = 'reuse') =>
 			(await run(async (s) => await issueCoupons(s, { couponName, validDays, policy, format: FORMAT }, contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })), at))).outcomes.map(
-				(o) => ('coupon' in o ? o.coupon.code : o.error.message),
+				(o) => ('value' in o ? o.value.code : o.error.message),
 			);
 		const importList = async (name: string, values: string[]) =>
 			await run(async (s) => {
@@ -55,11 +55,12 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				expect(checks.map((c) => c.status)).toEqual(['valid', 'valid', 'other_contact', 'not_assigned', 'unknown', 'unknown']);
 				expect(checks[0]).toEqual({
 					code: loose.trim(),
+					valid: true,
 					status: 'valid',
 					message: `Code ${loose.trim()} of coupon "VIP" is valid until 2026-07-01T12:00:00.000Z`,
 					coupon: { name: 'VIP', code: annCode, status: 'active', assignedAt: '2026-06-01T12:00:00.000Z', validUntil: '2026-07-01T12:00:00.000Z', redeemedAt: null, orderReference: null },
 				});
-				expect(checks[4]).toMatchObject({ message: 'No coupon has the code NOPE-1', coupon: null });
+				expect(checks[4]).toEqual({ code: 'NOPE-1', valid: false, status: 'unknown', message: 'No coupon has the code NOPE-1', coupon: null });
 				// An expired coupon is refused from the moment validUntil is reached.
 				const [expired] = (await validate([request(annCode)], T0 + 30 * DAY_MS)).map(value);
 				expect(expired).toMatchObject({ status: 'expired', message: `Code ${annCode} of coupon "VIP" expired on 2026-07-01T12:00:00.000Z` });

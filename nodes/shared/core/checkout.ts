@@ -24,6 +24,8 @@ export interface RedeemRequest extends CodeRequest {
 
 export interface CodeCheck {
 	code: string;
+	/** True when the code can be used now (status `valid`). */
+	valid: boolean;
 	status: CodeStatus;
 	/** The status in words, naming the coupon and the relevant date. */
 	message: string;
@@ -31,7 +33,7 @@ export interface CodeCheck {
 	coupon: CouponView | null;
 }
 
-export interface Redemption extends Omit<CodeCheck, 'status'> {
+export interface Redemption extends Omit<CodeCheck, 'valid' | 'status'> {
 	accepted: boolean;
 	/** `accepted`, or why the code was refused. */
 	status: 'accepted' | Exclude<CodeStatus, 'valid'>;
@@ -115,7 +117,7 @@ function judge(found: StoredCode[], request: CodeRequest, now: number): { status
 function check(found: StoredCode[], request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
 	const { status, stored } = judge(found, request, now);
 	const coupon = stored?.assignment ? viewCoupon(stored.couponName, stored.assignment, now) : null;
-	return { result: { code: request.code, status, message: describe(status, request, stored), coupon }, stored };
+	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored), coupon }, stored };
 }
 
 /** Runs `serve` for each request in order; a CouponError concerns that request alone. */
@@ -147,7 +149,8 @@ export async function redeemCodes(session: CouponStoreSession, requests: RedeemR
 	const found = await session.findCodes(requests.map((r) => r.key), true);
 	return await each(requests, async (request): Promise<Redemption> => {
 		const { result, stored } = check(found, request, now);
-		if (result.status !== 'valid') return { ...result, accepted: false, status: result.status };
+		const { valid, status, ...refusal } = result;
+		if (status !== 'valid') return { ...refusal, accepted: false, status };
 		const { couponName, code, assignment } = stored!;
 		await session.markRedeemed(couponName, code, now, request.orderReference);
 		assignment!.redeemedAt = now;

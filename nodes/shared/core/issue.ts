@@ -1,6 +1,6 @@
 import type { CouponStoreSession, PendingAssignment, PoolInfo, PoolKind } from '../store/CouponStore';
 import { assertGuessProof, generateCode, type CodeFormat } from './codes';
-import { CouponError } from './errors';
+import { CouponError, type Outcome } from './errors';
 import { isActive, validUntilFor, type AssignmentRecord } from './validity';
 
 /** What happens when the contact already holds an active coupon of this name. */
@@ -33,7 +33,7 @@ export interface IssuedCoupon {
 	reused: boolean;
 }
 
-export type IssueOutcome = { coupon: IssuedCoupon } | { error: CouponError };
+export type IssueOutcome = Outcome<IssuedCoupon>;
 
 export interface IssueResult {
 	pool: PoolInfo;
@@ -121,7 +121,7 @@ export async function issueCoupons(
 		const record = 'held' in entry ? entry.held : entry.slot.record;
 		if (!record) return { error: failure! };
 		return {
-			coupon: {
+			value: {
 				name,
 				code: record.code,
 				contact: requests[i].contact,

@@ -80,7 +80,7 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 			const { outcomes } = await issueCoupons(session, issueSettings, wanted, now);
 			outcomes.forEach((outcome, j) => {
 				const key = slot(wanted[j].contactKey, nameKey);
-				if ('coupon' in outcome) coupons.set(key, outcome.coupon);
+				if ('value' in outcome) coupons.set(key, outcome.value);
 				else failures.set(key, outcome.error);
 			});
 		}

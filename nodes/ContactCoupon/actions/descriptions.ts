@@ -1,0 +1,104 @@
+import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { MAX_LENGTH, MIN_LENGTH, parseLength, parsePrefix, resolveCharacters, type CodeFormat } from '../../shared/core/codes';
+import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
+
+/**
+ * Parameters several operations share. Internal names are stored in workflow JSON: never rename
+ * them. Where two operations show one, each declares it with its own displayOptions.
+ */
+
+export function contactProperty(displayOptions: IDisplayOptions, description: string): INodeProperties {
+	return {
+		displayName: 'Contact',
+		name: 'contact',
+		type: 'string',
+		default: '={{ $json.email }}',
+		required: true,
+		description: `${description} Usually an email address or a CRM ID, matched ignoring case and surrounding spaces.`,
+		displayOptions,
+	};
+}
+
+/** Length and Valid (Days): how coupons handed out by the operation look and how long they last. */
+export function newCouponProperties(displayOptions: IDisplayOptions): INodeProperties[] {
+	return [
+		{
+			displayName: 'Length',
+			name: 'length',
+			type: 'number',
+			default: 8,
+			typeOptions: { minValue: MIN_LENGTH, maxValue: MAX_LENGTH, numberPrecision: 0 },
+			description: `Random characters in each generated code (${MIN_LENGTH} to ${MAX_LENGTH}). Ignored for imported lists, which keep their own values.`,
+			displayOptions,
+		},
+		{
+			displayName: 'Imported lists keep their own values: Length and the code options below apply only to generated coupons.',
+			name: 'lengthNotice',
+			type: 'notice',
+			default: '',
+			displayOptions,
+		},
+		{
+			displayName: 'Valid (Days)',
+			name: 'validDays',
+			type: 'number',
+			default: 30,
+			required: true,
+			typeOptions: { minValue: 1, maxValue: MAX_VALID_DAYS, numberPrecision: 0 },
+			description: 'How many days the coupon can be used after it is handed out. After that it is expired and never handed out again.',
+			displayOptions,
+		},
+	];
+}
+
+/** The options of generated codes, for an operation's Options collection. */
+export const codeFormatOptions: INodeProperties[] = [
+	{
+		displayName: 'Characters',
+		name: 'characters',
+		type: 'options',
+		options: [
+			{ name: 'Letters and Digits Without Look-Alikes', value: 'unambiguous', description: 'A-Z and 2-9 without 0/O and 1/I/L' },
+			{ name: 'Letters and Digits', value: 'alphanumeric', description: 'A-Z and 0-9' },
+			{ name: 'Digits Only', value: 'digits', description: '0-9' },
+			{ name: 'Custom', value: 'custom', description: 'The characters entered in Custom Characters' },
+		],
+		default: 'unambiguous',
+		description: 'Characters generated codes are made of',
+	},
+	{
+		displayName: 'Custom Characters',
+		name: 'customCharacters',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. ABCDEFGHJKMNPQRSTUVWXYZ23456789',
+		description: 'The characters to build generated codes from, when Characters is Custom',
+		displayOptions: { show: { characters: ['custom'] } },
+	},
+	{
+		displayName: 'Prefix',
+		name: 'prefix',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. SUMMER-',
+		description: 'Text put before every generated code; it does not count towards Length',
+	},
+];
+
+export interface CodeFormatOptions {
+	characters?: string;
+	customCharacters?: string;
+	prefix?: string;
+}
+
+/** Valid (Days) and the code format as `newCouponProperties` and `codeFormatOptions` set them. */
+export function readNewCouponSettings(context: IExecuteFunctions, itemIndex: number, options: CodeFormatOptions): { validDays: number; format: CodeFormat } {
+	return {
+		validDays: parseValidDays(context.getNodeParameter('validDays', itemIndex)),
+		format: {
+			length: parseLength(context.getNodeParameter('length', itemIndex, 8)),
+			characters: resolveCharacters(options.characters ?? 'unambiguous', options.customCharacters ?? ''),
+			prefix: parsePrefix(options.prefix),
+		},
+	};
+}

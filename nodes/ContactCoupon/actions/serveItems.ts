@@ -1,0 +1,65 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
+import type { Outcome } from '../../shared/core/errors';
+import { errorItem, nodeError } from '../../shared/errors';
+import type { CouponStoreSession } from '../../shared/store/CouponStore';
+import { openStore, warnIfNotSaved } from '../../shared/storage';
+
+/** One Contact Coupon operation, as `serveItems` runs it. */
+export interface ItemOperation<Request, Result> {
+	/** Reads one item's parameters; a CouponError it throws concerns that item alone. */
+	read(itemIndex: number): Request;
+	/** Serves the requests of every readable item in one store session; outcome i belongs to request i. */
+	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
+	/** The output for one served item: JSON merged into the item, or a list of new items. */
+	output(json: IDataObject, result: Result): IDataObject | IDataObject[];
+	/** For operations that write: what a test run on static data does not keep, for the hint. */
+	notSaved?: string;
+}
+
+/**
+ * The item handling every operation shares: read each item, serve them all in one transaction,
+ * then build the output items with pairedItem. A failed item fails the run, and nothing of the run
+ * is kept, unless Continue on Fail is on: then it becomes an item with the error and the others go on.
+ */
+export async function serveItems<Request, Result>(context: IExecuteFunctions, operation: ItemOperation<Request, Result>): Promise<INodeExecutionData[]> {
+	const items = context.getInputData();
+	const { store, storage } = await openStore(context);
+	const results: Array<{ result: Result } | NodeOperationError> = new Array(items.length);
+	const fail = (error: unknown, itemIndex: number) => {
+		const failure = nodeError(context, error, itemIndex);
+		if (!context.continueOnFail()) throw failure;
+		results[itemIndex] = failure;
+	};
+
+	const requests: Request[] = [];
+	const itemIndexes: number[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			requests.push(operation.read(i));
+			itemIndexes.push(i);
+		} catch (error) {
+			fail(error, i);
+		}
+	}
+
+	if (requests.length > 0) {
+		const served = store.transaction(async (session) => {
+			const outcomes = await operation.serve(session, requests);
+			// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
+			outcomes.forEach((outcome, j) => ('value' in outcome ? (results[itemIndexes[j]] = { result: outcome.value }) : fail(outcome.error, itemIndexes[j])));
+		});
+		// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
+		await served.catch((error: unknown) => {
+			throw nodeError(context, error, 0);
+		});
+	}
+	if (operation.notSaved) warnIfNotSaved(context, storage, operation.notSaved);
+
+	return items.flatMap((item, i): INodeExecutionData[] => {
+		const served = results[i];
+		if (served instanceof Error) return [errorItem(item, served, i)];
+		const json = operation.output(item.json, served.result);
+		if (Array.isArray(json)) return json.map((one) => ({ json: one, pairedItem: { item: i } }));
+		return [{ json, binary: item.binary, pairedItem: { item: i } }];
+	});
+}
