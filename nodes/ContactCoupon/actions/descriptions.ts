@@ -1,5 +1,7 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { MAX_LENGTH, MIN_LENGTH, parseLength, parsePrefix, resolveCharacters, type CodeFormat } from '../../shared/core/codes';
+import type { CodeRequest } from '../../shared/core/checkout';
+import { MAX_LENGTH, MIN_LENGTH, parseCheckoutCode, parseLength, parsePrefix, resolveCharacters, type CodeFormat } from '../../shared/core/codes';
+import { parseContact, parseCouponName } from '../../shared/core/names';
 import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
 
 /**
@@ -14,7 +16,7 @@ export function contactProperty(displayOptions: IDisplayOptions, description: st
 		type: 'string',
 		default: '={{ $json.email }}',
 		required: true,
-		description: `${description} Usually an email address or a CRM ID, matched ignoring case and surrounding spaces.`,
+		description,
 		displayOptions,
 	};
 }
@@ -102,3 +104,62 @@ export function readNewCouponSettings(context: IExecuteFunctions, itemIndex: num
 		},
 	};
 }
+
+/** Code, and the Contact and Coupon Name options, of Validate Code and Redeem Code. */
+export function codeCheckProperties(displayOptions: IDisplayOptions, extraOptions: INodeProperties[]): INodeProperties[] {
+	return [
+		{
+			displayName: 'Code',
+			name: 'code',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. {{ $json.body.code }}',
+			description: 'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
+			displayOptions,
+		},
+		{
+			displayName: 'Options',
+			name: 'options',
+			type: 'collection',
+			placeholder: 'Add option',
+			default: {},
+			displayOptions,
+			options: [
+				{
+					displayName: 'Contact',
+					name: 'contact',
+					type: 'string',
+					default: '',
+					placeholder: 'e.g. {{ $json.body.email }}',
+					description: 'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
+				},
+				{
+					displayName: 'Coupon Name',
+					name: 'couponName',
+					type: 'string',
+					default: '',
+					placeholder: 'e.g. SPRING10',
+					description: 'Accept only codes of this coupon. Without it, a code of any coupon counts.',
+				},
+				...extraOptions,
+			],
+		},
+	];
+}
+
+export interface CodeCheckOptions {
+	contact?: string;
+	couponName?: string;
+}
+
+/** The code request the `codeCheckProperties` parameters describe. */
+export function readCodeRequest(context: IExecuteFunctions, itemIndex: number, options: CodeCheckOptions): CodeRequest {
+	const request: CodeRequest = parseCheckoutCode(context.getNodeParameter('code', itemIndex));
+	// An option mapped to an empty field means "not given", as if the option were not added.
+	if (isGiven(options.contact)) request.contactKey = parseContact(options.contact).key;
+	if (isGiven(options.couponName)) request.couponName = parseCouponName(options.couponName);
+	return request;
+}
+
+const isGiven = (value: unknown) => value !== undefined && value !== null && String(value).trim() !== '';

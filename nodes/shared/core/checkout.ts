@@ -1,6 +1,6 @@
 import type { CouponStoreSession, StoredCode } from '../store/CouponStore';
 import { viewCoupon, type CouponView } from './couponView';
-import { CouponError, type Outcome } from './errors';
+import { CouponError, outcomesOf, type Outcome } from './errors';
 import { couponNameKey, describeCharacter } from './names';
 import { couponStatus } from './validity';
 
@@ -120,24 +120,10 @@ function check(found: StoredCode[], request: CodeRequest, now: number): { result
 	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored), coupon }, stored };
 }
 
-/** Runs `serve` for each request in order; a CouponError concerns that request alone. */
-async function each<R, T>(requests: R[], serve: (request: R) => Promise<T>): Promise<Array<Outcome<T>>> {
-	const outcomes: Array<Outcome<T>> = [];
-	for (const request of requests) {
-		try {
-			outcomes.push({ value: await serve(request) });
-		} catch (error) {
-			if (!(error instanceof CouponError)) throw error;
-			outcomes.push({ error });
-		}
-	}
-	return outcomes;
-}
-
 /** Says of each code whether it can be used now, and why not. Changes nothing. */
 export async function validateCodes(session: CouponStoreSession, requests: CodeRequest[], now: number): Promise<Array<Outcome<CodeCheck>>> {
 	const found = await session.findCodes(requests.map((r) => r.key), false);
-	return await each(requests, async (request) => check(found, request, now).result);
+	return await outcomesOf(requests, async (request) => check(found, request, now).result);
 }
 
 /**
@@ -147,7 +133,7 @@ export async function validateCodes(session: CouponStoreSession, requests: CodeR
  */
 export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
 	const found = await session.findCodes(requests.map((r) => r.key), true);
-	return await each(requests, async (request): Promise<Redemption> => {
+	return await outcomesOf(requests, async (request): Promise<Redemption> => {
 		const { result, stored } = check(found, request, now);
 		const { valid, status, ...refusal } = result;
 		if (status !== 'valid') return { ...refusal, accepted: false, status };

@@ -1,18 +1,15 @@
 import type { CouponStoreSession } from '../store/CouponStore';
 import { viewCoupon, type CouponView } from './couponView';
 
-/**
- * Every coupon each contact was ever given, newest first (the "contact card"); with `onlyActive`,
- * just the ones usable now. A contact with none gets an empty list.
- */
-export async function contactCards(session: CouponStoreSession, contactKeys: string[], now: number, onlyActive: boolean): Promise<Map<string, CouponView[]>> {
+/** Every coupon each contact was ever given, newest first (the "contact card"); none is an empty list. */
+export async function contactCards(session: CouponStoreSession, contactKeys: string[], now: number): Promise<Map<string, CouponView[]>> {
 	const held = await session.couponsOfContacts(contactKeys);
 	const cards = new Map<string, CouponView[]>();
 	for (const contactKey of contactKeys) {
 		const coupons = (held.get(contactKey) ?? [])
 			.sort((a, b) => b.assignedAt - a.assignedAt || a.couponName.localeCompare(b.couponName) || a.code.localeCompare(b.code))
 			.map((coupon) => viewCoupon(coupon.couponName, coupon, now));
-		cards.set(contactKey, onlyActive ? coupons.filter((c) => c.status === 'active') : coupons);
+		cards.set(contactKey, coupons);
 	}
 	return cards;
 }

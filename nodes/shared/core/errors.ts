@@ -28,3 +28,17 @@ export class StoreError extends Error {
 
 /** What one request of a batch came to: its value, or the error that concerns it alone. */
 export type Outcome<T> = { value: T } | { error: CouponError };
+
+/** Runs `serve` for each request in order; a CouponError concerns that request alone. */
+export async function outcomesOf<R, T>(requests: R[], serve: (request: R) => Promise<T>): Promise<Array<Outcome<T>>> {
+	const outcomes: Array<Outcome<T>> = [];
+	for (const request of requests) {
+		try {
+			outcomes.push({ value: await serve(request) });
+		} catch (error) {
+			if (!(error instanceof CouponError)) throw error;
+			outcomes.push({ error });
+		}
+	}
+	return outcomes;
+}

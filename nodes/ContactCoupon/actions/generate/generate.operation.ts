@@ -21,7 +21,7 @@ export const description: INodeProperties[] = [
 		displayOptions: show,
 	},
 	...newCouponProperties(show),
-	contactProperty(show, 'Who receives the coupon.'),
+	contactProperty(show, 'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
 	{
 		displayName: 'Options',
 		name: 'options',

@@ -1,0 +1,107 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { now } from '../../../shared/core/clock';
+import { CouponError } from '../../../shared/core/errors';
+import { parseContact } from '../../../shared/core/names';
+import { MISSING_COUPON_ACTIONS, renderMessages, type MissingCouponAction, type RenderedMessage, type RenderRequest, type RenderSettings } from '../../../shared/core/render';
+import { codeFormatOptions, contactProperty, newCouponProperties, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
+import { serveItems } from '../serveItems';
+
+const show = { show: { operation: ['render'] } };
+const showAssign = { show: { operation: ['render'], whenMissing: ['assign'] } };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Text',
+		name: 'text',
+		type: 'string',
+		typeOptions: { rows: 6 },
+		default: '',
+		required: true,
+		placeholder: 'e.g. <p>Your code: $cst.SPRING10.coupon$</p>',
+		description:
+			'The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact\'s active coupon of that name.',
+		displayOptions: show,
+	},
+	contactProperty(show, 'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
+	{
+		displayName: 'If Contact Has No Active Coupon',
+		name: 'whenMissing',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Assign One Now',
+				value: 'assign',
+				description: 'Hand out a coupon of that name as Generate for Contact would, with the settings below',
+			},
+			{
+				name: 'Leave the Placeholder',
+				value: 'leave',
+				description: 'Keep the placeholder in the text and list it under rendered.unresolved',
+			},
+			{
+				name: 'Fail the Item',
+				value: 'fail',
+				description: 'Stop with an error, so that no message goes out without its coupon',
+			},
+		],
+		default: 'assign',
+		description: 'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
+	},
+	...newCouponProperties(showAssign),
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions: showAssign,
+		options: codeFormatOptions,
+	},
+];
+
+interface RenderItem extends RenderRequest {
+	settings: RenderSettings;
+}
+
+function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
+	const whenMissing = context.getNodeParameter('whenMissing', itemIndex, 'assign') as MissingCouponAction;
+	if (!MISSING_COUPON_ACTIONS.includes(whenMissing)) {
+		throw new CouponError(`Unknown choice "${whenMissing}" for If Contact Has No Active Coupon`, 'Choose one of the listed choices.');
+	}
+	if (whenMissing !== 'assign') return { whenMissing, validDays: 0, format: { characters: '', length: 0, prefix: '' } };
+	return { whenMissing, ...readNewCouponSettings(context, itemIndex, context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions) };
+}
+
+function readTemplate(raw: unknown): string {
+	if (typeof raw === 'string') return raw;
+	if (typeof raw === 'number') return String(raw);
+	throw new CouponError(`Text must be text or HTML; got ${raw === null ? 'null' : typeof raw}`, 'Map Text to the field that holds the message, such as {{ $json.html }}.');
+}
+
+/** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await serveItems<RenderItem, RenderedMessage>(this, {
+		read: (i) => {
+			const { contact, key } = parseContact(this.getNodeParameter('contact', i));
+			return { template: readTemplate(this.getNodeParameter('text', i)), contact, contactKey: key, settings: readSettings(this, i) };
+		},
+		serve: async (session, requests) => {
+			// The settings are the same for every item unless mapped per item: render each group in turn.
+			const groups = new Map<string, number[]>();
+			requests.forEach(({ settings }, j) => {
+				const key = JSON.stringify(settings);
+				groups.set(key, [...(groups.get(key) ?? []), j]);
+			});
+			const outcomes: Awaited<ReturnType<typeof renderMessages>> = new Array(requests.length);
+			for (const members of groups.values()) {
+				const group = members.map((j) => requests[j]);
+				const rendered = await renderMessages(session, group[0].settings, group, now());
+				members.forEach((j, k) => (outcomes[j] = rendered[k]));
+			}
+			return outcomes;
+		},
+		output: (json, rendered) => ({ ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject }),
+		notSaved: 'coupons assigned while rendering were not stored and the same codes can be handed out again.',
+	});
+}

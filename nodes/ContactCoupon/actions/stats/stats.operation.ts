@@ -1,0 +1,30 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { now } from '../../../shared/core/clock';
+import { outcomesOf } from '../../../shared/core/errors';
+import { parseCouponName } from '../../../shared/core/names';
+import { poolStatistics, type PoolStatistics } from '../../../shared/core/statistics';
+import { serveItems } from '../serveItems';
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Coupon Name',
+		name: 'couponName',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. SPRING10',
+		description: 'The coupon to report on. Leave empty for one item per coupon.',
+		displayOptions: { show: { operation: ['stats'] } },
+	},
+];
+
+/** "Get Pool Statistics": one item per coupon with its counts and, for imported lists, the days left. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await serveItems<string | undefined, PoolStatistics[]>(this, {
+		read: (i) => {
+			const raw = this.getNodeParameter('couponName', i, '');
+			return String(raw ?? '').trim() === '' ? undefined : parseCouponName(raw);
+		},
+		serve: async (session, names) => await outcomesOf(names, async (name) => await poolStatistics(session, name, now())),
+		output: (_json, statistics) => statistics.map((pool) => ({ ...pool })),
+	});
+}
