@@ -57,11 +57,35 @@ describe('the package as n8n loads it', () => {
 	it('keeps the parameter names that workflow JSON stores', () => {
 		const contact = new ContactCoupon().description;
 		expect(contact.name).toBe('contactCoupon');
-		expect(names(contact.properties)).toEqual(expect.arrayContaining(['operation', 'storage', 'couponName', 'length', 'validDays', 'contact', 'options']));
+		expect([...new Set(names(contact.properties))].sort()).toEqual(
+			['code', 'contact', 'couponName', 'length', 'lengthNotice', 'operation', 'options', 'staticDataNotice', 'storage', 'text', 'validDays', 'whenMissing'],
+		);
 		const operation = contact.properties.find((p) => p.name === 'operation')!;
 		expect(operation.default).toBe('generate');
-		expect(operation.options).toEqual([expect.objectContaining({ name: 'Generate for Contact', value: 'generate' })]);
-		const byName = Object.fromEntries(contact.properties.map((p) => [p.name, p]));
+		expect((operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name])).toEqual([
+			['generate', 'Generate for Contact'],
+			['getForContact', 'Get Contact Coupons'],
+			['stats', 'Get Pool Statistics'],
+			['redeem', 'Redeem Code'],
+			['render', 'Render Placeholders'],
+			['validate', 'Validate Code'],
+		]);
+		// Each parameter is shown for the operations that read it.
+		const shownFor = (name: string) => contact.properties.filter((p) => p.name === name).flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*']).sort();
+		expect(shownFor('couponName')).toEqual(['generate', 'stats']);
+		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
+		expect(shownFor('code')).toEqual(['redeem', 'validate']);
+		expect(shownFor('validDays')).toEqual(['generate', 'render']);
+		expect(shownFor('options')).toEqual(['generate', 'getForContact', 'redeem', 'render', 'validate']);
+		const optionsOf = (operation: string) => names(contact.properties.find((p) => p.name === 'options' && (p.displayOptions?.show?.operation as string[]).includes(operation))!.options as INodeProperties[]);
+		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
+		expect(optionsOf('validate')).toEqual(['contact', 'couponName']);
+		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
+		expect(optionsOf('render')).toEqual(['characters', 'customCharacters', 'prefix']);
+		const whenMissing = contact.properties.find((p) => p.name === 'whenMissing')!;
+		expect(whenMissing.default).toBe('assign');
+		expect((whenMissing.options as Array<{ value: string }>).map((o) => o.value)).toEqual(['assign', 'leave', 'fail']);
+		const byName = Object.fromEntries(contact.properties.filter((p) => p.displayOptions?.show?.operation?.includes('generate') ?? true).map((p) => [p.name, p]));
 		expect(byName.couponName.displayName).toBe('Name');
 		expect(byName.length).toMatchObject({ displayName: 'Length', default: 8 });
 		expect(byName.validDays.displayName).toBe('Valid (Days)');
