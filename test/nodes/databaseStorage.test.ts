@@ -64,6 +64,27 @@ describeWithDatabase('both nodes on database storage', () => {
 		expect(codes.every((code) => /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/.test(code))).toBe(true);
 	});
 
+	it('redeems a code once when two checkouts of it run at the same moment, and shows it on the contact card', async () => {
+		const [code] = (await generate(['shopper@x.com'], { couponName: 'Checkout', length: 10 })).output.map((item) => (item.json.coupon as IDataObject).code as string);
+		const checkout = async (operation: string, order: string) => {
+			const mock = mockExecuteFunctions({
+				items: jsonItems({ body: { code: code.toLowerCase(), email: 'Shopper@x.com', order } }),
+				credentials,
+				mode: 'webhook',
+				parameters: { operation, storage: 'database', code: code.toLowerCase(), options: { contact: 'Shopper@x.com', couponName: 'checkout', orderReference: order } },
+			});
+			return (await new ContactCoupon().execute.call(mock.context))[0][0].json;
+		};
+		const answers = await Promise.all([checkout('redeem', 'A-1'), checkout('redeem', 'A-2')]);
+		const statuses = answers.map((json) => (json.redemption as IDataObject).status).sort();
+		expect(statuses).toEqual(['accepted', 'redeemed']);
+		const winner = answers.find((json) => (json.redemption as IDataObject).accepted)!;
+		expect(await checkout('validate', '')).toMatchObject({ validation: { valid: false, status: 'redeemed', coupon: { orderReference: ((winner.redemption as IDataObject).coupon as IDataObject).orderReference } } });
+		const card = mockExecuteFunctions({ items: jsonItems({}), credentials, parameters: { operation: 'getForContact', storage: 'database', contact: 'SHOPPER@x.com', options: {} } });
+		const [[item]] = await new ContactCoupon().execute.call(card.context);
+		expect(item.json.coupons).toEqual([expect.objectContaining({ name: 'Checkout', code, status: 'redeemed' })]);
+	});
+
 	it('reports an unreachable database as a node error naming host and port', async () => {
 		const mock = mockExecuteFunctions({
 			items: jsonItems({ email: 'a' }),

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
@@ -11,6 +11,8 @@ const ROUNDS = 10;
 const UNIQUE_PER_ROUND = 45;
 const SHARED = 15;
 const POOL = 5_000;
+const REDEEMERS = 6;
+const TO_REDEEM = 300;
 
 describeWithDatabase('PostgreSQL under concurrent processes', () => {
 	const schema = uniqueSchema('concurrency');
@@ -69,6 +71,49 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			const forContact = results.filter((r) => r.contact === `shared-${k}@example.com`);
 			expect(forContact).toHaveLength(PROCESSES * (ROUNDS / 2));
 			expect(forContact.filter((r) => !r.reused)).toHaveLength(1);
+		}
+	}, 120_000);
+
+	it(`${REDEEMERS} processes redeeming the same ${TO_REDEEM} codes at once accept each exactly once`, async () => {
+		const codes = await new PostgresStore(database).transaction(async (s) => {
+			await s.createPool('CHECKOUT', 'imported');
+			await s.addImported('CHECKOUT', Array.from({ length: TO_REDEEM }, (_, i) => ({ code: `CHK-${i}`, key: `CHK${i}`, row: i + 2 })));
+			const now = Date.now();
+			const claimed = await s.claimImported('CHECKOUT', Array.from({ length: TO_REDEEM }, (_, i) => ({ contactKey: `buyer${i}`, assignedAt: now, validUntil: now + 86_400_000 })));
+			return claimed.map((a) => a.code);
+		});
+		const startAt = Date.now() + 1500;
+		const outputs = await Promise.all(
+			Array.from({ length: REDEEMERS }, async (_, worker) => {
+				// Each process in its own random order, so that batches overlap in every way.
+				const order = [...codes].sort(() => Math.random() - 0.5);
+				const child = spawn(process.execPath, ['-r', join(__dirname, '../helpers/tsRegister.js'), join(__dirname, 'redeemWorker.ts'), schema, String(worker), '10', String(startAt)], { env: process.env });
+				child.stdin.end(JSON.stringify(order));
+				let stdout = '';
+				let stderr = '';
+				child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+				child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+				const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+				if (exitCode !== 0) throw new Error(`redeem worker ${worker} failed: ${stderr}`);
+				return (JSON.parse(stdout) as Array<{ code: string; status?: string; error?: string }>).map((r) => ({ ...r, worker }));
+			}),
+		);
+		const results = outputs.flat();
+		expect(results.filter((r) => r.error)).toEqual([]);
+		expect(results).toHaveLength(REDEEMERS * TO_REDEEM);
+		const winners = new Map<string, number[]>();
+		for (const r of results.filter((r) => r.status === 'accepted')) winners.set(r.code, [...(winners.get(r.code) ?? []), r.worker]);
+		expect([...winners.values()].filter((w) => w.length !== 1)).toEqual([]);
+		expect(winners.size).toBe(TO_REDEEM);
+		expect(new Set(results.filter((r) => r.status !== 'accepted').map((r) => r.status))).toEqual(new Set(['redeemed']));
+		// The database agrees: every code redeemed once, with the winner's order reference, none freed.
+		const rows = await sql<{ code: string; order_reference: string; contact_key: string | null }>(
+			`SELECT c.code, c.order_reference, c.contact_key FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'CHECKOUT' AND c.redeemed_at IS NOT NULL`,
+		);
+		expect(rows).toHaveLength(TO_REDEEM);
+		for (const row of rows) {
+			expect(row.order_reference).toBe(`w${winners.get(row.code)![0]}-${row.code}`);
+			expect(row.contact_key).not.toBeNull();
 		}
 	}, 120_000);
 });
