@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
@@ -101,8 +101,12 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			`SELECT count(c.contact_key) AS assigned, count(*) FILTER (WHERE c.contact_key IS NULL) AS available FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'SPRING10'`,
 		);
 		expect(counts).toEqual({ assigned: '16', available: '4' });
-		// The PostgreSQL example imports too, its credential reference included.
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		expect(() => importInto(userFolder, 'workflow', [require('../../examples/coupons-postgres.json') as object])).not.toThrow();
+		// The PostgreSQL examples import too, their credential references included.
+		const examples = readdirSync(join(__dirname, '../../examples'))
+			.filter((file) => file.endsWith('.json'))
+			.map((file) => JSON.parse(readFileSync(join(__dirname, '../../examples', file), 'utf8')) as { nodes: Array<{ credentials?: object }> })
+			.filter((workflow) => workflow.nodes.some((n) => n.credentials));
+		expect(examples.length).toBeGreaterThanOrEqual(6);
+		expect(() => importInto(userFolder, 'workflow', examples)).not.toThrow();
 	});
 });

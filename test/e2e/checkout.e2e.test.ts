@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
+import { issueCoupons } from '../../nodes/shared/core/issue';
+import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import { databaseFor } from '../../nodes/shared/transport/postgres';
+import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import { importInto, n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
+
+const PORT = 5697;
+const BASE = `http://127.0.0.1:${PORT}/webhook`;
+// The examples reference this credential id; importing a credential with it points them at the test schema.
+const EXAMPLE_CREDENTIAL = 'couponsDbCred001';
+
+/** The checkout examples as shipped, published in a real n8n: the shop's calls go through n8n's webhooks. */
+describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () => {
+	const schema = uniqueSchema('checkout');
+	let userFolder: string;
+	let server: ChildProcess;
+	let code: string;
+
+	beforeAll(async () => {
+		userFolder = prepareN8n();
+		const database = databaseFor(testCredentials(schema));
+		// A contact who was handed a coupon earlier, by another workflow.
+		code = await new PostgresStore(database).transaction(async (s) => {
+			await s.createPool('SPRING10', 'imported');
+			await s.addImported('SPRING10', ['SPR-4K7Q', 'SPR-9XW2'].map((value, i) => ({ code: value, key: codeKey(value), row: i + 2 })));
+			const settings = { couponName: 'SPRING10', validDays: 14, policy: 'reuse' as const, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' } };
+			const { outcomes } = await issueCoupons(s, settings, [{ contact: 'ann@example.com', contactKey: 'ann@example.com' }], Date.now());
+			if (!('value' in outcomes[0])) throw outcomes[0].error;
+			return outcomes[0].value.code;
+		});
+		await database.close();
+
+		importInto(userFolder, 'credentials', [{ id: EXAMPLE_CREDENTIAL, name: 'Coupon PostgreSQL', type: 'couponPostgres', data: testCredentials(schema) }]);
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const examples = ['checkout-redeem-webhook', 'validate-code-webhook', 'contact-card-webhook'].map((name) => require(`../../examples/${name}.json`) as { id: string });
+		importInto(userFolder, 'workflow', examples);
+		for (const { id } of examples) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
+		server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5694' }, 'ignore');
+		await waitForN8n(PORT);
+		// The REST API answers a little before published webhooks are registered.
+		for (let i = 0; i < 60; i++) {
+			if ((await fetch(`${BASE}/coupon-check?code=WARM-UP`)).status !== 404) return;
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+		throw new Error('the webhooks were not registered within a minute');
+	}, 25 * 60_000);
+
+	afterAll(async () => {
+		server?.kill('SIGTERM');
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		server?.kill('SIGKILL');
+		await dropSchema(schema);
+		rmSync(userFolder, { recursive: true, force: true });
+	}, 60_000);
+
+	const checkout = async (body: object) => {
+		const response = await fetch(`${BASE}/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+		return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+	};
+
+	it('accepts a code at the first checkout and refuses it as redeemed at the second', async () => {
+		// The customer types the code in lower case with a space; it still matches.
+		const typed = code.toLowerCase().replace('-', ' ');
+		const before = (await (await fetch(`${BASE}/coupon-check?code=${encodeURIComponent(typed)}&email=ann@example.com`)).json()) as Record<string, unknown>;
+		expect(before).toMatchObject({ valid: true, status: 'valid' });
+
+		const first = await checkout({ code: typed, email: 'Ann@Example.com', orderId: 'A-1001' });
+		expect(first.status).toBe(200);
+		expect(first.body).toMatchObject({ accepted: true, status: 'accepted', coupon: { name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' } });
+
+		const second = await checkout({ code, email: 'ann@example.com', orderId: 'A-1002' });
+		expect(second.status).toBe(200);
+		expect(second.body).toMatchObject({ accepted: false, status: 'redeemed', message: expect.stringMatching(new RegExp(`^Code ${code} of coupon "SPRING10" was already redeemed on `)) });
+
+		const rows = await sql<{ order_reference: string; contact_key: string }>(`SELECT order_reference, contact_key FROM "${schema}".codes WHERE redeemed_at IS NOT NULL`);
+		expect(rows).toEqual([{ order_reference: 'A-1001', contact_key: 'ann@example.com' }]);
+	});
+
+	it('refuses a code nobody was given, and an unknown one, redeeming nothing more', async () => {
+		const other = await checkout({ code: 'SPR-9XW2', email: 'bob@example.com', orderId: 'B-1' });
+		expect(other.body).toMatchObject({ accepted: false, status: 'not_assigned' });
+		const unknown = await checkout({ code: 'NOPE-0000', email: 'bob@example.com', orderId: 'B-2' });
+		expect(unknown.body).toMatchObject({ accepted: false, status: 'unknown', coupon: null });
+		const [{ redeemed }] = await sql<{ redeemed: string }>(`SELECT count(redeemed_at) AS redeemed FROM "${schema}".codes`);
+		expect(Number(redeemed)).toBe(1);
+	});
+
+	it('shows the redemption on the contact card', async () => {
+		const card = (await (await fetch(`${BASE}/contact-coupons?email=ann@example.com`)).json()) as { coupons: Array<Record<string, unknown>> };
+		expect(card.coupons).toEqual([expect.objectContaining({ name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' })]);
+	});
+});
