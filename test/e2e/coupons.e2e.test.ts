@@ -82,6 +82,27 @@ describe('in a real n8n, on workflow static data', () => {
 		for (const coupon of coupons) expect(Date.parse(coupon.validUntil as string) - Date.parse(coupon.assignedAt as string)).toBe(7 * DAY_MS);
 	});
 
+	it('renders placeholders in an HTML template, assigning coupons, then reports the pool', () => {
+		const html = '<p>Hi {{ name }}</p><p>Code: <b>$cst.Welcome.coupon$</b></p><p>$cst.firstname$</p>';
+		const nodes = [
+			node('Start', 'n8n-nodes-base.manualTrigger', {}),
+			node('Contacts', 'n8n-nodes-base.code', { jsCode: `return ['ann@example.com', 'bob@example.com'].map((email) => ({ json: { email, html: ${JSON.stringify(html)} } }));` }, { typeVersion: 2 }),
+			node('Render', 'n8n-nodes-coupons.contactCoupon', { operation: 'render', storage: 'staticData', text: '={{ $json.html }}', contact: '={{ $json.email }}', whenMissing: 'assign', length: 9, validDays: 3, options: {} }),
+			node('Statistics', 'n8n-nodes-coupons.contactCoupon', { operation: 'stats', storage: 'staticData', couponName: '' }, { executeOnce: true }),
+		];
+		importInto(userFolder, 'workflow', [{ id: 'e2eRender0000001', name: 'render', active: false, nodes, connections: chain(nodes.map((n) => n.name)), settings: {} }]);
+		const run = execute(userFolder, 'e2eRender0000001');
+		expect(run.error).toBeUndefined();
+		const rendered = run.output.Render.map((item) => item.rendered as { text: string; coupons: IDataObject[]; unresolved: IDataObject[] });
+		for (const message of rendered) {
+			expect(message.coupons).toEqual([expect.objectContaining({ name: 'Welcome', source: 'generated', reused: false })]);
+			expect(message.text).toBe(html.replace('$cst.Welcome.coupon$', message.coupons[0].code as string));
+			expect(message.coupons[0].code).toMatch(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{9}$/);
+			expect(message.unresolved).toEqual([expect.objectContaining({ placeholder: '$cst.firstname$', problem: 'not_a_coupon' })]);
+		}
+		expect(run.output.Statistics).toEqual([expect.objectContaining({ name: 'Welcome', source: 'generated', assigned: 2, active: 2, generated: 2 })]);
+	});
+
 	it('imports every example workflow', () => {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const examples = ['import-coupon-list', 'assign-coupon-webhook', 'coupons-static-data'].map((name) => require(`../../examples/${name}.json`) as object);
