@@ -9,6 +9,11 @@ import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
  * them. Where two operations show one, each declares it with its own displayOptions.
  */
 
+/** An operation's Options collection. */
+export function optionsCollection(displayOptions: IDisplayOptions, options: INodeProperties[]): INodeProperties {
+	return { displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add option', default: {}, displayOptions, options };
+}
+
 export function contactProperty(displayOptions: IDisplayOptions, description: string): INodeProperties {
 	return {
 		displayName: 'Contact',
@@ -118,33 +123,25 @@ export function codeCheckProperties(displayOptions: IDisplayOptions, extraOption
 			description: 'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
 			displayOptions,
 		},
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			placeholder: 'Add option',
-			default: {},
-			displayOptions,
-			options: [
-				{
-					displayName: 'Contact',
-					name: 'contact',
-					type: 'string',
-					default: '',
-					placeholder: 'e.g. {{ $json.body.email }}',
-					description: 'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
-				},
-				{
-					displayName: 'Coupon Name',
-					name: 'couponName',
-					type: 'string',
-					default: '',
-					placeholder: 'e.g. SPRING10',
-					description: 'Accept only codes of this coupon. Without it, a code of any coupon counts.',
-				},
-				...extraOptions,
-			],
-		},
+		optionsCollection(displayOptions, [
+			{
+				displayName: 'Contact',
+				name: 'contact',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. {{ $json.body.email }}',
+				description: 'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
+			},
+			{
+				displayName: 'Coupon Name',
+				name: 'couponName',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. SPRING10',
+				description: 'Accept only codes of this coupon. Without it, a code of any coupon counts.',
+			},
+			...extraOptions,
+		]),
 	];
 }
 

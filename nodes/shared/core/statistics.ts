@@ -1,21 +1,14 @@
-import type { CouponStoreSession, PoolInfo, PoolKind } from '../store/CouponStore';
+import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from '../store/CouponStore';
 import { CouponError } from './errors';
 import { DAY_MS } from './validity';
 
 /** The assignment rate behind `daysLeft` is measured over this many days. */
 export const RATE_WINDOW_DAYS = 7;
 
-export interface PoolStatistics {
+/** A coupon's counts as the store keeps them (see PoolCounts), with what a report needs besides. */
+export interface PoolStatistics extends Omit<PoolCounts, 'assignedSince'> {
 	name: string;
 	source: PoolKind;
-	/** Imported codes nobody holds yet (always 0 for a generated coupon). */
-	available: number;
-	/** Codes handed out so far, whatever became of them: active + expired + redeemed + replaced. */
-	assigned: number;
-	active: number;
-	expired: number;
-	redeemed: number;
-	replaced: number;
 	/** Codes generated so far (0 for an imported list). */
 	generated: number;
 	assignedLast7Days: number;
@@ -46,19 +39,14 @@ export async function poolStatistics(session: CouponStoreSession, couponName: st
 	const since = now - RATE_WINDOW_DAYS * DAY_MS;
 	const statistics: PoolStatistics[] = [];
 	for (const pool of pools) {
-		const { available, assigned, active, expired, redeemed, replaced, assignedSince } = await session.countPool(pool.name, now, since);
+		const { assignedSince, ...counts } = await session.countPool(pool.name, now, since);
 		statistics.push({
 			name: pool.name,
 			source: pool.kind,
-			available,
-			assigned,
-			active,
-			expired,
-			redeemed,
-			replaced,
+			...counts,
 			generated: pool.kind === 'generated' ? pool.codeCount : 0,
 			assignedLast7Days: assignedSince,
-			daysLeft: daysLeft(pool, available, assignedSince),
+			daysLeft: daysLeft(pool, counts.available, assignedSince),
 		});
 	}
 	return statistics;

@@ -3,7 +3,7 @@ import { now } from '../../../shared/core/clock';
 import { CouponError, type Outcome } from '../../../shared/core/errors';
 import { ACTIVE_COUPON_POLICIES, issueCoupons, type ActiveCouponPolicy, type CouponRequest, type IssuedCoupon, type IssueSettings } from '../../../shared/core/issue';
 import { couponNameKey, parseContact, parseCouponName } from '../../../shared/core/names';
-import { codeFormatOptions, contactProperty, newCouponProperties, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
+import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
 const show = { show: { operation: ['generate'] } };
@@ -22,41 +22,33 @@ export const description: INodeProperties[] = [
 	},
 	...newCouponProperties(show),
 	contactProperty(show, 'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: show,
-		options: [
-			{
-				displayName: 'If Contact Already Has One',
-				name: 'activeCoupon',
-				type: 'options',
-				options: [
-					{
-						name: 'Return the Same Coupon',
-						value: 'reuse',
-						description: 'A retried run or a contact re-entering the workflow keeps the coupon it has',
-					},
-					{
-						name: 'Replace It',
-						value: 'replace',
-						description: 'The old coupon stops being valid now and a new one is handed out',
-					},
-					{
-						name: 'Issue Another',
-						value: 'issueAnother',
-						description: 'The contact keeps the old coupon and gets a new one too',
-					},
-				],
-				default: 'reuse',
-				description: 'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
-			},
-			...codeFormatOptions,
-		],
-	},
+	optionsCollection(show, [
+		{
+			displayName: 'If Contact Already Has One',
+			name: 'activeCoupon',
+			type: 'options',
+			options: [
+				{
+					name: 'Return the Same Coupon',
+					value: 'reuse',
+					description: 'A retried run or a contact re-entering the workflow keeps the coupon it has',
+				},
+				{
+					name: 'Replace It',
+					value: 'replace',
+					description: 'The old coupon stops being valid now and a new one is handed out',
+				},
+				{
+					name: 'Issue Another',
+					value: 'issueAnother',
+					description: 'The contact keeps the old coupon and gets a new one too',
+				},
+			],
+			default: 'reuse',
+			description: 'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
+		},
+		...codeFormatOptions,
+	]),
 ];
 
 interface GenerateOptions extends CodeFormatOptions {

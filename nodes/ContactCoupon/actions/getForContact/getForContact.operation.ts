@@ -3,30 +3,22 @@ import { now } from '../../../shared/core/clock';
 import { contactCards } from '../../../shared/core/contactCard';
 import type { CouponView } from '../../../shared/core/couponView';
 import { parseContact } from '../../../shared/core/names';
-import { contactProperty } from '../descriptions';
+import { contactProperty, optionsCollection } from '../descriptions';
 import { serveItems } from '../serveItems';
 
 const show = { show: { operation: ['getForContact'] } };
 
 export const description: INodeProperties[] = [
 	contactProperty(show, 'Whose coupons to list, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: show,
-		options: [
-			{
-				displayName: 'Only Active Coupons',
-				name: 'onlyActive',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to list only coupons usable now, leaving out expired, redeemed and replaced ones',
-			},
-		],
-	},
+	optionsCollection(show, [
+		{
+			displayName: 'Only Active Coupons',
+			name: 'onlyActive',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to list only coupons usable now, leaving out expired, redeemed and replaced ones',
+		},
+	]),
 ];
 
 /** "Get Contact Coupons": the contact card, every coupon the contact was given, as `coupons` on the item. */

@@ -3,7 +3,7 @@ import { now } from '../../../shared/core/clock';
 import { CouponError } from '../../../shared/core/errors';
 import { parseContact } from '../../../shared/core/names';
 import { MISSING_COUPON_ACTIONS, renderMessages, type MissingCouponAction, type RenderedMessage, type RenderRequest, type RenderSettings } from '../../../shared/core/render';
-import { codeFormatOptions, contactProperty, newCouponProperties, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
+import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
 const show = { show: { operation: ['render'] } };
@@ -49,15 +49,7 @@ export const description: INodeProperties[] = [
 		description: 'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
 	},
 	...newCouponProperties(showAssign),
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: showAssign,
-		options: codeFormatOptions,
-	},
+	optionsCollection(showAssign, codeFormatOptions),
 ];
 
 interface RenderItem extends RenderRequest {
