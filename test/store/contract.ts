@@ -193,23 +193,23 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			it('redeems an assigned code once, keeping the order reference, and never frees it', async () => {
 				await run(async (s) => {
 					const [code] = await s.findCodes(['GENB'], true);
-					await s.markRedeemed(code.couponName, code.code, T0 + 6 * DAY_MS, 'order #1001');
+					await s.markRedeemed(code.couponName, [{ code: code.code, orderReference: 'order #1001' }], T0 + 6 * DAY_MS);
 				});
 				const [after] = await run(async (s) => await s.findCodes(['GENB'], false));
 				expect(after.assignment).toEqual({ code: 'GEN-B', contactKey: 'bob', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS, redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
-				await expect(run(async (s) => await s.markRedeemed('Gen', 'GEN-B', T0 + 7 * DAY_MS, undefined))).rejects.toThrow(/cannot be redeemed/);
+				await expect(run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 7 * DAY_MS))).rejects.toThrow(/cannot be redeemed/);
 				// "Replace" leaves a redeemed code as it is.
 				await run(async (s) => await s.markReplaced('Gen', ['GEN-B', 'same1'], T0 + 8 * DAY_MS));
 				const held = await run(async (s) => await s.couponsOfContacts(['bob', 'ann']));
 				expect(held.get('bob')![0]).toMatchObject({ redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
 				expect(held.get('bob')![0].replacedAt).toBeUndefined();
 				expect(held.get('ann')!.find((c) => c.code === 'same1')!.replacedAt).toBe(T0 + 8 * DAY_MS);
-				await expect(run(async (s) => await s.markRedeemed('Gen', 'same1', T0 + 9 * DAY_MS, undefined))).rejects.toThrow(/cannot be redeemed/);
-				await expect(run(async (s) => await s.markRedeemed('Imp', 'IMP-2', T0, undefined).then(() => s.markRedeemed('Imp', 'IMP-3', T0, undefined)))).rejects.toThrow(/cannot be redeemed/);
+				await expect(run(async (s) => await s.markRedeemed('Gen', [{ code: 'same1' }], T0 + 9 * DAY_MS))).rejects.toThrow(/cannot be redeemed/);
+				await expect(run(async (s) => await s.markRedeemed('Imp', [{ code: 'IMP-2' }, { code: 'IMP-3' }], T0))).rejects.toThrow(/cannot be redeemed/);
 			});
 
 			it('counts codes by status, and those assigned since a moment', async () => {
-				await run(async (s) => await s.markRedeemed('Gen', 'GEN-B', T0 + 6 * DAY_MS, undefined));
+				await run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 6 * DAY_MS));
 				// Two days on: ann's generated coupon (one day) has expired, bob's is redeemed.
 				expect(await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS))).toEqual({ available: 0, assigned: 2, active: 0, expired: 1, redeemed: 1, replaced: 0, assignedSince: 1 });
 				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({ available: 2, assigned: 1, active: 1, expired: 0, redeemed: 0, replaced: 0, assignedSince: 1 });

@@ -87,7 +87,7 @@ describeWithDatabase('PostgresStore', () => {
 			const upgraded = databaseFor(testCredentials(old, { maxConnections: 3 }));
 			const [found] = await new PostgresStore(upgraded).transaction(async (s) => {
 				const codes = await s.findCodes(['OLD1'], true);
-				await s.markRedeemed('Old', 'OLD-1', T0 + 1, 'A-1');
+				await s.markRedeemed('Old', [{ code: 'OLD-1', orderReference: 'A-1' }], T0 + 1);
 				return codes;
 			});
 			await upgraded.close();

@@ -57,7 +57,7 @@ describe('StaticDataStore', () => {
 		const [found] = await new StaticDataStore(data).transaction(async (s) => await s.findCodes(['OLD1'], true));
 		expect(found.assignment).toEqual({ code: 'OLD-1', contactKey: 'ann', assignedAt, validUntil: assignedAt + DAY_MS });
 		expect((data[STATIC_DATA_KEY] as { version: number }).version).toBe(1);
-		await new StaticDataStore(data).transaction(async (s) => await s.markRedeemed('Old', 'OLD-1', assignedAt + 1, 'A\u00e9-1'));
+		await new StaticDataStore(data).transaction(async (s) => await s.markRedeemed('Old', [{ code: 'OLD-1', orderReference: 'A\u00e9-1' }], assignedAt + 1));
 		expect(data[STATIC_DATA_KEY]).toMatchObject({ version: 2, pools: [{ available: 'OLD-2', assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1` }] });
 	});
 

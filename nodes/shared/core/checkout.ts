@@ -1,4 +1,4 @@
-import type { CouponStoreSession, StoredCode } from '../store/CouponStore';
+import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from '../store/CouponStore';
 import { viewCoupon, type CouponView } from './couponView';
 import { CouponError, outcomesOf, type Outcome } from './errors';
 import { couponNameKey, describeCharacter } from './names';
@@ -133,12 +133,14 @@ export async function validateCodes(session: CouponStoreSession, requests: CodeR
  */
 export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
 	const found = await session.findCodes(requests.map((r) => r.key), true);
-	return await outcomesOf(requests, async (request): Promise<Redemption> => {
+	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
+	const redeemed = new Map<string, StoreRedemption[]>();
+	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
 		const { result, stored } = check(found, request, now);
 		const { valid, status, ...refusal } = result;
 		if (status !== 'valid') return { ...refusal, accepted: false, status };
 		const { couponName, code, assignment } = stored!;
-		await session.markRedeemed(couponName, code, now, request.orderReference);
+		redeemed.set(couponName, [...(redeemed.get(couponName) ?? []), { code, orderReference: request.orderReference }]);
 		assignment!.redeemedAt = now;
 		if (request.orderReference !== undefined) assignment!.orderReference = request.orderReference;
 		return {
@@ -149,4 +151,6 @@ export async function redeemCodes(session: CouponStoreSession, requests: RedeemR
 			coupon: viewCoupon(couponName, assignment!, now),
 		};
 	});
+	for (const [couponName, codes] of redeemed) await session.markRedeemed(couponName, codes, now);
+	return outcomes;
 }

@@ -40,6 +40,12 @@ export interface HeldCoupon extends AssignmentRecord {
 	couponName: string;
 }
 
+/** A code to mark redeemed, with the order it was used for. */
+export interface Redemption {
+	code: string;
+	orderReference?: string;
+}
+
 /** A code as its pool holds it; `assignment` is missing while nobody holds it. */
 export interface StoredCode {
 	couponName: string;
@@ -92,8 +98,8 @@ export interface CouponStoreSession {
 	 * until the session ends, so that concurrent redemptions of one code happen one after the other.
 	 */
 	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
-	/** Marks an assigned, active code (locked by `findCodes`) redeemed at `at`. */
-	markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void>;
+	/** Marks assigned, unredeemed codes of the pool (locked by `findCodes`) redeemed at `at`; all or none. */
+	markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void>;
 	/**
 	 * Hands random unused imported codes to as many of `pending` as the pool allows, in order:
 	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.

@@ -16,6 +16,7 @@ import {
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
+	type Redemption,
 	type StoredCode,
 } from './CouponStore';
 
@@ -208,15 +209,21 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
-	async markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void> {
+	async markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void> {
 		const pool = this.requirePool(name);
-		const assignment = pool.assignmentByCode(code);
-		if (!assignment || assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) {
-			throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
-		}
-		assignment.redeemedAt = at;
-		if (orderReference !== undefined) assignment.orderReference = orderReference;
-		pool.changed = true;
+		const assignments = redemptions.map(({ code }) => {
+			const assignment = pool.assignmentByCode(code);
+			if (!assignment || assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) {
+				throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
+			}
+			return assignment;
+		});
+		assignments.forEach((assignment, i) => {
+			assignment.redeemedAt = at;
+			const { orderReference } = redemptions[i];
+			if (orderReference !== undefined) assignment.orderReference = orderReference;
+		});
+		pool.changed ||= redemptions.length > 0;
 	}
 
 	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {

@@ -19,6 +19,7 @@ import {
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
+	type Redemption,
 	type StoredCode,
 } from '../CouponStore';
 import { migrate } from './migrations';
@@ -323,13 +324,18 @@ class PostgresSession implements CouponStoreSession {
 		}));
 	}
 
-	async markRedeemed(name: string, code: string, at: number, orderReference: string | undefined): Promise<void> {
-		const { rowCount } = await this.query(
-			`UPDATE ${this.s}.codes SET redeemed_at = $3, order_reference = $4
-			WHERE pool_id = $1 AND code_key = $2 AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
-			[await this.requirePoolId(name), codeKey(code), iso(at), orderReference ?? null],
-		);
-		if (rowCount !== 1) throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
+	async markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const batch of chunks(redemptions)) {
+			const { rowCount } = await this.query(
+				`UPDATE ${this.s}.codes AS c SET redeemed_at = $2, order_reference = r.order_reference
+				FROM unnest($3::text[], $4::text[]) AS r (code_key, order_reference)
+				WHERE c.pool_id = $1 AND c.code_key = r.code_key AND c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL`,
+				[poolId, iso(at), batch.map((r) => codeKey(r.code)), batch.map((r) => r.orderReference ?? null)],
+			);
+			// The codes were locked when found: anything else is a broken invariant, and rolls back.
+			if (rowCount !== batch.length) throw new Error(`Only ${rowCount} of ${batch.length} codes of pool "${name}" could be redeemed: the others cannot be redeemed, not being assigned, unredeemed codes`);
+		}
 	}
 
 	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
