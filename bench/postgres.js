@@ -58,6 +58,15 @@ async function main() {
 	const manyRaw = await concurrent('assign-raw', poolSchema);
 	const total = CONTACTS * PROCESSES;
 	console.log(`  ${PROCESSES} processes: node ${rate(total, many)}/s (${fixed(many)} s) | raw SQL ${rate(total, manyRaw)}/s (${fixed(manyRaw)} s) | ratio ${fixed(manyRaw / many)}`);
+
+	console.log(`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution handed out (one Redeem Code execution, vs set-based UPDATEs issued directly with pg)`);
+	const redeem = await step('redeem-node', poolSchema, CONTACTS, 'single-node');
+	const redeemRaw = await step('redeem-raw', poolSchema, CONTACTS, 'single-raw');
+	console.log(`  node ${rate(CONTACTS, redeem.seconds)}/s (${fixed(redeem.seconds)} s) | raw SQL ${rate(CONTACTS, redeemRaw.seconds)}/s (${fixed(redeemRaw.seconds)} s) | ratio ${fixed(redeemRaw.seconds / redeem.seconds)}`);
+
+	const stats = await step('stats-node', poolSchema);
+	const s = stats.statistics;
+	console.log(`\nGet Pool Statistics of the 1,000,000-code pool: ${fixed(stats.seconds)} s (available ${s.available}, active ${s.active}, redeemed ${s.redeemed}, days left ${s.daysLeft})`);
 }
 
 main()

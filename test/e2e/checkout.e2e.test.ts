@@ -79,9 +79,12 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		expect(rows).toEqual([{ order_reference: 'A-1001', contact_key: 'ann@example.com' }]);
 	});
 
-	it('refuses a code nobody was given, and an unknown one, redeeming nothing more', async () => {
-		const other = await checkout({ code: 'SPR-9XW2', email: 'bob@example.com', orderId: 'B-1' });
-		expect(other.body).toMatchObject({ accepted: false, status: 'not_assigned' });
+	it('refuses someone else\'s code, one nobody was given and an unknown one, redeeming nothing more', async () => {
+		const others = await checkout({ code, email: 'bob@example.com', orderId: 'B-0' });
+		expect(others.body).toMatchObject({ accepted: false, status: 'other_contact' });
+		const spare = code === 'SPR-4K7Q' ? 'SPR-9XW2' : 'SPR-4K7Q';
+		const unused = await checkout({ code: spare, email: 'bob@example.com', orderId: 'B-1' });
+		expect(unused.body).toMatchObject({ accepted: false, status: 'not_assigned' });
 		const unknown = await checkout({ code: 'NOPE-0000', email: 'bob@example.com', orderId: 'B-2' });
 		expect(unknown.body).toMatchObject({ accepted: false, status: 'unknown', coupon: null });
 		const [{ redeemed }] = await sql<{ redeemed: string }>(`SELECT count(redeemed_at) AS redeemed FROM "${schema}".codes`);

@@ -176,6 +176,16 @@ describe('Contact Coupon after assignment', () => {
 			expect(error.description).toMatch(/Generate for Contact/);
 		});
 
+		it('creates a generated coupon for a new name with a hint, and with Continue on Fail fails only the items a refused length concerns', async () => {
+			const first = await runEach('render', [{ email: 'ann@example.com' }], { text: 'Code: $cst.NEWNAME.coupon$', contact: perItem('email'), whenMissing: 'assign', length: 10, validDays: 5, options: { characters: 'digits' } });
+			expect((first.output[0].json.rendered as IDataObject).text).toMatch(/^Code: \d{10}$/);
+			expect(first.hints.map((h) => h.message)).toEqual(['No coupon was named "NEWNAME", so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.']);
+			const { output } = await runEach('render', [{ email: 'ann@example.com' }, { email: 'bob@example.com' }], { text: 'Code: $cst.NEWNAME.coupon$', contact: perItem('email'), whenMissing: 'assign', length: 4, validDays: 5, options: { characters: 'digits' } }, { continueOnFail: true });
+			expect((output[0].json.rendered as IDataObject).text).toBe((first.output[0].json.rendered as IDataObject).text);
+			expect(output[1].json).toMatchObject({ email: 'bob@example.com', error: expect.stringMatching(/^Length 4 is too short for coupon "NEWNAME"/) });
+			expect(output[1].pairedItem).toEqual({ item: 1 });
+		});
+
 		it('refuses a text that is not text, naming the item', async () => {
 			const error = await nodeFailure(runEach('render', [{ email: 'a', html: { a: 1 } }], { text: perItem('html'), contact: perItem('email'), whenMissing: 'leave' }));
 			expect(error.message).toBe('Text must be text or HTML; got object');

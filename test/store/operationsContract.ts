@@ -61,6 +61,8 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 					coupon: { name: 'VIP', code: annCode, status: 'active', assignedAt: '2026-06-01T12:00:00.000Z', validUntil: '2026-07-01T12:00:00.000Z', redeemedAt: null, orderReference: null },
 				});
 				expect(checks[4]).toEqual({ code: 'NOPE-1', valid: false, status: 'unknown', message: 'No coupon has the code NOPE-1', coupon: null });
+				// A stranger holding the code learns nothing about the holder's coupon.
+				expect(checks[2]).toEqual({ code: loose.trim(), valid: false, status: 'other_contact', message: `Code ${loose.trim()} of coupon "VIP" belongs to another contact`, coupon: null });
 				// An expired coupon is refused from the moment validUntil is reached.
 				const [expired] = (await validate([request(annCode)], T0 + 30 * DAY_MS)).map(value);
 				expect(expired).toMatchObject({ status: 'expired', message: `Code ${annCode} of coupon "VIP" expired on 2026-07-01T12:00:00.000Z` });
@@ -151,7 +153,7 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 
 		describe('render placeholders', () => {
 			const render = async (template: string, contact: string, whenMissing: MissingCouponAction, at = T0) =>
-				await run(async (s) => await renderMessages(s, { whenMissing, validDays: 14, format: FORMAT }, [{ template, contact, contactKey: contact.toLowerCase() }], at));
+				(await run(async (s) => await renderMessages(s, { whenMissing, validDays: 14, format: FORMAT }, [{ template, contact, contactKey: contact.toLowerCase() }], at))).outcomes;
 
 			beforeEach(async () => {
 				await importList('SPRING10', ['SPR-AAAA']);
@@ -179,17 +181,30 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				expect(rendered.unresolved.find((u) => u.placeholder === '$cst.WELCOME.coupon$')!.message).toBe('$cst.WELCOME.coupon$: Ann@example.com has no active coupon "WELCOME" (the last one is expired)');
 			});
 
-			it('assigns a coupon now where the contact has none, never rendering the expired one', async () => {
-				const [rendered] = (await render(html, 'ann@example.com', 'assign')).map(value);
+			it('assigns a coupon now where the contact has none, as Generate would, never rendering the expired one', async () => {
+				const { outcomes, createdCoupons } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format: FORMAT }, [{ template: html, contact: 'ann@example.com', contactKey: 'ann@example.com' }], T0));
+				const rendered = value(outcomes[0]);
 				const byName = Object.fromEntries(rendered.coupons.map((c) => [c.name, c]));
-				expect(Object.keys(byName)).toEqual(['SPRING10', 'VIP', 'WELCOME']);
+				// A name no coupon had becomes a generated coupon, and the caller hears of it (a typo shows).
+				expect(Object.keys(byName)).toEqual(['SPRING10', 'VIP', 'WELCOME', 'NOPE']);
+				expect(createdCoupons).toEqual(['NOPE']);
+				expect(byName.NOPE).toMatchObject({ source: 'generated', reused: false });
 				expect(byName.VIP).toMatchObject({ reused: false, validUntil: new Date(T0 + 14 * DAY_MS).toISOString() });
 				expect(byName.WELCOME.code).toMatch(/^[23456789A-Z]{8}$/);
 				expect(rendered.text).toContain(`VIP: ${byName.VIP.code}</p><p>Welcome: ${byName.WELCOME.code}</p>`);
-				expect(rendered.unresolved.map((u) => u.problem)).toEqual(['not_a_coupon', 'invalid_name', 'malformed', 'unknown_coupon']);
+				expect(rendered.unresolved.map((u) => u.problem)).toEqual(['not_a_coupon', 'invalid_name', 'malformed']);
 				// The coupons assigned while rendering are the contact's from now on.
 				const [again] = (await render('$cst.VIP.coupon$', 'ann@example.com', 'fail')).map(value);
 				expect(again.text).toBe(byName.VIP.code);
+			});
+
+			it('fails only the contacts a refused format concerns', async () => {
+				await give('SHORT', ['bob@example.com']);
+				const requests = ['bob@example.com', 'ann@example.com'].map((contact) => ({ template: 'Code: $cst.short.coupon$', contact, contactKey: contact }));
+				const format = { ...FORMAT, characters: '0123456789', length: 4 };
+				const { outcomes } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format }, requests, T0));
+				expect(value(outcomes[0]).text).toMatch(/^Code: [23456789A-Z]{8}$/);
+				expect('error' in outcomes[1] && outcomes[1].error.message).toMatch(/^Length 4 is too short for coupon "SHORT"/);
 			});
 
 			it('fails a contact without the coupon when asked to, naming the placeholder', async () => {

@@ -1,6 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import { renderMessages } from '../../nodes/shared/core/render';
+import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
@@ -116,4 +119,34 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			expect(row.contact_key).not.toBeNull();
 		}
 	}, 120_000);
+
+	it('renders templates naming two coupons in opposite orders at once without deadlocking', async () => {
+		const store = new PostgresStore(database);
+		await store.transaction(async (s) => {
+			for (const name of ['ALPHA', 'BETA']) {
+				await s.createPool(name, 'imported');
+				await s.addImported(name, Array.from({ length: 10 }, (_, i) => ({ code: `${name}-${i}`, key: `${name}${i}`, row: i + 2 })));
+			}
+		});
+		// Each run pauses after locking a coupon's contacts, so both hold their first lock before taking the second.
+		const pausing = (session: CouponStoreSession): CouponStoreSession =>
+			new Proxy(session, {
+				get: (target, property: keyof CouponStoreSession) =>
+					property === 'assignmentsOf'
+						? async (...args: Parameters<CouponStoreSession['assignmentsOf']>) => {
+								const held = await target.assignmentsOf(...args);
+								await new Promise((resolve) => setTimeout(resolve, 300));
+								return held;
+							}
+						: (target[property] as (...args: unknown[]) => unknown).bind(target),
+			});
+		const format = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
+		const render = async (template: string) =>
+			await store.transaction(async (s) => await renderMessages(pausing(s), { whenMissing: 'assign', validDays: 7, format }, [{ template, contact: 'pat@example.com', contactKey: 'pat@example.com' }], Date.now()));
+		const results = await Promise.all([render('$cst.ALPHA.coupon$ $cst.BETA.coupon$'), render('$cst.BETA.coupon$ $cst.ALPHA.coupon$')]);
+		const texts = results.map(({ outcomes: [outcome] }) => ('value' in outcome ? outcome.value.text.split(' ').sort().join(' ') : outcome.error.message));
+		// The second run waited for the first and then found pat's coupons: both texts carry the same two codes.
+		expect(texts[0]).toMatch(/^ALPHA-\d BETA-\d$/);
+		expect(texts[1]).toBe(texts[0]);
+	}, 60_000);
 });

@@ -29,7 +29,7 @@ export interface CodeCheck {
 	status: CodeStatus;
 	/** The status in words, naming the coupon and the relevant date. */
 	message: string;
-	/** The coupon the code belongs to; null when no coupon (of the given name) has it. */
+	/** The coupon the code belongs to; null when no coupon (of the given name) has it, nobody holds it, or someone else does. */
 	coupon: CouponView | null;
 }
 
@@ -116,7 +116,8 @@ function judge(found: StoredCode[], request: CodeRequest, now: number): { status
 
 function check(found: StoredCode[], request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
 	const { status, stored } = judge(found, request, now);
-	const coupon = stored?.assignment ? viewCoupon(stored.couponName, stored.assignment, now) : null;
+	// Someone else's coupon stays private: its dates and order are none of this caller's business.
+	const coupon = stored?.assignment && status !== 'other_contact' ? viewCoupon(stored.couponName, stored.assignment, now) : null;
 	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored), coupon }, stored };
 }
 

@@ -21,6 +21,13 @@ export interface RenderRequest extends CouponRequest {
 	template: string;
 }
 
+export interface RenderResult {
+	/** One per request, in request order. */
+	outcomes: Array<Outcome<RenderedMessage>>;
+	/** Generated coupons that "assign" created because no coupon had their name yet. */
+	createdCoupons: string[];
+}
+
 export interface RenderedMessage {
 	text: string;
 	/** The coupons the text now carries, one per coupon name, in order of first appearance. */
@@ -44,13 +51,15 @@ const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCo
  * newest, if it holds several). An expired, redeemed or replaced coupon is never rendered: the
  * placeholder is then treated as for a contact without one, as `whenMissing` says.
  */
-export async function renderMessages(session: CouponStoreSession, settings: RenderSettings, requests: RenderRequest[], now: number): Promise<Array<Outcome<RenderedMessage>>> {
+export async function renderMessages(session: CouponStoreSession, settings: RenderSettings, requests: RenderRequest[], now: number): Promise<RenderResult> {
 	const templates: ParsedTemplate[] = requests.map((r) => parseTemplate(r.template));
 
+	// Coupon names as first written, in name-key order: runs then lock contacts pool by pool in
+	// one order, so two runs with templates naming A then B and B then A cannot deadlock.
+	const names = new Map<string, string>();
+	for (const { placeholders } of templates) for (const { name, nameKey } of placeholders) if (!names.has(nameKey)) names.set(nameKey, name);
 	const pools = new Map<string, PoolInfo | undefined>();
-	for (const { placeholders } of templates) {
-		for (const { name, nameKey } of placeholders) if (!pools.has(nameKey)) pools.set(nameKey, await session.findPool(name));
-	}
+	for (const nameKey of [...names.keys()].sort()) pools.set(nameKey, await session.findPool(names.get(nameKey)!));
 
 	// The active coupon per contact and coupon name, from what the contacts hold...
 	const held = await session.couponsOfContacts(requests.map((r) => r.contactKey));
@@ -65,19 +74,30 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 		}
 	});
 
-	// ...and, with "assign", one handed out now to each contact still without one.
+	// ...and, with "assign", one handed out now to each contact still without one, as Generate for
+	// Contact would: a name no coupon has yet becomes a generated coupon.
 	const failures = new Map<string, CouponError>();
+	const created: string[] = [];
 	if (settings.whenMissing === 'assign') {
 		for (const [nameKey, pool] of pools) {
-			if (!pool) continue;
 			const missing = new Map<string, CouponRequest>();
 			requests.forEach((r, i) => {
 				if (templates[i].placeholders.some((p) => p.nameKey === nameKey) && !coupons.has(slot(r.contactKey, nameKey))) missing.set(r.contactKey, r);
 			});
 			if (missing.size === 0) continue;
 			const wanted = [...missing.values()];
-			const issueSettings = { couponName: pool.name, validDays: settings.validDays, policy: 'reuse' as const, format: settings.format };
-			const { outcomes } = await issueCoupons(session, issueSettings, wanted, now);
+			const issueSettings = { couponName: pool?.name ?? names.get(nameKey)!, validDays: settings.validDays, policy: 'reuse' as const, format: settings.format };
+			let outcomes: Array<Outcome<IssuedCoupon>>;
+			try {
+				const result = await issueCoupons(session, issueSettings, wanted, now);
+				pools.set(nameKey, result.pool);
+				if (!pool) created.push(result.pool.name);
+				outcomes = result.outcomes;
+			} catch (error) {
+				// A refused format (Length too short for the coupon) concerns only the contacts who needed one.
+				if (!(error instanceof CouponError)) throw error;
+				outcomes = wanted.map(() => ({ error }));
+			}
 			outcomes.forEach((outcome, j) => {
 				const key = slot(wanted[j].contactKey, nameKey);
 				if ('value' in outcome) coupons.set(key, outcome.value);
@@ -86,7 +106,7 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 		}
 	}
 
-	return requests.map((request, i): Outcome<RenderedMessage> => {
+	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
 		const { placeholders, unresolved: parsed } = templates[i];
 		const unresolved = new UnresolvedList();
 		parsed.forEach((u) => unresolved.add(u.placeholder, u.problem, u.message));
@@ -116,6 +136,7 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 		}
 		return { value: { text, coupons: [...used.values()], unresolved: unresolved.list } };
 	});
+	return { outcomes, createdCoupons: created };
 }
 
 function missingProblem(placeholder: CouponPlaceholder, pool: PoolInfo | undefined, request: RenderRequest, held: HeldCoupon[], now: number): UnresolvedPlaceholder {

@@ -81,7 +81,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				batches.set(batchKey, [...(batches.get(batchKey) ?? []), j]);
 			});
 			const outcomes: Array<Outcome<IssuedCoupon>> = new Array(requests.length);
-			for (const members of batches.values()) {
+			// Coupons in name order: runs lock contacts pool by pool in one order, so they cannot deadlock.
+			const byName = [...batches.values()].sort((a, b) => compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName));
+			for (const members of byName) {
 				const batch = members.map((j) => requests[j]);
 				let served: Array<Outcome<IssuedCoupon>>;
 				try {
@@ -107,6 +109,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 	return output;
 }
+
+const compareNames = (a: string, b: string) => (couponNameKey(a) < couponNameKey(b) ? -1 : couponNameKey(a) > couponNameKey(b) ? 1 : 0);
 
 function parseContactRequest(raw: unknown): CouponRequest {
 	const { contact, key } = parseContact(raw);

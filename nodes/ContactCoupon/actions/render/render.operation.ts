@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { CouponError } from '../../../shared/core/errors';
+import { CouponError, type Outcome } from '../../../shared/core/errors';
 import { parseContact } from '../../../shared/core/names';
 import { MISSING_COUPON_ACTIONS, renderMessages, type MissingCouponAction, type RenderedMessage, type RenderRequest, type RenderSettings } from '../../../shared/core/render';
 import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
@@ -73,7 +73,8 @@ function readTemplate(raw: unknown): string {
 
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await serveItems<RenderItem, RenderedMessage>(this, {
+	const created = new Set<string>();
+	const output = await serveItems<RenderItem, RenderedMessage>(this, {
 		read: (i) => {
 			const { contact, key } = parseContact(this.getNodeParameter('contact', i));
 			return { template: readTemplate(this.getNodeParameter('text', i)), contact, contactKey: key, settings: readSettings(this, i) };
@@ -85,15 +86,23 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const key = JSON.stringify(settings);
 				groups.set(key, [...(groups.get(key) ?? []), j]);
 			});
-			const outcomes: Awaited<ReturnType<typeof renderMessages>> = new Array(requests.length);
+			const outcomes: Array<Outcome<RenderedMessage>> = new Array(requests.length);
 			for (const members of groups.values()) {
 				const group = members.map((j) => requests[j]);
 				const rendered = await renderMessages(session, group[0].settings, group, now());
-				members.forEach((j, k) => (outcomes[j] = rendered[k]));
+				rendered.createdCoupons.forEach((name) => created.add(name));
+				members.forEach((j, k) => (outcomes[j] = rendered.outcomes[k]));
 			}
 			return outcomes;
 		},
 		output: (json, rendered) => ({ ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject }),
 		notSaved: 'coupons assigned while rendering were not stored and the same codes can be handed out again.',
 	});
+	for (const name of created) {
+		this.addExecutionHints({
+			message: `No coupon was named "${name}", so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
+			location: 'outputPane',
+		});
+	}
+	return output;
 }
