@@ -16,7 +16,9 @@ const say = (message) => process.stderr.write(`[dev] ${message}\n`);
 function devCredential() {
 	const url = new URL(DATABASE_URL);
 	const data = { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), ssl: 'disable', schema: 'coupons_dev', maxConnections: 5 };
-	return [{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data }];
+	// The webhook examples of the checkout side check this header: send it as `X-Shop-Key: dev-shop-key`.
+	const shopKey = { id: 'couponsShopKey01', name: 'Shop Webhook Key', type: 'httpHeaderAuth', data: { name: 'X-Shop-Key', value: 'dev-shop-key' } };
+	return [{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data }, shopKey];
 }
 
 async function waitForHealth(child) {
@@ -40,7 +42,7 @@ async function main() {
 	fs.mkdirSync(path.join(FILES, 'coupons'), { recursive: true });
 	fs.copyFileSync(path.join(ROOT, 'examples', 'sample-coupons.xlsx'), path.join(FILES, 'sample-coupons.xlsx'));
 
-	say('importing the example workflows and the Coupon PostgreSQL credential');
+	say('importing the example workflows, the Coupon PostgreSQL credential and the Shop Webhook Key (header X-Shop-Key: dev-shop-key)');
 	const imports = path.join(USER_FOLDER, 'imports');
 	fs.mkdirSync(imports, { recursive: true });
 	const workflows = fs

@@ -24,6 +24,16 @@ describe('parseTemplate', () => {
 		expect(unresolved[4]).toEqual({ placeholder: '$cst.open', problem: 'malformed', message: expect.stringContaining('does not end like one') });
 	});
 
+	it('reads names written for HTML, two placeholders sharing a $, and refuses markup inside a name', () => {
+		const { placeholders, unresolved } = parseTemplate('<p>$cst.M&amp;S&#33;.coupon$cst.A.coupon$ $cst.<b>SPRING</b>.coupon$ $cst.x&bogus;.coupon$</p>');
+		expect(placeholders.map((p) => [p.text, p.name])).toEqual([
+			['$cst.M&amp;S&#33;.coupon$', 'M&S!'],
+			['$cst.A.coupon$', 'A'],
+			['$cst.x&bogus;.coupon$', 'x&bogus;'],
+		]);
+		expect(unresolved).toEqual([{ placeholder: '$cst.<b>SPRING</b>.coupon$', problem: 'invalid_name', message: expect.stringContaining('has HTML markup (<b>) inside it') }]);
+	});
+
 	it('never lets an unclosed placeholder swallow the next one', () => {
 		const { placeholders, unresolved } = parseTemplate('Use $cst.SPRING.coupon today, or $cst.VIP.coupon$ ($cst.a b$) for $10');
 		expect(placeholders.map((p) => p.name)).toEqual(['VIP']);

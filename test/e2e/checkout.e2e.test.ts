@@ -11,6 +11,11 @@ const PORT = 5697;
 const BASE = `http://127.0.0.1:${PORT}/webhook`;
 // The examples reference this credential id; importing a credential with it points them at the test schema.
 const EXAMPLE_CREDENTIAL = 'couponsDbCred001';
+const SHOP_KEY_CREDENTIAL = 'couponsShopKey01';
+const SHOP_KEY = 'e2e-shop-key';
+/** A call to one of the examples' webhooks, which check the shop's header. */
+const call = async (path: string, init: RequestInit = {}, key = SHOP_KEY) =>
+	await fetch(`${BASE}/${path}`, { ...init, headers: { 'content-type': 'application/json', 'x-shop-key': key }, signal: AbortSignal.timeout(60_000) });
 
 /** The checkout examples as shipped, published in a real n8n: the shop's calls go through n8n's webhooks. */
 describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () => {
@@ -33,7 +38,10 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		});
 		await database.close();
 
-		importInto(userFolder, 'credentials', [{ id: EXAMPLE_CREDENTIAL, name: 'Coupon PostgreSQL', type: 'couponPostgres', data: testCredentials(schema) }]);
+		importInto(userFolder, 'credentials', [
+			{ id: EXAMPLE_CREDENTIAL, name: 'Coupon PostgreSQL', type: 'couponPostgres', data: testCredentials(schema) },
+			{ id: SHOP_KEY_CREDENTIAL, name: 'Shop Webhook Key', type: 'httpHeaderAuth', data: { name: 'X-Shop-Key', value: SHOP_KEY } },
+		]);
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const examples = ['checkout-redeem-webhook', 'validate-code-webhook', 'contact-card-webhook'].map((name) => require(`../../examples/${name}.json`) as { id: string });
 		importInto(userFolder, 'workflow', examples);
@@ -42,7 +50,7 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		await waitForN8n(PORT);
 		// The REST API answers a little before published webhooks are registered.
 		for (let i = 0; i < 60; i++) {
-			if ((await fetch(`${BASE}/coupon-check?code=WARM-UP`)).status !== 404) return;
+			if ((await call('coupon-check?code=WARM-UP')).status !== 404) return;
 			await new Promise((resolve) => setTimeout(resolve, 1000));
 		}
 		throw new Error('the webhooks were not registered within a minute');
@@ -57,14 +65,14 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 	}, 60_000);
 
 	const checkout = async (body: object) => {
-		const response = await fetch(`${BASE}/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+		const response = await call('checkout', { method: 'POST', body: JSON.stringify(body) });
 		return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 	};
 
 	it('accepts a code at the first checkout and refuses it as redeemed at the second', async () => {
 		// The customer types the code in lower case with a space; it still matches.
 		const typed = code.toLowerCase().replace('-', ' ');
-		const before = (await (await fetch(`${BASE}/coupon-check?code=${encodeURIComponent(typed)}&email=ann@example.com`)).json()) as Record<string, unknown>;
+		const before = (await (await call(`coupon-check?code=${encodeURIComponent(typed)}&email=ann@example.com`)).json()) as Record<string, unknown>;
 		expect(before).toMatchObject({ valid: true, status: 'valid' });
 
 		const first = await checkout({ code: typed, email: 'Ann@Example.com', orderId: 'A-1001' });
@@ -91,8 +99,14 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		expect(Number(redeemed)).toBe(1);
 	});
 
+	it('answers only callers with the shop\'s key', async () => {
+		const response = await call('contact-coupons?email=ann@example.com', {}, 'wrong-key');
+		expect(response.status).toBe(403);
+		expect(await response.text()).not.toContain('SPR-');
+	});
+
 	it('shows the redemption on the contact card', async () => {
-		const card = (await (await fetch(`${BASE}/contact-coupons?email=ann@example.com`)).json()) as { coupons: Array<Record<string, unknown>> };
+		const card = (await (await call('contact-coupons?email=ann@example.com')).json()) as { coupons: Array<Record<string, unknown>> };
 		expect(card.coupons).toEqual([expect.objectContaining({ name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' })]);
 	});
 });

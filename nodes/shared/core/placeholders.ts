@@ -27,10 +27,15 @@ export interface ParsedTemplate {
 
 // The longest name part a coupon placeholder can have: a name, plus spaces around it.
 const MAX_NAME_PART = MAX_COUPON_NAME_LENGTH + 20;
-// Every `$cst.`, then either a name and `.coupon$` (the shortest such), or another placeholder
-// `$cst.<word>$` without spaces or tags (reported, not a coupon). Neither may run past a `$`, so an
-// unclosed `$cst.` never swallows the placeholder after it, and the bounds keep the scan linear.
-const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon\\$|([^$\\s<>]{1,${MAX_NAME_PART}})\\$)?`, 'gi');
+// Every `$cst.`, then either a name and `.coupon` (the shortest such), or another placeholder's
+// `<word>` without spaces or tags (reported, not a coupon), each before a `$`. Neither may run past
+// a `$`, so an unclosed `$cst.` never swallows the placeholder after it, and the bounds keep the scan
+// linear. The closing `$` is only looked at, not consumed: `$cst.A.coupon$cst.B.coupon$` is two.
+const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon(?=\\$)|([^$\\s<>]{1,${MAX_NAME_PART}})(?=\\$))?`, 'gi');
+// An HTML tag an editor put inside a placeholder, such as $cst.<b>SPRING</b>.coupon$.
+const MARKUP = /<[^>]*>/;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi;
 const MALFORMED_EXCERPT = 30;
 
 /** Finds the coupon placeholders of a template in one linear pass, and reports the rest. */
@@ -38,8 +43,9 @@ export function parseTemplate(template: string): ParsedTemplate {
 	const placeholders: CouponPlaceholder[] = [];
 	const unresolved = new UnresolvedList();
 	for (const match of template.matchAll(PLACEHOLDER)) {
-		const [text, namePart, otherBody] = match;
+		const [body, namePart, otherBody] = match;
 		const start = match.index;
+		const text = `${body}$`;
 		if (namePart === undefined && otherBody === undefined) {
 			const excerpt = template.slice(start, start + MALFORMED_EXCERPT);
 			unresolved.add(excerpt, 'malformed', `"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.<coupon name>.coupon$`);
@@ -49,7 +55,13 @@ export function parseTemplate(template: string): ParsedTemplate {
 			unresolved.add(text, 'not_a_coupon', `${text} is not a coupon placeholder (those end in .coupon$); it was left as it is`);
 			continue;
 		}
-		const name = namePart.trim();
+		const markup = MARKUP.exec(namePart);
+		if (markup) {
+			unresolved.add(text, 'invalid_name', `${text} has HTML markup (${markup[0]}) inside it; type the placeholder again as plain text in the template`);
+			continue;
+		}
+		// In an HTML template a name such as "M&S" is written "M&amp;S".
+		const name = decodeEntities(namePart).trim();
 		const problem = couponNameProblem(name);
 		if (problem) {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
@@ -58,6 +70,15 @@ export function parseTemplate(template: string): ParsedTemplate {
 		placeholders.push({ text, start, end: start + text.length, name, nameKey: couponNameKey(name) });
 	}
 	return { placeholders, unresolved: unresolved.list };
+}
+
+function decodeEntities(text: string): string {
+	if (!text.includes('&')) return text;
+	return text.replace(ENTITY, (entity, decimal?: string, hex?: string, named?: string) => {
+		const codePoint = decimal !== undefined ? Number(decimal) : hex !== undefined ? parseInt(hex, 16) : undefined;
+		if (codePoint !== undefined) return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
+		return ENTITIES[named!.toLowerCase()] ?? entity;
+	});
 }
 
 /** Unresolved placeholders, each distinct one once: a template may repeat one thousands of times. */

@@ -71,13 +71,15 @@ const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = 
 	},
 	{
 		version: 2,
-		// Redemption at checkout. New nullable columns without defaults: no table rewrite.
+		// Redemption at checkout. New nullable columns without defaults: no table rewrite. The checks
+		// are NOT VALID because every existing row passes them (the columns are new), so a table of
+		// millions of codes is not scanned under an exclusive lock; new and updated rows are checked.
 		sql: (s) => `
 			ALTER TABLE ${s}.codes
 				ADD COLUMN redeemed_at timestamptz,
 				ADD COLUMN order_reference text,
-				ADD CONSTRAINT codes_redeemed_when_assigned CHECK (redeemed_at IS NULL OR contact_key IS NOT NULL),
-				ADD CONSTRAINT codes_order_with_redemption CHECK (order_reference IS NULL OR redeemed_at IS NOT NULL);
+				ADD CONSTRAINT codes_redeemed_when_assigned CHECK (redeemed_at IS NULL OR contact_key IS NOT NULL) NOT VALID,
+				ADD CONSTRAINT codes_order_with_redemption CHECK (order_reference IS NULL OR redeemed_at IS NOT NULL) NOT VALID;
 
 			-- A redemption is written once; a replaced code cannot be redeemed, nor a redeemed one replaced.
 			CREATE FUNCTION ${s}.codes_redeem_once() RETURNS trigger LANGUAGE plpgsql AS $$
