@@ -52,6 +52,19 @@ export function parseOrderReference(raw: unknown): string | undefined {
 	return reference;
 }
 
+/** Found codes by code key: one code may be in several coupons. */
+type CodesByKey = Map<string, StoredCode[]>;
+
+function byKey(found: StoredCode[]): CodesByKey {
+	const codes: CodesByKey = new Map();
+	for (const stored of found) {
+		const list = codes.get(stored.key);
+		if (list) list.push(stored);
+		else codes.set(stored.key, [stored]);
+	}
+	return codes;
+}
+
 /** When a code is in several coupons, the one whose status says most about this request wins. */
 const PREFERENCE: CodeStatus[] = ['valid', 'redeemed', 'expired', 'replaced', 'other_contact', 'not_assigned'];
 
@@ -91,10 +104,10 @@ function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode |
  * The code's status for this request, and the stored code it concerns. A code several coupons
  * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
  */
-function judge(found: StoredCode[], request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode } {
+function judge(found: CodesByKey, request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode } {
 	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
-	const candidates = found
-		.filter((stored) => stored.key === request.key && (nameKey === undefined || couponNameKey(stored.couponName) === nameKey))
+	const candidates = (found.get(request.key) ?? [])
+		.filter((stored) => nameKey === undefined || couponNameKey(stored.couponName) === nameKey)
 		.map((stored) => ({ stored, status: statusOf(stored, request, now) }))
 		.sort(
 			(a, b) =>
@@ -114,7 +127,7 @@ function judge(found: StoredCode[], request: CodeRequest, now: number): { status
 	return candidates[0];
 }
 
-function check(found: StoredCode[], request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
+function check(found: CodesByKey, request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
 	const { status, stored } = judge(found, request, now);
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
 	const coupon = stored?.assignment && status !== 'other_contact' ? viewCoupon(stored.couponName, stored.assignment, now) : null;
@@ -123,7 +136,7 @@ function check(found: StoredCode[], request: CodeRequest, now: number): { result
 
 /** Says of each code whether it can be used now, and why not. Changes nothing. */
 export async function validateCodes(session: CouponStoreSession, requests: CodeRequest[], now: number): Promise<Array<Outcome<CodeCheck>>> {
-	const found = await session.findCodes(requests.map((r) => r.key), false);
+	const found = byKey(await session.findCodes(requests.map((r) => r.key), false));
 	return await outcomesOf(requests, async (request) => check(found, request, now).result);
 }
 
@@ -133,7 +146,7 @@ export async function validateCodes(session: CouponStoreSession, requests: CodeR
  * second waits for the first, then finds it redeemed. Redemption never frees or reassigns a code.
  */
 export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
-	const found = await session.findCodes(requests.map((r) => r.key), true);
+	const found = byKey(await session.findCodes(requests.map((r) => r.key), true));
 	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
 	const redeemed = new Map<string, StoreRedemption[]>();
 	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
@@ -141,7 +154,9 @@ export async function redeemCodes(session: CouponStoreSession, requests: RedeemR
 		const { valid, status, ...refusal } = result;
 		if (status !== 'valid') return { ...refusal, accepted: false, status };
 		const { couponName, code, assignment } = stored!;
-		redeemed.set(couponName, [...(redeemed.get(couponName) ?? []), { code, orderReference: request.orderReference }]);
+		const ofCoupon = redeemed.get(couponName);
+		if (ofCoupon) ofCoupon.push({ code, orderReference: request.orderReference });
+		else redeemed.set(couponName, [{ code, orderReference: request.orderReference }]);
 		assignment!.redeemedAt = now;
 		if (request.orderReference !== undefined) assignment!.orderReference = request.orderReference;
 		return {

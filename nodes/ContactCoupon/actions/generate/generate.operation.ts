@@ -4,7 +4,7 @@ import { CouponError, type Outcome } from '../../../shared/core/errors';
 import { ACTIVE_COUPON_POLICIES, issueCoupons, type ActiveCouponPolicy, type CouponRequest, type IssuedCoupon, type IssueSettings } from '../../../shared/core/issue';
 import { couponNameKey, parseContact, parseCouponName } from '../../../shared/core/names';
 import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { groupIndexes, serveItems } from '../serveItems';
 
 const show = { show: { operation: ['generate'] } };
 
@@ -75,14 +75,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		read: (i) => ({ settings: readSettings(this, i), ...parseContactRequest(this.getNodeParameter('contact', i)) }),
 		serve: async (session, requests) => {
 			// Items with the same settings (usually all of them) are served in one batch: one round of store work.
-			const batches = new Map<string, number[]>();
-			requests.forEach(({ settings }, j) => {
-				const batchKey = JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) });
-				batches.set(batchKey, [...(batches.get(batchKey) ?? []), j]);
-			});
+			const batches = groupIndexes(requests, ({ settings }) => JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }));
 			const outcomes: Array<Outcome<IssuedCoupon>> = new Array(requests.length);
 			// Coupons in name order: runs lock contacts pool by pool in one order, so they cannot deadlock.
-			const byName = [...batches.values()].sort((a, b) => compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName));
+			const byName = batches.sort((a, b) => compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName));
 			for (const members of byName) {
 				const batch = members.map((j) => requests[j]);
 				let served: Array<Outcome<IssuedCoupon>>;

@@ -4,7 +4,7 @@ import { CouponError, type Outcome } from '../../../shared/core/errors';
 import { parseContact } from '../../../shared/core/names';
 import { MISSING_COUPON_ACTIONS, renderMessages, type MissingCouponAction, type RenderedMessage, type RenderRequest, type RenderSettings } from '../../../shared/core/render';
 import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { groupIndexes, serveItems } from '../serveItems';
 
 const show = { show: { operation: ['render'] } };
 const showAssign = { show: { operation: ['render'], whenMissing: ['assign'] } };
@@ -81,13 +81,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		},
 		serve: async (session, requests) => {
 			// The settings are the same for every item unless mapped per item: render each group in turn.
-			const groups = new Map<string, number[]>();
-			requests.forEach(({ settings }, j) => {
-				const key = JSON.stringify(settings);
-				groups.set(key, [...(groups.get(key) ?? []), j]);
-			});
+			const groups = groupIndexes(requests, ({ settings }) => JSON.stringify(settings));
 			const outcomes: Array<Outcome<RenderedMessage>> = new Array(requests.length);
-			for (const members of groups.values()) {
+			for (const members of groups) {
 				const group = members.map((j) => requests[j]);
 				const rendered = await renderMessages(session, group[0].settings, group, now());
 				rendered.createdCoupons.forEach((name) => created.add(name));
