@@ -75,6 +75,11 @@ describe('the package as n8n loads it', () => {
 		expect(shownFor('couponName')).toEqual(['generate', 'stats']);
 		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
 		expect(shownFor('code')).toEqual(['redeem', 'validate']);
+		expect(shownFor('whenMissing')).toEqual(['render']);
+		expect(shownFor('text')).toEqual(['render']);
+		// Every parameter but the operation, the storage and its notice belongs to some operations only.
+		const everywhere = contact.properties.filter((p) => !p.displayOptions?.show?.operation).map((p) => p.name);
+		expect(everywhere).toEqual(['operation', 'storage', 'staticDataNotice']);
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
 		expect(shownFor('options')).toEqual(['generate', 'getForContact', 'redeem', 'render', 'validate']);
 		const optionsOf = (operation: string) => names(contact.properties.find((p) => p.name === 'options' && (p.displayOptions?.show?.operation as string[]).includes(operation))!.options as INodeProperties[]);

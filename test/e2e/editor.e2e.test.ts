@@ -17,8 +17,8 @@ let page: Page;
 
 beforeAll(async () => {
 	userFolder = prepareN8n();
-	const example = readFileSync(join(__dirname, '../../examples/coupons-static-data.json'), 'utf8');
-	writeFileSync(join(userFolder, 'workflow.json'), `[${example}]`);
+	const examples = ['coupons-static-data', 'render-email-placeholders', 'checkout-redeem-webhook'].map((name) => readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8'));
+	writeFileSync(join(userFolder, 'workflow.json'), `[${examples.join(',')}]`);
 	n8n(userFolder, ['import:workflow', `--input=${join(userFolder, 'workflow.json')}`]);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
 	await waitForN8n(PORT);
@@ -40,8 +40,8 @@ afterAll(async () => {
 	rmSync(userFolder, { recursive: true, force: true });
 });
 
-async function openPanel(nodeName: string): Promise<ReturnType<Page['locator']>> {
-	await page.goto('/workflow/couponsExample03');
+async function openPanel(nodeName: string, workflowId = 'couponsExample03'): Promise<ReturnType<Page['locator']>> {
+	await page.goto(`/workflow/${workflowId}`);
 	const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: nodeName });
 	await node.first().dblclick({ timeout: 60_000 });
 	const panel = page.locator('[data-test-id="ndv"]');
@@ -76,6 +76,31 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 	await expectIconLoaded(panel);
 	await page.mouse.move(0, 0);
 	await page.screenshot({ path: join(ARTIFACTS, 'contact-coupon-panel.png') });
+});
+
+it('shows Render Placeholders with the Generate settings it assigns with', async () => {
+	const panel = await openPanel('Render Placeholders', 'couponsExample08');
+	for (const label of ['Operation', 'Text', 'Contact', 'If Contact Has No Active Coupon', 'Length', 'Valid (Days)', 'Prefix']) {
+		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	}
+	await expectHelpText(panel, 'Text', 'is replaced with the contact');
+	await expectHelpText(panel, 'If Contact Has No Active Coupon', 'What to do with a placeholder for a coupon the contact does not hold');
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'render-placeholders-panel.png') });
+});
+
+it('shows Redeem Code with the code and its checkout options', async () => {
+	const panel = await openPanel('Redeem Code', 'couponsExample05');
+	for (const label of ['Operation', 'Code', 'Options', 'Contact', 'Order Reference']) {
+		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	}
+	// Parameters of other operations stay hidden.
+	for (const label of ['Name', 'Length', 'Valid (Days)', 'Text', 'If Contact Has No Active Coupon']) {
+		await expect(panel.getByText(label, { exact: true }).count()).resolves.toBe(0);
+	}
+	await expectHelpText(panel, 'Code', 'The code the customer entered');
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'redeem-code-panel.png') });
 });
 
 it('shows the Coupon Import panel with its parameters, help texts and icon', async () => {

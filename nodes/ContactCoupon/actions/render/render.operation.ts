@@ -47,6 +47,7 @@ export const description: INodeProperties[] = [
 		],
 		default: 'assign',
 		description: 'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
+		displayOptions: show,
 	},
 	...newCouponProperties(showAssign),
 	optionsCollection(showAssign, codeFormatOptions),
