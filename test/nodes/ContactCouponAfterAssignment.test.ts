@@ -76,7 +76,7 @@ describe('Contact Coupon after assignment', () => {
 		let code: string;
 		beforeEach(async () => ([code] = await generate(['ann@example.com'], 'SPRING10', 7)));
 		const checkout = async (operation: 'validate' | 'redeem', orders: IDataObject[], extra: Partial<MockOptions> = {}) =>
-			await runEach(operation, orders, { code: perItem('code'), options: (i: number) => ({ contact: orders[i].email, orderReference: orders[i].order }) }, extra);
+			await runEach(operation, orders, { code: perItem('code'), options: (i: number) => ({ ...(orders[i].email === undefined ? {} : { contact: orders[i].email }), orderReference: orders[i].order }) }, extra);
 
 		it('validates without changing anything, then redeems once: the second checkout is refused as redeemed', async () => {
 			const loose = ` ${code.toLowerCase().replace('-', ' ')} `;
@@ -122,6 +122,19 @@ describe('Contact Coupon after assignment', () => {
 
 			const { output } = await checkout('redeem', [{ code }, { code: '' }, { code: 'NOPE-1' }], { continueOnFail: true });
 			expect(output.map((item) => (item.json.redemption as IDataObject | undefined)?.status ?? item.json.error)).toEqual(['accepted', 'The code is empty', 'unknown']);
+		});
+
+		it('refuses an added Contact or Coupon Name option that comes out empty, rather than accepting anyone', async () => {
+			const noEmail = await nodeFailure(runEach('redeem', [{ code }], { code: perItem('code'), options: { contact: undefined } }));
+			expect(noEmail.message).toBe('The contact is empty');
+			expect(noEmail.description).toMatch(/remove the Contact option to accept the code from anyone/);
+			const noName = await nodeFailure(runEach('validate', [{ code }], { code: perItem('code'), options: { couponName: ' ' } }));
+			expect(noName.description).toMatch(/remove the Coupon Name option/);
+			// A misspelt coupon name fails loudly, naming the coupons there are, instead of refusing every code.
+			const typo = await nodeFailure(runEach('redeem', [{ code }], { code: perItem('code'), options: { couponName: 'SPRNG10' } }));
+			expect(typo.message).toBe('No coupon is named "SPRNG10". The coupons are "SPRING10".');
+			const card = await runEach('validate', [{ code }], { code: perItem('code'), options: {} });
+			expect(card.output[0].json.validation).toMatchObject({ status: 'valid' });
 		});
 
 		it('refuses an order reference with a line break, and tells of test runs that save nothing', async () => {
@@ -204,6 +217,12 @@ describe('Contact Coupon after assignment', () => {
 			]);
 			// Two a day over the last 7 days would be 2/7 a day: 1 left lasts 3.5 days.
 			expect(all.output[0].json).toMatchObject({ assignedLast7Days: 2, daysLeft: 3.5 });
+			// Several input items each get the report, counted once.
+			const perItem = await run('stats', [{ n: 1 }, { n: 2 }], { couponName: 'welcome' });
+			expect(perItem.output.map((item) => [item.json.name, item.json.assigned, item.pairedItem])).toEqual([
+				['WELCOME', 1, { item: 0 }],
+				['WELCOME', 1, { item: 1 }],
+			]);
 			const error = await nodeFailure(run('stats', [{}], { couponName: 'SPRNG10' }));
 			expect(error.message).toBe('No coupon is named "SPRNG10". The coupons are "SPRING10", "WELCOME".');
 		});

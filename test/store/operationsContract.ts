@@ -51,6 +51,7 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 			it('says why a code can or cannot be used, comparing codes without case, spaces or dashes', async () => {
 				const loose = ` ${annCode.toLowerCase().replace('-', ' ')} `;
 				const other = annCode === 'VIP-0001' ? 'VIP-0002' : 'VIP-0001';
+				await importList('Other', ['OTH-1']);
 				const checks = (await validate([request(loose), request(loose, { contactKey: 'ann@example.com' }), request(loose, { contactKey: 'bob@example.com' }), request(other), request('NOPE-1'), request(annCode, { couponName: 'other' })], T0 + DAY_MS)).map(value);
 				expect(checks.map((c) => c.status)).toEqual(['valid', 'valid', 'other_contact', 'not_assigned', 'unknown', 'unknown']);
 				expect(checks[0]).toEqual({
@@ -61,6 +62,10 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 					coupon: { name: 'VIP', code: annCode, status: 'active', assignedAt: '2026-06-01T12:00:00.000Z', validUntil: '2026-07-01T12:00:00.000Z', redeemedAt: null, orderReference: null },
 				});
 				expect(checks[4]).toEqual({ code: 'NOPE-1', valid: false, status: 'unknown', message: 'No coupon has the code NOPE-1', coupon: null });
+				expect(checks[5].message).toBe(`No coupon named "other" has the code ${annCode}`);
+				// A coupon name that no coupon has is an error of the request, not an "unknown" code.
+				const [misspelt] = await validate([request(annCode, { couponName: 'VPI' })], T0);
+				expect('error' in misspelt && misspelt.error.message).toBe('No coupon is named "VPI". The coupons are "Other", "VIP".');
 				// A stranger holding the code learns nothing about the holder's coupon.
 				expect(checks[2]).toEqual({ code: loose.trim(), valid: false, status: 'other_contact', message: `Code ${loose.trim()} of coupon "VIP" belongs to another contact`, coupon: null });
 				// An expired coupon is refused from the moment validUntil is reached.
@@ -103,11 +108,19 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				expect(old).toMatchObject({ accepted: false, status: 'replaced', message: `Code ${annCode} of coupon "VIP" was replaced by a newer coupon on 2026-06-01T12:00:01.000Z` });
 			});
 
-			it('asks which coupon is meant when a code is valid in two, and takes the coupon name or contact to decide', async () => {
+			it('refuses a code valid in two coupons as ambiguous, and takes the coupon name or contact to decide', async () => {
 				await importList('Other', [annCode]);
 				await give('Other', ['bob']);
-				const [ambiguous] = await validate([request(annCode)], T0);
-				expect('error' in ambiguous && ambiguous.error.message).toBe(`The code ${annCode} is valid in 2 coupons ("Other", "VIP"), so it is not clear which one is meant`);
+				const [ambiguous] = (await validate([request(annCode)], T0)).map(value);
+				expect(ambiguous).toEqual({
+					code: annCode,
+					valid: false,
+					status: 'ambiguous',
+					message: `The code ${annCode} is valid in 2 coupons ("Other", "VIP"), so it is not clear which one is meant; set Coupon Name or Contact in the options`,
+					coupon: null,
+				});
+				const [refused] = (await redeem([request(annCode)], T0)).map(value);
+				expect(refused).toMatchObject({ accepted: false, status: 'ambiguous' });
 				const [named, byContact] = (await validate([request(annCode, { couponName: 'other' }), request(annCode, { contactKey: 'ann@example.com' })], T0)).map(value);
 				expect(named.coupon!.name).toBe('Other');
 				expect(byContact.coupon!.name).toBe('VIP');
@@ -196,6 +209,41 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				// The coupons assigned while rendering are the contact's from now on.
 				const [again] = (await render('$cst.VIP.coupon$', 'ann@example.com', 'fail')).map(value);
 				expect(again.text).toBe(byName.VIP.code);
+			});
+
+			it('renders the newest of several active coupons, and never a redeemed or replaced one', async () => {
+				const [older] = await give('MULTI', ['ann@example.com'], T0 - 1000);
+				const [newer] = await give('MULTI', ['ann@example.com'], T0 - 500, 30, 'issueAnother');
+				const [newest] = (await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave')).map(value);
+				expect(newest.text).toBe(newer);
+				expect(newer).not.toBe(older);
+				// Redeemed: the contact holds no active SPRING10 any more.
+				await redeem([request('SPR-AAAA')], T0);
+				const [afterRedeem] = (await render('$cst.SPRING10.coupon$', 'ann@example.com', 'leave', T0 + 1)).map(value);
+				expect(afterRedeem.unresolved[0].message).toBe('$cst.SPRING10.coupon$: ann@example.com has no active coupon "SPRING10" (the last one is redeemed)');
+				// Replaced by a one-day coupon that has since expired: the replaced one, still within its
+				// own 30 days, is not rendered either.
+				await give('MULTI', ['ann@example.com'], T0, 1, 'replace');
+				const [afterReplace] = (await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave', T0 + 2 * DAY_MS)).map(value);
+				expect(afterReplace.text).toBe('$cst.MULTI.coupon$');
+			});
+
+			it('tells a contact who comes twice in one run that the second message carries the same coupon', async () => {
+				const twice = ['bob@example.com', 'BOB@example.com'].map((contact) => ({ template: '$cst.VIP.coupon$', contact, contactKey: 'bob@example.com' }));
+				const { outcomes } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format: FORMAT }, twice, T0));
+				const [first, second] = outcomes.map(value);
+				expect(second.text).toBe(first.text);
+				expect([first.coupons[0].reused, second.coupons[0].reused]).toEqual([false, true]);
+			});
+
+			it.each([
+				['a coupon no one has', 'Hi $cst.NOPE.coupon$', '$cst.NOPE.coupon$: no coupon is named "NOPE"', /Generate for Contact/],
+				['a name that cannot be a coupon', 'Hi $cst.a.b.coupon$', '$cst.a.b.coupon$ cannot name a coupon', /Correct the placeholder/],
+				['a placeholder without its closing $', 'Hi $cst.SPRING10.coupon, bye', '"$cst.SPRING10.coupon, bye" starts a placeholder', /Correct the placeholder/],
+			])('with "fail", refuses %s', async (_label, template, message, fix) => {
+				const [outcome] = await render(template, 'ann@example.com', 'fail');
+				expect('error' in outcome && outcome.error.message).toMatch(new RegExp(`^${message.replace(/[$.*+?()[\]{}|\\^]/g, '\\$&')}`));
+				expect('error' in outcome && outcome.error.description).toMatch(fix);
 			});
 
 			it('fails only the contacts a refused format concerns', async () => {

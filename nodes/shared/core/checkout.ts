@@ -1,11 +1,11 @@
 import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from '../store/CouponStore';
 import { viewCoupon, type CouponView } from './couponView';
-import { CouponError, outcomesOf, type Outcome } from './errors';
+import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { couponNameKey, describeCharacter } from './names';
 import { couponStatus } from './validity';
 
 /** Why a code can or cannot be used now. */
-export type CodeStatus = 'valid' | 'unknown' | 'not_assigned' | 'other_contact' | 'expired' | 'redeemed' | 'replaced';
+export type CodeStatus = 'valid' | 'unknown' | 'not_assigned' | 'other_contact' | 'expired' | 'redeemed' | 'replaced' | 'ambiguous';
 
 export interface CodeRequest {
 	/** The code as the customer typed it, trimmed. */
@@ -79,7 +79,7 @@ function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeSt
 
 const day = (ms: number | undefined) => new Date(ms!).toISOString();
 
-function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode | undefined): string {
+function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode | undefined, validIn: string[]): string {
 	const subject = stored ? `Code ${request.code} of coupon "${stored.couponName}"` : '';
 	const a = stored?.assignment;
 	switch (status) {
@@ -97,6 +97,8 @@ function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode |
 			return `${subject} expired on ${day(a?.validUntil)}`;
 		case 'valid':
 			return `${subject} is valid until ${day(a?.validUntil)}`;
+		case 'ambiguous':
+			return `The code ${request.code} is valid in ${validIn.length} coupons (${validIn.map((name) => `"${name}"`).join(', ')}), so it is not clear which one is meant; set Coupon Name or Contact in the options`;
 	}
 }
 
@@ -104,7 +106,7 @@ function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode |
  * The code's status for this request, and the stored code it concerns. A code several coupons
  * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
  */
-function judge(found: CodesByKey, request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode } {
+function judge(found: CodesByKey, request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode; validIn?: string[] } {
 	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
 	const candidates = (found.get(request.key) ?? [])
 		.filter((stored) => nameKey === undefined || couponNameKey(stored.couponName) === nameKey)
@@ -117,27 +119,43 @@ function judge(found: CodesByKey, request: CodeRequest, now: number): { status: 
 		);
 	if (candidates.length === 0) return { status: 'unknown' };
 	const usable = candidates.filter((c) => c.status === 'valid');
-	if (usable.length > 1) {
-		const names = usable.map((c) => `"${c.stored.couponName}"`).join(', ');
-		throw new CouponError(
-			`The code ${request.code} is valid in ${usable.length} coupons (${names}), so it is not clear which one is meant`,
-			'Set Coupon Name (or Contact) in the options to say which coupon the code belongs to.',
-		);
-	}
+	// Refused rather than guessed: redeeming the wrong coupon's code would burn another customer's.
+	if (usable.length > 1) return { status: 'ambiguous', validIn: usable.map((c) => c.stored.couponName) };
 	return candidates[0];
 }
 
 function check(found: CodesByKey, request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
-	const { status, stored } = judge(found, request, now);
+	const { status, stored, validIn = [] } = judge(found, request, now);
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
 	const coupon = stored?.assignment && status !== 'other_contact' ? viewCoupon(stored.couponName, stored.assignment, now) : null;
-	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored), coupon }, stored };
+	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored, validIn), coupon }, stored };
+}
+
+/**
+ * The codes of these requests, by key, once every Coupon Name they give is known to exist: a
+ * misspelt name would otherwise refuse every code as unknown, quietly.
+ */
+async function findRequested(session: CouponStoreSession, requests: CodeRequest[], forUpdate: boolean): Promise<{ found: CodesByKey; missing: Map<string, CouponError> }> {
+	const missing = new Map<string, CouponError>();
+	for (const name of new Set(requests.flatMap((r) => (r.couponName === undefined ? [] : [r.couponName])))) {
+		const key = couponNameKey(name);
+		if (!missing.has(key) && !(await session.findPool(name))) missing.set(key, await unknownCoupon(session, name, 'Correct Coupon Name in the options (case does not matter), or remove it to accept codes of every coupon.'));
+	}
+	return { found: byKey(await session.findCodes(requests.map((r) => r.key), forUpdate)), missing };
+}
+
+function assertNamed(missing: Map<string, CouponError>, request: CodeRequest): void {
+	const error = request.couponName === undefined ? undefined : missing.get(couponNameKey(request.couponName));
+	if (error) throw error;
 }
 
 /** Says of each code whether it can be used now, and why not. Changes nothing. */
 export async function validateCodes(session: CouponStoreSession, requests: CodeRequest[], now: number): Promise<Array<Outcome<CodeCheck>>> {
-	const found = byKey(await session.findCodes(requests.map((r) => r.key), false));
-	return await outcomesOf(requests, async (request) => check(found, request, now).result);
+	const { found, missing } = await findRequested(session, requests, false);
+	return await outcomesOf(requests, async (request) => {
+		assertNamed(missing, request);
+		return check(found, request, now).result;
+	});
 }
 
 /**
@@ -146,10 +164,11 @@ export async function validateCodes(session: CouponStoreSession, requests: CodeR
  * second waits for the first, then finds it redeemed. Redemption never frees or reassigns a code.
  */
 export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
-	const found = byKey(await session.findCodes(requests.map((r) => r.key), true));
+	const { found, missing } = await findRequested(session, requests, true);
 	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
 	const redeemed = new Map<string, StoreRedemption[]>();
 	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
+		assertNamed(missing, request);
 		const { result, stored } = check(found, request, now);
 		const { valid, status, ...refusal } = result;
 		if (status !== 'valid') return { ...refusal, accepted: false, status };

@@ -1,3 +1,5 @@
+import type { CouponStoreSession } from '../store/CouponStore';
+
 /**
  * A broken coupon rule or bad input, described for the person who has to fix it.
  * Core code throws this; the n8n layer turns it into a NodeOperationError with the item index.
@@ -41,4 +43,13 @@ export async function outcomesOf<R, T>(requests: R[], serve: (request: R) => Pro
 		}
 	}
 	return outcomes;
+}
+
+const LISTED_NAMES = 10;
+
+/** "No coupon named X", listing the names there are, so a typo is easy to spot. */
+export async function unknownCoupon(session: CouponStoreSession, couponName: string, fix: string): Promise<CouponError> {
+	const names = (await session.listPools()).map((pool) => `"${pool.name}"`);
+	const known = names.length === 0 ? 'There are no coupons yet' : `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
+	return new CouponError(`No coupon is named "${couponName}". ${known}.`, fix);
 }

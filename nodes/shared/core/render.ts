@@ -106,6 +106,8 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 		}
 	}
 
+	// A coupon handed out now is new to the first message that carries it, as Generate reports it.
+	const carried = new Set<string>();
 	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
 		const { placeholders, unresolved: parsed } = templates[i];
 		const unresolved = new UnresolvedList();
@@ -115,7 +117,7 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 			const key = slot(request.contactKey, placeholder.nameKey);
 			const coupon = coupons.get(key);
 			if (coupon) {
-				used.set(placeholder.nameKey, coupon);
+				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, carried.has(key) ? { ...coupon, reused: true } : coupon);
 				return coupon.code;
 			}
 			const problem = missingProblem(placeholder, pools.get(placeholder.nameKey), request, held.get(request.contactKey) ?? [], now);
@@ -123,16 +125,18 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 			return undefined;
 		};
 		const text = fillTemplate(request.template, placeholders, codeFor);
+		for (const nameKey of used.keys()) carried.add(slot(request.contactKey, nameKey));
 		const failure = placeholders.map((p) => failures.get(slot(request.contactKey, p.nameKey))).find((f) => f);
 		if (failure) return { error: failure };
-		const blocking = unresolved.list.filter((u) => u.problem !== 'malformed' && u.problem !== 'not_a_coupon');
-		if (settings.whenMissing === 'fail' && blocking.length > 0) {
-			return {
-				error: new CouponError(
-					blocking[0].message,
-					'Hand out the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".',
-				),
-			};
+		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
+		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.
+		const blocking = unresolved.list.find((u) => u.problem !== 'not_a_coupon');
+		if (settings.whenMissing === 'fail' && blocking) {
+			const fix =
+				blocking.problem === 'malformed' || blocking.problem === 'invalid_name'
+					? 'Correct the placeholder in the template: coupon placeholders look like $cst.<coupon name>.coupon$.'
+					: 'Hand out the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".';
+			return { error: new CouponError(blocking.message, fix) };
 		}
 		return { value: { text, coupons: [...used.values()], unresolved: unresolved.list } };
 	});

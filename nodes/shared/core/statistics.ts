@@ -1,5 +1,5 @@
 import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from '../store/CouponStore';
-import { CouponError } from './errors';
+import { unknownCoupon } from './errors';
 import { DAY_MS } from './validity';
 
 /** The assignment rate behind `daysLeft` is measured over this many days. */
@@ -33,7 +33,7 @@ export async function poolStatistics(session: CouponStoreSession, couponName: st
 		pools = await session.listPools();
 	} else {
 		const pool = await session.findPool(couponName);
-		if (!pool) throw await unknownCoupon(session, couponName);
+		if (!pool) throw await unknownCoupon(session, couponName, 'Check the spelling (case does not matter), or leave Coupon Name empty for every coupon. Coupons come from Coupon Import or from Generate for Contact with a new name.');
 		pools = [pool];
 	}
 	const since = now - RATE_WINDOW_DAYS * DAY_MS;
@@ -50,16 +50,4 @@ export async function poolStatistics(session: CouponStoreSession, couponName: st
 		});
 	}
 	return statistics;
-}
-
-const LISTED_NAMES = 10;
-
-/** "No coupon named X", listing the names there are, so a typo is easy to spot. */
-export async function unknownCoupon(session: CouponStoreSession, couponName: string): Promise<CouponError> {
-	const names = (await session.listPools()).map((pool) => `"${pool.name}"`);
-	const known = names.length === 0 ? 'There are no coupons yet' : `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
-	return new CouponError(
-		`No coupon is named "${couponName}". ${known}.`,
-		'Check the spelling (case does not matter), or leave Coupon Name empty for every coupon. Coupons come from Coupon Import or from Generate for Contact with a new name.',
-	);
 }
