@@ -5,7 +5,7 @@ import { issueCoupons } from '../../nodes/shared/core/issue';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
-import { importInto, n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
+import { importInto, n8n, prepareN8n, startN8n, waitForN8n, waitForWebhook } from './n8nCli';
 
 const PORT = 5697;
 const BASE = `http://127.0.0.1:${PORT}/webhook`;
@@ -48,12 +48,7 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		for (const { id } of examples) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
 		server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5694' }, 'ignore');
 		await waitForN8n(PORT);
-		// The REST API answers a little before published webhooks are registered.
-		for (let i = 0; i < 60; i++) {
-			if ((await call('coupon-check?code=WARM-UP')).status !== 404) return;
-			await new Promise((resolve) => setTimeout(resolve, 1000));
-		}
-		throw new Error('the webhooks were not registered within a minute');
+		await waitForWebhook(async () => await call('coupon-check?code=WARM-UP'));
 	}, 25 * 60_000);
 
 	afterAll(async () => {

@@ -27,6 +27,15 @@ export async function waitForN8n(port: number): Promise<void> {
 	throw new Error(`n8n did not answer on port ${port} within 3 minutes`);
 }
 
+/** Waits until `probe` stops getting 404: n8n registers published webhooks a little after its REST API answers. */
+export async function waitForWebhook(probe: () => Promise<{ status: number }>): Promise<void> {
+	for (let i = 0; i < 60; i++) {
+		if ((await probe()).status !== 404) return;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
+	throw new Error('the webhook was not registered within a minute');
+}
+
 export interface RunResult {
 	status: string;
 	error?: { message: string; description?: string; node?: { name: string }; context?: { itemIndex?: number } };

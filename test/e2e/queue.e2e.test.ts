@@ -5,7 +5,7 @@ import { codeKey } from '../../nodes/shared/core/codes';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
-import { importInto, n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
+import { importInto, n8n, prepareN8n, startN8n, waitForN8n, waitForWebhook } from './n8nCli';
 
 
 const PORT = 5698;
@@ -75,12 +75,8 @@ describeWithDatabase('in n8n queue mode: one main process and two workers on Pos
 			processes.push(worker);
 		}
 		await waitForN8n(PORT);
-		// The REST API answers a little before the published workflow's webhook is registered.
-		for (let i = 0; i < 60; i++) {
-			if ((await postContact('warm-up@example.com')).status !== 404) return;
-			await new Promise((resolve) => setTimeout(resolve, 1000));
-		}
-		throw new Error('the webhook was not registered within a minute');
+		// The warm-up call takes a coupon too (counted below).
+		await waitForWebhook(async () => await postContact('warm-up@example.com'));
 	}, 25 * 60_000);
 
 	const postContact = async (email: string) => {
