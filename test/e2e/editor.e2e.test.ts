@@ -64,6 +64,17 @@ async function expectHelpText(panel: ReturnType<Page['locator']>, label: string,
 	await page.getByText(help, { exact: false }).first().waitFor({ timeout: 10_000 });
 }
 
+it('shows what each Contact Coupon does under its name on the canvas', async () => {
+	await page.goto('/workflow/couponsExample03');
+	const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Contact Coupon' }).first();
+	await node.waitFor({ timeout: 60_000 });
+	await expect(node.innerText()).resolves.toContain('Generate: SPRING10');
+	await page.goto('/workflow/couponsExample05');
+	const redeem = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Redeem Code' }).first();
+	await redeem.waitFor({ timeout: 60_000 });
+	await expect(redeem.innerText()).resolves.toMatch(/Redeem Code[\s\S]*Redeem Code/);
+});
+
 it('shows the Contact Coupon panel with its parameters, help texts, notices and icon', async () => {
 	const panel = await openPanel('Contact Coupon');
 	for (const label of ['Operation', 'Storage', 'Name', 'Length', 'Valid (Days)', 'Contact', 'Options']) {
