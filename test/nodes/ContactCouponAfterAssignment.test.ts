@@ -187,6 +187,11 @@ describe('Contact Coupon after assignment', () => {
 			expect(error.message).toBe('$cst.SPRING10.coupon$: bob@example.com has no active coupon "SPRING10"');
 			expect(error.context.itemIndex).toBe(0);
 			expect(error.description).toMatch(/Generate for Contact/);
+			// A test run that only renders coupons already held saves nothing and loses nothing: no hint.
+			const manual = await runEach('render', [{ email: 'ann@example.com' }], { text: template, contact: perItem('email'), whenMissing: 'leave' }, { mode: 'manual' });
+			expect(manual.hints).toEqual([]);
+			const assigning = await runEach('render', [{ email: 'ann@example.com' }], { text: template, contact: perItem('email'), whenMissing: 'assign', length: 8, validDays: 3, options: {} }, { mode: 'manual' });
+			expect(assigning.hints.map((h) => h.message).join()).toMatch(/coupons assigned while rendering were not stored/);
 		});
 
 		it('creates a generated coupon for a new name with a hint, and with Continue on Fail fails only the items a refused length concerns', async () => {

@@ -12,8 +12,8 @@ export interface ItemOperation<Request, Result> {
 	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
 	output(json: IDataObject, result: Result): IDataObject | IDataObject[];
-	/** For operations that write: what a test run on static data does not keep, for the hint. */
-	notSaved?: string;
+	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
+	notSaved?: () => string | undefined;
 }
 
 /**
@@ -53,7 +53,8 @@ export async function serveItems<Request, Result>(context: IExecuteFunctions, op
 			throw nodeError(context, error, 0);
 		});
 	}
-	if (operation.notSaved) warnIfNotSaved(context, storage, operation.notSaved);
+	const notSaved = operation.notSaved?.();
+	if (notSaved) warnIfNotSaved(context, storage, notSaved);
 
 	return items.flatMap((item, i): INodeExecutionData[] => {
 		const served = results[i];

@@ -95,7 +95,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			return outcomes;
 		},
 		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
-		notSaved: 'these coupons were not stored and the same codes can be handed out again.',
+		notSaved: () => 'these coupons were not stored and the same codes can be handed out again.',
 	});
 	for (const name of importedCoupons) {
 		this.addExecutionHints({

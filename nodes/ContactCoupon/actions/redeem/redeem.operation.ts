@@ -24,6 +24,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		},
 		serve: async (session, requests) => await redeemCodes(session, requests, now()),
 		output: (json, redemption) => ({ ...json, redemption: { ...redemption, coupon: redemption.coupon && { ...redemption.coupon } } }),
-		notSaved: 'these redemptions were not stored and the same codes can be redeemed again.',
+		notSaved: () => 'these redemptions were not stored and the same codes can be redeemed again.',
 	});
 }

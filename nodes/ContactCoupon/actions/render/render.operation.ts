@@ -75,6 +75,7 @@ function readTemplate(raw: unknown): string {
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const created = new Set<string>();
+	let assigned = false;
 	const output = await serveItems<RenderItem, RenderedMessage>(this, {
 		read: (i) => {
 			const { contact, key } = parseContact(this.getNodeParameter('contact', i));
@@ -88,12 +89,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const group = members.map((j) => requests[j]);
 				const rendered = await renderMessages(session, group[0].settings, group, now());
 				rendered.createdCoupons.forEach((name) => created.add(name));
+				assigned ||= rendered.outcomes.some((o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused));
 				members.forEach((j, k) => (outcomes[j] = rendered.outcomes[k]));
 			}
 			return outcomes;
 		},
 		output: (json, rendered) => ({ ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject }),
-		notSaved: 'coupons assigned while rendering were not stored and the same codes can be handed out again.',
+		// Only coupons handed out now were lost; rendering what contacts already hold writes nothing.
+		notSaved: () => (assigned ? 'coupons assigned while rendering were not stored and the same codes can be handed out again.' : undefined),
 	});
 	for (const name of created) {
 		this.addExecutionHints({
