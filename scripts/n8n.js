@@ -51,8 +51,16 @@ function installPackage(userFolder) {
 	run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--install-strategy=shallow', '--package-lock=false', '--loglevel=error'], { cwd: target });
 }
 
-/** The environment of an offline n8n with its own user folder. */
+/**
+ * The environment of an offline n8n with its own user folder. n8n keeps its data in
+ * `$N8N_USER_FOLDER/.n8n`, and with that variable empty in `.n8n` under the working directory: a
+ * run with a missing folder once left an n8n database in the repository. So the folder must be an
+ * absolute path, and n8n runs inside it.
+ */
 function n8nEnv(userFolder, extra = {}) {
+	if (typeof userFolder !== 'string' || !path.isAbsolute(userFolder)) {
+		throw new Error(`n8n needs an absolute user folder, got ${JSON.stringify(userFolder)}`);
+	}
 	// Jest sets NODE_ENV=test, under which n8n's CLI prints no run data.
 	const { NODE_ENV: _testMode, ...inherited } = process.env;
 	return {
@@ -73,12 +81,12 @@ const nodeBinary = () => path.join(NODE_DIR, 'bin', 'node');
 
 /** Runs an n8n CLI command to completion; returns its standard output. */
 function n8n(userFolder, args, extraEnv) {
-	return execFileSync(nodeBinary(), [N8N_BIN, ...args], { env: n8nEnv(userFolder, extraEnv), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+	return execFileSync(nodeBinary(), [N8N_BIN, ...args], { cwd: userFolder, env: n8nEnv(userFolder, extraEnv), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Starts a long-running n8n command (start, worker); the caller ends it. */
 function startN8n(userFolder, args, extraEnv, stdio = 'inherit') {
-	return spawn(nodeBinary(), [N8N_BIN, ...args], { env: n8nEnv(userFolder, extraEnv), stdio });
+	return spawn(nodeBinary(), [N8N_BIN, ...args], { cwd: userFolder, env: n8nEnv(userFolder, extraEnv), stdio });
 }
 
 module.exports = { N8N_VERSION, ensureN8n, installPackage, n8n, startN8n, n8nEnv };

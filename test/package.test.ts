@@ -8,6 +8,7 @@ import { CouponPostgres } from '../credentials/CouponPostgres.credentials';
 const root = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	name: string;
+	main?: string;
 	keywords: string[];
 	files: string[];
 	n8n: { n8nNodesApiVersion: number; nodes: string[]; credentials: string[] };
@@ -37,6 +38,12 @@ describe('the package as n8n loads it', () => {
 			expect(built).toMatch(/^dist\/nodes\/.+\.node\.js$/);
 			expect(existsSync(join(root, built.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
 		}
+	});
+
+	it('names no entry point it does not ship', () => {
+		// n8n loads the files of the n8n section; a "main" must point at a file, or be left out.
+		if (pkg.main !== undefined) expect(existsSync(join(root, pkg.main))).toBe(true);
+		expect(pkg.main).toBeUndefined();
 	});
 
 	it('needs at run time only dependencies that install without scripts', () => {
