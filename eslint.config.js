@@ -12,7 +12,10 @@ module.exports = [
 	},
 	{
 		files: ['credentials/**/*.ts'],
-		languageOptions: { parser: tsParser, parserOptions: { project: './tsconfig.json', sourceType: 'module' } },
+		languageOptions: {
+			parser: tsParser,
+			parserOptions: { project: './tsconfig.json', sourceType: 'module' },
+		},
 		plugins: { 'n8n-nodes-base': n8nNodesBase },
 		rules: {
 			...n8nNodesBase.configs.credentials.rules,
@@ -22,7 +25,10 @@ module.exports = [
 	},
 	{
 		files: ['nodes/**/*.ts'],
-		languageOptions: { parser: tsParser, parserOptions: { project: './tsconfig.json', sourceType: 'module' } },
+		languageOptions: {
+			parser: tsParser,
+			parserOptions: { project: './tsconfig.json', sourceType: 'module' },
+		},
 		plugins: { 'n8n-nodes-base': n8nNodesBase },
 		rules: {
 			...n8nNodesBase.configs.nodes.rules,

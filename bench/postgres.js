@@ -14,7 +14,11 @@ const PROCESSES = 8;
 const schemas = [];
 
 async function step(name, ...args) {
-	const { stdout } = await run(process.execPath, [path.join(__dirname, 'postgresChild.js'), name, ...args.map(String)], { maxBuffer: 1 << 20 });
+	const { stdout } = await run(
+		process.execPath,
+		[path.join(__dirname, 'postgresChild.js'), name, ...args.map(String)],
+		{ maxBuffer: 1 << 20 },
+	);
 	return JSON.parse(stdout.trim().split('\n').pop());
 }
 
@@ -26,7 +30,12 @@ function schema(label) {
 
 async function concurrent(name, poolSchema) {
 	const startAt = Date.now() + 3000;
-	const results = await Promise.all(Array.from({ length: PROCESSES }, async (_, p) => await step(name, poolSchema, CONTACTS, `${name}-p${p}`, startAt)));
+	const results = await Promise.all(
+		Array.from(
+			{ length: PROCESSES },
+			async (_, p) => await step(name, poolSchema, CONTACTS, `${name}-p${p}`, startAt),
+		),
+	);
 	return (Math.max(...results.map((r) => r.finishedAt)) - startAt) / 1000;
 }
 
@@ -34,8 +43,12 @@ const rate = (count, seconds) => Math.round(count / seconds).toLocaleString('en-
 const fixed = (n, digits = 2) => n.toFixed(digits);
 
 async function main() {
-	console.log(`PostgreSQL benchmark, Node ${process.version}, ${require('node:os').cpus().length} cores`);
-	console.log('\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare COPY of the same codes into a table with a unique index)');
+	console.log(
+		`PostgreSQL benchmark, Node ${process.version}, ${require('node:os').cpus().length} cores`,
+	);
+	console.log(
+		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare COPY of the same codes into a table with a unique index)',
+	);
 	let poolSchema;
 	for (const rows of [100_000, 1_000_000]) {
 		const file = workbook(rows);
@@ -50,23 +63,35 @@ async function main() {
 		poolSchema = nodeSchema;
 	}
 
-	console.log(`\nAssignment from the 1,000,000-code pool (${CONTACTS.toLocaleString('en-US')} contacts per execution, vs the same claim statement issued directly with pg)`);
+	console.log(
+		`\nAssignment from the 1,000,000-code pool (${CONTACTS.toLocaleString('en-US')} contacts per execution, vs the same claim statement issued directly with pg)`,
+	);
 	const single = await step('assign-node', poolSchema, CONTACTS, 'single-node', 0);
 	const singleRaw = await step('assign-raw', poolSchema, CONTACTS, 'single-raw', 0);
-	console.log(`  1 process : node ${rate(CONTACTS, single.seconds)}/s (${fixed(single.seconds)} s) | raw SQL ${rate(CONTACTS, singleRaw.seconds)}/s (${fixed(singleRaw.seconds)} s) | ratio ${fixed(singleRaw.seconds / single.seconds)}`);
+	console.log(
+		`  1 process : node ${rate(CONTACTS, single.seconds)}/s (${fixed(single.seconds)} s) | raw SQL ${rate(CONTACTS, singleRaw.seconds)}/s (${fixed(singleRaw.seconds)} s) | ratio ${fixed(singleRaw.seconds / single.seconds)}`,
+	);
 	const many = await concurrent('assign-node', poolSchema);
 	const manyRaw = await concurrent('assign-raw', poolSchema);
 	const total = CONTACTS * PROCESSES;
-	console.log(`  ${PROCESSES} processes: node ${rate(total, many)}/s (${fixed(many)} s) | raw SQL ${rate(total, manyRaw)}/s (${fixed(manyRaw)} s) | ratio ${fixed(manyRaw / many)}`);
+	console.log(
+		`  ${PROCESSES} processes: node ${rate(total, many)}/s (${fixed(many)} s) | raw SQL ${rate(total, manyRaw)}/s (${fixed(manyRaw)} s) | ratio ${fixed(manyRaw / many)}`,
+	);
 
-	console.log(`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution handed out (one Redeem Code execution, vs set-based UPDATEs issued directly with pg)`);
+	console.log(
+		`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution handed out (one Redeem Code execution, vs set-based UPDATEs issued directly with pg)`,
+	);
 	const redeem = await step('redeem-node', poolSchema, CONTACTS, 'single-node');
 	const redeemRaw = await step('redeem-raw', poolSchema, CONTACTS, 'single-raw');
-	console.log(`  node ${rate(CONTACTS, redeem.seconds)}/s (${fixed(redeem.seconds)} s) | raw SQL ${rate(CONTACTS, redeemRaw.seconds)}/s (${fixed(redeemRaw.seconds)} s) | ratio ${fixed(redeemRaw.seconds / redeem.seconds)}`);
+	console.log(
+		`  node ${rate(CONTACTS, redeem.seconds)}/s (${fixed(redeem.seconds)} s) | raw SQL ${rate(CONTACTS, redeemRaw.seconds)}/s (${fixed(redeemRaw.seconds)} s) | ratio ${fixed(redeemRaw.seconds / redeem.seconds)}`,
+	);
 
 	const stats = await step('stats-node', poolSchema);
 	const s = stats.statistics;
-	console.log(`\nGet Pool Statistics of the 1,000,000-code pool: ${fixed(stats.seconds)} s (available ${s.available}, active ${s.active}, redeemed ${s.redeemed}, days left ${s.daysLeft})`);
+	console.log(
+		`\nGet Pool Statistics of the 1,000,000-code pool: ${fixed(stats.seconds)} s (available ${s.available}, active ${s.active}, redeemed ${s.redeemed}, days left ${s.daysLeft})`,
+	);
 }
 
 main()

@@ -8,7 +8,10 @@ const { from: copyFrom } = require('pg-copy-streams');
 const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
-const { claimStatement, STATEMENT_BATCH } = require('../dist/nodes/shared/store/postgres/PostgresStore');
+const {
+	claimStatement,
+	STATEMENT_BATCH,
+} = require('../dist/nodes/shared/store/postgres/PostgresStore');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
 const { context, fileItem } = require('./lib/context');
 const { credentials, databaseUrl } = require('./lib/database');
@@ -23,9 +26,16 @@ const steps = {
 	/** Coupon Import node, database storage, one file. */
 	async 'import-node'(file, schema) {
 		const buffer = fs.readFileSync(file);
-		const parameters = { storage: 'database', binaryPropertyName: 'data', couponName: '', options: {} };
+		const parameters = {
+			storage: 'database',
+			binaryPropertyName: 'data',
+			couponName: '',
+			options: {},
+		};
 		const started = performance.now();
-		const [output] = await new CouponImport().execute.call(context([fileItem(buffer)], parameters, { credentials: credentials(schema) }));
+		const [output] = await new CouponImport().execute.call(
+			context([fileItem(buffer)], parameters, { credentials: credentials(schema) }),
+		);
 		return { seconds: (performance.now() - started) / 1000, added: output[0].json.added };
 	},
 
@@ -35,7 +45,9 @@ const steps = {
 		const client = new Client({ connectionString: databaseUrl });
 		await client.connect();
 		// The same values into a table with a unique index on the code, as a coupon table needs.
-		await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".baseline (code text PRIMARY KEY)`);
+		await client.query(
+			`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".baseline (code text PRIMARY KEY)`,
+		);
 		const started = performance.now();
 		const sheet = XLSX.read(buffer, { type: 'buffer', dense: true }).Sheets.Codes;
 		const rows = sheet['!data'].slice(1);
@@ -50,7 +62,10 @@ const steps = {
 			}
 			if (chunk) yield chunk;
 		}
-		await pipeline(Readable.from(text()), client.query(copyFrom(`COPY "${schema}".baseline (code) FROM STDIN`)));
+		await pipeline(
+			Readable.from(text()),
+			client.query(copyFrom(`COPY "${schema}".baseline (code) FROM STDIN`)),
+		);
 		const seconds = (performance.now() - started) / 1000;
 		await client.end();
 		return { seconds, added: rows.length };
@@ -58,11 +73,27 @@ const steps = {
 
 	/** Contact Coupon node, database storage, one execution of `count` contacts. */
 	async 'assign-node'(schema, count, prefix, startAt) {
-		const items = Array.from({ length: Number(count) }, (_, i) => ({ json: { email: `${prefix}-${i}@example.com` } }));
-		const parameters = { operation: 'generate', storage: 'database', couponName: 'BENCH', length: 8, validDays: 30, contact: (i) => items[i].json.email, options: {} };
+		const items = Array.from({ length: Number(count) }, (_, i) => ({
+			json: { email: `${prefix}-${i}@example.com` },
+		}));
+		const parameters = {
+			operation: 'generate',
+			storage: 'database',
+			couponName: 'BENCH',
+			length: 8,
+			validDays: 30,
+			contact: (i) => items[i].json.email,
+			options: {},
+		};
 		const run = context(items, parameters, { credentials: credentials(schema) });
 		// Connect and migrate-check first, as a long-running n8n process has already done.
-		await new ContactCoupon().execute.call(context(items.slice(0, 1), { ...parameters, contact: `${prefix}-warm-up` }, { credentials: credentials(schema) }));
+		await new ContactCoupon().execute.call(
+			context(
+				items.slice(0, 1),
+				{ ...parameters, contact: `${prefix}-warm-up` },
+				{ credentials: credentials(schema) },
+			),
+		);
 		await waitUntil(startAt);
 		const started = performance.now();
 		const [output] = await new ContactCoupon().execute.call(run);
@@ -75,7 +106,9 @@ const steps = {
 	async 'assign-raw'(schema, count, prefix, startAt) {
 		const client = new Client({ connectionString: databaseUrl });
 		await client.connect();
-		const [{ id }] = (await client.query(`SELECT id FROM "${schema}".pools WHERE name_key = 'bench'`)).rows;
+		const [{ id }] = (
+			await client.query(`SELECT id FROM "${schema}".pools WHERE name_key = 'bench'`)
+		).rows;
 		const contacts = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}@example.com`);
 		await waitUntil(startAt);
 		const started = performance.now();
@@ -85,7 +118,13 @@ const steps = {
 		let claimed = 0;
 		for (let i = 0; i < contacts.length; i += STATEMENT_BATCH) {
 			const batch = contacts.slice(i, i + STATEMENT_BATCH);
-			const { rowCount } = await client.query(claimStatement(`"${schema}"`), [id, batch, batch.map(() => now.toISOString()), batch.map(() => until), batch.length]);
+			const { rowCount } = await client.query(claimStatement(`"${schema}"`), [
+				id,
+				batch,
+				batch.map(() => now.toISOString()),
+				batch.map(() => until),
+				batch.length,
+			]);
 			claimed += rowCount;
 		}
 		await client.query('COMMIT');
@@ -97,13 +136,29 @@ const steps = {
 
 	/** Contact Coupon's Redeem Code, one execution redeeming the codes the contacts `prefix-i` hold. */
 	async 'redeem-node'(schema, count, prefix) {
-		const items = (await heldCodes(schema, prefix, count)).map((row) => ({ json: { code: row.code, email: row.contact_key } }));
-		const parameters = { operation: 'redeem', storage: 'database', code: (i) => items[i].json.code, options: (i) => ({ contact: items[i].json.email, orderReference: `order-${i}` }) };
-		await new ContactCoupon().execute.call(context([{ json: {} }], { ...parameters, code: 'WARM-UP', options: {} }, { credentials: credentials(schema) }));
+		const items = (await heldCodes(schema, prefix, count)).map((row) => ({
+			json: { code: row.code, email: row.contact_key },
+		}));
+		const parameters = {
+			operation: 'redeem',
+			storage: 'database',
+			code: (i) => items[i].json.code,
+			options: (i) => ({ contact: items[i].json.email, orderReference: `order-${i}` }),
+		};
+		await new ContactCoupon().execute.call(
+			context(
+				[{ json: {} }],
+				{ ...parameters, code: 'WARM-UP', options: {} },
+				{ credentials: credentials(schema) },
+			),
+		);
 		const started = performance.now();
-		const [output] = await new ContactCoupon().execute.call(context(items, parameters, { credentials: credentials(schema) }));
+		const [output] = await new ContactCoupon().execute.call(
+			context(items, parameters, { credentials: credentials(schema) }),
+		);
 		const seconds = (performance.now() - started) / 1000;
-		if (output.some((item) => item.json.redemption.status !== 'accepted')) throw new Error('a code was not accepted');
+		if (output.some((item) => item.json.redemption.status !== 'accepted'))
+			throw new Error('a code was not accepted');
 		return { seconds };
 	},
 
@@ -134,9 +189,17 @@ const steps = {
 	/** Get Pool Statistics for one coupon. */
 	async 'stats-node'(schema) {
 		const parameters = { operation: 'stats', storage: 'database', couponName: 'BENCH' };
-		await new ContactCoupon().execute.call(context([{ json: {} }], { ...parameters, couponName: '' }, { credentials: credentials(schema) }));
+		await new ContactCoupon().execute.call(
+			context(
+				[{ json: {} }],
+				{ ...parameters, couponName: '' },
+				{ credentials: credentials(schema) },
+			),
+		);
 		const started = performance.now();
-		const [[item]] = await new ContactCoupon().execute.call(context([{ json: {} }], parameters, { credentials: credentials(schema) }));
+		const [[item]] = await new ContactCoupon().execute.call(
+			context([{ json: {} }], parameters, { credentials: credentials(schema) }),
+		);
 		return { seconds: (performance.now() - started) / 1000, statistics: item.json };
 	},
 };
@@ -146,16 +209,22 @@ async function heldCodes(schema, prefix, count) {
 	const client = new Client({ connectionString: databaseUrl });
 	await client.connect();
 	const contacts = Array.from({ length: Number(count) }, (_, i) => `${prefix}-${i}@example.com`);
-	const { rows } = await client.query(`SELECT pool_id, code, code_key, contact_key FROM "${schema}".codes WHERE contact_key = ANY($1::text[])`, [contacts]);
+	const { rows } = await client.query(
+		`SELECT pool_id, code, code_key, contact_key FROM "${schema}".codes WHERE contact_key = ANY($1::text[])`,
+		[contacts],
+	);
 	await client.end();
-	if (rows.length !== contacts.length) throw new Error(`found ${rows.length} of ${contacts.length} assigned codes`);
+	if (rows.length !== contacts.length)
+		throw new Error(`found ${rows.length} of ${contacts.length} assigned codes`);
 	return rows;
 }
 
 steps[step](...args)
 	.then(async (result) => {
 		await closeAllDatabases();
-		process.stdout.write(`${JSON.stringify({ ...result, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+		process.stdout.write(
+			`${JSON.stringify({ ...result, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+		);
 	})
 	.catch((error) => {
 		console.error(error);

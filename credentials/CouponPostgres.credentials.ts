@@ -46,10 +46,26 @@ export class CouponPostgres implements ICredentialType {
 			name: 'ssl',
 			type: 'options',
 			options: [
-				{ name: 'Disable', value: 'disable', description: 'No encryption, for a database on the same host or a private network' },
-				{ name: 'Allow', value: 'allow', description: 'Encrypt without checking the server certificate (no plain fallback)' },
-				{ name: 'Require', value: 'require', description: 'Encrypt without checking the server certificate, as libpq\'s "require"' },
-				{ name: 'Require and Verify Certificate', value: 'verify', description: 'Encrypt and check the server certificate against the trusted authorities' },
+				{
+					name: 'Disable',
+					value: 'disable',
+					description: 'No encryption, for a database on the same host or a private network',
+				},
+				{
+					name: 'Allow',
+					value: 'allow',
+					description: 'Encrypt without checking the server certificate (no plain fallback)',
+				},
+				{
+					name: 'Require',
+					value: 'require',
+					description: 'Encrypt without checking the server certificate, as libpq\'s "require"',
+				},
+				{
+					name: 'Require and Verify Certificate',
+					value: 'verify',
+					description: 'Encrypt and check the server certificate against the trusted authorities',
+				},
 			],
 			default: 'disable',
 		},
@@ -58,7 +74,8 @@ export class CouponPostgres implements ICredentialType {
 			name: 'schema',
 			type: 'string',
 			default: 'coupons',
-			description: 'The schema that holds the coupon tables; created on first use. Letters, digits and underscores.',
+			description:
+				'The schema that holds the coupon tables; created on first use. Letters, digits and underscores.',
 		},
 		{
 			displayName: 'Max Connections',

@@ -6,19 +6,38 @@ const path = require('node:path');
 const { ensureN8n, installPackage, n8n, startN8n } = require('./n8n');
 
 const ROOT = path.join(__dirname, '..');
-const CACHE = process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
+const CACHE =
+	process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
 const USER_FOLDER = path.join(CACHE, 'dev');
 const FILES = path.join(USER_FOLDER, 'files');
 const PORT = Number(process.env.N8N_PORT || 5678);
-const DATABASE_URL = process.env.COUPONS_DEV_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL =
+	process.env.COUPONS_DEV_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const say = (message) => process.stderr.write(`[dev] ${message}\n`);
 
 function devCredential() {
 	const url = new URL(DATABASE_URL);
-	const data = { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), ssl: 'disable', schema: 'coupons_dev', maxConnections: 5 };
+	const data = {
+		host: url.hostname,
+		port: Number(url.port || 5432),
+		database: url.pathname.slice(1),
+		user: decodeURIComponent(url.username),
+		password: decodeURIComponent(url.password),
+		ssl: 'disable',
+		schema: 'coupons_dev',
+		maxConnections: 5,
+	};
 	// The webhook examples of the checkout side check this header: send it as `X-Shop-Key: dev-shop-key`.
-	const shopKey = { id: 'couponsShopKey01', name: 'Shop Webhook Key', type: 'httpHeaderAuth', data: { name: 'X-Shop-Key', value: 'dev-shop-key' } };
-	return [{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data }, shopKey];
+	const shopKey = {
+		id: 'couponsShopKey01',
+		name: 'Shop Webhook Key',
+		type: 'httpHeaderAuth',
+		data: { name: 'X-Shop-Key', value: 'dev-shop-key' },
+	};
+	return [
+		{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data },
+		shopKey,
+	];
 }
 
 async function waitForHealth(child) {
@@ -40,30 +59,49 @@ async function main() {
 	say(`installing this package into ${USER_FOLDER}/.n8n/nodes, as n8n installs community packages`);
 	installPackage(USER_FOLDER);
 	fs.mkdirSync(path.join(FILES, 'coupons'), { recursive: true });
-	fs.copyFileSync(path.join(ROOT, 'examples', 'sample-coupons.xlsx'), path.join(FILES, 'sample-coupons.xlsx'));
+	fs.copyFileSync(
+		path.join(ROOT, 'examples', 'sample-coupons.xlsx'),
+		path.join(FILES, 'sample-coupons.xlsx'),
+	);
 
-	say('importing the example workflows, the Coupon PostgreSQL credential and the Shop Webhook Key (header X-Shop-Key: dev-shop-key)');
+	say(
+		'importing the example workflows, the Coupon PostgreSQL credential and the Shop Webhook Key (header X-Shop-Key: dev-shop-key)',
+	);
 	const imports = path.join(USER_FOLDER, 'imports');
 	fs.mkdirSync(imports, { recursive: true });
 	const workflows = fs
 		.readdirSync(path.join(ROOT, 'examples'))
 		.filter((file) => file.endsWith('.json'))
-		.map((file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8').replaceAll('/home/node/.n8n-files/coupons', path.join(FILES, 'coupons'))));
+		.map((file) =>
+			JSON.parse(
+				fs
+					.readFileSync(path.join(ROOT, 'examples', file), 'utf8')
+					.replaceAll('/home/node/.n8n-files/coupons', path.join(FILES, 'coupons')),
+			),
+		);
 	fs.writeFileSync(path.join(imports, 'workflows.json'), JSON.stringify(workflows));
 	fs.writeFileSync(path.join(imports, 'credentials.json'), JSON.stringify(devCredential()));
 	n8n(USER_FOLDER, ['import:credentials', `--input=${path.join(imports, 'credentials.json')}`]);
 	n8n(USER_FOLDER, ['import:workflow', `--input=${path.join(imports, 'workflows.json')}`]);
 
 	say('starting n8n');
-	const child = startN8n(USER_FOLDER, ['start'], { N8N_PORT: String(PORT) }, ['ignore', 'ignore', 'inherit']);
+	const child = startN8n(USER_FOLDER, ['start'], { N8N_PORT: String(PORT) }, [
+		'ignore',
+		'ignore',
+		'inherit',
+	]);
 	process.on('SIGINT', () => child.kill('SIGINT'));
 	process.on('SIGTERM', () => child.kill('SIGTERM'));
 	await waitForHealth(child);
 	say('');
 	say(`n8n is ready: http://localhost:${PORT}`);
 	say('  First visit: create the owner account (it stays in this dev folder).');
-	say(`  Workflows "Coupons: ..." are imported; the sample list is ${path.join(FILES, 'sample-coupons.xlsx')}`);
-	say(`  Copy it into ${path.join(FILES, 'coupons')} once "Coupons: import a list from a spreadsheet" is active.`);
+	say(
+		`  Workflows "Coupons: ..." are imported; the sample list is ${path.join(FILES, 'sample-coupons.xlsx')}`,
+	);
+	say(
+		`  Copy it into ${path.join(FILES, 'coupons')} once "Coupons: import a list from a spreadsheet" is active.`,
+	);
 	say('  Ctrl+C stops n8n.');
 	await new Promise((resolve) => child.on('exit', resolve));
 }

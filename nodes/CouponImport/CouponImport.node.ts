@@ -1,4 +1,9 @@
-import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import { staticDataNotice, storageProperty } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as importList from './import.operation';
@@ -11,7 +16,8 @@ export class CouponImport implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["couponName"] ? $parameter["couponName"] : "from spreadsheet" }}',
-		description: 'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon hands out',
+		description:
+			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon hands out',
 		defaults: { name: 'Coupon Import' },
 		inputs: ['main'],
 		outputs: ['main'],

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import type { CouponStoreSession } from '../shared/store/CouponStore';
 import { CouponError } from '../shared/core/errors';
 import { HEADER_SEARCH_ROWS, importSheet, type ImportSettings } from '../shared/core/importList';
@@ -90,12 +95,20 @@ interface ImportOptions {
 }
 
 function positiveWhole(value: number, label: string): number {
-	if (!Number.isInteger(value) || value < 1) throw new CouponError(`${label} must be a whole number of at least 1; got ${JSON.stringify(value)}`, `Enter a positive whole number in ${label}.`);
+	if (!Number.isInteger(value) || value < 1)
+		throw new CouponError(
+			`${label} must be a whole number of at least 1; got ${JSON.stringify(value)}`,
+			`Enter a positive whole number in ${label}.`,
+		);
 	return value;
 }
 
 /** Reads item `itemIndex`'s spreadsheet and imports it within `session`; returns its summary items. */
-async function importItem(context: IExecuteFunctions, session: CouponStoreSession, itemIndex: number): Promise<INodeExecutionData[]> {
+async function importItem(
+	context: IExecuteFunctions,
+	session: CouponStoreSession,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
 	const rawName = String(context.getNodeParameter('couponName', itemIndex, '') ?? '');
 	const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
@@ -105,19 +118,35 @@ async function importItem(context: IExecuteFunctions, session: CouponStoreSessio
 		couponName: rawName.trim() === '' ? undefined : parseCouponName(rawName),
 		maxRows,
 	};
-	const maxUnpackedBytes = positiveWhole(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') * MIB;
-	const limits: UnpackLimits = { maxTotalBytes: maxUnpackedBytes, maxEntryBytes: maxUnpackedBytes, maxRatio: MAX_RATIO };
+	const maxUnpackedBytes =
+		positiveWhole(
+			options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB,
+			'Max Unpacked Size (MB)',
+		) * MIB;
+	const limits: UnpackLimits = {
+		maxTotalBytes: maxUnpackedBytes,
+		maxEntryBytes: maxUnpackedBytes,
+		maxRatio: MAX_RATIO,
+	};
 
 	const binaryPropertyName = context.getNodeParameter('binaryPropertyName', itemIndex) as string;
 	const binary = context.helpers.assertBinaryData(itemIndex, binaryPropertyName);
 	const file = await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName);
 	// Past the header search and Max Rows the parser stops reading: one row more shows the cap was passed.
-	const table = await readSheet(file, { sheetName: options.sheetName, rowLimit: HEADER_SEARCH_ROWS + maxRows + 1, limits });
+	const table = await readSheet(file, {
+		sheetName: options.sheetName,
+		rowLimit: HEADER_SEARCH_ROWS + maxRows + 1,
+		limits,
+	});
 
 	const result = await importSheet(session, table, settings);
-	for (const note of result.notes) context.addExecutionHints({ message: note, location: 'outputPane' });
+	for (const note of result.notes)
+		context.addExecutionHints({ message: note, location: 'outputPane' });
 	const fileSummary = { fileName: binary.fileName ?? null, ...result.file };
-	return result.pools.map((pool) => ({ json: { ...pool, file: fileSummary } as unknown as IDataObject, pairedItem: { item: itemIndex } }));
+	return result.pools.map((pool) => ({
+		json: { ...pool, file: fileSummary } as unknown as IDataObject,
+		pairedItem: { item: itemIndex },
+	}));
 }
 
 /**
@@ -132,7 +161,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (this.continueOnFail()) {
 		for (let i = 0; i < items.length; i++) {
 			try {
-				output.push(...(await store.transaction(async (session) => await importItem(this, session, i))));
+				output.push(
+					...(await store.transaction(async (session) => await importItem(this, session, i))),
+				);
 			} catch (error) {
 				output.push(errorItem({ json: {} }, nodeError(this, error, i), i));
 			}
@@ -141,12 +172,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		let current = 0;
 		await store
 			.transaction(async (session) => {
-				for (current = 0; current < items.length; current++) output.push(...(await importItem(this, session, current)));
+				for (current = 0; current < items.length; current++)
+					output.push(...(await importItem(this, session, current)));
 			})
 			.catch((error: unknown) => {
 				throw nodeError(this, error, Math.min(current, items.length - 1));
 			});
 	}
-	warnIfNotSaved(this, storage, 'these codes were not stored: Contact Coupon will not find them in later runs.');
+	warnIfNotSaved(
+		this,
+		storage,
+		'these codes were not stored: Contact Coupon will not find them in later runs.',
+	);
 	return output;
 }

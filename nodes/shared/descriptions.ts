@@ -15,11 +15,13 @@ export const storageProperty: INodeProperties = {
 		{
 			name: 'Database (PostgreSQL)',
 			value: 'database',
-			description: 'Kept in PostgreSQL through a Coupon PostgreSQL credential. Shared by every workflow and safe with parallel runs and queue mode.',
+			description:
+				'Kept in PostgreSQL through a Coupon PostgreSQL credential. Shared by every workflow and safe with parallel runs and queue mode.',
 		},
 	],
 	default: 'staticData',
-	description: 'Where the coupon lists and who holds which code are kept. Coupon Import and Contact Coupon must use the same storage to share coupons.',
+	description:
+		'Where the coupon lists and who holds which code are kept. Coupon Import and Contact Coupon must use the same storage to share coupons.',
 };
 
 export const staticDataNotice: INodeProperties = {
@@ -30,4 +32,3 @@ export const staticDataNotice: INodeProperties = {
 	default: '',
 	displayOptions: { show: { storage: ['staticData'] } },
 };
-

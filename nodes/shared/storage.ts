@@ -10,9 +10,12 @@ export type StorageKind = 'staticData' | 'database';
 export const CREDENTIAL_NAME = 'couponPostgres';
 
 /** The store chosen in the node's Storage parameter. */
-export async function openStore(context: IExecuteFunctions): Promise<{ store: CouponStore; storage: StorageKind }> {
+export async function openStore(
+	context: IExecuteFunctions,
+): Promise<{ store: CouponStore; storage: StorageKind }> {
 	const storage = context.getNodeParameter('storage', 0) as string;
-	if (storage === 'staticData') return { store: new StaticDataStore(context.getWorkflowStaticData('global')), storage };
+	if (storage === 'staticData')
+		return { store: new StaticDataStore(context.getWorkflowStaticData('global')), storage };
 	if (storage === 'database') {
 		const credentials = await context.getCredentials<CouponPostgresCredentials>(CREDENTIAL_NAME);
 		try {
@@ -27,7 +30,11 @@ export async function openStore(context: IExecuteFunctions): Promise<{ store: Co
 }
 
 /** Test runs from the editor never save static data: say so, or the next run surprises the user. */
-export function warnIfNotSaved(context: IExecuteFunctions, storage: StorageKind, whatWasLost: string): void {
+export function warnIfNotSaved(
+	context: IExecuteFunctions,
+	storage: StorageKind,
+	whatWasLost: string,
+): void {
 	if (storage !== 'staticData' || context.getMode() !== 'manual') return;
 	context.addExecutionHints({
 		message: `Test run: n8n does not save workflow static data for runs started from the editor, so ${whatWasLost} Activate the workflow so that its trigger runs it in production; those runs are saved.`,

@@ -22,7 +22,11 @@ describe('code generation', () => {
 
 	it('leaves out the look-alikes 0/O and 1/I/L by default', () => {
 		expect(UNAMBIGUOUS_CHARACTERS).not.toMatch(/[01OIL]/);
-		const seen = new Set(Array.from({ length: 300 }, () => generateCode({ characters: UNAMBIGUOUS_CHARACTERS, length: 16, prefix: '' })).join(''));
+		const seen = new Set(
+			Array.from({ length: 300 }, () =>
+				generateCode({ characters: UNAMBIGUOUS_CHARACTERS, length: 16, prefix: '' }),
+			).join(''),
+		);
 		// 4,800 random characters cover all 31 symbols, so none is missing from the alphabet.
 		expect([...seen].sort().join('')).toBe([...UNAMBIGUOUS_CHARACTERS].sort().join(''));
 	});
@@ -43,7 +47,9 @@ describe('code keys', () => {
 	it('rejects values that cannot be codes', () => {
 		expect(readCodeValue('ABC\nDEF')).toEqual({ problem: 'contains a line break' });
 		expect(readCodeValue('--')).toEqual({ problem: 'has no letters or digits' });
-		expect(readCodeValue('x'.repeat(256))).toEqual({ problem: expect.stringMatching(/longer than 255/) });
+		expect(readCodeValue('x'.repeat(256))).toEqual({
+			problem: expect.stringMatching(/longer than 255/),
+		});
 		expect(readCodeValue('save-10')).toEqual({ key: 'SAVE10' });
 		expect(readCodeValue('ＡＢ１')).toEqual({ key: 'AB1' });
 	});

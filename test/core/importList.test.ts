@@ -1,8 +1,17 @@
 import type { IDataObject } from 'n8n-workflow';
-import { importSheet, planImport, type Cell, type SheetTable } from '../../nodes/shared/core/importList';
+import {
+	importSheet,
+	planImport,
+	type Cell,
+	type SheetTable,
+} from '../../nodes/shared/core/importList';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
-const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({ sheetName, rows, cell: (raw) => raw as Cell });
+const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({
+	sheetName,
+	rows,
+	cell: (raw) => raw as Cell,
+});
 const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
 
 describe('planImport', () => {
@@ -17,14 +26,32 @@ describe('planImport', () => {
 			columns,
 		);
 		expect(plan.pools).toEqual([
-			{ name: 'Spring', candidates: [{ code: 'AAA1', key: 'AAA1', row: 2 }, { code: 'CCC3', key: 'CCC3', row: 4 }], duplicates: 0, invalid: 0, rejected: [] },
-			{ name: 'summer', candidates: [{ code: 'BBB2', key: 'BBB2', row: 3 }], duplicates: 0, invalid: 0, rejected: [] },
+			{
+				name: 'Spring',
+				candidates: [
+					{ code: 'AAA1', key: 'AAA1', row: 2 },
+					{ code: 'CCC3', key: 'CCC3', row: 4 },
+				],
+				duplicates: 0,
+				invalid: 0,
+				rejected: [],
+			},
+			{
+				name: 'summer',
+				candidates: [{ code: 'BBB2', key: 'BBB2', row: 3 }],
+				duplicates: 0,
+				invalid: 0,
+				rejected: [],
+			},
 		]);
 		expect(plan.file).toMatchObject({ headerRow: 1, blankRows: 0 });
 	});
 
 	it('finds the header below title rows', () => {
-		const plan = planImport(table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]), columns);
+		const plan = planImport(
+			table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]),
+			columns,
+		);
 		expect(plan.file.headerRow).toBe(3);
 		expect(plan.pools[0].candidates).toEqual([{ code: 'X1', key: 'X1', row: 4 }]);
 	});
@@ -43,7 +70,12 @@ describe('planImport', () => {
 			]),
 			columns,
 		);
-		expect(plan.pools[0]).toMatchObject({ name: 'P', candidates: [{ code: '007', key: '007', row: 2 }], duplicates: 1, invalid: 2 });
+		expect(plan.pools[0]).toMatchObject({
+			name: 'P',
+			candidates: [{ code: '007', key: '007', row: 2 }],
+			duplicates: 1,
+			invalid: 2,
+		});
 		expect(plan.pools[0].rejected).toEqual([
 			{ row: 4, value: '0-07', reason: 'duplicate of row 2' },
 			{ row: 5, value: '45000', reason: 'is a date, not a code' },
@@ -59,52 +91,123 @@ describe('planImport', () => {
 	});
 
 	it('imports a single-column list without header into the pool named by Coupon Name, and says row 1 was read as a code', () => {
-		const plan = planImport(table([['X1'], ['X2'], [], ['X3']]), { ...columns, couponName: 'List' });
+		const plan = planImport(table([['X1'], ['X2'], [], ['X3']]), {
+			...columns,
+			couponName: 'List',
+		});
 		expect(plan.file).toMatchObject({ headerRow: null, blankRows: 1, rowsWithoutValue: 0 });
 		expect(plan.pools[0].candidates.map((c) => c.code)).toEqual(['X1', 'X2', 'X3']);
-		expect(plan.notes).toEqual([expect.stringContaining('no "coupon value" header, so every row was read as a code, starting with row 1 ("X1")')]);
-		expect(planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }).notes).toEqual([]);
+		expect(plan.notes).toEqual([
+			expect.stringContaining(
+				'no "coupon value" header, so every row was read as a code, starting with row 1 ("X1")',
+			),
+		]);
+		expect(
+			planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }).notes,
+		).toEqual([]);
 	});
 
 	it('counts rows with a name but no value apart from blank rows', () => {
-		const plan = planImport(table([['coupon name', 'coupon value'], ['P', ''], ['', ''], ['P', 'V1']]), columns);
-		expect(plan.file).toMatchObject({ blankRows: 1, rowsWithoutValue: 1, rejectedRows: [{ row: 2, value: '', reason: 'no value in column "coupon value"' }] });
+		const plan = planImport(
+			table([
+				['coupon name', 'coupon value'],
+				['P', ''],
+				['', ''],
+				['P', 'V1'],
+			]),
+			columns,
+		);
+		expect(plan.file).toMatchObject({
+			blankRows: 1,
+			rowsWithoutValue: 1,
+			rejectedRows: [{ row: 2, value: '', reason: 'no value in column "coupon value"' }],
+		});
 	});
 
 	it('counts Max Rows below the header, not the title rows above it', () => {
-		const rows = (n: number) => table([['Title'], [], ['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])]);
-		expect(planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 }).pools[0].candidates).toHaveLength(5);
-		expect(() => planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).toThrow('Sheet "Sheet1" has more than 5 rows below its header, the limit set in Max Rows');
+		const rows = (n: number) =>
+			table([['Title'], [], ['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])]);
+		expect(
+			planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 }).pools[0].candidates,
+		).toHaveLength(5);
+		expect(() => planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).toThrow(
+			'Sheet "Sheet1" has more than 5 rows below its header, the limit set in Max Rows',
+		);
 	});
 
 	it('puts every value into Coupon Name when it is set, even with a name column', () => {
-		const plan = planImport(table([['coupon name', 'coupon value'], ['A', 'X1'], ['B', 'X2']]), { ...columns, couponName: 'Override' });
+		const plan = planImport(
+			table([
+				['coupon name', 'coupon value'],
+				['A', 'X1'],
+				['B', 'X2'],
+			]),
+			{ ...columns, couponName: 'Override' },
+		);
 		expect(plan.pools.map((p) => [p.name, p.candidates.length])).toEqual([['Override', 2]]);
 	});
 
 	it('says which headers it found when the value column is missing', () => {
-		expect(() => planImport(table([['Email', 'Code'], ['a@x', 'C1']]), columns)).toThrow('No "coupon value" column in sheet "Sheet1". Found row 1: "Email", "Code"');
+		expect(() =>
+			planImport(
+				table([
+					['Email', 'Code'],
+					['a@x', 'C1'],
+				]),
+				columns,
+			),
+		).toThrow('No "coupon value" column in sheet "Sheet1". Found row 1: "Email", "Code"');
 	});
 
 	it('asks for Coupon Name when a value column has no name column beside it', () => {
-		expect(() => planImport(table([['coupon value'], ['C1']]), columns)).toThrow(/no "coupon name" column/);
+		expect(() => planImport(table([['coupon value'], ['C1']]), columns)).toThrow(
+			/no "coupon name" column/,
+		);
 	});
 
 	it('uses configured column names', () => {
-		const plan = planImport(table([['Campaign', 'Voucher'], ['X', 'V1']]), { nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10 });
-		expect(plan.pools[0]).toMatchObject({ name: 'X', candidates: [{ code: 'V1', key: 'V1', row: 2 }] });
+		const plan = planImport(
+			table([
+				['Campaign', 'Voucher'],
+				['X', 'V1'],
+			]),
+			{ nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10 },
+		);
+		expect(plan.pools[0]).toMatchObject({
+			name: 'X',
+			candidates: [{ code: 'V1', key: 'V1', row: 2 }],
+		});
 	});
 });
 
 describe('importSheet', () => {
 	it('adds new values, counts those already in the pool, and reports the pool size', async () => {
 		const data: IDataObject = {};
-		const sheet = table([['coupon name', 'coupon value'], ['P', 'A1'], ['P', 'B2']]);
-		const run = async (t: SheetTable) => await new StaticDataStore(data).transaction(async (s) => await importSheet(s, t, columns));
+		const sheet = table([
+			['coupon name', 'coupon value'],
+			['P', 'A1'],
+			['P', 'B2'],
+		]);
+		const run = async (t: SheetTable) =>
+			await new StaticDataStore(data).transaction(async (s) => await importSheet(s, t, columns));
 		await run(sheet);
-		const second = await run(table([['coupon name', 'coupon value'], ['p', 'a-1'], ['P', 'C3']]));
+		const second = await run(
+			table([
+				['coupon name', 'coupon value'],
+				['p', 'a-1'],
+				['P', 'C3'],
+			]),
+		);
 		expect(second.pools).toEqual([
-			{ couponName: 'P', added: 1, duplicates: 1, invalid: 0, poolSize: 3, available: 3, rejectedRows: [{ row: 2, value: 'a-1', reason: 'already in this coupon' }] },
+			{
+				couponName: 'P',
+				added: 1,
+				duplicates: 1,
+				invalid: 0,
+				poolSize: 3,
+				available: 3,
+				rejectedRows: [{ row: 2, value: 'a-1', reason: 'already in this coupon' }],
+			},
 		]);
 	});
 
@@ -112,13 +215,24 @@ describe('importSheet', () => {
 		const data: IDataObject = {};
 		const store = () => new StaticDataStore(data);
 		await store().transaction(async (s) => await s.createPool('Gen', 'generated'));
-		const sheet = table([['coupon name', 'coupon value'], ['Fresh', 'A1'], ['gen', 'B2']]);
-		await expect(store().transaction(async (s) => await importSheet(s, sheet, columns))).rejects.toThrow(/Coupon "Gen" is a generated coupon/);
+		const sheet = table([
+			['coupon name', 'coupon value'],
+			['Fresh', 'A1'],
+			['gen', 'B2'],
+		]);
+		await expect(
+			store().transaction(async (s) => await importSheet(s, sheet, columns)),
+		).rejects.toThrow(/Coupon "Gen" is a generated coupon/);
 		expect(await store().transaction(async (s) => await s.findPool('Fresh'))).toBeUndefined();
 	});
 
 	it('refuses a sheet with no values', async () => {
-		const run = new StaticDataStore({}).transaction(async (s) => await importSheet(s, table([['coupon name', 'coupon value'], [], ['', '']]), columns));
-		await expect(run).rejects.toThrow('Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a value, 0 rows without a coupon name)');
+		const run = new StaticDataStore({}).transaction(
+			async (s) =>
+				await importSheet(s, table([['coupon name', 'coupon value'], [], ['', '']]), columns),
+		);
+		await expect(run).rejects.toThrow(
+			'Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a value, 0 rows without a coupon name)',
+		);
 	});
 });

@@ -1,7 +1,12 @@
 import type { IDataObject } from 'n8n-workflow';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { CouponError } from '../../nodes/shared/core/errors';
-import { issueCoupons, type ActiveCouponPolicy, type IssueOutcome, type IssueSettings } from '../../nodes/shared/core/issue';
+import {
+	issueCoupons,
+	type ActiveCouponPolicy,
+	type IssueOutcome,
+	type IssueSettings,
+} from '../../nodes/shared/core/issue';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
@@ -23,40 +28,64 @@ describe('issueCoupons', () => {
 	let data: IDataObject;
 	const store = () => new StaticDataStore(data);
 	const issue = async (contacts: string[], overrides: Partial<IssueSettings> = {}, now = T0) =>
-		await store().transaction(async (s) => await issueCoupons(s, settings(overrides), contacts.map(request), now));
-	const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
+		await store().transaction(
+			async (s) => await issueCoupons(s, settings(overrides), contacts.map(request), now),
+		);
+	const codesOf = (outcomes: IssueOutcome[]) =>
+		outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 	const importCodes = async (name: string, values: string[]) =>
 		await store().transaction(async (s) => {
 			await s.createPool(name, 'imported');
-			await s.addImported(name, values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })));
+			await s.addImported(
+				name,
+				values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })),
+			);
 		});
 
 	beforeEach(() => (data = {}));
 
 	it('creates a generated coupon for a new name, with codes of the set length valid for the set days', async () => {
-		const { pool, outcomes } = await issue(['ann@x.com', 'bob@x.com'], { validDays: 7, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: 'W-' } });
+		const { pool, outcomes } = await issue(['ann@x.com', 'bob@x.com'], {
+			validDays: 7,
+			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: 'W-' },
+		});
 		expect(pool).toMatchObject({ name: 'WELCOME', kind: 'generated' });
 		for (const outcome of outcomes) {
 			if (!('value' in outcome)) throw outcome.error;
 			expect(outcome.value.code).toMatch(/^W-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/);
-			expect(outcome.value).toMatchObject({ name: 'WELCOME', source: 'generated', reused: false, assignedAt: new Date(T0).toISOString(), validUntil: new Date(T0 + 7 * DAY_MS).toISOString() });
+			expect(outcome.value).toMatchObject({
+				name: 'WELCOME',
+				source: 'generated',
+				reused: false,
+				assignedAt: new Date(T0).toISOString(),
+				validUntil: new Date(T0 + 7 * DAY_MS).toISOString(),
+			});
 		}
 		expect(new Set(codesOf(outcomes)).size).toBe(2);
 	});
 
 	it('hands out imported values, keeping them exactly as written, and ignores Length', async () => {
 		await importCodes('Spring', ['00042', 'abc-1']);
-		const { pool, outcomes } = await issue(['a', 'b'], { couponName: 'SPRING', format: { characters: '0123456789', length: 40, prefix: 'X' } });
+		const { pool, outcomes } = await issue(['a', 'b'], {
+			couponName: 'SPRING',
+			format: { characters: '0123456789', length: 40, prefix: 'X' },
+		});
 		expect(pool.kind).toBe('imported');
 		expect(codesOf(outcomes).sort()).toEqual(['00042', 'abc-1']);
-		expect(outcomes.every((o) => 'value' in o && o.value.source === 'imported' && o.value.name === 'Spring')).toBe(true);
+		expect(
+			outcomes.every(
+				(o) => 'value' in o && o.value.source === 'imported' && o.value.name === 'Spring',
+			),
+		).toBe(true);
 	});
 
 	it('gives a contact who holds an active coupon the same one again, matching contacts ignoring case', async () => {
 		const first = await issue(['Ann@X.com']);
 		const again = await issue(['ann@x.com'], {}, T0 + DAY_MS);
 		expect(codesOf(again.outcomes)).toEqual(codesOf(first.outcomes));
-		expect(again.outcomes[0]).toMatchObject({ value: { reused: true, assignedAt: new Date(T0).toISOString(), contact: 'ann@x.com' } });
+		expect(again.outcomes[0]).toMatchObject({
+			value: { reused: true, assignedAt: new Date(T0).toISOString(), contact: 'ann@x.com' },
+		});
 	});
 
 	it('does not burn imported codes when the same contact comes twice in one batch', async () => {
@@ -66,7 +95,10 @@ describe('issueCoupons', () => {
 		expect(a1).toBe(a2);
 		expect(b).not.toBe(a1);
 		expect(outcomes.map((o) => 'value' in o && o.value.reused)).toEqual([false, true, false]);
-		expect(await store().transaction(async (s) => await s.countPool('P', T0, 0))).toMatchObject({ available: 1, assigned: 2 });
+		expect(await store().transaction(async (s) => await s.countPool('P', T0, 0))).toMatchObject({
+			available: 1,
+			assigned: 2,
+		});
 	});
 
 	it('never returns an expired coupon as active: after validUntil the contact gets a new one', async () => {
@@ -76,24 +108,35 @@ describe('issueCoupons', () => {
 		const atExpiry = await issue(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS);
 		expect(codesOf(atExpiry.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
 		expect(atExpiry.outcomes[0]).toMatchObject({ value: { reused: false } });
-		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2 * DAY_MS, 0));
+		const counts = await store().transaction(
+			async (s) => await s.countPool('WELCOME', T0 + 2 * DAY_MS, 0),
+		);
 		expect(counts).toMatchObject({ assigned: 2, active: 1, expired: 1 });
 	});
 
 	it.each<[ActiveCouponPolicy, number, number]>([
 		['replace', 2, 1],
 		['issueAnother', 2, 2],
-	])('with "%s" a contact holding a coupon gets a new one (%i assigned, %i active)', async (policy, assigned, active) => {
-		const first = await issue(['ann']);
-		const second = await issue(['ann'], { policy }, T0 + 1000);
-		expect(codesOf(second.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
-		const counts = await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0));
-		expect(counts).toMatchObject({ assigned, active, replaced: assigned - active });
-		if (policy === 'replace') {
-			const held = await store().transaction(async (s) => await s.assignmentsOf('WELCOME', ['ann']));
-			expect(held.get('ann')!.find((a) => a.code === codesOf(first.outcomes)[0])!.replacedAt).toBe(T0 + 1000);
-		}
-	});
+	])(
+		'with "%s" a contact holding a coupon gets a new one (%i assigned, %i active)',
+		async (policy, assigned, active) => {
+			const first = await issue(['ann']);
+			const second = await issue(['ann'], { policy }, T0 + 1000);
+			expect(codesOf(second.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
+			const counts = await store().transaction(
+				async (s) => await s.countPool('WELCOME', T0 + 2000, 0),
+			);
+			expect(counts).toMatchObject({ assigned, active, replaced: assigned - active });
+			if (policy === 'replace') {
+				const held = await store().transaction(
+					async (s) => await s.assignmentsOf('WELCOME', ['ann']),
+				);
+				expect(
+					held.get('ann')!.find((a) => a.code === codesOf(first.outcomes)[0])!.replacedAt,
+				).toBe(T0 + 1000);
+			}
+		},
+	);
 
 	it('with "replace", a contact twice in one batch gets one new coupon, which stays active', async () => {
 		const first = await issue(['ann']);
@@ -102,14 +145,18 @@ describe('issueCoupons', () => {
 		expect(a).toBe(b);
 		expect(a).not.toBe(codesOf(first.outcomes)[0]);
 		expect(outcomes.map((o) => 'value' in o && o.value.reused)).toEqual([false, true]);
-		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0))).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
+		expect(
+			await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 2000, 0)),
+		).toMatchObject({ assigned: 2, active: 1, replaced: 1 });
 	});
 
 	it('with "replace", ends every active coupon the contact holds', async () => {
 		await issue(['ann']);
 		await issue(['ann'], { policy: 'issueAnother' }, T0 + 1);
 		await issue(['ann'], { policy: 'replace' }, T0 + 2);
-		expect(await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3, 0))).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
+		expect(
+			await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3, 0)),
+		).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
 	});
 
 	it('with "issueAnother", a contact twice in one batch gets two coupons', async () => {
@@ -120,10 +167,16 @@ describe('issueCoupons', () => {
 	it('fails only the requests an imported pool cannot serve, with its counts, and consumes nothing for them', async () => {
 		await importCodes('Tiny', ['ONE', 'TWO']);
 		await issue(['old'], { couponName: 'Tiny', validDays: 1 });
-		const { outcomes } = await issue(['a', 'b', 'c'], { couponName: 'Tiny', policy: 'replace' }, T0 + 2 * DAY_MS);
+		const { outcomes } = await issue(
+			['a', 'b', 'c'],
+			{ couponName: 'Tiny', policy: 'replace' },
+			T0 + 2 * DAY_MS,
+		);
 		expect(outcomes.map((o) => 'value' in o)).toEqual([true, false, false]);
 		const error = (outcomes[1] as { error: CouponError }).error;
-		expect(error.message).toBe('Coupon "Tiny" has no unused codes left: 2 assigned (1 active, 1 expired, 0 redeemed, 0 replaced), 0 available');
+		expect(error.message).toBe(
+			'Coupon "Tiny" has no unused codes left: 2 assigned (1 active, 1 expired, 0 redeemed, 0 replaced), 0 available',
+		);
 		expect(error.description).toMatch(/Import more codes/);
 	});
 
@@ -137,7 +190,9 @@ describe('issueCoupons', () => {
 	});
 
 	it('refuses a length too short for the number of codes the coupon will hold', async () => {
-		await expect(issue(['a', 'b'], { format: { characters: '0123456789', length: 6, prefix: '' } })).rejects.toThrow(/Length 6 is too short for coupon "WELCOME"/);
+		await expect(
+			issue(['a', 'b'], { format: { characters: '0123456789', length: 6, prefix: '' } }),
+		).rejects.toThrow(/Length 6 is too short for coupon "WELCOME"/);
 		expect(await store().transaction(async (s) => await s.findPool('WELCOME'))).toBeUndefined();
 	});
 });

@@ -16,14 +16,25 @@ jest.mock('nanoid', () => ({
 
 const T0 = Date.UTC(2026, 2, 1);
 const format = { characters: '23456789ABCDEFGHJKMNPQRSTUVWXYZ', length: 8, prefix: '' };
-const codesOf = (outcomes: IssueOutcome[]) => outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
+const codesOf = (outcomes: IssueOutcome[]) =>
+	outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 
 describe('generated codes, with a scripted generator', () => {
 	let data: IDataObject;
-	const issue = async (contacts: string[], policy: 'reuse' | 'replace' = 'reuse', now = T0, spy?: (session: CouponStoreSession) => void) =>
+	const issue = async (
+		contacts: string[],
+		policy: 'reuse' | 'replace' = 'reuse',
+		now = T0,
+		spy?: (session: CouponStoreSession) => void,
+	) =>
 		await new StaticDataStore(data).transaction(async (session) => {
 			spy?.(session);
-			return await issueCoupons(session, { couponName: 'G', validDays: 1, policy, format }, contacts.map((c) => ({ contact: c, contactKey: c })), now);
+			return await issueCoupons(
+				session,
+				{ couponName: 'G', validDays: 1, policy, format },
+				contacts.map((c) => ({ contact: c, contactKey: c })),
+				now,
+			);
 		});
 
 	beforeEach(() => {

@@ -23,7 +23,10 @@ describe('coupon names', () => {
 
 describe('contacts', () => {
 	it('trims the contact and matches it ignoring case', () => {
-		expect(parseContact('  Ann@Example.COM ')).toEqual({ contact: 'Ann@Example.COM', key: 'ann@example.com' });
+		expect(parseContact('  Ann@Example.COM ')).toEqual({
+			contact: 'Ann@Example.COM',
+			key: 'ann@example.com',
+		});
 		expect(parseContact(12345)).toEqual({ contact: '12345', key: '12345' });
 	});
 
@@ -40,13 +43,20 @@ describe('validity', () => {
 		expect(parseValidDays(30)).toBe(30);
 		expect(parseValidDays('7')).toBe(7);
 		for (const bad of [0, -1, 1.5, 3651, '', 'week', undefined, null]) {
-			expect(() => parseValidDays(bad)).toThrow(/Valid \(Days\) must be a whole number from 1 to 3650/);
+			expect(() => parseValidDays(bad)).toThrow(
+				/Valid \(Days\) must be a whole number from 1 to 3650/,
+			);
 		}
 	});
 
 	it('is active until, not at, validUntil, and never once replaced', () => {
 		const assignedAt = Date.UTC(2026, 0, 1);
-		const record = { code: 'A', contactKey: 'c', assignedAt, validUntil: validUntilFor(assignedAt, 2) };
+		const record = {
+			code: 'A',
+			contactKey: 'c',
+			assignedAt,
+			validUntil: validUntilFor(assignedAt, 2),
+		};
 		expect(record.validUntil - assignedAt).toBe(2 * DAY_MS);
 		expect(isActive(record, record.validUntil - 1)).toBe(true);
 		expect(isActive(record, record.validUntil)).toBe(false);

@@ -2,40 +2,71 @@ import { fillTemplate, parseTemplate } from '../../nodes/shared/core/placeholder
 
 describe('parseTemplate', () => {
 	it('finds coupon placeholders with their names, in any case, and fills them in one pass', () => {
-		const template = '<a href="https://shop.example/?c=$cst.Spring Sale.coupon$">$CST. spring sale .COUPON$</a> costs $5';
+		const template =
+			'<a href="https://shop.example/?c=$cst.Spring Sale.coupon$">$CST. spring sale .COUPON$</a> costs $5';
 		const { placeholders, unresolved } = parseTemplate(template);
 		expect(placeholders.map((p) => [p.text, p.name, p.nameKey])).toEqual([
 			['$cst.Spring Sale.coupon$', 'Spring Sale', 'spring sale'],
 			['$CST. spring sale .COUPON$', 'spring sale', 'spring sale'],
 		]);
 		expect(unresolved).toEqual([]);
-		expect(fillTemplate(template, placeholders, () => 'X-1')).toBe('<a href="https://shop.example/?c=X-1">X-1</a> costs $5');
-		expect(fillTemplate(template, placeholders, (p) => (p.start === 0 ? undefined : p.name === 'Spring Sale' ? 'A' : undefined))).toBe(template.replace('$cst.Spring Sale.coupon$', 'A'));
+		expect(fillTemplate(template, placeholders, () => 'X-1')).toBe(
+			'<a href="https://shop.example/?c=X-1">X-1</a> costs $5',
+		);
+		expect(
+			fillTemplate(template, placeholders, (p) =>
+				p.start === 0 ? undefined : p.name === 'Spring Sale' ? 'A' : undefined,
+			),
+		).toBe(template.replace('$cst.Spring Sale.coupon$', 'A'));
 	});
 
 	it('reports what cannot be a coupon placeholder, each distinct one once', () => {
 		const name101 = 'N'.repeat(101);
-		const { placeholders, unresolved } = parseTemplate(`$cst.firstname$ $cst.firstname$ $cst..coupon$ $cst.${name101}.coupon$ $cst.a\tb.coupon$ $cst.open`);
+		const { placeholders, unresolved } = parseTemplate(
+			`$cst.firstname$ $cst.firstname$ $cst..coupon$ $cst.${name101}.coupon$ $cst.a\tb.coupon$ $cst.open`,
+		);
 		expect(placeholders).toEqual([]);
-		expect(unresolved.map((u) => u.problem)).toEqual(['not_a_coupon', 'invalid_name', 'invalid_name', 'invalid_name', 'malformed']);
-		expect(unresolved[1].message).toBe('$cst..coupon$ cannot name a coupon: The coupon name is empty');
+		expect(unresolved.map((u) => u.problem)).toEqual([
+			'not_a_coupon',
+			'invalid_name',
+			'invalid_name',
+			'invalid_name',
+			'malformed',
+		]);
+		expect(unresolved[1].message).toBe(
+			'$cst..coupon$ cannot name a coupon: The coupon name is empty',
+		);
 		expect(unresolved[2].message).toMatch(/101 characters long; the limit is 100/);
 		expect(unresolved[3].message).toMatch(/contains a tab/);
-		expect(unresolved[4]).toEqual({ placeholder: '$cst.open', problem: 'malformed', message: expect.stringContaining('does not end like one') });
+		expect(unresolved[4]).toEqual({
+			placeholder: '$cst.open',
+			problem: 'malformed',
+			message: expect.stringContaining('does not end like one'),
+		});
 	});
 
 	it('reads names written for HTML, two placeholders sharing a $, and refuses markup inside a name', () => {
-		const { placeholders, unresolved } = parseTemplate('<p>$cst.M&amp;S&#33;.coupon$cst.A.coupon$ $cst.<b>SPRING</b>.coupon$ $cst.x&bogus;.coupon$</p>');
+		const { placeholders, unresolved } = parseTemplate(
+			'<p>$cst.M&amp;S&#33;.coupon$cst.A.coupon$ $cst.<b>SPRING</b>.coupon$ $cst.x&bogus;.coupon$</p>',
+		);
 		expect(placeholders.map((p) => [p.text, p.name])).toEqual([
 			['$cst.M&amp;S&#33;.coupon$', 'M&S!'],
 			['$cst.A.coupon$', 'A'],
 			['$cst.x&bogus;.coupon$', 'x&bogus;'],
 		]);
-		expect(unresolved).toEqual([{ placeholder: '$cst.<b>SPRING</b>.coupon$', problem: 'invalid_name', message: expect.stringContaining('has HTML markup (<b>) inside it') }]);
+		expect(unresolved).toEqual([
+			{
+				placeholder: '$cst.<b>SPRING</b>.coupon$',
+				problem: 'invalid_name',
+				message: expect.stringContaining('has HTML markup (<b>) inside it'),
+			},
+		]);
 	});
 
 	it('never lets an unclosed placeholder swallow the next one', () => {
-		const { placeholders, unresolved } = parseTemplate('Use $cst.SPRING.coupon today, or $cst.VIP.coupon$ ($cst.a b$) for $10');
+		const { placeholders, unresolved } = parseTemplate(
+			'Use $cst.SPRING.coupon today, or $cst.VIP.coupon$ ($cst.a b$) for $10',
+		);
 		expect(placeholders.map((p) => p.name)).toEqual(['VIP']);
 		expect(unresolved.map((u) => [u.placeholder, u.problem])).toEqual([
 			['$cst.SPRING.coupon today, or $', 'malformed'],
@@ -48,15 +79,24 @@ describe('parseTemplate', () => {
 			const started = process.hrtime.bigint();
 			const { placeholders } = parseTemplate(template);
 			const text = fillTemplate(template, placeholders, () => 'CODE-1234');
-			return { ms: Number(process.hrtime.bigint() - started) / 1e6, count: placeholders.length, length: text.length };
+			return {
+				ms: Number(process.hrtime.bigint() - started) / 1e6,
+				count: placeholders.length,
+				length: text.length,
+			};
 		};
-		const chunk = '<p>Hello, your code: $cst.SPRING.coupon$ and $cst.no closing dollar ' + 'x'.repeat(60) + '</p>\n';
+		const chunk =
+			'<p>Hello, your code: $cst.SPRING.coupon$ and $cst.no closing dollar ' +
+			'x'.repeat(60) +
+			'</p>\n';
 		const small = chunk.repeat(Math.ceil(100_000 / chunk.length));
 		const big = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
 		time(small);
 		const [a, b] = [time(small), time(big)];
 		expect(b.count).toBe(Math.ceil(1_000_000 / chunk.length));
-		expect(b.length).toBe(big.length - b.count * ('$cst.SPRING.coupon$'.length - 'CODE-1234'.length));
+		expect(b.length).toBe(
+			big.length - b.count * ('$cst.SPRING.coupon$'.length - 'CODE-1234'.length),
+		);
 		// Ten times the text may take about ten times as long; a quadratic scan would take a hundred.
 		expect(b.ms / Math.max(a.ms, 1)).toBeLessThan(40);
 	});

@@ -4,7 +4,13 @@ import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
 import { issueCoupons } from '../../nodes/shared/core/issue';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
-import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import {
+	describeWithDatabase,
+	dropSchema,
+	sql,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
 import { importInto, n8n, prepareN8n, startN8n, waitForN8n, waitForWebhook } from './n8nCli';
 
 const PORT = 5697;
@@ -15,7 +21,11 @@ const SHOP_KEY_CREDENTIAL = 'couponsShopKey01';
 const SHOP_KEY = 'e2e-shop-key';
 /** A call to one of the examples' webhooks, which check the shop's header. */
 const call = async (path: string, init: RequestInit = {}, key = SHOP_KEY) =>
-	await fetch(`${BASE}/${path}`, { ...init, headers: { 'content-type': 'application/json', 'x-shop-key': key }, signal: AbortSignal.timeout(60_000) });
+	await fetch(`${BASE}/${path}`, {
+		...init,
+		headers: { 'content-type': 'application/json', 'x-shop-key': key },
+		signal: AbortSignal.timeout(60_000),
+	});
 
 /** The checkout examples as shipped, published in a real n8n: the shop's calls go through n8n's webhooks. */
 describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () => {
@@ -30,23 +40,59 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		// A contact who was handed a coupon earlier, by another workflow.
 		code = await new PostgresStore(database).transaction(async (s) => {
 			await s.createPool('SPRING10', 'imported');
-			await s.addImported('SPRING10', ['SPR-4K7Q', 'SPR-9XW2'].map((value, i) => ({ code: value, key: codeKey(value), row: i + 2 })));
-			const settings = { couponName: 'SPRING10', validDays: 14, policy: 'reuse' as const, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' } };
-			const { outcomes } = await issueCoupons(s, settings, [{ contact: 'ann@example.com', contactKey: 'ann@example.com' }], Date.now());
+			await s.addImported(
+				'SPRING10',
+				['SPR-4K7Q', 'SPR-9XW2'].map((value, i) => ({
+					code: value,
+					key: codeKey(value),
+					row: i + 2,
+				})),
+			);
+			const settings = {
+				couponName: 'SPRING10',
+				validDays: 14,
+				policy: 'reuse' as const,
+				format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+			};
+			const { outcomes } = await issueCoupons(
+				s,
+				settings,
+				[{ contact: 'ann@example.com', contactKey: 'ann@example.com' }],
+				Date.now(),
+			);
 			if (!('value' in outcomes[0])) throw outcomes[0].error;
 			return outcomes[0].value.code;
 		});
 		await database.close();
 
 		importInto(userFolder, 'credentials', [
-			{ id: EXAMPLE_CREDENTIAL, name: 'Coupon PostgreSQL', type: 'couponPostgres', data: testCredentials(schema) },
-			{ id: SHOP_KEY_CREDENTIAL, name: 'Shop Webhook Key', type: 'httpHeaderAuth', data: { name: 'X-Shop-Key', value: SHOP_KEY } },
+			{
+				id: EXAMPLE_CREDENTIAL,
+				name: 'Coupon PostgreSQL',
+				type: 'couponPostgres',
+				data: testCredentials(schema),
+			},
+			{
+				id: SHOP_KEY_CREDENTIAL,
+				name: 'Shop Webhook Key',
+				type: 'httpHeaderAuth',
+				data: { name: 'X-Shop-Key', value: SHOP_KEY },
+			},
 		]);
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const examples = ['checkout-redeem-webhook', 'validate-code-webhook', 'contact-card-webhook'].map((name) => require(`../../examples/${name}.json`) as { id: string });
+		const examples = [
+			'checkout-redeem-webhook',
+			'validate-code-webhook',
+			'contact-card-webhook',
+		].map((name) => require(`../../examples/${name}.json`) as { id: string });
 		importInto(userFolder, 'workflow', examples);
 		for (const { id } of examples) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
-		server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5694' }, 'ignore');
+		server = startN8n(
+			userFolder,
+			['start'],
+			{ N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5694' },
+			'ignore',
+		);
 		await waitForN8n(PORT);
 		await waitForWebhook(async () => await call('coupon-check?code=WARM-UP'));
 	}, 25 * 60_000);
@@ -67,22 +113,36 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 	it('accepts a code at the first checkout and refuses it as redeemed at the second', async () => {
 		// The customer types the code in lower case with a space; it still matches.
 		const typed = code.toLowerCase().replace('-', ' ');
-		const before = (await (await call(`coupon-check?code=${encodeURIComponent(typed)}&email=ann@example.com`)).json()) as Record<string, unknown>;
+		const before = (await (
+			await call(`coupon-check?code=${encodeURIComponent(typed)}&email=ann@example.com`)
+		).json()) as Record<string, unknown>;
 		expect(before).toMatchObject({ valid: true, status: 'valid' });
 
 		const first = await checkout({ code: typed, email: 'Ann@Example.com', orderId: 'A-1001' });
 		expect(first.status).toBe(200);
-		expect(first.body).toMatchObject({ accepted: true, status: 'accepted', coupon: { name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' } });
+		expect(first.body).toMatchObject({
+			accepted: true,
+			status: 'accepted',
+			coupon: { name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' },
+		});
 
 		const second = await checkout({ code, email: 'ann@example.com', orderId: 'A-1002' });
 		expect(second.status).toBe(200);
-		expect(second.body).toMatchObject({ accepted: false, status: 'redeemed', message: expect.stringMatching(new RegExp(`^Code ${code} of coupon "SPRING10" was already redeemed on `)) });
+		expect(second.body).toMatchObject({
+			accepted: false,
+			status: 'redeemed',
+			message: expect.stringMatching(
+				new RegExp(`^Code ${code} of coupon "SPRING10" was already redeemed on `),
+			),
+		});
 
-		const rows = await sql<{ order_reference: string; contact_key: string }>(`SELECT order_reference, contact_key FROM "${schema}".codes WHERE redeemed_at IS NOT NULL`);
+		const rows = await sql<{ order_reference: string; contact_key: string }>(
+			`SELECT order_reference, contact_key FROM "${schema}".codes WHERE redeemed_at IS NOT NULL`,
+		);
 		expect(rows).toEqual([{ order_reference: 'A-1001', contact_key: 'ann@example.com' }]);
 	});
 
-	it('refuses someone else\'s code, one nobody was given and an unknown one, redeeming nothing more', async () => {
+	it("refuses someone else's code, one nobody was given and an unknown one, redeeming nothing more", async () => {
 		const others = await checkout({ code, email: 'bob@example.com', orderId: 'B-0' });
 		expect(others.body).toMatchObject({ accepted: false, status: 'other_contact' });
 		const spare = code === 'SPR-4K7Q' ? 'SPR-9XW2' : 'SPR-4K7Q';
@@ -90,18 +150,29 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		expect(unused.body).toMatchObject({ accepted: false, status: 'not_assigned' });
 		const unknown = await checkout({ code: 'NOPE-0000', email: 'bob@example.com', orderId: 'B-2' });
 		expect(unknown.body).toMatchObject({ accepted: false, status: 'unknown', coupon: null });
-		const [{ redeemed }] = await sql<{ redeemed: string }>(`SELECT count(redeemed_at) AS redeemed FROM "${schema}".codes`);
+		const [{ redeemed }] = await sql<{ redeemed: string }>(
+			`SELECT count(redeemed_at) AS redeemed FROM "${schema}".codes`,
+		);
 		expect(Number(redeemed)).toBe(1);
 	});
 
-	it('answers only callers with the shop\'s key', async () => {
+	it("answers only callers with the shop's key", async () => {
 		const response = await call('contact-coupons?email=ann@example.com', {}, 'wrong-key');
 		expect(response.status).toBe(403);
 		expect(await response.text()).not.toContain('SPR-');
 	});
 
 	it('shows the redemption on the contact card', async () => {
-		const card = (await (await call('contact-coupons?email=ann@example.com')).json()) as { coupons: Array<Record<string, unknown>> };
-		expect(card.coupons).toEqual([expect.objectContaining({ name: 'SPRING10', code, status: 'redeemed', orderReference: 'A-1001' })]);
+		const card = (await (await call('contact-coupons?email=ann@example.com')).json()) as {
+			coupons: Array<Record<string, unknown>>;
+		};
+		expect(card.coupons).toEqual([
+			expect.objectContaining({
+				name: 'SPRING10',
+				code,
+				status: 'redeemed',
+				orderReference: 'A-1001',
+			}),
+		]);
 	});
 });

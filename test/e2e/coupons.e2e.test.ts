@@ -1,11 +1,38 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
-import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import {
+	describeWithDatabase,
+	dropSchema,
+	sql,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
 import { execute, importInto, prepareN8n } from './n8nCli';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const SPRING10 = ['SPR-4K7Q', 'SPR-9XW2', 'SPR-M3ZD', 'SPR-7HNP', 'SPR-Q2RC', 'SPR-V8TJ', 'SPR-3FKB', 'SPR-X6GM', 'SPR-D4WY', 'SPR-N9PH', 'SPR-R2LX', 'SPR-B7QV', 'SPR-K5CT', 'SPR-W3ME', 'SPR-H8ZF', 'SPR-T6NA', 'SPR-C9JR', 'SPR-G2YS', 'SPR-P4DU', 'SPR-Y7BK'];
+const SPRING10 = [
+	'SPR-4K7Q',
+	'SPR-9XW2',
+	'SPR-M3ZD',
+	'SPR-7HNP',
+	'SPR-Q2RC',
+	'SPR-V8TJ',
+	'SPR-3FKB',
+	'SPR-X6GM',
+	'SPR-D4WY',
+	'SPR-N9PH',
+	'SPR-R2LX',
+	'SPR-B7QV',
+	'SPR-K5CT',
+	'SPR-W3ME',
+	'SPR-H8ZF',
+	'SPR-T6NA',
+	'SPR-C9JR',
+	'SPR-G2YS',
+	'SPR-P4DU',
+	'SPR-Y7BK',
+];
 const CREDENTIAL_ID = 'couponsE2eCred01';
 
 let userFolder: string;
@@ -14,20 +41,73 @@ beforeAll(() => {
 }, 20 * 60_000);
 afterAll(() => rmSync(userFolder, { recursive: true, force: true }));
 
-const node = (name: string, type: string, parameters: IDataObject, extra: IDataObject = {}) => ({ id: name, name, type, typeVersion: 1, position: [0, 0], parameters, ...extra });
-const chain = (names: string[]) => Object.fromEntries(names.slice(0, -1).map((name, i) => [name, { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] }]));
+const node = (name: string, type: string, parameters: IDataObject, extra: IDataObject = {}) => ({
+	id: name,
+	name,
+	type,
+	typeVersion: 1,
+	position: [0, 0],
+	parameters,
+	...extra,
+});
+const chain = (names: string[]) =>
+	Object.fromEntries(
+		names
+			.slice(0, -1)
+			.map((name, i) => [name, { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] }]),
+	);
 
 /** Manual trigger → read the sample spreadsheet → Coupon Import → 8 new contacts per run → Contact Coupon. */
 function importAndAssign(id: string, storage: 'staticData' | 'database') {
-	const credentials = storage === 'database' ? { credentials: { couponPostgres: { id: CREDENTIAL_ID, name: 'Coupon DB' } } } : {};
+	const credentials =
+		storage === 'database'
+			? { credentials: { couponPostgres: { id: CREDENTIAL_ID, name: 'Coupon DB' } } }
+			: {};
 	const nodes = [
 		node('Start', 'n8n-nodes-base.manualTrigger', {}),
-		node('Read Spreadsheet', 'n8n-nodes-base.readWriteFile', { operation: 'read', fileSelector: join(userFolder, 'files', 'sample-coupons.xlsx'), options: {} }),
-		node('Coupon Import', 'n8n-nodes-coupons.couponImport', { storage, binaryPropertyName: 'data', couponName: '', options: {} }, credentials),
-		node('Contacts', 'n8n-nodes-base.code', { jsCode: 'return Array.from({ length: 8 }, (_, i) => ({ json: { email: `run-${$execution.id}-${i}@example.com` } }));' }, { typeVersion: 2 }),
-		node('Contact Coupon', 'n8n-nodes-coupons.contactCoupon', { operation: 'generate', storage, couponName: 'spring10', length: 8, validDays: 14, contact: '={{ $json.email }}', options: {} }, credentials),
+		node('Read Spreadsheet', 'n8n-nodes-base.readWriteFile', {
+			operation: 'read',
+			fileSelector: join(userFolder, 'files', 'sample-coupons.xlsx'),
+			options: {},
+		}),
+		node(
+			'Coupon Import',
+			'n8n-nodes-coupons.couponImport',
+			{ storage, binaryPropertyName: 'data', couponName: '', options: {} },
+			credentials,
+		),
+		node(
+			'Contacts',
+			'n8n-nodes-base.code',
+			{
+				jsCode:
+					'return Array.from({ length: 8 }, (_, i) => ({ json: { email: `run-${$execution.id}-${i}@example.com` } }));',
+			},
+			{ typeVersion: 2 },
+		),
+		node(
+			'Contact Coupon',
+			'n8n-nodes-coupons.contactCoupon',
+			{
+				operation: 'generate',
+				storage,
+				couponName: 'spring10',
+				length: 8,
+				validDays: 14,
+				contact: '={{ $json.email }}',
+				options: {},
+			},
+			credentials,
+		),
 	];
-	return { id, name: id, active: false, nodes, connections: chain(nodes.map((n) => n.name)), settings: {} };
+	return {
+		id,
+		name: id,
+		active: false,
+		nodes,
+		connections: chain(nodes.map((n) => n.name)),
+		settings: {},
+	};
 }
 
 function expectImportAndAssignRuns(workflowId: string): void {
@@ -42,23 +122,31 @@ function expectImportAndAssignRuns(workflowId: string): void {
 	for (const coupon of firstCoupons) {
 		expect(SPRING10).toContain(coupon.code);
 		expect(coupon).toMatchObject({ name: 'SPRING10', source: 'imported', reused: false });
-		expect(Date.parse(coupon.validUntil as string) - Date.parse(coupon.assignedAt as string)).toBe(14 * DAY_MS);
+		expect(Date.parse(coupon.validUntil as string) - Date.parse(coupon.assignedAt as string)).toBe(
+			14 * DAY_MS,
+		);
 	}
 
 	// A second execution sees the pool the first one consumed: the stored data survived between runs.
 	const second = execute(userFolder, workflowId);
-	expect(second.output['Coupon Import'].map((s) => [s.couponName, s.added, s.duplicates, s.available])).toEqual([
+	expect(
+		second.output['Coupon Import'].map((s) => [s.couponName, s.added, s.duplicates, s.available]),
+	).toEqual([
 		['SPRING10', 0, 20, 12],
 		['VIP', 0, 5, 5],
 	]);
-	const secondCodes = second.output['Contact Coupon'].map((item) => (item.coupon as IDataObject).code);
+	const secondCodes = second.output['Contact Coupon'].map(
+		(item) => (item.coupon as IDataObject).code,
+	);
 	expect(new Set([...firstCoupons.map((c) => c.code), ...secondCodes]).size).toBe(16);
 
 	// The third needs 8 of the 4 left: it fails with the clear message and keeps nothing.
 	const third = execute(userFolder, workflowId);
 	expect(third.status).toBe('error');
 	expect(third.error?.node?.name).toBe('Contact Coupon');
-	expect(third.error?.message).toBe('Coupon "SPRING10" has no unused codes left: 20 assigned (20 active, 0 expired, 0 redeemed, 0 replaced), 0 available');
+	expect(third.error?.message).toBe(
+		'Coupon "SPRING10" has no unused codes left: 20 assigned (20 active, 0 expired, 0 redeemed, 0 replaced), 0 available',
+	);
 	expect(third.error?.context?.itemIndex).toBe(4);
 }
 
@@ -71,41 +159,125 @@ describe('in a real n8n, on workflow static data', () => {
 	it('generates codes of the chosen length, valid for the chosen days', () => {
 		const nodes = [
 			node('Start', 'n8n-nodes-base.manualTrigger', {}),
-			node('Contacts', 'n8n-nodes-base.code', { jsCode: "return ['ann@example.com', 'bob@example.com', 'ANN@example.com '].map((email) => ({ json: { email } }));" }, { typeVersion: 2 }),
-			node('Contact Coupon', 'n8n-nodes-coupons.contactCoupon', { operation: 'generate', storage: 'staticData', couponName: 'WELCOME', length: 10, validDays: 7, contact: '={{ $json.email }}', options: {} }),
+			node(
+				'Contacts',
+				'n8n-nodes-base.code',
+				{
+					jsCode:
+						"return ['ann@example.com', 'bob@example.com', 'ANN@example.com '].map((email) => ({ json: { email } }));",
+				},
+				{ typeVersion: 2 },
+			),
+			node('Contact Coupon', 'n8n-nodes-coupons.contactCoupon', {
+				operation: 'generate',
+				storage: 'staticData',
+				couponName: 'WELCOME',
+				length: 10,
+				validDays: 7,
+				contact: '={{ $json.email }}',
+				options: {},
+			}),
 		];
-		importInto(userFolder, 'workflow', [{ id: 'e2eGenerated0001', name: 'generated', active: false, nodes, connections: chain(nodes.map((n) => n.name)), settings: {} }]);
-		const coupons = execute(userFolder, 'e2eGenerated0001').output['Contact Coupon'].map((item) => item.coupon as IDataObject);
-		expect(coupons.map((c) => c.code)).toEqual([expect.stringMatching(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/), expect.stringMatching(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/), coupons[0].code]);
+		importInto(userFolder, 'workflow', [
+			{
+				id: 'e2eGenerated0001',
+				name: 'generated',
+				active: false,
+				nodes,
+				connections: chain(nodes.map((n) => n.name)),
+				settings: {},
+			},
+		]);
+		const coupons = execute(userFolder, 'e2eGenerated0001').output['Contact Coupon'].map(
+			(item) => item.coupon as IDataObject,
+		);
+		expect(coupons.map((c) => c.code)).toEqual([
+			expect.stringMatching(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/),
+			expect.stringMatching(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{10}$/),
+			coupons[0].code,
+		]);
 		expect(coupons[1].code).not.toBe(coupons[0].code);
 		expect(coupons.map((c) => c.reused)).toEqual([false, false, true]);
-		for (const coupon of coupons) expect(Date.parse(coupon.validUntil as string) - Date.parse(coupon.assignedAt as string)).toBe(7 * DAY_MS);
+		for (const coupon of coupons)
+			expect(
+				Date.parse(coupon.validUntil as string) - Date.parse(coupon.assignedAt as string),
+			).toBe(7 * DAY_MS);
 	});
 
 	it('renders placeholders in an HTML template, assigning coupons, then reports the pool', () => {
-		const html = '<p>Hi {{ name }}</p><p>Code: <b>$cst.Welcome.coupon$</b></p><p>$cst.firstname$</p>';
+		const html =
+			'<p>Hi {{ name }}</p><p>Code: <b>$cst.Welcome.coupon$</b></p><p>$cst.firstname$</p>';
 		const nodes = [
 			node('Start', 'n8n-nodes-base.manualTrigger', {}),
-			node('Contacts', 'n8n-nodes-base.code', { jsCode: `return ['ann@example.com', 'bob@example.com'].map((email) => ({ json: { email, html: ${JSON.stringify(html)} } }));` }, { typeVersion: 2 }),
-			node('Render', 'n8n-nodes-coupons.contactCoupon', { operation: 'render', storage: 'staticData', text: '={{ $json.html }}', contact: '={{ $json.email }}', whenMissing: 'assign', length: 9, validDays: 3, options: {} }),
-			node('Statistics', 'n8n-nodes-coupons.contactCoupon', { operation: 'stats', storage: 'staticData', couponName: '' }, { executeOnce: true }),
+			node(
+				'Contacts',
+				'n8n-nodes-base.code',
+				{
+					jsCode: `return ['ann@example.com', 'bob@example.com'].map((email) => ({ json: { email, html: ${JSON.stringify(html)} } }));`,
+				},
+				{ typeVersion: 2 },
+			),
+			node('Render', 'n8n-nodes-coupons.contactCoupon', {
+				operation: 'render',
+				storage: 'staticData',
+				text: '={{ $json.html }}',
+				contact: '={{ $json.email }}',
+				whenMissing: 'assign',
+				length: 9,
+				validDays: 3,
+				options: {},
+			}),
+			node(
+				'Statistics',
+				'n8n-nodes-coupons.contactCoupon',
+				{ operation: 'stats', storage: 'staticData', couponName: '' },
+				{ executeOnce: true },
+			),
 		];
-		importInto(userFolder, 'workflow', [{ id: 'e2eRender0000001', name: 'render', active: false, nodes, connections: chain(nodes.map((n) => n.name)), settings: {} }]);
+		importInto(userFolder, 'workflow', [
+			{
+				id: 'e2eRender0000001',
+				name: 'render',
+				active: false,
+				nodes,
+				connections: chain(nodes.map((n) => n.name)),
+				settings: {},
+			},
+		]);
 		const run = execute(userFolder, 'e2eRender0000001');
 		expect(run.error).toBeUndefined();
-		const rendered = run.output.Render.map((item) => item.rendered as { text: string; coupons: IDataObject[]; unresolved: IDataObject[] });
+		const rendered = run.output.Render.map(
+			(item) =>
+				item.rendered as { text: string; coupons: IDataObject[]; unresolved: IDataObject[] },
+		);
 		for (const message of rendered) {
-			expect(message.coupons).toEqual([expect.objectContaining({ name: 'Welcome', source: 'generated', reused: false })]);
-			expect(message.text).toBe(html.replace('$cst.Welcome.coupon$', message.coupons[0].code as string));
+			expect(message.coupons).toEqual([
+				expect.objectContaining({ name: 'Welcome', source: 'generated', reused: false }),
+			]);
+			expect(message.text).toBe(
+				html.replace('$cst.Welcome.coupon$', message.coupons[0].code as string),
+			);
 			expect(message.coupons[0].code).toMatch(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{9}$/);
-			expect(message.unresolved).toEqual([expect.objectContaining({ placeholder: '$cst.firstname$', problem: 'not_a_coupon' })]);
+			expect(message.unresolved).toEqual([
+				expect.objectContaining({ placeholder: '$cst.firstname$', problem: 'not_a_coupon' }),
+			]);
 		}
-		expect(run.output.Statistics).toEqual([expect.objectContaining({ name: 'Welcome', source: 'generated', assigned: 2, active: 2, generated: 2 })]);
+		expect(run.output.Statistics).toEqual([
+			expect.objectContaining({
+				name: 'Welcome',
+				source: 'generated',
+				assigned: 2,
+				active: 2,
+				generated: 2,
+			}),
+		]);
 	});
 
 	it('imports every example workflow', () => {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const examples = ['import-coupon-list', 'assign-coupon-webhook', 'coupons-static-data'].map((name) => require(`../../examples/${name}.json`) as object);
+		const examples = ['import-coupon-list', 'assign-coupon-webhook', 'coupons-static-data'].map(
+			(name) => require(`../../examples/${name}.json`) as object,
+		);
 		expect(() => importInto(userFolder, 'workflow', examples)).not.toThrow();
 	});
 });
@@ -115,7 +287,14 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 	afterAll(async () => await dropSchema(schema));
 
 	it('does the same with the credential imported through n8n import:credentials, and the database holds the result', async () => {
-		importInto(userFolder, 'credentials', [{ id: CREDENTIAL_ID, name: 'Coupon DB', type: 'couponPostgres', data: testCredentials(schema) }]);
+		importInto(userFolder, 'credentials', [
+			{
+				id: CREDENTIAL_ID,
+				name: 'Coupon DB',
+				type: 'couponPostgres',
+				data: testCredentials(schema),
+			},
+		]);
 		importInto(userFolder, 'workflow', [importAndAssign('e2ePostgres00001', 'database')]);
 		expectImportAndAssignRuns('e2ePostgres00001');
 		const [counts] = await sql<{ assigned: string; available: string }>(
@@ -125,7 +304,12 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 		// The PostgreSQL examples import too, their credential references included.
 		const examples = readdirSync(join(__dirname, '../../examples'))
 			.filter((file) => file.endsWith('.json'))
-			.map((file) => JSON.parse(readFileSync(join(__dirname, '../../examples', file), 'utf8')) as { nodes: Array<{ credentials?: object }> })
+			.map(
+				(file) =>
+					JSON.parse(readFileSync(join(__dirname, '../../examples', file), 'utf8')) as {
+						nodes: Array<{ credentials?: object }>;
+					},
+			)
 			.filter((workflow) => workflow.nodes.some((n) => n.credentials));
 		expect(examples.length).toBeGreaterThanOrEqual(6);
 		expect(() => importInto(userFolder, 'workflow', examples)).not.toThrow();

@@ -4,11 +4,15 @@ import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
 
-
 const PORT = 5699;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ARTIFACTS = join(__dirname, '../../test-artifacts');
-const OWNER = { email: 'owner@example.com', firstName: 'Coupon', lastName: 'Tester', password: 'Coupons-E2e-2026' };
+const OWNER = {
+	email: 'owner@example.com',
+	firstName: 'Coupon',
+	lastName: 'Tester',
+	password: 'Coupons-E2e-2026',
+};
 
 let userFolder: string;
 let server: ChildProcess;
@@ -17,18 +21,39 @@ let page: Page;
 
 beforeAll(async () => {
 	userFolder = prepareN8n();
-	const examples = ['coupons-static-data', 'render-email-placeholders', 'checkout-redeem-webhook'].map((name) => readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8'));
+	const examples = [
+		'coupons-static-data',
+		'render-email-placeholders',
+		'checkout-redeem-webhook',
+	].map((name) => readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8'));
 	writeFileSync(join(userFolder, 'workflow.json'), `[${examples.join(',')}]`);
 	n8n(userFolder, ['import:workflow', `--input=${join(userFolder, 'workflow.json')}`]);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
 	await waitForN8n(PORT);
 	browser = await chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--disable-quic',
+			'--no-first-run',
+		],
 	});
-	const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1400, height: 900 } });
+	const context = await browser.newContext({
+		baseURL: BASE,
+		viewport: { width: 1400, height: 900 },
+	});
 	expect((await context.request.post('/rest/owner/setup', { data: OWNER })).ok()).toBe(true);
-	expect((await context.request.post('/rest/login', { data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password } })).ok()).toBe(true);
+	expect(
+		(
+			await context.request.post('/rest/login', {
+				data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password },
+			})
+		).ok(),
+	).toBe(true);
 	page = await context.newPage();
 	mkdirSync(ARTIFACTS, { recursive: true });
 }, 25 * 60_000);
@@ -40,7 +65,10 @@ afterAll(async () => {
 	rmSync(userFolder, { recursive: true, force: true });
 });
 
-async function openPanel(nodeName: string, workflowId = 'couponsExample03'): Promise<ReturnType<Page['locator']>> {
+async function openPanel(
+	nodeName: string,
+	workflowId = 'couponsExample03',
+): Promise<ReturnType<Page['locator']>> {
 	await page.goto(`/workflow/${workflowId}`);
 	const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: nodeName });
 	await node.first().dblclick({ timeout: 60_000 });
@@ -53,12 +81,25 @@ async function openPanel(nodeName: string, workflowId = 'couponsExample03'): Pro
 async function expectIconLoaded(panel: ReturnType<Page['locator']>): Promise<void> {
 	const icon = panel.locator('img[src*="coupon"]').first();
 	await icon.waitFor();
-	expect(await icon.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0)).toBe(true);
+	expect(
+		await icon.evaluate(
+			(img) =>
+				(img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+				(img as unknown as { naturalWidth: number }).naturalWidth > 0,
+		),
+	).toBe(true);
 }
 
 /** Hovers the parameter's help icon (n8n shows it when the row is hovered) and waits for its tooltip. */
-async function expectHelpText(panel: ReturnType<Page['locator']>, label: string, help: string): Promise<void> {
-	const item = panel.locator('.parameter-item').filter({ has: page.getByText(label, { exact: true }) }).first();
+async function expectHelpText(
+	panel: ReturnType<Page['locator']>,
+	label: string,
+	help: string,
+): Promise<void> {
+	const item = panel
+		.locator('.parameter-item')
+		.filter({ has: page.getByText(label, { exact: true }) })
+		.first();
 	await item.hover();
 	await item.locator('[data-icon="circle-help"]').first().hover();
 	await page.getByText(help, { exact: false }).first().waitFor({ timeout: 10_000 });
@@ -66,24 +107,46 @@ async function expectHelpText(panel: ReturnType<Page['locator']>, label: string,
 
 it('shows what each Contact Coupon does under its name on the canvas', async () => {
 	await page.goto('/workflow/couponsExample03');
-	const node = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Contact Coupon' }).first();
+	const node = page
+		.locator('[data-test-id="canvas-node"]')
+		.filter({ hasText: 'Contact Coupon' })
+		.first();
 	await node.waitFor({ timeout: 60_000 });
 	await expect(node.innerText()).resolves.toContain('Generate: SPRING10');
 	await page.goto('/workflow/couponsExample05');
-	const redeem = page.locator('[data-test-id="canvas-node"]').filter({ hasText: 'Redeem Code' }).first();
+	const redeem = page
+		.locator('[data-test-id="canvas-node"]')
+		.filter({ hasText: 'Redeem Code' })
+		.first();
 	await redeem.waitFor({ timeout: 60_000 });
 	await expect(redeem.innerText()).resolves.toMatch(/Redeem Code[\s\S]*Redeem Code/);
 });
 
 it('shows the Contact Coupon panel with its parameters, help texts, notices and icon', async () => {
 	const panel = await openPanel('Contact Coupon');
-	for (const label of ['Operation', 'Storage', 'Name', 'Length', 'Valid (Days)', 'Contact', 'Options']) {
+	for (const label of [
+		'Operation',
+		'Storage',
+		'Name',
+		'Length',
+		'Valid (Days)',
+		'Contact',
+		'Options',
+	]) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
-	await expect(panel.getByText(/Imported lists keep their own values/).isVisible()).resolves.toBe(true);
-	await expect(panel.getByText(/Workflow static data suits small, low-volume use/).isVisible()).resolves.toBe(true);
+	await expect(panel.getByText(/Imported lists keep their own values/).isVisible()).resolves.toBe(
+		true,
+	);
+	await expect(
+		panel.getByText(/Workflow static data suits small, low-volume use/).isVisible(),
+	).resolves.toBe(true);
 	await expectHelpText(panel, 'Length', 'Random characters in each generated code');
-	await expectHelpText(panel, 'Valid (Days)', 'How many days the coupon can be used after it is handed out');
+	await expectHelpText(
+		panel,
+		'Valid (Days)',
+		'How many days the coupon can be used after it is handed out',
+	);
 	await expectIconLoaded(panel);
 	await page.mouse.move(0, 0);
 	await page.screenshot({ path: join(ARTIFACTS, 'contact-coupon-panel.png') });
@@ -91,11 +154,23 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 
 it('shows Render Placeholders with the Generate settings it assigns with', async () => {
 	const panel = await openPanel('Render Placeholders', 'couponsExample08');
-	for (const label of ['Operation', 'Text', 'Contact', 'If Contact Has No Active Coupon', 'Length', 'Valid (Days)', 'Prefix']) {
+	for (const label of [
+		'Operation',
+		'Text',
+		'Contact',
+		'If Contact Has No Active Coupon',
+		'Length',
+		'Valid (Days)',
+		'Prefix',
+	]) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
 	await expectHelpText(panel, 'Text', 'is replaced with the contact');
-	await expectHelpText(panel, 'If Contact Has No Active Coupon', 'What to do with a placeholder for a coupon the contact does not hold');
+	await expectHelpText(
+		panel,
+		'If Contact Has No Active Coupon',
+		'What to do with a placeholder for a coupon the contact does not hold',
+	);
 	await page.mouse.move(0, 0);
 	await page.screenshot({ path: join(ARTIFACTS, 'render-placeholders-panel.png') });
 });
@@ -106,7 +181,13 @@ it('shows Redeem Code with the code and its checkout options', async () => {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
 	// Parameters of other operations stay hidden.
-	for (const label of ['Name', 'Length', 'Valid (Days)', 'Text', 'If Contact Has No Active Coupon']) {
+	for (const label of [
+		'Name',
+		'Length',
+		'Valid (Days)',
+		'Text',
+		'If Contact Has No Active Coupon',
+	]) {
 		await expect(panel.getByText(label, { exact: true }).count()).resolves.toBe(0);
 	}
 	await expectHelpText(panel, 'Code', 'The code the customer entered');
@@ -119,8 +200,16 @@ it('shows the Coupon Import panel with its parameters, help texts and icon', asy
 	for (const label of ['Storage', 'Input Binary Field', 'Coupon Name', 'Options']) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
-	await expect(panel.getByText('The name of the input binary field containing the .xlsx file to import').isVisible()).resolves.toBe(true);
-	await expectHelpText(panel, 'Coupon Name', 'Leave empty to import each row into the coupon named');
+	await expect(
+		panel
+			.getByText('The name of the input binary field containing the .xlsx file to import')
+			.isVisible(),
+	).resolves.toBe(true);
+	await expectHelpText(
+		panel,
+		'Coupon Name',
+		'Leave empty to import each row into the coupon named',
+	);
 	await expectIconLoaded(panel);
 	await page.mouse.move(0, 0);
 	await page.screenshot({ path: join(ARTIFACTS, 'coupon-import-panel.png') });

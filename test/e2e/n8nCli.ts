@@ -10,7 +10,12 @@ const n8nScripts = require('../../scripts/n8n') as {
 	ensureN8n(): void;
 	installPackage(userFolder: string): void;
 	n8n(userFolder: string, args: string[], extraEnv?: Record<string, string>): string;
-	startN8n(userFolder: string, args: string[], extraEnv: Record<string, string>, stdio: unknown): ChildProcess;
+	startN8n(
+		userFolder: string,
+		args: string[],
+		extraEnv: Record<string, string>,
+		stdio: unknown,
+	): ChildProcess;
 };
 
 /** Runs an n8n CLI command (import, publish...) in the user folder. */
@@ -21,7 +26,13 @@ export const startN8n = n8nScripts.startN8n;
 /** Waits until n8n's REST API answers on `port`: /healthz answers earlier, before the editor can log in. */
 export async function waitForN8n(port: number): Promise<void> {
 	for (let i = 0; i < 180; i++) {
-		if (await fetch(`http://127.0.0.1:${port}/rest/settings`).then((r) => r.ok, () => false)) return;
+		if (
+			await fetch(`http://127.0.0.1:${port}/rest/settings`).then(
+				(r) => r.ok,
+				() => false,
+			)
+		)
+			return;
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 	}
 	throw new Error(`n8n did not answer on port ${port} within 3 minutes`);
@@ -38,24 +49,40 @@ export async function waitForWebhook(probe: () => Promise<{ status: number }>): 
 
 export interface RunResult {
 	status: string;
-	error?: { message: string; description?: string; node?: { name: string }; context?: { itemIndex?: number } };
+	error?: {
+		message: string;
+		description?: string;
+		node?: { name: string };
+		context?: { itemIndex?: number };
+	};
 	/** Output items of each node that ran, by node name. */
 	output: Record<string, IDataObject[]>;
 }
 
 /** A fresh n8n user folder with this package installed as n8n installs it, and the sample spreadsheet. */
 export function prepareN8n(): string {
-	execFileSync('npm', ['run', 'build', '--silent'], { cwd: join(__dirname, '../..'), stdio: 'ignore' });
+	execFileSync('npm', ['run', 'build', '--silent'], {
+		cwd: join(__dirname, '../..'),
+		stdio: 'ignore',
+	});
 	n8nScripts.ensureN8n();
 	const userFolder = mkdtempSync(join(tmpdir(), 'n8n-coupons-e2e-'));
 	n8nScripts.installPackage(userFolder);
 	mkdirSync(join(userFolder, 'files'), { recursive: true });
-	copyFileSync(join(__dirname, '../../examples/sample-coupons.xlsx'), join(userFolder, 'files', 'sample-coupons.xlsx'));
+	copyFileSync(
+		join(__dirname, '../../examples/sample-coupons.xlsx'),
+		join(userFolder, 'files', 'sample-coupons.xlsx'),
+	);
 	return userFolder;
 }
 
 /** Imports workflows or credentials into the n8n of `userFolder` (whose database `env` may choose). */
-export function importInto(userFolder: string, kind: 'workflow' | 'credentials', items: object[], env?: Record<string, string>): void {
+export function importInto(
+	userFolder: string,
+	kind: 'workflow' | 'credentials',
+	items: object[],
+	env?: Record<string, string>,
+): void {
 	const file = join(userFolder, `import-${kind}-${Date.now()}.json`);
 	writeFileSync(file, JSON.stringify(items));
 	n8n(userFolder, [`import:${kind}`, `--input=${file}`], env);
@@ -74,10 +101,16 @@ export function execute(userFolder: string, workflowId: string): RunResult {
 	}
 	const start = stdout.indexOf('{');
 	const end = stdout.lastIndexOf('}');
-	if (start < 0) throw new Error(`n8n printed no run data:\n${stdout.slice(0, 2000)}\n${stderr.slice(-3000)}`);
+	if (start < 0)
+		throw new Error(`n8n printed no run data:\n${stdout.slice(0, 2000)}\n${stderr.slice(-3000)}`);
 	const run = JSON.parse(stdout.slice(start, end + 1)) as {
 		status: string;
-		data: { resultData: { error?: RunResult['error']; runData: Record<string, Array<{ data?: { main: Array<Array<{ json: IDataObject }>> } }>> } };
+		data: {
+			resultData: {
+				error?: RunResult['error'];
+				runData: Record<string, Array<{ data?: { main: Array<Array<{ json: IDataObject }>> } }>>;
+			};
+		};
 	};
 	const output: Record<string, IDataObject[]> = {};
 	for (const [node, runs] of Object.entries(run.data.resultData.runData)) {

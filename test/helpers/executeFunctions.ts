@@ -1,4 +1,11 @@
-import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, NodeExecutionHint } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	NodeExecutionHint,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 /** A parameter's value, the same for every item or computed per item. */
@@ -28,7 +35,14 @@ export interface MockContext {
 export function mockExecuteFunctions(options: MockOptions): MockContext {
 	const staticData = options.staticData ?? {};
 	const hints: NodeExecutionHint[] = [];
-	const node: INode = { id: 'node-1', name: 'Coupon Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
+	const node: INode = {
+		id: 'node-1',
+		name: 'Coupon Node',
+		type: 'test',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
 	const context = {
 		getInputData: () => options.items,
 		getNode: () => node,
@@ -40,7 +54,8 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		},
 		addExecutionHints: (...added: NodeExecutionHint[]) => hints.push(...added),
 		getCredentials: async (type: string) => {
-			if (type !== 'couponPostgres' || !options.credentials) throw new Error(`Node does not have credentials of type ${type}`);
+			if (type !== 'couponPostgres' || !options.credentials)
+				throw new Error(`Node does not have credentials of type ${type}`);
 			return options.credentials;
 		},
 		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
@@ -54,7 +69,12 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		helpers: {
 			assertBinaryData: (itemIndex: number, property: string): IBinaryData => {
 				const binary = options.items[itemIndex].binary?.[property];
-				if (!binary) throw new NodeOperationError(node, `This operation expects the node's input data to contain a binary file '${property}', but none was found [item ${itemIndex}]`, { itemIndex });
+				if (!binary)
+					throw new NodeOperationError(
+						node,
+						`This operation expects the node's input data to contain a binary file '${property}', but none was found [item ${itemIndex}]`,
+						{ itemIndex },
+					);
 				return binary;
 			},
 			getBinaryDataBuffer: async (itemIndex: number, property: string): Promise<Buffer> =>
@@ -68,7 +88,11 @@ export function jsonItems(...json: IDataObject[]): INodeExecutionData[] {
 	return json.map((j) => ({ json: j }));
 }
 
-export function fileItem(file: Buffer, fileName = 'coupons.xlsx', property = 'data'): INodeExecutionData {
+export function fileItem(
+	file: Buffer,
+	fileName = 'coupons.xlsx',
+	property = 'data',
+): INodeExecutionData {
 	return {
 		json: { fileName },
 		binary: {
@@ -82,7 +106,10 @@ export function fileItem(file: Buffer, fileName = 'coupons.xlsx', property = 'da
 }
 
 /** The error of class `type` that `run` fails with; fails the test if it succeeds or fails otherwise. */
-export async function failureOf<E extends Error>(run: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+export async function failureOf<E extends Error>(
+	run: Promise<unknown>,
+	type: new (...args: never[]) => E,
+): Promise<E> {
 	try {
 		await run;
 	} catch (error) {
@@ -93,4 +120,5 @@ export async function failureOf<E extends Error>(run: Promise<unknown>, type: ne
 }
 
 /** The NodeOperationError a node run fails with. */
-export const nodeFailure = async (run: Promise<unknown>) => await failureOf(run, NodeOperationError);
+export const nodeFailure = async (run: Promise<unknown>) =>
+	await failureOf(run, NodeOperationError);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { CouponPostgresCredentials } from '../../nodes/shared/transport/postgres';
 
-export const DATABASE_URL = process.env.COUPONS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const DATABASE_URL =
+	process.env.COUPONS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Set by test/globalSetup.js: database tests run only where the server answers (always under CI). */
 export const databaseAvailable = process.env.COUPONS_DB_AVAILABLE === '1';
@@ -11,10 +12,14 @@ export function describeWithDatabase(name: string, tests: () => void): void {
 }
 
 /** A schema name no other test uses. */
-export const uniqueSchema = (label: string) => `coupons_test_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
+export const uniqueSchema = (label: string) =>
+	`coupons_test_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
 
 /** The Coupon PostgreSQL credential for the test server, on its own schema. */
-export function testCredentials(schema: string, overrides: Partial<CouponPostgresCredentials> = {}): CouponPostgresCredentials {
+export function testCredentials(
+	schema: string,
+	overrides: Partial<CouponPostgresCredentials> = {},
+): CouponPostgresCredentials {
 	const url = new URL(DATABASE_URL);
 	return {
 		host: url.hostname,
@@ -30,7 +35,10 @@ export function testCredentials(schema: string, overrides: Partial<CouponPostgre
 }
 
 /** Runs SQL on a connection of its own, outside the store: for checks and for dropping schemas. */
-export async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+	text: string,
+	params: unknown[] = [],
+): Promise<T[]> {
 	const client = new Client({ connectionString: DATABASE_URL });
 	await client.connect();
 	try {

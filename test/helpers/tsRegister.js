@@ -3,9 +3,16 @@
 const fs = require('node:fs');
 const ts = require('typescript');
 
-const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+const compilerOptions = {
+	module: ts.ModuleKind.CommonJS,
+	target: ts.ScriptTarget.ES2022,
+	esModuleInterop: true,
+};
 
 require.extensions['.ts'] = (module, filename) => {
-	const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), { compilerOptions, fileName: filename });
+	const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+		compilerOptions,
+		fileName: filename,
+	});
 	module._compile(outputText, filename);
 };

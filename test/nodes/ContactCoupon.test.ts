@@ -2,7 +2,13 @@ import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { fileItem, jsonItems, mockExecuteFunctions, nodeFailure, type MockOptions } from '../helpers/executeFunctions';
+import {
+	fileItem,
+	jsonItems,
+	mockExecuteFunctions,
+	nodeFailure,
+	type MockOptions,
+} from '../helpers/executeFunctions';
 import { xlsx } from '../helpers/spreadsheets';
 
 const T0 = Date.UTC(2026, 3, 10, 8, 0, 0);
@@ -17,7 +23,11 @@ const baseParameters = {
 };
 let contacts: unknown[] = [];
 
-async function generate(staticData: IDataObject, people: unknown[], overrides: Partial<MockOptions> & { parameters?: Record<string, unknown> } = {}) {
+async function generate(
+	staticData: IDataObject,
+	people: unknown[],
+	overrides: Partial<MockOptions> & { parameters?: Record<string, unknown> } = {},
+) {
 	contacts = people;
 	const mock = mockExecuteFunctions({
 		items: jsonItems(...people.map((email, i) => ({ email: email as string, n: i }))),
@@ -30,12 +40,15 @@ async function generate(staticData: IDataObject, people: unknown[], overrides: P
 }
 
 async function importList(staticData: IDataObject, rows: unknown[][]) {
-	const mock = mockExecuteFunctions({ items: [fileItem(xlsx({ Sheet1: rows }))], staticData, parameters: { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} } });
+	const mock = mockExecuteFunctions({
+		items: [fileItem(xlsx({ Sheet1: rows }))],
+		staticData,
+		parameters: { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} },
+	});
 	return (await new CouponImport().execute.call(mock.context))[0];
 }
 
 const coupon = (item: INodeExecutionData) => item.json.coupon as IDataObject;
-
 
 describe('Contact Coupon: Generate for Contact', () => {
 	let staticData: IDataObject;
@@ -65,18 +78,36 @@ describe('Contact Coupon: Generate for Contact', () => {
 	});
 
 	it('hands out random unused values from an imported list in the same workflow, ignoring Length with a hint', async () => {
-		await importList(staticData, [['coupon name', 'coupon value', 'token'], ...['0001', '0002', '0003', '0004'].map((v) => ['welcome10', v, 'tok'])]);
-		const { output, hints } = await generate(staticData, ['a', 'b', 'c', 'd'], { parameters: { length: 20 } });
-		expect(output.map((item) => coupon(item).code).sort()).toEqual(['0001', '0002', '0003', '0004']);
+		await importList(staticData, [
+			['coupon name', 'coupon value', 'token'],
+			...['0001', '0002', '0003', '0004'].map((v) => ['welcome10', v, 'tok']),
+		]);
+		const { output, hints } = await generate(staticData, ['a', 'b', 'c', 'd'], {
+			parameters: { length: 20 },
+		});
+		expect(output.map((item) => coupon(item).code).sort()).toEqual([
+			'0001',
+			'0002',
+			'0003',
+			'0004',
+		]);
 		expect(output.every((item) => coupon(item).source === 'imported')).toBe(true);
-		expect(hints.map((h) => h.message)).toContain('Coupon "welcome10" is an imported list, so its own values were handed out; Length and the code options were ignored.');
+		expect(hints.map((h) => h.message)).toContain(
+			'Coupon "welcome10" is an imported list, so its own values were handed out; Length and the code options were ignored.',
+		);
 	});
 
 	it('gives a returning contact the same active coupon in a later execution', async () => {
 		const first = await generate(staticData, ['Ann@Example.com']);
 		jest.setSystemTime(T0 + 5 * DAY_MS);
-		const again = await generate(JSON.parse(JSON.stringify(staticData)) as IDataObject, [' ann@example.COM ']);
-		expect(coupon(again.output[0])).toMatchObject({ code: coupon(first.output[0]).code, reused: true, assignedAt: '2026-04-10T08:00:00.000Z' });
+		const again = await generate(JSON.parse(JSON.stringify(staticData)) as IDataObject, [
+			' ann@example.COM ',
+		]);
+		expect(coupon(again.output[0])).toMatchObject({
+			code: coupon(first.output[0]).code,
+			reused: true,
+			assignedAt: '2026-04-10T08:00:00.000Z',
+		});
 	});
 
 	it('never outputs a coupon past validUntil: the contact then gets a new one', async () => {
@@ -87,25 +118,40 @@ describe('Contact Coupon: Generate for Contact', () => {
 		expect(coupon(later.output[0]).validUntil).toBe(new Date(T0 + 2 * DAY_MS).toISOString());
 	});
 
-	it.each(['replace', 'issueAnother'])('with "%s" a contact who holds a coupon gets a new one', async (activeCoupon) => {
-		const first = await generate(staticData, ['ann']);
-		const second = await generate(staticData, ['ann'], { parameters: { options: { activeCoupon } } });
-		expect(coupon(second.output[0])).toMatchObject({ reused: false });
-		expect(coupon(second.output[0]).code).not.toBe(coupon(first.output[0]).code);
-	});
+	it.each(['replace', 'issueAnother'])(
+		'with "%s" a contact who holds a coupon gets a new one',
+		async (activeCoupon) => {
+			const first = await generate(staticData, ['ann']);
+			const second = await generate(staticData, ['ann'], {
+				parameters: { options: { activeCoupon } },
+			});
+			expect(coupon(second.output[0])).toMatchObject({ reused: false });
+			expect(coupon(second.output[0]).code).not.toBe(coupon(first.output[0]).code);
+		},
+	);
 
 	it('uses the character set and prefix options', async () => {
-		const { output } = await generate(staticData, ['ann'], { parameters: { length: 12, options: { characters: 'digits', prefix: 'VIP-' } } });
+		const { output } = await generate(staticData, ['ann'], {
+			parameters: { length: 12, options: { characters: 'digits', prefix: 'VIP-' } },
+		});
 		expect(coupon(output[0]).code).toMatch(/^VIP-\d{12}$/);
 	});
 
 	describe('an exhausted imported list', () => {
-		beforeEach(async () => await importList(staticData, [['coupon name', 'coupon value'], ['WELCOME10', 'ONLY1']]));
+		beforeEach(
+			async () =>
+				await importList(staticData, [
+					['coupon name', 'coupon value'],
+					['WELCOME10', 'ONLY1'],
+				]),
+		);
 
 		it('fails the execution naming the coupon and its counts, and consumes no code', async () => {
 			const before = JSON.stringify(staticData);
 			const error = await nodeFailure(generate(staticData, ['a', 'b']));
-			expect(error.message).toBe('Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 redeemed, 0 replaced), 0 available');
+			expect(error.message).toBe(
+				'Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 redeemed, 0 replaced), 0 available',
+			);
 			expect(error.context.itemIndex).toBe(1);
 			// The whole execution failed, so item 0's claim was rolled back too.
 			expect(JSON.stringify(staticData)).toBe(before);
@@ -115,7 +161,10 @@ describe('Contact Coupon: Generate for Contact', () => {
 			const { output } = await generate(staticData, ['a', 'b', 'c'], { continueOnFail: true });
 			expect(coupon(output[0]).code).toBe('ONLY1');
 			for (const i of [1, 2]) {
-				expect(output[i].json).toMatchObject({ email: contacts[i], error: expect.stringContaining('has no unused codes left') });
+				expect(output[i].json).toMatchObject({
+					email: contacts[i],
+					error: expect.stringContaining('has no unused codes left'),
+				});
 				expect(output[i].json.coupon).toBeUndefined();
 				expect(output[i].pairedItem).toEqual({ item: i });
 			}
@@ -126,8 +175,16 @@ describe('Contact Coupon: Generate for Contact', () => {
 
 	it.each([
 		['an empty Name', { couponName: '  ' }, 'The coupon name is empty'],
-		['Valid (Days) of 0', { validDays: 0 }, 'Valid (Days) must be a whole number from 1 to 3650; got 0'],
-		['a fractional Valid (Days)', { validDays: 2.5 }, 'Valid (Days) must be a whole number from 1 to 3650; got 2.5'],
+		[
+			'Valid (Days) of 0',
+			{ validDays: 0 },
+			'Valid (Days) must be a whole number from 1 to 3650; got 0',
+		],
+		[
+			'a fractional Valid (Days)',
+			{ validDays: 2.5 },
+			'Valid (Days) must be a whole number from 1 to 3650; got 2.5',
+		],
 		['a Length of 3', { length: 3 }, 'Length must be a whole number from 4 to 64; got 3'],
 	])('refuses %s with the item index and how to fix it', async (_label, parameters, message) => {
 		const error = await nodeFailure(generate(staticData, ['ann'], { parameters }));
@@ -143,26 +200,44 @@ describe('Contact Coupon: Generate for Contact', () => {
 		expect(error.context.itemIndex).toBe(1);
 		expect(error.description).toMatch(/\{\{ \$json\.email \}\}/);
 
-		const { output } = await generate(staticData, ['ann', undefined, 'bob'], { continueOnFail: true });
-		expect(output.map((item) => (item.json.error ? 'error' : coupon(item).contact))).toEqual(['ann', 'error', 'bob']);
+		const { output } = await generate(staticData, ['ann', undefined, 'bob'], {
+			continueOnFail: true,
+		});
+		expect(output.map((item) => (item.json.error ? 'error' : coupon(item).contact))).toEqual([
+			'ann',
+			'error',
+			'bob',
+		]);
 	});
 
 	it('refuses a length too short for the coupon, saying which length to enter', async () => {
-		const error = await nodeFailure(generate(staticData, ['ann', 'bob'], { parameters: { length: 6, options: { characters: 'digits' } } }));
+		const error = await nodeFailure(
+			generate(staticData, ['ann', 'bob'], {
+				parameters: { length: 6, options: { characters: 'digits' } },
+			}),
+		);
 		expect(error.message).toMatch(/^Length 6 is too short for coupon "WELCOME10"/);
 		expect(error.description).toMatch(/Set Length to 7 or more/);
 	});
 
 	it('with Continue on Fail, a refused length leaves no coupon behind that would block a later import', async () => {
-		const { output } = await generate(staticData, ['ann'], { continueOnFail: true, parameters: { couponName: 'SPRING', length: 4 } });
+		const { output } = await generate(staticData, ['ann'], {
+			continueOnFail: true,
+			parameters: { couponName: 'SPRING', length: 4 },
+		});
 		expect(output[0].json.error).toMatch(/Length 4 is too short/);
-		const [summary] = await importList(staticData, [['coupon name', 'coupon value'], ['SPRING', 'S1']]);
+		const [summary] = await importList(staticData, [
+			['coupon name', 'coupon value'],
+			['SPRING', 'S1'],
+		]);
 		expect(summary.json).toMatchObject({ couponName: 'SPRING', added: 1 });
 	});
 
 	it('tells the user that a test run from the editor saves nothing', async () => {
 		const manual = await generate(staticData, ['ann'], { mode: 'manual' });
-		expect(manual.hints.map((h) => h.message).join()).toMatch(/Test run: n8n does not save workflow static data/);
+		expect(manual.hints.map((h) => h.message).join()).toMatch(
+			/Test run: n8n does not save workflow static data/,
+		);
 		const production = await generate({}, ['ann'], { mode: 'webhook' });
 		expect(production.hints).toEqual([]);
 	});
@@ -170,7 +245,12 @@ describe('Contact Coupon: Generate for Contact', () => {
 	it('passes binary data through', async () => {
 		contacts = ['ann'];
 		const mock = mockExecuteFunctions({
-			items: [{ json: { email: 'ann' }, binary: { attachment: { data: 'aGk=', mimeType: 'text/plain' } } }],
+			items: [
+				{
+					json: { email: 'ann' },
+					binary: { attachment: { data: 'aGk=', mimeType: 'text/plain' } },
+				},
+			],
 			staticData,
 			parameters: baseParameters,
 		});

@@ -4,14 +4,30 @@ import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
-const parameters = { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} };
+const parameters = {
+	storage: 'staticData',
+	binaryPropertyName: 'data',
+	couponName: '',
+	options: {},
+};
 
-async function runImport(staticData: IDataObject, items: INodeExecutionData[], overrides: Record<string, unknown> = {}, continueOnFail = false, mode: 'manual' | 'trigger' = 'trigger') {
-	const mock = mockExecuteFunctions({ items, staticData, parameters: { ...parameters, ...overrides }, continueOnFail, mode });
+async function runImport(
+	staticData: IDataObject,
+	items: INodeExecutionData[],
+	overrides: Record<string, unknown> = {},
+	continueOnFail = false,
+	mode: 'manual' | 'trigger' = 'trigger',
+) {
+	const mock = mockExecuteFunctions({
+		items,
+		staticData,
+		parameters: { ...parameters, ...overrides },
+		continueOnFail,
+		mode,
+	});
 	const [output] = await new CouponImport().execute.call(mock.context);
 	return { output, hints: mock.hints };
 }
-
 
 const exportSheet = xlsx({
 	Export: [
@@ -25,7 +41,9 @@ const exportSheet = xlsx({
 });
 
 const poolCounts = async (staticData: IDataObject, name: string) =>
-	await new StaticDataStore(staticData).transaction(async (s) => ((await s.findPool(name)) ? await s.countPool(name, Date.now(), 0) : undefined));
+	await new StaticDataStore(staticData).transaction(async (s) =>
+		(await s.findPool(name)) ? await s.countPool(name, Date.now(), 0) : undefined,
+	);
 
 describe('Coupon Import', () => {
 	let staticData: IDataObject;
@@ -42,7 +60,15 @@ describe('Coupon Import', () => {
 				poolSize: 2,
 				available: 2,
 				rejectedRows: [{ row: 6, value: '00123', reason: 'duplicate of row 2' }],
-				file: { fileName: 'export.xlsx', sheet: 'Export', headerRow: 1, blankRows: 1, rowsWithoutValue: 0, rowsWithoutCoupon: 0, rejectedRows: [] },
+				file: {
+					fileName: 'export.xlsx',
+					sheet: 'Export',
+					headerRow: 1,
+					blankRows: 1,
+					rowsWithoutValue: 0,
+					rowsWithoutCoupon: 0,
+					rejectedRows: [],
+				},
 			},
 			expect.objectContaining({ couponName: 'Autumn', added: 1, poolSize: 1 }),
 		]);
@@ -52,7 +78,14 @@ describe('Coupon Import', () => {
 	it('does not import values twice when the same file comes again', async () => {
 		await runImport(staticData, [fileItem(exportSheet)]);
 		const { output } = await runImport(staticData, [fileItem(exportSheet)]);
-		expect(output.map((item) => [item.json.couponName, item.json.added, item.json.duplicates, item.json.poolSize])).toEqual([
+		expect(
+			output.map((item) => [
+				item.json.couponName,
+				item.json.added,
+				item.json.duplicates,
+				item.json.poolSize,
+			]),
+		).toEqual([
 			['Spring', 0, 3, 2],
 			['Autumn', 0, 1, 1],
 		]);
@@ -60,19 +93,37 @@ describe('Coupon Import', () => {
 
 	it('imports a single-column list into the coupon named in Coupon Name, from another binary field, with a hint that row 1 was a code', async () => {
 		const file = xlsx({ S: [['X-1'], ['X-2'], ['X-3']] });
-		const { output, hints } = await runImport(staticData, [fileItem(file, 'list.xlsx', 'upload')], { couponName: 'Black Friday', binaryPropertyName: 'upload' });
-		expect(output[0].json).toMatchObject({ couponName: 'Black Friday', added: 3, poolSize: 3, file: { headerRow: null } });
-		expect(hints.map((h) => h.message)).toEqual([expect.stringContaining('starting with row 1 ("X-1")')]);
+		const { output, hints } = await runImport(staticData, [fileItem(file, 'list.xlsx', 'upload')], {
+			couponName: 'Black Friday',
+			binaryPropertyName: 'upload',
+		});
+		expect(output[0].json).toMatchObject({
+			couponName: 'Black Friday',
+			added: 3,
+			poolSize: 3,
+			file: { headerRow: null },
+		});
+		expect(hints.map((h) => h.message)).toEqual([
+			expect.stringContaining('starting with row 1 ("X-1")'),
+		]);
 	});
 
 	it('without Continue on Fail, a bad file keeps nothing of the files before it', async () => {
-		const error = await nodeFailure(runImport(staticData, [fileItem(exportSheet), fileItem(Buffer.from('not a spreadsheet'))]));
+		const error = await nodeFailure(
+			runImport(staticData, [fileItem(exportSheet), fileItem(Buffer.from('not a spreadsheet'))]),
+		);
 		expect(error.context.itemIndex).toBe(1);
 		expect(staticData).toEqual({});
 	});
 
 	it('treats __proto__ as a plain coupon name', async () => {
-		const file = xlsx({ S: [['coupon name', 'coupon value'], ['__proto__', 'P1'], ['constructor', 'C1']] });
+		const file = xlsx({
+			S: [
+				['coupon name', 'coupon value'],
+				['__proto__', 'P1'],
+				['constructor', 'C1'],
+			],
+		});
 		const { output } = await runImport(staticData, [fileItem(file)]);
 		expect(output.map((item) => item.json.couponName)).toEqual(['__proto__', 'constructor']);
 		expect(({} as IDataObject).available).toBeUndefined();
@@ -82,15 +133,56 @@ describe('Coupon Import', () => {
 	describe('bad input: a clear error, and nothing changes', () => {
 		const bombParts = workbookParts(sheetXml([['coupon value'], ['X1']], 30 * 1024 * 1024));
 		it.each<[string, INodeExecutionData, Record<string, unknown>, RegExp]>([
-			['a missing binary field', { json: {} }, {}, /expects the node's input data to contain a binary file 'data'/],
-			['a file that is not an xlsx', fileItem(Buffer.from('a,b\n1,2\n'), 'codes.csv'), {}, /not an \.xlsx spreadsheet/],
-			['a corrupt file', fileItem(exportSheet.subarray(0, exportSheet.length - 30)), {}, /zip structure is damaged/],
-			['no matching header', fileItem(xlsx({ S: [['Email', 'Voucher'], ['a', 'b']] })), {}, /No "coupon value" column in sheet "S". Found row 1: "Email", "Voucher"/],
-			['a file over the row cap', fileItem(exportSheet), { options: { maxRows: 3 } }, /more than 3 rows below its header/],
+			[
+				'a missing binary field',
+				{ json: {} },
+				{},
+				/expects the node's input data to contain a binary file 'data'/,
+			],
+			[
+				'a file that is not an xlsx',
+				fileItem(Buffer.from('a,b\n1,2\n'), 'codes.csv'),
+				{},
+				/not an \.xlsx spreadsheet/,
+			],
+			[
+				'a corrupt file',
+				fileItem(exportSheet.subarray(0, exportSheet.length - 30)),
+				{},
+				/zip structure is damaged/,
+			],
+			[
+				'no matching header',
+				fileItem(
+					xlsx({
+						S: [
+							['Email', 'Voucher'],
+							['a', 'b'],
+						],
+					}),
+				),
+				{},
+				/No "coupon value" column in sheet "S". Found row 1: "Email", "Voucher"/,
+			],
+			[
+				'a file over the row cap',
+				fileItem(exportSheet),
+				{ options: { maxRows: 3 } },
+				/more than 3 rows below its header/,
+			],
 			['a zip bomb', fileItem(zip(bombParts)), { couponName: 'X' }, /possible zip bomb/],
 			['an unusable Coupon Name', fileItem(exportSheet), { couponName: 'a.b' }, /contains "\."/],
 		])('%s', async (_label, item, overrides, message) => {
-			await runImport(staticData, [fileItem(xlsx({ S: [['coupon name', 'coupon value'], ['Keep', 'K1']] }))]);
+			await runImport(staticData, [
+				fileItem(
+					xlsx({
+						S: [
+							['coupon name', 'coupon value'],
+							['Keep', 'K1'],
+						],
+					}),
+				),
+			]);
 			const before = JSON.stringify(staticData);
 			const error = await nodeFailure(runImport(staticData, [item], overrides));
 			expect(error.message).toMatch(message);
@@ -100,8 +192,16 @@ describe('Coupon Import', () => {
 	});
 
 	it('with Continue on Fail, outputs the failed file as an error item and imports the others', async () => {
-		const { output } = await runImport(staticData, [fileItem(Buffer.from('nope')), fileItem(exportSheet)], {}, true);
-		expect(output[0]).toEqual({ json: { error: expect.stringMatching(/not an \.xlsx/), errorDescription: expect.any(String) }, pairedItem: { item: 0 } });
+		const { output } = await runImport(
+			staticData,
+			[fileItem(Buffer.from('nope')), fileItem(exportSheet)],
+			{},
+			true,
+		);
+		expect(output[0]).toEqual({
+			json: { error: expect.stringMatching(/not an \.xlsx/), errorDescription: expect.any(String) },
+			pairedItem: { item: 0 },
+		});
 		expect(output.slice(1).map((item) => [item.json.couponName, item.pairedItem])).toEqual([
 			['Spring', { item: 1 }],
 			['Autumn', { item: 1 }],
@@ -110,6 +210,8 @@ describe('Coupon Import', () => {
 
 	it('warns that a test run from the editor does not keep the imported codes', async () => {
 		const { hints } = await runImport(staticData, [fileItem(exportSheet)], {}, false, 'manual');
-		expect(hints[0].message).toMatch(/Test run: n8n does not save workflow static data.*Contact Coupon will not find them/);
+		expect(hints[0].message).toMatch(
+			/Test run: n8n does not save workflow static data.*Contact Coupon will not find them/,
+		);
 	});
 });

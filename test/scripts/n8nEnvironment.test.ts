@@ -4,7 +4,9 @@ import { join } from 'node:path';
 
 // scripts/n8n.js is plain JavaScript shared with `npm run dev` and the end-to-end tests.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { n8nEnv } = require('../../scripts/n8n') as { n8nEnv(userFolder: unknown): Record<string, string> };
+const { n8nEnv } = require('../../scripts/n8n') as {
+	n8nEnv(userFolder: unknown): Record<string, string>;
+};
 
 describe('the environment of the development n8n', () => {
 	it('refuses a user folder that would put n8n data in the working directory', () => {
@@ -17,7 +19,10 @@ describe('the environment of the development n8n', () => {
 	it('keeps n8n data and file access inside the user folder', () => {
 		const folder = mkdtempSync(join(tmpdir(), 'n8n-env-'));
 		try {
-			expect(n8nEnv(folder)).toMatchObject({ N8N_USER_FOLDER: folder, N8N_RESTRICT_FILE_ACCESS_TO: join(folder, 'files') });
+			expect(n8nEnv(folder)).toMatchObject({
+				N8N_USER_FOLDER: folder,
+				N8N_RESTRICT_FILE_ACCESS_TO: join(folder, 'files'),
+			});
 		} finally {
 			rmSync(folder, { recursive: true, force: true });
 		}

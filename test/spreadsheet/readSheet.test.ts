@@ -6,10 +6,16 @@ const MIB = 1024 * 1024;
 /** The sheet with every cell converted, as the import would read it. */
 async function readSheet(file: Buffer, readOptions: ReadOptions) {
 	const table = await readRaw(file, readOptions);
-	return { sheetName: table.sheetName, rows: table.rows.map((row) => row && Array.from(row, (raw) => table.cell(raw))) };
+	return {
+		sheetName: table.sheetName,
+		rows: table.rows.map((row) => row && Array.from(row, (raw) => table.cell(raw))),
+	};
 }
 
-const options = { rowLimit: 1000, limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 } };
+const options = {
+	rowLimit: 1000,
+	limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 },
+};
 
 describe('readSheet', () => {
 	it('keeps text exactly as written and writes numbers out in full', async () => {
@@ -37,15 +43,25 @@ describe('readSheet', () => {
 			'0007',
 			'GC0005',
 			'1234',
-			{ unusable: 'is a fractional number; format the column as text and enter the codes again', shown: '1.5' },
-			{ unusable: 'is a date, not a code; format the column as text and enter the codes again', shown: '45000' },
+			{
+				unusable: 'is a fractional number; format the column as text and enter the codes again',
+				shown: '1.5',
+			},
+			{
+				unusable: 'is a date, not a code; format the column as text and enter the codes again',
+				shown: '45000',
+			},
 			{ unusable: 'is a TRUE/FALSE cell, not a code', shown: 'TRUE' },
 		]);
 	});
 
 	it('writes numbers of up to 15 digits out in full and refuses longer ones, which Excel has already rounded', async () => {
-		const table = await readSheet(xlsx({ S: [[999999999999999], [1e20], [1234567890123456789]] }), options);
-		const tooLong = 'is a number of more than 15 digits, which Excel does not keep exactly; format the column as text and enter the codes again';
+		const table = await readSheet(
+			xlsx({ S: [[999999999999999], [1e20], [1234567890123456789]] }),
+			options,
+		);
+		const tooLong =
+			'is a number of more than 15 digits, which Excel does not keep exactly; format the column as text and enter the codes again';
 		expect(table.rows.map((row) => row?.[0])).toEqual([
 			'999999999999999',
 			{ unusable: tooLong, shown: '100000000000000000000' },
@@ -57,27 +73,52 @@ describe('readSheet', () => {
 		const file = xlsx({ First: [['a']], Second: [['b']] });
 		expect((await readSheet(file, options)).rows[0]).toEqual(['a']);
 		expect((await readSheet(file, { ...options, sheetName: 'second' })).rows[0]).toEqual(['b']);
-		await expect(readSheet(file, { ...options, sheetName: 'Third' })).rejects.toThrow('The workbook has no sheet named "Third"; its sheets are "First", "Second"');
+		await expect(readSheet(file, { ...options, sheetName: 'Third' })).rejects.toThrow(
+			'The workbook has no sheet named "Third"; its sheets are "First", "Second"',
+		);
 	});
 
 	it('stops reading at the row limit', async () => {
 		const rows = [['coupon value'], ...Array.from({ length: 50 }, (_, i) => [`C${i}`])];
-		expect((await readSheet(xlsx({ S: rows }), { ...options, rowLimit: 10 })).rows).toHaveLength(10);
+		expect((await readSheet(xlsx({ S: rows }), { ...options, rowLimit: 10 })).rows).toHaveLength(
+			10,
+		);
 	});
 
 	it('reads a sheet named __proto__', async () => {
-		const file = xlsx([['__proto__', [['p']]], ['other', [['o']]]]);
+		const file = xlsx([
+			['__proto__', [['p']]],
+			['other', [['o']]],
+		]);
 		expect(await readSheet(file, options)).toEqual({ sheetName: '__proto__', rows: [['p']] });
-		expect(await readSheet(file, { ...options, sheetName: '__PROTO__' })).toEqual({ sheetName: '__proto__', rows: [['p']] });
+		expect(await readSheet(file, { ...options, sheetName: '__PROTO__' })).toEqual({
+			sheetName: '__proto__',
+			rows: [['p']],
+		});
 	});
 
 	it.each([
-		['a CSV file', Buffer.from('coupon name,coupon value\nA,B\n'), /not an \.xlsx spreadsheet \(it starts with the text "coupon name,coup": it may be a CSV/],
+		[
+			'a CSV file',
+			Buffer.from('coupon name,coupon value\nA,B\n'),
+			/not an \.xlsx spreadsheet \(it starts with the text "coupon name,coup": it may be a CSV/,
+		],
 		['a PDF', Buffer.from('%PDF-1.7 ...'), /it is a PDF/],
 		['an empty file', Buffer.alloc(0), /The file is empty/],
 		['a cut-off xlsx', xlsx({ S: [['a']] }).subarray(0, 200), /zip structure is damaged/],
-		['a zip that is not a workbook', zip([{ name: 'word/document.xml', data: Buffer.from('<x/>') }]), /zip archive but not an Excel workbook/],
-		['an old .xls workbook', XLSX.write(XLSX.utils.book_new(XLSX.utils.aoa_to_sheet([['a']])), { type: 'buffer', bookType: 'xls' }) as Buffer, /old Excel 97-2003 \(\.xls\)/],
+		[
+			'a zip that is not a workbook',
+			zip([{ name: 'word/document.xml', data: Buffer.from('<x/>') }]),
+			/zip archive but not an Excel workbook/,
+		],
+		[
+			'an old .xls workbook',
+			XLSX.write(XLSX.utils.book_new(XLSX.utils.aoa_to_sheet([['a']])), {
+				type: 'buffer',
+				bookType: 'xls',
+			}) as Buffer,
+			/old Excel 97-2003 \(\.xls\)/,
+		],
 	])('refuses %s with a clear message', async (_label, file, message) => {
 		await expect(readSheet(file, options)).rejects.toThrow(message);
 	});
@@ -104,12 +145,16 @@ describe('zip bomb guard', () => {
 	};
 
 	it('refuses an entry that declares a suspicious packing ratio, before inflating it', async () => {
-		await expect(readSheet(bomb(), options)).rejects.toThrow(/possible zip bomb: its part xl\/worksheets\/sheet1\.xml unpacks \d+ times larger/);
+		await expect(readSheet(bomb(), options)).rejects.toThrow(
+			/possible zip bomb: its part xl\/worksheets\/sheet1\.xml unpacks \d+ times larger/,
+		);
 	});
 
 	it('refuses a file whose declared sizes pass the caps only by lying', async () => {
 		// Declares 20 KB (ratio under 100) but inflates to 30 MiB: inflation stops at the declared size.
-		await expect(readSheet(bomb(20_000), options)).rejects.toThrow(/unpacks to more than the 20 KiB its header declares/);
+		await expect(readSheet(bomb(20_000), options)).rejects.toThrow(
+			/unpacks to more than the 20 KiB its header declares/,
+		);
 	});
 
 	it('is not fooled by a directory that calls a deflated part stored', async () => {
@@ -118,7 +163,9 @@ describe('zip bomb guard', () => {
 		const directory = file.lastIndexOf(Buffer.from('xl/worksheets/sheet1.xml')) - 46;
 		file.writeUInt16LE(0, directory + 10);
 		file.writeUInt32LE(file.readUInt32LE(directory + 20), directory + 24);
-		await expect(readSheet(file, options)).rejects.toThrow('zip structure is damaged (the headers of xl/worksheets/sheet1.xml disagree on its compression)');
+		await expect(readSheet(file, options)).rejects.toThrow(
+			'zip structure is damaged (the headers of xl/worksheets/sheet1.xml disagree on its compression)',
+		);
 	});
 
 	it('is not fooled by a second end-of-directory record', async () => {
@@ -133,8 +180,13 @@ describe('zip bomb guard', () => {
 	});
 
 	it('refuses a file over the unpacked size cap', async () => {
-		const rows = [['coupon value'], ...Array.from({ length: 40_000 }, (_, i) => [`CODE-${i}-${'x'.repeat(20)}`])];
+		const rows = [
+			['coupon value'],
+			...Array.from({ length: 40_000 }, (_, i) => [`CODE-${i}-${'x'.repeat(20)}`]),
+		];
 		const file = xlsx({ S: rows });
-		await expect(readSheet(file, { ...options, limits: { ...options.limits, maxTotalBytes: 1 * MIB } })).rejects.toThrow(/unpacks to \d+\.\d MiB, over the limit of 1\.0 MiB/);
+		await expect(
+			readSheet(file, { ...options, limits: { ...options.limits, maxTotalBytes: 1 * MIB } }),
+		).rejects.toThrow(/unpacks to \d+\.\d MiB, over the limit of 1\.0 MiB/);
 	});
 });

@@ -9,21 +9,37 @@ import { testCredentials } from '../helpers/postgres';
 async function main(): Promise<void> {
 	const [schema, worker, rounds, uniquePerRound, shared, startAt] = process.argv.slice(2);
 	const store = new PostgresStore(databaseFor(testCredentials(schema, { maxConnections: 2 })));
-	const settings = { couponName: 'LOAD', validDays: 30, policy: 'reuse' as const, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' } };
+	const settings = {
+		couponName: 'LOAD',
+		validDays: 30,
+		policy: 'reuse' as const,
+		format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+	};
 	const results: Array<{ contact: string; code?: string; reused?: boolean; error?: string }> = [];
 	// All processes begin together, so their claims really overlap.
 	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 	for (let round = 0; round < Number(rounds); round++) {
 		const contacts = [
-			...Array.from({ length: Number(uniquePerRound) }, (_, j) => `w${worker}-r${round}-${j}@example.com`),
+			...Array.from(
+				{ length: Number(uniquePerRound) },
+				(_, j) => `w${worker}-r${round}-${j}@example.com`,
+			),
 			// Shared contacts serialise the runs that ask for them, so only every other round has them.
-			...(round % 2 === 0 ? Array.from({ length: Number(shared) }, (_, k) => `shared-${k}@example.com`) : []),
+			...(round % 2 === 0
+				? Array.from({ length: Number(shared) }, (_, k) => `shared-${k}@example.com`)
+				: []),
 		];
 		const requests = contacts.map((contact) => ({ contact, contactKey: contact }));
 		try {
-			const { outcomes } = await store.transaction(async (session) => await issueCoupons(session, settings, requests, Date.now()));
+			const { outcomes } = await store.transaction(
+				async (session) => await issueCoupons(session, settings, requests, Date.now()),
+			);
 			outcomes.forEach((outcome, i) =>
-				results.push('value' in outcome ? { contact: contacts[i], code: outcome.value.code, reused: outcome.value.reused } : { contact: contacts[i], error: outcome.error.message }),
+				results.push(
+					'value' in outcome
+						? { contact: contacts[i], code: outcome.value.code, reused: outcome.value.reused }
+						: { contact: contacts[i], error: outcome.error.message },
+				),
 			);
 		} catch (error) {
 			results.push({ contact: '*', error: (error as Error).message });

@@ -9,21 +9,30 @@ export interface StoreFixture {
 }
 
 const T0 = Date.UTC(2026, 5, 1);
-const pending = (contactKey: string, days = 30) => ({ contactKey, assignedAt: T0, validUntil: T0 + days * DAY_MS });
+const pending = (contactKey: string, days = 30) => ({
+	contactKey,
+	assignedAt: T0,
+	validUntil: T0 + days * DAY_MS,
+});
 const candidate = (code: string, row: number) => ({ code, key: codeKey(code), row });
-const codes = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => candidate(`${prefix}${String(i).padStart(4, '0')}`, i + 2));
+const codes = (n: number, prefix = 'C') =>
+	Array.from({ length: n }, (_, i) => candidate(`${prefix}${String(i).padStart(4, '0')}`, i + 2));
 
 /**
  * The behaviour every CouponStore must have. Each store's test file runs this suite unchanged,
  * so the stores cannot drift apart.
  */
-export function describeCouponStoreContract(label: string, makeFixture: () => Promise<StoreFixture>): void {
+export function describeCouponStoreContract(
+	label: string,
+	makeFixture: () => Promise<StoreFixture>,
+): void {
 	describe(`CouponStore contract: ${label}`, () => {
 		let fixture: StoreFixture;
 		beforeEach(async () => (fixture = await makeFixture()));
 		afterEach(async () => await fixture.close());
 
-		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> => fixture.open().transaction(work);
+		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> =>
+			fixture.open().transaction(work);
 
 		it('creates pools and finds them by name in any case, keeping the first spelling', async () => {
 			await run(async (s) => await s.createPool('Summer Sale', 'imported'));
@@ -34,7 +43,11 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 
 		it('returns the existing pool when asked to create one that exists', async () => {
 			await run(async (s) => await s.createPool('Twice', 'imported'));
-			expect(await run(async (s) => await s.createPool('TWICE', 'generated'))).toEqual({ name: 'Twice', kind: 'imported', codeCount: 0 });
+			expect(await run(async (s) => await s.createPool('TWICE', 'generated'))).toEqual({
+				name: 'Twice',
+				kind: 'imported',
+				codeCount: 0,
+			});
 		});
 
 		it('lists at most 20 duplicate examples, in row order, and counts them all', async () => {
@@ -54,8 +67,16 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 					await s.addImported(name, codes(2, name));
 				}
 			});
-			expect(await run(async (s) => await s.findPool('__proto__'))).toEqual({ name: '__proto__', kind: 'imported', codeCount: 2 });
-			expect(await run(async (s) => await s.findPool('constructor'))).toEqual({ name: 'constructor', kind: 'imported', codeCount: 2 });
+			expect(await run(async (s) => await s.findPool('__proto__'))).toEqual({
+				name: '__proto__',
+				kind: 'imported',
+				codeCount: 2,
+			});
+			expect(await run(async (s) => await s.findPool('constructor'))).toEqual({
+				name: 'constructor',
+				kind: 'imported',
+				codeCount: 2,
+			});
 			expect(({} as Record<string, unknown>).codeCount).toBeUndefined();
 		});
 
@@ -64,9 +85,23 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				await s.createPool('P', 'imported');
 				return await s.addImported('P', [candidate('AB-12', 2), candidate('CD34', 3)]);
 			});
-			expect(first).toEqual({ added: 2, duplicates: 0, duplicateExamples: [], codeCount: 2, available: 2 });
-			const second = await run(async (s) => await s.addImported('P', [candidate('ab12', 2), candidate('EF56', 3)]));
-			expect(second).toEqual({ added: 1, duplicates: 1, duplicateExamples: [candidate('ab12', 2)], codeCount: 3, available: 3 });
+			expect(first).toEqual({
+				added: 2,
+				duplicates: 0,
+				duplicateExamples: [],
+				codeCount: 2,
+				available: 2,
+			});
+			const second = await run(
+				async (s) => await s.addImported('P', [candidate('ab12', 2), candidate('EF56', 3)]),
+			);
+			expect(second).toEqual({
+				added: 1,
+				duplicates: 1,
+				duplicateExamples: [candidate('ab12', 2)],
+				codeCount: 3,
+				available: 3,
+			});
 		});
 
 		it('hands each imported code to one contact only, in random order, and runs dry cleanly', async () => {
@@ -76,8 +111,16 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			});
 			const claimed: string[] = [];
 			for (let i = 0; i < 6; i++) {
-				const batch = await run(async (s) => await s.claimImported('P', Array.from({ length: 10 }, (_, j) => pending(`c${i * 10 + j}`))));
-				expect(batch.map((a) => a.contactKey)).toEqual(Array.from({ length: 10 }, (_, j) => `c${i * 10 + j}`));
+				const batch = await run(
+					async (s) =>
+						await s.claimImported(
+							'P',
+							Array.from({ length: 10 }, (_, j) => pending(`c${i * 10 + j}`)),
+						),
+				);
+				expect(batch.map((a) => a.contactKey)).toEqual(
+					Array.from({ length: 10 }, (_, j) => `c${i * 10 + j}`),
+				);
 				claimed.push(...batch.map((a) => a.code));
 			}
 			expect(new Set(claimed).size).toBe(60);
@@ -88,15 +131,33 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				await s.createPool('P', 'imported');
 				await s.addImported('P', codes(60));
 			});
-			const order = await rerun.open().transaction(async (s) => await s.claimImported('P', Array.from({ length: 60 }, (_, j) => pending(`c${j}`))));
+			const order = await rerun.open().transaction(
+				async (s) =>
+					await s.claimImported(
+						'P',
+						Array.from({ length: 60 }, (_, j) => pending(`c${j}`)),
+					),
+			);
 			await rerun.close();
 			expect(order.map((a) => a.code)).not.toEqual(codes(60).map((c) => c.code));
-			expect(order.map((a) => a.code)).not.toEqual(codes(60).map((c) => c.code).reverse());
+			expect(order.map((a) => a.code)).not.toEqual(
+				codes(60)
+					.map((c) => c.code)
+					.reverse(),
+			);
 
 			const dry = await run(async (s) => await s.claimImported('P', [pending('late')]));
 			expect(dry).toEqual([]);
 			const counts = await run(async (s) => await s.countPool('P', T0, 0));
-			expect(counts).toEqual({ available: 0, assigned: 60, active: 60, expired: 0, redeemed: 0, replaced: 0, assignedSince: 60 });
+			expect(counts).toEqual({
+				available: 0,
+				assigned: 60,
+				active: 60,
+				expired: 0,
+				redeemed: 0,
+				replaced: 0,
+				assignedSince: 60,
+			});
 		});
 
 		it('gives a partial claim to the first requests when fewer codes are left', async () => {
@@ -104,27 +165,40 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				await s.createPool('P', 'imported');
 				await s.addImported('P', codes(2));
 			});
-			const claimed = await run(async (s) => await s.claimImported('P', [pending('a'), pending('b'), pending('c')]));
+			const claimed = await run(
+				async (s) => await s.claimImported('P', [pending('a'), pending('b'), pending('c')]),
+			);
 			expect(claimed.map((a) => a.contactKey)).toEqual(['a', 'b']);
 			expect(claimed[0]).toMatchObject({ assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
 		});
 
 		it('records generated codes only when their key is new to the pool', async () => {
 			await run(async (s) => await s.createPool('G', 'generated'));
-			const first = await run(async (s) =>
-				await s.insertGenerated('G', [
-					{ ...pending('a'), code: 'ABCD2345' },
-					{ ...pending('b'), code: 'abcd-2345' },
-					{ ...pending('c'), code: 'XYZW6789' },
-				]),
+			const first = await run(
+				async (s) =>
+					await s.insertGenerated('G', [
+						{ ...pending('a'), code: 'ABCD2345' },
+						{ ...pending('b'), code: 'abcd-2345' },
+						{ ...pending('c'), code: 'XYZW6789' },
+					]),
 			);
 			expect(first.map((a) => a.code)).toEqual(['ABCD2345', 'XYZW6789']);
-			const second = await run(async (s) => await s.insertGenerated('G', [{ ...pending('d'), code: 'xyzw 6789' }, { ...pending('e'), code: 'NEWCODE2' }]));
+			const second = await run(
+				async (s) =>
+					await s.insertGenerated('G', [
+						{ ...pending('d'), code: 'xyzw 6789' },
+						{ ...pending('e'), code: 'NEWCODE2' },
+					]),
+			);
 			expect(second.map((a) => [a.code, a.contactKey])).toEqual([['NEWCODE2', 'e']]);
-			expect(await run(async (s) => await s.findPool('G'))).toEqual({ name: 'G', kind: 'generated', codeCount: 3 });
+			expect(await run(async (s) => await s.findPool('G'))).toEqual({
+				name: 'G',
+				kind: 'generated',
+				codeCount: 3,
+			});
 		});
 
-		it('lists a contact\'s assignments and ends replaced ones', async () => {
+		it("lists a contact's assignments and ends replaced ones", async () => {
 			await run(async (s) => {
 				await s.createPool('G', 'generated');
 				await s.insertGenerated('G', [
@@ -135,19 +209,43 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			});
 			const held = await run(async (s) => await s.assignmentsOf('G', ['ann', 'nobody']));
 			expect([...held.keys()]).toEqual(['ann']);
-			expect(held.get('ann')!.map((a) => a.code).sort()).toEqual(['A1', 'A2']);
-			expect(held.get('ann')!.find((a) => a.code === 'A2')).toEqual({ code: 'A2', contactKey: 'ann', assignedAt: T0 + 1, validUntil: T0 + DAY_MS });
+			expect(
+				held
+					.get('ann')!
+					.map((a) => a.code)
+					.sort(),
+			).toEqual(['A1', 'A2']);
+			expect(held.get('ann')!.find((a) => a.code === 'A2')).toEqual({
+				code: 'A2',
+				contactKey: 'ann',
+				assignedAt: T0 + 1,
+				validUntil: T0 + DAY_MS,
+			});
 
 			await run(async (s) => await s.markReplaced('G', ['A1'], T0 + 5));
 			const after = await run(async (s) => await s.assignmentsOf('G', ['ann']));
 			expect(after.get('ann')!.find((a) => a.code === 'A1')!.replacedAt).toBe(T0 + 5);
 			// Two days on, A2 (valid one day) has expired, A1 was replaced and B1 is still active.
-			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS, 0))).toEqual({ available: 0, assigned: 3, active: 1, expired: 1, redeemed: 0, replaced: 1, assignedSince: 3 });
+			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS, 0))).toEqual({
+				available: 0,
+				assigned: 3,
+				active: 1,
+				expired: 1,
+				redeemed: 0,
+				replaced: 1,
+				assignedSince: 3,
+			});
 		});
 
 		it('lists every pool ordered by name key', async () => {
 			await run(async (s) => {
-				for (const [name, kind] of [['beta', 'generated'], ['Alpha', 'imported'], ['_under', 'imported'], ['Zulu', 'imported']] as const) await s.createPool(name, kind);
+				for (const [name, kind] of [
+					['beta', 'generated'],
+					['Alpha', 'imported'],
+					['_under', 'imported'],
+					['Zulu', 'imported'],
+				] as const)
+					await s.createPool(name, kind);
 				await s.addImported('Alpha', codes(3));
 			});
 			expect(await run(async (s) => await s.listPools())).toEqual([
@@ -162,57 +260,135 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 			beforeEach(async () => {
 				await run(async (s) => {
 					await s.createPool('Imp', 'imported');
-					await s.addImported('Imp', [candidate('SAME-1', 2), candidate('IMP-2', 3), candidate('IMP-3', 4)]);
+					await s.addImported('Imp', [
+						candidate('SAME-1', 2),
+						candidate('IMP-2', 3),
+						candidate('IMP-3', 4),
+					]);
 					await s.claimImported('Imp', [pending('ann', 10)]);
 					await s.createPool('Gen', 'generated');
 					await s.insertGenerated('Gen', [
 						{ ...pending('ann', 1), code: 'same1' },
-						{ ...pending('bob'), code: 'GEN-B', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS },
+						{
+							...pending('bob'),
+							code: 'GEN-B',
+							assignedAt: T0 + 5 * DAY_MS,
+							validUntil: T0 + 35 * DAY_MS,
+						},
 					]);
 				});
 			});
 
 			it('finds codes by key in every pool that holds one, with their holders', async () => {
-				const found = await run(async (s) => await s.findCodes([codeKey('same 1'), 'IMP2', 'IMP3', 'GENB', 'NOPE'], false));
-				const byPool = found.map((c) => `${c.couponName}:${c.code}:${c.assignment?.contactKey ?? '-'}`).sort();
-				const impHolder = found.filter((c) => c.couponName === 'Imp' && c.assignment).map((c) => c.code);
+				const found = await run(
+					async (s) =>
+						await s.findCodes([codeKey('same 1'), 'IMP2', 'IMP3', 'GENB', 'NOPE'], false),
+				);
+				const byPool = found
+					.map((c) => `${c.couponName}:${c.code}:${c.assignment?.contactKey ?? '-'}`)
+					.sort();
+				const impHolder = found
+					.filter((c) => c.couponName === 'Imp' && c.assignment)
+					.map((c) => c.code);
 				expect(impHolder).toHaveLength(1);
 				expect(byPool).toEqual(
-					['Gen:GEN-B:bob', 'Gen:same1:ann', ...['SAME-1', 'IMP-2', 'IMP-3'].map((code) => `Imp:${code}:${impHolder[0] === code ? 'ann' : '-'}`)].sort(),
+					[
+						'Gen:GEN-B:bob',
+						'Gen:same1:ann',
+						...['SAME-1', 'IMP-2', 'IMP-3'].map(
+							(code) => `Imp:${code}:${impHolder[0] === code ? 'ann' : '-'}`,
+						),
+					].sort(),
 				);
-				expect(found.find((c) => c.code === 'same1')).toEqual({ couponName: 'Gen', code: 'same1', key: 'SAME1', assignment: { code: 'same1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + DAY_MS } });
+				expect(found.find((c) => c.code === 'same1')).toEqual({
+					couponName: 'Gen',
+					code: 'same1',
+					key: 'SAME1',
+					assignment: { code: 'same1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + DAY_MS },
+				});
 			});
 
-			it('lists a contact\'s coupons across pools, without locking or creating anything', async () => {
+			it("lists a contact's coupons across pools, without locking or creating anything", async () => {
 				const held = await run(async (s) => await s.couponsOfContacts(['ann', 'bob', 'nobody']));
 				expect([...held.keys()].sort()).toEqual(['ann', 'bob']);
-				expect(held.get('ann')!.map((c) => c.couponName).sort()).toEqual(['Gen', 'Imp']);
-				expect(held.get('bob')).toEqual([{ couponName: 'Gen', code: 'GEN-B', contactKey: 'bob', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS }]);
+				expect(
+					held
+						.get('ann')!
+						.map((c) => c.couponName)
+						.sort(),
+				).toEqual(['Gen', 'Imp']);
+				expect(held.get('bob')).toEqual([
+					{
+						couponName: 'Gen',
+						code: 'GEN-B',
+						contactKey: 'bob',
+						assignedAt: T0 + 5 * DAY_MS,
+						validUntil: T0 + 35 * DAY_MS,
+					},
+				]);
 			});
 
 			it('redeems an assigned code once, keeping the order reference, and never frees it', async () => {
 				await run(async (s) => {
 					const [code] = await s.findCodes(['GENB'], true);
-					await s.markRedeemed(code.couponName, [{ code: code.code, orderReference: 'order #1001' }], T0 + 6 * DAY_MS);
+					await s.markRedeemed(
+						code.couponName,
+						[{ code: code.code, orderReference: 'order #1001' }],
+						T0 + 6 * DAY_MS,
+					);
 				});
 				const [after] = await run(async (s) => await s.findCodes(['GENB'], false));
-				expect(after.assignment).toEqual({ code: 'GEN-B', contactKey: 'bob', assignedAt: T0 + 5 * DAY_MS, validUntil: T0 + 35 * DAY_MS, redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
-				await expect(run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 7 * DAY_MS))).rejects.toThrow(/cannot be redeemed/);
+				expect(after.assignment).toEqual({
+					code: 'GEN-B',
+					contactKey: 'bob',
+					assignedAt: T0 + 5 * DAY_MS,
+					validUntil: T0 + 35 * DAY_MS,
+					redeemedAt: T0 + 6 * DAY_MS,
+					orderReference: 'order #1001',
+				});
+				await expect(
+					run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 7 * DAY_MS)),
+				).rejects.toThrow(/cannot be redeemed/);
 				// "Replace" leaves a redeemed code as it is.
 				await run(async (s) => await s.markReplaced('Gen', ['GEN-B', 'same1'], T0 + 8 * DAY_MS));
 				const held = await run(async (s) => await s.couponsOfContacts(['bob', 'ann']));
-				expect(held.get('bob')![0]).toMatchObject({ redeemedAt: T0 + 6 * DAY_MS, orderReference: 'order #1001' });
+				expect(held.get('bob')![0]).toMatchObject({
+					redeemedAt: T0 + 6 * DAY_MS,
+					orderReference: 'order #1001',
+				});
 				expect(held.get('bob')![0].replacedAt).toBeUndefined();
 				expect(held.get('ann')!.find((c) => c.code === 'same1')!.replacedAt).toBe(T0 + 8 * DAY_MS);
-				await expect(run(async (s) => await s.markRedeemed('Gen', [{ code: 'same1' }], T0 + 9 * DAY_MS))).rejects.toThrow(/cannot be redeemed/);
-				await expect(run(async (s) => await s.markRedeemed('Imp', [{ code: 'IMP-2' }, { code: 'IMP-3' }], T0))).rejects.toThrow(/cannot be redeemed/);
+				await expect(
+					run(async (s) => await s.markRedeemed('Gen', [{ code: 'same1' }], T0 + 9 * DAY_MS)),
+				).rejects.toThrow(/cannot be redeemed/);
+				await expect(
+					run(async (s) => await s.markRedeemed('Imp', [{ code: 'IMP-2' }, { code: 'IMP-3' }], T0)),
+				).rejects.toThrow(/cannot be redeemed/);
 			});
 
 			it('counts codes by status, and those assigned since a moment', async () => {
 				await run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 6 * DAY_MS));
 				// Two days on: ann's generated coupon (one day) has expired, bob's is redeemed.
-				expect(await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS))).toEqual({ available: 0, assigned: 2, active: 0, expired: 1, redeemed: 1, replaced: 0, assignedSince: 1 });
-				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({ available: 2, assigned: 1, active: 1, expired: 0, redeemed: 0, replaced: 0, assignedSince: 1 });
+				expect(
+					await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS)),
+				).toEqual({
+					available: 0,
+					assigned: 2,
+					active: 0,
+					expired: 1,
+					redeemed: 1,
+					replaced: 0,
+					assignedSince: 1,
+				});
+				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({
+					available: 2,
+					assigned: 1,
+					active: 1,
+					expired: 0,
+					redeemed: 0,
+					replaced: 0,
+					assignedSince: 1,
+				});
 			});
 		});
 
@@ -231,7 +407,15 @@ export function describeCouponStoreContract(label: string, makeFixture: () => Pr
 				}),
 			).rejects.toThrow('boom');
 			expect(await run(async (s) => await s.findPool('New'))).toBeUndefined();
-			expect(await run(async (s) => await s.countPool('P', T0, 0))).toEqual({ available: 3, assigned: 0, active: 0, expired: 0, redeemed: 0, replaced: 0, assignedSince: 0 });
+			expect(await run(async (s) => await s.countPool('P', T0, 0))).toEqual({
+				available: 3,
+				assigned: 0,
+				active: 0,
+				expired: 0,
+				redeemed: 0,
+				replaced: 0,
+				assignedSince: 0,
+			});
 		});
 	});
 }

@@ -1,4 +1,9 @@
-import { validateCodes, redeemCodes, type CodeRequest, type RedeemRequest } from '../../nodes/shared/core/checkout';
+import {
+	validateCodes,
+	redeemCodes,
+	type CodeRequest,
+	type RedeemRequest,
+} from '../../nodes/shared/core/checkout';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { contactCards } from '../../nodes/shared/core/contactCard';
 import type { Outcome } from '../../nodes/shared/core/errors';
@@ -21,25 +26,52 @@ function value<T>(outcome: Outcome<T>): T {
  * The operations after assignment (contact card, placeholders, validation, redemption, statistics),
  * run through the core functions on a store. Each store's test file runs this suite unchanged.
  */
-export function describeOperationsContract(label: string, makeFixture: () => Promise<StoreFixture>): void {
+export function describeOperationsContract(
+	label: string,
+	makeFixture: () => Promise<StoreFixture>,
+): void {
 	describe(`Coupon operations: ${label}`, () => {
 		let fixture: StoreFixture;
 		beforeEach(async () => (fixture = await makeFixture()));
 		afterEach(async () => await fixture.close());
 
-		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> => fixture.open().transaction(work);
-		const give = async (couponName: string, contacts: string[], at = T0, validDays = 30, policy: ActiveCouponPolicy = 'reuse') =>
-			(await run(async (s) => await issueCoupons(s, { couponName, validDays, policy, format: FORMAT }, contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })), at))).outcomes.map(
-				(o) => ('value' in o ? o.value.code : o.error.message),
-			);
+		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> =>
+			fixture.open().transaction(work);
+		const give = async (
+			couponName: string,
+			contacts: string[],
+			at = T0,
+			validDays = 30,
+			policy: ActiveCouponPolicy = 'reuse',
+		) =>
+			(
+				await run(
+					async (s) =>
+						await issueCoupons(
+							s,
+							{ couponName, validDays, policy, format: FORMAT },
+							contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })),
+							at,
+						),
+				)
+			).outcomes.map((o) => ('value' in o ? o.value.code : o.error.message));
 		const importList = async (name: string, values: string[]) =>
 			await run(async (s) => {
 				await s.createPool(name, 'imported');
-				await s.addImported(name, values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })));
+				await s.addImported(
+					name,
+					values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })),
+				);
 			});
-		const request = (code: string, extra: Partial<RedeemRequest> = {}): RedeemRequest => ({ code: code.trim(), key: codeKey(code), ...extra });
-		const validate = async (requests: CodeRequest[], at: number) => await run(async (s) => await validateCodes(s, requests, at));
-		const redeem = async (requests: RedeemRequest[], at: number) => await run(async (s) => await redeemCodes(s, requests, at));
+		const request = (code: string, extra: Partial<RedeemRequest> = {}): RedeemRequest => ({
+			code: code.trim(),
+			key: codeKey(code),
+			...extra,
+		});
+		const validate = async (requests: CodeRequest[], at: number) =>
+			await run(async (s) => await validateCodes(s, requests, at));
+		const redeem = async (requests: RedeemRequest[], at: number) =>
+			await run(async (s) => await redeemCodes(s, requests, at));
 
 		describe('validate and redeem', () => {
 			let annCode: string;
@@ -52,34 +84,98 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				const loose = ` ${annCode.toLowerCase().replace('-', ' ')} `;
 				const other = annCode === 'VIP-0001' ? 'VIP-0002' : 'VIP-0001';
 				await importList('Other', ['OTH-1']);
-				const checks = (await validate([request(loose), request(loose, { contactKey: 'ann@example.com' }), request(loose, { contactKey: 'bob@example.com' }), request(other), request('NOPE-1'), request(annCode, { couponName: 'other' })], T0 + DAY_MS)).map(value);
-				expect(checks.map((c) => c.status)).toEqual(['valid', 'valid', 'other_contact', 'not_assigned', 'unknown', 'unknown']);
+				const checks = (
+					await validate(
+						[
+							request(loose),
+							request(loose, { contactKey: 'ann@example.com' }),
+							request(loose, { contactKey: 'bob@example.com' }),
+							request(other),
+							request('NOPE-1'),
+							request(annCode, { couponName: 'other' }),
+						],
+						T0 + DAY_MS,
+					)
+				).map(value);
+				expect(checks.map((c) => c.status)).toEqual([
+					'valid',
+					'valid',
+					'other_contact',
+					'not_assigned',
+					'unknown',
+					'unknown',
+				]);
 				expect(checks[0]).toEqual({
 					code: loose.trim(),
 					valid: true,
 					status: 'valid',
 					message: `Code ${loose.trim()} of coupon "VIP" is valid until 2026-07-01T12:00:00.000Z`,
-					coupon: { name: 'VIP', code: annCode, status: 'active', assignedAt: '2026-06-01T12:00:00.000Z', validUntil: '2026-07-01T12:00:00.000Z', redeemedAt: null, orderReference: null },
+					coupon: {
+						name: 'VIP',
+						code: annCode,
+						status: 'active',
+						assignedAt: '2026-06-01T12:00:00.000Z',
+						validUntil: '2026-07-01T12:00:00.000Z',
+						redeemedAt: null,
+						orderReference: null,
+					},
 				});
-				expect(checks[4]).toEqual({ code: 'NOPE-1', valid: false, status: 'unknown', message: 'No coupon has the code NOPE-1', coupon: null });
+				expect(checks[4]).toEqual({
+					code: 'NOPE-1',
+					valid: false,
+					status: 'unknown',
+					message: 'No coupon has the code NOPE-1',
+					coupon: null,
+				});
 				expect(checks[5].message).toBe(`No coupon named "other" has the code ${annCode}`);
 				// A coupon name that no coupon has is an error of the request, not an "unknown" code.
 				const [misspelt] = await validate([request(annCode, { couponName: 'VPI' })], T0);
-				expect('error' in misspelt && misspelt.error.message).toBe('No coupon is named "VPI". The coupons are "Other", "VIP".');
+				expect('error' in misspelt && misspelt.error.message).toBe(
+					'No coupon is named "VPI". The coupons are "Other", "VIP".',
+				);
 				// A stranger holding the code learns nothing about the holder's coupon.
-				expect(checks[2]).toEqual({ code: loose.trim(), valid: false, status: 'other_contact', message: `Code ${loose.trim()} of coupon "VIP" belongs to another contact`, coupon: null });
+				expect(checks[2]).toEqual({
+					code: loose.trim(),
+					valid: false,
+					status: 'other_contact',
+					message: `Code ${loose.trim()} of coupon "VIP" belongs to another contact`,
+					coupon: null,
+				});
 				// An expired coupon is refused from the moment validUntil is reached.
 				const [expired] = (await validate([request(annCode)], T0 + 30 * DAY_MS)).map(value);
-				expect(expired).toMatchObject({ status: 'expired', message: `Code ${annCode} of coupon "VIP" expired on 2026-07-01T12:00:00.000Z` });
+				expect(expired).toMatchObject({
+					status: 'expired',
+					message: `Code ${annCode} of coupon "VIP" expired on 2026-07-01T12:00:00.000Z`,
+				});
 				const [lastMoment] = (await validate([request(annCode)], T0 + 30 * DAY_MS - 1)).map(value);
 				expect(lastMoment.status).toBe('valid');
 			});
 
 			it('redeems a code once with its order reference; the second attempt is refused as redeemed', async () => {
-				const [first] = (await redeem([request(annCode, { orderReference: 'ORDER-17', contactKey: 'ann@example.com' })], T0 + DAY_MS)).map(value);
-				expect(first).toMatchObject({ accepted: true, status: 'accepted', coupon: { status: 'redeemed', redeemedAt: '2026-06-02T12:00:00.000Z', orderReference: 'ORDER-17' } });
-				const [second] = (await redeem([request(annCode, { orderReference: 'ORDER-18' })], T0 + 2 * DAY_MS)).map(value);
-				expect(second).toMatchObject({ accepted: false, status: 'redeemed', message: `Code ${annCode} of coupon "VIP" was already redeemed on 2026-06-02T12:00:00.000Z`, coupon: { orderReference: 'ORDER-17' } });
+				const [first] = (
+					await redeem(
+						[request(annCode, { orderReference: 'ORDER-17', contactKey: 'ann@example.com' })],
+						T0 + DAY_MS,
+					)
+				).map(value);
+				expect(first).toMatchObject({
+					accepted: true,
+					status: 'accepted',
+					coupon: {
+						status: 'redeemed',
+						redeemedAt: '2026-06-02T12:00:00.000Z',
+						orderReference: 'ORDER-17',
+					},
+				});
+				const [second] = (
+					await redeem([request(annCode, { orderReference: 'ORDER-18' })], T0 + 2 * DAY_MS)
+				).map(value);
+				expect(second).toMatchObject({
+					accepted: false,
+					status: 'redeemed',
+					message: `Code ${annCode} of coupon "VIP" was already redeemed on 2026-06-02T12:00:00.000Z`,
+					coupon: { orderReference: 'ORDER-17' },
+				});
 				const [checked] = (await validate([request(annCode)], T0 + 2 * DAY_MS)).map(value);
 				expect(checked.status).toBe('redeemed');
 				// Redeeming never frees the code: the other code is still the only one available, and
@@ -91,8 +187,23 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 			});
 
 			it('accepts a code given twice in one batch once, and refuses codes that cannot be used, changing nothing', async () => {
-				const outcomes = (await redeem([request(annCode), request(annCode.toLowerCase()), request('VIP 0003'), request(annCode, { contactKey: 'eve' })], T0)).map(value);
-				expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'redeemed', 'unknown', 'other_contact']);
+				const outcomes = (
+					await redeem(
+						[
+							request(annCode),
+							request(annCode.toLowerCase()),
+							request('VIP 0003'),
+							request(annCode, { contactKey: 'eve' }),
+						],
+						T0,
+					)
+				).map(value);
+				expect(outcomes.map((o) => o.status)).toEqual([
+					'accepted',
+					'redeemed',
+					'unknown',
+					'other_contact',
+				]);
 				await give('VIP', ['bob'], T0, 1);
 				const bobCode = annCode === 'VIP-0001' ? 'VIP-0002' : 'VIP-0001';
 				const [late] = (await redeem([request(bobCode)], T0 + DAY_MS)).map(value);
@@ -105,7 +216,11 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				await importList('VIP', ['VIP-0003']);
 				await give('VIP', ['ann@example.com'], T0 + 1000, 30, 'replace');
 				const [old] = (await redeem([request(annCode)], T0 + 2000)).map(value);
-				expect(old).toMatchObject({ accepted: false, status: 'replaced', message: `Code ${annCode} of coupon "VIP" was replaced by a newer coupon on 2026-06-01T12:00:01.000Z` });
+				expect(old).toMatchObject({
+					accepted: false,
+					status: 'replaced',
+					message: `Code ${annCode} of coupon "VIP" was replaced by a newer coupon on 2026-06-01T12:00:01.000Z`,
+				});
 			});
 
 			it('refuses a code valid in two coupons as ambiguous, and takes the coupon name or contact to decide', async () => {
@@ -121,7 +236,15 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				});
 				const [refused] = (await redeem([request(annCode)], T0)).map(value);
 				expect(refused).toMatchObject({ accepted: false, status: 'ambiguous' });
-				const [named, byContact] = (await validate([request(annCode, { couponName: 'other' }), request(annCode, { contactKey: 'ann@example.com' })], T0)).map(value);
+				const [named, byContact] = (
+					await validate(
+						[
+							request(annCode, { couponName: 'other' }),
+							request(annCode, { contactKey: 'ann@example.com' }),
+						],
+						T0,
+					)
+				).map(value);
 				expect(named.coupon!.name).toBe('Other');
 				expect(byContact.coupon!.name).toBe('VIP');
 			});
@@ -134,7 +257,9 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				const [welcome] = await give('WELCOME', ['ann'], T0 + 1000, 1);
 				const [later] = await give('WELCOME', ['ann'], T0 + 2 * DAY_MS, 30);
 				await redeem([request(spring)], T0 + 3 * DAY_MS);
-				const cards = await run(async (s) => await contactCards(s, ['ann', 'nobody'], T0 + 3 * DAY_MS));
+				const cards = await run(
+					async (s) => await contactCards(s, ['ann', 'nobody'], T0 + 3 * DAY_MS),
+				);
 				expect(cards.get('ann')!.map((c) => [c.name, c.code, c.status])).toEqual([
 					['WELCOME', later, 'active'],
 					['WELCOME', welcome, 'expired'],
@@ -145,28 +270,84 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 		});
 
 		describe('statistics', () => {
-			it('counts each coupon by status, with days left at the last 7 days\' rate', async () => {
-				await importList('LIST', Array.from({ length: 30 }, (_, i) => `L-${i}`));
+			it("counts each coupon by status, with days left at the last 7 days' rate", async () => {
+				await importList(
+					'LIST',
+					Array.from({ length: 30 }, (_, i) => `L-${i}`),
+				);
 				await give('LIST', ['old1', 'old2'], T0 - 20 * DAY_MS, 10);
-				await give('LIST', Array.from({ length: 7 }, (_, i) => `new${i}`), T0 - DAY_MS);
+				await give(
+					'LIST',
+					Array.from({ length: 7 }, (_, i) => `new${i}`),
+					T0 - DAY_MS,
+				);
 				const [redeemedCode] = await give('GEN', ['g1', 'g2', 'g3'], T0 - DAY_MS);
 				await redeem([request(redeemedCode)], T0);
 				await give('GEN', ['g2'], T0, 30, 'replace');
 				const all = await run(async (s) => await poolStatistics(s, undefined, T0));
 				expect(all).toEqual([
-					{ name: 'GEN', source: 'generated', available: 0, assigned: 4, active: 2, expired: 0, redeemed: 1, replaced: 1, generated: 4, assignedLast7Days: 4, daysLeft: null },
+					{
+						name: 'GEN',
+						source: 'generated',
+						available: 0,
+						assigned: 4,
+						active: 2,
+						expired: 0,
+						redeemed: 1,
+						replaced: 1,
+						generated: 4,
+						assignedLast7Days: 4,
+						daysLeft: null,
+					},
 					// 7 handed out in the last 7 days: one a day, 21 left.
-					{ name: 'LIST', source: 'imported', available: 21, assigned: 9, active: 7, expired: 2, redeemed: 0, replaced: 0, generated: 0, assignedLast7Days: 7, daysLeft: 21 },
+					{
+						name: 'LIST',
+						source: 'imported',
+						available: 21,
+						assigned: 9,
+						active: 7,
+						expired: 2,
+						redeemed: 0,
+						replaced: 0,
+						generated: 0,
+						assignedLast7Days: 7,
+						daysLeft: 21,
+					},
 				]);
 				const quiet = await run(async (s) => await poolStatistics(s, 'list', T0 + 30 * DAY_MS));
-				expect(quiet).toEqual([expect.objectContaining({ name: 'LIST', active: 0, expired: 9, assignedLast7Days: 0, daysLeft: null })]);
-				await expect(run(async (s) => await poolStatistics(s, 'LSIT', T0))).rejects.toThrow('No coupon is named "LSIT". The coupons are "GEN", "LIST".');
+				expect(quiet).toEqual([
+					expect.objectContaining({
+						name: 'LIST',
+						active: 0,
+						expired: 9,
+						assignedLast7Days: 0,
+						daysLeft: null,
+					}),
+				]);
+				await expect(run(async (s) => await poolStatistics(s, 'LSIT', T0))).rejects.toThrow(
+					'No coupon is named "LSIT". The coupons are "GEN", "LIST".',
+				);
 			});
 		});
 
 		describe('render placeholders', () => {
-			const render = async (template: string, contact: string, whenMissing: MissingCouponAction, at = T0) =>
-				(await run(async (s) => await renderMessages(s, { whenMissing, validDays: 14, format: FORMAT }, [{ template, contact, contactKey: contact.toLowerCase() }], at))).outcomes;
+			const render = async (
+				template: string,
+				contact: string,
+				whenMissing: MissingCouponAction,
+				at = T0,
+			) =>
+				(
+					await run(
+						async (s) =>
+							await renderMessages(
+								s,
+								{ whenMissing, validDays: 14, format: FORMAT },
+								[{ template, contact, contactKey: contact.toLowerCase() }],
+								at,
+							),
+					)
+				).outcomes;
 
 			beforeEach(async () => {
 				await importList('SPRING10', ['SPR-AAAA']);
@@ -175,14 +356,23 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 				await give('WELCOME', ['ann@example.com'], T0 - 40 * DAY_MS);
 			});
 
-			const html = '<p>Spring: <b>$cst.SPRING10.coupon$</b></p><p>VIP: $cst.vip.coupon$</p><p>Welcome: $cst.WELCOME.coupon$</p><p>$cst.spring10.coupon$ $cst.firstname$ $cst.NOPE.coupon$ $cst.a.b.coupon$ $cst.SPRING10.coupon</p>';
+			const html =
+				'<p>Spring: <b>$cst.SPRING10.coupon$</b></p><p>VIP: $cst.vip.coupon$</p><p>Welcome: $cst.WELCOME.coupon$</p><p>$cst.spring10.coupon$ $cst.firstname$ $cst.NOPE.coupon$ $cst.a.b.coupon$ $cst.SPRING10.coupon</p>';
 
 			it('leaves placeholders the contact has no active coupon for, and reports each problem once', async () => {
 				const [rendered] = (await render(html, 'Ann@example.com', 'leave')).map(value);
 				expect(rendered.text).toBe(
 					'<p>Spring: <b>SPR-AAAA</b></p><p>VIP: $cst.vip.coupon$</p><p>Welcome: $cst.WELCOME.coupon$</p><p>SPR-AAAA $cst.firstname$ $cst.NOPE.coupon$ $cst.a.b.coupon$ $cst.SPRING10.coupon</p>',
 				);
-				expect(rendered.coupons).toEqual([expect.objectContaining({ name: 'SPRING10', code: 'SPR-AAAA', contact: 'Ann@example.com', reused: true, source: 'imported' })]);
+				expect(rendered.coupons).toEqual([
+					expect.objectContaining({
+						name: 'SPRING10',
+						code: 'SPR-AAAA',
+						contact: 'Ann@example.com',
+						reused: true,
+						source: 'imported',
+					}),
+				]);
 				expect(rendered.unresolved.map((u) => [u.placeholder, u.problem])).toEqual([
 					['$cst.firstname$', 'not_a_coupon'],
 					['$cst.a.b.coupon$', 'invalid_name'],
@@ -191,21 +381,42 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 					['$cst.WELCOME.coupon$', 'no_active_coupon'],
 					['$cst.NOPE.coupon$', 'unknown_coupon'],
 				]);
-				expect(rendered.unresolved.find((u) => u.placeholder === '$cst.WELCOME.coupon$')!.message).toBe('$cst.WELCOME.coupon$: Ann@example.com has no active coupon "WELCOME" (the last one is expired)');
+				expect(
+					rendered.unresolved.find((u) => u.placeholder === '$cst.WELCOME.coupon$')!.message,
+				).toBe(
+					'$cst.WELCOME.coupon$: Ann@example.com has no active coupon "WELCOME" (the last one is expired)',
+				);
 			});
 
 			it('assigns a coupon now where the contact has none, as Generate would, never rendering the expired one', async () => {
-				const { outcomes, createdCoupons } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format: FORMAT }, [{ template: html, contact: 'ann@example.com', contactKey: 'ann@example.com' }], T0));
+				const { outcomes, createdCoupons } = await run(
+					async (s) =>
+						await renderMessages(
+							s,
+							{ whenMissing: 'assign', validDays: 14, format: FORMAT },
+							[{ template: html, contact: 'ann@example.com', contactKey: 'ann@example.com' }],
+							T0,
+						),
+				);
 				const rendered = value(outcomes[0]);
 				const byName = Object.fromEntries(rendered.coupons.map((c) => [c.name, c]));
 				// A name no coupon had becomes a generated coupon, and the caller hears of it (a typo shows).
 				expect(Object.keys(byName)).toEqual(['SPRING10', 'VIP', 'WELCOME', 'NOPE']);
 				expect(createdCoupons).toEqual(['NOPE']);
 				expect(byName.NOPE).toMatchObject({ source: 'generated', reused: false });
-				expect(byName.VIP).toMatchObject({ reused: false, validUntil: new Date(T0 + 14 * DAY_MS).toISOString() });
+				expect(byName.VIP).toMatchObject({
+					reused: false,
+					validUntil: new Date(T0 + 14 * DAY_MS).toISOString(),
+				});
 				expect(byName.WELCOME.code).toMatch(/^[23456789A-Z]{8}$/);
-				expect(rendered.text).toContain(`VIP: ${byName.VIP.code}</p><p>Welcome: ${byName.WELCOME.code}</p>`);
-				expect(rendered.unresolved.map((u) => u.problem)).toEqual(['not_a_coupon', 'invalid_name', 'malformed']);
+				expect(rendered.text).toContain(
+					`VIP: ${byName.VIP.code}</p><p>Welcome: ${byName.WELCOME.code}</p>`,
+				);
+				expect(rendered.unresolved.map((u) => u.problem)).toEqual([
+					'not_a_coupon',
+					'invalid_name',
+					'malformed',
+				]);
 				// The coupons assigned while rendering are the contact's from now on.
 				const [again] = (await render('$cst.VIP.coupon$', 'ann@example.com', 'fail')).map(value);
 				expect(again.text).toBe(byName.VIP.code);
@@ -214,51 +425,105 @@ export function describeOperationsContract(label: string, makeFixture: () => Pro
 			it('renders the newest of several active coupons, and never a redeemed or replaced one', async () => {
 				const [older] = await give('MULTI', ['ann@example.com'], T0 - 1000);
 				const [newer] = await give('MULTI', ['ann@example.com'], T0 - 500, 30, 'issueAnother');
-				const [newest] = (await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave')).map(value);
+				const [newest] = (await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave')).map(
+					value,
+				);
 				expect(newest.text).toBe(newer);
 				expect(newer).not.toBe(older);
 				// Redeemed: the contact holds no active SPRING10 any more.
 				await redeem([request('SPR-AAAA')], T0);
-				const [afterRedeem] = (await render('$cst.SPRING10.coupon$', 'ann@example.com', 'leave', T0 + 1)).map(value);
-				expect(afterRedeem.unresolved[0].message).toBe('$cst.SPRING10.coupon$: ann@example.com has no active coupon "SPRING10" (the last one is redeemed)');
+				const [afterRedeem] = (
+					await render('$cst.SPRING10.coupon$', 'ann@example.com', 'leave', T0 + 1)
+				).map(value);
+				expect(afterRedeem.unresolved[0].message).toBe(
+					'$cst.SPRING10.coupon$: ann@example.com has no active coupon "SPRING10" (the last one is redeemed)',
+				);
 				// Replaced by a one-day coupon that has since expired: the replaced one, still within its
 				// own 30 days, is not rendered either.
 				await give('MULTI', ['ann@example.com'], T0, 1, 'replace');
-				const [afterReplace] = (await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave', T0 + 2 * DAY_MS)).map(value);
+				const [afterReplace] = (
+					await render('$cst.MULTI.coupon$', 'ann@example.com', 'leave', T0 + 2 * DAY_MS)
+				).map(value);
 				expect(afterReplace.text).toBe('$cst.MULTI.coupon$');
 			});
 
 			it('tells a contact who comes twice in one run that the second message carries the same coupon', async () => {
-				const twice = ['bob@example.com', 'BOB@example.com'].map((contact) => ({ template: '$cst.VIP.coupon$', contact, contactKey: 'bob@example.com' }));
-				const { outcomes } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format: FORMAT }, twice, T0));
+				const twice = ['bob@example.com', 'BOB@example.com'].map((contact) => ({
+					template: '$cst.VIP.coupon$',
+					contact,
+					contactKey: 'bob@example.com',
+				}));
+				const { outcomes } = await run(
+					async (s) =>
+						await renderMessages(
+							s,
+							{ whenMissing: 'assign', validDays: 14, format: FORMAT },
+							twice,
+							T0,
+						),
+				);
 				const [first, second] = outcomes.map(value);
 				expect(second.text).toBe(first.text);
 				expect([first.coupons[0].reused, second.coupons[0].reused]).toEqual([false, true]);
 			});
 
 			it.each([
-				['a coupon no one has', 'Hi $cst.NOPE.coupon$', '$cst.NOPE.coupon$: no coupon is named "NOPE"', /Generate for Contact/],
-				['a name that cannot be a coupon', 'Hi $cst.a.b.coupon$', '$cst.a.b.coupon$ cannot name a coupon', /Correct the placeholder/],
-				['a placeholder without its closing $', 'Hi $cst.SPRING10.coupon, bye', '"$cst.SPRING10.coupon, bye" starts a placeholder', /Correct the placeholder/],
+				[
+					'a coupon no one has',
+					'Hi $cst.NOPE.coupon$',
+					'$cst.NOPE.coupon$: no coupon is named "NOPE"',
+					/Generate for Contact/,
+				],
+				[
+					'a name that cannot be a coupon',
+					'Hi $cst.a.b.coupon$',
+					'$cst.a.b.coupon$ cannot name a coupon',
+					/Correct the placeholder/,
+				],
+				[
+					'a placeholder without its closing $',
+					'Hi $cst.SPRING10.coupon, bye',
+					'"$cst.SPRING10.coupon, bye" starts a placeholder',
+					/Correct the placeholder/,
+				],
 			])('with "fail", refuses %s', async (_label, template, message, fix) => {
 				const [outcome] = await render(template, 'ann@example.com', 'fail');
-				expect('error' in outcome && outcome.error.message).toMatch(new RegExp(`^${message.replace(/[$.*+?()[\]{}|\\^]/g, '\\$&')}`));
+				expect('error' in outcome && outcome.error.message).toMatch(
+					new RegExp(`^${message.replace(/[$.*+?()[\]{}|\\^]/g, '\\$&')}`),
+				);
 				expect('error' in outcome && outcome.error.description).toMatch(fix);
 			});
 
 			it('fails only the contacts a refused format concerns', async () => {
 				await give('SHORT', ['bob@example.com']);
-				const requests = ['bob@example.com', 'ann@example.com'].map((contact) => ({ template: 'Code: $cst.short.coupon$', contact, contactKey: contact }));
+				const requests = ['bob@example.com', 'ann@example.com'].map((contact) => ({
+					template: 'Code: $cst.short.coupon$',
+					contact,
+					contactKey: contact,
+				}));
 				const format = { ...FORMAT, characters: '0123456789', length: 4 };
-				const { outcomes } = await run(async (s) => await renderMessages(s, { whenMissing: 'assign', validDays: 14, format }, requests, T0));
+				const { outcomes } = await run(
+					async (s) =>
+						await renderMessages(s, { whenMissing: 'assign', validDays: 14, format }, requests, T0),
+				);
 				expect(value(outcomes[0]).text).toMatch(/^Code: [23456789A-Z]{8}$/);
-				expect('error' in outcomes[1] && outcomes[1].error.message).toMatch(/^Length 4 is too short for coupon "SHORT"/);
+				expect('error' in outcomes[1] && outcomes[1].error.message).toMatch(
+					/^Length 4 is too short for coupon "SHORT"/,
+				);
 			});
 
 			it('fails a contact without the coupon when asked to, naming the placeholder', async () => {
-				const [outcome] = await render('Hi $cst.SPRING10.coupon$ and $cst.VIP.coupon$', 'ann@example.com', 'fail');
-				expect('error' in outcome && outcome.error.message).toBe('$cst.VIP.coupon$: ann@example.com has no active coupon "VIP"');
-				const [fine] = (await render('Hi $cst.SPRING10.coupon$ $cst.firstname$', 'ann@example.com', 'fail')).map(value);
+				const [outcome] = await render(
+					'Hi $cst.SPRING10.coupon$ and $cst.VIP.coupon$',
+					'ann@example.com',
+					'fail',
+				);
+				expect('error' in outcome && outcome.error.message).toBe(
+					'$cst.VIP.coupon$: ann@example.com has no active coupon "VIP"',
+				);
+				const [fine] = (
+					await render('Hi $cst.SPRING10.coupon$ $cst.firstname$', 'ann@example.com', 'fail')
+				).map(value);
 				expect(fine.text).toBe('Hi SPR-AAAA $cst.firstname$');
 			});
 		});

@@ -4,7 +4,13 @@ import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import {
+	describeWithDatabase,
+	dropSchema,
+	sql,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
 import { failureOf } from '../helpers/executeFunctions';
@@ -27,7 +33,11 @@ describeWithDatabase('PostgreSQL store', () => {
 });
 
 const T0 = Date.UTC(2026, 5, 1);
-const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
+const pending = (contactKey: string) => ({
+	contactKey,
+	assignedAt: T0,
+	validUntil: T0 + 30 * DAY_MS,
+});
 
 const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
 
@@ -41,7 +51,10 @@ describeWithDatabase('PostgresStore', () => {
 		store = new PostgresStore(database);
 		await store.transaction(async (s) => {
 			await s.createPool('P', 'imported');
-			await s.addImported('P', Array.from({ length: 100 }, (_, i) => ({ code: `P${i}`, key: `P${i}`, row: i + 2 })));
+			await s.addImported(
+				'P',
+				Array.from({ length: 100 }, (_, i) => ({ code: `P${i}`, key: `P${i}`, row: i + 2 })),
+			);
 		});
 	});
 	afterAll(async () => {
@@ -52,11 +65,19 @@ describeWithDatabase('PostgresStore', () => {
 	it('migrates once when several processes start at the same moment', async () => {
 		const fresh = uniqueSchema('migrate');
 		// Different pool sizes make separate pools: separate connections, as separate processes would have.
-		const databases = Array.from({ length: 6 }, (_, i) => databaseFor(testCredentials(fresh, { maxConnections: i + 1 })));
+		const databases = Array.from({ length: 6 }, (_, i) =>
+			databaseFor(testCredentials(fresh, { maxConnections: i + 1 })),
+		);
 		try {
-			await Promise.all(databases.map(async (db) => await new PostgresStore(db).transaction(async (s) => await s.findPool('x'))));
+			await Promise.all(
+				databases.map(
+					async (db) => await new PostgresStore(db).transaction(async (s) => await s.findPool('x')),
+				),
+			);
 			const versions = Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
-			expect(await sql(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`)).toEqual(versions);
+			expect(
+				await sql(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`),
+			).toEqual(versions);
 		} finally {
 			await Promise.all(databases.map(async (db) => await db.close()));
 			await dropSchema(fresh);
@@ -64,11 +85,26 @@ describeWithDatabase('PostgresStore', () => {
 	});
 
 	it('lets the database itself refuse a second holder or a second copy of a code', async () => {
-		const [claimed] = await store.transaction(async (s) => await s.claimImported('P', [pending('ann')]));
-		await expect(sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already assigned/);
-		await expect(sql(`UPDATE "${schema}".codes SET valid_until = valid_until + interval '1 year' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already assigned/);
-		await expect(sql(`INSERT INTO "${schema}".codes (pool_id, code, code_key) SELECT pool_id, 'x', code_key FROM "${schema}".codes WHERE code = 'P1'`)).rejects.toThrow(/codes_pkey/);
-		await expect(sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = 'P2'`)).rejects.toThrow(/codes_assignment_whole/);
+		const [claimed] = await store.transaction(
+			async (s) => await s.claimImported('P', [pending('ann')]),
+		);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = $1`, [claimed.code]),
+		).rejects.toThrow(/already assigned/);
+		await expect(
+			sql(
+				`UPDATE "${schema}".codes SET valid_until = valid_until + interval '1 year' WHERE code = $1`,
+				[claimed.code],
+			),
+		).rejects.toThrow(/already assigned/);
+		await expect(
+			sql(
+				`INSERT INTO "${schema}".codes (pool_id, code, code_key) SELECT pool_id, 'x', code_key FROM "${schema}".codes WHERE code = 'P1'`,
+			),
+		).rejects.toThrow(/codes_pkey/);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = 'P2'`),
+		).rejects.toThrow(/codes_assignment_whole/);
 	});
 
 	it('upgrades a version 1 schema in place, keeping its coupons', async () => {
@@ -91,25 +127,51 @@ describeWithDatabase('PostgresStore', () => {
 				return codes;
 			});
 			await upgraded.close();
-			expect(found.assignment).toEqual({ code: 'OLD-1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
-			expect(await sql(`SELECT version FROM "${old}".schema_migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
-			expect(await sql(`SELECT order_reference FROM "${old}".codes`)).toEqual([{ order_reference: 'A-1' }]);
+			expect(found.assignment).toEqual({
+				code: 'OLD-1',
+				contactKey: 'ann',
+				assignedAt: T0,
+				validUntil: T0 + 30 * DAY_MS,
+			});
+			expect(await sql(`SELECT version FROM "${old}".schema_migrations ORDER BY version`)).toEqual([
+				{ version: 1 },
+				{ version: 2 },
+			]);
+			expect(await sql(`SELECT order_reference FROM "${old}".codes`)).toEqual([
+				{ order_reference: 'A-1' },
+			]);
 		} finally {
 			await dropSchema(old);
 		}
 	});
 
 	it('lets the database itself refuse a second redemption, or a code both redeemed and replaced', async () => {
-		const [claimed] = await store.transaction(async (s) => await s.claimImported('P', [pending('dora'), pending('eve')]));
+		const [claimed] = await store.transaction(
+			async (s) => await s.claimImported('P', [pending('dora'), pending('eve')]),
+		);
 		await sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = $1`, [claimed.code]);
-		await expect(sql(`UPDATE "${schema}".codes SET redeemed_at = now() + interval '1 day' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already redeemed/);
-		await expect(sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [claimed.code])).rejects.toThrow(/already redeemed/);
-		await expect(sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [claimed.code])).rejects.toThrow(/both redeemed and replaced/);
-		await expect(sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`)).rejects.toThrow(/codes_redeemed_when_assigned/);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET redeemed_at = now() + interval '1 day' WHERE code = $1`, [
+				claimed.code,
+			]),
+		).rejects.toThrow(/already redeemed/);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [claimed.code]),
+		).rejects.toThrow(/already redeemed/);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [claimed.code]),
+		).rejects.toThrow(/both redeemed and replaced/);
+		await expect(
+			sql(
+				`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`,
+			),
+		).rejects.toThrow(/codes_redeemed_when_assigned/);
 	});
 
 	it('rolls back a batch whose connection is killed half way, with a clear error, and the next run succeeds', async () => {
-		const [{ assigned: before }] = await sql<{ assigned: string }>(`SELECT count(contact_key) AS assigned FROM "${schema}".codes`);
+		const [{ assigned: before }] = await sql<{ assigned: string }>(
+			`SELECT count(contact_key) AS assigned FROM "${schema}".codes`,
+		);
 		const error = await caught(
 			store.transaction(async (s) => {
 				await s.claimImported('P', [pending('c1'), pending('c2'), pending('c3')]);
@@ -123,7 +185,9 @@ describeWithDatabase('PostgresStore', () => {
 		);
 		expect(error.message).toMatch(/^The connection to PostgreSQL at 127\.0\.0\.1:5432 was lost/);
 		expect(error.description).toMatch(/Nothing of this step was saved\. Run it again/);
-		const [{ assigned: after }] = await sql<{ assigned: string }>(`SELECT count(contact_key) AS assigned FROM "${schema}".codes`);
+		const [{ assigned: after }] = await sql<{ assigned: string }>(
+			`SELECT count(contact_key) AS assigned FROM "${schema}".codes`,
+		);
 		expect(after).toBe(before);
 
 		const next = await store.transaction(async (s) => await s.claimImported('P', [pending('c1')]));
@@ -146,9 +210,13 @@ describe('PostgresStore when the database cannot be reached', () => {
 
 	it('names host and port when nothing listens', async () => {
 		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port: 1 }));
-		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
+		const error = await caught(
+			new PostgresStore(database).transaction(async (s) => await s.findPool('x')),
+		);
 		await database.close();
-		expect(error.message).toBe('Could not connect to PostgreSQL at 127.0.0.1:1: the connection was refused; nothing accepts connections on that port');
+		expect(error.message).toBe(
+			'Could not connect to PostgreSQL at 127.0.0.1:1: the connection was refused; nothing accepts connections on that port',
+		);
 		expect(error.description).toMatch(/host and port in the Coupon PostgreSQL credential/);
 	});
 
@@ -156,9 +224,13 @@ describe('PostgresStore when the database cannot be reached', () => {
 		const { port } = silent.address() as { port: number };
 		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port }));
 		const started = Date.now();
-		const error = await caught(new PostgresStore(database).transaction(async (s) => await s.findPool('x')));
+		const error = await caught(
+			new PostgresStore(database).transaction(async (s) => await s.findPool('x')),
+		);
 		await database.close();
-		expect(error.message).toBe(`Could not connect to PostgreSQL at 127.0.0.1:${port}: no answer within 10 seconds`);
+		expect(error.message).toBe(
+			`Could not connect to PostgreSQL at 127.0.0.1:${port}: no answer within 10 seconds`,
+		);
 		expect(Date.now() - started).toBeLessThan(20_000);
 	}, 30_000);
 });

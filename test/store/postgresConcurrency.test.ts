@@ -6,7 +6,13 @@ import { renderMessages } from '../../nodes/shared/core/render';
 import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
-import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import {
+	describeWithDatabase,
+	dropSchema,
+	sql,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
 
 const run = promisify(execFile);
 const PROCESSES = 8;
@@ -25,7 +31,14 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		database = databaseFor(testCredentials(schema));
 		await new PostgresStore(database).transaction(async (s) => {
 			await s.createPool('LOAD', 'imported');
-			await s.addImported('LOAD', Array.from({ length: POOL }, (_, i) => ({ code: `LOAD-${String(i).padStart(5, '0')}`, key: `LOAD${String(i).padStart(5, '0')}`, row: i + 2 })));
+			await s.addImported(
+				'LOAD',
+				Array.from({ length: POOL }, (_, i) => ({
+					code: `LOAD-${String(i).padStart(5, '0')}`,
+					key: `LOAD${String(i).padStart(5, '0')}`,
+					row: i + 2,
+				})),
+			);
 		});
 	});
 	afterAll(async () => {
@@ -39,15 +52,32 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			Array.from({ length: PROCESSES }, async (_, worker) => {
 				const { stdout } = await run(
 					process.execPath,
-					['-r', join(__dirname, '../helpers/tsRegister.js'), join(__dirname, 'claimWorker.ts'), schema, String(worker), String(ROUNDS), String(UNIQUE_PER_ROUND), String(SHARED), String(startAt)],
+					[
+						'-r',
+						join(__dirname, '../helpers/tsRegister.js'),
+						join(__dirname, 'claimWorker.ts'),
+						schema,
+						String(worker),
+						String(ROUNDS),
+						String(UNIQUE_PER_ROUND),
+						String(SHARED),
+						String(startAt),
+					],
 					{ maxBuffer: 64 * 1024 * 1024, env: process.env },
 				);
-				return JSON.parse(stdout) as Array<{ contact: string; code?: string; reused?: boolean; error?: string }>;
+				return JSON.parse(stdout) as Array<{
+					contact: string;
+					code?: string;
+					reused?: boolean;
+					error?: string;
+				}>;
 			}),
 		);
 		const results = outputs.flat();
 		expect(results.filter((r) => r.error)).toEqual([]);
-		expect(results).toHaveLength(PROCESSES * ROUNDS * UNIQUE_PER_ROUND + PROCESSES * (ROUNDS / 2) * SHARED);
+		expect(results).toHaveLength(
+			PROCESSES * ROUNDS * UNIQUE_PER_ROUND + PROCESSES * (ROUNDS / 2) * SHARED,
+		);
 
 		// Every code went to one contact only, and every contact (shared ones included) holds one code.
 		const holderOf = new Map<string, Set<string>>();
@@ -60,13 +90,17 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		expect([...codesOf.values()].filter((codes) => codes.size > 1)).toEqual([]);
 
 		// Every claim that succeeded is in the table, and the pool fell by exactly the claims made.
-		const rows = await sql<{ code: string; contact_key: string }>(`SELECT code, contact_key FROM "${schema}".codes WHERE contact_key IS NOT NULL`);
+		const rows = await sql<{ code: string; contact_key: string }>(
+			`SELECT code, contact_key FROM "${schema}".codes WHERE contact_key IS NOT NULL`,
+		);
 		const stored = new Map(rows.map((row) => [row.code, row.contact_key]));
 		for (const [code, holders] of holderOf) expect(stored.get(code)).toBe([...holders][0]);
 		const claims = PROCESSES * ROUNDS * UNIQUE_PER_ROUND + SHARED;
 		expect(rows).toHaveLength(claims);
 		expect(holderOf.size).toBe(claims);
-		const [{ available }] = await sql<{ available: string }>(`SELECT count(*) AS available FROM "${schema}".codes WHERE contact_key IS NULL`);
+		const [{ available }] = await sql<{ available: string }>(
+			`SELECT count(*) AS available FROM "${schema}".codes WHERE contact_key IS NULL`,
+		);
 		expect(Number(available)).toBe(POOL - claims);
 
 		// Shared contacts were requested by every process in every other round: one new coupon each, the rest reused.
@@ -80,9 +114,23 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 	it(`${REDEEMERS} processes redeeming the same ${TO_REDEEM} codes at once accept each exactly once`, async () => {
 		const codes = await new PostgresStore(database).transaction(async (s) => {
 			await s.createPool('CHECKOUT', 'imported');
-			await s.addImported('CHECKOUT', Array.from({ length: TO_REDEEM }, (_, i) => ({ code: `CHK-${i}`, key: `CHK${i}`, row: i + 2 })));
+			await s.addImported(
+				'CHECKOUT',
+				Array.from({ length: TO_REDEEM }, (_, i) => ({
+					code: `CHK-${i}`,
+					key: `CHK${i}`,
+					row: i + 2,
+				})),
+			);
 			const now = Date.now();
-			const claimed = await s.claimImported('CHECKOUT', Array.from({ length: TO_REDEEM }, (_, i) => ({ contactKey: `buyer${i}`, assignedAt: now, validUntil: now + 86_400_000 })));
+			const claimed = await s.claimImported(
+				'CHECKOUT',
+				Array.from({ length: TO_REDEEM }, (_, i) => ({
+					contactKey: `buyer${i}`,
+					assignedAt: now,
+					validUntil: now + 86_400_000,
+				})),
+			);
 			return claimed.map((a) => a.code);
 		});
 		const startAt = Date.now() + 1500;
@@ -90,7 +138,19 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			Array.from({ length: REDEEMERS }, async (_, worker) => {
 				// Each process in its own random order, so that batches overlap in every way.
 				const order = [...codes].sort(() => Math.random() - 0.5);
-				const child = spawn(process.execPath, ['-r', join(__dirname, '../helpers/tsRegister.js'), join(__dirname, 'redeemWorker.ts'), schema, String(worker), '10', String(startAt)], { env: process.env });
+				const child = spawn(
+					process.execPath,
+					[
+						'-r',
+						join(__dirname, '../helpers/tsRegister.js'),
+						join(__dirname, 'redeemWorker.ts'),
+						schema,
+						String(worker),
+						'10',
+						String(startAt),
+					],
+					{ env: process.env },
+				);
 				child.stdin.end(JSON.stringify(order));
 				let stdout = '';
 				let stderr = '';
@@ -98,17 +158,22 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 				child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 				const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
 				if (exitCode !== 0) throw new Error(`redeem worker ${worker} failed: ${stderr}`);
-				return (JSON.parse(stdout) as Array<{ code: string; status?: string; error?: string }>).map((r) => ({ ...r, worker }));
+				return (JSON.parse(stdout) as Array<{ code: string; status?: string; error?: string }>).map(
+					(r) => ({ ...r, worker }),
+				);
 			}),
 		);
 		const results = outputs.flat();
 		expect(results.filter((r) => r.error)).toEqual([]);
 		expect(results).toHaveLength(REDEEMERS * TO_REDEEM);
 		const winners = new Map<string, number[]>();
-		for (const r of results.filter((r) => r.status === 'accepted')) winners.set(r.code, [...(winners.get(r.code) ?? []), r.worker]);
+		for (const r of results.filter((r) => r.status === 'accepted'))
+			winners.set(r.code, [...(winners.get(r.code) ?? []), r.worker]);
 		expect([...winners.values()].filter((w) => w.length !== 1)).toEqual([]);
 		expect(winners.size).toBe(TO_REDEEM);
-		expect(new Set(results.filter((r) => r.status !== 'accepted').map((r) => r.status))).toEqual(new Set(['redeemed']));
+		expect(new Set(results.filter((r) => r.status !== 'accepted').map((r) => r.status))).toEqual(
+			new Set(['redeemed']),
+		);
 		// The database agrees: every code redeemed once, with the winner's order reference, none freed.
 		const rows = await sql<{ code: string; order_reference: string; contact_key: string | null }>(
 			`SELECT c.code, c.order_reference, c.contact_key FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'CHECKOUT' AND c.redeemed_at IS NOT NULL`,
@@ -125,7 +190,14 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		await store.transaction(async (s) => {
 			for (const name of ['ALPHA', 'BETA']) {
 				await s.createPool(name, 'imported');
-				await s.addImported(name, Array.from({ length: 10 }, (_, i) => ({ code: `${name}-${i}`, key: `${name}${i}`, row: i + 2 })));
+				await s.addImported(
+					name,
+					Array.from({ length: 10 }, (_, i) => ({
+						code: `${name}-${i}`,
+						key: `${name}${i}`,
+						row: i + 2,
+					})),
+				);
 			}
 		});
 		// Each run pauses after locking a coupon's contacts, so both hold their first lock before taking the second.
@@ -142,9 +214,22 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			});
 		const format = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
 		const render = async (template: string) =>
-			await store.transaction(async (s) => await renderMessages(pausing(s), { whenMissing: 'assign', validDays: 7, format }, [{ template, contact: 'pat@example.com', contactKey: 'pat@example.com' }], Date.now()));
-		const results = await Promise.all([render('$cst.ALPHA.coupon$ $cst.BETA.coupon$'), render('$cst.BETA.coupon$ $cst.ALPHA.coupon$')]);
-		const texts = results.map(({ outcomes: [outcome] }) => ('value' in outcome ? outcome.value.text.split(' ').sort().join(' ') : outcome.error.message));
+			await store.transaction(
+				async (s) =>
+					await renderMessages(
+						pausing(s),
+						{ whenMissing: 'assign', validDays: 7, format },
+						[{ template, contact: 'pat@example.com', contactKey: 'pat@example.com' }],
+						Date.now(),
+					),
+			);
+		const results = await Promise.all([
+			render('$cst.ALPHA.coupon$ $cst.BETA.coupon$'),
+			render('$cst.BETA.coupon$ $cst.ALPHA.coupon$'),
+		]);
+		const texts = results.map(({ outcomes: [outcome] }) =>
+			'value' in outcome ? outcome.value.text.split(' ').sort().join(' ') : outcome.error.message,
+		);
 		// The second run waited for the first and then found pat's coupons: both texts carry the same two codes.
 		expect(texts[0]).toMatch(/^ALPHA-\d BETA-\d$/);
 		expect(texts[1]).toBe(texts[0]);

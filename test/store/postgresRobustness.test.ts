@@ -9,11 +9,26 @@ import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credent
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { CouponDatabase, databaseFor } from '../../nodes/shared/transport/postgres';
 import { failureOf } from '../helpers/executeFunctions';
-import { describeWithDatabase, dropSchema, sql, testCredentials, uniqueSchema } from '../helpers/postgres';
+import {
+	describeWithDatabase,
+	dropSchema,
+	sql,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
 
 const T0 = Date.UTC(2026, 5, 1);
-const pending = (contactKey: string) => ({ contactKey, assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
-const codes = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ code: `${prefix}${i}`, key: codeKey(`${prefix}${i}`), row: i + 2 }));
+const pending = (contactKey: string) => ({
+	contactKey,
+	assignedAt: T0,
+	validUntil: T0 + 30 * DAY_MS,
+});
+const codes = (prefix: string, n: number) =>
+	Array.from({ length: n }, (_, i) => ({
+		code: `${prefix}${i}`,
+		key: codeKey(`${prefix}${i}`),
+		row: i + 2,
+	}));
 
 /** A promise and the function that settles it: lets a test hold a transaction open. */
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -49,7 +64,9 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			throw new Error('the first run fails and rolls back');
 		});
 		await holding.opened;
-		const second = store.transaction(async (s) => await s.claimImported('Last', [pending('second')]));
+		const second = store.transaction(
+			async (s) => await s.claimImported('Last', [pending('second')]),
+		);
 		// The second run waits for the first instead of skipping its row; the first then rolls back.
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		release.open();
@@ -58,8 +75,15 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 	});
 
 	it('lets runs issue one generated coupon to different contacts without waiting for each other', async () => {
-		const settings = { couponName: 'GenShared', validDays: 30, policy: 'reuse' as const, format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: '' } };
-		await store.transaction(async (s) => await issueCoupons(s, settings, [{ contact: 'seed', contactKey: 'seed' }], T0));
+		const settings = {
+			couponName: 'GenShared',
+			validDays: 30,
+			policy: 'reuse' as const,
+			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: '' },
+		};
+		await store.transaction(
+			async (s) => await issueCoupons(s, settings, [{ contact: 'seed', contactKey: 'seed' }], T0),
+		);
 		const release = gate();
 		const holding = gate();
 		const slow = store.transaction(async (s) => {
@@ -69,18 +93,30 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			return result;
 		});
 		await holding.opened;
-		const quick = store.transaction(async (s) => await issueCoupons(s, settings, [{ contact: 'b', contactKey: 'b' }], T0));
-		const winner = await Promise.race([quick.then(() => 'quick'), new Promise((resolve) => setTimeout(() => resolve('blocked'), 3000))]);
+		const quick = store.transaction(
+			async (s) => await issueCoupons(s, settings, [{ contact: 'b', contactKey: 'b' }], T0),
+		);
+		const winner = await Promise.race([
+			quick.then(() => 'quick'),
+			new Promise((resolve) => setTimeout(() => resolve('blocked'), 3000)),
+		]);
 		release.open();
 		await slow;
 		expect(winner).toBe('quick');
-		expect(await store.transaction(async (s) => await s.findPool('GenShared'))).toMatchObject({ codeCount: 3 });
+		expect(await store.transaction(async (s) => await s.findPool('GenShared'))).toMatchObject({
+			codeCount: 3,
+		});
 	});
 
 	it('imports files naming the same coupons in opposite orders at once without deadlock', async () => {
 		const table = (names: string[]) => ({
 			sheetName: 'S',
-			rows: [['coupon name', 'coupon value'], ...names.flatMap((name) => Array.from({ length: 50 }, (_, i) => [name, `${name}-${i}-${Math.random()}`]))],
+			rows: [
+				['coupon name', 'coupon value'],
+				...names.flatMap((name) =>
+					Array.from({ length: 50 }, (_, i) => [name, `${name}-${i}-${Math.random()}`]),
+				),
+			],
 			cell: (raw: unknown) => raw as string,
 		});
 		const settings = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
@@ -90,7 +126,9 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 				store.transaction(async (s) => await importSheet(s, table(['Yule', 'Xmas']), settings)),
 			]);
 		}
-		expect(await store.transaction(async (s) => [await s.findPool('Xmas'), await s.findPool('Yule')])).toMatchObject([{ codeCount: 500 }, { codeCount: 500 }]);
+		expect(
+			await store.transaction(async (s) => [await s.findPool('Xmas'), await s.findPool('Yule')]),
+		).toMatchObject([{ codeCount: 500 }, { codeCount: 500 }]);
 	});
 
 	it('keeps a pool open while a run uses it longer than the idle time, and closes it once idle', async () => {
@@ -102,7 +140,9 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			return await s.findPool('Last');
 		});
 		expect(closed).toBe(false);
-		expect(await shortStore.transaction(async (s) => await s.findPool('Last'))).toMatchObject({ name: 'Last' });
+		expect(await shortStore.transaction(async (s) => await s.findPool('Last'))).toMatchObject({
+			name: 'Last',
+		});
 		await new Promise((resolve) => setTimeout(resolve, 500));
 		expect(closed).toBe(true);
 	});
@@ -133,10 +173,18 @@ describeWithDatabase('PostgreSQL store for a user who may only read and write th
 	});
 
 	it('works without DDL rights once the schema is set up, and the credential test says so', async () => {
-		const claimed = await new PostgresStore(limited).transaction(async (s) => await s.claimImported('P', [pending('ann')]));
+		const claimed = await new PostgresStore(limited).transaction(
+			async (s) => await s.claimImported('P', [pending('ann')]),
+		);
 		expect(claimed).toHaveLength(1);
-		const result = await couponPostgresConnectionTest.call({} as ICredentialTestFunctions, { data: testCredentials(schema, { user: role }) } as unknown as ICredentialsDecrypted);
-		expect(result).toEqual({ status: 'OK', message: expect.stringContaining(`can use the coupon tables in schema "${schema}"`) });
+		const result = await couponPostgresConnectionTest.call(
+			{} as ICredentialTestFunctions,
+			{ data: testCredentials(schema, { user: role }) } as unknown as ICredentialsDecrypted,
+		);
+		expect(result).toEqual({
+			status: 'OK',
+			message: expect.stringContaining(`can use the coupon tables in schema "${schema}"`),
+		});
 	});
 
 	it('claims correctly although the role defaults to REPEATABLE READ', async () => {
@@ -148,7 +196,9 @@ describeWithDatabase('PostgreSQL store for a user who may only read and write th
 			await later.opened;
 			return await s.claimImported('P', [pending('second')]);
 		});
-		await new PostgresStore(owner).transaction(async (s) => await s.claimImported('P', [pending('first')]));
+		await new PostgresStore(owner).transaction(
+			async (s) => await s.claimImported('P', [pending('first')]),
+		);
 		later.open();
 		expect(await run).toHaveLength(1);
 	});
@@ -169,7 +219,9 @@ describe('PostgreSQL login failures', () => {
 					return;
 				}
 				receivedPassword = data.subarray(5, data.length - 1).toString();
-				const fields = Buffer.from('SFATAL\0C28P01\0Mpassword authentication failed for user "coupons"\0\0');
+				const fields = Buffer.from(
+					'SFATAL\0C28P01\0Mpassword authentication failed for user "coupons"\0\0',
+				);
 				const header = Buffer.alloc(5);
 				header.write('E');
 				header.writeUInt32BE(fields.length + 4, 1);
@@ -185,11 +237,23 @@ describe('PostgreSQL login failures', () => {
 
 	it('names the server and what to check, and never shows the password it sent', async () => {
 		const { port } = server.address() as { port: number };
-		const database = databaseFor(testCredentials('coupons', { host: '127.0.0.1', port, user: 'coupons', password: 'S3cret-Pa55' }));
-		const error = await failureOf(new PostgresStore(database).transaction(async (s) => await s.findPool('x')), StoreError);
+		const database = databaseFor(
+			testCredentials('coupons', {
+				host: '127.0.0.1',
+				port,
+				user: 'coupons',
+				password: 'S3cret-Pa55',
+			}),
+		);
+		const error = await failureOf(
+			new PostgresStore(database).transaction(async (s) => await s.findPool('x')),
+			StoreError,
+		);
 		await database.close();
 		expect(receivedPassword).toBe('S3cret-Pa55');
-		expect(error.message).toBe(`PostgreSQL at 127.0.0.1:${port} refused the login: password authentication failed for user "coupons"`);
+		expect(error.message).toBe(
+			`PostgreSQL at 127.0.0.1:${port} refused the login: password authentication failed for user "coupons"`,
+		);
 		expect(error.description).toMatch(/Check the user and password/);
 		expect(`${error.message} ${error.description} ${error.stack}`).not.toContain('S3cret-Pa55');
 	});

@@ -15,10 +15,22 @@ async function main(): Promise<void> {
 	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 	for (let i = 0; i < codes.length; i += Number(batchSize)) {
 		const batch = codes.slice(i, i + Number(batchSize));
-		const requests = batch.map((code) => ({ code, key: codeKey(code), orderReference: `w${worker}-${code}` }));
+		const requests = batch.map((code) => ({
+			code,
+			key: codeKey(code),
+			orderReference: `w${worker}-${code}`,
+		}));
 		try {
-			const outcomes = await store.transaction(async (session) => await redeemCodes(session, requests, Date.now()));
-			outcomes.forEach((outcome, j) => results.push('value' in outcome ? { code: batch[j], status: outcome.value.status } : { code: batch[j], error: outcome.error.message }));
+			const outcomes = await store.transaction(
+				async (session) => await redeemCodes(session, requests, Date.now()),
+			);
+			outcomes.forEach((outcome, j) =>
+				results.push(
+					'value' in outcome
+						? { code: batch[j], status: outcome.value.status }
+						: { code: batch[j], error: outcome.error.message },
+				),
+			);
 		} catch (error) {
 			results.push({ code: '*', error: (error as Error).message });
 		}

@@ -5,7 +5,8 @@ import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
 
 /** n8n saves static data as JSON after an execution and parses it for the next one. */
-const roundTrip = (data: IDataObject): IDataObject => JSON.parse(JSON.stringify(data)) as IDataObject;
+const roundTrip = (data: IDataObject): IDataObject =>
+	JSON.parse(JSON.stringify(data)) as IDataObject;
 
 async function staticDataFixture(): Promise<StoreFixture> {
 	let saved: IDataObject = {};
@@ -31,8 +32,22 @@ describe('StaticDataStore', () => {
 		const now = Date.UTC(2026, 0, 1);
 		await store.transaction(async (s) => {
 			await s.createPool('Big', 'imported');
-			await s.addImported('Big', Array.from({ length: 50_000 }, (_, i) => ({ code: `CODE${String(i).padStart(6, '0')}`, key: `CODE${String(i).padStart(6, '0')}`, row: i + 2 })));
-			await s.claimImported('Big', Array.from({ length: 10_000 }, (_, i) => ({ contactKey: `person${i}@example.com`, assignedAt: now, validUntil: now + 30 * DAY_MS })));
+			await s.addImported(
+				'Big',
+				Array.from({ length: 50_000 }, (_, i) => ({
+					code: `CODE${String(i).padStart(6, '0')}`,
+					key: `CODE${String(i).padStart(6, '0')}`,
+					row: i + 2,
+				})),
+			);
+			await s.claimImported(
+				'Big',
+				Array.from({ length: 10_000 }, (_, i) => ({
+					contactKey: `person${i}@example.com`,
+					assignedAt: now,
+					validUntil: now + 30 * DAY_MS,
+				})),
+			);
 		});
 		const json = JSON.stringify(data);
 		// 50,000 ten-character codes plus 10,000 contacts of ~24 characters: about 1 MB of payload, no overhead per code.
@@ -52,17 +67,52 @@ describe('StaticDataStore', () => {
 		const t = (ms: number) => ms.toString(36);
 		const assignedAt = Date.UTC(2026, 0, 1);
 		const data: IDataObject = {
-			[STATIC_DATA_KEY]: { version: 1, pools: [{ name: 'Old', kind: 'imported', createdAt: '2026-01-01T00:00:00.000Z', available: 'OLD-2', assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t` }] },
+			[STATIC_DATA_KEY]: {
+				version: 1,
+				pools: [
+					{
+						name: 'Old',
+						kind: 'imported',
+						createdAt: '2026-01-01T00:00:00.000Z',
+						available: 'OLD-2',
+						assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t`,
+					},
+				],
+			},
 		};
-		const [found] = await new StaticDataStore(data).transaction(async (s) => await s.findCodes(['OLD1'], true));
-		expect(found.assignment).toEqual({ code: 'OLD-1', contactKey: 'ann', assignedAt, validUntil: assignedAt + DAY_MS });
+		const [found] = await new StaticDataStore(data).transaction(
+			async (s) => await s.findCodes(['OLD1'], true),
+		);
+		expect(found.assignment).toEqual({
+			code: 'OLD-1',
+			contactKey: 'ann',
+			assignedAt,
+			validUntil: assignedAt + DAY_MS,
+		});
 		expect((data[STATIC_DATA_KEY] as { version: number }).version).toBe(1);
-		await new StaticDataStore(data).transaction(async (s) => await s.markRedeemed('Old', [{ code: 'OLD-1', orderReference: 'A\u00e9-1' }], assignedAt + 1));
-		expect(data[STATIC_DATA_KEY]).toMatchObject({ version: 2, pools: [{ available: 'OLD-2', assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1` }] });
+		await new StaticDataStore(data).transaction(
+			async (s) =>
+				await s.markRedeemed(
+					'Old',
+					[{ code: 'OLD-1', orderReference: 'A\u00e9-1' }],
+					assignedAt + 1,
+				),
+		);
+		expect(data[STATIC_DATA_KEY]).toMatchObject({
+			version: 2,
+			pools: [
+				{
+					available: 'OLD-2',
+					assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1`,
+				},
+			],
+		});
 	});
 
 	it('refuses static data written by an unknown format version, saying what to do', async () => {
 		const store = new StaticDataStore({ [STATIC_DATA_KEY]: { version: 99, pools: [] } });
-		await expect(store.transaction(async (s) => await s.findPool('x'))).rejects.toThrow(/format version 99/);
+		await expect(store.transaction(async (s) => await s.findPool('x'))).rejects.toThrow(
+			/format version 99/,
+		);
 	});
 });

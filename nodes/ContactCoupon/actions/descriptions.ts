@@ -1,6 +1,14 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import type { CodeRequest } from '../../shared/core/checkout';
-import { MAX_LENGTH, MIN_LENGTH, parseCheckoutCode, parseLength, parsePrefix, resolveCharacters, type CodeFormat } from '../../shared/core/codes';
+import {
+	MAX_LENGTH,
+	MIN_LENGTH,
+	parseCheckoutCode,
+	parseLength,
+	parsePrefix,
+	resolveCharacters,
+	type CodeFormat,
+} from '../../shared/core/codes';
 import { CouponError } from '../../shared/core/errors';
 import { parseContact, parseCouponName } from '../../shared/core/names';
 import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
@@ -11,11 +19,25 @@ import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
  */
 
 /** An operation's Options collection. */
-export function optionsCollection(displayOptions: IDisplayOptions, options: INodeProperties[]): INodeProperties {
-	return { displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add option', default: {}, displayOptions, options };
+export function optionsCollection(
+	displayOptions: IDisplayOptions,
+	options: INodeProperties[],
+): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions,
+		options,
+	};
 }
 
-export function contactProperty(displayOptions: IDisplayOptions, description: string): INodeProperties {
+export function contactProperty(
+	displayOptions: IDisplayOptions,
+	description: string,
+): INodeProperties {
 	return {
 		displayName: 'Contact',
 		name: 'contact',
@@ -40,7 +62,8 @@ export function newCouponProperties(displayOptions: IDisplayOptions): INodePrope
 			displayOptions,
 		},
 		{
-			displayName: 'Imported lists keep their own values: Length and the code options below apply only to generated coupons.',
+			displayName:
+				'Imported lists keep their own values: Length and the code options below apply only to generated coupons.',
 			name: 'lengthNotice',
 			type: 'notice',
 			default: '',
@@ -53,7 +76,8 @@ export function newCouponProperties(displayOptions: IDisplayOptions): INodePrope
 			default: 30,
 			required: true,
 			typeOptions: { minValue: 1, maxValue: MAX_VALID_DAYS, numberPrecision: 0 },
-			description: 'How many days the coupon can be used after it is handed out. After that it is expired and never handed out again.',
+			description:
+				'How many days the coupon can be used after it is handed out. After that it is expired and never handed out again.',
 			displayOptions,
 		},
 	];
@@ -66,10 +90,18 @@ export const codeFormatOptions: INodeProperties[] = [
 		name: 'characters',
 		type: 'options',
 		options: [
-			{ name: 'Letters and Digits Without Look-Alikes', value: 'unambiguous', description: 'A-Z and 2-9 without 0/O and 1/I/L' },
+			{
+				name: 'Letters and Digits Without Look-Alikes',
+				value: 'unambiguous',
+				description: 'A-Z and 2-9 without 0/O and 1/I/L',
+			},
 			{ name: 'Letters and Digits', value: 'alphanumeric', description: 'A-Z and 0-9' },
 			{ name: 'Digits Only', value: 'digits', description: '0-9' },
-			{ name: 'Custom', value: 'custom', description: 'The characters entered in Custom Characters' },
+			{
+				name: 'Custom',
+				value: 'custom',
+				description: 'The characters entered in Custom Characters',
+			},
 		],
 		default: 'unambiguous',
 		description: 'Characters generated codes are made of',
@@ -100,19 +132,29 @@ export interface CodeFormatOptions {
 }
 
 /** Valid (Days) and the code format as `newCouponProperties` and `codeFormatOptions` set them. */
-export function readNewCouponSettings(context: IExecuteFunctions, itemIndex: number, options: CodeFormatOptions): { validDays: number; format: CodeFormat } {
+export function readNewCouponSettings(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: CodeFormatOptions,
+): { validDays: number; format: CodeFormat } {
 	return {
 		validDays: parseValidDays(context.getNodeParameter('validDays', itemIndex)),
 		format: {
 			length: parseLength(context.getNodeParameter('length', itemIndex, 8)),
-			characters: resolveCharacters(options.characters ?? 'unambiguous', options.customCharacters ?? ''),
+			characters: resolveCharacters(
+				options.characters ?? 'unambiguous',
+				options.customCharacters ?? '',
+			),
 			prefix: parsePrefix(options.prefix),
 		},
 	};
 }
 
 /** Code, and the Contact and Coupon Name options, of Validate Code and Redeem Code. */
-export function codeCheckProperties(displayOptions: IDisplayOptions, extraOptions: INodeProperties[]): INodeProperties[] {
+export function codeCheckProperties(
+	displayOptions: IDisplayOptions,
+	extraOptions: INodeProperties[],
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Code',
@@ -121,7 +163,8 @@ export function codeCheckProperties(displayOptions: IDisplayOptions, extraOption
 			default: '',
 			required: true,
 			placeholder: 'e.g. {{ $json.body.code }}',
-			description: 'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
+			description:
+				'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
 			displayOptions,
 		},
 		optionsCollection(displayOptions, [
@@ -131,7 +174,8 @@ export function codeCheckProperties(displayOptions: IDisplayOptions, extraOption
 				type: 'string',
 				default: '',
 				placeholder: 'e.g. {{ $json.body.email }}',
-				description: 'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
+				description:
+					'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
 			},
 			{
 				displayName: 'Coupon Name',
@@ -152,12 +196,24 @@ export interface CodeCheckOptions {
 }
 
 /** The code request the `codeCheckProperties` parameters describe. */
-export function readCodeRequest(context: IExecuteFunctions, itemIndex: number, options: CodeCheckOptions): CodeRequest {
+export function readCodeRequest(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: CodeCheckOptions,
+): CodeRequest {
 	const request: CodeRequest = parseCheckoutCode(context.getNodeParameter('code', itemIndex));
 	// An added option that comes out empty (a checkout without an email) is an error, not "anyone":
 	// otherwise a missing field would quietly let any customer use the code.
-	if ('contact' in options) request.contactKey = withFix(() => parseContact(options.contact).key, 'Map Contact to the field holding the customer, such as {{ $json.body.email }}, or remove the Contact option to accept the code from anyone.');
-	if ('couponName' in options) request.couponName = withFix(() => parseCouponName(options.couponName), 'Enter the coupon the code must belong to, or remove the Coupon Name option to accept codes of every coupon.');
+	if ('contact' in options)
+		request.contactKey = withFix(
+			() => parseContact(options.contact).key,
+			'Map Contact to the field holding the customer, such as {{ $json.body.email }}, or remove the Contact option to accept the code from anyone.',
+		);
+	if ('couponName' in options)
+		request.couponName = withFix(
+			() => parseCouponName(options.couponName),
+			'Enter the coupon the code must belong to, or remove the Coupon Name option to accept codes of every coupon.',
+		);
 	return request;
 }
 

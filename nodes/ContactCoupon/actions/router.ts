@@ -6,7 +6,10 @@ import * as render from './render/render.operation';
 import * as stats from './stats/stats.operation';
 import * as validate from './validate/validate.operation';
 
-const operations: Record<string, { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> }> = { generate, getForContact, render, validate, redeem, stats };
+const operations: Record<
+	string,
+	{ execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> }
+> = { generate, getForContact, render, validate, redeem, stats };
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const operation = this.getNodeParameter('operation', 0) as string;

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	NodeOperationError,
+} from 'n8n-workflow';
 import type { Outcome } from '../../shared/core/errors';
 import { errorItem, nodeError } from '../../shared/errors';
 import type { CouponStoreSession } from '../../shared/store/CouponStore';
@@ -21,7 +26,10 @@ export interface ItemOperation<Request, Result> {
  * then build the output items with pairedItem. A failed item fails the run, and nothing of the run
  * is kept, unless Continue on Fail is on: then it becomes an item with the error and the others go on.
  */
-export async function serveItems<Request, Result>(context: IExecuteFunctions, operation: ItemOperation<Request, Result>): Promise<INodeExecutionData[]> {
+export async function serveItems<Request, Result>(
+	context: IExecuteFunctions,
+	operation: ItemOperation<Request, Result>,
+): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const { store, storage } = await openStore(context);
 	const results: Array<{ result: Result } | NodeOperationError> = new Array(items.length);
@@ -46,7 +54,11 @@ export async function serveItems<Request, Result>(context: IExecuteFunctions, op
 		const served = store.transaction(async (session) => {
 			const outcomes = await operation.serve(session, requests);
 			// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
-			outcomes.forEach((outcome, j) => ('value' in outcome ? (results[itemIndexes[j]] = { result: outcome.value }) : fail(outcome.error, itemIndexes[j])));
+			outcomes.forEach((outcome, j) =>
+				'value' in outcome
+					? (results[itemIndexes[j]] = { result: outcome.value })
+					: fail(outcome.error, itemIndexes[j]),
+			);
 		});
 		// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
 		await served.catch((error: unknown) => {

@@ -1,11 +1,23 @@
-import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from '../store/CouponStore';
+import type {
+	CouponStoreSession,
+	Redemption as StoreRedemption,
+	StoredCode,
+} from '../store/CouponStore';
 import { viewCoupon, type CouponView } from './couponView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { couponNameKey, describeCharacter } from './names';
 import { couponStatus } from './validity';
 
 /** Why a code can or cannot be used now. */
-export type CodeStatus = 'valid' | 'unknown' | 'not_assigned' | 'other_contact' | 'expired' | 'redeemed' | 'replaced' | 'ambiguous';
+export type CodeStatus =
+	| 'valid'
+	| 'unknown'
+	| 'not_assigned'
+	| 'other_contact'
+	| 'expired'
+	| 'redeemed'
+	| 'replaced'
+	| 'ambiguous';
 
 export interface CodeRequest {
 	/** The code as the customer typed it, trimmed. */
@@ -47,8 +59,17 @@ export function parseOrderReference(raw: unknown): string | undefined {
 	const reference = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
 	if (reference === '') return undefined;
 	const control = CONTROL_CHARACTER.exec(reference);
-	const problem = reference.length > MAX_ORDER_REFERENCE_LENGTH ? `is longer than ${MAX_ORDER_REFERENCE_LENGTH} characters` : control ? `contains ${describeCharacter(control[0])}` : undefined;
-	if (problem) throw new CouponError(`The order reference ${problem}`, 'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}.');
+	const problem =
+		reference.length > MAX_ORDER_REFERENCE_LENGTH
+			? `is longer than ${MAX_ORDER_REFERENCE_LENGTH} characters`
+			: control
+				? `contains ${describeCharacter(control[0])}`
+				: undefined;
+	if (problem)
+		throw new CouponError(
+			`The order reference ${problem}`,
+			'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}.',
+		);
 	return reference;
 }
 
@@ -66,20 +87,33 @@ function byKey(found: StoredCode[]): CodesByKey {
 }
 
 /** When a code is in several coupons, the one whose status says most about this request wins. */
-const PREFERENCE: CodeStatus[] = ['valid', 'redeemed', 'expired', 'replaced', 'other_contact', 'not_assigned'];
+const PREFERENCE: CodeStatus[] = [
+	'valid',
+	'redeemed',
+	'expired',
+	'replaced',
+	'other_contact',
+	'not_assigned',
+];
 
 function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeStatus {
 	const { assignment } = stored;
 	if (!assignment) return 'not_assigned';
 	// Checked before the coupon's state: a stranger learns nothing about someone else's coupon.
-	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey) return 'other_contact';
+	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey)
+		return 'other_contact';
 	const status = couponStatus(assignment, now);
 	return status === 'active' ? 'valid' : status;
 }
 
 const day = (ms: number | undefined) => new Date(ms!).toISOString();
 
-function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode | undefined, validIn: string[]): string {
+function describe(
+	status: CodeStatus,
+	request: CodeRequest,
+	stored: StoredCode | undefined,
+	validIn: string[],
+): string {
 	const subject = stored ? `Code ${request.code} of coupon "${stored.couponName}"` : '';
 	const a = stored?.assignment;
 	switch (status) {
@@ -106,7 +140,11 @@ function describe(status: CodeStatus, request: CodeRequest, stored: StoredCode |
  * The code's status for this request, and the stored code it concerns. A code several coupons
  * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
  */
-function judge(found: CodesByKey, request: CodeRequest, now: number): { status: CodeStatus; stored?: StoredCode; validIn?: string[] } {
+function judge(
+	found: CodesByKey,
+	request: CodeRequest,
+	now: number,
+): { status: CodeStatus; stored?: StoredCode; validIn?: string[] } {
 	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
 	const candidates = (found.get(request.key) ?? [])
 		.filter((stored) => nameKey === undefined || couponNameKey(stored.couponName) === nameKey)
@@ -120,37 +158,81 @@ function judge(found: CodesByKey, request: CodeRequest, now: number): { status: 
 	if (candidates.length === 0) return { status: 'unknown' };
 	const usable = candidates.filter((c) => c.status === 'valid');
 	// Refused rather than guessed: redeeming the wrong coupon's code would burn another customer's.
-	if (usable.length > 1) return { status: 'ambiguous', validIn: usable.map((c) => c.stored.couponName) };
+	if (usable.length > 1)
+		return { status: 'ambiguous', validIn: usable.map((c) => c.stored.couponName) };
 	return candidates[0];
 }
 
-function check(found: CodesByKey, request: CodeRequest, now: number): { result: CodeCheck; stored?: StoredCode } {
+function check(
+	found: CodesByKey,
+	request: CodeRequest,
+	now: number,
+): { result: CodeCheck; stored?: StoredCode } {
 	const { status, stored, validIn = [] } = judge(found, request, now);
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
-	const coupon = stored?.assignment && status !== 'other_contact' ? viewCoupon(stored.couponName, stored.assignment, now) : null;
-	return { result: { code: request.code, valid: status === 'valid', status, message: describe(status, request, stored, validIn), coupon }, stored };
+	const coupon =
+		stored?.assignment && status !== 'other_contact'
+			? viewCoupon(stored.couponName, stored.assignment, now)
+			: null;
+	return {
+		result: {
+			code: request.code,
+			valid: status === 'valid',
+			status,
+			message: describe(status, request, stored, validIn),
+			coupon,
+		},
+		stored,
+	};
 }
 
 /**
  * The codes of these requests, by key, once every Coupon Name they give is known to exist: a
  * misspelt name would otherwise refuse every code as unknown, quietly.
  */
-async function findRequested(session: CouponStoreSession, requests: CodeRequest[], forUpdate: boolean): Promise<{ found: CodesByKey; missing: Map<string, CouponError> }> {
+async function findRequested(
+	session: CouponStoreSession,
+	requests: CodeRequest[],
+	forUpdate: boolean,
+): Promise<{ found: CodesByKey; missing: Map<string, CouponError> }> {
 	const missing = new Map<string, CouponError>();
-	for (const name of new Set(requests.flatMap((r) => (r.couponName === undefined ? [] : [r.couponName])))) {
+	for (const name of new Set(
+		requests.flatMap((r) => (r.couponName === undefined ? [] : [r.couponName])),
+	)) {
 		const key = couponNameKey(name);
-		if (!missing.has(key) && !(await session.findPool(name))) missing.set(key, await unknownCoupon(session, name, 'Correct Coupon Name in the options (case does not matter), or remove it to accept codes of every coupon.'));
+		if (!missing.has(key) && !(await session.findPool(name)))
+			missing.set(
+				key,
+				await unknownCoupon(
+					session,
+					name,
+					'Correct Coupon Name in the options (case does not matter), or remove it to accept codes of every coupon.',
+				),
+			);
 	}
-	return { found: byKey(await session.findCodes(requests.map((r) => r.key), forUpdate)), missing };
+	return {
+		found: byKey(
+			await session.findCodes(
+				requests.map((r) => r.key),
+				forUpdate,
+			),
+		),
+		missing,
+	};
 }
 
 function assertNamed(missing: Map<string, CouponError>, request: CodeRequest): void {
-	const error = request.couponName === undefined ? undefined : missing.get(couponNameKey(request.couponName));
+	const error =
+		request.couponName === undefined ? undefined : missing.get(couponNameKey(request.couponName));
 	if (error) throw error;
 }
 
 /** Says of each code whether it can be used now, and why not. Changes nothing. */
-export async function validateCodes(session: CouponStoreSession, requests: CodeRequest[], now: number): Promise<Array<Outcome<CodeCheck>>> {
+export async function validateCodes(
+	session: CouponStoreSession,
+	requests: CodeRequest[],
+	now: number,
+): Promise<Array<Outcome<CodeCheck>>> {
 	const { found, missing } = await findRequested(session, requests, false);
 	return await outcomesOf(requests, async (request) => {
 		assertNamed(missing, request);
@@ -163,7 +245,11 @@ export async function validateCodes(session: CouponStoreSession, requests: CodeR
  * once. The codes stay locked until the session ends: of two sessions redeeming one code, the
  * second waits for the first, then finds it redeemed. Redemption never frees or reassigns a code.
  */
-export async function redeemCodes(session: CouponStoreSession, requests: RedeemRequest[], now: number): Promise<Array<Outcome<Redemption>>> {
+export async function redeemCodes(
+	session: CouponStoreSession,
+	requests: RedeemRequest[],
+	now: number,
+): Promise<Array<Outcome<Redemption>>> {
 	const { found, missing } = await findRequested(session, requests, true);
 	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
 	const redeemed = new Map<string, StoreRedemption[]>();

@@ -38,7 +38,8 @@ export function codeKey(code: string): string {
 
 /** A spreadsheet value's code key, or why the value cannot be a code. */
 export function readCodeValue(value: string): { key: string } | { problem: string } {
-	if (value.length > MAX_CODE_LENGTH) return { problem: `longer than ${MAX_CODE_LENGTH} characters` };
+	if (value.length > MAX_CODE_LENGTH)
+		return { problem: `longer than ${MAX_CODE_LENGTH} characters` };
 	const control = CONTROL_CHARACTER.exec(value);
 	if (control) return { problem: `contains ${describeCharacter(control[0])}` };
 	const key = codeKey(value);
@@ -64,33 +65,58 @@ export function parseLength(raw: unknown): number {
 export function resolveCharacters(set: string, custom: string): string {
 	if (set !== 'custom') {
 		const characters = CHARACTER_SETS[set as keyof typeof CHARACTER_SETS];
-		if (!characters) throw new CouponError(`Unknown character set "${set}"`, 'Choose a character set from the list.');
+		if (!characters)
+			throw new CouponError(
+				`Unknown character set "${set}"`,
+				'Choose a character set from the list.',
+			);
 		return characters;
 	}
 	const characters = [...new Set(custom)].join('');
-	const fix = 'Enter at least 2 different letters or digits, for example ABCDEFGHJKMNPQRSTUVWXYZ23456789.';
-	if (characters.length < 2) throw new CouponError('Custom Characters needs at least 2 different characters', fix);
-	const unusable = [...characters].find((c) => codeKey(c) === '' || CONTROL_CHARACTER.test(c) || codeKey(c).length !== 1);
+	const fix =
+		'Enter at least 2 different letters or digits, for example ABCDEFGHJKMNPQRSTUVWXYZ23456789.';
+	if (characters.length < 2)
+		throw new CouponError('Custom Characters needs at least 2 different characters', fix);
+	const unusable = [...characters].find(
+		(c) => codeKey(c) === '' || CONTROL_CHARACTER.test(c) || codeKey(c).length !== 1,
+	);
 	if (unusable !== undefined) {
-		throw new CouponError(`Custom Characters contains ${describeCharacter(unusable)}, which codes are compared without`, fix);
+		throw new CouponError(
+			`Custom Characters contains ${describeCharacter(unusable)}, which codes are compared without`,
+			fix,
+		);
 	}
 	const keys = new Set([...characters].map(codeKey));
 	if (keys.size !== characters.length) {
-		throw new CouponError('Custom Characters contains the same letter in upper and lower case, which checkout cannot tell apart', fix);
+		throw new CouponError(
+			'Custom Characters contains the same letter in upper and lower case, which checkout cannot tell apart',
+			fix,
+		);
 	}
 	return characters;
 }
 
 export function parsePrefix(raw: unknown): string {
 	const prefix = typeof raw === 'string' ? raw.trim() : '';
-	const problem = prefix.length > MAX_PREFIX_LENGTH ? `is longer than ${MAX_PREFIX_LENGTH} characters` : CONTROL_CHARACTER.test(prefix) ? 'contains a control character' : undefined;
-	if (problem) throw new CouponError(`The prefix ${problem}`, 'Enter a short prefix such as "SUMMER-", or leave it empty.');
+	const problem =
+		prefix.length > MAX_PREFIX_LENGTH
+			? `is longer than ${MAX_PREFIX_LENGTH} characters`
+			: CONTROL_CHARACTER.test(prefix)
+				? 'contains a control character'
+				: undefined;
+	if (problem)
+		throw new CouponError(
+			`The prefix ${problem}`,
+			'Enter a short prefix such as "SUMMER-", or leave it empty.',
+		);
 	return prefix;
 }
 
 /** The shortest length at which `codeCount` codes keep a random guess below 1 in GUESS_ODDS. */
 export function minimumSafeLength(codeCount: number, alphabetSize: number): number {
-	const needed = Math.ceil(Math.log(Math.max(codeCount, 1) * GUESS_ODDS) / Math.log(alphabetSize) - 1e-9);
+	const needed = Math.ceil(
+		Math.log(Math.max(codeCount, 1) * GUESS_ODDS) / Math.log(alphabetSize) - 1e-9,
+	);
 	return Math.max(MIN_LENGTH, needed);
 }
 
@@ -121,7 +147,8 @@ export function generateCode(format: CodeFormat): string {
 /** A code typed at checkout: trimmed, with its code key, or a CouponError that says what to map. */
 export function parseCheckoutCode(raw: unknown): { code: string; key: string } {
 	const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
-	const fix = 'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
+	const fix =
+		'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
 	if (code === '') throw new CouponError('The code is empty', fix);
 	const read = readCodeValue(code);
 	if ('problem' in read) throw new CouponError(`The code ${read.problem}`, fix);

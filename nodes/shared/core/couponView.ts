@@ -11,7 +11,8 @@ export interface CouponView {
 	orderReference: string | null;
 }
 
-const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const isoOrNull = (ms: number | undefined) =>
+	ms === undefined ? null : new Date(ms).toISOString();
 
 export function viewCoupon(name: string, assignment: AssignmentRecord, now: number): CouponView {
 	return {

@@ -32,7 +32,10 @@ export class StoreError extends Error {
 export type Outcome<T> = { value: T } | { error: CouponError };
 
 /** Runs `serve` for each request in order; a CouponError concerns that request alone. */
-export async function outcomesOf<R, T>(requests: R[], serve: (request: R) => Promise<T>): Promise<Array<Outcome<T>>> {
+export async function outcomesOf<R, T>(
+	requests: R[],
+	serve: (request: R) => Promise<T>,
+): Promise<Array<Outcome<T>>> {
 	const outcomes: Array<Outcome<T>> = [];
 	for (const request of requests) {
 		try {
@@ -48,8 +51,15 @@ export async function outcomesOf<R, T>(requests: R[], serve: (request: R) => Pro
 const LISTED_NAMES = 10;
 
 /** "No coupon named X", listing the names there are, so a typo is easy to spot. */
-export async function unknownCoupon(session: CouponStoreSession, couponName: string, fix: string): Promise<CouponError> {
+export async function unknownCoupon(
+	session: CouponStoreSession,
+	couponName: string,
+	fix: string,
+): Promise<CouponError> {
 	const names = (await session.listPools()).map((pool) => `"${pool.name}"`);
-	const known = names.length === 0 ? 'There are no coupons yet' : `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
+	const known =
+		names.length === 0
+			? 'There are no coupons yet'
+			: `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
 	return new CouponError(`No coupon is named "${couponName}". ${known}.`, fix);
 }

@@ -115,12 +115,25 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 		return { headerRow: r + 1, valueColumn, nameColumn };
 	}
 
-	if (seen.length === 0) throw new CouponError(`Sheet "${table.sheetName}" is empty`, 'Check that the file has coupon values on its first sheet, or set Sheet Name.');
+	if (seen.length === 0)
+		throw new CouponError(
+			`Sheet "${table.sheetName}" is empty`,
+			'Check that the file has coupon values on its first sheet, or set Sheet Name.',
+		);
 	const usedColumns = new Set<number>();
-	table.rows.forEach((row) => row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)));
-	if (columns.couponName && usedColumns.size === 1) return { headerRow: null, valueColumn: [...usedColumns][0] };
+	table.rows.forEach((row) =>
+		row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)),
+	);
+	if (columns.couponName && usedColumns.size === 1)
+		return { headerRow: null, valueColumn: [...usedColumns][0] };
 
-	const found = seen.slice(0, 3).map((s) => `row ${s.row}: ${s.headers.slice(0, 8).map((h) => `"${h}"`).join(', ')}`);
+	const found = seen.slice(0, 3).map(
+		(s) =>
+			`row ${s.row}: ${s.headers
+				.slice(0, 8)
+				.map((h) => `"${h}"`)
+				.join(', ')}`,
+	);
 	throw new CouponError(
 		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
 		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
@@ -137,23 +150,38 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
 		);
 	}
-	const file: FileSummary = { sheet: table.sheetName, headerRow: layout.headerRow, blankRows: 0, rowsWithoutValue: 0, rowsWithoutCoupon: 0, rejectedRows: [] };
+	const file: FileSummary = {
+		sheet: table.sheetName,
+		headerRow: layout.headerRow,
+		blankRows: 0,
+		rowsWithoutValue: 0,
+		rowsWithoutCoupon: 0,
+		rejectedRows: [],
+	};
 	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
 	// Rows repeat a handful of coupon names: each distinct spelling is checked once.
-	const poolByName = new Map<string, { pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }>();
+	const poolByName = new Map<
+		string,
+		{ pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }
+	>();
 
 	for (let r = firstDataRow; r < table.rows.length; r++) {
 		const row = r + 1;
 		const cells = table.rows[r];
 		const valueCell = table.cell(cells?.[layout.valueColumn]);
 		const value = cellText(valueCell);
-		const rowName = layout.nameColumn === undefined ? '' : cellText(table.cell(cells?.[layout.nameColumn]));
+		const rowName =
+			layout.nameColumn === undefined ? '' : cellText(table.cell(cells?.[layout.nameColumn]));
 		if (value === '') {
 			if (rowName === '') {
 				file.blankRows++;
 			} else {
 				file.rowsWithoutValue++;
-				remember(file.rejectedRows, { row, value, reason: `no value in column "${settings.valueColumn}"` });
+				remember(file.rejectedRows, {
+					row,
+					value,
+					reason: `no value in column "${settings.valueColumn}"`,
+				});
 			}
 			continue;
 		}
@@ -162,11 +190,24 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 		if (!target) {
 			const problem = couponNameProblem(name);
 			if (problem) {
-				target = { problem: name === '' ? `no coupon name in column "${settings.nameColumn}"` : problem };
+				target = {
+					problem: name === '' ? `no coupon name in column "${settings.nameColumn}"` : problem,
+				};
 			} else {
 				const poolKey = couponNameKey(name);
 				let pool = pools.get(poolKey);
-				if (!pool) pools.set(poolKey, (pool = { name, candidates: [], duplicates: 0, invalid: 0, rejected: [], firstRowOf: new Map() }));
+				if (!pool)
+					pools.set(
+						poolKey,
+						(pool = {
+							name,
+							candidates: [],
+							duplicates: 0,
+							invalid: 0,
+							rejected: [],
+							firstRowOf: new Map(),
+						}),
+					);
 				target = { pool };
 			}
 			poolByName.set(name, target);
@@ -177,7 +218,8 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 			remember(file.rejectedRows, { row, value, reason: target.problem! });
 			continue;
 		}
-		const read = typeof valueCell === 'object' ? { problem: valueCell.unusable } : readCodeValue(value);
+		const read =
+			typeof valueCell === 'object' ? { problem: valueCell.unusable } : readCodeValue(value);
 		if ('problem' in read) {
 			pool.invalid++;
 			remember(pool.rejected, { row, value, reason: read.problem });
@@ -220,7 +262,11 @@ export async function importSheet(
 	settings: ImportSettings,
 ): Promise<{ pools: PoolSummary[]; file: FileSummary; notes: string[] }> {
 	const plan = planImport(table, settings);
-	if (plan.pools.every((pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0)) {
+	if (
+		plan.pools.every(
+			(pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0,
+		)
+	) {
 		throw new CouponError(
 			`Sheet "${table.sheetName}" has no coupon values to import (${plan.file.blankRows} blank rows, ${plan.file.rowsWithoutValue} rows without a value, ${plan.file.rowsWithoutCoupon} rows without a coupon name)`,
 			'Check that the codes are in the value column below the header row.',
@@ -232,7 +278,9 @@ export async function importSheet(
 
 	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	// Pools are created and filled in one order (by name key) so that concurrent imports cannot deadlock.
-	const byKey = [...plan.pools.keys()].sort((a, b) => (couponNameKey(plan.pools[a].name) < couponNameKey(plan.pools[b].name) ? -1 : 1));
+	const byKey = [...plan.pools.keys()].sort((a, b) =>
+		couponNameKey(plan.pools[a].name) < couponNameKey(plan.pools[b].name) ? -1 : 1,
+	);
 	for (const i of byKey) {
 		const pool = plan.pools[i];
 		const info = existing[i] ?? (await session.createPool(pool.name, 'imported'));
@@ -240,7 +288,11 @@ export async function importSheet(
 		if (info.kind !== 'imported') throw generatedCouponError(info);
 		const outcome = await session.addImported(info.name, pool.candidates);
 		for (const duplicate of outcome.duplicateExamples) {
-			pool.rejected.push({ row: duplicate.row, value: duplicate.code, reason: 'already in this coupon' });
+			pool.rejected.push({
+				row: duplicate.row,
+				value: duplicate.code,
+				reason: 'already in this coupon',
+			});
 		}
 		summaries[i] = {
 			couponName: info.name,

@@ -1,11 +1,20 @@
-import type { CouponStoreSession, PendingAssignment, PoolInfo, PoolKind } from '../store/CouponStore';
+import type {
+	CouponStoreSession,
+	PendingAssignment,
+	PoolInfo,
+	PoolKind,
+} from '../store/CouponStore';
 import { assertGuessProof, generateCode, type CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
 import { isActive, validUntilFor, type AssignmentRecord } from './validity';
 
 /** What happens when the contact already holds an active coupon of this name. */
 export type ActiveCouponPolicy = 'reuse' | 'replace' | 'issueAnother';
-export const ACTIVE_COUPON_POLICIES: readonly ActiveCouponPolicy[] = ['reuse', 'replace', 'issueAnother'];
+export const ACTIVE_COUPON_POLICIES: readonly ActiveCouponPolicy[] = [
+	'reuse',
+	'replace',
+	'issueAnother',
+];
 
 export interface IssueSettings {
 	couponName: string;
@@ -70,15 +79,24 @@ export async function issueCoupons(
 	let pool = await session.findPool(couponName);
 	if (!pool) {
 		// Checked before anything is created, so a refused length leaves no empty coupon behind.
-		assertGuessProof(format, policy === 'issueAnother' ? requests.length : contactKeys.length, couponName);
+		assertGuessProof(
+			format,
+			policy === 'issueAnother' ? requests.length : contactKeys.length,
+			couponName,
+		);
 		pool = await session.createPool(couponName, 'generated');
 	}
 	// Existing or not, the pool is looked up by contact now, which also serialises concurrent sessions per contact.
-	const held = policy === 'issueAnother' ? new Map<string, AssignmentRecord[]>() : await session.assignmentsOf(pool.name, contactKeys);
+	const held =
+		policy === 'issueAnother'
+			? new Map<string, AssignmentRecord[]>()
+			: await session.assignmentsOf(pool.name, contactKeys);
 
 	const activeHeld = new Map<string, AssignmentRecord[]>();
 	for (const [contactKey, assignments] of held) {
-		const active = assignments.filter((a) => isActive(a, now)).sort((a, b) => b.assignedAt - a.assignedAt);
+		const active = assignments
+			.filter((a) => isActive(a, now))
+			.sort((a, b) => b.assignedAt - a.assignedAt);
 		if (active.length > 0) activeHeld.set(contactKey, active);
 	}
 
@@ -104,7 +122,10 @@ export async function issueCoupons(
 	let failure: CouponError | undefined;
 	if (slots.length > 0) {
 		if (pool.kind === 'imported') {
-			const claimed = await session.claimImported(pool.name, slots.map((s) => s.pending));
+			const claimed = await session.claimImported(
+				pool.name,
+				slots.map((s) => s.pending),
+			);
 			claimed.forEach((record, i) => (slots[i].record = record));
 			if (claimed.length < slots.length) failure = await exhaustedError(session, pool, now);
 		} else {
@@ -135,7 +156,11 @@ export async function issueCoupons(
 	return { pool, outcomes };
 }
 
-async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: number): Promise<CouponError> {
+async function exhaustedError(
+	session: CouponStoreSession,
+	pool: PoolInfo,
+	now: number,
+): Promise<CouponError> {
 	const counts = await session.countPool(pool.name, now, now);
 	return new CouponError(
 		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available`,
@@ -144,7 +169,12 @@ async function exhaustedError(session: CouponStoreSession, pool: PoolInfo, now: 
 }
 
 /** Fills every slot with a fresh code, regenerating exactly the ones that collided. */
-async function generateInto(session: CouponStoreSession, pool: PoolInfo, format: CodeFormat, slots: Slot[]): Promise<CouponError | undefined> {
+async function generateInto(
+	session: CouponStoreSession,
+	pool: PoolInfo,
+	format: CodeFormat,
+	slots: Slot[],
+): Promise<CouponError | undefined> {
 	let waiting = slots;
 	for (let round = 0; round < GENERATION_ROUNDS && waiting.length > 0; round++) {
 		const byCode = new Map<string, Slot>();

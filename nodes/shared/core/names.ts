@@ -26,7 +26,10 @@ export function parseCouponName(raw: unknown): string {
 	const name = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
 	const problem = couponNameProblem(name);
 	if (problem) {
-		throw new CouponError(problem, 'Enter the name of an imported coupon list, or a new name to create a generated coupon, such as "WELCOME10".');
+		throw new CouponError(
+			problem,
+			'Enter the name of an imported coupon list, or a new name to create a generated coupon, such as "WELCOME10".',
+		);
 	}
 	return name;
 }
@@ -39,10 +42,14 @@ export function couponNameKey(name: string): string {
 /** The trimmed contact as given, and the key it is matched by (case-insensitive). */
 export function parseContact(raw: unknown): { contact: string; key: string } {
 	const contact = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
-	const fix = 'Map Contact to a field that identifies the person, such as {{ $json.email }}, and check that the incoming item has it.';
+	const fix =
+		'Map Contact to a field that identifies the person, such as {{ $json.email }}, and check that the incoming item has it.';
 	if (contact === '') throw new CouponError('The contact is empty', fix);
 	if (contact.length > MAX_CONTACT_LENGTH) {
-		throw new CouponError(`The contact is ${contact.length} characters long; the limit is ${MAX_CONTACT_LENGTH}`, fix);
+		throw new CouponError(
+			`The contact is ${contact.length} characters long; the limit is ${MAX_CONTACT_LENGTH}`,
+			fix,
+		);
 	}
 	if (CONTROL_CHARACTER.test(contact)) {
 		throw new CouponError('The contact contains a line break, tab or other control character', fix);
@@ -53,6 +60,7 @@ export function parseContact(raw: unknown): { contact: string; key: string } {
 export function describeCharacter(character: string): string {
 	if (character === '\n' || character === '\r') return 'a line break';
 	if (character === '\t') return 'a tab';
-	if (CONTROL_CHARACTER.test(character)) return `the control character U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+	if (CONTROL_CHARACTER.test(character))
+		return `the control character U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 	return `"${character}"`;
 }

@@ -1,7 +1,8 @@
 import { couponNameKey, couponNameProblem, MAX_COUPON_NAME_LENGTH } from './names';
 
 /** Why a `$cst.` in a template is not rendered. */
-export type PlaceholderProblem = 'malformed' | 'not_a_coupon' | 'invalid_name' | 'unknown_coupon' | 'no_active_coupon';
+export type PlaceholderProblem =
+	'malformed' | 'not_a_coupon' | 'invalid_name' | 'unknown_coupon' | 'no_active_coupon';
 
 /** A `$cst.<coupon name>.coupon$` placeholder whose name can be a coupon name. */
 export interface CouponPlaceholder {
@@ -31,10 +32,20 @@ const MAX_NAME_PART = MAX_COUPON_NAME_LENGTH + 20;
 // `<word>` without spaces or tags (reported, not a coupon), each before a `$`. Neither may run past
 // a `$`, so an unclosed `$cst.` never swallows the placeholder after it, and the bounds keep the scan
 // linear. The closing `$` is only looked at, not consumed: `$cst.A.coupon$cst.B.coupon$` is two.
-const PLACEHOLDER = new RegExp(`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon(?=\\$)|([^$\\s<>]{1,${MAX_NAME_PART}})(?=\\$))?`, 'gi');
+const PLACEHOLDER = new RegExp(
+	`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon(?=\\$)|([^$\\s<>]{1,${MAX_NAME_PART}})(?=\\$))?`,
+	'gi',
+);
 // An HTML tag an editor put inside a placeholder, such as $cst.<b>SPRING</b>.coupon$.
 const MARKUP = /<[^>]*>/;
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const ENTITIES: Record<string, string> = {
+	amp: '&',
+	lt: '<',
+	gt: '>',
+	quot: '"',
+	apos: "'",
+	nbsp: ' ',
+};
 const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi;
 const MALFORMED_EXCERPT = 30;
 
@@ -48,16 +59,28 @@ export function parseTemplate(template: string): ParsedTemplate {
 		const text = `${body}$`;
 		if (namePart === undefined && otherBody === undefined) {
 			const excerpt = template.slice(start, start + MALFORMED_EXCERPT);
-			unresolved.add(excerpt, 'malformed', `"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.<coupon name>.coupon$`);
+			unresolved.add(
+				excerpt,
+				'malformed',
+				`"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.<coupon name>.coupon$`,
+			);
 			continue;
 		}
 		if (namePart === undefined) {
-			unresolved.add(text, 'not_a_coupon', `${text} is not a coupon placeholder (those end in .coupon$); it was left as it is`);
+			unresolved.add(
+				text,
+				'not_a_coupon',
+				`${text} is not a coupon placeholder (those end in .coupon$); it was left as it is`,
+			);
 			continue;
 		}
 		const markup = MARKUP.exec(namePart);
 		if (markup) {
-			unresolved.add(text, 'invalid_name', `${text} has HTML markup (${markup[0]}) inside it; type the placeholder again as plain text in the template`);
+			unresolved.add(
+				text,
+				'invalid_name',
+				`${text} has HTML markup (${markup[0]}) inside it; type the placeholder again as plain text in the template`,
+			);
 			continue;
 		}
 		// In an HTML template a name such as "M&S" is written "M&amp;S".
@@ -67,7 +90,13 @@ export function parseTemplate(template: string): ParsedTemplate {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
 			continue;
 		}
-		placeholders.push({ text, start, end: start + text.length, name, nameKey: couponNameKey(name) });
+		placeholders.push({
+			text,
+			start,
+			end: start + text.length,
+			name,
+			nameKey: couponNameKey(name),
+		});
 	}
 	return { placeholders, unresolved: unresolved.list };
 }
@@ -75,8 +104,10 @@ export function parseTemplate(template: string): ParsedTemplate {
 function decodeEntities(text: string): string {
 	if (!text.includes('&')) return text;
 	return text.replace(ENTITY, (entity, decimal?: string, hex?: string, named?: string) => {
-		const codePoint = decimal !== undefined ? Number(decimal) : hex !== undefined ? parseInt(hex, 16) : undefined;
-		if (codePoint !== undefined) return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
+		const codePoint =
+			decimal !== undefined ? Number(decimal) : hex !== undefined ? parseInt(hex, 16) : undefined;
+		if (codePoint !== undefined)
+			return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
 		return ENTITIES[named!.toLowerCase()] ?? entity;
 	});
 }
@@ -95,7 +126,11 @@ export class UnresolvedList {
 }
 
 /** The template with each placeholder that `codeFor` knows replaced, in one pass; the others stay. */
-export function fillTemplate(template: string, placeholders: CouponPlaceholder[], codeFor: (placeholder: CouponPlaceholder) => string | undefined): string {
+export function fillTemplate(
+	template: string,
+	placeholders: CouponPlaceholder[],
+	codeFor: (placeholder: CouponPlaceholder) => string | undefined,
+): string {
 	const parts: string[] = [];
 	let at = 0;
 	for (const placeholder of placeholders) {

@@ -2,7 +2,14 @@ import type { CouponStoreSession, HeldCoupon, PoolInfo } from '../store/CouponSt
 import type { CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
 import { issueCoupons, type CouponRequest, type IssuedCoupon } from './issue';
-import { fillTemplate, parseTemplate, UnresolvedList, type CouponPlaceholder, type ParsedTemplate, type UnresolvedPlaceholder } from './placeholders';
+import {
+	fillTemplate,
+	parseTemplate,
+	UnresolvedList,
+	type CouponPlaceholder,
+	type ParsedTemplate,
+	type UnresolvedPlaceholder,
+} from './placeholders';
 import { couponNameKey } from './names';
 import { couponStatus } from './validity';
 
@@ -51,26 +58,36 @@ const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCo
  * newest, if it holds several). An expired, redeemed or replaced coupon is never rendered: the
  * placeholder is then treated as for a contact without one, as `whenMissing` says.
  */
-export async function renderMessages(session: CouponStoreSession, settings: RenderSettings, requests: RenderRequest[], now: number): Promise<RenderResult> {
+export async function renderMessages(
+	session: CouponStoreSession,
+	settings: RenderSettings,
+	requests: RenderRequest[],
+	now: number,
+): Promise<RenderResult> {
 	const templates: ParsedTemplate[] = requests.map((r) => parseTemplate(r.template));
 
 	// Coupon names as first written, in name-key order: runs then lock contacts pool by pool in
 	// one order, so two runs with templates naming A then B and B then A cannot deadlock.
 	const names = new Map<string, string>();
-	for (const { placeholders } of templates) for (const { name, nameKey } of placeholders) if (!names.has(nameKey)) names.set(nameKey, name);
+	for (const { placeholders } of templates)
+		for (const { name, nameKey } of placeholders) if (!names.has(nameKey)) names.set(nameKey, name);
 	const pools = new Map<string, PoolInfo | undefined>();
-	for (const nameKey of [...names.keys()].sort()) pools.set(nameKey, await session.findPool(names.get(nameKey)!));
+	for (const nameKey of [...names.keys()].sort())
+		pools.set(nameKey, await session.findPool(names.get(nameKey)!));
 
 	// The active coupon per contact and coupon name, from what the contacts hold...
 	const held = await session.couponsOfContacts(requests.map((r) => r.contactKey));
 	const coupons = new Map<string, IssuedCoupon>();
 	const slot = (contactKey: string, nameKey: string) => `${contactKey}\n${nameKey}`;
 	requests.forEach(({ contact, contactKey }) => {
-		const newestFirst = [...(held.get(contactKey) ?? [])].sort((a, b) => b.assignedAt - a.assignedAt);
+		const newestFirst = [...(held.get(contactKey) ?? [])].sort(
+			(a, b) => b.assignedAt - a.assignedAt,
+		);
 		for (const coupon of newestFirst) {
 			const nameKey = couponNameKey(coupon.couponName);
 			const pool = pools.get(nameKey);
-			if (pool && couponStatus(coupon, now) === 'active' && !coupons.has(slot(contactKey, nameKey))) coupons.set(slot(contactKey, nameKey), heldCoupon(pool, coupon, contact));
+			if (pool && couponStatus(coupon, now) === 'active' && !coupons.has(slot(contactKey, nameKey)))
+				coupons.set(slot(contactKey, nameKey), heldCoupon(pool, coupon, contact));
 		}
 	});
 
@@ -82,11 +99,20 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 		for (const [nameKey, pool] of pools) {
 			const missing = new Map<string, CouponRequest>();
 			requests.forEach((r, i) => {
-				if (templates[i].placeholders.some((p) => p.nameKey === nameKey) && !coupons.has(slot(r.contactKey, nameKey))) missing.set(r.contactKey, r);
+				if (
+					templates[i].placeholders.some((p) => p.nameKey === nameKey) &&
+					!coupons.has(slot(r.contactKey, nameKey))
+				)
+					missing.set(r.contactKey, r);
 			});
 			if (missing.size === 0) continue;
 			const wanted = [...missing.values()];
-			const issueSettings = { couponName: pool?.name ?? names.get(nameKey)!, validDays: settings.validDays, policy: 'reuse' as const, format: settings.format };
+			const issueSettings = {
+				couponName: pool?.name ?? names.get(nameKey)!,
+				validDays: settings.validDays,
+				policy: 'reuse' as const,
+				format: settings.format,
+			};
 			let outcomes: Array<Outcome<IssuedCoupon>>;
 			try {
 				const result = await issueCoupons(session, issueSettings, wanted, now);
@@ -117,16 +143,25 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 			const key = slot(request.contactKey, placeholder.nameKey);
 			const coupon = coupons.get(key);
 			if (coupon) {
-				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, carried.has(key) ? { ...coupon, reused: true } : coupon);
+				if (!used.has(placeholder.nameKey))
+					used.set(placeholder.nameKey, carried.has(key) ? { ...coupon, reused: true } : coupon);
 				return coupon.code;
 			}
-			const problem = missingProblem(placeholder, pools.get(placeholder.nameKey), request, held.get(request.contactKey) ?? [], now);
+			const problem = missingProblem(
+				placeholder,
+				pools.get(placeholder.nameKey),
+				request,
+				held.get(request.contactKey) ?? [],
+				now,
+			);
 			unresolved.add(placeholder.text, problem.problem, problem.message);
 			return undefined;
 		};
 		const text = fillTemplate(request.template, placeholders, codeFor);
 		for (const nameKey of used.keys()) carried.add(slot(request.contactKey, nameKey));
-		const failure = placeholders.map((p) => failures.get(slot(request.contactKey, p.nameKey))).find((f) => f);
+		const failure = placeholders
+			.map((p) => failures.get(slot(request.contactKey, p.nameKey)))
+			.find((f) => f);
 		if (failure) return { error: failure };
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
 		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.
@@ -143,7 +178,13 @@ export async function renderMessages(session: CouponStoreSession, settings: Rend
 	return { outcomes, createdCoupons: created };
 }
 
-function missingProblem(placeholder: CouponPlaceholder, pool: PoolInfo | undefined, request: RenderRequest, held: HeldCoupon[], now: number): UnresolvedPlaceholder {
+function missingProblem(
+	placeholder: CouponPlaceholder,
+	pool: PoolInfo | undefined,
+	request: RenderRequest,
+	held: HeldCoupon[],
+	now: number,
+): UnresolvedPlaceholder {
 	if (!pool) {
 		return {
 			placeholder: placeholder.text,
@@ -151,7 +192,9 @@ function missingProblem(placeholder: CouponPlaceholder, pool: PoolInfo | undefin
 			message: `${placeholder.text}: no coupon is named "${placeholder.name}"; import a list of that name with Coupon Import, or hand one out with Generate for Contact`,
 		};
 	}
-	const last = held.filter((c) => couponNameKey(c.couponName) === placeholder.nameKey).sort((a, b) => b.assignedAt - a.assignedAt)[0];
+	const last = held
+		.filter((c) => couponNameKey(c.couponName) === placeholder.nameKey)
+		.sort((a, b) => b.assignedAt - a.assignedAt)[0];
 	const why = last ? ` (the last one is ${couponStatus(last, now)})` : '';
 	return {
 		placeholder: placeholder.text,

@@ -27,13 +27,22 @@ function daysLeft(pool: PoolInfo, available: number, recent: number): number | n
 }
 
 /** Statistics of one coupon, or of every coupon when `couponName` is undefined. */
-export async function poolStatistics(session: CouponStoreSession, couponName: string | undefined, now: number): Promise<PoolStatistics[]> {
+export async function poolStatistics(
+	session: CouponStoreSession,
+	couponName: string | undefined,
+	now: number,
+): Promise<PoolStatistics[]> {
 	let pools: PoolInfo[];
 	if (couponName === undefined) {
 		pools = await session.listPools();
 	} else {
 		const pool = await session.findPool(couponName);
-		if (!pool) throw await unknownCoupon(session, couponName, 'Check the spelling (case does not matter), or leave Coupon Name empty for every coupon. Coupons come from Coupon Import or from Generate for Contact with a new name.');
+		if (!pool)
+			throw await unknownCoupon(
+				session,
+				couponName,
+				'Check the spelling (case does not matter), or leave Coupon Name empty for every coupon. Coupons come from Coupon Import or from Generate for Contact with a new name.',
+			);
 		pools = [pool];
 	}
 	const since = now - RATE_WINDOW_DAYS * DAY_MS;

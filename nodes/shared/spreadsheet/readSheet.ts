@@ -1,7 +1,13 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/errors';
 import type { Cell, SheetTable } from '../core/importList';
-import { checkDeclaredSizes, readZipDirectory, unpackEntries, type UnpackedEntry, type UnpackLimits } from './zipGuard';
+import {
+	checkDeclaredSizes,
+	readZipDirectory,
+	unpackEntries,
+	type UnpackedEntry,
+	type UnpackLimits,
+} from './zipGuard';
 
 export interface ReadOptions {
 	/** The sheet to read; the first one when empty. Matched case-insensitively. */
@@ -17,24 +23,41 @@ const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
 const WORKBOOK_PART = /^xl\/workbook\.(xml|bin)$/i;
 
-const saveAsXlsx = 'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
+const saveAsXlsx =
+	'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
 
 /** Checks that `file` is a safe .xlsx, then reads one sheet into a table of cell texts. */
 export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
-	if (file.length === 0) throw new CouponError('The file is empty (0 bytes)', 'Check the node before this one: it passed an empty file.');
+	if (file.length === 0)
+		throw new CouponError(
+			'The file is empty (0 bytes)',
+			'Check the node before this one: it passed an empty file.',
+		);
 	if (file.subarray(0, 8).equals(OLE_MAGIC)) {
 		if (file.includes(ENCRYPTION_STREAM)) {
-			throw new CouponError('The spreadsheet is password-protected, so it cannot be read', 'Open it in Excel, remove the password (File > Info > Protect Workbook), and save it again.');
+			throw new CouponError(
+				'The spreadsheet is password-protected, so it cannot be read',
+				'Open it in Excel, remove the password (File > Info > Protect Workbook), and save it again.',
+			);
 		}
-		throw new CouponError('The file is an old Excel 97-2003 (.xls) workbook, not .xlsx', saveAsXlsx);
+		throw new CouponError(
+			'The file is an old Excel 97-2003 (.xls) workbook, not .xlsx',
+			saveAsXlsx,
+		);
 	}
 	if (!file.subarray(0, 4).equals(ZIP_MAGIC)) {
-		throw new CouponError(`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`, `${saveAsXlsx} A CSV list can be saved as .xlsx the same way.`);
+		throw new CouponError(
+			`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`,
+			`${saveAsXlsx} A CSV list can be saved as .xlsx the same way.`,
+		);
 	}
 
 	const entries = readZipDirectory(file);
 	if (!entries.some((entry) => WORKBOOK_PART.test(entry.name))) {
-		throw new CouponError('The file is a zip archive but not an Excel workbook (it has no xl/workbook part)', saveAsXlsx);
+		throw new CouponError(
+			'The file is a zip archive but not an Excel workbook (it has no xl/workbook part)',
+			saveAsXlsx,
+		);
 	}
 	checkDeclaredSizes(entries, options.limits);
 	const container = workbookContainer(unpackEntries(file, entries));
@@ -55,9 +78,14 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			cellStyles: false,
 		});
 	} catch (error) {
-		throw new CouponError(`The spreadsheet could not be read: ${(error as Error).message}`, saveAsXlsx);
+		throw new CouponError(
+			`The spreadsheet could not be read: ${(error as Error).message}`,
+			saveAsXlsx,
+		);
 	}
-	const sheetName = wantedSheet ? workbook.SheetNames.find((name) => name.toLowerCase() === wantedSheet.toLowerCase()) : workbook.SheetNames[0];
+	const sheetName = wantedSheet
+		? workbook.SheetNames.find((name) => name.toLowerCase() === wantedSheet.toLowerCase())
+		: workbook.SheetNames[0];
 	if (sheetName === undefined) {
 		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
 		throw new CouponError(
@@ -72,11 +100,14 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 }
 
 /** SheetJS's own reader of an unpacked workbook; XLSX.read would unpack the zip itself, without limits. */
-const parseZip = (XLSX as unknown as { parse_zip(container: unknown, options: XLSX.ParsingOptions): XLSX.WorkBook }).parse_zip;
+const parseZip = (
+	XLSX as unknown as { parse_zip(container: unknown, options: XLSX.ParsingOptions): XLSX.WorkBook }
+).parse_zip;
 
 function workbookContainer(entries: UnpackedEntry[]): unknown {
 	const container = XLSX.CFB.utils.cfb_new();
-	for (const entry of entries) XLSX.CFB.utils.cfb_add(container, entry.name, entry.data, { unsafe: true } as never);
+	for (const entry of entries)
+		XLSX.CFB.utils.cfb_add(container, entry.name, entry.data, { unsafe: true } as never);
 	return container;
 }
 
@@ -101,7 +132,10 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 		case 'e':
 			return { unusable: 'is an error cell (such as #N/A)', shown: String(cell.w ?? '#ERROR') };
 		case 'd':
-			return { unusable: 'is a date, not a code; format the column as text', shown: String(cell.v) };
+			return {
+				unusable: 'is a date, not a code; format the column as text',
+				shown: String(cell.v),
+			};
 		default:
 			return undefined;
 	}
@@ -109,10 +143,15 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 
 function numberCell(value: number, format: string | undefined): Cell {
 	const formatAsText = 'format the column as text and enter the codes again';
-	if (format && XLSX.SSF.is_date(format)) return { unusable: `is a date, not a code; ${formatAsText}`, shown: String(value) };
-	if (!Number.isInteger(value)) return { unusable: `is a fractional number; ${formatAsText}`, shown: String(value) };
+	if (format && XLSX.SSF.is_date(format))
+		return { unusable: `is a date, not a code; ${formatAsText}`, shown: String(value) };
+	if (!Number.isInteger(value))
+		return { unusable: `is a fractional number; ${formatAsText}`, shown: String(value) };
 	if (Math.abs(value) > MAX_EXACT_NUMBER) {
-		return { unusable: `is a number of more than 15 digits, which Excel does not keep exactly; ${formatAsText}`, shown: BigInt(value).toString() };
+		return {
+			unusable: `is a number of more than 15 digits, which Excel does not keep exactly; ${formatAsText}`,
+			shown: BigInt(value).toString(),
+		};
 	}
 	const firstSection = format?.split(';')[0] ?? '';
 	if (value >= 0 && PADDING_FORMAT.test(firstSection)) return XLSX.SSF.format(firstSection, value);
@@ -122,6 +161,7 @@ function numberCell(value: number, format: string | undefined): Cell {
 function describeStart(file: Buffer): string {
 	const text = file.subarray(0, 16).toString('latin1');
 	if (/^%PDF/.test(text)) return '"%PDF": it is a PDF';
-	if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return `the text "${text.replace(/\s+/g, ' ').slice(0, 16)}": it may be a CSV or text file`;
+	if (/^[\x20-\x7e\t\r\n]+$/.test(text))
+		return `the text "${text.replace(/\s+/g, ' ').slice(0, 16)}": it may be a CSV or text file`;
 	return `the bytes ${file.subarray(0, 4).toString('hex')}`;
 }

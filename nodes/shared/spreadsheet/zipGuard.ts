@@ -31,10 +31,14 @@ const STORED = 0;
 const DEFLATED = 8;
 
 const corrupt = (detail: string) =>
-	new CouponError(`The file is not a readable .xlsx file: its zip structure is damaged (${detail})`, 'Open the file in Excel or LibreOffice and save it again as .xlsx.');
+	new CouponError(
+		`The file is not a readable .xlsx file: its zip structure is damaged (${detail})`,
+		'Open the file in Excel or LibreOffice and save it again as .xlsx.',
+	);
 
 const MIB = 1024 * 1024;
-const mib = (bytes: number) => (bytes < MIB ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`);
+const mib = (bytes: number) =>
+	bytes < MIB ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
 
 /** Reads the zip central directory: the entries and their declared sizes, without inflating anything. */
 export function readZipDirectory(file: Buffer): ZipEntry[] {
@@ -53,9 +57,11 @@ function readDirectory(file: Buffer): ZipEntry[] {
 	let directoryOffset = file.readUInt32LE(eocd + 16);
 	if (entryCount === 0xffff || directoryOffset === 0xffffffff) {
 		const locator = eocd - 20;
-		if (locator < 0 || file.readUInt32LE(locator) !== ZIP64_LOCATOR_SIGNATURE) throw corrupt('missing zip64 locator');
+		if (locator < 0 || file.readUInt32LE(locator) !== ZIP64_LOCATOR_SIGNATURE)
+			throw corrupt('missing zip64 locator');
 		const record = Number(file.readBigUInt64LE(locator + 8));
-		if (record + 56 > file.length || file.readUInt32LE(record) !== ZIP64_EOCD_SIGNATURE) throw corrupt('bad zip64 record');
+		if (record + 56 > file.length || file.readUInt32LE(record) !== ZIP64_EOCD_SIGNATURE)
+			throw corrupt('bad zip64 record');
 		entryCount = Number(file.readBigUInt64LE(record + 32));
 		directoryOffset = Number(file.readBigUInt64LE(record + 48));
 	}
@@ -64,7 +70,8 @@ function readDirectory(file: Buffer): ZipEntry[] {
 	const entries: ZipEntry[] = [];
 	let at = directoryOffset;
 	for (let i = 0; i < entryCount; i++) {
-		if (at + 46 > file.length || file.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw corrupt('bad central directory');
+		if (at + 46 > file.length || file.readUInt32LE(at) !== CENTRAL_SIGNATURE)
+			throw corrupt('bad central directory');
 		const nameLength = file.readUInt16LE(at + 28);
 		const extraLength = file.readUInt16LE(at + 30);
 		const commentLength = file.readUInt16LE(at + 32);
@@ -92,7 +99,7 @@ function findEndOfCentralDirectory(file: Buffer): number {
 
 /** Sizes of 0xFFFFFFFF mean "see the zip64 extra field", which lists only the fields that overflowed. */
 function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
-	for (let at = 0; at + 4 <= extra.length; ) {
+	for (let at = 0; at + 4 <= extra.length;) {
 		const id = extra.readUInt16LE(at);
 		const size = extra.readUInt16LE(at + 2);
 		if (id === ZIP64_EXTRA_ID) {
@@ -110,13 +117,18 @@ function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
 
 /** Refuses a file whose entries declare more than the limits allow. */
 export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): void {
-	const fix = 'Check that this is the spreadsheet you meant to import. For a genuinely large list, raise Max Unpacked Size (MB) in the options, or split the file.';
+	const fix =
+		'Check that this is the spreadsheet you meant to import. For a genuinely large list, raise Max Unpacked Size (MB) in the options, or split the file.';
 	let total = 0;
 	for (const entry of entries) {
-		if (entry.method !== STORED && entry.method !== DEFLATED) throw corrupt(`entry ${entry.name} uses compression method ${entry.method}`);
+		if (entry.method !== STORED && entry.method !== DEFLATED)
+			throw corrupt(`entry ${entry.name} uses compression method ${entry.method}`);
 		total += entry.uncompressedSize;
 		if (entry.uncompressedSize > limits.maxEntryBytes) {
-			throw new CouponError(`The file is refused: its part ${entry.name} unpacks to ${mib(entry.uncompressedSize)}, over the limit of ${mib(limits.maxEntryBytes)}`, fix);
+			throw new CouponError(
+				`The file is refused: its part ${entry.name} unpacks to ${mib(entry.uncompressedSize)}, over the limit of ${mib(limits.maxEntryBytes)}`,
+				fix,
+			);
 		}
 		const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
 		if (entry.uncompressedSize > RATIO_FLOOR && ratio > limits.maxRatio) {
@@ -127,7 +139,10 @@ export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): v
 		}
 	}
 	if (total > limits.maxTotalBytes) {
-		throw new CouponError(`The file is refused: it unpacks to ${mib(total)}, over the limit of ${mib(limits.maxTotalBytes)}`, fix);
+		throw new CouponError(
+			`The file is refused: it unpacks to ${mib(total)}, over the limit of ${mib(limits.maxTotalBytes)}`,
+			fix,
+		);
 	}
 }
 
@@ -146,13 +161,16 @@ export function unpackEntries(file: Buffer, entries: ZipEntry[]): UnpackedEntry[
 		.filter((entry) => !entry.name.endsWith('/'))
 		.map((entry) => {
 			const at = entry.localHeaderOffset;
-			if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE) throw corrupt(`bad local header for ${entry.name}`);
-			if (file.readUInt16LE(at + 8) !== entry.method) throw corrupt(`the headers of ${entry.name} disagree on its compression`);
+			if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE)
+				throw corrupt(`bad local header for ${entry.name}`);
+			if (file.readUInt16LE(at + 8) !== entry.method)
+				throw corrupt(`the headers of ${entry.name} disagree on its compression`);
 			const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
 			const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
 			if (packed.length !== entry.compressedSize) throw corrupt(`${entry.name} is cut short`);
 			if (entry.method === STORED) {
-				if (entry.compressedSize !== entry.uncompressedSize) throw corrupt(`${entry.name} has inconsistent sizes`);
+				if (entry.compressedSize !== entry.uncompressedSize)
+					throw corrupt(`${entry.name} has inconsistent sizes`);
 				return { name: entry.name, data: packed };
 			}
 			return { name: entry.name, data: inflateCapped(packed, entry) };
@@ -165,7 +183,8 @@ function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {
 		const data = inflateRawSync(packed, { maxOutputLength: entry.uncompressedSize + 1 });
 		if (data.length <= entry.uncompressedSize) return data;
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(`${entry.name}: ${(error as Error).message}`);
+		if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE')
+			throw corrupt(`${entry.name}: ${(error as Error).message}`);
 	}
 	throw new CouponError(
 		`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,

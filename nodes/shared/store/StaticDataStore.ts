@@ -82,16 +82,26 @@ class WorkingPool {
 
 	constructor(readonly stored: StoredPool) {
 		this.available = stored.available === '' ? [] : stored.available.split('\n');
-		this.assignments = stored.assignments === '' ? [] : stored.assignments.split('\n').map(parseAssignment);
+		this.assignments =
+			stored.assignments === '' ? [] : stored.assignments.split('\n').map(parseAssignment);
 	}
 
 	get info(): PoolInfo {
-		return { name: this.stored.name, kind: this.stored.kind, codeCount: this.available.length + this.assignments.length };
+		return {
+			name: this.stored.name,
+			kind: this.stored.kind,
+			codeCount: this.available.length + this.assignments.length,
+		};
 	}
 
 	/** Every code the pool holds by its code key, built on first use. */
 	get codes(): Map<string, string> {
-		this.codeByKey ??= new Map([...this.available, ...this.assignments.map((a) => a.code)].map((code) => [codeKey(code), code]));
+		this.codeByKey ??= new Map(
+			[...this.available, ...this.assignments.map((a) => a.code)].map((code) => [
+				codeKey(code),
+				code,
+			]),
+		);
 		return this.codeByKey;
 	}
 
@@ -136,19 +146,35 @@ class StaticDataSession implements CouponStoreSession {
 	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
 		const existing = this.pool(name);
 		if (existing) return existing.info;
-		const stored: StoredPool = { name, kind, createdAt: new Date(now()).toISOString(), available: '', assignments: '' };
+		const stored: StoredPool = {
+			name,
+			kind,
+			createdAt: new Date(now()).toISOString(),
+			available: '',
+			assignments: '',
+		};
 		this.created.push(stored);
 		return this.pool(name)!.info;
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
 		const names = [...this.state.pools, ...this.created].map((stored) => stored.name);
-		return names.sort((a, b) => compareKeys(couponNameKey(a), couponNameKey(b))).map((name) => this.pool(name)!.info);
+		return names
+			.sort((a, b) => compareKeys(couponNameKey(a), couponNameKey(b)))
+			.map((name) => this.pool(name)!.info);
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		const pool = this.requirePool(name);
-		const counts: PoolCounts = { available: pool.available.length, assigned: pool.assignments.length, active: 0, expired: 0, redeemed: 0, replaced: 0, assignedSince: 0 };
+		const counts: PoolCounts = {
+			available: pool.available.length,
+			assigned: pool.assignments.length,
+			active: 0,
+			expired: 0,
+			redeemed: 0,
+			replaced: 0,
+			assignedSince: 0,
+		};
 		for (const assignment of pool.assignments) {
 			counts[couponStatus(assignment, now)]++;
 			if (assignment.assignedAt >= since) counts.assignedSince++;
@@ -156,7 +182,10 @@ class StaticDataSession implements CouponStoreSession {
 		return counts;
 	}
 
-	async assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>> {
+	async assignmentsOf(
+		name: string,
+		contactKeys: string[],
+	): Promise<Map<string, AssignmentRecord[]>> {
 		const wanted = new Set(contactKeys);
 		const found = new Map<string, AssignmentRecord[]>();
 		for (const assignment of this.pool(name)?.assignments ?? []) {
@@ -203,7 +232,12 @@ class StaticDataSession implements CouponStoreSession {
 				const code = pool.codes.get(key);
 				if (code === undefined) continue;
 				const assignment = pool.assignmentByCode(code);
-				found.push({ couponName: name, code, key, ...(assignment ? { assignment: { ...assignment } } : {}) });
+				found.push({
+					couponName: name,
+					code,
+					key,
+					...(assignment ? { assignment: { ...assignment } } : {}),
+				});
 			}
 		}
 		return found;
@@ -213,8 +247,14 @@ class StaticDataSession implements CouponStoreSession {
 		const pool = this.requirePool(name);
 		const assignments = redemptions.map(({ code }) => {
 			const assignment = pool.assignmentByCode(code);
-			if (!assignment || assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) {
-				throw new Error(`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`);
+			if (
+				!assignment ||
+				assignment.redeemedAt !== undefined ||
+				assignment.replacedAt !== undefined
+			) {
+				throw new Error(
+					`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`,
+				);
 			}
 			return assignment;
 		});
@@ -270,14 +310,22 @@ class StaticDataSession implements CouponStoreSession {
 		}
 		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;
-		return { added, duplicates, duplicateExamples, codeCount: pool.info.codeCount, available: pool.available.length };
+		return {
+			added,
+			duplicates,
+			duplicateExamples,
+			codeCount: pool.info.codeCount,
+			available: pool.available.length,
+		};
 	}
 
 	private pool(name: string): WorkingPool | undefined {
 		const key = couponNameKey(name);
 		let pool = this.working.get(key);
 		if (!pool) {
-			const stored = [...this.state.pools, ...this.created].find((candidate) => couponNameKey(candidate.name) === key);
+			const stored = [...this.state.pools, ...this.created].find(
+				(candidate) => couponNameKey(candidate.name) === key,
+			);
 			if (!stored) return undefined;
 			pool = new WorkingPool(stored);
 			this.working.set(key, pool);
@@ -299,13 +347,20 @@ const TIME_RADIX = 36;
 const formatTime = (ms: number | undefined) => (ms === undefined ? '' : ms.toString(TIME_RADIX));
 
 function formatAssignment(a: AssignmentRecord): string {
-	const fields = [a.code, a.contactKey, formatTime(a.assignedAt), formatTime(a.validUntil), formatTime(a.replacedAt)];
+	const fields = [
+		a.code,
+		a.contactKey,
+		formatTime(a.assignedAt),
+		formatTime(a.validUntil),
+		formatTime(a.replacedAt),
+	];
 	if (a.redeemedAt !== undefined) fields.push(formatTime(a.redeemedAt), a.orderReference ?? '');
 	return fields.join('\t');
 }
 
 function parseAssignment(line: string): AssignmentRecord {
-	const [code, contactKey, assignedAt, validUntil, replacedAt, redeemedAt, orderReference] = line.split('\t');
+	const [code, contactKey, assignedAt, validUntil, replacedAt, redeemedAt, orderReference] =
+		line.split('\t');
 	const record: AssignmentRecord = {
 		code,
 		contactKey,

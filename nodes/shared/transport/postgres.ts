@@ -135,7 +135,9 @@ const databases = new Map<string, CouponDatabase>();
 /** The process-wide pool for these credentials: one per credential, reused across executions. */
 export function databaseFor(credentials: CouponPostgresCredentials): CouponDatabase {
 	const { host, port, database, user, password, ssl, schema, maxConnections } = credentials;
-	const key = createHash('sha256').update(JSON.stringify([host, port, database, user, password, ssl, schema, maxConnections])).digest('hex');
+	const key = createHash('sha256')
+		.update(JSON.stringify([host, port, database, user, password, ssl, schema, maxConnections]))
+		.digest('hex');
 	let found = databases.get(key);
 	if (!found) {
 		found = new CouponDatabase(credentials, () => databases.delete(key));
@@ -171,7 +173,11 @@ const CONNECTION_FAILURES: Record<string, string> = {
  * A database failure as a StoreError that names the server and what to do. Never includes the
  * password: messages come from the server or the network layer, which do not know it.
  */
-export function describeDatabaseError(error: unknown, where: string, maxConnections?: number): Error {
+export function describeDatabaseError(
+	error: unknown,
+	where: string,
+	maxConnections?: number,
+): Error {
 	if (error instanceof CouponError || error instanceof StoreError) return error;
 	const { code, message } = error as PgError;
 	const failed = (problem: string, fix: string) => new StoreError(problem, fix);
@@ -186,27 +192,58 @@ export function describeDatabaseError(error: unknown, where: string, maxConnecti
 	const timedOut = /timeout expired|connection timeout/i.test(message);
 	if (connectionFailure || timedOut) {
 		const reason = connectionFailure || `no answer within ${CONNECT_TIMEOUT_MS / 1000} seconds`;
-		return failed(`Could not connect to PostgreSQL at ${where}: ${reason}`, 'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.');
+		return failed(
+			`Could not connect to PostgreSQL at ${where}: ${reason}`,
+			'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.',
+		);
 	}
 	switch (code) {
 		case '28P01':
 		case '28000':
-			return failed(`PostgreSQL at ${where} refused the login: ${message}`, 'Check the user and password in the Coupon PostgreSQL credential.');
+			return failed(
+				`PostgreSQL at ${where} refused the login: ${message}`,
+				'Check the user and password in the Coupon PostgreSQL credential.',
+			);
 		case '3D000':
-			return failed(`PostgreSQL at ${where}: ${message}`, 'Check the database name in the Coupon PostgreSQL credential, or create that database.');
+			return failed(
+				`PostgreSQL at ${where}: ${message}`,
+				'Check the database name in the Coupon PostgreSQL credential, or create that database.',
+			);
 		case '42501':
-			return failed(`PostgreSQL at ${where}: ${message}`, "Grant the credential's user the right to create tables in its schema (or run the nodes once with a user who can).");
+			return failed(
+				`PostgreSQL at ${where}: ${message}`,
+				"Grant the credential's user the right to create tables in its schema (or run the nodes once with a user who can).",
+			);
 		case '57014':
-			return failed(`PostgreSQL at ${where} stopped a statement that took too long: ${message}`, `${runAgain} For very large imports, split the file.`);
+			return failed(
+				`PostgreSQL at ${where} stopped a statement that took too long: ${message}`,
+				`${runAgain} For very large imports, split the file.`,
+			);
 		case '40001':
-			return failed(`PostgreSQL at ${where} could not serialise this step with another run: ${message}`, runAgain);
+			return failed(
+				`PostgreSQL at ${where} could not serialise this step with another run: ${message}`,
+				runAgain,
+			);
 		case '55P03':
-			return failed(`PostgreSQL at ${where}: waited too long for another run working on the same coupons: ${message}`, runAgain);
+			return failed(
+				`PostgreSQL at ${where}: waited too long for another run working on the same coupons: ${message}`,
+				runAgain,
+			);
 		case '40P01':
-			return failed(`PostgreSQL at ${where} stopped this step to break a deadlock with another run: ${message}`, runAgain);
+			return failed(
+				`PostgreSQL at ${where} stopped this step to break a deadlock with another run: ${message}`,
+				runAgain,
+			);
 	}
-	if (code?.startsWith('57P') || code?.startsWith('08') || /Connection terminated|terminating connection|not queryable/i.test(message)) {
-		return failed(`The connection to PostgreSQL at ${where} was lost: ${message}`, `${runAgain} If it keeps happening, check the database server.`);
+	if (
+		code?.startsWith('57P') ||
+		code?.startsWith('08') ||
+		/Connection terminated|terminating connection|not queryable/i.test(message)
+	) {
+		return failed(
+			`The connection to PostgreSQL at ${where} was lost: ${message}`,
+			`${runAgain} If it keeps happening, check the database server.`,
+		);
 	}
 	return failed(`PostgreSQL at ${where} failed: ${message}`, 'Nothing of this step was saved.');
 }

@@ -1,9 +1,23 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
 import { CouponError, type Outcome } from '../../../shared/core/errors';
-import { ACTIVE_COUPON_POLICIES, issueCoupons, type ActiveCouponPolicy, type CouponRequest, type IssuedCoupon, type IssueSettings } from '../../../shared/core/issue';
+import {
+	ACTIVE_COUPON_POLICIES,
+	issueCoupons,
+	type ActiveCouponPolicy,
+	type CouponRequest,
+	type IssuedCoupon,
+	type IssueSettings,
+} from '../../../shared/core/issue';
 import { couponNameKey, parseContact, parseCouponName } from '../../../shared/core/names';
-import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
+import {
+	codeFormatOptions,
+	contactProperty,
+	newCouponProperties,
+	optionsCollection,
+	readNewCouponSettings,
+	type CodeFormatOptions,
+} from '../descriptions';
 import { groupIndexes, serveItems } from '../serveItems';
 
 const show = { show: { operation: ['generate'] } };
@@ -21,7 +35,10 @@ export const description: INodeProperties[] = [
 		displayOptions: show,
 	},
 	...newCouponProperties(show),
-	contactProperty(show, 'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
+	contactProperty(
+		show,
+		'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
+	),
 	optionsCollection(show, [
 		{
 			displayName: 'If Contact Already Has One',
@@ -31,7 +48,8 @@ export const description: INodeProperties[] = [
 				{
 					name: 'Return the Same Coupon',
 					value: 'reuse',
-					description: 'A retried run or a contact re-entering the workflow keeps the coupon it has',
+					description:
+						'A retried run or a contact re-entering the workflow keeps the coupon it has',
 				},
 				{
 					name: 'Replace It',
@@ -45,7 +63,8 @@ export const description: INodeProperties[] = [
 				},
 			],
 			default: 'reuse',
-			description: 'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
+			description:
+				'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
 		},
 		...codeFormatOptions,
 	]),
@@ -59,9 +78,16 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): IssueSetti
 	const options = context.getNodeParameter('options', itemIndex, {}) as GenerateOptions;
 	const policy = (options.activeCoupon ?? 'reuse') as ActiveCouponPolicy;
 	if (!ACTIVE_COUPON_POLICIES.includes(policy)) {
-		throw new CouponError(`Unknown choice "${policy}" for If Contact Already Has One`, 'Choose one of the listed choices.');
+		throw new CouponError(
+			`Unknown choice "${policy}" for If Contact Already Has One`,
+			'Choose one of the listed choices.',
+		);
 	}
-	return { couponName: parseCouponName(context.getNodeParameter('couponName', itemIndex)), policy, ...readNewCouponSettings(context, itemIndex, options) };
+	return {
+		couponName: parseCouponName(context.getNodeParameter('couponName', itemIndex)),
+		policy,
+		...readNewCouponSettings(context, itemIndex, options),
+	};
 }
 
 interface GenerateRequest extends CouponRequest {
@@ -72,13 +98,20 @@ interface GenerateRequest extends CouponRequest {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const importedCoupons = new Set<string>();
 	const output = await serveItems<GenerateRequest, IssuedCoupon>(this, {
-		read: (i) => ({ settings: readSettings(this, i), ...parseContactRequest(this.getNodeParameter('contact', i)) }),
+		read: (i) => ({
+			settings: readSettings(this, i),
+			...parseContactRequest(this.getNodeParameter('contact', i)),
+		}),
 		serve: async (session, requests) => {
 			// Items with the same settings (usually all of them) are served in one batch: one round of store work.
-			const batches = groupIndexes(requests, ({ settings }) => JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }));
+			const batches = groupIndexes(requests, ({ settings }) =>
+				JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }),
+			);
 			const outcomes: Array<Outcome<IssuedCoupon>> = new Array(requests.length);
 			// Coupons in name order: runs lock contacts pool by pool in one order, so they cannot deadlock.
-			const byName = batches.sort((a, b) => compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName));
+			const byName = batches.sort((a, b) =>
+				compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName),
+			);
 			for (const members of byName) {
 				const batch = members.map((j) => requests[j]);
 				let served: Array<Outcome<IssuedCoupon>>;
@@ -106,7 +139,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return output;
 }
 
-const compareNames = (a: string, b: string) => (couponNameKey(a) < couponNameKey(b) ? -1 : couponNameKey(a) > couponNameKey(b) ? 1 : 0);
+const compareNames = (a: string, b: string) =>
+	couponNameKey(a) < couponNameKey(b) ? -1 : couponNameKey(a) > couponNameKey(b) ? 1 : 0;
 
 function parseContactRequest(raw: unknown): CouponRequest {
 	const { contact, key } = parseContact(raw);

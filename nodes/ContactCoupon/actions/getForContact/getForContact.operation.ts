@@ -9,14 +9,18 @@ import { serveItems } from '../serveItems';
 const show = { show: { operation: ['getForContact'] } };
 
 export const description: INodeProperties[] = [
-	contactProperty(show, 'Whose coupons to list, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
+	contactProperty(
+		show,
+		'Whose coupons to list, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
+	),
 	optionsCollection(show, [
 		{
 			displayName: 'Only Active Coupons',
 			name: 'onlyActive',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to list only coupons usable now, leaving out expired, redeemed and replaced ones',
+			description:
+				'Whether to list only coupons usable now, leaving out expired, redeemed and replaced ones',
 		},
 	]),
 ];
@@ -26,10 +30,15 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await serveItems<{ contactKey: string; onlyActive: boolean }, CouponView[]>(this, {
 		read: (i) => ({
 			contactKey: parseContact(this.getNodeParameter('contact', i)).key,
-			onlyActive: (this.getNodeParameter('options', i, {}) as { onlyActive?: boolean }).onlyActive === true,
+			onlyActive:
+				(this.getNodeParameter('options', i, {}) as { onlyActive?: boolean }).onlyActive === true,
 		}),
 		serve: async (session, requests) => {
-			const all = await contactCards(session, requests.map((r) => r.contactKey), now());
+			const all = await contactCards(
+				session,
+				requests.map((r) => r.contactKey),
+				now(),
+			);
 			return requests.map(({ contactKey, onlyActive }) => {
 				const card = all.get(contactKey)!;
 				return { value: onlyActive ? card.filter((coupon) => coupon.status === 'active') : card };

@@ -1,29 +1,46 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { parseOrderReference, redeemCodes, type RedeemRequest, type Redemption } from '../../../shared/core/checkout';
+import {
+	parseOrderReference,
+	redeemCodes,
+	type RedeemRequest,
+	type Redemption,
+} from '../../../shared/core/checkout';
 import { now } from '../../../shared/core/clock';
 import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-export const description: INodeProperties[] = codeCheckProperties({ show: { operation: ['redeem'] } }, [
-	{
-		displayName: 'Order Reference',
-		name: 'orderReference',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. {{ $json.body.orderId }}',
-		description: 'The order the code was used for, kept with the redemption and shown on the contact card',
-	},
-]);
+export const description: INodeProperties[] = codeCheckProperties(
+	{ show: { operation: ['redeem'] } },
+	[
+		{
+			displayName: 'Order Reference',
+			name: 'orderReference',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. {{ $json.body.orderId }}',
+			description:
+				'The order the code was used for, kept with the redemption and shown on the contact card',
+		},
+	],
+);
 
 /** "Redeem Code": checks the code, then marks it used, as `redemption` on the item. Never frees a code. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await serveItems<RedeemRequest, Redemption>(this, {
 		read: (i) => {
-			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & { orderReference?: string };
-			return { ...readCodeRequest(this, i, options), orderReference: parseOrderReference(options.orderReference) };
+			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {
+				orderReference?: string;
+			};
+			return {
+				...readCodeRequest(this, i, options),
+				orderReference: parseOrderReference(options.orderReference),
+			};
 		},
 		serve: async (session, requests) => await redeemCodes(session, requests, now()),
-		output: (json, redemption) => ({ ...json, redemption: { ...redemption, coupon: redemption.coupon && { ...redemption.coupon } } }),
+		output: (json, redemption) => ({
+			...json,
+			redemption: { ...redemption, coupon: redemption.coupon && { ...redemption.coupon } },
+		}),
 		notSaved: () => 'these redemptions were not stored and the same codes can be redeemed again.',
 	});
 }

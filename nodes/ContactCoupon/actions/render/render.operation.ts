@@ -1,9 +1,28 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
 import { CouponError, type Outcome } from '../../../shared/core/errors';
 import { parseContact } from '../../../shared/core/names';
-import { MISSING_COUPON_ACTIONS, renderMessages, type MissingCouponAction, type RenderedMessage, type RenderRequest, type RenderSettings } from '../../../shared/core/render';
-import { codeFormatOptions, contactProperty, newCouponProperties, optionsCollection, readNewCouponSettings, type CodeFormatOptions } from '../descriptions';
+import {
+	MISSING_COUPON_ACTIONS,
+	renderMessages,
+	type MissingCouponAction,
+	type RenderedMessage,
+	type RenderRequest,
+	type RenderSettings,
+} from '../../../shared/core/render';
+import {
+	codeFormatOptions,
+	contactProperty,
+	newCouponProperties,
+	optionsCollection,
+	readNewCouponSettings,
+	type CodeFormatOptions,
+} from '../descriptions';
 import { groupIndexes, serveItems } from '../serveItems';
 
 const show = { show: { operation: ['render'] } };
@@ -19,10 +38,13 @@ export const description: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. <p>Your code: $cst.SPRING10.coupon$</p>',
 		description:
-			'The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact\'s active coupon of that name.',
+			"The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact's active coupon of that name.",
 		displayOptions: show,
 	},
-	contactProperty(show, 'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.'),
+	contactProperty(
+		show,
+		'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
+	),
 	{
 		displayName: 'If Contact Has No Active Coupon',
 		name: 'whenMissing',
@@ -32,7 +54,8 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Assign One Now',
 				value: 'assign',
-				description: 'Hand out a coupon of that name as Generate for Contact would, with the settings below',
+				description:
+					'Hand out a coupon of that name as Generate for Contact would, with the settings below',
 			},
 			{
 				name: 'Leave the Placeholder',
@@ -46,7 +69,8 @@ export const description: INodeProperties[] = [
 			},
 		],
 		default: 'assign',
-		description: 'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
+		description:
+			'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
 		displayOptions: show,
 	},
 	...newCouponProperties(showAssign),
@@ -58,18 +82,36 @@ interface RenderItem extends RenderRequest {
 }
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
-	const whenMissing = context.getNodeParameter('whenMissing', itemIndex, 'assign') as MissingCouponAction;
+	const whenMissing = context.getNodeParameter(
+		'whenMissing',
+		itemIndex,
+		'assign',
+	) as MissingCouponAction;
 	if (!MISSING_COUPON_ACTIONS.includes(whenMissing)) {
-		throw new CouponError(`Unknown choice "${whenMissing}" for If Contact Has No Active Coupon`, 'Choose one of the listed choices.');
+		throw new CouponError(
+			`Unknown choice "${whenMissing}" for If Contact Has No Active Coupon`,
+			'Choose one of the listed choices.',
+		);
 	}
-	if (whenMissing !== 'assign') return { whenMissing, validDays: 0, format: { characters: '', length: 0, prefix: '' } };
-	return { whenMissing, ...readNewCouponSettings(context, itemIndex, context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions) };
+	if (whenMissing !== 'assign')
+		return { whenMissing, validDays: 0, format: { characters: '', length: 0, prefix: '' } };
+	return {
+		whenMissing,
+		...readNewCouponSettings(
+			context,
+			itemIndex,
+			context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions,
+		),
+	};
 }
 
 function readTemplate(raw: unknown): string {
 	if (typeof raw === 'string') return raw;
 	if (typeof raw === 'number') return String(raw);
-	throw new CouponError(`Text must be text or HTML; got ${raw === null ? 'null' : typeof raw}`, 'Map Text to the field that holds the message, such as {{ $json.html }}.');
+	throw new CouponError(
+		`Text must be text or HTML; got ${raw === null ? 'null' : typeof raw}`,
+		'Map Text to the field that holds the message, such as {{ $json.html }}.',
+	);
 }
 
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
@@ -79,7 +121,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const output = await serveItems<RenderItem, RenderedMessage>(this, {
 		read: (i) => {
 			const { contact, key } = parseContact(this.getNodeParameter('contact', i));
-			return { template: readTemplate(this.getNodeParameter('text', i)), contact, contactKey: key, settings: readSettings(this, i) };
+			return {
+				template: readTemplate(this.getNodeParameter('text', i)),
+				contact,
+				contactKey: key,
+				settings: readSettings(this, i),
+			};
 		},
 		serve: async (session, requests) => {
 			// The settings are the same for every item unless mapped per item: render each group in turn.
@@ -89,14 +136,22 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const group = members.map((j) => requests[j]);
 				const rendered = await renderMessages(session, group[0].settings, group, now());
 				rendered.createdCoupons.forEach((name) => created.add(name));
-				assigned ||= rendered.outcomes.some((o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused));
+				assigned ||= rendered.outcomes.some(
+					(o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused),
+				);
 				members.forEach((j, k) => (outcomes[j] = rendered.outcomes[k]));
 			}
 			return outcomes;
 		},
-		output: (json, rendered) => ({ ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject }),
+		output: (json, rendered) => ({
+			...json,
+			rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject,
+		}),
 		// Only coupons handed out now were lost; rendering what contacts already hold writes nothing.
-		notSaved: () => (assigned ? 'coupons assigned while rendering were not stored and the same codes can be handed out again.' : undefined),
+		notSaved: () =>
+			assigned
+				? 'coupons assigned while rendering were not stored and the same codes can be handed out again.'
+				: undefined,
 	});
 	for (const name of created) {
 		this.addExecutionHints({

@@ -28,7 +28,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			// Items asking for the same coupon (or all) share one count: a report after 500 items counts once.
 			const keyOf = (name: string | undefined) => (name === undefined ? '' : couponNameKey(name));
 			const distinct = [...new Map(names.map((name) => [keyOf(name), name])).values()];
-			const outcomes = await outcomesOf(distinct, async (name) => await poolStatistics(session, name, now()));
+			const outcomes = await outcomesOf(
+				distinct,
+				async (name) => await poolStatistics(session, name, now()),
+			);
 			const byKey = new Map(distinct.map((name, i) => [keyOf(name), outcomes[i]]));
 			return names.map((name) => byKey.get(keyOf(name))!);
 		},

@@ -4,13 +4,20 @@ import { now } from '../../../shared/core/clock';
 import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-export const description: INodeProperties[] = codeCheckProperties({ show: { operation: ['validate'] } }, []);
+export const description: INodeProperties[] = codeCheckProperties(
+	{ show: { operation: ['validate'] } },
+	[],
+);
 
 /** "Validate Code": whether the code can be used now and why not, as `validation` on the item. Changes nothing. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await serveItems<ReturnType<typeof readCodeRequest>, CodeCheck>(this, {
-		read: (i) => readCodeRequest(this, i, this.getNodeParameter('options', i, {}) as CodeCheckOptions),
+		read: (i) =>
+			readCodeRequest(this, i, this.getNodeParameter('options', i, {}) as CodeCheckOptions),
 		serve: async (session, requests) => await validateCodes(session, requests, now()),
-		output: (json, validation) => ({ ...json, validation: { ...validation, coupon: validation.coupon && { ...validation.coupon } } }),
+		output: (json, validation) => ({
+			...json,
+			validation: { ...validation, coupon: validation.coupon && { ...validation.coupon } },
+		}),
 	});
 }

@@ -134,7 +134,8 @@ interface AssignmentRow {
 }
 
 /** The columns `toRecord` reads, qualified by the table alias `c`. */
-const ASSIGNMENT_COLUMNS = 'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
+const ASSIGNMENT_COLUMNS =
+	'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -169,7 +170,11 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 /** COPY's text format: a backslash escapes itself and the separators. */
-const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+const copyText = (value: string) =>
+	value.replace(
+		/[\\\t\n\r]/g,
+		(c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
+	);
 
 class PostgresSession implements CouponStoreSession {
 	private readonly poolIds = new Map<string, string>();
@@ -186,7 +191,10 @@ class PostgresSession implements CouponStoreSession {
 		private readonly where: string,
 	) {}
 
-	private async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+	private async query<R extends QueryResultRow>(
+		sql: string,
+		params: unknown[] = [],
+	): Promise<{ rows: R[]; rowCount: number }> {
 		try {
 			const result = await this.client.query<R>(sql, params);
 			return { rows: result.rows, rowCount: result.rowCount ?? 0 };
@@ -197,13 +205,23 @@ class PostgresSession implements CouponStoreSession {
 
 	private info(row: PoolRow): PoolInfo {
 		this.poolIds.set(couponNameKey(row.name), row.id);
-		return { name: row.name, kind: row.kind, codeCount: Number(row.code_count) + (this.newCodes.get(row.id) ?? 0) };
+		return {
+			name: row.name,
+			kind: row.kind,
+			codeCount: Number(row.code_count) + (this.newCodes.get(row.id) ?? 0),
+		};
 	}
 
 	/** Adds this transaction's generated codes to the pool counts, pools in id order (no deadlock). */
 	async finish(): Promise<void> {
-		const pending = [...this.newCodes].filter(([, count]) => count > 0).sort(([a], [b]) => Number(a) - Number(b));
-		for (const [poolId, count] of pending) await this.query(`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1`, [poolId, count]);
+		const pending = [...this.newCodes]
+			.filter(([, count]) => count > 0)
+			.sort(([a], [b]) => Number(a) - Number(b));
+		for (const [poolId, count] of pending)
+			await this.query(`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1`, [
+				poolId,
+				count,
+			]);
 		this.newCodes.clear();
 	}
 
@@ -220,7 +238,10 @@ class PostgresSession implements CouponStoreSession {
 	}
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
-		const { rows } = await this.query<PoolRow>(`SELECT id, name, kind, code_count FROM ${this.s}.pools WHERE name_key = $1`, [couponNameKey(name)]);
+		const { rows } = await this.query<PoolRow>(
+			`SELECT id, name, kind, code_count FROM ${this.s}.pools WHERE name_key = $1`,
+			[couponNameKey(name)],
+		);
 		return rows[0] && this.info(rows[0]);
 	}
 
@@ -234,7 +255,9 @@ class PostgresSession implements CouponStoreSession {
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
-		const { rows } = await this.query<PoolRow>(`SELECT id, name, kind, code_count FROM ${this.s}.pools ORDER BY name_key COLLATE "C"`);
+		const { rows } = await this.query<PoolRow>(
+			`SELECT id, name, kind, code_count FROM ${this.s}.pools ORDER BY name_key COLLATE "C"`,
+		);
 		return rows.map((row) => this.info(row));
 	}
 
@@ -251,11 +274,16 @@ class PostgresSession implements CouponStoreSession {
 			FROM ${this.s}.codes WHERE pool_id = $1`,
 			[await this.requirePoolId(name), iso(now), iso(since)],
 		);
-		const counts = Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, Number(value)]));
+		const counts = Object.fromEntries(
+			Object.entries(rows[0]).map(([key, value]) => [key, Number(value)]),
+		);
 		return counts as unknown as PoolCounts;
 	}
 
-	async assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>> {
+	async assignmentsOf(
+		name: string,
+		contactKeys: string[],
+	): Promise<Map<string, AssignmentRecord[]>> {
 		const found = new Map<string, AssignmentRecord[]>();
 		const poolId = await this.poolId(name);
 		if (poolId === undefined || contactKeys.length === 0) return found;
@@ -265,7 +293,10 @@ class PostgresSession implements CouponStoreSession {
 			`INSERT INTO ${this.s}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
 			[poolId, sorted],
 		);
-		await this.query(`SELECT count(*) FROM (SELECT 1 FROM ${this.s}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`, [poolId, sorted]);
+		await this.query(
+			`SELECT count(*) FROM (SELECT 1 FROM ${this.s}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`,
+			[poolId, sorted],
+		);
 		const { rows } = await this.query<AssignmentRow>(
 			`SELECT ${ASSIGNMENT_COLUMNS} FROM ${this.s}.codes c
 			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
@@ -331,10 +362,18 @@ class PostgresSession implements CouponStoreSession {
 				`UPDATE ${this.s}.codes AS c SET redeemed_at = $2, order_reference = r.order_reference
 				FROM unnest($3::text[], $4::text[]) AS r (code_key, order_reference)
 				WHERE c.pool_id = $1 AND c.code_key = r.code_key AND c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL`,
-				[poolId, iso(at), batch.map((r) => codeKey(r.code)), batch.map((r) => r.orderReference ?? null)],
+				[
+					poolId,
+					iso(at),
+					batch.map((r) => codeKey(r.code)),
+					batch.map((r) => r.orderReference ?? null),
+				],
 			);
 			// The codes were locked when found: anything else is a broken invariant, and rolls back.
-			if (rowCount !== batch.length) throw new Error(`Only ${rowCount} of ${batch.length} codes of pool "${name}" could be redeemed: the others cannot be redeemed, not being assigned, unredeemed codes`);
+			if (rowCount !== batch.length)
+				throw new Error(
+					`Only ${rowCount} of ${batch.length} codes of pool "${name}" could be redeemed: the others cannot be redeemed, not being assigned, unredeemed codes`,
+				);
 		}
 	}
 
@@ -354,17 +393,25 @@ class PostgresSession implements CouponStoreSession {
 		return claimed;
 	}
 
-	private async claim(poolId: string, batch: PendingAssignment[], skipLocked: boolean): Promise<AssignmentRecord[]> {
-		const { rows } = await this.query<AssignmentRow & { n: string }>(claimStatement(this.s, skipLocked), [
-			poolId,
-			batch.map((p) => p.contactKey),
-			batch.map((p) => iso(p.assignedAt)),
-			batch.map((p) => iso(p.validUntil)),
-			batch.length,
-		]);
+	private async claim(
+		poolId: string,
+		batch: PendingAssignment[],
+		skipLocked: boolean,
+	): Promise<AssignmentRecord[]> {
+		const { rows } = await this.query<AssignmentRow & { n: string }>(
+			claimStatement(this.s, skipLocked),
+			[
+				poolId,
+				batch.map((p) => p.contactKey),
+				batch.map((p) => iso(p.assignedAt)),
+				batch.map((p) => iso(p.validUntil)),
+				batch.length,
+			],
+		);
 		rows.sort((a, b) => Number(a.n) - Number(b.n));
 		// Locked rows cannot change under us, so the claimed requests are always the first ones.
-		if (rows.some((row, i) => Number(row.n) !== i + 1)) throw new Error('A claim skipped a request: the codes table changed under a row lock');
+		if (rows.some((row, i) => Number(row.n) !== i + 1))
+			throw new Error('A claim skipped a request: the codes table changed under a row lock');
 		return rows.map(toRecord);
 	}
 
@@ -396,7 +443,10 @@ class PostgresSession implements CouponStoreSession {
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
 		const poolId = await this.requirePoolId(name);
 		// The pool row lock serialises imports into one pool; claims never take it.
-		const { rows: locked } = await this.query<{ code_count: string }>(`SELECT code_count FROM ${this.s}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
+		const { rows: locked } = await this.query<{ code_count: string }>(
+			`SELECT code_count FROM ${this.s}.pools WHERE id = $1 FOR UPDATE`,
+			[poolId],
+		);
 		let added: number;
 		let duplicates = 0;
 		let duplicateExamples: ImportCandidate[] = [];
@@ -405,17 +455,31 @@ class PostgresSession implements CouponStoreSession {
 			// with rising ranks, so the rank index is written in order and claims still come out random.
 			const shuffled = shuffle(candidates);
 			const step = 1 / shuffled.length;
-			await this.copy(`COPY ${this.s}.codes (pool_id, code_key, code, rank) FROM STDIN`, shuffled, (c, i) => `${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\n`);
+			await this.copy(
+				`COPY ${this.s}.codes (pool_id, code_key, code, rank) FROM STDIN`,
+				shuffled,
+				(c, i) => `${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\n`,
+			);
 			added = shuffled.length;
 		} else {
-			await this.query(`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer) ON COMMIT DROP`);
-			await this.copy(`COPY coupon_import_staging (code_key, code, source_row) FROM STDIN`, candidates, (c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\n`);
+			await this.query(
+				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer) ON COMMIT DROP`,
+			);
+			await this.copy(
+				`COPY coupon_import_staging (code_key, code, source_row) FROM STDIN`,
+				candidates,
+				(c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\n`,
+			);
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
 				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
 				JOIN ${this.s}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
 				[poolId, DUPLICATE_EXAMPLES],
 			);
-			duplicateExamples = rows.map((row) => ({ code: row.code, key: codeKey(row.code), row: row.source_row }));
+			duplicateExamples = rows.map((row) => ({
+				code: row.code,
+				key: codeKey(row.code),
+				row: row.source_row,
+			}));
 			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
 			({ rowCount: added } = await this.query(
 				`INSERT INTO ${this.s}.codes (pool_id, code_key, code) SELECT $1, code_key, code FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
@@ -430,11 +494,21 @@ class PostgresSession implements CouponStoreSession {
 			RETURNING code_count, (SELECT count(*) FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
 			[poolId, added],
 		);
-		return { added, duplicates, duplicateExamples, codeCount: Number(counts[0].code_count), available: Number(counts[0].available) };
+		return {
+			added,
+			duplicates,
+			duplicateExamples,
+			codeCount: Number(counts[0].code_count),
+			available: Number(counts[0].available),
+		};
 	}
 
 	/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
-	private async copy<T>(sql: string, items: T[], line: (item: T, index: number) => string): Promise<void> {
+	private async copy<T>(
+		sql: string,
+		items: T[],
+		line: (item: T, index: number) => string,
+	): Promise<void> {
 		function* text() {
 			let chunk = '';
 			for (let i = 0; i < items.length; i++) {

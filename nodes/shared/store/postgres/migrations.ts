@@ -113,15 +113,24 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
 	if ((await appliedVersions(client, schema)).has(SCHEMA_VERSION)) return;
 	await client.query('BEGIN');
 	try {
-		await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+		await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+			MIGRATION_LOCK_CLASS,
+			schema,
+		]);
 		await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-		await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-		const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+		await client.query(
+			`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+		);
+		const { rows } = await client.query<{ version: number }>(
+			`SELECT version FROM ${s}.schema_migrations`,
+		);
 		const applied = new Set(rows.map((row) => row.version));
 		for (const migration of MIGRATIONS) {
 			if (applied.has(migration.version)) continue;
 			await client.query(migration.sql(s));
-			await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+			await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [
+				migration.version,
+			]);
 		}
 		await client.query('COMMIT');
 	} catch (error) {
@@ -131,9 +140,16 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
 }
 
 /** The versions applied to the schema; none when it has no coupon tables yet. */
-export async function appliedVersions(client: Pick<PoolClient, 'query'>, schema: string): Promise<Set<number>> {
-	const { rows } = await client.query<{ table: string | null }>('SELECT to_regclass($1) AS table', [`"${schema}".schema_migrations`]);
+export async function appliedVersions(
+	client: Pick<PoolClient, 'query'>,
+	schema: string,
+): Promise<Set<number>> {
+	const { rows } = await client.query<{ table: string | null }>('SELECT to_regclass($1) AS table', [
+		`"${schema}".schema_migrations`,
+	]);
 	if (!rows[0].table) return new Set();
-	const versions = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
+	const versions = await client.query<{ version: number }>(
+		`SELECT version FROM "${schema}".schema_migrations`,
+	);
 	return new Set(versions.rows.map((row) => row.version));
 }
