@@ -4,7 +4,7 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import type { CouponStoreSession } from '../shared/store/CouponStore';
+import type { CouponStoreSession } from '../shared/core/store';
 import { CouponError } from '../shared/core/errors';
 import { HEADER_SEARCH_ROWS, importSheet, type ImportSettings } from '../shared/core/importList';
 import { parseCouponName } from '../shared/core/names';

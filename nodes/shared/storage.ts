@@ -1,5 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
-import type { CouponStore } from './store/CouponStore';
+import type { CouponStore } from './core/store';
 import { PostgresStore } from './store/postgres/PostgresStore';
 import { StaticDataStore } from './store/StaticDataStore';
 import { databaseFor, type CouponPostgresCredentials } from './transport/postgres';

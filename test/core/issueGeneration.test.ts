@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { issueCoupons, type IssueOutcome } from '../../nodes/shared/core/issue';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
 // Collisions are rare at safe lengths by design, so the generator is scripted to produce them on demand.

@@ -1,4 +1,4 @@
-import type { CouponStore, CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import type { CouponStore, CouponStoreSession } from '../../nodes/shared/core/store';
 import { codeKey } from '../../nodes/shared/core/codes';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 

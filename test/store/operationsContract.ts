@@ -11,7 +11,7 @@ import { issueCoupons, type ActiveCouponPolicy } from '../../nodes/shared/core/i
 import { renderMessages, type MissingCouponAction } from '../../nodes/shared/core/render';
 import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import type { StoreFixture } from './contract';
 
 const T0 = Date.UTC(2026, 5, 1, 12);

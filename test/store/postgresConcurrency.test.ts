@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { renderMessages } from '../../nodes/shared/core/render';
-import type { CouponStoreSession } from '../../nodes/shared/store/CouponStore';
+import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import {

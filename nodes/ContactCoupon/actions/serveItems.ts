@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import type { Outcome } from '../../shared/core/errors';
 import { errorItem, nodeError } from '../../shared/errors';
-import type { CouponStoreSession } from '../../shared/store/CouponStore';
+import type { CouponStoreSession } from '../../shared/core/store';
 import { openStore, warnIfNotSaved } from '../../shared/storage';
 
 /** One Contact Coupon operation, as `serveItems` runs it. */

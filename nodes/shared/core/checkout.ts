@@ -1,8 +1,4 @@
-import type {
-	CouponStoreSession,
-	Redemption as StoreRedemption,
-	StoredCode,
-} from '../store/CouponStore';
+import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from './store';
 import { viewCoupon, type CouponView } from './couponView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { couponNameKey, describeCharacter } from './names';

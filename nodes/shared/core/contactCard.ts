@@ -1,4 +1,4 @@
-import type { CouponStoreSession } from '../store/CouponStore';
+import type { CouponStoreSession } from './store';
 import { viewCoupon, type CouponView } from './couponView';
 
 /** Every coupon each contact was ever given, newest first (the "contact card"); none is an empty list. */

@@ -1,4 +1,5 @@
-import { couponStatus, type AssignmentRecord, type CouponStatus } from './validity';
+import type { AssignmentRecord } from './store';
+import { couponStatus, type CouponStatus } from './validity';
 
 /** A coupon as the operations output it: the contact card, and the coupon a checked code belongs to. */
 export interface CouponView {

@@ -1,4 +1,4 @@
-import type { CouponStoreSession } from '../store/CouponStore';
+import type { CouponStoreSession } from './store';
 
 /**
  * A broken coupon rule or bad input, described for the person who has to fix it.

@@ -1,4 +1,4 @@
-import type { CouponStoreSession, ImportCandidate, PoolInfo } from '../store/CouponStore';
+import type { CouponStoreSession, ImportCandidate, PoolInfo } from './store';
 import { readCodeValue } from './codes';
 import { CouponError } from './errors';
 import { couponNameKey, couponNameProblem } from './names';

@@ -1,12 +1,13 @@
 import type {
+	AssignmentRecord,
 	CouponStoreSession,
 	PendingAssignment,
 	PoolInfo,
 	PoolKind,
-} from '../store/CouponStore';
+} from './store';
 import { assertGuessProof, generateCode, type CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
-import { isActive, validUntilFor, type AssignmentRecord } from './validity';
+import { isActive, validUntilFor } from './validity';
 
 /** What happens when the contact already holds an active coupon of this name. */
 export type ActiveCouponPolicy = 'reuse' | 'replace' | 'issueAnother';

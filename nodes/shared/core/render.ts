@@ -1,4 +1,4 @@
-import type { CouponStoreSession, HeldCoupon, PoolInfo } from '../store/CouponStore';
+import type { CouponStoreSession, HeldCoupon, PoolInfo } from './store';
 import type { CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
 import { issueCoupons, type CouponRequest, type IssuedCoupon } from './issue';

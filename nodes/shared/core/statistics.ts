@@ -1,4 +1,4 @@
-import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from '../store/CouponStore';
+import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from './store';
 import { unknownCoupon } from './errors';
 import { DAY_MS } from './validity';
 

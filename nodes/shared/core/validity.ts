@@ -1,21 +1,8 @@
 import { CouponError } from './errors';
+import type { AssignmentRecord } from './store';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_VALID_DAYS = 3650;
-
-/** What a store keeps of one coupon handed to one contact. Times are epoch milliseconds. */
-export interface AssignmentRecord {
-	code: string;
-	contactKey: string;
-	assignedAt: number;
-	validUntil: number;
-	/** Set when "replace" ended this coupon before its time. */
-	replacedAt?: number;
-	/** Set when the code was redeemed at checkout; a redeemed code is never freed or handed out again. */
-	redeemedAt?: number;
-	/** The order the redemption belongs to, when the shop gave one. */
-	orderReference?: string;
-}
 
 /** What became of a coupon a contact was given. */
 export type CouponStatus = 'active' | 'expired' | 'redeemed' | 'replaced';

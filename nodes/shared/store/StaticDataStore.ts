@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
-import type { IDataObject } from 'n8n-workflow';
 import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
-import { couponStatus, type AssignmentRecord } from '../core/validity';
+import { couponStatus } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
+	type AssignmentRecord,
 	type CouponStore,
 	type CouponStoreSession,
 	type HeldCoupon,
@@ -18,7 +18,7 @@ import {
 	type PoolKind,
 	type Redemption,
 	type StoredCode,
-} from './CouponStore';
+} from '../core/store';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
 export const STATIC_DATA_KEY = 'n8nNodesCoupons';
@@ -49,7 +49,8 @@ interface StoredState {
 
 /** Coupon storage in n8n's workflow static data: zero configuration, one workflow, low volume. */
 export class StaticDataStore implements CouponStore {
-	constructor(private readonly staticData: IDataObject) {}
+	/** `staticData` is the workflow's global static data; the store uses only its STATIC_DATA_KEY. */
+	constructor(private readonly staticData: Record<string, unknown>) {}
 
 	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
 		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));

@@ -6,10 +6,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { codeKey } from '../../core/codes';
 import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
-import type { AssignmentRecord } from '../../core/validity';
 import { describeDatabaseError, type CouponDatabase } from '../../transport/postgres';
 import {
 	DUPLICATE_EXAMPLES,
+	type AssignmentRecord,
 	type CouponStore,
 	type CouponStoreSession,
 	type HeldCoupon,
@@ -21,7 +21,7 @@ import {
 	type PoolKind,
 	type Redemption,
 	type StoredCode,
-} from '../CouponStore';
+} from '../../core/store';
 import { migrate } from './migrations';
 
 /** Imports of this many codes or more refresh the table statistics. */

@@ -1,5 +1,3 @@
-import type { AssignmentRecord } from '../core/validity';
-
 /**
  * Storage behind both nodes. A store keeps pools, their codes and who holds which; it enforces
  * uniqueness (one holder per code, one code per `codeKey` in a pool) but decides nothing else:
@@ -9,6 +7,20 @@ import type { AssignmentRecord } from '../core/validity';
 export interface CouponStore {
 	/** Runs `work` atomically: everything it changed is kept if it resolves, nothing if it throws. */
 	transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T>;
+}
+
+/** What a store keeps of one coupon handed to one contact. Times are epoch milliseconds. */
+export interface AssignmentRecord {
+	code: string;
+	contactKey: string;
+	assignedAt: number;
+	validUntil: number;
+	/** Set when "replace" ended this coupon before its time. */
+	replacedAt?: number;
+	/** Set when the code was redeemed at checkout; a redeemed code is never freed or handed out again. */
+	redeemedAt?: number;
+	/** The order the redemption belongs to, when the shop gave one. */
+	orderReference?: string;
 }
 
 export type PoolKind = 'imported' | 'generated';
