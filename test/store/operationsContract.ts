@@ -342,8 +342,14 @@ export function describeOperationsContract(
 						async (s) =>
 							await renderMessages(
 								s,
-								{ whenMissing, validDays: 14, format: FORMAT },
-								[{ template, contact, contactKey: contact.toLowerCase() }],
+								[
+									{
+										template,
+										contact,
+										contactKey: contact.toLowerCase(),
+										settings: { whenMissing, validDays: 14, format: FORMAT },
+									},
+								],
 								at,
 							),
 					)
@@ -393,8 +399,14 @@ export function describeOperationsContract(
 					async (s) =>
 						await renderMessages(
 							s,
-							{ whenMissing: 'assign', validDays: 14, format: FORMAT },
-							[{ template: html, contact: 'ann@example.com', contactKey: 'ann@example.com' }],
+							[
+								{
+									template: html,
+									contact: 'ann@example.com',
+									contactKey: 'ann@example.com',
+									settings: { whenMissing: 'assign', validDays: 14, format: FORMAT },
+								},
+							],
 							T0,
 						),
 				);
@@ -457,8 +469,10 @@ export function describeOperationsContract(
 					async (s) =>
 						await renderMessages(
 							s,
-							{ whenMissing: 'assign', validDays: 14, format: FORMAT },
-							twice,
+							twice.map((request) => ({
+								...request,
+								settings: { whenMissing: 'assign', validDays: 14, format: FORMAT },
+							})),
 							T0,
 						),
 				);
@@ -504,7 +518,14 @@ export function describeOperationsContract(
 				const format = { ...FORMAT, characters: '0123456789', length: 4 };
 				const { outcomes } = await run(
 					async (s) =>
-						await renderMessages(s, { whenMissing: 'assign', validDays: 14, format }, requests, T0),
+						await renderMessages(
+							s,
+							requests.map((request) => ({
+								...request,
+								settings: { whenMissing: 'assign', validDays: 14, format },
+							})),
+							T0,
+						),
 				);
 				expect(value(outcomes[0]).text).toMatch(/^Code: [23456789A-Z]{8}$/);
 				expect('error' in outcomes[1] && outcomes[1].error.message).toMatch(

@@ -218,8 +218,14 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 				async (s) =>
 					await renderMessages(
 						pausing(s),
-						{ whenMissing: 'assign', validDays: 7, format },
-						[{ template, contact: 'pat@example.com', contactKey: 'pat@example.com' }],
+						[
+							{
+								template,
+								contact: 'pat@example.com',
+								contactKey: 'pat@example.com',
+								settings: { whenMissing: 'assign', validDays: 7, format },
+							},
+						],
 						Date.now(),
 					),
 			);

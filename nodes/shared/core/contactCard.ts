@@ -1,5 +1,12 @@
 import type { CouponStoreSession } from './store';
 import { viewCoupon, type CouponView } from './couponView';
+import type { Outcome } from './errors';
+
+export interface ContactCardRequest {
+	contactKey: string;
+	/** Only the coupons usable now, leaving out expired, redeemed and replaced ones. */
+	onlyActive: boolean;
+}
 
 /** Every coupon each contact was ever given, newest first (the "contact card"); none is an empty list. */
 export async function contactCards(
@@ -21,4 +28,21 @@ export async function contactCards(
 		cards.set(contactKey, coupons);
 	}
 	return cards;
+}
+
+/** The contact card of each request's contact, as `contactCards`, filtered as it asks. */
+export async function contactCardsForRun(
+	session: CouponStoreSession,
+	requests: ContactCardRequest[],
+	now: number,
+): Promise<Array<Outcome<CouponView[]>>> {
+	const cards = await contactCards(
+		session,
+		requests.map((r) => r.contactKey),
+		now,
+	);
+	return requests.map(({ contactKey, onlyActive }) => {
+		const card = cards.get(contactKey)!;
+		return { value: onlyActive ? card.filter((coupon) => coupon.status === 'active') : card };
+	});
 }

@@ -1,7 +1,7 @@
 import type { CouponStoreSession, ImportCandidate, PoolInfo } from './store';
 import { readCodeValue } from './codes';
 import { CouponError } from './errors';
-import { couponNameKey, couponNameProblem } from './names';
+import { compareCouponNames, couponNameKey, couponNameProblem } from './names';
 
 /** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
 export type Cell = string | { unusable: string; shown: string } | undefined;
@@ -279,7 +279,7 @@ export async function importSheet(
 	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	// Pools are created and filled in one order (by name key) so that concurrent imports cannot deadlock.
 	const byKey = [...plan.pools.keys()].sort((a, b) =>
-		couponNameKey(plan.pools[a].name) < couponNameKey(plan.pools[b].name) ? -1 : 1,
+		compareCouponNames(plan.pools[a].name, plan.pools[b].name),
 	);
 	for (const i of byKey) {
 		const pool = plan.pools[i];

@@ -5,8 +5,10 @@ import type {
 	PoolInfo,
 	PoolKind,
 } from './store';
+import { groupIndexes } from './batches';
 import { assertGuessProof, generateCode, type CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
+import { compareCouponNames, couponNameKey, parseContact } from './names';
 import { isActive, validUntilFor } from './validity';
 
 /** What happens when the contact already holds an active coupon of this name. */
@@ -31,6 +33,17 @@ export interface CouponRequest {
 	contactKey: string;
 }
 
+/** A contact's request for a coupon together with the settings it is served with. */
+export interface SettledRequest extends CouponRequest {
+	settings: IssueSettings;
+}
+
+/** The contact an item names, as a CouponRequest, or a CouponError that says what to map. */
+export function parseCouponRequest(raw: unknown): CouponRequest {
+	const { contact, key } = parseContact(raw);
+	return { contact, contactKey: key };
+}
+
 /** The `coupon` object each output item carries. */
 export interface IssuedCoupon {
 	name: string;
@@ -47,8 +60,17 @@ export type IssueOutcome = Outcome<IssuedCoupon>;
 
 export interface IssueResult {
 	pool: PoolInfo;
+	/** True when no coupon had the name, so this batch created it as a generated coupon. */
+	created: boolean;
 	/** One outcome per request, in request order. */
 	outcomes: IssueOutcome[];
+}
+
+export interface RunIssueResult {
+	/** One outcome per request, in request order. */
+	outcomes: IssueOutcome[];
+	/** Each batch's coupon, in the order they were served. */
+	pools: Array<Omit<IssueResult, 'outcomes'>>;
 }
 
 /** Rounds of regeneration before a generated coupon gives up on finding unused codes. */
@@ -78,6 +100,7 @@ export async function issueCoupons(
 	const { couponName, policy, format } = settings;
 	const contactKeys = [...new Set(requests.map((r) => r.contactKey))];
 	let pool = await session.findPool(couponName);
+	const created = !pool;
 	if (!pool) {
 		// Checked before anything is created, so a refused length leaves no empty coupon behind.
 		assertGuessProof(
@@ -154,7 +177,47 @@ export async function issueCoupons(
 			},
 		};
 	});
-	return { pool, outcomes };
+	return { pool, created, outcomes };
+}
+
+/**
+ * Hands a coupon to each request of a run, whatever settings each item mapped. Requests with the
+ * same settings (usually all of them) are served as one batch: one round of store work. Batches go
+ * in coupon-name order, so runs lock contacts pool by pool in one order and cannot deadlock. A
+ * CouponError that refuses a whole batch (a Length too short for its coupon) fails only the
+ * requests of that batch.
+ */
+export async function issueCouponsForRun(
+	session: CouponStoreSession,
+	requests: SettledRequest[],
+	now: number,
+): Promise<RunIssueResult> {
+	const batches = groupIndexes(requests, ({ settings }) =>
+		JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }),
+	);
+	const nameOf = (batch: number[]) => requests[batch[0]].settings.couponName;
+	batches.sort((a, b) => compareCouponNames(nameOf(a), nameOf(b)));
+	const outcomes: IssueOutcome[] = new Array(requests.length);
+	const pools: RunIssueResult['pools'] = [];
+	for (const members of batches) {
+		const batch = members.map((j) => requests[j]);
+		let served: IssueOutcome[];
+		try {
+			const { outcomes: batchOutcomes, ...pool } = await issueCoupons(
+				session,
+				batch[0].settings,
+				batch,
+				now,
+			);
+			pools.push(pool);
+			served = batchOutcomes;
+		} catch (error) {
+			if (!(error instanceof CouponError)) throw error;
+			served = batch.map(() => ({ error }));
+		}
+		members.forEach((j, k) => (outcomes[j] = served[k]));
+	}
+	return { outcomes, pools };
 }
 
 async function exhaustedError(

@@ -39,6 +39,16 @@ export function couponNameKey(name: string): string {
 	return name.trim().normalize('NFC').toLowerCase();
 }
 
+/**
+ * Orders coupon names by their keys' code points, as PostgreSQL's "C" collation does. Runs that use
+ * several coupons lock them in this order, so they cannot deadlock.
+ */
+export function compareCouponNames(a: string, b: string): number {
+	const keyA = couponNameKey(a);
+	const keyB = couponNameKey(b);
+	return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+}
+
 /** The trimmed contact as given, and the key it is matched by (case-insensitive). */
 export function parseContact(raw: unknown): { contact: string; key: string } {
 	const contact = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';

@@ -1,7 +1,12 @@
 import type { CouponStoreSession, HeldCoupon, PoolInfo } from './store';
 import type { CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
-import { issueCoupons, type CouponRequest, type IssuedCoupon } from './issue';
+import {
+	issueCouponsForRun,
+	type CouponRequest,
+	type IssuedCoupon,
+	type SettledRequest,
+} from './issue';
 import {
 	fillTemplate,
 	parseTemplate,
@@ -26,6 +31,7 @@ export interface RenderSettings {
 
 export interface RenderRequest extends CouponRequest {
 	template: string;
+	settings: RenderSettings;
 }
 
 export interface RenderResult {
@@ -56,24 +62,22 @@ const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCo
 /**
  * Replaces each `$cst.<coupon name>.coupon$` with the contact's active coupon of that name (the
  * newest, if it holds several). An expired, redeemed or replaced coupon is never rendered: the
- * placeholder is then treated as for a contact without one, as `whenMissing` says.
+ * placeholder is then treated as for a contact without one, as the request's `whenMissing` says.
+ * Coupons assigned on the way go through `issueCouponsForRun`, as Generate for Contact's do.
  */
 export async function renderMessages(
 	session: CouponStoreSession,
-	settings: RenderSettings,
 	requests: RenderRequest[],
 	now: number,
 ): Promise<RenderResult> {
 	const templates: ParsedTemplate[] = requests.map((r) => parseTemplate(r.template));
 
-	// Coupon names as first written, in name-key order: runs then lock contacts pool by pool in
-	// one order, so two runs with templates naming A then B and B then A cannot deadlock.
+	// Coupon names as first written.
 	const names = new Map<string, string>();
 	for (const { placeholders } of templates)
 		for (const { name, nameKey } of placeholders) if (!names.has(nameKey)) names.set(nameKey, name);
 	const pools = new Map<string, PoolInfo | undefined>();
-	for (const nameKey of [...names.keys()].sort())
-		pools.set(nameKey, await session.findPool(names.get(nameKey)!));
+	for (const [nameKey, name] of names) pools.set(nameKey, await session.findPool(name));
 
 	// The active coupon per contact and coupon name, from what the contacts hold...
 	const held = await session.couponsOfContacts(requests.map((r) => r.contactKey));
@@ -93,44 +97,34 @@ export async function renderMessages(
 
 	// ...and, with "assign", one handed out now to each contact still without one, as Generate for
 	// Contact would: a name no coupon has yet becomes a generated coupon.
-	const failures = new Map<string, CouponError>();
-	const created: string[] = [];
-	if (settings.whenMissing === 'assign') {
-		for (const [nameKey, pool] of pools) {
-			const missing = new Map<string, CouponRequest>();
-			requests.forEach((r, i) => {
-				if (
-					templates[i].placeholders.some((p) => p.nameKey === nameKey) &&
-					!coupons.has(slot(r.contactKey, nameKey))
-				)
-					missing.set(r.contactKey, r);
+	const wanted: SettledRequest[] = [];
+	const wantedSlots: string[] = [];
+	const isWanted = new Set<string>();
+	requests.forEach(({ contact, contactKey, settings }, i) => {
+		if (settings.whenMissing !== 'assign') return;
+		for (const { nameKey } of templates[i].placeholders) {
+			const key = slot(contactKey, nameKey);
+			if (coupons.has(key) || isWanted.has(key)) continue;
+			isWanted.add(key);
+			const couponName = pools.get(nameKey)?.name ?? names.get(nameKey)!;
+			const { validDays, format } = settings;
+			wanted.push({
+				contact,
+				contactKey,
+				settings: { couponName, validDays, policy: 'reuse', format },
 			});
-			if (missing.size === 0) continue;
-			const wanted = [...missing.values()];
-			const issueSettings = {
-				couponName: pool?.name ?? names.get(nameKey)!,
-				validDays: settings.validDays,
-				policy: 'reuse' as const,
-				format: settings.format,
-			};
-			let outcomes: Array<Outcome<IssuedCoupon>>;
-			try {
-				const result = await issueCoupons(session, issueSettings, wanted, now);
-				pools.set(nameKey, result.pool);
-				if (!pool) created.push(result.pool.name);
-				outcomes = result.outcomes;
-			} catch (error) {
-				// A refused format (Length too short for the coupon) concerns only the contacts who needed one.
-				if (!(error instanceof CouponError)) throw error;
-				outcomes = wanted.map(() => ({ error }));
-			}
-			outcomes.forEach((outcome, j) => {
-				const key = slot(wanted[j].contactKey, nameKey);
-				if ('value' in outcome) coupons.set(key, outcome.value);
-				else failures.set(key, outcome.error);
-			});
+			wantedSlots.push(key);
 		}
-	}
+	});
+	const assigned = await issueCouponsForRun(session, wanted, now);
+	// A refused format (Length too short for the coupon) concerns only the contacts who needed one.
+	const failures = new Map<string, CouponError>();
+	assigned.outcomes.forEach((outcome, j) => {
+		if ('value' in outcome) coupons.set(wantedSlots[j], outcome.value);
+		else failures.set(wantedSlots[j], outcome.error);
+	});
+	for (const { pool } of assigned.pools) pools.set(couponNameKey(pool.name), pool);
+	const created = assigned.pools.filter((served) => served.created).map(({ pool }) => pool.name);
 
 	// A coupon handed out now is new to the first message that carries it, as Generate reports it.
 	const carried = new Set<string>();
@@ -166,7 +160,7 @@ export async function renderMessages(
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
 		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.
 		const blocking = unresolved.list.find((u) => u.problem !== 'not_a_coupon');
-		if (settings.whenMissing === 'fail' && blocking) {
+		if (request.settings.whenMissing === 'fail' && blocking) {
 			const fix =
 				blocking.problem === 'malformed' || blocking.problem === 'invalid_name'
 					? 'Correct the placeholder in the template: coupon placeholders look like $cst.<coupon name>.coupon$.'

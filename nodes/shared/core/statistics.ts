@@ -1,5 +1,7 @@
 import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from './store';
-import { unknownCoupon } from './errors';
+import { groupIndexes } from './batches';
+import { outcomesOf, unknownCoupon, type Outcome } from './errors';
+import { couponNameKey } from './names';
 import { DAY_MS } from './validity';
 
 /** The assignment rate behind `daysLeft` is measured over this many days. */
@@ -59,4 +61,25 @@ export async function poolStatistics(
 		});
 	}
 	return statistics;
+}
+
+/**
+ * Statistics for each request: of the coupon it names, or of every coupon for undefined. Requests
+ * for the same coupon (or for all) share one count: a report after 500 items counts once.
+ */
+export async function poolStatisticsForRun(
+	session: CouponStoreSession,
+	couponNames: Array<string | undefined>,
+	now: number,
+): Promise<Array<Outcome<PoolStatistics[]>>> {
+	const groups = groupIndexes(couponNames, (name) =>
+		name === undefined ? '' : couponNameKey(name),
+	);
+	const counted = await outcomesOf(
+		groups,
+		async ([first]) => await poolStatistics(session, couponNames[first], now),
+	);
+	const outcomes: Array<Outcome<PoolStatistics[]>> = new Array(couponNames.length);
+	groups.forEach((members, g) => members.forEach((j) => (outcomes[j] = counted[g])));
+	return outcomes;
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
-import { couponNameKey } from '../core/names';
+import { compareCouponNames, couponNameKey } from '../core/names';
 import { couponStatus } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
@@ -160,9 +160,7 @@ class StaticDataSession implements CouponStoreSession {
 
 	async listPools(): Promise<PoolInfo[]> {
 		const names = [...this.state.pools, ...this.created].map((stored) => stored.name);
-		return names
-			.sort((a, b) => compareKeys(couponNameKey(a), couponNameKey(b)))
-			.map((name) => this.pool(name)!.info);
+		return names.sort(compareCouponNames).map((name) => this.pool(name)!.info);
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
@@ -340,9 +338,6 @@ class StaticDataSession implements CouponStoreSession {
 		return pool;
 	}
 }
-
-/** Pool names sort by code point of their keys, as PostgreSQL's "C" collation does. */
-const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const TIME_RADIX = 36;
 const formatTime = (ms: number | undefined) => (ms === undefined ? '' : ms.toString(TIME_RADIX));

@@ -1,15 +1,16 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { CouponError, type Outcome } from '../../../shared/core/errors';
+import { CouponError } from '../../../shared/core/errors';
 import {
 	ACTIVE_COUPON_POLICIES,
-	issueCoupons,
+	issueCouponsForRun,
+	parseCouponRequest,
 	type ActiveCouponPolicy,
-	type CouponRequest,
 	type IssuedCoupon,
 	type IssueSettings,
+	type SettledRequest,
 } from '../../../shared/core/issue';
-import { couponNameKey, parseContact, parseCouponName } from '../../../shared/core/names';
+import { parseCouponName } from '../../../shared/core/names';
 import {
 	codeFormatOptions,
 	contactProperty,
@@ -18,7 +19,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
-import { groupIndexes, serveItems } from '../serveItems';
+import { serveItems } from '../serveItems';
 
 const show = { show: { operation: ['generate'] } };
 
@@ -90,41 +91,17 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): IssueSetti
 	};
 }
 
-interface GenerateRequest extends CouponRequest {
-	settings: IssueSettings;
-}
-
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const importedCoupons = new Set<string>();
-	const output = await serveItems<GenerateRequest, IssuedCoupon>(this, {
+	const output = await serveItems<SettledRequest, IssuedCoupon>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
-			...parseContactRequest(this.getNodeParameter('contact', i)),
+			...parseCouponRequest(this.getNodeParameter('contact', i)),
 		}),
 		serve: async (session, requests) => {
-			// Items with the same settings (usually all of them) are served in one batch: one round of store work.
-			const batches = groupIndexes(requests, ({ settings }) =>
-				JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }),
-			);
-			const outcomes: Array<Outcome<IssuedCoupon>> = new Array(requests.length);
-			// Coupons in name order: runs lock contacts pool by pool in one order, so they cannot deadlock.
-			const byName = batches.sort((a, b) =>
-				compareNames(requests[a[0]].settings.couponName, requests[b[0]].settings.couponName),
-			);
-			for (const members of byName) {
-				const batch = members.map((j) => requests[j]);
-				let served: Array<Outcome<IssuedCoupon>>;
-				try {
-					const result = await issueCoupons(session, batch[0].settings, batch, now());
-					if (result.pool.kind === 'imported') importedCoupons.add(result.pool.name);
-					served = result.outcomes;
-				} catch (error) {
-					if (!(error instanceof CouponError)) throw error;
-					served = batch.map(() => ({ error }));
-				}
-				members.forEach((j, k) => (outcomes[j] = served[k]));
-			}
+			const { outcomes, pools } = await issueCouponsForRun(session, requests, now());
+			for (const { pool } of pools) if (pool.kind === 'imported') importedCoupons.add(pool.name);
 			return outcomes;
 		},
 		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
@@ -137,12 +114,4 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		});
 	}
 	return output;
-}
-
-const compareNames = (a: string, b: string) =>
-	couponNameKey(a) < couponNameKey(b) ? -1 : couponNameKey(a) > couponNameKey(b) ? 1 : 0;
-
-function parseContactRequest(raw: unknown): CouponRequest {
-	const { contact, key } = parseContact(raw);
-	return { contact, contactKey: key };
 }

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { contactCards } from '../../../shared/core/contactCard';
+import { contactCardsForRun, type ContactCardRequest } from '../../../shared/core/contactCard';
 import type { CouponView } from '../../../shared/core/couponView';
 import { parseContact } from '../../../shared/core/names';
 import { contactProperty, optionsCollection } from '../descriptions';
@@ -27,23 +27,13 @@ export const description: INodeProperties[] = [
 
 /** "Get Contact Coupons": the contact card, every coupon the contact was given, as `coupons` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await serveItems<{ contactKey: string; onlyActive: boolean }, CouponView[]>(this, {
+	return await serveItems<ContactCardRequest, CouponView[]>(this, {
 		read: (i) => ({
 			contactKey: parseContact(this.getNodeParameter('contact', i)).key,
 			onlyActive:
 				(this.getNodeParameter('options', i, {}) as { onlyActive?: boolean }).onlyActive === true,
 		}),
-		serve: async (session, requests) => {
-			const all = await contactCards(
-				session,
-				requests.map((r) => r.contactKey),
-				now(),
-			);
-			return requests.map(({ contactKey, onlyActive }) => {
-				const card = all.get(contactKey)!;
-				return { value: onlyActive ? card.filter((coupon) => coupon.status === 'active') : card };
-			});
-		},
+		serve: async (session, requests) => await contactCardsForRun(session, requests, now()),
 		output: (json, coupons) => ({ ...json, coupons: coupons.map((coupon) => ({ ...coupon })) }),
 	});
 }

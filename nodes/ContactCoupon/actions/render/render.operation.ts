@@ -5,8 +5,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { CouponError, type Outcome } from '../../../shared/core/errors';
-import { parseContact } from '../../../shared/core/names';
+import { CouponError } from '../../../shared/core/errors';
+import { parseCouponRequest } from '../../../shared/core/issue';
 import {
 	MISSING_COUPON_ACTIONS,
 	renderMessages,
@@ -23,7 +23,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
-import { groupIndexes, serveItems } from '../serveItems';
+import { serveItems } from '../serveItems';
 
 const show = { show: { operation: ['render'] } };
 const showAssign = { show: { operation: ['render'], whenMissing: ['assign'] } };
@@ -77,10 +77,6 @@ export const description: INodeProperties[] = [
 	optionsCollection(showAssign, codeFormatOptions),
 ];
 
-interface RenderItem extends RenderRequest {
-	settings: RenderSettings;
-}
-
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
 	const whenMissing = context.getNodeParameter(
 		'whenMissing',
@@ -118,30 +114,19 @@ function readTemplate(raw: unknown): string {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const created = new Set<string>();
 	let assigned = false;
-	const output = await serveItems<RenderItem, RenderedMessage>(this, {
-		read: (i) => {
-			const { contact, key } = parseContact(this.getNodeParameter('contact', i));
-			return {
-				template: readTemplate(this.getNodeParameter('text', i)),
-				contact,
-				contactKey: key,
-				settings: readSettings(this, i),
-			};
-		},
+	const output = await serveItems<RenderRequest, RenderedMessage>(this, {
+		read: (i) => ({
+			template: readTemplate(this.getNodeParameter('text', i)),
+			...parseCouponRequest(this.getNodeParameter('contact', i)),
+			settings: readSettings(this, i),
+		}),
 		serve: async (session, requests) => {
-			// The settings are the same for every item unless mapped per item: render each group in turn.
-			const groups = groupIndexes(requests, ({ settings }) => JSON.stringify(settings));
-			const outcomes: Array<Outcome<RenderedMessage>> = new Array(requests.length);
-			for (const members of groups) {
-				const group = members.map((j) => requests[j]);
-				const rendered = await renderMessages(session, group[0].settings, group, now());
-				rendered.createdCoupons.forEach((name) => created.add(name));
-				assigned ||= rendered.outcomes.some(
-					(o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused),
-				);
-				members.forEach((j, k) => (outcomes[j] = rendered.outcomes[k]));
-			}
-			return outcomes;
+			const rendered = await renderMessages(session, requests, now());
+			rendered.createdCoupons.forEach((name) => created.add(name));
+			assigned = rendered.outcomes.some(
+				(o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused),
+			);
+			return rendered.outcomes;
 		},
 		output: (json, rendered) => ({
 			...json,
