@@ -15,13 +15,14 @@ import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
 
 /**
  * Parameters several operations share. Internal names are stored in workflow JSON: never rename
- * them. Where two operations show one, each declares it with its own displayOptions.
+ * them. The operations list (operations.ts) shows each operation's parameters for it alone; where
+ * two operations show one, each declares its own. `displayOptions` here add conditions of their own.
  */
 
 /** An operation's Options collection. */
 export function optionsCollection(
-	displayOptions: IDisplayOptions,
 	options: INodeProperties[],
+	displayOptions?: IDisplayOptions,
 ): INodeProperties {
 	return {
 		displayName: 'Options',
@@ -34,10 +35,7 @@ export function optionsCollection(
 	};
 }
 
-export function contactProperty(
-	displayOptions: IDisplayOptions,
-	description: string,
-): INodeProperties {
+export function contactProperty(description: string): INodeProperties {
 	return {
 		displayName: 'Contact',
 		name: 'contact',
@@ -45,12 +43,11 @@ export function contactProperty(
 		default: '={{ $json.email }}',
 		required: true,
 		description,
-		displayOptions,
 	};
 }
 
 /** Length and Valid (Days): how coupons handed out by the operation look and how long they last. */
-export function newCouponProperties(displayOptions: IDisplayOptions): INodeProperties[] {
+export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
 	return [
 		{
 			displayName: 'Length',
@@ -151,10 +148,7 @@ export function readNewCouponSettings(
 }
 
 /** Code, and the Contact and Coupon Name options, of Validate Code and Redeem Code. */
-export function codeCheckProperties(
-	displayOptions: IDisplayOptions,
-	extraOptions: INodeProperties[],
-): INodeProperties[] {
+export function codeCheckProperties(extraOptions: INodeProperties[]): INodeProperties[] {
 	return [
 		{
 			displayName: 'Code',
@@ -165,9 +159,8 @@ export function codeCheckProperties(
 			placeholder: 'e.g. {{ $json.body.code }}',
 			description:
 				'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
-			displayOptions,
 		},
-		optionsCollection(displayOptions, [
+		optionsCollection([
 			{
 				displayName: 'Contact',
 				name: 'contact',

@@ -21,9 +21,7 @@ import {
 } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-const show = { show: { operation: ['generate'] } };
-
-export const description: INodeProperties[] = [
+export const properties: INodeProperties[] = [
 	{
 		displayName: 'Name',
 		name: 'couponName',
@@ -33,14 +31,12 @@ export const description: INodeProperties[] = [
 		placeholder: 'e.g. WELCOME10',
 		description:
 			'The coupon to hand out. If a list of this name was imported with Coupon Import, each contact gets a random unused value from it; otherwise this becomes a generated coupon and each contact gets a new random code.',
-		displayOptions: show,
 	},
-	...newCouponProperties(show),
+	...newCouponProperties(),
 	contactProperty(
-		show,
 		'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
-	optionsCollection(show, [
+	optionsCollection([
 		{
 			displayName: 'If Contact Already Has One',
 			name: 'activeCoupon',

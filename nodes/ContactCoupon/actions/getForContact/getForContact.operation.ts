@@ -6,14 +6,11 @@ import { parseContact } from '../../../shared/core/names';
 import { contactProperty, optionsCollection } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-const show = { show: { operation: ['getForContact'] } };
-
-export const description: INodeProperties[] = [
+export const properties: INodeProperties[] = [
 	contactProperty(
-		show,
 		'Whose coupons to list, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
-	optionsCollection(show, [
+	optionsCollection([
 		{
 			displayName: 'Only Active Coupons',
 			name: 'onlyActive',

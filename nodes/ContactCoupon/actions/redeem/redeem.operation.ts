@@ -9,20 +9,17 @@ import { now } from '../../../shared/core/clock';
 import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-export const description: INodeProperties[] = codeCheckProperties(
-	{ show: { operation: ['redeem'] } },
-	[
-		{
-			displayName: 'Order Reference',
-			name: 'orderReference',
-			type: 'string',
-			default: '',
-			placeholder: 'e.g. {{ $json.body.orderId }}',
-			description:
-				'The order the code was used for, kept with the redemption and shown on the contact card',
-		},
-	],
-);
+export const properties: INodeProperties[] = codeCheckProperties([
+	{
+		displayName: 'Order Reference',
+		name: 'orderReference',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $json.body.orderId }}',
+		description:
+			'The order the code was used for, kept with the redemption and shown on the contact card',
+	},
+]);
 
 /** "Redeem Code": checks the code, then marks it used, as `redemption` on the item. Never frees a code. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

@@ -25,10 +25,9 @@ import {
 } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-const show = { show: { operation: ['render'] } };
-const showAssign = { show: { operation: ['render'], whenMissing: ['assign'] } };
+const showAssign = { show: { whenMissing: ['assign'] } };
 
-export const description: INodeProperties[] = [
+export const properties: INodeProperties[] = [
 	{
 		displayName: 'Text',
 		name: 'text',
@@ -39,10 +38,8 @@ export const description: INodeProperties[] = [
 		placeholder: 'e.g. <p>Your code: $cst.SPRING10.coupon$</p>',
 		description:
 			"The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact's active coupon of that name.",
-		displayOptions: show,
 	},
 	contactProperty(
-		show,
 		'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
 	{
@@ -71,10 +68,9 @@ export const description: INodeProperties[] = [
 		default: 'assign',
 		description:
 			'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
-		displayOptions: show,
 	},
 	...newCouponProperties(showAssign),
-	optionsCollection(showAssign, codeFormatOptions),
+	optionsCollection(codeFormatOptions, showAssign),
 ];
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {

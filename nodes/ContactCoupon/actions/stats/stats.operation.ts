@@ -4,7 +4,7 @@ import { parseCouponName } from '../../../shared/core/names';
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
 import { serveItems } from '../serveItems';
 
-export const description: INodeProperties[] = [
+export const properties: INodeProperties[] = [
 	{
 		displayName: 'Coupon Name',
 		name: 'couponName',
@@ -12,7 +12,6 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. SPRING10',
 		description: 'The coupon to report on. Leave empty for one item per coupon.',
-		displayOptions: { show: { operation: ['stats'] } },
 	},
 ];
 

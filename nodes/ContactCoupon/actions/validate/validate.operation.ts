@@ -4,10 +4,7 @@ import { now } from '../../../shared/core/clock';
 import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
 import { serveItems } from '../serveItems';
 
-export const description: INodeProperties[] = codeCheckProperties(
-	{ show: { operation: ['validate'] } },
-	[],
-);
+export const properties: INodeProperties[] = codeCheckProperties([]);
 
 /** "Validate Code": whether the code can be used now and why not, as `validation` on the item. Changes nothing. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

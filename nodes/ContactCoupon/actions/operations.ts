@@ -1,0 +1,106 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import * as generate from './generate/generate.operation';
+import * as getForContact from './getForContact/getForContact.operation';
+import * as redeem from './redeem/redeem.operation';
+import * as render from './render/render.operation';
+import * as stats from './stats/stats.operation';
+import * as validate from './validate/validate.operation';
+
+/** One entry of the Operation list; everything about it outside its own folder is derived from here. */
+export interface ContactCouponOperation {
+	/** Stored in workflow JSON as the Operation parameter: never change it. */
+	value: string;
+	/** The label in the Operation list. */
+	name: string;
+	description: string;
+	/** The operation as the node's action in n8n's nodes panel. */
+	action: string;
+	/** The canvas subtitle as an expression over `$parameter`; the operation's name when missing. */
+	subtitle?: string;
+	/** The operation's parameters; each is shown only while this operation is chosen. */
+	properties: INodeProperties[];
+	execute(this: IExecuteFunctions): Promise<INodeExecutionData[]>;
+}
+
+/** The Contact Coupon operations, in the order their parameters are listed. */
+export const operations: ContactCouponOperation[] = [
+	{
+		value: 'generate',
+		name: 'Generate for Contact',
+		description: 'Give the contact a coupon from an imported list, or a newly generated code',
+		action: 'Generate a coupon for a contact',
+		subtitle: '"Generate: " + $parameter["couponName"]',
+		properties: generate.properties,
+		execute: generate.execute,
+	},
+	{
+		value: 'getForContact',
+		name: 'Get Contact Coupons',
+		description: 'List every coupon the contact was given, newest first, with its status',
+		action: 'Get the coupons of a contact',
+		properties: getForContact.properties,
+		execute: getForContact.execute,
+	},
+	{
+		value: 'render',
+		name: 'Render Placeholders',
+		description:
+			"Replace $cst.&lt;coupon name&gt;.coupon$ in a text or HTML message with the contact's coupons",
+		action: 'Render coupon placeholders in a message',
+		properties: render.properties,
+		execute: render.execute,
+	},
+	{
+		value: 'validate',
+		name: 'Validate Code',
+		description: 'Check whether a code can be used now, and why not; changes nothing',
+		action: 'Validate a coupon code',
+		properties: validate.properties,
+		execute: validate.execute,
+	},
+	{
+		value: 'redeem',
+		name: 'Redeem Code',
+		description: 'Check a code at checkout and mark it used, once only',
+		action: 'Redeem a coupon code',
+		properties: redeem.properties,
+		execute: redeem.execute,
+	},
+	{
+		value: 'stats',
+		name: 'Get Pool Statistics',
+		description: 'Count available, active, expired, redeemed and replaced codes per coupon',
+		action: 'Get coupon pool statistics',
+		subtitle: '"Pool Statistics"',
+		properties: stats.properties,
+		execute: stats.execute,
+	},
+];
+
+/** The Operation parameter: the list above, sorted by name as n8n's panels are. */
+export const operationProperty: INodeProperties = {
+	displayName: 'Operation',
+	name: 'operation',
+	type: 'options',
+	noDataExpression: true,
+	options: operations
+		.map(({ name, value, description, action }) => ({ name, value, description, action }))
+		.sort((a, b) => a.name.localeCompare(b.name)),
+	default: 'generate',
+};
+
+/** Every operation's parameters, each shown only for its operation (and its own conditions). */
+export const operationProperties: INodeProperties[] = operations.flatMap(({ value, properties }) =>
+	properties.map((property) => ({
+		...property,
+		displayOptions: {
+			...property.displayOptions,
+			show: { ...property.displayOptions?.show, operation: [value] },
+		},
+	})),
+);
+
+/** The canvas subtitle: the chosen operation, as each entry words it. */
+export const operationSubtitle = `={{ { ${operations
+	.map(({ value, name, subtitle }) => `${value}: ${subtitle ?? JSON.stringify(name)}`)
+	.join(', ')} }[$parameter["operation"]] }}`;
