@@ -6,7 +6,7 @@ import {
 } from 'n8n-workflow';
 import { staticDataNotice, storageProperty } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
-import * as importList from './import.operation';
+import * as importList from './actions/import.operation';
 
 export class CouponImport implements INodeType {
 	description: INodeTypeDescription = {
@@ -29,7 +29,7 @@ export class CouponImport implements INodeType {
 				displayOptions: { show: { storage: ['database'] } },
 			},
 		],
-		properties: [storageProperty, staticDataNotice, ...importList.description],
+		properties: [storageProperty, staticDataNotice, ...importList.properties],
 	};
 
 	methods = { credentialTest: { couponPostgresConnectionTest } };

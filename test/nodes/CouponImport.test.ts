@@ -191,7 +191,7 @@ describe('Coupon Import', () => {
 		});
 	});
 
-	it('with Continue on Fail, outputs the failed file as an error item and imports the others', async () => {
+	it('with Continue on Fail, outputs the failed file as an error item keeping its input data, and imports the others', async () => {
 		const { output } = await runImport(
 			staticData,
 			[fileItem(Buffer.from('nope')), fileItem(exportSheet)],
@@ -199,13 +199,43 @@ describe('Coupon Import', () => {
 			true,
 		);
 		expect(output[0]).toEqual({
-			json: { error: expect.stringMatching(/not an \.xlsx/), errorDescription: expect.any(String) },
+			json: {
+				fileName: 'coupons.xlsx',
+				error: expect.stringMatching(/not an \.xlsx/),
+				errorDescription: expect.any(String),
+			},
 			pairedItem: { item: 0 },
 		});
 		expect(output.slice(1).map((item) => [item.json.couponName, item.pairedItem])).toEqual([
 			['Spring', { item: 1 }],
 			['Autumn', { item: 1 }],
 		]);
+	});
+
+	it('with Continue on Fail, keeps nothing of a file refused for naming a generated coupon, in the same run as the files it keeps', async () => {
+		await new StaticDataStore(staticData).transaction(
+			async (s) => await s.createPool('Gen', 'generated'),
+		);
+		const mixed = xlsx({
+			S: [
+				['coupon name', 'coupon value'],
+				['Fresh', 'F1'],
+				['Gen', 'G1'],
+			],
+		});
+		const { output } = await runImport(
+			staticData,
+			[fileItem(exportSheet), fileItem(mixed, 'mixed.xlsx')],
+			{},
+			true,
+		);
+		expect(output.map((item) => item.json.couponName ?? item.json.error)).toEqual([
+			'Spring',
+			'Autumn',
+			'Coupon "Gen" is a generated coupon (0 codes issued), so a list cannot be imported into it',
+		]);
+		expect(await poolCounts(staticData, 'Spring')).toMatchObject({ available: 2 });
+		expect(await poolCounts(staticData, 'Fresh')).toBeUndefined();
 	});
 
 	it('warns that a test run from the editor does not keep the imported codes', async () => {

@@ -1,6 +1,6 @@
 import type { CouponStoreSession, ImportCandidate, PoolInfo } from './store';
 import { readCodeValue } from './codes';
-import { CouponError } from './errors';
+import { CouponError, outcomesOf, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, couponNameProblem } from './names';
 
 /** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
@@ -68,11 +68,8 @@ interface PoolPlan {
 	rejected: RejectedRow[];
 }
 
-interface ImportPlan {
+interface ImportPlan extends Omit<ImportResult, 'pools'> {
 	pools: PoolPlan[];
-	file: FileSummary;
-	/** Things the user should know about how the sheet was read. */
-	notes: string[];
 }
 
 function headerKey(text: string): string {
@@ -252,15 +249,44 @@ function generatedCouponError(pool: PoolInfo): CouponError {
 	);
 }
 
+export interface ImportResult {
+	/** One summary per coupon the sheet names, in order of first appearance. */
+	pools: PoolSummary[];
+	file: FileSummary;
+	/** Things the user should know about how the sheet was read. */
+	notes: string[];
+}
+
+/** One file to import: its settings, and how to read its sheet once its turn comes. */
+export interface ImportRequest {
+	settings: ImportSettings;
+	readTable(): Promise<SheetTable>;
+}
+
 /**
- * Imports a planned sheet into the store: checks every coupon first, then adds the values.
- * Runs inside one store transaction, so a failure leaves every pool as it was.
+ * Imports each request's sheet in turn within one store session. Sheets are read one at a time, so
+ * a run of several large files never holds more than one parsed sheet. A file that fails (a sheet
+ * that cannot be read, a coupon that is generated) changes nothing; the others go on.
+ */
+export async function importSheets(
+	session: CouponStoreSession,
+	requests: ImportRequest[],
+): Promise<Array<Outcome<ImportResult>>> {
+	return await outcomesOf(
+		requests,
+		async ({ settings, readTable }) => await importSheet(session, await readTable(), settings),
+	);
+}
+
+/**
+ * Imports a planned sheet into the store: finds or creates every coupon first, then adds the
+ * values, so a refusal comes before any code is added.
  */
 export async function importSheet(
 	session: CouponStoreSession,
 	table: SheetTable,
 	settings: ImportSettings,
-): Promise<{ pools: PoolSummary[]; file: FileSummary; notes: string[] }> {
+): Promise<ImportResult> {
 	const plan = planImport(table, settings);
 	if (
 		plan.pools.every(
@@ -276,16 +302,20 @@ export async function importSheet(
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
 
-	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	// Pools are created and filled in one order (by name key) so that concurrent imports cannot deadlock.
 	const byKey = [...plan.pools.keys()].sort((a, b) =>
 		compareCouponNames(plan.pools[a].name, plan.pools[b].name),
 	);
+	const infos: PoolInfo[] = new Array(plan.pools.length);
+	for (const i of byKey) {
+		infos[i] = existing[i] ?? (await session.createPool(plan.pools[i].name, 'imported'));
+		// Another run may have created a generated coupon of this name a moment ago.
+		if (infos[i].kind !== 'imported') throw generatedCouponError(infos[i]);
+	}
+	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	for (const i of byKey) {
 		const pool = plan.pools[i];
-		const info = existing[i] ?? (await session.createPool(pool.name, 'imported'));
-		// Another run may have created a generated coupon of this name a moment ago.
-		if (info.kind !== 'imported') throw generatedCouponError(info);
+		const info = infos[i];
 		const outcome = await session.addImported(info.name, pool.candidates);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({

@@ -19,7 +19,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = [
 	{
@@ -90,7 +90,7 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): IssueSetti
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const importedCoupons = new Set<string>();
-	const output = await serveItems<SettledRequest, IssuedCoupon>(this, {
+	const output = await runItems<SettledRequest, IssuedCoupon>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
 			...parseCouponRequest(this.getNodeParameter('contact', i)),

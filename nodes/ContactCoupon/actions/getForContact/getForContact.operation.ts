@@ -4,7 +4,7 @@ import { contactCardsForRun, type ContactCardRequest } from '../../../shared/cor
 import type { CouponView } from '../../../shared/core/couponView';
 import { parseContact } from '../../../shared/core/names';
 import { contactProperty, optionsCollection } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = [
 	contactProperty(
@@ -24,7 +24,7 @@ export const properties: INodeProperties[] = [
 
 /** "Get Contact Coupons": the contact card, every coupon the contact was given, as `coupons` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await serveItems<ContactCardRequest, CouponView[]>(this, {
+	return await runItems<ContactCardRequest, CouponView[]>(this, {
 		read: (i) => ({
 			contactKey: parseContact(this.getNodeParameter('contact', i)).key,
 			onlyActive:

@@ -7,7 +7,7 @@ import {
 } from '../../../shared/core/checkout';
 import { now } from '../../../shared/core/clock';
 import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties([
 	{
@@ -23,7 +23,7 @@ export const properties: INodeProperties[] = codeCheckProperties([
 
 /** "Redeem Code": checks the code, then marks it used, as `redemption` on the item. Never frees a code. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await serveItems<RedeemRequest, Redemption>(this, {
+	return await runItems<RedeemRequest, Redemption>(this, {
 		read: (i) => {
 			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {
 				orderReference?: string;

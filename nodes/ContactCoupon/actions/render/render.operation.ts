@@ -23,7 +23,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
-import { serveItems } from '../serveItems';
+import { runItems } from '../../../shared/itemRunner';
 
 const showAssign = { show: { whenMissing: ['assign'] } };
 
@@ -110,7 +110,7 @@ function readTemplate(raw: unknown): string {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const created = new Set<string>();
 	let assigned = false;
-	const output = await serveItems<RenderRequest, RenderedMessage>(this, {
+	const output = await runItems<RenderRequest, RenderedMessage>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),
 			...parseCouponRequest(this.getNodeParameter('contact', i)),

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { now } from '../../../shared/core/clock';
 import { parseCouponName } from '../../../shared/core/names';
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
-import { serveItems } from '../serveItems';
+import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = [
 	{
@@ -17,7 +17,7 @@ export const properties: INodeProperties[] = [
 
 /** "Get Pool Statistics": one item per coupon with its counts and, for imported lists, the days left. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await serveItems<string | undefined, PoolStatistics[]>(this, {
+	return await runItems<string | undefined, PoolStatistics[]>(this, {
 		read: (i) => {
 			const raw = this.getNodeParameter('couponName', i, '');
 			return String(raw ?? '').trim() === '' ? undefined : parseCouponName(raw);

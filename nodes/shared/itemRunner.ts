@@ -4,35 +4,38 @@ import type {
 	INodeExecutionData,
 	NodeOperationError,
 } from 'n8n-workflow';
-import type { Outcome } from '../../shared/core/errors';
-import { errorItem, nodeError } from '../../shared/errors';
-import type { CouponStoreSession } from '../../shared/core/store';
-import { openStore, warnIfNotSaved } from '../../shared/storage';
+import type { Outcome } from './core/errors';
+import type { CouponStoreSession } from './core/store';
+import { errorItem, nodeError } from './errors';
+import { openStore, warnIfNotSaved } from './storage';
 
-/** One Contact Coupon operation, as `serveItems` runs it. */
+/** One operation of either node, as `runItems` runs it. */
 export interface ItemOperation<Request, Result> {
-	/** Reads one item's parameters; a CouponError it throws concerns that item alone. */
-	read(itemIndex: number): Request;
+	/** Reads one item's parameters (and input file); an error it throws concerns that item alone. */
+	read(itemIndex: number): Request | Promise<Request>;
 	/** Serves the requests of every readable item in one store session; outcome i belongs to request i. */
 	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
-	output(json: IDataObject, result: Result): IDataObject | IDataObject[];
+	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
 }
 
 /**
- * The item handling every operation shares: read each item, serve them all in one transaction,
- * then build the output items with pairedItem. A failed item fails the run, and nothing of the run
- * is kept, unless Continue on Fail is on: then it becomes an item with the error and the others go on.
+ * The item handling every operation of both nodes shares: read each item, serve them all in one
+ * transaction, then build the output items with pairedItem. A failed item fails the run, and nothing
+ * of the run is kept, unless Continue on Fail is on: then it becomes an item with the input data and
+ * the error, and the others go on (the rules make sure a failed request changes nothing).
  */
-export async function serveItems<Request, Result>(
+export async function runItems<Request, Result>(
 	context: IExecuteFunctions,
 	operation: ItemOperation<Request, Result>,
 ): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const { store, storage } = await openStore(context);
-	const results: Array<{ result: Result } | NodeOperationError> = new Array(items.length);
+	const results: Array<{ result: Result; request: Request } | NodeOperationError> = new Array(
+		items.length,
+	);
 	const fail = (error: unknown, itemIndex: number) => {
 		const failure = nodeError(context, error, itemIndex);
 		if (!context.continueOnFail()) throw failure;
@@ -43,7 +46,7 @@ export async function serveItems<Request, Result>(
 	const itemIndexes: number[] = [];
 	for (let i = 0; i < items.length; i++) {
 		try {
-			requests.push(operation.read(i));
+			requests.push(await operation.read(i));
 			itemIndexes.push(i);
 		} catch (error) {
 			fail(error, i);
@@ -56,7 +59,7 @@ export async function serveItems<Request, Result>(
 			// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
 			outcomes.forEach((outcome, j) =>
 				'value' in outcome
-					? (results[itemIndexes[j]] = { result: outcome.value })
+					? (results[itemIndexes[j]] = { result: outcome.value, request: requests[j] })
 					: fail(outcome.error, itemIndexes[j]),
 			);
 		});
@@ -71,7 +74,7 @@ export async function serveItems<Request, Result>(
 	return items.flatMap((item, i): INodeExecutionData[] => {
 		const served = results[i];
 		if (served instanceof Error) return [errorItem(item, served, i)];
-		const json = operation.output(item.json, served.result);
+		const json = operation.output(item.json, served.result, served.request);
 		if (Array.isArray(json)) return json.map((one) => ({ json: one, pairedItem: { item: i } }));
 		return [{ json, binary: item.binary, pairedItem: { item: i } }];
 	});

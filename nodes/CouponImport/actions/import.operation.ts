@@ -4,21 +4,25 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import type { CouponStoreSession } from '../shared/core/store';
-import { CouponError } from '../shared/core/errors';
-import { HEADER_SEARCH_ROWS, importSheet, type ImportSettings } from '../shared/core/importList';
-import { parseCouponName } from '../shared/core/names';
-import { errorItem, nodeError } from '../shared/errors';
-import { readSheet } from '../shared/spreadsheet/readSheet';
-import type { UnpackLimits } from '../shared/spreadsheet/zipGuard';
-import { openStore, warnIfNotSaved } from '../shared/storage';
+import { CouponError } from '../../shared/core/errors';
+import {
+	HEADER_SEARCH_ROWS,
+	importSheets,
+	type ImportRequest,
+	type ImportResult,
+	type ImportSettings,
+} from '../../shared/core/importList';
+import { parseCouponName } from '../../shared/core/names';
+import { runItems } from '../../shared/itemRunner';
+import { readSheet } from '../../shared/spreadsheet/readSheet';
+import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
 
 export const DEFAULT_MAX_ROWS = 1_000_000;
 export const DEFAULT_MAX_UNPACKED_MB = 500;
 const MAX_RATIO = 100;
 const MIB = 1024 * 1024;
 
-export const description: INodeProperties[] = [
+export const properties: INodeProperties[] = [
 	{
 		displayName: 'Input Binary Field',
 		name: 'binaryPropertyName',
@@ -103,12 +107,12 @@ function positiveWhole(value: number, label: string): number {
 	return value;
 }
 
-/** Reads item `itemIndex`'s spreadsheet and imports it within `session`; returns its summary items. */
-async function importItem(
-	context: IExecuteFunctions,
-	session: CouponStoreSession,
-	itemIndex: number,
-): Promise<INodeExecutionData[]> {
+interface FileImport extends ImportRequest {
+	fileName: string | null;
+}
+
+/** Item `itemIndex`'s settings and file; the sheet is parsed only when its turn comes. */
+async function readFileImport(context: IExecuteFunctions, itemIndex: number): Promise<FileImport> {
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
 	const rawName = String(context.getNodeParameter('couponName', itemIndex, '') ?? '');
 	const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
@@ -132,57 +136,36 @@ async function importItem(
 	const binaryPropertyName = context.getNodeParameter('binaryPropertyName', itemIndex) as string;
 	const binary = context.helpers.assertBinaryData(itemIndex, binaryPropertyName);
 	const file = await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName);
-	// Past the header search and Max Rows the parser stops reading: one row more shows the cap was passed.
-	const table = await readSheet(file, {
-		sheetName: options.sheetName,
-		rowLimit: HEADER_SEARCH_ROWS + maxRows + 1,
-		limits,
-	});
-
-	const result = await importSheet(session, table, settings);
-	for (const note of result.notes)
-		context.addExecutionHints({ message: note, location: 'outputPane' });
-	const fileSummary = { fileName: binary.fileName ?? null, ...result.file };
-	return result.pools.map((pool) => ({
-		json: { ...pool, file: fileSummary } as unknown as IDataObject,
-		pairedItem: { item: itemIndex },
-	}));
+	return {
+		fileName: binary.fileName ?? null,
+		settings,
+		// Past the header search and Max Rows the parser stops reading: one row more shows the cap was passed.
+		readTable: async () =>
+			await readSheet(file, {
+				sheetName: options.sheetName,
+				rowLimit: HEADER_SEARCH_ROWS + maxRows + 1,
+				limits,
+			}),
+	};
 }
 
 /**
- * "Coupon Import": each input item's spreadsheet loaded into pools; one summary item per pool.
- * With Continue on Fail each file is imported whole or not at all; without it, the whole run is.
+ * "Coupon Import": each input item's spreadsheet loaded into coupons; one summary item per coupon
+ * the file names. A file that fails changes nothing; without Continue on Fail, the run keeps nothing.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const items = this.getInputData();
-	const { store, storage } = await openStore(this);
-	const output: INodeExecutionData[] = [];
-
-	if (this.continueOnFail()) {
-		for (let i = 0; i < items.length; i++) {
-			try {
-				output.push(
-					...(await store.transaction(async (session) => await importItem(this, session, i))),
-				);
-			} catch (error) {
-				output.push(errorItem({ json: {} }, nodeError(this, error, i), i));
+	return await runItems<FileImport, ImportResult>(this, {
+		read: async (i) => await readFileImport(this, i),
+		serve: async (session, requests) => {
+			const outcomes = await importSheets(session, requests);
+			for (const outcome of outcomes) {
+				const notes = 'value' in outcome ? outcome.value.notes : [];
+				for (const note of notes) this.addExecutionHints({ message: note, location: 'outputPane' });
 			}
-		}
-	} else {
-		let current = 0;
-		await store
-			.transaction(async (session) => {
-				for (current = 0; current < items.length; current++)
-					output.push(...(await importItem(this, session, current)));
-			})
-			.catch((error: unknown) => {
-				throw nodeError(this, error, Math.min(current, items.length - 1));
-			});
-	}
-	warnIfNotSaved(
-		this,
-		storage,
-		'these codes were not stored: Contact Coupon will not find them in later runs.',
-	);
-	return output;
+			return outcomes;
+		},
+		output: (_json, { pools, file }, { fileName }) =>
+			pools.map((pool) => ({ ...pool, file: { fileName, ...file } }) as unknown as IDataObject),
+		notSaved: () => 'these codes were not stored: Contact Coupon will not find them in later runs.',
+	});
 }
