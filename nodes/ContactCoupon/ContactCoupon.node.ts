@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
@@ -20,8 +21,8 @@ export class ContactCoupon implements INodeType {
 		description:
 			'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',
 		defaults: { name: 'Contact Coupon' },
-		inputs: ['main'],
-		outputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'couponPostgres',

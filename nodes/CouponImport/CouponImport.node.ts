@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
@@ -19,8 +20,8 @@ export class CouponImport implements INodeType {
 		description:
 			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon hands out',
 		defaults: { name: 'Coupon Import' },
-		inputs: ['main'],
-		outputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'couponPostgres',

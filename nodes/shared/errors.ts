@@ -1,14 +1,34 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type JsonObject,
+} from 'n8n-workflow';
 import { CouponError, StoreError } from './core/errors';
 
-/** Any failure as the NodeOperationError n8n shows, naming the item it concerns. */
+/** A failure as n8n shows it. */
+export type NodeFailure = NodeOperationError | NodeApiError;
+
+/**
+ * Any failure as the error n8n shows, naming the item it concerns: a NodeApiError when the
+ * storage (PostgreSQL) failed, a NodeOperationError for bad input and broken coupon rules.
+ */
 export function nodeError(
 	context: IExecuteFunctions,
 	error: unknown,
 	itemIndex: number,
-): NodeOperationError {
-	if (error instanceof NodeOperationError) return error;
-	if (error instanceof CouponError || error instanceof StoreError) {
+): NodeFailure {
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+	if (error instanceof StoreError) {
+		const { message, description } = error;
+		return new NodeApiError(context.getNode(), error as unknown as JsonObject, {
+			message,
+			description,
+			itemIndex,
+		});
+	}
+	if (error instanceof CouponError) {
 		return new NodeOperationError(context.getNode(), error.message, {
 			itemIndex,
 			description: error.description,
@@ -20,7 +40,7 @@ export function nodeError(
 /** The output item for a failed input item under "Continue on Fail": its data plus the error. */
 export function errorItem(
 	item: INodeExecutionData,
-	error: NodeOperationError,
+	error: NodeFailure,
 	itemIndex: number,
 ): INodeExecutionData {
 	return {

@@ -1,12 +1,7 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	NodeOperationError,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { Outcome } from './core/errors';
 import type { CouponStoreSession } from './core/store';
-import { errorItem, nodeError } from './errors';
+import { errorItem, nodeError, type NodeFailure } from './errors';
 import { openStore, warnIfNotSaved } from './storage';
 
 /** One operation of either node, as `runItems` runs it. */
@@ -33,7 +28,7 @@ export async function runItems<Request, Result>(
 ): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const { store, storage } = await openStore(context);
-	const results: Array<{ result: Result; request: Request } | NodeOperationError> = new Array(
+	const results: Array<{ result: Result; request: Request } | NodeFailure> = new Array(
 		items.length,
 	);
 	const fail = (error: unknown, itemIndex: number) => {

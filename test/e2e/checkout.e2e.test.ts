@@ -11,7 +11,15 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
-import { importInto, n8n, prepareN8n, startN8n, waitForN8n, waitForWebhook } from './n8nCli';
+import {
+	examples,
+	importInto,
+	n8n,
+	prepareN8n,
+	startN8n,
+	waitForN8n,
+	waitForWebhook,
+} from './n8nCli';
 
 const PORT = 5697;
 const BASE = `http://127.0.0.1:${PORT}/webhook`;
@@ -79,14 +87,13 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 				data: { name: 'X-Shop-Key', value: SHOP_KEY },
 			},
 		]);
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const examples = [
+		const shipped = examples(
 			'checkout-redeem-webhook',
 			'validate-code-webhook',
 			'contact-card-webhook',
-		].map((name) => require(`../../examples/${name}.json`) as { id: string });
-		importInto(userFolder, 'workflow', examples);
-		for (const { id } of examples) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
+		);
+		importInto(userFolder, 'workflow', shipped);
+		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
 		server = startN8n(
 			userFolder,
 			['start'],

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import {
@@ -8,7 +8,7 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
-import { execute, importInto, prepareN8n } from './n8nCli';
+import { examples, execute, importInto, prepareN8n } from './n8nCli';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SPRING10 = [
@@ -274,11 +274,8 @@ describe('in a real n8n, on workflow static data', () => {
 	});
 
 	it('imports every example workflow', () => {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const examples = ['import-coupon-list', 'assign-coupon-webhook', 'coupons-static-data'].map(
-			(name) => require(`../../examples/${name}.json`) as object,
-		);
-		expect(() => importInto(userFolder, 'workflow', examples)).not.toThrow();
+		const shipped = examples('import-coupon-list', 'assign-coupon-webhook', 'coupons-static-data');
+		expect(() => importInto(userFolder, 'workflow', shipped)).not.toThrow();
 	});
 });
 
@@ -302,16 +299,13 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 		);
 		expect(counts).toEqual({ assigned: '16', available: '4' });
 		// The PostgreSQL examples import too, their credential references included.
-		const examples = readdirSync(join(__dirname, '../../examples'))
+		const names = readdirSync(join(__dirname, '../../examples'))
 			.filter((file) => file.endsWith('.json'))
-			.map(
-				(file) =>
-					JSON.parse(readFileSync(join(__dirname, '../../examples', file), 'utf8')) as {
-						nodes: Array<{ credentials?: object }>;
-					},
-			)
-			.filter((workflow) => workflow.nodes.some((n) => n.credentials));
-		expect(examples.length).toBeGreaterThanOrEqual(6);
-		expect(() => importInto(userFolder, 'workflow', examples)).not.toThrow();
+			.map((file) => file.replace(/\.json$/, ''));
+		const withCredentials = examples<{ nodes: Array<{ credentials?: object }> }>(...names).filter(
+			(workflow) => workflow.nodes.some((n) => n.credentials),
+		);
+		expect(withCredentials.length).toBeGreaterThanOrEqual(6);
+		expect(() => importInto(userFolder, 'workflow', withCredentials)).not.toThrow();
 	});
 });

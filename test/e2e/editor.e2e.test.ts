@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { n8n, prepareN8n, startN8n, waitForN8n } from './n8nCli';
+import { examples, importInto, prepareN8n, startN8n, waitForN8n } from './n8nCli';
 
 const PORT = 5699;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -21,13 +21,11 @@ let page: Page;
 
 beforeAll(async () => {
 	userFolder = prepareN8n();
-	const examples = [
-		'coupons-static-data',
-		'render-email-placeholders',
-		'checkout-redeem-webhook',
-	].map((name) => readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8'));
-	writeFileSync(join(userFolder, 'workflow.json'), `[${examples.join(',')}]`);
-	n8n(userFolder, ['import:workflow', `--input=${join(userFolder, 'workflow.json')}`]);
+	importInto(
+		userFolder,
+		'workflow',
+		examples('coupons-static-data', 'render-email-placeholders', 'checkout-redeem-webhook'),
+	);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
 	await waitForN8n(PORT);
 	browser = await chromium.launch({

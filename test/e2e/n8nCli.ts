@@ -1,5 +1,5 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
@@ -77,6 +77,13 @@ export function prepareN8n(): string {
 }
 
 /** Imports workflows or credentials into the n8n of `userFolder` (whose database `env` may choose). */
+/** The shipped example workflows of these names (examples/<name>.json), as n8n imports them. */
+export function examples<T extends object = { id: string }>(...names: string[]): T[] {
+	return names.map(
+		(name) => JSON.parse(readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8')) as T,
+	);
+}
+
 export function importInto(
 	userFolder: string,
 	kind: 'workflow' | 'credentials',

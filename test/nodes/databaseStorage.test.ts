@@ -1,9 +1,15 @@
-import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
+import {
+	NodeApiError,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type IDataObject,
+} from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import {
+	failureOf,
 	fileItem,
 	jsonItems,
 	mockExecuteFunctions,
@@ -167,7 +173,7 @@ describeWithDatabase('both nodes on database storage', () => {
 		]);
 	});
 
-	it('reports an unreachable database as a node error naming host and port', async () => {
+	it('reports an unreachable database as an API error naming host and port', async () => {
 		const mock = mockExecuteFunctions({
 			items: jsonItems({ email: 'a' }),
 			credentials: testCredentials(schema, { port: 1 }),
@@ -181,7 +187,7 @@ describeWithDatabase('both nodes on database storage', () => {
 				options: {},
 			},
 		});
-		const error = await nodeFailure(new ContactCoupon().execute.call(mock.context));
+		const error = await failureOf(new ContactCoupon().execute.call(mock.context), NodeApiError);
 		expect(error.message).toMatch(/^Could not connect to PostgreSQL at 127\.0\.0\.1:1/);
 		expect(error.description).toMatch(/Coupon PostgreSQL credential/);
 	});

@@ -1,16 +1,12 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import type { CodeRequest } from '../../shared/core/checkout';
 import {
 	MAX_LENGTH,
 	MIN_LENGTH,
-	parseCheckoutCode,
 	parseLength,
 	parsePrefix,
 	resolveCharacters,
 	type CodeFormat,
 } from '../../shared/core/codes';
-import { CouponError } from '../../shared/core/errors';
-import { parseContact, parseCouponName } from '../../shared/core/names';
 import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
 
 /**
@@ -181,41 +177,4 @@ export function codeCheckProperties(extraOptions: INodeProperties[]): INodePrope
 			...extraOptions,
 		]),
 	];
-}
-
-export interface CodeCheckOptions {
-	contact?: string;
-	couponName?: string;
-}
-
-/** The code request the `codeCheckProperties` parameters describe. */
-export function readCodeRequest(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	options: CodeCheckOptions,
-): CodeRequest {
-	const request: CodeRequest = parseCheckoutCode(context.getNodeParameter('code', itemIndex));
-	// An added option that comes out empty (a checkout without an email) is an error, not "anyone":
-	// otherwise a missing field would quietly let any customer use the code.
-	if ('contact' in options)
-		request.contactKey = withFix(
-			() => parseContact(options.contact).key,
-			'Map Contact to the field holding the customer, such as {{ $json.body.email }}, or remove the Contact option to accept the code from anyone.',
-		);
-	if ('couponName' in options)
-		request.couponName = withFix(
-			() => parseCouponName(options.couponName),
-			'Enter the coupon the code must belong to, or remove the Coupon Name option to accept codes of every coupon.',
-		);
-	return request;
-}
-
-/** Runs `read`, giving a CouponError it throws the fix that fits this parameter. */
-function withFix<T>(read: () => T, fix: string): T {
-	try {
-		return read();
-	} catch (error) {
-		if (error instanceof CouponError) throw new CouponError(error.message, fix);
-		throw error;
-	}
 }

@@ -1,7 +1,14 @@
 import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from './store';
 import { viewCoupon, type CouponView } from './couponView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
-import { couponNameKey, describeCharacter } from './names';
+import { parseCheckoutCode } from './codes';
+import {
+	CONTROL_CHARACTER,
+	couponNameKey,
+	describeCharacter,
+	parseContact,
+	parseCouponName,
+} from './names';
 import { couponStatus } from './validity';
 
 /** Why a code can or cannot be used now. */
@@ -48,7 +55,40 @@ export interface Redemption extends Omit<CodeCheck, 'valid' | 'status'> {
 }
 
 export const MAX_ORDER_REFERENCE_LENGTH = 200;
-const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+
+/** The options that narrow a code check, as the item gave them: a key is present once added. */
+export interface CodeCheckOptions {
+	contact?: unknown;
+	couponName?: unknown;
+}
+
+/** The request to check `rawCode` with these options, or a CouponError that says what to map. */
+export function parseCodeRequest(rawCode: unknown, options: CodeCheckOptions): CodeRequest {
+	const request: CodeRequest = parseCheckoutCode(rawCode);
+	// An added option that comes out empty (a checkout without an email) is an error, not "anyone":
+	// otherwise a missing field would quietly let any customer use the code.
+	if ('contact' in options)
+		request.contactKey = withFix(
+			() => parseContact(options.contact).key,
+			'Map Contact to the field holding the customer, such as {{ $json.body.email }}, or remove the Contact option to accept the code from anyone.',
+		);
+	if ('couponName' in options)
+		request.couponName = withFix(
+			() => parseCouponName(options.couponName),
+			'Enter the coupon the code must belong to, or remove the Coupon Name option to accept codes of every coupon.',
+		);
+	return request;
+}
+
+/** Runs `parse`, giving a CouponError it throws the fix that fits this option. */
+function withFix<T>(parse: () => T, fix: string): T {
+	try {
+		return parse();
+	} catch (error) {
+		if (error instanceof CouponError) throw new CouponError(error.message, fix);
+		throw error;
+	}
+}
 
 /** The trimmed order reference, undefined when empty, or a CouponError. */
 export function parseOrderReference(raw: unknown): string | undefined {
@@ -252,7 +292,7 @@ export async function redeemCodes(
 	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
 		assertNamed(missing, request);
 		const { result, stored } = check(found, request, now);
-		const { valid, status, ...refusal } = result;
+		const { valid: _valid, status, ...refusal } = result;
 		if (status !== 'valid') return { ...refusal, accepted: false, status };
 		const { couponName, code, assignment } = stored!;
 		const ofCoupon = redeemed.get(couponName);

@@ -1,6 +1,6 @@
 import { customAlphabet } from 'nanoid';
 import { CouponError } from './errors';
-import { describeCharacter } from './names';
+import { CONTROL_CHARACTER, describeCharacter } from './names';
 
 export const MIN_LENGTH = 4;
 export const MAX_LENGTH = 64;
@@ -21,8 +21,6 @@ export type CharacterSetName = keyof typeof CHARACTER_SETS | 'custom';
 
 // Customers type codes with spaces and dashes, in any case; checkout compares codes without them.
 const SEPARATORS = /[\s\-_.]/gu;
-// Unicode's control characters (category Cc), written as ranges: faster than \p{Cc} on a million values.
-const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
 
 // Most codes are already in the compared form; they skip the Unicode normalisation (fast imports).
 const PLAIN_CODE = /^[0-9A-Z]+$/;

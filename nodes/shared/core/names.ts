@@ -4,9 +4,14 @@ export const MAX_COUPON_NAME_LENGTH = 100;
 export const MAX_CONTACT_LENGTH = 320;
 
 // `$` and `.` delimit placeholders such as `$cst.<name>.coupon$`; control characters never belong in a name.
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const FORBIDDEN_IN_NAME = /[$.\x00-\x1f\x7f-\x9f]/;
-// Unicode's control characters (category Cc), written as ranges: faster than \p{Cc} on a million values.
-const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+/**
+ * Unicode's control characters (category Cc), which no name, contact, code or order reference may
+ * hold; written as ranges: faster than \p{Cc} on a million values.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+export const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
 
 /** Problems with a coupon name, or undefined when it can be used. */
 export function couponNameProblem(name: string): string | undefined {

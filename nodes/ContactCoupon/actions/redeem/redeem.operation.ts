@@ -1,12 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import {
+	parseCodeRequest,
 	parseOrderReference,
 	redeemCodes,
+	type CodeCheckOptions,
 	type RedeemRequest,
 	type Redemption,
 } from '../../../shared/core/checkout';
 import { now } from '../../../shared/core/clock';
-import { codeCheckProperties, readCodeRequest, type CodeCheckOptions } from '../descriptions';
+import { codeCheckProperties } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties([
@@ -26,10 +28,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await runItems<RedeemRequest, Redemption>(this, {
 		read: (i) => {
 			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {
-				orderReference?: string;
+				orderReference?: unknown;
 			};
 			return {
-				...readCodeRequest(this, i, options),
+				...parseCodeRequest(this.getNodeParameter('code', i), options),
 				orderReference: parseOrderReference(options.orderReference),
 			};
 		},
