@@ -64,7 +64,7 @@ async function main() {
 	}
 
 	console.log(
-		`\nAssignment from the 1,000,000-code pool (${CONTACTS.toLocaleString('en-US')} contacts per execution, vs the same claim statement issued directly with pg)`,
+		`\nAssignment from the 1,000,000-code pool (${CONTACTS.toLocaleString('en-US')} contacts per execution, vs the same assigning statement run directly with pg)`,
 	);
 	const single = await step('assign-node', poolSchema, CONTACTS, 'single-node', 0);
 	const singleRaw = await step('assign-raw', poolSchema, CONTACTS, 'single-raw', 0);
@@ -79,7 +79,7 @@ async function main() {
 	);
 
 	console.log(
-		`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution handed out (one Redeem Code execution, vs set-based UPDATEs issued directly with pg)`,
+		`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution assigned (one Redeem Code execution, vs set-based UPDATEs run directly with pg)`,
 	);
 	const redeem = await step('redeem-node', poolSchema, CONTACTS, 'single-node');
 	const redeemRaw = await step('redeem-raw', poolSchema, CONTACTS, 'single-raw');

@@ -9,7 +9,7 @@ const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
 const {
-	claimStatement,
+	assignStatement,
 	STATEMENT_BATCH,
 } = require('../dist/nodes/shared/store/postgres/PostgresStore');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
@@ -102,7 +102,7 @@ const steps = {
 		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
 	},
 
-	/** The store's claim statement issued directly with pg, batched the same way, in one transaction. */
+	/** The store's assigning statement run directly with pg, batched the same way, in one transaction. */
 	async 'assign-raw'(schema, count, prefix, startAt) {
 		const client = new Client({ connectionString: databaseUrl });
 		await client.connect();
@@ -115,22 +115,22 @@ const steps = {
 		const now = new Date();
 		const until = new Date(now.getTime() + 30 * 86_400_000).toISOString();
 		await client.query('BEGIN');
-		let claimed = 0;
+		let assigned = 0;
 		for (let i = 0; i < contacts.length; i += STATEMENT_BATCH) {
 			const batch = contacts.slice(i, i + STATEMENT_BATCH);
-			const { rowCount } = await client.query(claimStatement(`"${schema}"`), [
+			const { rowCount } = await client.query(assignStatement(`"${schema}"`), [
 				id,
 				batch,
 				batch.map(() => now.toISOString()),
 				batch.map(() => until),
 				batch.length,
 			]);
-			claimed += rowCount;
+			assigned += rowCount;
 		}
 		await client.query('COMMIT');
 		const finished = Date.now();
 		await client.end();
-		if (claimed !== contacts.length) throw new Error(`claimed ${claimed} of ${contacts.length}`);
+		if (assigned !== contacts.length) throw new Error(`assigned ${assigned} of ${contacts.length}`);
 		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
 	},
 
@@ -162,7 +162,7 @@ const steps = {
 		return { seconds };
 	},
 
-	/** The same redemptions as one set-based UPDATE per 5,000 codes, issued directly with pg. */
+	/** The same redemptions as one set-based UPDATE per 5,000 codes, run directly with pg. */
 	async 'redeem-raw'(schema, count, prefix) {
 		const rows = await heldCodes(schema, prefix, count);
 		const client = new Client({ connectionString: databaseUrl });

@@ -18,7 +18,7 @@ export class CouponImport implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["couponName"] ? $parameter["couponName"] : "from spreadsheet" }}',
 		description:
-			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon hands out',
+			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon assigns to contacts',
 		defaults: { name: 'Coupon Import' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
-import { issueCoupons } from '../../nodes/shared/core/issue';
+import { assignCoupons } from '../../nodes/shared/core/assign';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import {
@@ -62,7 +62,7 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 				policy: 'reuse' as const,
 				format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
 			};
-			const { outcomes } = await issueCoupons(
+			const { outcomes } = await assignCoupons(
 				s,
 				settings,
 				[{ contact: 'ann@example.com', contactKey: 'ann@example.com' }],

@@ -151,7 +151,7 @@ function expectImportAndAssignRuns(workflowId: string): void {
 }
 
 describe('in a real n8n, on workflow static data', () => {
-	it('imports the sample list, hands out its values, keeps the pool between executions, and fails clearly when it runs out', () => {
+	it('imports the sample list, assigns its values, keeps the pool between executions, and fails clearly when it runs out', () => {
 		importInto(userFolder, 'workflow', [importAndAssign('e2eStaticData001', 'staticData')]);
 		expectImportAndAssignRuns('e2eStaticData001');
 	});

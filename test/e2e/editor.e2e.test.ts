@@ -143,7 +143,7 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 	await expectHelpText(
 		panel,
 		'Valid (Days)',
-		'How many days the coupon can be used after it is handed out',
+		'How many days the coupon can be used after it is assigned',
 	);
 	await expectIconLoaded(panel);
 	await page.mouse.move(0, 0);

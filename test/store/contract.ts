@@ -109,11 +109,11 @@ export function describeCouponStoreContract(
 				await s.createPool('P', 'imported');
 				await s.addImported('P', codes(60));
 			});
-			const claimed: string[] = [];
+			const assigned: string[] = [];
 			for (let i = 0; i < 6; i++) {
 				const batch = await run(
 					async (s) =>
-						await s.claimImported(
+						await s.assignImported(
 							'P',
 							Array.from({ length: 10 }, (_, j) => pending(`c${i * 10 + j}`)),
 						),
@@ -121,11 +121,11 @@ export function describeCouponStoreContract(
 				expect(batch.map((a) => a.contactKey)).toEqual(
 					Array.from({ length: 10 }, (_, j) => `c${i * 10 + j}`),
 				);
-				claimed.push(...batch.map((a) => a.code));
+				assigned.push(...batch.map((a) => a.code));
 			}
-			expect(new Set(claimed).size).toBe(60);
-			expect(claimed.sort()).toEqual(codes(60).map((c) => c.code));
-			// The order handed out is not the import order (60! orders; equal only by a broken picker).
+			expect(new Set(assigned).size).toBe(60);
+			expect(assigned.sort()).toEqual(codes(60).map((c) => c.code));
+			// The order assigned is not the import order (60! orders; equal only by a broken picker).
 			const rerun = await makeFixture();
 			await rerun.open().transaction(async (s) => {
 				await s.createPool('P', 'imported');
@@ -133,7 +133,7 @@ export function describeCouponStoreContract(
 			});
 			const order = await rerun.open().transaction(
 				async (s) =>
-					await s.claimImported(
+					await s.assignImported(
 						'P',
 						Array.from({ length: 60 }, (_, j) => pending(`c${j}`)),
 					),
@@ -146,7 +146,7 @@ export function describeCouponStoreContract(
 					.reverse(),
 			);
 
-			const dry = await run(async (s) => await s.claimImported('P', [pending('late')]));
+			const dry = await run(async (s) => await s.assignImported('P', [pending('late')]));
 			expect(dry).toEqual([]);
 			const counts = await run(async (s) => await s.countPool('P', T0, 0));
 			expect(counts).toEqual({
@@ -160,16 +160,16 @@ export function describeCouponStoreContract(
 			});
 		});
 
-		it('gives a partial claim to the first requests when fewer codes are left', async () => {
+		it('gives a partial assignment to the first requests when fewer codes are left', async () => {
 			await run(async (s) => {
 				await s.createPool('P', 'imported');
 				await s.addImported('P', codes(2));
 			});
-			const claimed = await run(
-				async (s) => await s.claimImported('P', [pending('a'), pending('b'), pending('c')]),
+			const assigned = await run(
+				async (s) => await s.assignImported('P', [pending('a'), pending('b'), pending('c')]),
 			);
-			expect(claimed.map((a) => a.contactKey)).toEqual(['a', 'b']);
-			expect(claimed[0]).toMatchObject({ assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
+			expect(assigned.map((a) => a.contactKey)).toEqual(['a', 'b']);
+			expect(assigned[0]).toMatchObject({ assignedAt: T0, validUntil: T0 + 30 * DAY_MS });
 		});
 
 		it('records generated codes only when their key is new to the pool', async () => {
@@ -256,7 +256,7 @@ export function describeCouponStoreContract(
 			]);
 		});
 
-		describe('after assignment', () => {
+		describe('look-ups, redemption and counts', () => {
 			beforeEach(async () => {
 				await run(async (s) => {
 					await s.createPool('Imp', 'imported');
@@ -265,7 +265,7 @@ export function describeCouponStoreContract(
 						candidate('IMP-2', 3),
 						candidate('IMP-3', 4),
 					]);
-					await s.claimImported('Imp', [pending('ann', 10)]);
+					await s.assignImported('Imp', [pending('ann', 10)]);
 					await s.createPool('Gen', 'generated');
 					await s.insertGenerated('Gen', [
 						{ ...pending('ann', 1), code: 'same1' },
@@ -309,7 +309,9 @@ export function describeCouponStoreContract(
 			});
 
 			it("lists a contact's coupons across pools, without locking or creating anything", async () => {
-				const held = await run(async (s) => await s.couponsOfContacts(['ann', 'bob', 'nobody']));
+				const held = await run(
+					async (s) => await s.assignmentsOfContacts(['ann', 'bob', 'nobody']),
+				);
 				expect([...held.keys()].sort()).toEqual(['ann', 'bob']);
 				expect(
 					held
@@ -351,7 +353,7 @@ export function describeCouponStoreContract(
 				).rejects.toThrow(/cannot be redeemed/);
 				// "Replace" leaves a redeemed code as it is.
 				await run(async (s) => await s.markReplaced('Gen', ['GEN-B', 'same1'], T0 + 8 * DAY_MS));
-				const held = await run(async (s) => await s.couponsOfContacts(['bob', 'ann']));
+				const held = await run(async (s) => await s.assignmentsOfContacts(['bob', 'ann']));
 				expect(held.get('bob')![0]).toMatchObject({
 					redeemedAt: T0 + 6 * DAY_MS,
 					orderReference: 'order #1001',
@@ -402,7 +404,7 @@ export function describeCouponStoreContract(
 					await s.createPool('New', 'generated');
 					await s.insertGenerated('New', [{ ...pending('x'), code: 'QQQQ2222' }]);
 					await s.addImported('P', [candidate('EXTRA', 9)]);
-					await s.claimImported('P', [pending('a'), pending('b')]);
+					await s.assignImported('P', [pending('a'), pending('b')]);
 					throw new Error('boom');
 				}),
 			).rejects.toThrow('boom');

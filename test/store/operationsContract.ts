@@ -7,7 +7,7 @@ import {
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { contactCards } from '../../nodes/shared/core/contactCard';
 import type { Outcome } from '../../nodes/shared/core/errors';
-import { issueCoupons, type ActiveCouponPolicy } from '../../nodes/shared/core/issue';
+import { assignCoupons, type ActiveCouponPolicy } from '../../nodes/shared/core/assign';
 import { renderMessages, type MissingCouponAction } from '../../nodes/shared/core/render';
 import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
@@ -23,8 +23,9 @@ function value<T>(outcome: Outcome<T>): T {
 }
 
 /**
- * The operations after assignment (contact card, placeholders, validation, redemption, statistics),
- * run through the core functions on a store. Each store's test file runs this suite unchanged.
+ * The rules that work on assigned coupons (contact card, placeholders, validation, redemption,
+ * statistics), run through the core functions on a store. Each store's test file runs this suite
+ * unchanged.
  */
 export function describeOperationsContract(
 	label: string,
@@ -47,7 +48,7 @@ export function describeOperationsContract(
 			(
 				await run(
 					async (s) =>
-						await issueCoupons(
+						await assignCoupons(
 							s,
 							{ couponName, validDays, policy, format: FORMAT },
 							contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })),
@@ -299,7 +300,7 @@ export function describeOperationsContract(
 						assignedLast7Days: 4,
 						daysLeft: null,
 					},
-					// 7 handed out in the last 7 days: one a day, 21 left.
+					// 7 assigned in the last 7 days: one a day, 21 left.
 					{
 						name: 'LIST',
 						source: 'imported',

@@ -85,16 +85,16 @@ describeWithDatabase('PostgresStore', () => {
 	});
 
 	it('lets the database itself refuse a second holder or a second copy of a code', async () => {
-		const [claimed] = await store.transaction(
-			async (s) => await s.claimImported('P', [pending('ann')]),
+		const [assigned] = await store.transaction(
+			async (s) => await s.assignImported('P', [pending('ann')]),
 		);
 		await expect(
-			sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = $1`, [claimed.code]),
+			sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = $1`, [assigned.code]),
 		).rejects.toThrow(/already assigned/);
 		await expect(
 			sql(
 				`UPDATE "${schema}".codes SET valid_until = valid_until + interval '1 year' WHERE code = $1`,
-				[claimed.code],
+				[assigned.code],
 			),
 		).rejects.toThrow(/already assigned/);
 		await expect(
@@ -114,7 +114,7 @@ describeWithDatabase('PostgresStore', () => {
 			await new PostgresStore(database).transaction(async (s) => {
 				await s.createPool('Old', 'imported');
 				await s.addImported('Old', [{ code: 'OLD-1', key: 'OLD1', row: 2 }]);
-				await s.claimImported('Old', [pending('ann')]);
+				await s.assignImported('Old', [pending('ann')]);
 			});
 			// Back to version 1 as a released package left it: no redemption columns, no trigger.
 			await sql(`DROP TRIGGER codes_redeem_once ON "${old}".codes; DROP FUNCTION "${old}".codes_redeem_once();
@@ -146,20 +146,20 @@ describeWithDatabase('PostgresStore', () => {
 	});
 
 	it('lets the database itself refuse a second redemption, or a code both redeemed and replaced', async () => {
-		const [claimed] = await store.transaction(
-			async (s) => await s.claimImported('P', [pending('dora'), pending('eve')]),
+		const [assigned] = await store.transaction(
+			async (s) => await s.assignImported('P', [pending('dora'), pending('eve')]),
 		);
-		await sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = $1`, [claimed.code]);
+		await sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = $1`, [assigned.code]);
 		await expect(
 			sql(`UPDATE "${schema}".codes SET redeemed_at = now() + interval '1 day' WHERE code = $1`, [
-				claimed.code,
+				assigned.code,
 			]),
 		).rejects.toThrow(/already redeemed/);
 		await expect(
-			sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [claimed.code]),
+			sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [assigned.code]),
 		).rejects.toThrow(/already redeemed/);
 		await expect(
-			sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [claimed.code]),
+			sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [assigned.code]),
 		).rejects.toThrow(/both redeemed and replaced/);
 		await expect(
 			sql(
@@ -174,13 +174,13 @@ describeWithDatabase('PostgresStore', () => {
 		);
 		const error = await caught(
 			store.transaction(async (s) => {
-				await s.claimImported('P', [pending('c1'), pending('c2'), pending('c3')]);
+				await s.assignImported('P', [pending('c1'), pending('c2'), pending('c3')]);
 				// Another connection kills the backend that holds this transaction's row locks.
 				const killed = await sql<{ pg_terminate_backend: boolean }>(
 					`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = '"${schema}".codes'::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`,
 				);
 				expect(killed).toEqual([{ pg_terminate_backend: true }]);
-				await s.claimImported('P', [pending('c4')]);
+				await s.assignImported('P', [pending('c4')]);
 			}),
 		);
 		expect(error.message).toMatch(/^The connection to PostgreSQL at 127\.0\.0\.1:5432 was lost/);
@@ -190,7 +190,7 @@ describeWithDatabase('PostgresStore', () => {
 		);
 		expect(after).toBe(before);
 
-		const next = await store.transaction(async (s) => await s.claimImported('P', [pending('c1')]));
+		const next = await store.transaction(async (s) => await s.assignImported('P', [pending('c1')]));
 		expect(next).toHaveLength(1);
 	});
 });

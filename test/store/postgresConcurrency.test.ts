@@ -46,7 +46,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		await dropSchema(schema);
 	});
 
-	it(`${PROCESSES} processes claiming at once never give a code twice, lose none, and keep reuse`, async () => {
+	it(`${PROCESSES} processes assigning at once never give a code twice, lose none, and keep reuse`, async () => {
 		const startAt = Date.now() + 1500;
 		const outputs = await Promise.all(
 			Array.from({ length: PROCESSES }, async (_, worker) => {
@@ -55,7 +55,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 					[
 						'-r',
 						join(__dirname, '../helpers/tsRegister.js'),
-						join(__dirname, 'claimWorker.ts'),
+						join(__dirname, 'assignWorker.ts'),
 						schema,
 						String(worker),
 						String(ROUNDS),
@@ -89,19 +89,19 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		expect([...holderOf.values()].filter((holders) => holders.size > 1)).toEqual([]);
 		expect([...codesOf.values()].filter((codes) => codes.size > 1)).toEqual([]);
 
-		// Every claim that succeeded is in the table, and the pool fell by exactly the claims made.
+		// Every assignment that succeeded is in the table, and the pool fell by exactly the assignments made.
 		const rows = await sql<{ code: string; contact_key: string }>(
 			`SELECT code, contact_key FROM "${schema}".codes WHERE contact_key IS NOT NULL`,
 		);
 		const stored = new Map(rows.map((row) => [row.code, row.contact_key]));
 		for (const [code, holders] of holderOf) expect(stored.get(code)).toBe([...holders][0]);
-		const claims = PROCESSES * ROUNDS * UNIQUE_PER_ROUND + SHARED;
-		expect(rows).toHaveLength(claims);
-		expect(holderOf.size).toBe(claims);
+		const assignments = PROCESSES * ROUNDS * UNIQUE_PER_ROUND + SHARED;
+		expect(rows).toHaveLength(assignments);
+		expect(holderOf.size).toBe(assignments);
 		const [{ available }] = await sql<{ available: string }>(
 			`SELECT count(*) AS available FROM "${schema}".codes WHERE contact_key IS NULL`,
 		);
-		expect(Number(available)).toBe(POOL - claims);
+		expect(Number(available)).toBe(POOL - assignments);
 
 		// Shared contacts were requested by every process in every other round: one new coupon each, the rest reused.
 		for (let k = 0; k < SHARED; k++) {
@@ -123,7 +123,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 				})),
 			);
 			const now = Date.now();
-			const claimed = await s.claimImported(
+			const assigned = await s.assignImported(
 				'CHECKOUT',
 				Array.from({ length: TO_REDEEM }, (_, i) => ({
 					contactKey: `buyer${i}`,
@@ -131,7 +131,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 					validUntil: now + 86_400_000,
 				})),
 			);
-			return claimed.map((a) => a.code);
+			return assigned.map((a) => a.code);
 		});
 		const startAt = Date.now() + 1500;
 		const outputs = await Promise.all(

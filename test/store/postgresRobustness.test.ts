@@ -3,7 +3,7 @@ import type { ICredentialsDecrypted, ICredentialTestFunctions } from 'n8n-workfl
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { StoreError } from '../../nodes/shared/core/errors';
 import { importSheet } from '../../nodes/shared/core/importList';
-import { issueCoupons } from '../../nodes/shared/core/issue';
+import { assignCoupons } from '../../nodes/shared/core/assign';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
@@ -58,14 +58,14 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		const holding = gate();
 		const release = gate();
 		const first = store.transaction(async (s) => {
-			await s.claimImported('Last', [pending('first')]);
+			await s.assignImported('Last', [pending('first')]);
 			holding.open();
 			await release.opened;
 			throw new Error('the first run fails and rolls back');
 		});
 		await holding.opened;
 		const second = store.transaction(
-			async (s) => await s.claimImported('Last', [pending('second')]),
+			async (s) => await s.assignImported('Last', [pending('second')]),
 		);
 		// The second run waits for the first instead of skipping its row; the first then rolls back.
 		await new Promise((resolve) => setTimeout(resolve, 300));
@@ -74,7 +74,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		expect((await second).map((a) => a.contactKey)).toEqual(['second']);
 	});
 
-	it('lets runs issue one generated coupon to different contacts without waiting for each other', async () => {
+	it('lets runs assign one generated coupon to different contacts without waiting for each other', async () => {
 		const settings = {
 			couponName: 'GenShared',
 			validDays: 30,
@@ -82,19 +82,19 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: '' },
 		};
 		await store.transaction(
-			async (s) => await issueCoupons(s, settings, [{ contact: 'seed', contactKey: 'seed' }], T0),
+			async (s) => await assignCoupons(s, settings, [{ contact: 'seed', contactKey: 'seed' }], T0),
 		);
 		const release = gate();
 		const holding = gate();
 		const slow = store.transaction(async (s) => {
-			const result = await issueCoupons(s, settings, [{ contact: 'a', contactKey: 'a' }], T0);
+			const result = await assignCoupons(s, settings, [{ contact: 'a', contactKey: 'a' }], T0);
 			holding.open();
 			await release.opened;
 			return result;
 		});
 		await holding.opened;
 		const quick = store.transaction(
-			async (s) => await issueCoupons(s, settings, [{ contact: 'b', contactKey: 'b' }], T0),
+			async (s) => await assignCoupons(s, settings, [{ contact: 'b', contactKey: 'b' }], T0),
 		);
 		const winner = await Promise.race([
 			quick.then(() => 'quick'),
@@ -159,7 +159,7 @@ describeWithDatabase('PostgreSQL store for a user who may only read and write th
 			await s.createPool('P', 'imported');
 			await s.addImported('P', codes('P', 20));
 		});
-		// No DDL rights, and a default isolation level that would break concurrent claims if kept.
+		// No DDL rights, and a default isolation level that would break concurrent assignments if kept.
 		await sql(`CREATE ROLE ${role} LOGIN; GRANT USAGE ON SCHEMA "${schema}" TO ${role};
 			GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "${schema}" TO ${role};
 			ALTER ROLE ${role} SET default_transaction_isolation = 'repeatable read'`);
@@ -173,10 +173,10 @@ describeWithDatabase('PostgreSQL store for a user who may only read and write th
 	});
 
 	it('works without DDL rights once the schema is set up, and the credential test says so', async () => {
-		const claimed = await new PostgresStore(limited).transaction(
-			async (s) => await s.claimImported('P', [pending('ann')]),
+		const assigned = await new PostgresStore(limited).transaction(
+			async (s) => await s.assignImported('P', [pending('ann')]),
 		);
-		expect(claimed).toHaveLength(1);
+		expect(assigned).toHaveLength(1);
 		const result = await couponPostgresConnectionTest.call(
 			{} as ICredentialTestFunctions,
 			{ data: testCredentials(schema, { user: role }) } as unknown as ICredentialsDecrypted,
@@ -187,17 +187,17 @@ describeWithDatabase('PostgreSQL store for a user who may only read and write th
 		});
 	});
 
-	it('claims correctly although the role defaults to REPEATABLE READ', async () => {
+	it('assigns correctly although the role defaults to REPEATABLE READ', async () => {
 		const limitedStore = new PostgresStore(limited);
 		const later = gate();
-		// This run's first statement comes before the other run commits; its claim comes after.
+		// This run's first statement comes before the other run commits; its assignment comes after.
 		const run = limitedStore.transaction(async (s) => {
 			await s.findPool('P');
 			await later.opened;
-			return await s.claimImported('P', [pending('second')]);
+			return await s.assignImported('P', [pending('second')]);
 		});
 		await new PostgresStore(owner).transaction(
-			async (s) => await s.claimImported('P', [pending('first')]),
+			async (s) => await s.assignImported('P', [pending('first')]),
 		);
 		later.open();
 		expect(await run).toHaveLength(1);

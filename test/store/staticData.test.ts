@@ -40,7 +40,7 @@ describe('StaticDataStore', () => {
 					row: i + 2,
 				})),
 			);
-			await s.claimImported(
+			await s.assignImported(
 				'Big',
 				Array.from({ length: 10_000 }, (_, i) => ({
 					contactKey: `person${i}@example.com`,

@@ -42,7 +42,7 @@ export function contactProperty(description: string): INodeProperties {
 	};
 }
 
-/** Length and Valid (Days): how coupons handed out by the operation look and how long they last. */
+/** Length and Valid (Days): how coupons assigned by the operation look and how long they last. */
 export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
 	return [
 		{
@@ -70,7 +70,7 @@ export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProp
 			required: true,
 			typeOptions: { minValue: 1, maxValue: MAX_VALID_DAYS, numberPrecision: 0 },
 			description:
-				'How many days the coupon can be used after it is handed out. After that it is expired and never handed out again.',
+				'How many days the coupon can be used after it is assigned. After that it is expired and never assigned again.',
 			displayOptions,
 		},
 	];

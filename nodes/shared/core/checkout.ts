@@ -1,5 +1,5 @@
-import type { CouponStoreSession, Redemption as StoreRedemption, StoredCode } from './store';
-import { viewCoupon, type CouponView } from './couponView';
+import type { CouponStoreSession, RedeemedCode, StoredCode } from './store';
+import { viewAssignment, type AssignmentView } from './assignmentView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { parseCheckoutCode } from './codes';
 import {
@@ -9,7 +9,7 @@ import {
 	parseContact,
 	parseCouponName,
 } from './names';
-import { couponStatus } from './validity';
+import { assignmentStatus } from './validity';
 
 /** Why a code can or cannot be used now. */
 export type CodeStatus =
@@ -45,7 +45,7 @@ export interface CodeCheck {
 	/** The status in words, naming the coupon and the relevant date. */
 	message: string;
 	/** The coupon the code belongs to; null when no coupon (of the given name) has it, nobody holds it, or someone else does. */
-	coupon: CouponView | null;
+	coupon: AssignmentView | null;
 }
 
 export interface Redemption extends Omit<CodeCheck, 'valid' | 'status'> {
@@ -138,11 +138,11 @@ function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeSt
 	// Checked before the coupon's state: a stranger learns nothing about someone else's coupon.
 	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey)
 		return 'other_contact';
-	const status = couponStatus(assignment, now);
+	const status = assignmentStatus(assignment, now);
 	return status === 'active' ? 'valid' : status;
 }
 
-const day = (ms: number | undefined) => new Date(ms!).toISOString();
+const isoTime = (ms: number | undefined) => new Date(ms!).toISOString();
 
 function describe(
 	status: CodeStatus,
@@ -160,13 +160,13 @@ function describe(
 		case 'other_contact':
 			return `${subject} belongs to another contact`;
 		case 'replaced':
-			return `${subject} was replaced by a newer coupon on ${day(a?.replacedAt)}`;
+			return `${subject} was replaced by a newer coupon on ${isoTime(a?.replacedAt)}`;
 		case 'redeemed':
-			return `${subject} was already redeemed on ${day(a?.redeemedAt)}`;
+			return `${subject} was already redeemed on ${isoTime(a?.redeemedAt)}`;
 		case 'expired':
-			return `${subject} expired on ${day(a?.validUntil)}`;
+			return `${subject} expired on ${isoTime(a?.validUntil)}`;
 		case 'valid':
-			return `${subject} is valid until ${day(a?.validUntil)}`;
+			return `${subject} is valid until ${isoTime(a?.validUntil)}`;
 		case 'ambiguous':
 			return `The code ${request.code} is valid in ${validIn.length} coupons (${validIn.map((name) => `"${name}"`).join(', ')}), so it is not clear which one is meant; set Coupon Name or Contact in the options`;
 	}
@@ -208,7 +208,7 @@ function check(
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
 	const coupon =
 		stored?.assignment && status !== 'other_contact'
-			? viewCoupon(stored.couponName, stored.assignment, now)
+			? viewAssignment(stored.couponName, stored.assignment, now)
 			: null;
 	return {
 		result: {
@@ -288,7 +288,7 @@ export async function redeemCodes(
 ): Promise<Array<Outcome<Redemption>>> {
 	const { found, missing } = await findRequested(session, requests, true);
 	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
-	const redeemed = new Map<string, StoreRedemption[]>();
+	const redeemed = new Map<string, RedeemedCode[]>();
 	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
 		assertNamed(missing, request);
 		const { result, stored } = check(found, request, now);
@@ -305,7 +305,7 @@ export async function redeemCodes(
 			accepted: true,
 			status: 'accepted',
 			message: `Code ${request.code} of coupon "${couponName}" is redeemed now`,
-			coupon: viewCoupon(couponName, assignment!, now),
+			coupon: viewAssignment(couponName, assignment!, now),
 		};
 	});
 	for (const [couponName, codes] of redeemed) await session.markRedeemed(couponName, codes, now);

@@ -6,7 +6,7 @@ export const MIN_LENGTH = 4;
 export const MAX_LENGTH = 64;
 export const MAX_CODE_LENGTH = 255;
 export const MAX_PREFIX_LENGTH = 32;
-/** A random guess may hit an issued code at most once in this many tries. */
+/** A random guess may hit a code of the coupon at most once in this many tries. */
 export const GUESS_ODDS = 1_000_000;
 
 /** Digits and capitals without the look-alikes 0/O and 1/I/L. */
@@ -124,7 +124,7 @@ export function assertGuessProof(format: CodeFormat, codeCount: number, couponNa
 	if (format.length >= needed) return;
 	const space = format.characters.length ** format.length;
 	throw new CouponError(
-		`Length ${format.length} is too short for coupon "${couponName}": with ${codeCount.toLocaleString('en-US')} codes issued, a random guess could match one of them about 1 in ${Math.floor(space / codeCount).toLocaleString('en-US')} tries`,
+		`Length ${format.length} is too short for coupon "${couponName}": with ${codeCount.toLocaleString('en-US')} codes generated, a random guess could match one of them about 1 in ${Math.floor(space / codeCount).toLocaleString('en-US')} tries`,
 		`Set Length to ${needed} or more (${format.characters.length} possible characters), so that a guess succeeds at most 1 in ${GUESS_ODDS.toLocaleString('en-US')} tries.`,
 	);
 }

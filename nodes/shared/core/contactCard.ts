@@ -1,5 +1,5 @@
 import type { CouponStoreSession } from './store';
-import { viewCoupon, type CouponView } from './couponView';
+import { viewAssignment, type AssignmentView } from './assignmentView';
 import type { Outcome } from './errors';
 
 export interface ContactCardRequest {
@@ -13,9 +13,9 @@ export async function contactCards(
 	session: CouponStoreSession,
 	contactKeys: string[],
 	now: number,
-): Promise<Map<string, CouponView[]>> {
-	const held = await session.couponsOfContacts(contactKeys);
-	const cards = new Map<string, CouponView[]>();
+): Promise<Map<string, AssignmentView[]>> {
+	const held = await session.assignmentsOfContacts(contactKeys);
+	const cards = new Map<string, AssignmentView[]>();
 	for (const contactKey of contactKeys) {
 		const coupons = (held.get(contactKey) ?? [])
 			.sort(
@@ -24,7 +24,7 @@ export async function contactCards(
 					a.couponName.localeCompare(b.couponName) ||
 					a.code.localeCompare(b.code),
 			)
-			.map((coupon) => viewCoupon(coupon.couponName, coupon, now));
+			.map((coupon) => viewAssignment(coupon.couponName, coupon, now));
 		cards.set(contactKey, coupons);
 	}
 	return cards;
@@ -35,7 +35,7 @@ export async function contactCardsForRun(
 	session: CouponStoreSession,
 	requests: ContactCardRequest[],
 	now: number,
-): Promise<Array<Outcome<CouponView[]>>> {
+): Promise<Array<Outcome<AssignmentView[]>>> {
 	const cards = await contactCards(
 		session,
 		requests.map((r) => r.contactKey),

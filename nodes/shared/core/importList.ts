@@ -244,7 +244,7 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 
 function generatedCouponError(pool: PoolInfo): CouponError {
 	return new CouponError(
-		`Coupon "${pool.name}" is a generated coupon (${pool.codeCount} codes issued), so a list cannot be imported into it`,
+		`Coupon "${pool.name}" is a generated coupon (${pool.codeCount} codes generated), so a list cannot be imported into it`,
 		'Rename the coupon in the spreadsheet (or in Coupon Name) to import the list as a new coupon.',
 	);
 }

@@ -1,12 +1,12 @@
-import type { CouponStoreSession, HeldCoupon, PoolInfo } from './store';
+import type { CouponStoreSession, HeldAssignment, PoolInfo } from './store';
 import type { CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
 import {
-	issueCouponsForRun,
-	type CouponRequest,
-	type IssuedCoupon,
-	type SettledRequest,
-} from './issue';
+	assignCouponsForRun,
+	type ContactRequest,
+	type AssignmentResult,
+	type AssignmentRequest,
+} from './assign';
 import {
 	fillTemplate,
 	parseTemplate,
@@ -16,7 +16,7 @@ import {
 	type UnresolvedPlaceholder,
 } from './placeholders';
 import { couponNameKey } from './names';
-import { couponStatus } from './validity';
+import { assignmentStatus } from './validity';
 
 /** What to do with a placeholder for a coupon the contact holds no active code of. */
 export type MissingCouponAction = 'assign' | 'leave' | 'fail';
@@ -24,12 +24,12 @@ export const MISSING_COUPON_ACTIONS: readonly MissingCouponAction[] = ['assign',
 
 export interface RenderSettings {
 	whenMissing: MissingCouponAction;
-	/** For "assign": how long a coupon handed out now stays valid, and how a generated one looks. */
+	/** For "assign": how long a coupon assigned now stays valid, and how a generated one looks. */
 	validDays: number;
 	format: CodeFormat;
 }
 
-export interface RenderRequest extends CouponRequest {
+export interface RenderRequest extends ContactRequest {
 	template: string;
 	settings: RenderSettings;
 }
@@ -44,12 +44,16 @@ export interface RenderResult {
 export interface RenderedMessage {
 	text: string;
 	/** The coupons the text now carries, one per coupon name, in order of first appearance. */
-	coupons: IssuedCoupon[];
+	coupons: AssignmentResult[];
 	/** Every `$cst.` left in the text, and why. */
 	unresolved: UnresolvedPlaceholder[];
 }
 
-const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCoupon => ({
+const heldAssignment = (
+	pool: PoolInfo,
+	held: HeldAssignment,
+	contact: string,
+): AssignmentResult => ({
 	name: pool.name,
 	code: held.code,
 	contact,
@@ -63,7 +67,7 @@ const heldCoupon = (pool: PoolInfo, held: HeldCoupon, contact: string): IssuedCo
  * Replaces each `$cst.<coupon name>.coupon$` with the contact's active coupon of that name (the
  * newest, if it holds several). An expired, redeemed or replaced coupon is never rendered: the
  * placeholder is then treated as for a contact without one, as the request's `whenMissing` says.
- * Coupons assigned on the way go through `issueCouponsForRun`, as Generate for Contact's do.
+ * Coupons assigned on the way go through `assignCouponsForRun`, as Generate for Contact's do.
  */
 export async function renderMessages(
 	session: CouponStoreSession,
@@ -80,31 +84,32 @@ export async function renderMessages(
 	for (const [nameKey, name] of names) pools.set(nameKey, await session.findPool(name));
 
 	// The active coupon per contact and coupon name, from what the contacts hold...
-	const held = await session.couponsOfContacts(requests.map((r) => r.contactKey));
-	const coupons = new Map<string, IssuedCoupon>();
-	const slot = (contactKey: string, nameKey: string) => `${contactKey}\n${nameKey}`;
+	const held = await session.assignmentsOfContacts(requests.map((r) => r.contactKey));
+	const assignments = new Map<string, AssignmentResult>();
+	// A contact's assignment of one coupon, keyed by both.
+	const holdingKey = (contactKey: string, nameKey: string) => `${contactKey}\n${nameKey}`;
 	requests.forEach(({ contact, contactKey }) => {
 		const newestFirst = [...(held.get(contactKey) ?? [])].sort(
 			(a, b) => b.assignedAt - a.assignedAt,
 		);
-		for (const coupon of newestFirst) {
-			const nameKey = couponNameKey(coupon.couponName);
-			const pool = pools.get(nameKey);
-			if (pool && couponStatus(coupon, now) === 'active' && !coupons.has(slot(contactKey, nameKey)))
-				coupons.set(slot(contactKey, nameKey), heldCoupon(pool, coupon, contact));
+		for (const assignment of newestFirst) {
+			const key = holdingKey(contactKey, couponNameKey(assignment.couponName));
+			const pool = pools.get(couponNameKey(assignment.couponName));
+			if (pool && assignmentStatus(assignment, now) === 'active' && !assignments.has(key))
+				assignments.set(key, heldAssignment(pool, assignment, contact));
 		}
 	});
 
-	// ...and, with "assign", one handed out now to each contact still without one, as Generate for
+	// ...and, with "assign", one assigned now to each contact still without one, as Generate for
 	// Contact would: a name no coupon has yet becomes a generated coupon.
-	const wanted: SettledRequest[] = [];
-	const wantedSlots: string[] = [];
+	const wanted: AssignmentRequest[] = [];
+	const wantedKeys: string[] = [];
 	const isWanted = new Set<string>();
 	requests.forEach(({ contact, contactKey, settings }, i) => {
 		if (settings.whenMissing !== 'assign') return;
 		for (const { nameKey } of templates[i].placeholders) {
-			const key = slot(contactKey, nameKey);
-			if (coupons.has(key) || isWanted.has(key)) continue;
+			const key = holdingKey(contactKey, nameKey);
+			if (assignments.has(key) || isWanted.has(key)) continue;
 			isWanted.add(key);
 			const couponName = pools.get(nameKey)?.name ?? names.get(nameKey)!;
 			const { validDays, format } = settings;
@@ -113,33 +118,36 @@ export async function renderMessages(
 				contactKey,
 				settings: { couponName, validDays, policy: 'reuse', format },
 			});
-			wantedSlots.push(key);
+			wantedKeys.push(key);
 		}
 	});
-	const assigned = await issueCouponsForRun(session, wanted, now);
+	const assigned = await assignCouponsForRun(session, wanted, now);
 	// A refused format (Length too short for the coupon) concerns only the contacts who needed one.
 	const failures = new Map<string, CouponError>();
 	assigned.outcomes.forEach((outcome, j) => {
-		if ('value' in outcome) coupons.set(wantedSlots[j], outcome.value);
-		else failures.set(wantedSlots[j], outcome.error);
+		if ('value' in outcome) assignments.set(wantedKeys[j], outcome.value);
+		else failures.set(wantedKeys[j], outcome.error);
 	});
 	for (const { pool } of assigned.pools) pools.set(couponNameKey(pool.name), pool);
 	const created = assigned.pools.filter((served) => served.created).map(({ pool }) => pool.name);
 
-	// A coupon handed out now is new to the first message that carries it, as Generate reports it.
+	// A coupon assigned now is new to the first message that carries it, as Generate reports it.
 	const carried = new Set<string>();
 	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
 		const { placeholders, unresolved: parsed } = templates[i];
 		const unresolved = new UnresolvedList();
 		parsed.forEach((u) => unresolved.add(u.placeholder, u.problem, u.message));
-		const used = new Map<string, IssuedCoupon>();
+		const used = new Map<string, AssignmentResult>();
 		const codeFor = (placeholder: CouponPlaceholder) => {
-			const key = slot(request.contactKey, placeholder.nameKey);
-			const coupon = coupons.get(key);
-			if (coupon) {
+			const key = holdingKey(request.contactKey, placeholder.nameKey);
+			const assignment = assignments.get(key);
+			if (assignment) {
 				if (!used.has(placeholder.nameKey))
-					used.set(placeholder.nameKey, carried.has(key) ? { ...coupon, reused: true } : coupon);
-				return coupon.code;
+					used.set(
+						placeholder.nameKey,
+						carried.has(key) ? { ...assignment, reused: true } : assignment,
+					);
+				return assignment.code;
 			}
 			const problem = missingProblem(
 				placeholder,
@@ -152,9 +160,9 @@ export async function renderMessages(
 			return undefined;
 		};
 		const text = fillTemplate(request.template, placeholders, codeFor);
-		for (const nameKey of used.keys()) carried.add(slot(request.contactKey, nameKey));
+		for (const nameKey of used.keys()) carried.add(holdingKey(request.contactKey, nameKey));
 		const failure = placeholders
-			.map((p) => failures.get(slot(request.contactKey, p.nameKey)))
+			.map((p) => failures.get(holdingKey(request.contactKey, p.nameKey)))
 			.find((f) => f);
 		if (failure) return { error: failure };
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
@@ -164,7 +172,7 @@ export async function renderMessages(
 			const fix =
 				blocking.problem === 'malformed' || blocking.problem === 'invalid_name'
 					? 'Correct the placeholder in the template: coupon placeholders look like $cst.<coupon name>.coupon$.'
-					: 'Hand out the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".';
+					: 'Assign the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".';
 			return { error: new CouponError(blocking.message, fix) };
 		}
 		return { value: { text, coupons: [...used.values()], unresolved: unresolved.list } };
@@ -176,20 +184,20 @@ function missingProblem(
 	placeholder: CouponPlaceholder,
 	pool: PoolInfo | undefined,
 	request: RenderRequest,
-	held: HeldCoupon[],
+	held: HeldAssignment[],
 	now: number,
 ): UnresolvedPlaceholder {
 	if (!pool) {
 		return {
 			placeholder: placeholder.text,
 			problem: 'unknown_coupon',
-			message: `${placeholder.text}: no coupon is named "${placeholder.name}"; import a list of that name with Coupon Import, or hand one out with Generate for Contact`,
+			message: `${placeholder.text}: no coupon is named "${placeholder.name}"; import a list of that name with Coupon Import, or assign one with Generate for Contact`,
 		};
 	}
 	const last = held
 		.filter((c) => couponNameKey(c.couponName) === placeholder.nameKey)
 		.sort((a, b) => b.assignedAt - a.assignedAt)[0];
-	const why = last ? ` (the last one is ${couponStatus(last, now)})` : '';
+	const why = last ? ` (the last one is ${assignmentStatus(last, now)})` : '';
 	return {
 		placeholder: placeholder.text,
 		problem: 'no_active_coupon',

@@ -16,7 +16,7 @@ export interface PoolStatistics extends Omit<PoolCounts, 'assignedSince'> {
 	assignedLast7Days: number;
 	/**
 	 * Days until an imported list runs out at the last 7 days' rate, to one decimal; null for a
-	 * generated coupon or when nothing was handed out in those days.
+	 * generated coupon or when nothing was assigned in those days.
 	 */
 	daysLeft: number | null;
 }

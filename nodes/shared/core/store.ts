@@ -17,7 +17,7 @@ export interface AssignmentRecord {
 	validUntil: number;
 	/** Set when "replace" ended this coupon before its time. */
 	replacedAt?: number;
-	/** Set when the code was redeemed at checkout; a redeemed code is never freed or handed out again. */
+	/** Set when the code was redeemed at checkout; a redeemed code is never freed or assigned again. */
 	redeemedAt?: number;
 	/** The order the redemption belongs to, when the shop gave one. */
 	orderReference?: string;
@@ -33,27 +33,27 @@ export interface PoolInfo {
 	codeCount: number;
 }
 
-/** A pool's codes by `couponStatus` at a given moment. */
+/** A pool's codes by `assignmentStatus` at a given moment. */
 export interface PoolCounts {
 	/** Imported codes nobody holds yet. */
 	available: number;
-	/** Codes ever handed out, whatever became of them: active + expired + redeemed + replaced. */
+	/** Codes ever assigned, whatever became of them: active + expired + redeemed + replaced. */
 	assigned: number;
 	active: number;
 	expired: number;
 	redeemed: number;
 	replaced: number;
-	/** Codes handed out at or after the `since` asked for. */
+	/** Codes assigned at or after the `since` asked for. */
 	assignedSince: number;
 }
 
 /** A coupon a contact holds, with the name of its pool. */
-export interface HeldCoupon extends AssignmentRecord {
+export interface HeldAssignment extends AssignmentRecord {
 	couponName: string;
 }
 
 /** A code to mark redeemed, with the order it was used for. */
-export interface Redemption {
+export interface RedeemedCode {
 	code: string;
 	orderReference?: string;
 }
@@ -102,7 +102,7 @@ export interface CouponStoreSession {
 	 */
 	assignmentsOf(name: string, contactKeys: string[]): Promise<Map<string, AssignmentRecord[]>>;
 	/** Every coupon these contacts hold, in any pool; read only, it locks nothing. */
-	couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>>;
+	assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>>;
 	/** Ends these assigned codes at `at`; a code redeemed meanwhile stays redeemed. */
 	markReplaced(name: string, codes: string[], at: number): Promise<void>;
 	/**
@@ -111,12 +111,12 @@ export interface CouponStoreSession {
 	 */
 	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
 	/** Marks assigned, unredeemed codes of the pool (locked by `findCodes`) redeemed at `at`; all or none. */
-	markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void>;
+	markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void>;
 	/**
 	 * Hands random unused imported codes to as many of `pending` as the pool allows, in order:
 	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.
 	 */
-	claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
+	assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
 	/** Adds imported codes the pool does not hold yet. The candidates' keys are distinct. */

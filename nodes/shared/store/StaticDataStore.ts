@@ -3,20 +3,20 @@ import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
 import { compareCouponNames, couponNameKey } from '../core/names';
-import { couponStatus } from '../core/validity';
+import { assignmentStatus } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
 	type AssignmentRecord,
 	type CouponStore,
 	type CouponStoreSession,
-	type HeldCoupon,
+	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
-	type Redemption,
+	type RedeemedCode,
 	type StoredCode,
 } from '../core/store';
 
@@ -175,7 +175,7 @@ class StaticDataSession implements CouponStoreSession {
 			assignedSince: 0,
 		};
 		for (const assignment of pool.assignments) {
-			counts[couponStatus(assignment, now)]++;
+			counts[assignmentStatus(assignment, now)]++;
 			if (assignment.assignedAt >= since) counts.assignedSince++;
 		}
 		return counts;
@@ -196,9 +196,9 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
-	async couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>> {
+	async assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>> {
 		const wanted = new Set(contactKeys);
-		const found = new Map<string, HeldCoupon[]>();
+		const found = new Map<string, HeldAssignment[]>();
 		for (const { name } of await this.listPools()) {
 			for (const assignment of this.pool(name)!.assignments) {
 				if (!wanted.has(assignment.contactKey)) continue;
@@ -242,7 +242,7 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
-	async markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void> {
+	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
 		const pool = this.requirePool(name);
 		const assignments = redemptions.map(({ code }) => {
 			const assignment = pool.assignmentByCode(code);
@@ -265,9 +265,9 @@ class StaticDataSession implements CouponStoreSession {
 		pool.changed ||= redemptions.length > 0;
 	}
 
-	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
 		const pool = this.requirePool(name);
-		const claimed: AssignmentRecord[] = [];
+		const assigned: AssignmentRecord[] = [];
 		for (const assignment of pending) {
 			if (pool.available.length === 0) break;
 			// Swap a random unused code to the end and take it: O(1) and uniform.
@@ -276,9 +276,9 @@ class StaticDataSession implements CouponStoreSession {
 			[pool.available[pick], pool.available[last]] = [pool.available[last], pool.available[pick]];
 			const record = { ...assignment, code: pool.available.pop()! };
 			pool.record(record);
-			claimed.push({ ...record });
+			assigned.push({ ...record });
 		}
-		return claimed;
+		return assigned;
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {

@@ -3,13 +3,13 @@ import { now } from '../../../shared/core/clock';
 import { CouponError } from '../../../shared/core/errors';
 import {
 	ACTIVE_COUPON_POLICIES,
-	issueCouponsForRun,
-	parseCouponRequest,
+	assignCouponsForRun,
+	parseContactRequest,
 	type ActiveCouponPolicy,
-	type IssuedCoupon,
-	type IssueSettings,
-	type SettledRequest,
-} from '../../../shared/core/issue';
+	type AssignmentResult,
+	type AssignmentSettings,
+	type AssignmentRequest,
+} from '../../../shared/core/assign';
 import { parseCouponName } from '../../../shared/core/names';
 import {
 	codeFormatOptions,
@@ -30,7 +30,7 @@ export const properties: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. WELCOME10',
 		description:
-			'The coupon to hand out. If a list of this name was imported with Coupon Import, each contact gets a random unused value from it; otherwise this becomes a generated coupon and each contact gets a new random code.',
+			'The coupon to assign. If a list of this name was imported with Coupon Import, each contact gets a random unused value from it; otherwise this becomes a generated coupon and each contact gets a new random code.',
 	},
 	...newCouponProperties(),
 	contactProperty(
@@ -51,10 +51,10 @@ export const properties: INodeProperties[] = [
 				{
 					name: 'Replace It',
 					value: 'replace',
-					description: 'The old coupon stops being valid now and a new one is handed out',
+					description: 'The old coupon stops being valid now and a new one is assigned',
 				},
 				{
-					name: 'Issue Another',
+					name: 'Assign Another',
 					value: 'issueAnother',
 					description: 'The contact keeps the old coupon and gets a new one too',
 				},
@@ -71,7 +71,7 @@ interface GenerateOptions extends CodeFormatOptions {
 	activeCoupon?: string;
 }
 
-function readSettings(context: IExecuteFunctions, itemIndex: number): IssueSettings {
+function readSettings(context: IExecuteFunctions, itemIndex: number): AssignmentSettings {
 	const options = context.getNodeParameter('options', itemIndex, {}) as GenerateOptions;
 	const policy = (options.activeCoupon ?? 'reuse') as ActiveCouponPolicy;
 	if (!ACTIVE_COUPON_POLICIES.includes(policy)) {
@@ -90,22 +90,22 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): IssueSetti
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const importedCoupons = new Set<string>();
-	const output = await runItems<SettledRequest, IssuedCoupon>(this, {
+	const output = await runItems<AssignmentRequest, AssignmentResult>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
-			...parseCouponRequest(this.getNodeParameter('contact', i)),
+			...parseContactRequest(this.getNodeParameter('contact', i)),
 		}),
 		serve: async (session, requests) => {
-			const { outcomes, pools } = await issueCouponsForRun(session, requests, now());
+			const { outcomes, pools } = await assignCouponsForRun(session, requests, now());
 			for (const { pool } of pools) if (pool.kind === 'imported') importedCoupons.add(pool.name);
 			return outcomes;
 		},
 		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
-		notSaved: () => 'these coupons were not stored and the same codes can be handed out again.',
+		notSaved: () => 'these coupons were not stored and the same codes can be assigned again.',
 	});
 	for (const name of importedCoupons) {
 		this.addExecutionHints({
-			message: `Coupon "${name}" is an imported list, so its own values were handed out; Length and the code options were ignored.`,
+			message: `Coupon "${name}" is an imported list, so its own values were assigned; Length and the code options were ignored.`,
 			location: 'outputPane',
 		});
 	}

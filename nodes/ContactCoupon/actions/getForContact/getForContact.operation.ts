@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
 import { contactCardsForRun, type ContactCardRequest } from '../../../shared/core/contactCard';
-import type { CouponView } from '../../../shared/core/couponView';
+import type { AssignmentView } from '../../../shared/core/assignmentView';
 import { parseContact } from '../../../shared/core/names';
 import { contactProperty, optionsCollection } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
@@ -24,7 +24,7 @@ export const properties: INodeProperties[] = [
 
 /** "Get Contact Coupons": the contact card, every coupon the contact was given, as `coupons` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await runItems<ContactCardRequest, CouponView[]>(this, {
+	return await runItems<ContactCardRequest, AssignmentView[]>(this, {
 		read: (i) => ({
 			contactKey: parseContact(this.getNodeParameter('contact', i)).key,
 			onlyActive:

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
 import { CouponError } from '../../../shared/core/errors';
-import { parseCouponRequest } from '../../../shared/core/issue';
+import { parseContactRequest } from '../../../shared/core/assign';
 import {
 	MISSING_COUPON_ACTIONS,
 	renderMessages,
@@ -52,7 +52,7 @@ export const properties: INodeProperties[] = [
 				name: 'Assign One Now',
 				value: 'assign',
 				description:
-					'Hand out a coupon of that name as Generate for Contact would, with the settings below',
+					'Assign a coupon of that name as Generate for Contact would, with the settings below',
 			},
 			{
 				name: 'Leave the Placeholder',
@@ -113,7 +113,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const output = await runItems<RenderRequest, RenderedMessage>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),
-			...parseCouponRequest(this.getNodeParameter('contact', i)),
+			...parseContactRequest(this.getNodeParameter('contact', i)),
 			settings: readSettings(this, i),
 		}),
 		serve: async (session, requests) => {
@@ -128,10 +128,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			...json,
 			rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject,
 		}),
-		// Only coupons handed out now were lost; rendering what contacts already hold writes nothing.
+		// Only coupons assigned now were lost; rendering what contacts already hold writes nothing.
 		notSaved: () =>
 			assigned
-				? 'coupons assigned while rendering were not stored and the same codes can be handed out again.'
+				? 'coupons assigned while rendering were not stored and the same codes can be assigned again.'
 				: undefined,
 	});
 	for (const name of created) {

@@ -12,14 +12,14 @@ import {
 	type AssignmentRecord,
 	type CouponStore,
 	type CouponStoreSession,
-	type HeldCoupon,
+	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
-	type Redemption,
+	type RedeemedCode,
 	type StoredCode,
 } from '../../core/store';
 import { migrate } from './migrations';
@@ -27,16 +27,16 @@ import { migrate } from './migrations';
 /** Imports of this many codes or more refresh the table statistics. */
 const ANALYZE_AFTER_ROWS = 10_000;
 
-/** Rows per claim or insert statement: few round trips, statements of bounded size. */
+/** Rows per assigning or inserting statement: few round trips, statements of bounded size. */
 export const STATEMENT_BATCH = 5_000;
 
 /**
- * Claims random unused codes of pool $1 for the requests in $2 (contacts), $3 (assigned at) and
+ * Assigns random unused codes of pool $1 to the requests in $2 (contacts), $3 (assigned at) and
  * $4 (valid until); $5 is their number. Lowest ranks first, skipping rows other runs hold (unless
  * `skipLocked` is false: then it waits for them); the outer condition re-checks under the lock.
- * Returns each claimed row with its request's position `n`.
+ * Returns each assigned row with its request's position `n`.
  */
-export function claimStatement(schema: string, skipLocked = true): string {
+export function assignStatement(schema: string, skipLocked = true): string {
 	return `WITH requests AS (
 		SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
 	), picked AS (
@@ -66,7 +66,7 @@ export class PostgresStore implements CouponStore {
 		try {
 			await this.statement(client, async () => {
 				await this.migrated(client);
-				// Explicitly: a database or role default of REPEATABLE READ would fail concurrent claims.
+				// Explicitly: a database or role default of REPEATABLE READ would fail concurrent assignments.
 				await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
 			});
 			const session = new PostgresSession(client, `"${database.schema}"`, database.where);
@@ -180,14 +180,15 @@ class PostgresSession implements CouponStoreSession {
 	private readonly poolIds = new Map<string, string>();
 	/**
 	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
-	 * at once would hold its lock for the rest of the transaction: every run issuing that coupon would
+	 * at once would hold its lock for the rest of the transaction: every run assigning that coupon would
 	 * wait for the one before, and runs serving several coupons could deadlock.
 	 */
 	private readonly newCodes = new Map<string, number>();
 
 	constructor(
 		private readonly client: PoolClient,
-		private readonly s: string,
+		/** The schema, quoted for SQL. */
+		private readonly schema: string,
 		private readonly where: string,
 	) {}
 
@@ -218,10 +219,10 @@ class PostgresSession implements CouponStoreSession {
 			.filter(([, count]) => count > 0)
 			.sort(([a], [b]) => Number(a) - Number(b));
 		for (const [poolId, count] of pending)
-			await this.query(`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1`, [
-				poolId,
-				count,
-			]);
+			await this.query(
+				`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1`,
+				[poolId, count],
+			);
 		this.newCodes.clear();
 	}
 
@@ -239,7 +240,7 @@ class PostgresSession implements CouponStoreSession {
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
 		const { rows } = await this.query<PoolRow>(
-			`SELECT id, name, kind, code_count FROM ${this.s}.pools WHERE name_key = $1`,
+			`SELECT id, name, kind, code_count FROM ${this.schema}.pools WHERE name_key = $1`,
 			[couponNameKey(name)],
 		);
 		return rows[0] && this.info(rows[0]);
@@ -248,7 +249,7 @@ class PostgresSession implements CouponStoreSession {
 	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
 		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
 		const { rows } = await this.query<PoolRow>(
-			`INSERT INTO ${this.s}.pools (name, name_key, kind) VALUES ($1, $2, $3) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count`,
+			`INSERT INTO ${this.schema}.pools (name, name_key, kind) VALUES ($1, $2, $3) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count`,
 			[name, couponNameKey(name), kind],
 		);
 		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
@@ -256,13 +257,13 @@ class PostgresSession implements CouponStoreSession {
 
 	async listPools(): Promise<PoolInfo[]> {
 		const { rows } = await this.query<PoolRow>(
-			`SELECT id, name, kind, code_count FROM ${this.s}.pools ORDER BY name_key COLLATE "C"`,
+			`SELECT id, name, kind, code_count FROM ${this.schema}.pools ORDER BY name_key COLLATE "C"`,
 		);
 		return rows.map((row) => this.info(row));
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
-		// The classes of couponStatus (core/validity.ts): replaced, else redeemed, else active or expired.
+		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
 			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
 				count(contact_key) AS assigned,
@@ -271,7 +272,7 @@ class PostgresSession implements CouponStoreSession {
 				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
 				count(replaced_at) AS replaced,
 				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince"
-			FROM ${this.s}.codes WHERE pool_id = $1`,
+			FROM ${this.schema}.codes WHERE pool_id = $1`,
 			[await this.requirePoolId(name), iso(now), iso(since)],
 		);
 		const counts = Object.fromEntries(
@@ -290,15 +291,15 @@ class PostgresSession implements CouponStoreSession {
 		// Lock each contact's row until the transaction ends (creating it first), in one sorted order.
 		const sorted = [...new Set(contactKeys)].sort();
 		await this.query(
-			`INSERT INTO ${this.s}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
+			`INSERT INTO ${this.schema}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
 			[poolId, sorted],
 		);
 		await this.query(
-			`SELECT count(*) FROM (SELECT 1 FROM ${this.s}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`,
+			`SELECT count(*) FROM (SELECT 1 FROM ${this.schema}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`,
 			[poolId, sorted],
 		);
 		const { rows } = await this.query<AssignmentRow>(
-			`SELECT ${ASSIGNMENT_COLUMNS} FROM ${this.s}.codes c
+			`SELECT ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.codes c
 			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
 			[poolId, sorted],
 		);
@@ -310,13 +311,13 @@ class PostgresSession implements CouponStoreSession {
 		return found;
 	}
 
-	async couponsOfContacts(contactKeys: string[]): Promise<Map<string, HeldCoupon[]>> {
-		const found = new Map<string, HeldCoupon[]>();
+	async assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>> {
+		const found = new Map<string, HeldAssignment[]>();
 		if (contactKeys.length === 0) return found;
 		// Pool by pool through codes_by_contact: pools are few, assigned codes may be millions.
 		const { rows } = await this.query<AssignmentRow & { pool_name: string }>(
-			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM ${this.s}.pools p
-			JOIN ${this.s}.codes c ON c.pool_id = p.id AND c.contact_key = ANY($1::text[])`,
+			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.contact_key = ANY($1::text[])`,
 			[[...new Set(contactKeys)]],
 		);
 		for (const row of rows) {
@@ -332,7 +333,7 @@ class PostgresSession implements CouponStoreSession {
 		if (codes.length === 0) return;
 		// The row locks make a redemption that committed meanwhile visible here; such a code is skipped.
 		await this.query(
-			`UPDATE ${this.s}.codes SET replaced_at = $3
+			`UPDATE ${this.schema}.codes SET replaced_at = $3
 			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
 			[await this.requirePoolId(name), codes.map(codeKey), iso(at)],
 		);
@@ -342,8 +343,8 @@ class PostgresSession implements CouponStoreSession {
 		if (keys.length === 0) return [];
 		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
 		const { rows } = await this.query<AssignmentRow & { pool_name: string; code_key: string }>(
-			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM ${this.s}.pools p
-			JOIN ${this.s}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
+			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
 			ORDER BY c.pool_id, c.code_key${forUpdate ? ' FOR UPDATE OF c' : ''}`,
 			[[...new Set(keys)]],
 		);
@@ -355,11 +356,11 @@ class PostgresSession implements CouponStoreSession {
 		}));
 	}
 
-	async markRedeemed(name: string, redemptions: Redemption[], at: number): Promise<void> {
+	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
 		const poolId = await this.requirePoolId(name);
 		for (const batch of chunks(redemptions)) {
 			const { rowCount } = await this.query(
-				`UPDATE ${this.s}.codes AS c SET redeemed_at = $2, order_reference = r.order_reference
+				`UPDATE ${this.schema}.codes AS c SET redeemed_at = $2, order_reference = r.order_reference
 				FROM unnest($3::text[], $4::text[]) AS r (code_key, order_reference)
 				WHERE c.pool_id = $1 AND c.code_key = r.code_key AND c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL`,
 				[
@@ -377,29 +378,29 @@ class PostgresSession implements CouponStoreSession {
 		}
 	}
 
-	async claimImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
-		const claimed: AssignmentRecord[] = [];
+		const assigned: AssignmentRecord[] = [];
 		for (const batch of chunks(pending)) {
-			let got = await this.claim(poolId, batch, true);
+			let got = await this.assignUnused(poolId, batch, true);
 			if (got.length < batch.length) {
 				// Rows other runs hold were skipped; one of them may yet roll back. Wait for them before
 				// calling the coupon exhausted.
-				got = [...got, ...(await this.claim(poolId, batch.slice(got.length), false))];
+				got = [...got, ...(await this.assignUnused(poolId, batch.slice(got.length), false))];
 			}
-			claimed.push(...got);
+			assigned.push(...got);
 			if (got.length < batch.length) break;
 		}
-		return claimed;
+		return assigned;
 	}
 
-	private async claim(
+	private async assignUnused(
 		poolId: string,
 		batch: PendingAssignment[],
 		skipLocked: boolean,
 	): Promise<AssignmentRecord[]> {
 		const { rows } = await this.query<AssignmentRow & { n: string }>(
-			claimStatement(this.s, skipLocked),
+			assignStatement(this.schema, skipLocked),
 			[
 				poolId,
 				batch.map((p) => p.contactKey),
@@ -409,9 +410,9 @@ class PostgresSession implements CouponStoreSession {
 			],
 		);
 		rows.sort((a, b) => Number(a.n) - Number(b.n));
-		// Locked rows cannot change under us, so the claimed requests are always the first ones.
+		// Locked rows cannot change under us, so the assigned requests are always the first ones.
 		if (rows.some((row, i) => Number(row.n) !== i + 1))
-			throw new Error('A claim skipped a request: the codes table changed under a row lock');
+			throw new Error('An assignment skipped a request: the codes table changed under a row lock');
 		return rows.map(toRecord);
 	}
 
@@ -421,7 +422,7 @@ class PostgresSession implements CouponStoreSession {
 		for (const batch of chunks(candidates)) {
 			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
 			const { rows } = await this.query<AssignmentRow>(
-				`INSERT INTO ${this.s}.codes AS c (pool_id, code, code_key, contact_key, assigned_at, valid_until)
+				`INSERT INTO ${this.schema}.codes AS c (pool_id, code, code_key, contact_key, assigned_at, valid_until)
 				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
 				ON CONFLICT (pool_id, code_key) DO NOTHING
 				RETURNING ${ASSIGNMENT_COLUMNS}`,
@@ -442,9 +443,9 @@ class PostgresSession implements CouponStoreSession {
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
 		const poolId = await this.requirePoolId(name);
-		// The pool row lock serialises imports into one pool; claims never take it.
+		// The pool row lock serialises imports into one pool; assignments never take it.
 		const { rows: locked } = await this.query<{ code_count: string }>(
-			`SELECT code_count FROM ${this.s}.pools WHERE id = $1 FOR UPDATE`,
+			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
 			[poolId],
 		);
 		let added: number;
@@ -452,11 +453,11 @@ class PostgresSession implements CouponStoreSession {
 		let duplicateExamples: ImportCandidate[] = [];
 		if (Number(locked[0].code_count) === 0) {
 			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
-			// with rising ranks, so the rank index is written in order and claims still come out random.
+			// with rising ranks, so the rank index is written in order and assignments still come out random.
 			const shuffled = shuffle(candidates);
 			const step = 1 / shuffled.length;
 			await this.copy(
-				`COPY ${this.s}.codes (pool_id, code_key, code, rank) FROM STDIN`,
+				`COPY ${this.schema}.codes (pool_id, code_key, code, rank) FROM STDIN`,
 				shuffled,
 				(c, i) => `${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\n`,
 			);
@@ -472,7 +473,7 @@ class PostgresSession implements CouponStoreSession {
 			);
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
 				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
-				JOIN ${this.s}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
+				JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
 				[poolId, DUPLICATE_EXAMPLES],
 			);
 			duplicateExamples = rows.map((row) => ({
@@ -482,16 +483,16 @@ class PostgresSession implements CouponStoreSession {
 			}));
 			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
 			({ rowCount: added } = await this.query(
-				`INSERT INTO ${this.s}.codes (pool_id, code_key, code) SELECT $1, code_key, code FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code) SELECT $1, code_key, code FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				[poolId],
 			));
 			await this.query('DROP TABLE coupon_import_staging');
 		}
-		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for claims.
-		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.s}.codes`);
+		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for assignments.
+		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.schema}.codes`);
 		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
-			`UPDATE ${this.s}.pools SET code_count = code_count + $2 WHERE id = $1
-			RETURNING code_count, (SELECT count(*) FROM ${this.s}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
+			`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1
+			RETURNING code_count, (SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
 			[poolId, added],
 		);
 		return {

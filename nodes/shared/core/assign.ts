@@ -19,7 +19,7 @@ export const ACTIVE_COUPON_POLICIES: readonly ActiveCouponPolicy[] = [
 	'issueAnother',
 ];
 
-export interface IssueSettings {
+export interface AssignmentSettings {
 	couponName: string;
 	validDays: number;
 	policy: ActiveCouponPolicy;
@@ -27,25 +27,25 @@ export interface IssueSettings {
 	format: CodeFormat;
 }
 
-export interface CouponRequest {
+export interface ContactRequest {
 	/** The contact as the item gave it, trimmed. */
 	contact: string;
 	contactKey: string;
 }
 
 /** A contact's request for a coupon together with the settings it is served with. */
-export interface SettledRequest extends CouponRequest {
-	settings: IssueSettings;
+export interface AssignmentRequest extends ContactRequest {
+	settings: AssignmentSettings;
 }
 
-/** The contact an item names, as a CouponRequest, or a CouponError that says what to map. */
-export function parseCouponRequest(raw: unknown): CouponRequest {
+/** The contact an item names, as a ContactRequest, or a CouponError that says what to map. */
+export function parseContactRequest(raw: unknown): ContactRequest {
 	const { contact, key } = parseContact(raw);
 	return { contact, contactKey: key };
 }
 
 /** The `coupon` object each output item carries. */
-export interface IssuedCoupon {
+export interface AssignmentResult {
 	name: string;
 	code: string;
 	contact: string;
@@ -56,47 +56,47 @@ export interface IssuedCoupon {
 	reused: boolean;
 }
 
-export type IssueOutcome = Outcome<IssuedCoupon>;
+export type AssignmentOutcome = Outcome<AssignmentResult>;
 
-export interface IssueResult {
+export interface AssignmentBatch {
 	pool: PoolInfo;
 	/** True when no coupon had the name, so this batch created it as a generated coupon. */
 	created: boolean;
 	/** One outcome per request, in request order. */
-	outcomes: IssueOutcome[];
+	outcomes: AssignmentOutcome[];
 }
 
-export interface RunIssueResult {
+export interface AssignmentRun {
 	/** One outcome per request, in request order. */
-	outcomes: IssueOutcome[];
+	outcomes: AssignmentOutcome[];
 	/** Each batch's coupon, in the order they were served. */
-	pools: Array<Omit<IssueResult, 'outcomes'>>;
+	pools: Array<Omit<AssignmentBatch, 'outcomes'>>;
 }
 
 /** Rounds of regeneration before a generated coupon gives up on finding unused codes. */
 const GENERATION_ROUNDS = 10;
 
-/** A new assignment planned for this batch; `record` is filled once a code is found. */
-interface Slot {
+/** An assignment this batch makes; `record` is filled once a code is found for it. */
+interface NewAssignment {
 	pending: PendingAssignment;
 	record?: AssignmentRecord;
-	/** The active coupons this slot ends when the policy is "replace". */
+	/** The active assignments it ends when the policy is "replace". */
 	replaces: AssignmentRecord[];
 }
 
-/** How one request is served: by a coupon the contact holds, or by a slot of this batch. */
-type PlanEntry = { held: AssignmentRecord } | { slot: Slot; reused: boolean };
+/** How one request is served: by an assignment the contact holds, or by a new one of this batch. */
+type PlanEntry = { held: AssignmentRecord } | { assignment: NewAssignment; reused: boolean };
 
 /**
- * Hands a coupon to each request within one store session, applying the reuse policy, validity
+ * Assigns a coupon to each request within one store session, applying the reuse policy, validity
  * and uniqueness rules. A request that fails consumes nothing; the others go on.
  */
-export async function issueCoupons(
+export async function assignCoupons(
 	session: CouponStoreSession,
-	settings: IssueSettings,
-	requests: CouponRequest[],
+	settings: AssignmentSettings,
+	requests: ContactRequest[],
 	now: number,
-): Promise<IssueResult> {
+): Promise<AssignmentBatch> {
 	const { couponName, policy, format } = settings;
 	const contactKeys = [...new Set(requests.map((r) => r.contactKey))];
 	let pool = await session.findPool(couponName);
@@ -124,46 +124,46 @@ export async function issueCoupons(
 		if (active.length > 0) activeHeld.set(contactKey, active);
 	}
 
-	// A contact who comes again in the same batch gets the coupon this batch gave it, unless every
-	// request is to issue another: replacing a coupon handed out a moment ago would only burn a code.
-	const slotOf = new Map<string, Slot>();
-	const slots: Slot[] = [];
+	// A contact who comes again in the same batch gets the coupon this batch assigned it, unless the
+	// policy is to assign another: replacing a coupon assigned a moment ago would only burn a code.
+	const newOf = new Map<string, NewAssignment>();
+	const fresh: NewAssignment[] = [];
 	const plan = requests.map((request): PlanEntry => {
 		const { contactKey } = request;
-		const earlier = slotOf.get(contactKey);
-		if (earlier) return { slot: earlier, reused: true };
+		const earlier = newOf.get(contactKey);
+		if (earlier) return { assignment: earlier, reused: true };
 		const active = activeHeld.get(contactKey);
 		if (active && policy === 'reuse') return { held: active[0] };
-		const slot: Slot = {
+		const assignment: NewAssignment = {
 			pending: { contactKey, assignedAt: now, validUntil: validUntilFor(now, settings.validDays) },
 			replaces: policy === 'replace' ? (active ?? []) : [],
 		};
-		slots.push(slot);
-		if (policy !== 'issueAnother') slotOf.set(contactKey, slot);
-		return { slot, reused: false };
+		fresh.push(assignment);
+		if (policy !== 'issueAnother') newOf.set(contactKey, assignment);
+		return { assignment, reused: false };
 	});
 
 	let failure: CouponError | undefined;
-	if (slots.length > 0) {
+	if (fresh.length > 0) {
 		if (pool.kind === 'imported') {
-			const claimed = await session.claimImported(
+			const assigned = await session.assignImported(
 				pool.name,
-				slots.map((s) => s.pending),
+				fresh.map((a) => a.pending),
 			);
-			claimed.forEach((record, i) => (slots[i].record = record));
-			if (claimed.length < slots.length) failure = await exhaustedError(session, pool, now);
+			assigned.forEach((record, i) => (fresh[i].record = record));
+			if (assigned.length < fresh.length) failure = await exhaustedError(session, pool, now);
 		} else {
-			assertGuessProof(format, pool.codeCount + slots.length, pool.name);
-			failure = await generateInto(session, pool, format, slots);
+			assertGuessProof(format, pool.codeCount + fresh.length, pool.name);
+			failure = await generateInto(session, pool, format, fresh);
 		}
-		// Only a slot that got its code ends the coupons it replaces: a failed request changes nothing.
-		const ended = slots.flatMap((s) => (s.record ? s.replaces.map((a) => a.code) : []));
+		// Only an assignment that got its code ends those it replaces: a failed request changes nothing.
+		const ended = fresh.flatMap((a) => (a.record ? a.replaces.map((r) => r.code) : []));
 		await session.markReplaced(pool.name, ended, now);
 	}
 
 	const { name, kind: source } = pool;
-	const outcomes = plan.map((entry, i): IssueOutcome => {
-		const record = 'held' in entry ? entry.held : entry.slot.record;
+	const outcomes = plan.map((entry, i): AssignmentOutcome => {
+		const record = 'held' in entry ? entry.held : entry.assignment.record;
 		if (!record) return { error: failure! };
 		return {
 			value: {
@@ -181,29 +181,29 @@ export async function issueCoupons(
 }
 
 /**
- * Hands a coupon to each request of a run, whatever settings each item mapped. Requests with the
+ * Assigns a coupon to each request of a run, whatever settings each item mapped. Requests with the
  * same settings (usually all of them) are served as one batch: one round of store work. Batches go
  * in coupon-name order, so runs lock contacts pool by pool in one order and cannot deadlock. A
  * CouponError that refuses a whole batch (a Length too short for its coupon) fails only the
  * requests of that batch.
  */
-export async function issueCouponsForRun(
+export async function assignCouponsForRun(
 	session: CouponStoreSession,
-	requests: SettledRequest[],
+	requests: AssignmentRequest[],
 	now: number,
-): Promise<RunIssueResult> {
+): Promise<AssignmentRun> {
 	const batches = groupIndexes(requests, ({ settings }) =>
 		JSON.stringify({ ...settings, couponName: couponNameKey(settings.couponName) }),
 	);
 	const nameOf = (batch: number[]) => requests[batch[0]].settings.couponName;
 	batches.sort((a, b) => compareCouponNames(nameOf(a), nameOf(b)));
-	const outcomes: IssueOutcome[] = new Array(requests.length);
-	const pools: RunIssueResult['pools'] = [];
+	const outcomes: AssignmentOutcome[] = new Array(requests.length);
+	const pools: AssignmentRun['pools'] = [];
 	for (const members of batches) {
 		const batch = members.map((j) => requests[j]);
-		let served: IssueOutcome[];
+		let served: AssignmentOutcome[];
 		try {
-			const { outcomes: batchOutcomes, ...pool } = await issueCoupons(
+			const { outcomes: batchOutcomes, ...pool } = await assignCoupons(
 				session,
 				batch[0].settings,
 				batch,
@@ -232,27 +232,27 @@ async function exhaustedError(
 	);
 }
 
-/** Fills every slot with a fresh code, regenerating exactly the ones that collided. */
+/** Gives every new assignment a freshly generated code, regenerating exactly the ones that collided. */
 async function generateInto(
 	session: CouponStoreSession,
 	pool: PoolInfo,
 	format: CodeFormat,
-	slots: Slot[],
+	assignments: NewAssignment[],
 ): Promise<CouponError | undefined> {
-	let waiting = slots;
+	let waiting = assignments;
 	for (let round = 0; round < GENERATION_ROUNDS && waiting.length > 0; round++) {
-		const byCode = new Map<string, Slot>();
-		for (const slot of waiting) {
+		const byCode = new Map<string, NewAssignment>();
+		for (const assignment of waiting) {
 			const code = generateCode(format);
 			// A code drawn twice in one round goes to the earlier request; the later one draws again.
-			if (!byCode.has(code)) byCode.set(code, slot);
+			if (!byCode.has(code)) byCode.set(code, assignment);
 		}
 		const inserted = await session.insertGenerated(
 			pool.name,
-			[...byCode].map(([code, slot]) => ({ ...slot.pending, code })),
+			[...byCode].map(([code, assignment]) => ({ ...assignment.pending, code })),
 		);
 		for (const record of inserted) byCode.get(record.code)!.record = record;
-		waiting = waiting.filter((slot) => !slot.record);
+		waiting = waiting.filter((assignment) => !assignment.record);
 	}
 	if (waiting.length === 0) return undefined;
 	return new CouponError(

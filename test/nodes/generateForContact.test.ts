@@ -77,7 +77,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 		expect(coupon(output[0]).code).not.toBe(coupon(output[1]).code);
 	});
 
-	it('hands out random unused values from an imported list in the same workflow, ignoring Length with a hint', async () => {
+	it('assigns random unused values from an imported list in the same workflow, ignoring Length with a hint', async () => {
 		await importList(staticData, [
 			['coupon name', 'coupon value', 'token'],
 			...['0001', '0002', '0003', '0004'].map((v) => ['welcome10', v, 'tok']),
@@ -93,7 +93,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 		]);
 		expect(output.every((item) => coupon(item).source === 'imported')).toBe(true);
 		expect(hints.map((h) => h.message)).toContain(
-			'Coupon "welcome10" is an imported list, so its own values were handed out; Length and the code options were ignored.',
+			'Coupon "welcome10" is an imported list, so its own values were assigned; Length and the code options were ignored.',
 		);
 	});
 
@@ -153,7 +153,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 				'Coupon "WELCOME10" has no unused codes left: 1 assigned (1 active, 0 expired, 0 redeemed, 0 replaced), 0 available',
 			);
 			expect(error.context.itemIndex).toBe(1);
-			// The whole execution failed, so item 0's claim was rolled back too.
+			// The whole execution failed, so item 0's assignment was rolled back too.
 			expect(JSON.stringify(staticData)).toBe(before);
 		});
 

@@ -1,7 +1,7 @@
-// One OS process of the concurrency test: several executions claiming coupons from one pool.
+// One OS process of the concurrency test: several executions assigning coupons from one pool.
 // argv: schema, worker index, rounds, unique contacts per round, shared contacts, start time (ms)
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { issueCoupons } from '../../nodes/shared/core/issue';
+import { assignCoupons } from '../../nodes/shared/core/assign';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { closeAllDatabases, databaseFor } from '../../nodes/shared/transport/postgres';
 import { testCredentials } from '../helpers/postgres';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
 		format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
 	};
 	const results: Array<{ contact: string; code?: string; reused?: boolean; error?: string }> = [];
-	// All processes begin together, so their claims really overlap.
+	// All processes begin together, so their assignments really overlap.
 	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 	for (let round = 0; round < Number(rounds); round++) {
 		const contacts = [
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
 		const requests = contacts.map((contact) => ({ contact, contactKey: contact }));
 		try {
 			const { outcomes } = await store.transaction(
-				async (session) => await issueCoupons(session, settings, requests, Date.now()),
+				async (session) => await assignCoupons(session, settings, requests, Date.now()),
 			);
 			outcomes.forEach((outcome, i) =>
 				results.push(

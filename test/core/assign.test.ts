@@ -2,17 +2,17 @@ import type { IDataObject } from 'n8n-workflow';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { CouponError } from '../../nodes/shared/core/errors';
 import {
-	issueCoupons,
+	assignCoupons,
 	type ActiveCouponPolicy,
-	type IssueOutcome,
-	type IssueSettings,
-} from '../../nodes/shared/core/issue';
+	type AssignmentOutcome,
+	type AssignmentSettings,
+} from '../../nodes/shared/core/assign';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 30);
 
-function settings(overrides: Partial<IssueSettings> = {}): IssueSettings {
+function settings(overrides: Partial<AssignmentSettings> = {}): AssignmentSettings {
 	return {
 		couponName: 'WELCOME',
 		validDays: 30,
@@ -24,14 +24,18 @@ function settings(overrides: Partial<IssueSettings> = {}): IssueSettings {
 
 const request = (contact: string) => ({ contact, contactKey: contact.toLowerCase() });
 
-describe('issueCoupons', () => {
+describe('assignCoupons', () => {
 	let data: IDataObject;
 	const store = () => new StaticDataStore(data);
-	const issue = async (contacts: string[], overrides: Partial<IssueSettings> = {}, now = T0) =>
+	const assign = async (
+		contacts: string[],
+		overrides: Partial<AssignmentSettings> = {},
+		now = T0,
+	) =>
 		await store().transaction(
-			async (s) => await issueCoupons(s, settings(overrides), contacts.map(request), now),
+			async (s) => await assignCoupons(s, settings(overrides), contacts.map(request), now),
 		);
-	const codesOf = (outcomes: IssueOutcome[]) =>
+	const codesOf = (outcomes: AssignmentOutcome[]) =>
 		outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 	const importCodes = async (name: string, values: string[]) =>
 		await store().transaction(async (s) => {
@@ -45,7 +49,7 @@ describe('issueCoupons', () => {
 	beforeEach(() => (data = {}));
 
 	it('creates a generated coupon for a new name, with codes of the set length valid for the set days', async () => {
-		const { pool, outcomes } = await issue(['ann@x.com', 'bob@x.com'], {
+		const { pool, outcomes } = await assign(['ann@x.com', 'bob@x.com'], {
 			validDays: 7,
 			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: 'W-' },
 		});
@@ -64,9 +68,9 @@ describe('issueCoupons', () => {
 		expect(new Set(codesOf(outcomes)).size).toBe(2);
 	});
 
-	it('hands out imported values, keeping them exactly as written, and ignores Length', async () => {
+	it('assigns imported values, keeping them exactly as written, and ignores Length', async () => {
 		await importCodes('Spring', ['00042', 'abc-1']);
-		const { pool, outcomes } = await issue(['a', 'b'], {
+		const { pool, outcomes } = await assign(['a', 'b'], {
 			couponName: 'SPRING',
 			format: { characters: '0123456789', length: 40, prefix: 'X' },
 		});
@@ -80,8 +84,8 @@ describe('issueCoupons', () => {
 	});
 
 	it('gives a contact who holds an active coupon the same one again, matching contacts ignoring case', async () => {
-		const first = await issue(['Ann@X.com']);
-		const again = await issue(['ann@x.com'], {}, T0 + DAY_MS);
+		const first = await assign(['Ann@X.com']);
+		const again = await assign(['ann@x.com'], {}, T0 + DAY_MS);
 		expect(codesOf(again.outcomes)).toEqual(codesOf(first.outcomes));
 		expect(again.outcomes[0]).toMatchObject({
 			value: { reused: true, assignedAt: new Date(T0).toISOString(), contact: 'ann@x.com' },
@@ -90,7 +94,7 @@ describe('issueCoupons', () => {
 
 	it('does not burn imported codes when the same contact comes twice in one batch', async () => {
 		await importCodes('P', ['A1', 'B2', 'C3']);
-		const { outcomes } = await issue(['ann', 'ANN', 'bob'], { couponName: 'P' });
+		const { outcomes } = await assign(['ann', 'ANN', 'bob'], { couponName: 'P' });
 		const [a1, a2, b] = codesOf(outcomes);
 		expect(a1).toBe(a2);
 		expect(b).not.toBe(a1);
@@ -102,10 +106,10 @@ describe('issueCoupons', () => {
 	});
 
 	it('never returns an expired coupon as active: after validUntil the contact gets a new one', async () => {
-		const first = await issue(['ann'], { validDays: 2 });
-		const justBefore = await issue(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS - 1);
+		const first = await assign(['ann'], { validDays: 2 });
+		const justBefore = await assign(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS - 1);
 		expect(codesOf(justBefore.outcomes)).toEqual(codesOf(first.outcomes));
-		const atExpiry = await issue(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS);
+		const atExpiry = await assign(['ann'], { validDays: 2 }, T0 + 2 * DAY_MS);
 		expect(codesOf(atExpiry.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
 		expect(atExpiry.outcomes[0]).toMatchObject({ value: { reused: false } });
 		const counts = await store().transaction(
@@ -120,8 +124,8 @@ describe('issueCoupons', () => {
 	])(
 		'with "%s" a contact holding a coupon gets a new one (%i assigned, %i active)',
 		async (policy, assigned, active) => {
-			const first = await issue(['ann']);
-			const second = await issue(['ann'], { policy }, T0 + 1000);
+			const first = await assign(['ann']);
+			const second = await assign(['ann'], { policy }, T0 + 1000);
 			expect(codesOf(second.outcomes)[0]).not.toBe(codesOf(first.outcomes)[0]);
 			const counts = await store().transaction(
 				async (s) => await s.countPool('WELCOME', T0 + 2000, 0),
@@ -139,8 +143,8 @@ describe('issueCoupons', () => {
 	);
 
 	it('with "replace", a contact twice in one batch gets one new coupon, which stays active', async () => {
-		const first = await issue(['ann']);
-		const { outcomes } = await issue(['ann', 'ANN'], { policy: 'replace' }, T0 + 1000);
+		const first = await assign(['ann']);
+		const { outcomes } = await assign(['ann', 'ANN'], { policy: 'replace' }, T0 + 1000);
 		const [a, b] = codesOf(outcomes);
 		expect(a).toBe(b);
 		expect(a).not.toBe(codesOf(first.outcomes)[0]);
@@ -151,23 +155,23 @@ describe('issueCoupons', () => {
 	});
 
 	it('with "replace", ends every active coupon the contact holds', async () => {
-		await issue(['ann']);
-		await issue(['ann'], { policy: 'issueAnother' }, T0 + 1);
-		await issue(['ann'], { policy: 'replace' }, T0 + 2);
+		await assign(['ann']);
+		await assign(['ann'], { policy: 'issueAnother' }, T0 + 1);
+		await assign(['ann'], { policy: 'replace' }, T0 + 2);
 		expect(
 			await store().transaction(async (s) => await s.countPool('WELCOME', T0 + 3, 0)),
 		).toMatchObject({ assigned: 3, active: 1, replaced: 2 });
 	});
 
 	it('with "issueAnother", a contact twice in one batch gets two coupons', async () => {
-		const { outcomes } = await issue(['ann', 'ann'], { policy: 'issueAnother' });
+		const { outcomes } = await assign(['ann', 'ann'], { policy: 'issueAnother' });
 		expect(new Set(codesOf(outcomes)).size).toBe(2);
 	});
 
 	it('fails only the requests an imported pool cannot serve, with its counts, and consumes nothing for them', async () => {
 		await importCodes('Tiny', ['ONE', 'TWO']);
-		await issue(['old'], { couponName: 'Tiny', validDays: 1 });
-		const { outcomes } = await issue(
+		await assign(['old'], { couponName: 'Tiny', validDays: 1 });
+		const { outcomes } = await assign(
 			['a', 'b', 'c'],
 			{ couponName: 'Tiny', policy: 'replace' },
 			T0 + 2 * DAY_MS,
@@ -182,16 +186,16 @@ describe('issueCoupons', () => {
 
 	it('replaces nothing for a request that failed', async () => {
 		await importCodes('Tiny', ['ONE']);
-		const first = await issue(['ann'], { couponName: 'Tiny' });
-		const second = await issue(['ann'], { couponName: 'Tiny', policy: 'replace' }, T0 + 1);
+		const first = await assign(['ann'], { couponName: 'Tiny' });
+		const second = await assign(['ann'], { couponName: 'Tiny', policy: 'replace' }, T0 + 1);
 		expect('error' in second.outcomes[0]).toBe(true);
-		const again = await issue(['ann'], { couponName: 'Tiny' }, T0 + 2);
+		const again = await assign(['ann'], { couponName: 'Tiny' }, T0 + 2);
 		expect(codesOf(again.outcomes)).toEqual(codesOf(first.outcomes));
 	});
 
 	it('refuses a length too short for the number of codes the coupon will hold', async () => {
 		await expect(
-			issue(['a', 'b'], { format: { characters: '0123456789', length: 6, prefix: '' } }),
+			assign(['a', 'b'], { format: { characters: '0123456789', length: 6, prefix: '' } }),
 		).rejects.toThrow(/Length 6 is too short for coupon "WELCOME"/);
 		expect(await store().transaction(async (s) => await s.findPool('WELCOME'))).toBeUndefined();
 	});

@@ -1,11 +1,11 @@
 import type { AssignmentRecord } from './store';
-import { couponStatus, type CouponStatus } from './validity';
+import { assignmentStatus, type AssignmentStatus } from './validity';
 
 /** A coupon as the operations output it: the contact card, and the coupon a checked code belongs to. */
-export interface CouponView {
+export interface AssignmentView {
 	name: string;
 	code: string;
-	status: CouponStatus;
+	status: AssignmentStatus;
 	assignedAt: string;
 	validUntil: string;
 	redeemedAt: string | null;
@@ -15,11 +15,15 @@ export interface CouponView {
 const isoOrNull = (ms: number | undefined) =>
 	ms === undefined ? null : new Date(ms).toISOString();
 
-export function viewCoupon(name: string, assignment: AssignmentRecord, now: number): CouponView {
+export function viewAssignment(
+	name: string,
+	assignment: AssignmentRecord,
+	now: number,
+): AssignmentView {
 	return {
 		name,
 		code: assignment.code,
-		status: couponStatus(assignment, now),
+		status: assignmentStatus(assignment, now),
 		assignedAt: new Date(assignment.assignedAt).toISOString(),
 		validUntil: new Date(assignment.validUntil).toISOString(),
 		redeemedAt: isoOrNull(assignment.redeemedAt),

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { issueCoupons, type IssueOutcome } from '../../nodes/shared/core/issue';
+import { assignCoupons, type AssignmentOutcome } from '../../nodes/shared/core/assign';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
@@ -16,12 +16,12 @@ jest.mock('nanoid', () => ({
 
 const T0 = Date.UTC(2026, 2, 1);
 const format = { characters: '23456789ABCDEFGHJKMNPQRSTUVWXYZ', length: 8, prefix: '' };
-const codesOf = (outcomes: IssueOutcome[]) =>
+const codesOf = (outcomes: AssignmentOutcome[]) =>
 	outcomes.map((o) => ('value' in o ? o.value.code : 'ERROR'));
 
 describe('generated codes, with a scripted generator', () => {
 	let data: IDataObject;
-	const issue = async (
+	const assign = async (
 		contacts: string[],
 		policy: 'reuse' | 'replace' = 'reuse',
 		now = T0,
@@ -29,7 +29,7 @@ describe('generated codes, with a scripted generator', () => {
 	) =>
 		await new StaticDataStore(data).transaction(async (session) => {
 			spy?.(session);
-			return await issueCoupons(
+			return await assignCoupons(
 				session,
 				{ couponName: 'G', validDays: 1, policy, format },
 				contacts.map((c) => ({ contact: c, contactKey: c })),
@@ -44,10 +44,10 @@ describe('generated codes, with a scripted generator', () => {
 
 	it('regenerates exactly the codes that collided, within the batch and with the pool', async () => {
 		scripted.push('OLD22222');
-		await issue(['first']);
+		await assign(['first']);
 		scripted.push('OLD22222', 'NEW22222', 'NEW22222', 'NEW33333', 'NEW44444');
 		const batches: number[] = [];
-		const { outcomes } = await issue(['a', 'b', 'c'], 'reuse', T0, (session) => {
+		const { outcomes } = await assign(['a', 'b', 'c'], 'reuse', T0, (session) => {
 			const insert = session.insertGenerated.bind(session);
 			session.insertGenerated = async (name, candidates) => {
 				batches.push(candidates.length);
@@ -62,15 +62,15 @@ describe('generated codes, with a scripted generator', () => {
 
 	it('never reissues a generated value, even once it expired or was replaced', async () => {
 		scripted.push('OLD22222');
-		await issue(['ann']);
+		await assign(['ann']);
 		scripted.push('OLD22222', 'NEW22222');
-		const later = await issue(['ann'], 'replace', T0 + 3 * DAY_MS);
+		const later = await assign(['ann'], 'replace', T0 + 3 * DAY_MS);
 		expect(codesOf(later.outcomes)).toEqual(['NEW22222']);
 	});
 
 	it('gives up after ten rounds of collisions with a message to increase Length', async () => {
 		scripted.push(...Array(11).fill('SAME2222'));
-		const { outcomes } = await issue(['a', 'b']);
+		const { outcomes } = await assign(['a', 'b']);
 		expect(codesOf(outcomes)).toEqual(['SAME2222', 'ERROR']);
 		const error = (outcomes[1] as { error: Error & { description?: string } }).error;
 		expect(error.message).toMatch(/Could not find unused codes for coupon "G" after 10 tries/);

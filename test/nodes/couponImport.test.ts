@@ -232,7 +232,7 @@ describe('Coupon Import', () => {
 		expect(output.map((item) => item.json.couponName ?? item.json.error)).toEqual([
 			'Spring',
 			'Autumn',
-			'Coupon "Gen" is a generated coupon (0 codes issued), so a list cannot be imported into it',
+			'Coupon "Gen" is a generated coupon (0 codes generated), so a list cannot be imported into it',
 		]);
 		expect(await poolCounts(staticData, 'Spring')).toMatchObject({ available: 2 });
 		expect(await poolCounts(staticData, 'Fresh')).toBeUndefined();

@@ -1,0 +1,41 @@
+import { nodeFailure } from '../helpers/executeFunctions';
+import { contactCouponRuns } from '../helpers/contactCouponRuns';
+
+describe('Contact Coupon', () => {
+	const { run, generate } = contactCouponRuns();
+
+	describe('Get Pool Statistics', () => {
+		it('outputs one item per coupon, or the one named, and names the coupons there are for an unknown name', async () => {
+			await generate(['a', 'b'], 'SPRING10');
+			await generate(['c'], 'WELCOME');
+			const all = await run('stats', [{ trigger: 'schedule' }], { couponName: '' });
+			expect(
+				all.output.map((item) => [
+					item.json.name,
+					item.json.source,
+					item.json.available,
+					item.json.assigned,
+					item.json.generated,
+					item.pairedItem,
+				]),
+			).toEqual([
+				['SPRING10', 'imported', 1, 2, 0, { item: 0 }],
+				['WELCOME', 'generated', 0, 1, 1, { item: 0 }],
+			]);
+			// Two a day over the last 7 days would be 2/7 a day: 1 left lasts 3.5 days.
+			expect(all.output[0].json).toMatchObject({ assignedLast7Days: 2, daysLeft: 3.5 });
+			// Several input items each get the report, counted once.
+			const perItem = await run('stats', [{ n: 1 }, { n: 2 }], { couponName: 'welcome' });
+			expect(
+				perItem.output.map((item) => [item.json.name, item.json.assigned, item.pairedItem]),
+			).toEqual([
+				['WELCOME', 1, { item: 0 }],
+				['WELCOME', 1, { item: 1 }],
+			]);
+			const error = await nodeFailure(run('stats', [{}], { couponName: 'SPRNG10' }));
+			expect(error.message).toBe(
+				'No coupon is named "SPRNG10". The coupons are "SPRING10", "WELCOME".',
+			);
+		});
+	});
+});
