@@ -91,8 +91,10 @@ describe('parseTemplate', () => {
 			'</p>\n';
 		const small = chunk.repeat(Math.ceil(100_000 / chunk.length));
 		const big = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
-		time(small);
-		const [a, b] = [time(small), time(big)];
+		// The fastest of five runs: a busy machine only ever adds time, never takes it away.
+		const fastest = (template: string) =>
+			Array.from({ length: 5 }, () => time(template)).reduce((x, y) => (y.ms < x.ms ? y : x));
+		const [a, b] = [fastest(small), fastest(big)];
 		expect(b.count).toBe(Math.ceil(1_000_000 / chunk.length));
 		expect(b.length).toBe(
 			big.length - b.count * ('$cst.SPRING.coupon$'.length - 'CODE-1234'.length),
