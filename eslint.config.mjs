@@ -120,13 +120,26 @@ export default [
 			...n8nCommunityNodes.configs.recommended.rules,
 			// By design this package is for self-hosted n8n, not n8n Cloud: PostgreSQL (pg,
 			// pg-copy-streams), spreadsheets (@e965/xlsx, with our own zip guard) and random codes
-			// (nanoid) need runtime dependencies and the imports of them.
+			// (nanoid) need runtime dependencies.
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
-			'@n8n/community-nodes/no-restricted-imports': 'off',
-			// By design too: the PostgreSQL transport keeps one pool per credential and closes it after
-			// an idle time, as n8n's own PostgreSQL node does, with setTimeout and clearTimeout.
-			'@n8n/community-nodes/no-restricted-globals': 'off',
 		},
+	},
+	{
+		// The code that uses those dependencies (and Node's streams, for COPY) imports them.
+		files: [
+			'nodes/shared/core/codes.ts',
+			'nodes/shared/store/**',
+			'nodes/shared/transport/**',
+			'nodes/shared/spreadsheet/**',
+			'nodes/shared/methods/credentialTest.ts',
+		],
+		rules: { '@n8n/community-nodes/no-restricted-imports': 'off' },
+	},
+	{
+		// The PostgreSQL transport keeps one pool per credential and closes it after an idle time, as
+		// n8n's own PostgreSQL node does, with setTimeout and clearTimeout.
+		files: ['nodes/shared/transport/postgres.ts'],
+		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
 	},
 	{
 		files: ['package.json'],

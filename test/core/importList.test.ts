@@ -1,11 +1,15 @@
 import type { IDataObject } from 'n8n-workflow';
+import { CouponError, StoreError } from '../../nodes/shared/core/errors';
 import {
 	importSheet,
+	importSheets,
 	planImport,
 	type Cell,
 	type SheetTable,
 } from '../../nodes/shared/core/importList';
+import type { CouponStoreSession, PoolKind } from '../../nodes/shared/core/store';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+import { failureOf } from '../helpers/executeFunctions';
 
 const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({
 	sheetName,
@@ -234,5 +238,68 @@ describe('importSheet', () => {
 		await expect(run).rejects.toThrow(
 			'Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a value, 0 rows without a coupon name)',
 		);
+	});
+});
+
+describe('importSheets', () => {
+	const good = (name: string) =>
+		table([
+			['coupon name', 'coupon value'],
+			[name, `${name}-1`],
+		]);
+	const unreadable = async (): Promise<SheetTable> => {
+		throw new CouponError('The file is empty (0 bytes)', 'Check the node before this one.');
+	};
+
+	it.each([
+		[false, ['value', 'error', 'value'], ['A', 'C']],
+		[true, ['value', 'error', 'error'], ['A']],
+	])(
+		'with stopAtFailure %s, reads the files after a failed one only when the run goes on',
+		async (stopAtFailure, kinds, imported) => {
+			const data: IDataObject = {};
+			const readC = jest.fn(async () => good('C'));
+			const outcomes = await new StaticDataStore(data).transaction(
+				async (s) =>
+					await importSheets(
+						s,
+						[
+							{ settings: columns, readTable: async () => good('A') },
+							{ settings: columns, readTable: unreadable },
+							{ settings: columns, readTable: readC },
+						],
+						{ stopAtFailure },
+					),
+			);
+			expect(outcomes.map((outcome) => Object.keys(outcome)[0])).toEqual(kinds);
+			expect(readC).toHaveBeenCalledTimes(stopAtFailure ? 0 : 1);
+			const pools = await new StaticDataStore(data).transaction(async (s) => await s.listPools());
+			expect(pools.map((pool) => pool.name)).toEqual(imported);
+		},
+	);
+
+	it('stops the whole run when another run creates a generated coupon of a name meanwhile', async () => {
+		const data: IDataObject = {};
+		const store = new StaticDataStore(data);
+		// The other run's generated coupon "B" appears between this file's check and its creation.
+		const racing = (session: CouponStoreSession): CouponStoreSession =>
+			Object.assign(Object.create(session) as CouponStoreSession, {
+				findPool: async (name: string) => (name === 'B' ? undefined : await session.findPool(name)),
+				createPool: async (name: string, kind: PoolKind) =>
+					await session.createPool(name, name === 'B' ? 'generated' : kind),
+			});
+		const sheet = table([
+			['coupon name', 'coupon value'],
+			['A', 'A-1'],
+			['B', 'B-1'],
+		]);
+		const error = await failureOf(
+			store.transaction(async (s) => await importSheet(racing(s), sheet, columns)),
+			StoreError,
+		);
+		expect(error.message).toBe(
+			'Another run created a generated coupon "B" while this file was being imported, so the list cannot go into it',
+		);
+		expect(data).toEqual({});
 	});
 });

@@ -7,7 +7,12 @@ import {
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { contactCards } from '../../nodes/shared/core/contactCard';
 import type { Outcome } from '../../nodes/shared/core/errors';
-import { assignCoupons, type ActiveCouponPolicy } from '../../nodes/shared/core/assign';
+import {
+	assignCoupons,
+	assignCouponsForRun,
+	type ActiveCouponPolicy,
+	type AssignmentResult,
+} from '../../nodes/shared/core/assign';
 import { renderMessages, type MissingCouponAction } from '../../nodes/shared/core/render';
 import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
@@ -480,6 +485,54 @@ export function describeOperationsContract(
 				const [first, second] = outcomes.map(value);
 				expect(second.text).toBe(first.text);
 				expect([first.coupons[0].reused, second.coupons[0].reused]).toEqual([false, true]);
+			});
+
+			it('assigns the coupons Generate for Contact would for the same items, whatever settings each maps', async () => {
+				// Items y (30 days), x (60 days), x (30 days): Generate serves the 30-day items first, as
+				// one batch, then finds x holding that coupon for the 60-day item.
+				const items = [
+					['y', 30],
+					['x', 60],
+					['x', 30],
+				] as const;
+				const { outcomes } = await run(
+					async (s) =>
+						await renderMessages(
+							s,
+							items.map(([contact, validDays]) => ({
+								template: 'Yours: $cst.MIXED.coupon$',
+								contact,
+								contactKey: contact,
+								settings: { whenMissing: 'assign', validDays, format: FORMAT },
+							})),
+							T0,
+						),
+				);
+				const rendered = outcomes.map((outcome) => value(outcome).coupons[0]);
+				const generated = await run(
+					async (s) =>
+						await assignCouponsForRun(
+							s,
+							items.map(([contact, validDays]) => ({
+								contact,
+								contactKey: contact,
+								settings: { couponName: 'MIXED2', validDays, policy: 'reuse', format: FORMAT },
+							})),
+							T0,
+						),
+				);
+				const shape = ({ contact, validUntil, reused }: AssignmentResult) => ({
+					contact,
+					validUntil,
+					reused,
+				});
+				expect(rendered.map(shape)).toEqual(generated.outcomes.map((o) => shape(value(o))));
+				expect(rendered.map(shape)).toEqual([
+					{ contact: 'y', validUntil: new Date(T0 + 30 * DAY_MS).toISOString(), reused: false },
+					{ contact: 'x', validUntil: new Date(T0 + 30 * DAY_MS).toISOString(), reused: true },
+					{ contact: 'x', validUntil: new Date(T0 + 30 * DAY_MS).toISOString(), reused: false },
+				]);
+				expect(rendered[1].code).toBe(rendered[2].code);
 			});
 
 			it.each([

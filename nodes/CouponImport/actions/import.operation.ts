@@ -111,7 +111,7 @@ interface FileImport extends ImportRequest {
 	fileName: string | null;
 }
 
-/** Item `itemIndex`'s settings and file; the sheet is parsed only when its turn comes. */
+/** Item `itemIndex`'s settings and file; the file is read only when its turn comes. */
 async function readFileImport(context: IExecuteFunctions, itemIndex: number): Promise<FileImport> {
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
 	const rawName = String(context.getNodeParameter('couponName', itemIndex, '') ?? '');
@@ -135,13 +135,13 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 
 	const binaryPropertyName = context.getNodeParameter('binaryPropertyName', itemIndex) as string;
 	const binary = context.helpers.assertBinaryData(itemIndex, binaryPropertyName);
-	const file = await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName);
 	return {
 		fileName: binary.fileName ?? null,
 		settings,
-		// Past the header search and Max Rows the parser stops reading: one row more shows the cap was passed.
+		// Read when its turn comes, so a run holds one file at a time. Past the header search and
+		// Max Rows the parser stops reading: one row more shows the cap was passed.
 		readTable: async () =>
-			await readSheet(file, {
+			await readSheet(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
 				sheetName: options.sheetName,
 				rowLimit: HEADER_SEARCH_ROWS + maxRows + 1,
 				limits,
@@ -157,7 +157,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await runItems<FileImport, ImportResult>(this, {
 		read: async (i) => await readFileImport(this, i),
 		serve: async (session, requests) => {
-			const outcomes = await importSheets(session, requests);
+			const outcomes = await importSheets(session, requests, {
+				stopAtFailure: !this.continueOnFail(),
+			});
 			for (const outcome of outcomes) {
 				const notes = 'value' in outcome ? outcome.value.notes : [];
 				for (const note of notes) this.addExecutionHints({ message: note, location: 'outputPane' });

@@ -183,9 +183,11 @@ export async function assignCoupons(
 /**
  * Assigns a coupon to each request of a run, whatever settings each item mapped. Requests with the
  * same settings (usually all of them) are served as one batch: one round of store work. Batches go
- * in coupon-name order, so runs lock contacts pool by pool in one order and cannot deadlock. A
- * CouponError that refuses a whole batch (a Length too short for its coupon) fails only the
- * requests of that batch.
+ * in coupon-name order, so runs lock contacts pool by pool in one order and cannot deadlock (only
+ * items that map different settings for one coupon make two batches of it, each locking its own
+ * contacts; a run meeting another in the opposite order is then stopped by PostgreSQL, keeping
+ * nothing). A CouponError that refuses a whole batch (a Length too short for its coupon) fails only
+ * the requests of that batch.
  */
 export async function assignCouponsForRun(
 	session: CouponStoreSession,

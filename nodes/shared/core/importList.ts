@@ -1,6 +1,6 @@
 import type { CouponStoreSession, ImportCandidate, PoolInfo } from './store';
 import { readCodeValue } from './codes';
-import { CouponError, outcomesOf, type Outcome } from './errors';
+import { CouponError, outcomesOf, StoreError, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, couponNameProblem } from './names';
 
 /** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
@@ -249,6 +249,18 @@ function generatedCouponError(pool: PoolInfo): CouponError {
 	);
 }
 
+/**
+ * Another run created a generated coupon of this name a moment ago, after this file was checked.
+ * Coupons of the file may have been created already, so the whole run stops (a StoreError: nothing
+ * of it is kept) rather than this file alone, which could not undo them.
+ */
+function createdMeanwhileError(pool: PoolInfo): StoreError {
+	return new StoreError(
+		`Another run created a generated coupon "${pool.name}" while this file was being imported, so the list cannot go into it`,
+		'Nothing of this step was saved. Rename the coupon in the spreadsheet (or in Coupon Name) and run the step again.',
+	);
+}
+
 export interface ImportResult {
 	/** One summary per coupon the sheet names, in order of first appearance. */
 	pools: PoolSummary[];
@@ -266,17 +278,30 @@ export interface ImportRequest {
 /**
  * Imports each request's sheet in turn within one store session. Sheets are read one at a time, so
  * a run of several large files never holds more than one parsed sheet. A file that fails (a sheet
- * that cannot be read, a coupon that is generated) changes nothing; the others go on.
+ * that cannot be read, a coupon that is generated) changes nothing, and the others go on unless
+ * `stopAtFailure` says the run ends there: then the files after it are not even read.
  */
 export async function importSheets(
 	session: CouponStoreSession,
 	requests: ImportRequest[],
+	{ stopAtFailure }: { stopAtFailure: boolean },
 ): Promise<Array<Outcome<ImportResult>>> {
-	return await outcomesOf(
-		requests,
-		async ({ settings, readTable }) => await importSheet(session, await readTable(), settings),
-	);
+	let failed = false;
+	return await outcomesOf(requests, async ({ settings, readTable }) => {
+		if (failed && stopAtFailure) throw skippedAfterFailure;
+		try {
+			return await importSheet(session, await readTable(), settings);
+		} catch (error) {
+			failed = true;
+			throw error;
+		}
+	});
 }
+
+const skippedAfterFailure = new CouponError(
+	'Not imported: an earlier file of this run failed',
+	'Correct that file, or turn on Continue on Fail to import the other files without it.',
+);
 
 /**
  * Imports a planned sheet into the store: finds or creates every coupon first, then adds the
@@ -302,15 +327,15 @@ export async function importSheet(
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
 
-	// Pools are created and filled in one order (by name key) so that concurrent imports cannot deadlock.
+	// Pools are created and filled in one order (by name key) so that concurrent imports of one file
+	// each cannot deadlock.
 	const byKey = [...plan.pools.keys()].sort((a, b) =>
 		compareCouponNames(plan.pools[a].name, plan.pools[b].name),
 	);
 	const infos: PoolInfo[] = new Array(plan.pools.length);
 	for (const i of byKey) {
 		infos[i] = existing[i] ?? (await session.createPool(plan.pools[i].name, 'imported'));
-		// Another run may have created a generated coupon of this name a moment ago.
-		if (infos[i].kind !== 'imported') throw generatedCouponError(infos[i]);
+		if (infos[i].kind !== 'imported') throw createdMeanwhileError(infos[i]);
 	}
 	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	for (const i of byKey) {

@@ -100,17 +100,19 @@ export async function renderMessages(
 		}
 	});
 
-	// ...and, with "assign", one assigned now to each contact still without one, as Generate for
-	// Contact would: a name no coupon has yet becomes a generated coupon.
+	// ...and, with "assign", a coupon for each message whose contact holds none, assigned exactly as
+	// Generate for Contact would for these items (the same batches, a name no coupon has yet becoming
+	// a generated coupon): a contact in several messages gets one coupon, new in the first message
+	// only, and a refused format (Length too short) concerns only the messages that needed one.
 	const wanted: AssignmentRequest[] = [];
-	const wantedKeys: string[] = [];
-	const isWanted = new Set<string>();
+	const wantedIndex = new Map<string, number>();
+	const messageKey = (i: number, nameKey: string) => `${i}\n${nameKey}`;
 	requests.forEach(({ contact, contactKey, settings }, i) => {
 		if (settings.whenMissing !== 'assign') return;
 		for (const { nameKey } of templates[i].placeholders) {
-			const key = holdingKey(contactKey, nameKey);
-			if (assignments.has(key) || isWanted.has(key)) continue;
-			isWanted.add(key);
+			if (assignments.has(holdingKey(contactKey, nameKey))) continue;
+			if (wantedIndex.has(messageKey(i, nameKey))) continue;
+			wantedIndex.set(messageKey(i, nameKey), wanted.length);
 			const couponName = pools.get(nameKey)?.name ?? names.get(nameKey)!;
 			const { validDays, format } = settings;
 			wanted.push({
@@ -118,35 +120,28 @@ export async function renderMessages(
 				contactKey,
 				settings: { couponName, validDays, policy: 'reuse', format },
 			});
-			wantedKeys.push(key);
 		}
 	});
 	const assigned = await assignCouponsForRun(session, wanted, now);
-	// A refused format (Length too short for the coupon) concerns only the contacts who needed one.
-	const failures = new Map<string, CouponError>();
-	assigned.outcomes.forEach((outcome, j) => {
-		if ('value' in outcome) assignments.set(wantedKeys[j], outcome.value);
-		else failures.set(wantedKeys[j], outcome.error);
-	});
 	for (const { pool } of assigned.pools) pools.set(couponNameKey(pool.name), pool);
 	const created = assigned.pools.filter((served) => served.created).map(({ pool }) => pool.name);
 
-	// A coupon assigned now is new to the first message that carries it, as Generate reports it.
-	const carried = new Set<string>();
 	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
 		const { placeholders, unresolved: parsed } = templates[i];
 		const unresolved = new UnresolvedList();
 		parsed.forEach((u) => unresolved.add(u.placeholder, u.problem, u.message));
 		const used = new Map<string, AssignmentResult>();
+		let failure: CouponError | undefined;
 		const codeFor = (placeholder: CouponPlaceholder) => {
-			const key = holdingKey(request.contactKey, placeholder.nameKey);
-			const assignment = assignments.get(key);
+			const j = wantedIndex.get(messageKey(i, placeholder.nameKey));
+			const outcome = j === undefined ? undefined : assigned.outcomes[j];
+			if (outcome && 'error' in outcome) failure ??= outcome.error;
+			const assignment =
+				outcome && 'value' in outcome
+					? outcome.value
+					: assignments.get(holdingKey(request.contactKey, placeholder.nameKey));
 			if (assignment) {
-				if (!used.has(placeholder.nameKey))
-					used.set(
-						placeholder.nameKey,
-						carried.has(key) ? { ...assignment, reused: true } : assignment,
-					);
+				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, assignment);
 				return assignment.code;
 			}
 			const problem = missingProblem(
@@ -160,10 +155,6 @@ export async function renderMessages(
 			return undefined;
 		};
 		const text = fillTemplate(request.template, placeholders, codeFor);
-		for (const nameKey of used.keys()) carried.add(holdingKey(request.contactKey, nameKey));
-		const failure = placeholders
-			.map((p) => failures.get(holdingKey(request.contactKey, p.nameKey)))
-			.find((f) => f);
 		if (failure) return { error: failure };
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
 		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.

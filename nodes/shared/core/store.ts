@@ -9,7 +9,7 @@ export interface CouponStore {
 	transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T>;
 }
 
-/** What a store keeps of one coupon handed to one contact. Times are epoch milliseconds. */
+/** What a store keeps of one code assigned to one contact. Times are epoch milliseconds. */
 export interface AssignmentRecord {
 	code: string;
 	contactKey: string;
@@ -113,7 +113,7 @@ export interface CouponStoreSession {
 	/** Marks assigned, unredeemed codes of the pool (locked by `findCodes`) redeemed at `at`; all or none. */
 	markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void>;
 	/**
-	 * Hands random unused imported codes to as many of `pending` as the pool allows, in order:
+	 * Assigns random unused imported codes to as many of `pending` as the pool allows, in order:
 	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.
 	 */
 	assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
