@@ -15,8 +15,9 @@ export class CouponError extends Error {
 }
 
 /**
- * The storage itself failed (a lost connection, a timeout). Unlike a CouponError, which concerns
- * one item, it ends the whole transaction: nothing of it was kept.
+ * The storage failed (a lost connection, a timeout) or another run got in the way (a deadlock, a
+ * coupon created meanwhile). Unlike a CouponError, which concerns one item, it ends the whole
+ * transaction: nothing of it was kept.
  */
 export class StoreError extends Error {
 	constructor(
