@@ -116,6 +116,17 @@ describe('Coupon Import', () => {
 		expect(staticData).toEqual({});
 	});
 
+	it('reads each file only when its turn comes, and none after a failed one without Continue on Fail', async () => {
+		const mock = mockExecuteFunctions({
+			items: [fileItem(Buffer.from('not a spreadsheet')), fileItem(exportSheet)],
+			staticData,
+			parameters,
+		});
+		const read = jest.spyOn(mock.context.helpers, 'getBinaryDataBuffer');
+		await nodeFailure(new CouponImport().execute.call(mock.context));
+		expect(read.mock.calls.map(([itemIndex]) => itemIndex)).toEqual([0]);
+	});
+
 	it('treats __proto__ as a plain coupon name', async () => {
 		const file = xlsx({
 			S: [
