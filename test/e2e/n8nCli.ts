@@ -38,13 +38,20 @@ export async function waitForN8n(port: number): Promise<void> {
 	throw new Error(`n8n did not answer on port ${port} within 3 minutes`);
 }
 
-/** Waits until `probe` stops getting 404: n8n registers published webhooks a little after its REST API answers. */
-export async function waitForWebhook(probe: () => Promise<{ status: number }>): Promise<void> {
+/**
+ * Waits until `probe` reaches the webhook: n8n registers published webhooks a little after its REST
+ * API answers, and until then answers with a 404 or, under load, with its editor's HTML page.
+ */
+export async function waitForWebhook(probe: () => Promise<Response>): Promise<void> {
+	let last = '';
 	for (let i = 0; i < 60; i++) {
-		if ((await probe()).status !== 404) return;
+		const response = await probe();
+		const type = response.headers.get('content-type') ?? '';
+		if (response.status !== 404 && type.includes('json')) return;
+		last = `${response.status} ${type}`;
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 	}
-	throw new Error('the webhook was not registered within a minute');
+	throw new Error(`the webhook was not registered within a minute (last answer: ${last})`);
 }
 
 export interface RunResult {

@@ -151,16 +151,18 @@ describeWithDatabase(
 			}
 			await waitForN8n(PORT);
 			// The warm-up call takes a coupon too (counted below).
-			await waitForWebhook(async () => await postContact('warm-up@example.com'));
+			await waitForWebhook(async () => await send('warm-up@example.com'));
 		}, 25 * 60_000);
 
-		const postContact = async (email: string) => {
-			const response = await fetch(`http://127.0.0.1:${PORT}/webhook/coupon-${tag}`, {
+		const send = async (email: string) =>
+			await fetch(`http://127.0.0.1:${PORT}/webhook/coupon-${tag}`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
 				body: JSON.stringify({ email }),
 				signal: AbortSignal.timeout(60_000),
 			});
+		const postContact = async (email: string) => {
+			const response = await send(email);
 			return {
 				status: response.status,
 				body: (await response.json()) as { coupon?: { code: string; contact: string } },
