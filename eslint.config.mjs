@@ -142,6 +142,12 @@ export default [
 		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
 	},
 	{
+		// The Local storage finds queue mode where n8n itself reads it (EXECUTIONS_MODE), and names
+		// the Node version it needs.
+		files: ['nodes/shared/transport/sqlite.ts'],
+		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
+	},
+	{
 		files: ['package.json'],
 		languageOptions: { parser: jsonParser },
 	},

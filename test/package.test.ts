@@ -89,6 +89,7 @@ describe('the package as n8n loads it', () => {
 			'couponName',
 			'length',
 			'lengthNotice',
+			'localNotice',
 			'operation',
 			'options',
 			'staticDataNotice',
@@ -124,7 +125,13 @@ describe('the package as n8n loads it', () => {
 		const everywhere = contact.properties
 			.filter((p) => !p.displayOptions?.show?.operation)
 			.map((p) => p.name);
-		expect(everywhere).toEqual(['operation', 'storage', 'staticDataNotice']);
+		expect(everywhere).toEqual([
+			'operation',
+			'storage',
+			'storage',
+			'localNotice',
+			'staticDataNotice',
+		]);
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
 		expect(shownFor('options')).toEqual([
 			'generate',
@@ -157,15 +164,15 @@ describe('the package as n8n loads it', () => {
 				.filter((p) => p.displayOptions?.show?.operation?.includes('generate') ?? true)
 				.map((p) => [p.name, p]),
 		);
-		expect(byName.couponName.displayName).toBe('Name');
+		expect(byName.couponName.displayName).toBe('Coupon Name');
 		expect(byName.length).toMatchObject({ displayName: 'Length', default: 8 });
 		expect(byName.validDays.displayName).toBe('Valid (Days)');
 		expect(byName.contact).toMatchObject({ displayName: 'Contact', default: '={{ $json.email }}' });
 		expect(byName.storage).toMatchObject({
-			default: 'staticData',
 			options: [
+				expect.objectContaining({ name: 'Local (This n8n)', value: 'local' }),
 				expect.objectContaining({ name: 'Workflow Static Data', value: 'staticData' }),
-				expect.objectContaining({ value: 'database' }),
+				expect.objectContaining({ name: 'Database (PostgreSQL)', value: 'database' }),
 			],
 		});
 		expect(contact.credentials).toEqual([

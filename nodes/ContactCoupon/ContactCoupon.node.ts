@@ -5,7 +5,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { staticDataNotice, storageProperty } from '../shared/descriptions';
+import { storageNotices, storageProperties } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import { operationProperties, operationProperty, operationSubtitle } from './actions/operations';
 import { router } from './actions/router';
@@ -16,7 +16,8 @@ export class ContactCoupon implements INodeType {
 		name: 'contactCoupon',
 		icon: { light: 'file:coupon.svg', dark: 'file:coupon.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: operationSubtitle,
 		description:
 			'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',
@@ -31,7 +32,12 @@ export class ContactCoupon implements INodeType {
 				displayOptions: { show: { storage: ['database'] } },
 			},
 		],
-		properties: [operationProperty, storageProperty, staticDataNotice, ...operationProperties],
+		properties: [
+			operationProperty,
+			...storageProperties,
+			...storageNotices,
+			...operationProperties,
+		],
 	};
 
 	methods = { credentialTest: { couponPostgresConnectionTest } };

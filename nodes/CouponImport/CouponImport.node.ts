@@ -5,7 +5,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { staticDataNotice, storageProperty } from '../shared/descriptions';
+import { storageNotices, storageProperties } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import * as importList from './actions/import.operation';
 
@@ -15,7 +15,8 @@ export class CouponImport implements INodeType {
 		name: 'couponImport',
 		icon: { light: 'file:couponImport.svg', dark: 'file:couponImport.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{ $parameter["couponName"] ? $parameter["couponName"] : "from spreadsheet" }}',
 		description:
 			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon assigns to contacts',
@@ -30,7 +31,7 @@ export class CouponImport implements INodeType {
 				displayOptions: { show: { storage: ['database'] } },
 			},
 		],
-		properties: [storageProperty, staticDataNotice, ...importList.properties],
+		properties: [...storageProperties, ...storageNotices, ...importList.properties],
 	};
 
 	methods = { credentialTest: { couponPostgresConnectionTest } };

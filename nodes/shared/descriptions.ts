@@ -1,34 +1,62 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { LOCAL_FILE_NAME } from './transport/sqlite';
 
-/** Where both nodes keep coupons. Internal names are stored in workflow JSON: never rename them. */
-export const storageProperty: INodeProperties = {
+/**
+ * Where both nodes keep coupons. Internal names are stored in workflow JSON: never rename them.
+ * n8n does not save a parameter equal to its default, so the default belongs to the node version:
+ * version 1 nodes (saved before Local existed) keep Workflow Static Data, version 2 starts on Local.
+ */
+const storage: INodeProperties = {
 	displayName: 'Storage',
 	name: 'storage',
 	type: 'options',
 	noDataExpression: true,
 	options: [
 		{
+			// n8n's name is written in lower case, which the title-case rule would change.
+			// eslint-disable-next-line n8n-nodes-base/node-param-display-name-miscased
+			name: 'Local (This n8n)',
+			value: 'local',
+			description: `Kept in ${LOCAL_FILE_NAME} in n8n's user folder. No set-up; shared by every workflow of this n8n, test runs included.`,
+		},
+		{
 			name: 'Workflow Static Data',
 			value: 'staticData',
-			description: 'Kept inside this workflow. No set-up; for small, single-workflow use.',
+			description:
+				'Kept inside this workflow; saved only by production runs. For small, single-workflow use.',
 		},
 		{
 			name: 'Database (PostgreSQL)',
 			value: 'database',
 			description:
-				'Kept in PostgreSQL through a Coupon PostgreSQL credential. Shared by every workflow and safe with parallel runs and queue mode.',
+				'Kept in PostgreSQL through a Coupon PostgreSQL credential. Shared by every workflow and n8n process; for queue mode.',
 		},
 	],
-	default: 'staticData',
+	default: 'local',
 	description:
 		'Where the coupon lists and who holds which code are kept. Coupon Import and Contact Coupon must use the same storage to share coupons.',
 };
 
-export const staticDataNotice: INodeProperties = {
-	displayName:
-		'Workflow static data suits small, low-volume use within this one workflow. n8n saves it only for production runs (an active workflow started by its trigger), not for test runs from the editor, and runs that overlap can overwrite each other. For real campaigns choose Database (PostgreSQL).',
-	name: 'staticDataNotice',
-	type: 'notice',
-	default: '',
-	displayOptions: { show: { storage: ['staticData'] } },
-};
+export const storageProperties: INodeProperties[] = [
+	{ ...storage, default: 'staticData', displayOptions: { show: { '@version': [1] } } },
+	{ ...storage, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
+];
+
+/** The notice under each storage: where the coupons are and the limit that matters, in two lines at most. */
+export const storageNotices: INodeProperties[] = [
+	{
+		displayName: `Coupons are kept in ~/.n8n/${LOCAL_FILE_NAME} (n8n's user folder, next to its own data). In queue mode choose PostgreSQL.`,
+		name: 'localNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { storage: ['local'] } },
+	},
+	{
+		displayName:
+			'Static data is kept by this workflow only, and not saved by test runs from the editor. For campaigns choose Local or PostgreSQL.',
+		name: 'staticDataNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { storage: ['staticData'] } },
+	},
+];

@@ -14,6 +14,8 @@ export interface ItemOperation<Request, Result> {
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
+	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
+	hints?: (where: string) => string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export async function runItems<Request, Result>(
 	operation: ItemOperation<Request, Result>,
 ): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
-	const { store, storage } = await openStore(context);
+	const { store, storage, where } = await openStore(context);
 	const results: Array<{ result: Result; request: Request } | NodeFailure> = new Array(
 		items.length,
 	);
@@ -65,6 +67,8 @@ export async function runItems<Request, Result>(
 	}
 	const notSaved = operation.notSaved?.();
 	if (notSaved) warnIfNotSaved(context, storage, notSaved);
+	for (const message of operation.hints?.(where) ?? [])
+		context.addExecutionHints({ message, location: 'outputPane' });
 
 	return items.flatMap((item, i): INodeExecutionData[] => {
 		const served = results[i];

@@ -20,6 +20,8 @@ export interface MockOptions {
 	mode?: 'manual' | 'trigger' | 'webhook' | 'cli';
 	/** What getCredentials returns, for the database storage. */
 	credentials?: object;
+	/** n8n's own folder (`~/.n8n`), for the Local storage; tests give a temporary one. */
+	n8nFolder?: string;
 }
 
 export interface MockContext {
@@ -67,6 +69,12 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 			return typeof value === 'function' ? (value as (i: number) => unknown)(itemIndex) : value;
 		},
 		helpers: {
+			// As n8n does: a folder per node type inside n8n's own folder.
+			getStoragePath: () => {
+				if (!options.n8nFolder)
+					throw new Error('This test gives no n8nFolder for the Local storage');
+				return `${options.n8nFolder}/storage/${node.type}`;
+			},
 			assertBinaryData: (itemIndex: number, property: string): IBinaryData => {
 				const binary = options.items[itemIndex].binary?.[property];
 				if (!binary)

@@ -252,7 +252,7 @@ describe('Coupon Import', () => {
 	it('warns that a test run from the editor does not keep the imported codes', async () => {
 		const { hints } = await runImport(staticData, [fileItem(exportSheet)], {}, false, 'manual');
 		expect(hints[0].message).toMatch(
-			/Test run: n8n does not save workflow static data.*Contact Coupon will not find them/,
+			/^Test run on workflow static data, which n8n does not save for runs started from the editor: .*Contact Coupon will not find them.* Publish the workflow .* or choose the Local storage/,
 		);
 	});
 });

@@ -233,13 +233,29 @@ describe('Contact Coupon: Generate for Contact', () => {
 		expect(summary.json).toMatchObject({ couponName: 'SPRING', added: 1 });
 	});
 
-	it('tells the user that a test run from the editor saves nothing', async () => {
+	it('tells the user that a test run from the editor saves nothing, and that the name had no list', async () => {
 		const manual = await generate(staticData, ['ann'], { mode: 'manual' });
-		expect(manual.hints.map((h) => h.message).join()).toMatch(
-			/Test run: n8n does not save workflow static data/,
-		);
-		const production = await generate({}, ['ann'], { mode: 'webhook' });
+		expect(manual.hints.map((h) => h.message)).toEqual([
+			'Test run on workflow static data, which n8n does not save for runs started from the editor: these coupons were not stored and the same codes can be assigned again. Publish the workflow so that its trigger runs it (those runs are saved), or choose the Local storage, which keeps coupons in test runs too.',
+			`No coupon was named "WELCOME10" in this workflow's static data, so a generated coupon of that name was created. To assign values from a list instead, import it under this name first (Coupon Import, same storage).`,
+		]);
+		// A production run is saved; the coupon exists now, so a second run has nothing to say.
+		const production = await generate(staticData, ['bob'], { mode: 'webhook' });
 		expect(production.hints).toEqual([]);
+	});
+
+	it('says Length was ignored for an imported list only when Length or a code option was set', async () => {
+		await importList(staticData, [
+			['coupon name', 'coupon value'],
+			...['0001', '0002', '0003'].map((v) => ['WELCOME10', v]),
+		]);
+		expect((await generate(staticData, ['a'])).hints).toEqual([]);
+		const prefixed = await generate(staticData, ['b'], {
+			parameters: { options: { prefix: 'W-' } },
+		});
+		expect(prefixed.hints.map((h) => h.message)).toEqual([
+			'Coupon "WELCOME10" is an imported list, so its own values were assigned; Length and the code options were ignored.',
+		]);
 	});
 
 	it('passes binary data through', async () => {

@@ -121,7 +121,7 @@ describe('Contact Coupon', () => {
 			});
 			expect((first.output[0].json.rendered as IDataObject).text).toMatch(/^Code: \d{10}$/);
 			expect(first.hints.map((h) => h.message)).toEqual([
-				'No coupon was named "NEWNAME", so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.',
+				`No coupon was named "NEWNAME" in this workflow's static data, so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
 			]);
 			const { output } = await runEach(
 				'render',

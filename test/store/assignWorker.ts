@@ -1,14 +1,24 @@
-// One OS process of the concurrency test: several executions assigning coupons from one pool.
-// argv: schema, worker index, rounds, unique contacts per round, shared contacts, start time (ms)
+// One OS process of a concurrency test: several executions assigning coupons from one pool.
+// argv: store (postgres:<schema> or local:<file>), worker index, rounds, unique contacts per round,
+// shared contacts, start time (ms)
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { assignCoupons } from '../../nodes/shared/core/assign';
+import type { CouponStore } from '../../nodes/shared/core/store';
+import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
 import { closeAllDatabases, databaseFor } from '../../nodes/shared/transport/postgres';
+import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { testCredentials } from '../helpers/postgres';
 
+function openStore(spec: string): CouponStore {
+	const [kind, where] = [spec.slice(0, spec.indexOf(':')), spec.slice(spec.indexOf(':') + 1)];
+	if (kind === 'local') return new LocalStore(localDatabase(where));
+	return new PostgresStore(databaseFor(testCredentials(where, { maxConnections: 2 })));
+}
+
 async function main(): Promise<void> {
-	const [schema, worker, rounds, uniquePerRound, shared, startAt] = process.argv.slice(2);
-	const store = new PostgresStore(databaseFor(testCredentials(schema, { maxConnections: 2 })));
+	const [storeSpec, worker, rounds, uniquePerRound, shared, startAt] = process.argv.slice(2);
+	const store = openStore(storeSpec);
 	const settings = {
 		couponName: 'LOAD',
 		validDays: 30,

@@ -1,6 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { renderMessages } from '../../nodes/shared/core/render';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
@@ -13,12 +12,9 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
+import { assignInProcesses, assignmentsOf, expectEachCodeOnce } from './assignProcesses';
 
-const run = promisify(execFile);
-const PROCESSES = 8;
-const ROUNDS = 10;
-const UNIQUE_PER_ROUND = 45;
-const SHARED = 15;
+const LOAD = { processes: 8, rounds: 10, uniquePerRound: 45, shared: 15 };
 const POOL = 5_000;
 const REDEEMERS = 6;
 const TO_REDEEM = 300;
@@ -46,69 +42,18 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		await dropSchema(schema);
 	});
 
-	it(`${PROCESSES} processes assigning at once never give a code twice, lose none, and keep reuse`, async () => {
-		const startAt = Date.now() + 1500;
-		const outputs = await Promise.all(
-			Array.from({ length: PROCESSES }, async (_, worker) => {
-				const { stdout } = await run(
-					process.execPath,
-					[
-						'-r',
-						join(__dirname, '../helpers/tsRegister.js'),
-						join(__dirname, 'assignWorker.ts'),
-						schema,
-						String(worker),
-						String(ROUNDS),
-						String(UNIQUE_PER_ROUND),
-						String(SHARED),
-						String(startAt),
-					],
-					{ maxBuffer: 64 * 1024 * 1024, env: process.env },
-				);
-				return JSON.parse(stdout) as Array<{
-					contact: string;
-					code?: string;
-					reused?: boolean;
-					error?: string;
-				}>;
-			}),
-		);
-		const results = outputs.flat();
-		expect(results.filter((r) => r.error)).toEqual([]);
-		expect(results).toHaveLength(
-			PROCESSES * ROUNDS * UNIQUE_PER_ROUND + PROCESSES * (ROUNDS / 2) * SHARED,
-		);
-
-		// Every code went to one contact only, and every contact (shared ones included) holds one code.
-		const holderOf = new Map<string, Set<string>>();
-		const codesOf = new Map<string, Set<string>>();
-		for (const { contact, code } of results) {
-			holderOf.set(code!, (holderOf.get(code!) ?? new Set()).add(contact));
-			codesOf.set(contact, (codesOf.get(contact) ?? new Set()).add(code!));
-		}
-		expect([...holderOf.values()].filter((holders) => holders.size > 1)).toEqual([]);
-		expect([...codesOf.values()].filter((codes) => codes.size > 1)).toEqual([]);
-
+	it(`${LOAD.processes} processes assigning at once never give a code twice, lose none, and keep reuse`, async () => {
+		const results = await assignInProcesses(`postgres:${schema}`, LOAD);
+		const holders = expectEachCodeOnce(results, LOAD);
 		// Every assignment that succeeded is in the table, and the pool fell by exactly the assignments made.
 		const rows = await sql<{ code: string; contact_key: string }>(
 			`SELECT code, contact_key FROM "${schema}".codes WHERE contact_key IS NOT NULL`,
 		);
-		const stored = new Map(rows.map((row) => [row.code, row.contact_key]));
-		for (const [code, holders] of holderOf) expect(stored.get(code)).toBe([...holders][0]);
-		const assignments = PROCESSES * ROUNDS * UNIQUE_PER_ROUND + SHARED;
-		expect(rows).toHaveLength(assignments);
-		expect(holderOf.size).toBe(assignments);
+		expect(new Map(rows.map((row) => [row.code, row.contact_key]))).toEqual(holders);
 		const [{ available }] = await sql<{ available: string }>(
 			`SELECT count(*) AS available FROM "${schema}".codes WHERE contact_key IS NULL`,
 		);
-		expect(Number(available)).toBe(POOL - assignments);
-
-		// Shared contacts were requested by every process in every other round: one new coupon each, the rest reused.
-		for (let k = 0; k < SHARED; k++) {
-			const forContact = results.filter((r) => r.contact === `shared-${k}@example.com`);
-			expect(forContact).toHaveLength(PROCESSES * (ROUNDS / 2));
-			expect(forContact.filter((r) => !r.reused)).toHaveLength(1);
-		}
+		expect(Number(available)).toBe(POOL - assignmentsOf(LOAD));
 	}, 120_000);
 
 	it(`${REDEEMERS} processes redeeming the same ${TO_REDEEM} codes at once accept each exactly once`, async () => {

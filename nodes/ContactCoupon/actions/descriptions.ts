@@ -1,7 +1,10 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import {
+	GUESS_ODDS,
 	MAX_LENGTH,
 	MIN_LENGTH,
+	UNAMBIGUOUS_CHARACTERS,
+	minimumSafeLength,
 	parseLength,
 	parsePrefix,
 	resolveCharacters,
@@ -42,6 +45,13 @@ export function contactProperty(description: string): INodeProperties {
 	};
 }
 
+/** How many codes of this length, in the default characters, stay hard enough to guess. */
+const maxSafeCodes = (length: number) =>
+	Math.floor(UNAMBIGUOUS_CHARACTERS.length ** length / GUESS_ODDS).toLocaleString('en-US');
+
+/** The Length of a generated code unless the user sets another. */
+export const DEFAULT_LENGTH = 8;
+
 /** Length and Valid (Days): how coupons assigned by the operation look and how long they last. */
 export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
 	return [
@@ -49,18 +59,22 @@ export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProp
 			displayName: 'Length',
 			name: 'length',
 			type: 'number',
-			default: 8,
+			default: DEFAULT_LENGTH,
 			typeOptions: { minValue: MIN_LENGTH, maxValue: MAX_LENGTH, numberPrecision: 0 },
-			description: `Random characters in each generated code (${MIN_LENGTH} to ${MAX_LENGTH}). Ignored for imported lists, which keep their own values.`,
+			description: `Random characters in each generated code, up to ${MAX_LENGTH}. Longer codes are harder to guess, and a length too short for the codes a coupon will hold is refused: with the default characters at least ${minimumSafeLength(1, UNAMBIGUOUS_CHARACTERS.length)}; 6 holds up to ${maxSafeCodes(6)} codes, 8 up to ${maxSafeCodes(8)}. Ignored for imported lists.`,
 			displayOptions,
 		},
 		{
 			displayName:
-				'Imported lists keep their own values: Length and the code options below apply only to generated coupons.',
+				'Imported lists keep their own values: Length and the code options apply only to generated coupons',
 			name: 'lengthNotice',
 			type: 'notice',
 			default: '',
-			displayOptions,
+			// Only once the user changed Length: until then there is nothing to ignore.
+			displayOptions: {
+				...displayOptions,
+				hide: { ...displayOptions?.hide, length: [DEFAULT_LENGTH] },
+			},
 		},
 		{
 			displayName: 'Valid (Days)',
@@ -133,7 +147,7 @@ export function readNewCouponSettings(
 	return {
 		validDays: parseValidDays(context.getNodeParameter('validDays', itemIndex)),
 		format: {
-			length: parseLength(context.getNodeParameter('length', itemIndex, 8)),
+			length: parseLength(context.getNodeParameter('length', itemIndex, DEFAULT_LENGTH)),
 			characters: resolveCharacters(
 				options.characters ?? 'unambiguous',
 				options.customCharacters ?? '',

@@ -12,6 +12,7 @@ import {
 } from '../../../shared/core/assign';
 import { parseCouponName } from '../../../shared/core/names';
 import {
+	DEFAULT_LENGTH,
 	codeFormatOptions,
 	contactProperty,
 	newCouponProperties,
@@ -23,7 +24,7 @@ import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = [
 	{
-		displayName: 'Name',
+		displayName: 'Coupon Name',
 		name: 'couponName',
 		type: 'string',
 		default: '',
@@ -87,27 +88,46 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): Assignment
 	};
 }
 
+/** Whether the user set Length or a code option, which an imported list ignores. */
+function formatChosen(context: IExecuteFunctions): boolean {
+	const options = context.getNodeParameter('options', 0, {}) as CodeFormatOptions;
+	return (
+		context.getNodeParameter('length', 0, DEFAULT_LENGTH) !== DEFAULT_LENGTH ||
+		(options.characters ?? 'unambiguous') !== 'unambiguous' ||
+		Boolean(options.prefix)
+	);
+}
+
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const importedCoupons = new Set<string>();
-	const output = await runItems<AssignmentRequest, AssignmentResult>(this, {
+	const imported = new Set<string>();
+	const created = new Set<string>();
+	return await runItems<AssignmentRequest, AssignmentResult>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
 		}),
 		serve: async (session, requests) => {
 			const { outcomes, pools } = await assignCouponsForRun(session, requests, now());
-			for (const { pool } of pools) if (pool.kind === 'imported') importedCoupons.add(pool.name);
+			for (const { pool, created: isNew } of pools) {
+				if (isNew) created.add(pool.name);
+				else if (pool.kind === 'imported') imported.add(pool.name);
+			}
 			return outcomes;
 		},
 		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
 		notSaved: () => 'these coupons were not stored and the same codes can be assigned again.',
+		hints: (where) => [
+			...[...created].map(
+				(name) =>
+					`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created. To assign values from a list instead, import it under this name first (Coupon Import, same storage).`,
+			),
+			...(formatChosen(this)
+				? [...imported].map(
+						(name) =>
+							`Coupon "${name}" is an imported list, so its own values were assigned; Length and the code options were ignored.`,
+					)
+				: []),
+		],
 	});
-	for (const name of importedCoupons) {
-		this.addExecutionHints({
-			message: `Coupon "${name}" is an imported list, so its own values were assigned; Length and the code options were ignored.`,
-			location: 'outputPane',
-		});
-	}
-	return output;
 }

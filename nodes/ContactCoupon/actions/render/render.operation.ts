@@ -110,7 +110,7 @@ function readTemplate(raw: unknown): string {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const created = new Set<string>();
 	let assigned = false;
-	const output = await runItems<RenderRequest, RenderedMessage>(this, {
+	return await runItems<RenderRequest, RenderedMessage>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
@@ -133,12 +133,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			assigned
 				? 'coupons assigned while rendering were not stored and the same codes can be assigned again.'
 				: undefined,
+		hints: (where) =>
+			[...created].map(
+				(name) =>
+					`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
+			),
 	});
-	for (const name of created) {
-		this.addExecutionHints({
-			message: `No coupon was named "${name}", so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
-			location: 'outputPane',
-		});
-	}
-	return output;
 }

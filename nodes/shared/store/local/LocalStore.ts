@@ -1,0 +1,364 @@
+import { randomFillSync } from 'node:crypto';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { codeKey } from '../../core/codes';
+import { couponNameKey } from '../../core/names';
+import {
+	DUPLICATE_EXAMPLES,
+	type AssignmentRecord,
+	type CouponStore,
+	type CouponStoreSession,
+	type HeldAssignment,
+	type ImportCandidate,
+	type ImportOutcome,
+	type PendingAssignment,
+	type PoolCounts,
+	type PoolInfo,
+	type PoolKind,
+	type RedeemedCode,
+	type StoredCode,
+} from '../../core/store';
+import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
+import { migrate } from './migrations';
+
+/** Rows written between two yields to the event loop: a big import must not freeze n8n's editor. */
+const ROWS_PER_TURN = 5_000;
+
+/**
+ * Coupon storage in an SQLite file on this host (node:sqlite): shared by every workflow and
+ * execution of this n8n, atomic across executions (they take turns on the connection) and across
+ * processes (SQLite's write lock, taken at the start of each transaction).
+ */
+export class LocalStore implements CouponStore {
+	constructor(private readonly database: LocalDatabase) {}
+
+	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+		const { database } = this;
+		const { file } = database;
+		return await database.exclusive(async (connection) => {
+			try {
+				if (!database.migrated) {
+					await migrate(connection, database);
+					database.migrated = true;
+				}
+				await beginImmediate(connection, database);
+			} catch (error) {
+				throw describeSqliteError(error, file);
+			}
+			let result: T;
+			try {
+				result = await work(new LocalSession(connection, file));
+				connection.exec('COMMIT');
+			} catch (error) {
+				// The work's own errors (a coupon rule, a node error) pass through as they are.
+				if (connection.isTransaction) connection.exec('ROLLBACK');
+				throw error;
+			}
+			return result;
+		});
+	}
+}
+
+interface PoolRow {
+	id: number;
+	name: string;
+	kind: PoolKind;
+	code_count: number;
+}
+
+interface AssignmentRow {
+	code: string;
+	contact_key: string;
+	assigned_at: number;
+	valid_until: number;
+	replaced_at: number | null;
+	redeemed_at: number | null;
+	order_reference: string | null;
+}
+
+/** The columns `toRecord` reads, qualified by the table alias `c`. */
+const ASSIGNMENT_COLUMNS =
+	'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
+
+function toRecord(row: AssignmentRow): AssignmentRecord {
+	const record: AssignmentRecord = {
+		code: row.code,
+		contactKey: row.contact_key,
+		assignedAt: row.assigned_at,
+		validUntil: row.valid_until,
+	};
+	if (row.replaced_at !== null) record.replacedAt = row.replaced_at;
+	if (row.redeemed_at !== null) record.redeemedAt = row.redeemed_at;
+	if (row.order_reference !== null) record.orderReference = row.order_reference;
+	return record;
+}
+
+function groupByContact<T extends AssignmentRecord>(records: T[]): Map<string, T[]> {
+	const found = new Map<string, T[]>();
+	for (const record of records) {
+		const list = found.get(record.contactKey);
+		if (list) list.push(record);
+		else found.set(record.contactKey, [record]);
+	}
+	return found;
+}
+
+/** Random ranks in [0, 1) from cryptographic randomness, as many as asked for. */
+function randomRanks(count: number): Float64Array {
+	const random = randomFillSync(new Uint32Array(count * 2));
+	const ranks = new Float64Array(count);
+	for (let i = 0; i < count; i++)
+		ranks[i] = (random[2 * i] * 2 ** 21 + (random[2 * i + 1] >>> 11)) / 2 ** 53;
+	return ranks;
+}
+
+/** A list bound as one parameter and read in SQL with json_each. */
+const list = (values: string[]) => JSON.stringify(values);
+
+class LocalSession implements CouponStoreSession {
+	private readonly poolIds = new Map<string, number>();
+	private readonly statements = new Map<string, StatementSync>();
+
+	constructor(
+		private readonly connection: DatabaseSync,
+		private readonly file: string,
+	) {}
+
+	/** A prepared statement, prepared once per session; errors name the file. */
+	private statement(sql: string): StatementSync {
+		let prepared = this.statements.get(sql);
+		if (!prepared) {
+			prepared = this.attempt(() => this.connection.prepare(sql));
+			this.statements.set(sql, prepared);
+		}
+		return prepared;
+	}
+
+	private attempt<T>(run: () => T): T {
+		try {
+			return run();
+		} catch (error) {
+			throw describeSqliteError(error, this.file);
+		}
+	}
+
+	private all<R>(sql: string, ...params: SQLInputValue[]): R[] {
+		return this.attempt(() => this.statement(sql).all(...params)) as R[];
+	}
+
+	private run(sql: string, ...params: SQLInputValue[]): number {
+		return Number(this.attempt(() => this.statement(sql).run(...params)).changes);
+	}
+
+	private info(row: PoolRow): PoolInfo {
+		this.poolIds.set(couponNameKey(row.name), row.id);
+		return { name: row.name, kind: row.kind, codeCount: row.code_count };
+	}
+
+	private async requirePoolId(name: string): Promise<number> {
+		const key = couponNameKey(name);
+		if (!this.poolIds.has(key)) await this.findPool(name);
+		const id = this.poolIds.get(key);
+		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
+		return id;
+	}
+
+	async findPool(name: string): Promise<PoolInfo | undefined> {
+		const [row] = this.all<PoolRow>(
+			'SELECT id, name, kind, code_count FROM pools WHERE name_key = ?',
+			couponNameKey(name),
+		);
+		return row && this.info(row);
+	}
+
+	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+		const [row] = this.all<PoolRow>(
+			'INSERT INTO pools (name, name_key, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count',
+			name,
+			couponNameKey(name),
+			kind,
+			Date.now(),
+		);
+		return row ? this.info(row) : (await this.findPool(name))!;
+	}
+
+	async listPools(): Promise<PoolInfo[]> {
+		return this.all<PoolRow>('SELECT id, name, kind, code_count FROM pools ORDER BY name_key').map(
+			(row) => this.info(row),
+		);
+	}
+
+	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
+		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
+		const [counts] = this.all<PoolCounts>(
+			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
+				count(contact_key) AS assigned,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND ?2 < valid_until) AS active,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND ?2 >= valid_until) AS expired,
+				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
+				count(replaced_at) AS replaced,
+				count(*) FILTER (WHERE assigned_at >= ?3) AS assignedSince
+			FROM codes WHERE pool_id = ?1`,
+			await this.requirePoolId(name),
+			now,
+			since,
+		);
+		return { ...counts };
+	}
+
+	async assignmentsOf(
+		name: string,
+		contactKeys: string[],
+	): Promise<Map<string, AssignmentRecord[]>> {
+		const pool = await this.findPool(name);
+		if (!pool || contactKeys.length === 0) return new Map();
+		// The transaction holds the file's write lock: no other run can decide for these contacts now.
+		const rows = this.all<AssignmentRow>(
+			`SELECT ${ASSIGNMENT_COLUMNS} FROM codes c
+			WHERE c.pool_id = ? AND c.contact_key IN (SELECT value FROM json_each(?)) AND c.contact_key IS NOT NULL
+			ORDER BY c.assigned_at, c.code_key`,
+			this.poolIds.get(couponNameKey(name))!,
+			list(contactKeys),
+		);
+		return groupByContact(rows.map(toRecord));
+	}
+
+	async assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>> {
+		if (contactKeys.length === 0) return new Map();
+		const rows = this.all<AssignmentRow & { pool_name: string }>(
+			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM pools p
+			JOIN codes c ON c.pool_id = p.id AND c.contact_key IN (SELECT value FROM json_each(?)) AND c.contact_key IS NOT NULL`,
+			list(contactKeys),
+		);
+		return groupByContact(rows.map((row) => ({ ...toRecord(row), couponName: row.pool_name })));
+	}
+
+	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
+		if (codes.length === 0) return;
+		this.run(
+			`UPDATE codes SET replaced_at = ?
+			WHERE pool_id = ? AND code_key IN (SELECT value FROM json_each(?))
+				AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
+			at,
+			await this.requirePoolId(name),
+			list(codes.map(codeKey)),
+		);
+	}
+
+	async findCodes(keys: string[]): Promise<StoredCode[]> {
+		if (keys.length === 0) return [];
+		// Nothing to lock: the transaction holds the file's write lock already.
+		const rows = this.all<AssignmentRow & { pool_name: string; code_key: string }>(
+			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM pools p
+			JOIN codes c ON c.pool_id = p.id AND c.code_key IN (SELECT DISTINCT value FROM json_each(?))
+			ORDER BY c.pool_id, c.code_key`,
+			list(keys),
+		);
+		return rows.map((row) => ({
+			couponName: row.pool_name,
+			code: row.code,
+			key: row.code_key,
+			...(row.contact_key === null ? {} : { assignment: toRecord(row) }),
+		}));
+	}
+
+	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const { code, orderReference } of redemptions) {
+			const changed = this.run(
+				`UPDATE codes SET redeemed_at = ?, order_reference = ?
+				WHERE pool_id = ? AND code_key = ? AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
+				at,
+				orderReference ?? null,
+				poolId,
+				codeKey(code),
+			);
+			// The rules found these codes redeemable in this transaction: anything else rolls back.
+			if (changed !== 1)
+				throw new Error(
+					`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`,
+				);
+		}
+	}
+
+	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const free = this.all<{ code_key: string; code: string }>(
+			'SELECT code_key, code FROM codes WHERE pool_id = ? AND contact_key IS NULL ORDER BY rank LIMIT ?',
+			poolId,
+			pending.length,
+		);
+		const assigned: AssignmentRecord[] = [];
+		for (const [i, { code_key, code }] of free.entries()) {
+			const { contactKey, assignedAt, validUntil } = pending[i];
+			this.run(
+				'UPDATE codes SET contact_key = ?, assigned_at = ?, valid_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NULL',
+				contactKey,
+				assignedAt,
+				validUntil,
+				poolId,
+				code_key,
+			);
+			assigned.push({ code, contactKey, assignedAt, validUntil });
+			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+		}
+		return assigned;
+	}
+
+	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const inserted: AssignmentRecord[] = [];
+		const ranks = randomRanks(candidates.length);
+		for (const [i, candidate] of candidates.entries()) {
+			const added = this.run(
+				`INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				poolId,
+				codeKey(candidate.code),
+				candidate.code,
+				ranks[i],
+				candidate.contactKey,
+				candidate.assignedAt,
+				candidate.validUntil,
+			);
+			if (added === 1) inserted.push({ ...candidate });
+			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+		}
+		this.run('UPDATE pools SET code_count = code_count + ? WHERE id = ?', inserted.length, poolId);
+		return inserted;
+	}
+
+	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
+		const poolId = await this.requirePoolId(name);
+		const ranks = randomRanks(candidates.length);
+		const duplicateRows: ImportCandidate[] = [];
+		for (const [i, candidate] of candidates.entries()) {
+			const added = this.run(
+				'INSERT INTO codes (pool_id, code_key, code, rank) VALUES (?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING',
+				poolId,
+				candidate.key,
+				candidate.code,
+				ranks[i],
+			);
+			if (added === 0) duplicateRows.push(candidate);
+			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+		}
+		const added = candidates.length - duplicateRows.length;
+		const [counts] = this.all<{ code_count: number; available: number }>(
+			`UPDATE pools SET code_count = code_count + ? WHERE id = ?
+			RETURNING code_count, (SELECT count(*) FROM codes WHERE pool_id = pools.id AND contact_key IS NULL) AS available`,
+			added,
+			poolId,
+		);
+		return {
+			added,
+			duplicates: duplicateRows.length,
+			duplicateExamples: duplicateRows
+				.sort((a, b) => a.row - b.row)
+				.slice(0, DUPLICATE_EXAMPLES)
+				.map((candidate) => ({ ...candidate })),
+			codeCount: counts.code_count,
+			available: counts.available,
+		};
+	}
+}

@@ -1,0 +1,110 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { StoreError } from '../../core/errors';
+import { beginImmediate, type LocalDatabase } from '../../transport/sqlite';
+
+/**
+ * Versioned schema changes of the local coupon file, applied in order, each once, as PostgreSQL's
+ * are. Never edit a released one: add another. Times are epoch milliseconds. The file itself
+ * forbids a second holder for a code and a second redemption, as PostgreSQL's triggers do.
+ */
+const MIGRATIONS: Array<{ version: number; sql: string }> = [
+	{
+		version: 1,
+		sql: `
+			CREATE TABLE pools (
+				id INTEGER PRIMARY KEY,
+				name TEXT NOT NULL,
+				name_key TEXT NOT NULL UNIQUE,
+				kind TEXT NOT NULL CHECK (kind IN ('imported', 'generated')),
+				code_count INTEGER NOT NULL DEFAULT 0,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE TABLE codes (
+				pool_id INTEGER NOT NULL,
+				code_key TEXT NOT NULL,
+				code TEXT NOT NULL,
+				-- Assignments take the lowest rank first: a random order fixed at import.
+				rank REAL NOT NULL,
+				contact_key TEXT,
+				assigned_at INTEGER,
+				valid_until INTEGER,
+				replaced_at INTEGER,
+				redeemed_at INTEGER,
+				order_reference TEXT,
+				PRIMARY KEY (pool_id, code_key),
+				CHECK ((contact_key IS NULL) = (assigned_at IS NULL) AND (assigned_at IS NULL) = (valid_until IS NULL)),
+				CHECK (replaced_at IS NULL OR contact_key IS NOT NULL),
+				CHECK (redeemed_at IS NULL OR contact_key IS NOT NULL),
+				CHECK (order_reference IS NULL OR redeemed_at IS NOT NULL),
+				CHECK (redeemed_at IS NULL OR replaced_at IS NULL)
+			) STRICT, WITHOUT ROWID;
+			CREATE INDEX codes_unassigned ON codes (pool_id, rank) WHERE contact_key IS NULL;
+			CREATE INDEX codes_by_contact ON codes (pool_id, contact_key) WHERE contact_key IS NOT NULL;
+
+			CREATE TRIGGER codes_assign_once BEFORE UPDATE OF contact_key, assigned_at, valid_until ON codes
+			WHEN OLD.contact_key IS NOT NULL BEGIN
+				SELECT RAISE(ABORT, 'code is already assigned');
+			END;
+			CREATE TRIGGER codes_end_once BEFORE UPDATE OF replaced_at, redeemed_at, order_reference ON codes
+			WHEN OLD.replaced_at IS NOT NULL OR OLD.redeemed_at IS NOT NULL BEGIN
+				SELECT RAISE(ABORT, 'code was already redeemed or replaced');
+			END;
+			CREATE TRIGGER codes_stay BEFORE UPDATE OF pool_id, code_key, code ON codes BEGIN
+				SELECT RAISE(ABORT, 'a code cannot change or move');
+			END;
+		`,
+	},
+];
+
+export const LOCAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** The versions applied to the file; none when it has no coupon tables yet. */
+function appliedVersions(connection: DatabaseSync): number[] {
+	const hasTable = connection
+		.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'")
+		.get();
+	if (!hasTable) return [];
+	return connection
+		.prepare('SELECT version FROM schema_migrations')
+		.all()
+		.map((row) => Number(row.version));
+}
+
+/**
+ * Brings the file's schema up to date. Safe when several processes open a new file at once: the
+ * first takes the write lock, the others wait for it and then find the versions applied.
+ */
+export async function migrate(connection: DatabaseSync, database: LocalDatabase): Promise<void> {
+	const { file } = database;
+	if (!appliedVersions(connection).includes(LOCAL_SCHEMA_VERSION)) {
+		await beginImmediate(connection, database);
+		try {
+			connection.exec(
+				'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+			);
+			const applied = new Set(appliedVersions(connection));
+			for (const migration of MIGRATIONS) {
+				if (applied.has(migration.version)) continue;
+				connection.exec(migration.sql);
+				connection
+					.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+					.run(migration.version, Date.now());
+			}
+			connection.exec('COMMIT');
+		} catch (error) {
+			if (connection.isTransaction) connection.exec('ROLLBACK');
+			throw error;
+		}
+	}
+	refuseNewer(connection, file);
+}
+
+/** A file written by a newer version of the package may hold what this one does not know. */
+function refuseNewer(connection: DatabaseSync, file: string): void {
+	const newest = Math.max(...appliedVersions(connection));
+	if (newest > LOCAL_SCHEMA_VERSION)
+		throw new StoreError(
+			`The local coupon file ${file} has schema version ${newest}, newer than this version of n8n-nodes-coupons knows (${LOCAL_SCHEMA_VERSION})`,
+			'Update n8n-nodes-coupons to the latest version.',
+		);
+}

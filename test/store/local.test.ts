@@ -1,0 +1,16 @@
+import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
+import { localDatabase } from '../../nodes/shared/transport/sqlite';
+import { temporaryLocalFile } from '../helpers/localFiles';
+import { describeCouponStoreContract, type StoreFixture } from './contract';
+import { describeOperationsContract } from './operationsContract';
+
+async function localFixture(): Promise<StoreFixture> {
+	const { file, remove } = temporaryLocalFile('contract');
+	return {
+		open: () => new LocalStore(localDatabase(file)),
+		close: async () => remove(),
+	};
+}
+
+describeCouponStoreContract('Local (SQLite file)', localFixture);
+describeOperationsContract('Local (SQLite file)', localFixture);

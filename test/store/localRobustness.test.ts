@@ -1,0 +1,169 @@
+import { writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { StoreError } from '../../nodes/shared/core/errors';
+import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
+import { LOCAL_SCHEMA_VERSION } from '../../nodes/shared/store/local/migrations';
+import { LocalDatabase, localDatabase } from '../../nodes/shared/transport/sqlite';
+import { failureOf } from '../helpers/executeFunctions';
+import { temporaryLocalFile } from '../helpers/localFiles';
+import { assignInProcesses } from './assignProcesses';
+
+const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
+
+describe('LocalStore', () => {
+	let file: string;
+	let remove: () => void;
+	beforeEach(() => ({ file, remove } = temporaryLocalFile('robust')));
+	afterEach(() => remove());
+
+	const createPool = async (store: LocalStore, name = 'P') =>
+		await store.transaction(async (s) => await s.createPool(name, 'imported'));
+
+	/** Another process's connection holding the file's write lock until `release` is called. */
+	function holdWriteLock(): { release: () => void } {
+		const other = new DatabaseSync(file);
+		other.exec('BEGIN IMMEDIATE');
+		other.exec(
+			"INSERT INTO pools (name, name_key, kind, created_at) VALUES ('held', 'held', 'imported', 0)",
+		);
+		return {
+			release: () => {
+				other.exec('COMMIT');
+				other.close();
+			},
+		};
+	}
+
+	it('waits for another process that holds the write lock, keeping the event loop free', async () => {
+		const store = new LocalStore(localDatabase(file));
+		await createPool(store);
+		const lock = holdWriteLock();
+		let ticks = 0;
+		const ticker = setInterval(() => ticks++, 10);
+		setTimeout(() => lock.release(), 1_000);
+		const started = Date.now();
+		const pools = await store
+			.transaction(async (s) => await s.listPools())
+			.finally(() => clearInterval(ticker));
+		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+		// It saw what the other process committed, and timers ran while it waited.
+		expect(pools.map((pool) => pool.name)).toEqual(['held', 'P']);
+		expect(ticks).toBeGreaterThan(40);
+	});
+
+	it('gives up on a lock held too long, naming the file, and changes nothing', async () => {
+		await createPool(new LocalStore(localDatabase(file)));
+		const store = new LocalStore(new LocalDatabase(file, 600));
+		const lock = holdWriteLock();
+		try {
+			const error = await caught(
+				store.transaction(async (s) => await s.createPool('Q', 'imported')),
+			);
+			expect(error.message).toBe(
+				`The local coupon file ${file} stayed locked by another process for more than 0.6 seconds`,
+			);
+			expect(error.description).toMatch(/^Nothing of this step was saved/);
+		} finally {
+			lock.release();
+		}
+		expect(await store.transaction(async (s) => await s.findPool('Q'))).toBeUndefined();
+	});
+
+	it('migrates a new file once, even when several processes open it at once', async () => {
+		const results = await assignInProcesses(`local:${file}`, {
+			processes: 4,
+			rounds: 1,
+			uniquePerRound: 5,
+			shared: 0,
+		});
+		expect(results.filter((r) => r.error)).toEqual([]);
+		const check = new DatabaseSync(file, { readOnly: true });
+		const versions = check.prepare('SELECT version FROM schema_migrations').all();
+		const journal = check.prepare('PRAGMA journal_mode').get();
+		check.close();
+		expect(versions.map((row) => row.version)).toEqual([LOCAL_SCHEMA_VERSION]);
+		expect(journal).toEqual({ journal_mode: 'wal' });
+	}, 60_000);
+
+	it('refuses a file written by a newer version of the package', async () => {
+		await createPool(new LocalStore(localDatabase(file)));
+		const newer = new DatabaseSync(file);
+		newer
+			.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)')
+			.run(LOCAL_SCHEMA_VERSION + 1);
+		newer.close();
+		const error = await caught(
+			new LocalStore(new LocalDatabase(file)).transaction(async (s) => await s.listPools()),
+		);
+		expect(error.message).toBe(
+			`The local coupon file ${file} has schema version ${LOCAL_SCHEMA_VERSION + 1}, newer than this version of n8n-nodes-coupons knows (${LOCAL_SCHEMA_VERSION})`,
+		);
+		expect(error.description).toBe('Update n8n-nodes-coupons to the latest version.');
+	});
+
+	it('says that a file which is not a coupon database is damaged, naming it', async () => {
+		writeFileSync(file, 'this is not a database, '.repeat(100));
+		const error = await caught(
+			new LocalStore(localDatabase(file)).transaction(async (s) => await s.listPools()),
+		);
+		expect(error.message).toMatch(
+			`The local coupon file ${file} is damaged or not an SQLite database`,
+		);
+		expect(error.description).toMatch(/Restore it from a backup/);
+	});
+
+	it('refuses a second holder or a second redemption in the file itself, whatever the code asks', async () => {
+		const store = new LocalStore(localDatabase(file));
+		await store.transaction(async (s) => {
+			await s.createPool('P', 'imported');
+			await s.addImported('P', [{ code: 'A-1', key: 'A1', row: 2 }]);
+			await s.assignImported('P', [{ contactKey: 'ann', assignedAt: 1, validUntil: 2 }]);
+			await s.markRedeemed('P', [{ code: 'A-1' }], 1);
+		});
+		const raw = new DatabaseSync(file);
+		try {
+			expect(() => raw.exec("UPDATE codes SET contact_key = 'bob'")).toThrow(
+				'code is already assigned',
+			);
+			expect(() => raw.exec('UPDATE codes SET redeemed_at = 5')).toThrow(
+				'code was already redeemed or replaced',
+			);
+			expect(() => raw.exec('UPDATE codes SET replaced_at = 5')).toThrow(
+				'code was already redeemed or replaced',
+			);
+			expect(() => raw.exec("UPDATE codes SET code_key = 'B'")).toThrow(
+				'a code cannot change or move',
+			);
+		} finally {
+			raw.close();
+		}
+	});
+});
+
+describe('the Local storage on a Node without node:sqlite', () => {
+	it('refuses with the Node version it needs and the storages that work', async () => {
+		await jest.isolateModulesAsync(async () => {
+			jest.doMock('node:sqlite', () => {
+				throw new Error('No such built-in module: node:sqlite');
+			});
+			const { LocalStore: Store } = await import('../../nodes/shared/store/local/LocalStore');
+			const { localDatabase: open } = await import('../../nodes/shared/transport/sqlite');
+			const { StoreError: IsolatedStoreError } = await import('../../nodes/shared/core/errors');
+			const { file, remove } = temporaryLocalFile('node20');
+			try {
+				const error = await failureOf(
+					new Store(open(file)).transaction(async (s) => await s.listPools()),
+					IsolatedStoreError,
+				);
+				expect(error.message).toBe(
+					`The Local storage needs Node.js 22.13 or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
+				);
+				expect(error.description).toBe(
+					'Update n8n, or choose Workflow Static Data or Database (PostgreSQL) as the storage.',
+				);
+			} finally {
+				remove();
+			}
+		});
+	});
+});
