@@ -55,7 +55,7 @@ async function main() {
 	ensureN8n();
 	say(`installing this package into ${USER_FOLDER}/.n8n/nodes, as n8n installs community packages`);
 	installPackage(USER_FOLDER);
-	fs.mkdirSync(path.join(FILES, 'coupons'), { recursive: true });
+	fs.mkdirSync(FILES, { recursive: true });
 	fs.copyFileSync(
 		path.join(ROOT, 'examples', 'sample-coupons.xlsx'),
 		path.join(FILES, 'sample-coupons.xlsx'),
@@ -73,7 +73,7 @@ async function main() {
 			JSON.parse(
 				fs
 					.readFileSync(path.join(ROOT, 'examples', file), 'utf8')
-					.replaceAll('/home/node/.n8n-files/coupons', path.join(FILES, 'coupons')),
+					.replaceAll('/home/node/.n8n-files', FILES),
 			),
 		);
 	fs.writeFileSync(path.join(imports, 'workflows.json'), JSON.stringify(workflows));
@@ -94,10 +94,11 @@ async function main() {
 	say(`n8n is ready: http://localhost:${PORT}`);
 	say('  First visit: create the owner account (it stays in this dev folder).');
 	say(
-		`  Workflows "Coupons: ..." are imported; the sample list is ${path.join(FILES, 'sample-coupons.xlsx')}`,
+		'  Workflows "Coupons: ..." are imported. Start with "Coupons: import a list from a spreadsheet":',
 	);
+	say(`  Execute workflow imports the sample list (${path.join(FILES, 'sample-coupons.xlsx')})`);
 	say(
-		`  Copy it into ${path.join(FILES, 'coupons')} once "Coupons: import a list from a spreadsheet" is active.`,
+		`  into the Local storage, ${path.join(USER_FOLDER, '.n8n', 'coupons.sqlite')}, which every workflow shares.`,
 	);
 	say('  Ctrl+C stops n8n.');
 	await new Promise((resolve) => child.on('exit', resolve));

@@ -125,7 +125,7 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 	for (const label of [
 		'Operation',
 		'Storage',
-		'Name',
+		'Coupon Name',
 		'Length',
 		'Valid (Days)',
 		'Contact',
@@ -133,13 +133,12 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 	]) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
-	await expect(panel.getByText(/Imported lists keep their own values/).isVisible()).resolves.toBe(
-		true,
-	);
+	// Length is at its default, so there is nothing to say about imported lists ignoring it.
+	await expect(panel.getByText(/Imported lists keep their own values/).count()).resolves.toBe(0);
 	await expect(
-		panel.getByText(/Workflow static data suits small, low-volume use/).isVisible(),
+		panel.getByText(/Static data is kept by this workflow only/).isVisible(),
 	).resolves.toBe(true);
-	await expectHelpText(panel, 'Length', 'Random characters in each generated code');
+	await expectHelpText(panel, 'Length', 'Random characters in each generated code, up to 64');
 	await expectHelpText(
 		panel,
 		'Valid (Days)',
@@ -179,13 +178,7 @@ it('shows Redeem Code with the code and its checkout options', async () => {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
 	// Parameters of other operations stay hidden.
-	for (const label of [
-		'Name',
-		'Length',
-		'Valid (Days)',
-		'Text',
-		'If Contact Has No Active Coupon',
-	]) {
+	for (const label of ['Length', 'Valid (Days)', 'Text', 'If Contact Has No Active Coupon']) {
 		await expect(panel.getByText(label, { exact: true }).count()).resolves.toBe(0);
 	}
 	await expectHelpText(panel, 'Code', 'The code the customer entered');
