@@ -64,6 +64,10 @@ describe('Contact Coupon', () => {
 				status: 'redeemed',
 				message: `Code ${code} of coupon "SPRING10" was already redeemed on ${iso(T0 + DAY_MS)}`,
 			});
+			// Accepted or refused, the answer lists the same fields in the same order.
+			const fields = ['code', 'accepted', 'status', 'message', 'coupon'];
+			expect(Object.keys(first.output[0].json.redemption as object)).toEqual(fields);
+			expect(Object.keys(second.output[0].json.redemption as object)).toEqual(fields);
 			// The contact card shows the redemption; the pool still counts the code as used, not available.
 			const card = await runEach('getForContact', [{ email: 'ann@example.com' }], {
 				contact: perItem('email'),

@@ -276,6 +276,15 @@ export async function validateCodes(
 	});
 }
 
+/** A Redemption with its fields in one order, accepted or refused, as the output shows them. */
+const redemption = ({ code, accepted, status, message, coupon }: Redemption): Redemption => ({
+	code,
+	accepted,
+	status,
+	message,
+	coupon,
+});
+
 /**
  * Redeems each code that can be used now, in request order, so a code given twice is accepted
  * once. The codes stay locked until the session ends: of two sessions redeeming one code, the
@@ -292,21 +301,21 @@ export async function redeemCodes(
 	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
 		assertNamed(missing, request);
 		const { result, stored } = check(found, request, now);
-		const { valid: _valid, status, ...refusal } = result;
-		if (status !== 'valid') return { ...refusal, accepted: false, status };
+		const { status } = result;
+		if (status !== 'valid') return redemption({ ...result, accepted: false, status });
 		const { couponName, code, assignment } = stored!;
 		const ofCoupon = redeemed.get(couponName);
 		if (ofCoupon) ofCoupon.push({ code, orderReference: request.orderReference });
 		else redeemed.set(couponName, [{ code, orderReference: request.orderReference }]);
 		assignment!.redeemedAt = now;
 		if (request.orderReference !== undefined) assignment!.orderReference = request.orderReference;
-		return {
+		return redemption({
 			code: request.code,
 			accepted: true,
 			status: 'accepted',
 			message: `Code ${request.code} of coupon "${couponName}" is redeemed now`,
 			coupon: viewAssignment(couponName, assignment!, now),
-		};
+		});
 	});
 	for (const [couponName, codes] of redeemed) await session.markRedeemed(couponName, codes, now);
 	return outcomes;
