@@ -24,13 +24,18 @@ describe('Contact Coupon', () => {
 			]);
 			// Two a day over the last 7 days would be 2/7 a day: 1 left lasts 3.5 days.
 			expect(all.output[0].json).toMatchObject({ assignedLast7Days: 2, daysLeft: 3.5 });
-			// Several input items each get the report, counted once.
-			const perItem = await run('stats', [{ n: 1 }, { n: 2 }], { couponName: 'welcome' });
-			expect(
-				perItem.output.map((item) => [item.json.name, item.json.assigned, item.pairedItem]),
-			).toEqual([
-				['WELCOME', 1, { item: 0 }],
-				['WELCOME', 1, { item: 1 }],
+			// A report per run: three input items get each coupon once, with the first item that asked.
+			const perRun = await run('stats', [{ n: 1 }, { n: 2 }, { n: 3 }], { couponName: '' });
+			expect(perRun.output.map((item) => [item.json.name, item.pairedItem])).toEqual([
+				['SPRING10', { item: 0 }],
+				['WELCOME', { item: 0 }],
+			]);
+			const named = await run('stats', [{ n: 1 }, { n: 2 }], {
+				couponName: (i: number) => ['welcome', 'SPRING10'][i],
+			});
+			expect(named.output.map((item) => [item.json.name, item.pairedItem])).toEqual([
+				['WELCOME', { item: 0 }],
+				['SPRING10', { item: 1 }],
 			]);
 			const error = await nodeFailure(run('stats', [{}], { couponName: 'SPRNG10' }));
 			expect(error.message).toBe(

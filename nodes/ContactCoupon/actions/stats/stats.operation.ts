@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { parseCouponName } from '../../../shared/core/names';
+import { couponNameKey, parseCouponName } from '../../../shared/core/names';
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
 import { runItems } from '../../../shared/itemRunner';
 
@@ -11,18 +11,26 @@ export const properties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. SPRING10',
-		description: 'The coupon to report on. Leave empty for one item per coupon.',
+		description:
+			'The coupon to report on. Leave empty for one item per coupon. Each coupon comes out once per run, however many input items there are.',
 	},
 ];
 
 /** "Get Pool Statistics": one item per coupon with its counts and, for imported lists, the days left. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	// A report per run, not per input item: each coupon's row goes with the first item that asked.
+	const reported = new Set<string>();
 	return await runItems<string | undefined, PoolStatistics[]>(this, {
 		read: (i) => {
 			const raw = this.getNodeParameter('couponName', i, '');
 			return String(raw ?? '').trim() === '' ? undefined : parseCouponName(raw);
 		},
 		serve: async (session, names) => await poolStatisticsForRun(session, names, now()),
-		output: (_json, statistics) => statistics.map((pool) => ({ ...pool })),
+		output: (_json, statistics) =>
+			statistics
+				.filter(
+					({ name }) => !reported.has(couponNameKey(name)) && reported.add(couponNameKey(name)),
+				)
+				.map((pool) => ({ ...pool })),
 	});
 }
