@@ -108,6 +108,9 @@ describe('Contact Coupon: Generate for Contact', () => {
 			reused: true,
 			assignedAt: '2026-04-10T08:00:00.000Z',
 		});
+		// The contact as stored, whatever spelling each run's item had.
+		expect(coupon(first.output[0]).contact).toBe('ann@example.com');
+		expect(coupon(again.output[0]).contact).toBe('ann@example.com');
 	});
 
 	it('never outputs a coupon past validUntil: the contact then gets a new one', async () => {

@@ -380,7 +380,8 @@ export function describeOperationsContract(
 					expect.objectContaining({
 						name: 'SPRING10',
 						code: 'SPR-AAAA',
-						contact: 'Ann@example.com',
+						// As stored, not as this message spelled it.
+						contact: 'ann@example.com',
 						reused: true,
 						source: 'imported',
 					}),

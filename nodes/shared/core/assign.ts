@@ -48,6 +48,7 @@ export function parseContactRequest(raw: unknown): ContactRequest {
 export interface AssignmentResult {
 	name: string;
 	code: string;
+	/** The contact as stored (trimmed, lower case): the same on every run. */
 	contact: string;
 	assignedAt: string;
 	validUntil: string;
@@ -162,14 +163,15 @@ export async function assignCoupons(
 	}
 
 	const { name, kind: source } = pool;
-	const outcomes = plan.map((entry, i): AssignmentOutcome => {
+	const outcomes = plan.map((entry): AssignmentOutcome => {
 		const record = 'held' in entry ? entry.held : entry.assignment.record;
 		if (!record) return { error: failure! };
 		return {
 			value: {
 				name,
 				code: record.code,
-				contact: requests[i].contact,
+				// As stored: the same on every run, whatever spelling the item had this time.
+				contact: record.contactKey,
 				assignedAt: new Date(record.assignedAt).toISOString(),
 				validUntil: new Date(record.validUntil).toISOString(),
 				source,

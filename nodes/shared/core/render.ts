@@ -49,14 +49,10 @@ export interface RenderedMessage {
 	unresolved: UnresolvedPlaceholder[];
 }
 
-const heldAssignment = (
-	pool: PoolInfo,
-	held: HeldAssignment,
-	contact: string,
-): AssignmentResult => ({
+const heldAssignment = (pool: PoolInfo, held: HeldAssignment): AssignmentResult => ({
 	name: pool.name,
 	code: held.code,
-	contact,
+	contact: held.contactKey,
 	assignedAt: new Date(held.assignedAt).toISOString(),
 	validUntil: new Date(held.validUntil).toISOString(),
 	source: pool.kind,
@@ -88,7 +84,7 @@ export async function renderMessages(
 	const assignments = new Map<string, AssignmentResult>();
 	// A contact's assignment of one coupon, keyed by both.
 	const holdingKey = (contactKey: string, nameKey: string) => `${contactKey}\n${nameKey}`;
-	requests.forEach(({ contact, contactKey }) => {
+	requests.forEach(({ contactKey }) => {
 		const newestFirst = [...(held.get(contactKey) ?? [])].sort(
 			(a, b) => b.assignedAt - a.assignedAt,
 		);
@@ -96,7 +92,7 @@ export async function renderMessages(
 			const key = holdingKey(contactKey, couponNameKey(assignment.couponName));
 			const pool = pools.get(couponNameKey(assignment.couponName));
 			if (pool && assignmentStatus(assignment, now) === 'active' && !assignments.has(key))
-				assignments.set(key, heldAssignment(pool, assignment, contact));
+				assignments.set(key, heldAssignment(pool, assignment));
 		}
 	});
 
