@@ -1,16 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
 import { assignCoupons } from '../../nodes/shared/core/assign';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
-import { databaseFor } from '../../nodes/shared/transport/postgres';
+import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
 import {
-	describeWithDatabase,
-	dropSchema,
-	sql,
-	testCredentials,
-	uniqueSchema,
-} from '../helpers/postgres';
+	LOCAL_FILE_NAME,
+	closeLocalDatabase,
+	localDatabase,
+} from '../../nodes/shared/transport/sqlite';
 import {
 	examples,
 	importInto,
@@ -23,8 +22,6 @@ import {
 
 const PORT = 5697;
 const BASE = `http://127.0.0.1:${PORT}/webhook`;
-// The examples reference this credential id; importing a credential with it points them at the test schema.
-const EXAMPLE_CREDENTIAL = 'couponsDbCred001';
 const SHOP_KEY_CREDENTIAL = 'couponsShopKey01';
 const SHOP_KEY = 'e2e-shop-key';
 /** A call to one of the examples' webhooks, which check the shop's header. */
@@ -35,18 +32,30 @@ const call = async (path: string, init: RequestInit = {}, key = SHOP_KEY) =>
 		signal: AbortSignal.timeout(60_000),
 	});
 
-/** The checkout examples as shipped, published in a real n8n: the shop's calls go through n8n's webhooks. */
-describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () => {
-	const schema = uniqueSchema('checkout');
+/**
+ * The checkout examples as shipped, published in a real n8n on the Local storage: the shop's calls
+ * go through n8n's webhooks, and the coupons are in the file in n8n's user folder.
+ */
+describe('in a real n8n, the checkout examples on the Local storage', () => {
 	let userFolder: string;
+	let file: string;
 	let server: ChildProcess;
 	let code: string;
+	/** Reads the local coupon file beside the running n8n (WAL: readers never block it). */
+	const query = <T>(sql: string): T[] => {
+		const reader = new DatabaseSync(file, { readOnly: true });
+		try {
+			return reader.prepare(sql).all() as T[];
+		} finally {
+			reader.close();
+		}
+	};
 
 	beforeAll(async () => {
 		userFolder = prepareN8n();
-		const database = databaseFor(testCredentials(schema));
-		// A contact who was handed a coupon earlier, by another workflow.
-		code = await new PostgresStore(database).transaction(async (s) => {
+		file = join(userFolder, '.n8n', LOCAL_FILE_NAME);
+		// A contact who was handed a coupon earlier, by another workflow of this n8n.
+		code = await new LocalStore(localDatabase(file)).transaction(async (s) => {
 			await s.createPool('SPRING10', 'imported');
 			await s.addImported(
 				'SPRING10',
@@ -71,15 +80,9 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 			if (!('value' in outcomes[0])) throw outcomes[0].error;
 			return outcomes[0].value.code;
 		});
-		await database.close();
+		closeLocalDatabase(file);
 
 		importInto(userFolder, 'credentials', [
-			{
-				id: EXAMPLE_CREDENTIAL,
-				name: 'Coupon PostgreSQL',
-				type: 'couponPostgres',
-				data: testCredentials(schema),
-			},
 			{
 				id: SHOP_KEY_CREDENTIAL,
 				name: 'Shop Webhook Key',
@@ -108,7 +111,6 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		server?.kill('SIGTERM');
 		await new Promise((resolve) => setTimeout(resolve, 3000));
 		server?.kill('SIGKILL');
-		await dropSchema(schema);
 		rmSync(userFolder, { recursive: true, force: true });
 	}, 60_000);
 
@@ -143,8 +145,8 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 			),
 		});
 
-		const rows = await sql<{ order_reference: string; contact_key: string }>(
-			`SELECT order_reference, contact_key FROM "${schema}".codes WHERE redeemed_at IS NOT NULL`,
+		const rows = query<{ order_reference: string; contact_key: string }>(
+			'SELECT order_reference, contact_key FROM codes WHERE redeemed_at IS NOT NULL',
 		);
 		expect(rows).toEqual([{ order_reference: 'A-1001', contact_key: 'ann@example.com' }]);
 	});
@@ -157,10 +159,10 @@ describeWithDatabase('in a real n8n, the checkout examples on PostgreSQL', () =>
 		expect(unused.body).toMatchObject({ accepted: false, status: 'not_assigned' });
 		const unknown = await checkout({ code: 'NOPE-0000', email: 'bob@example.com', orderId: 'B-2' });
 		expect(unknown.body).toMatchObject({ accepted: false, status: 'unknown', coupon: null });
-		const [{ redeemed }] = await sql<{ redeemed: string }>(
-			`SELECT count(redeemed_at) AS redeemed FROM "${schema}".codes`,
+		const [{ redeemed }] = query<{ redeemed: number }>(
+			'SELECT count(redeemed_at) AS redeemed FROM codes',
 		);
-		expect(Number(redeemed)).toBe(1);
+		expect(redeemed).toBe(1);
 	});
 
 	it("answers only callers with the shop's key", async () => {
