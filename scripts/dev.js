@@ -51,20 +51,24 @@ async function waitForHealth(child) {
 	throw new Error('n8n did not answer on /healthz within 2 minutes');
 }
 
-async function main() {
-	ensureN8n();
-	say(`installing this package into ${USER_FOLDER}/.n8n/nodes, as n8n installs community packages`);
-	installPackage(USER_FOLDER);
-	fs.mkdirSync(FILES, { recursive: true });
+/**
+ * An n8n user folder as `npm run dev` sets it up: the package installed as n8n installs it, the
+ * sample list in n8n's files folder, every example and the dev credentials imported. The
+ * end-to-end tests of the first hour use it too, so they see what a new user sees.
+ */
+function prepareDevFolder(userFolder) {
+	const files = path.join(userFolder, 'files');
+	say(`installing this package into ${userFolder}/.n8n/nodes, as n8n installs community packages`);
+	installPackage(userFolder);
+	fs.mkdirSync(files, { recursive: true });
 	fs.copyFileSync(
 		path.join(ROOT, 'examples', 'sample-coupons.xlsx'),
-		path.join(FILES, 'sample-coupons.xlsx'),
+		path.join(files, 'sample-coupons.xlsx'),
 	);
-
 	say(
 		'importing the example workflows, the Coupon PostgreSQL credential and the Shop Webhook Key (header X-Shop-Key: dev-shop-key)',
 	);
-	const imports = path.join(USER_FOLDER, 'imports');
+	const imports = path.join(userFolder, 'imports');
 	fs.mkdirSync(imports, { recursive: true });
 	const workflows = fs
 		.readdirSync(path.join(ROOT, 'examples'))
@@ -73,13 +77,19 @@ async function main() {
 			JSON.parse(
 				fs
 					.readFileSync(path.join(ROOT, 'examples', file), 'utf8')
-					.replaceAll('/home/node/.n8n-files', FILES),
+					.replaceAll('/home/node/.n8n-files', files),
 			),
 		);
 	fs.writeFileSync(path.join(imports, 'workflows.json'), JSON.stringify(workflows));
 	fs.writeFileSync(path.join(imports, 'credentials.json'), JSON.stringify(devCredential()));
-	n8n(USER_FOLDER, ['import:credentials', `--input=${path.join(imports, 'credentials.json')}`]);
-	n8n(USER_FOLDER, ['import:workflow', `--input=${path.join(imports, 'workflows.json')}`]);
+	n8n(userFolder, ['import:credentials', `--input=${path.join(imports, 'credentials.json')}`]);
+	n8n(userFolder, ['import:workflow', `--input=${path.join(imports, 'workflows.json')}`]);
+	return workflows;
+}
+
+async function main() {
+	ensureN8n();
+	prepareDevFolder(USER_FOLDER);
 
 	say('starting n8n');
 	const child = startN8n(USER_FOLDER, ['start'], { N8N_PORT: String(PORT) }, [
@@ -104,7 +114,10 @@ async function main() {
 	await new Promise((resolve) => child.on('exit', resolve));
 }
 
-main().catch((error) => {
-	say(error.message);
-	process.exit(1);
-});
+module.exports = { prepareDevFolder };
+
+if (require.main === module)
+	main().catch((error) => {
+		say(error.message);
+		process.exit(1);
+	});

@@ -1,18 +1,11 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, openEditor } from './browser';
 import { examples, importInto, prepareN8n, startN8n, waitForN8n } from './n8nCli';
 
 const PORT = 5699;
-const BASE = `http://127.0.0.1:${PORT}`;
-const ARTIFACTS = join(__dirname, '../../test-artifacts');
-const OWNER = {
-	email: 'owner@example.com',
-	firstName: 'Coupon',
-	lastName: 'Tester',
-	password: 'Coupons-E2e-2026',
-};
 
 let userFolder: string;
 let server: ChildProcess;
@@ -28,32 +21,7 @@ beforeAll(async () => {
 	);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
 	await waitForN8n(PORT);
-	browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-			'--disable-quic',
-			'--no-first-run',
-		],
-	});
-	const context = await browser.newContext({
-		baseURL: BASE,
-		viewport: { width: 1400, height: 900 },
-	});
-	expect((await context.request.post('/rest/owner/setup', { data: OWNER })).ok()).toBe(true);
-	expect(
-		(
-			await context.request.post('/rest/login', {
-				data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password },
-			})
-		).ok(),
-	).toBe(true);
-	page = await context.newPage();
-	mkdirSync(ARTIFACTS, { recursive: true });
+	({ browser, page } = await openEditor(PORT));
 }, 25 * 60_000);
 
 afterAll(async () => {

@@ -83,7 +83,31 @@ export function prepareN8n(): string {
 	return userFolder;
 }
 
-/** Imports workflows or credentials into the n8n of `userFolder` (whose database `env` may choose). */
+// scripts/dev.js sets up the folder of `npm run dev`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const devScript = require('../../scripts/dev') as {
+	prepareDevFolder(
+		userFolder: string,
+	): Array<{ id: string; name: string; nodes: Array<{ type: string }> }>;
+};
+
+/**
+ * A fresh n8n user folder set up exactly as `npm run dev` sets up its own: the package, the sample
+ * list, every example and the dev credentials. Returns the folder and the examples as imported.
+ */
+export function prepareDevN8n(): {
+	userFolder: string;
+	workflows: Array<{ id: string; name: string; nodes: Array<{ type: string }> }>;
+} {
+	execFileSync('npm', ['run', 'build', '--silent'], {
+		cwd: join(__dirname, '../..'),
+		stdio: 'ignore',
+	});
+	n8nScripts.ensureN8n();
+	const userFolder = mkdtempSync(join(tmpdir(), 'n8n-coupons-first-hour-'));
+	return { userFolder, workflows: devScript.prepareDevFolder(userFolder) };
+}
+
 /** The shipped example workflows of these names (examples/<name>.json), as n8n imports them. */
 export function examples<T extends object = { id: string }>(...names: string[]): T[] {
 	return names.map(
@@ -91,6 +115,7 @@ export function examples<T extends object = { id: string }>(...names: string[]):
 	);
 }
 
+/** Imports workflows or credentials into the n8n of `userFolder` (whose database `env` may choose). */
 export function importInto(
 	userFolder: string,
 	kind: 'workflow' | 'credentials',
