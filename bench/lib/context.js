@@ -1,5 +1,5 @@
 // A minimal stand-in for n8n's IExecuteFunctions, enough to drive the nodes' execute() in benchmarks.
-function context(items, parameters, { staticData = {}, credentials } = {}) {
+function context(items, parameters, { staticData = {}, credentials, n8nFolder } = {}) {
 	return {
 		getInputData: () => items,
 		getNode: () => ({
@@ -19,6 +19,8 @@ function context(items, parameters, { staticData = {}, credentials } = {}) {
 			return typeof value === 'function' ? value(i) : value;
 		},
 		helpers: {
+			// n8n's storage folder for a node type, inside n8n's own folder (the Local storage's home).
+			getStoragePath: () => `${n8nFolder}/storage/bench`,
 			assertBinaryData: (i, property) => items[i].binary[property],
 			getBinaryDataBuffer: async (i, property) =>
 				Buffer.from(items[i].binary[property].data, 'base64'),

@@ -1,0 +1,91 @@
+// Local storage benchmark (run by `npm run bench` on a Node with node:sqlite, after the build):
+// prints figures and ratios against raw node:sqlite in the same run; asserts nothing.
+// Each measured step runs in a process of its own (bench/localChild.js).
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { promisify } = require('node:util');
+const { workbook } = require('./lib/workbook');
+
+const run = promisify(execFile);
+const CONTACTS = 10_000;
+const PROCESSES = 4;
+const folders = [];
+
+async function step(name, ...args) {
+	const { stdout } = await run(
+		process.execPath,
+		[path.join(__dirname, 'localChild.js'), name, ...args.map(String)],
+		{ maxBuffer: 1 << 20 },
+	);
+	return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+/** A fresh n8n folder, whose coupons.sqlite the step creates. */
+function n8nFolder(label) {
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), `coupons-bench-${label}-`));
+	folders.push(folder);
+	return folder;
+}
+
+async function concurrent(name, folder, processes) {
+	const startAt = Date.now() + 3000;
+	const results = await Promise.all(
+		Array.from(
+			{ length: processes },
+			async (_, p) => await step(name, folder, CONTACTS, `${name}-${processes}-p${p}`, startAt),
+		),
+	);
+	return (Math.max(...results.map((r) => r.finishedAt)) - startAt) / 1000;
+}
+
+const rate = (count, seconds) => Math.round(count / seconds).toLocaleString('en-US');
+const fixed = (n, digits = 2) => n.toFixed(digits);
+
+async function main() {
+	console.log(
+		`\nLocal storage benchmark (node:sqlite, WAL, synchronous=FULL), Node ${process.version}, ${os.cpus().length} cores`,
+	);
+	console.log(
+		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare inserts of the same codes into a table keyed by code, one transaction)',
+	);
+	let pool;
+	for (const rows of [100_000, 1_000_000]) {
+		const file = workbook(rows);
+		const mib = fixed(fs.statSync(file).size / 1024 / 1024, 1);
+		const folder = n8nFolder(`import${rows}`);
+		const ours = await step('import-node', file, folder);
+		const base = await step(
+			'import-baseline',
+			file,
+			path.join(n8nFolder(`baseline${rows}`), 'baseline.sqlite'),
+		);
+		if (ours.added !== rows) throw new Error(`imported ${ours.added} of ${rows}`);
+		console.log(
+			`  ${rows.toLocaleString('en-US').padStart(9)} rows (${mib} MiB xlsx): node ${fixed(ours.seconds)} s (${rate(rows, ours.seconds)} rows/s, peak ${ours.peakMiB} MiB) | baseline ${fixed(base.seconds)} s (peak ${base.peakMiB} MiB) | ratio ${fixed(ours.seconds / base.seconds)}`,
+		);
+		pool = folder;
+	}
+
+	console.log(
+		`\nAssignment from the 1,000,000-code pool, executions of ${CONTACTS.toLocaleString('en-US')} contacts (node vs the same statements run directly, one transaction each)`,
+	);
+	for (const processes of [1, PROCESSES]) {
+		const ours = await concurrent('assign-node', pool, processes);
+		const raw = await concurrent('assign-raw', pool, processes);
+		const count = processes * CONTACTS;
+		console.log(
+			`  ${processes} process${processes > 1 ? 'es' : ''}: node ${rate(count, ours)} assignments/s | raw ${rate(count, raw)}/s | ratio ${fixed(raw / ours)} (raw time / node time)`,
+		);
+	}
+}
+
+main()
+	.catch((error) => {
+		console.error(error);
+		process.exitCode = 1;
+	})
+	.finally(() => {
+		for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+	});

@@ -1,0 +1,115 @@
+// One measured step of the Local storage benchmark, in a process of its own so that its time and
+// peak memory are its alone. Prints one JSON line. Run by bench/local.js on a Node with node:sqlite.
+const fs = require('node:fs');
+const path = require('node:path');
+const { DatabaseSync } = require('node:sqlite');
+const XLSX = require('@e965/xlsx');
+const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
+const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
+const { context, fileItem } = require('./lib/context');
+
+const [step, ...args] = process.argv.slice(2);
+const DAY_MS = 86_400_000;
+
+async function waitUntil(startAt) {
+	await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+}
+
+const generate = (items) => ({
+	operation: 'generate',
+	storage: 'local',
+	couponName: 'BENCH',
+	length: 8,
+	validDays: 30,
+	contact: (i) => items[i].json.email,
+	options: {},
+});
+
+const steps = {
+	/** Coupon Import node, Local storage, one file into an empty coupon. */
+	async 'import-node'(file, n8nFolder) {
+		const buffer = fs.readFileSync(file);
+		const parameters = {
+			storage: 'local',
+			binaryPropertyName: 'data',
+			couponName: '',
+			options: {},
+		};
+		const started = performance.now();
+		const [output] = await new CouponImport().execute.call(
+			context([fileItem(buffer)], parameters, { n8nFolder }),
+		);
+		return { seconds: (performance.now() - started) / 1000, added: output[0].json.added };
+	},
+
+	/** Bare SheetJS parse of the same file plus bare inserts of its values into a table keyed by code, in one transaction. */
+	async 'import-baseline'(file, databaseFile) {
+		const buffer = fs.readFileSync(file);
+		const database = new DatabaseSync(databaseFile);
+		database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+		database.exec('CREATE TABLE baseline (code TEXT PRIMARY KEY) STRICT, WITHOUT ROWID');
+		const started = performance.now();
+		const sheet = XLSX.read(buffer, { type: 'buffer', dense: true }).Sheets.Codes;
+		const rows = sheet['!data'].slice(1);
+		const insert = database.prepare('INSERT INTO baseline (code) VALUES (?)');
+		database.exec('BEGIN IMMEDIATE');
+		for (const row of rows) insert.run(row[1].v);
+		database.exec('COMMIT');
+		const seconds = (performance.now() - started) / 1000;
+		database.close();
+		return { seconds, added: rows.length };
+	},
+
+	/** Contact Coupon node, Local storage, one execution of `count` contacts. */
+	async 'assign-node'(n8nFolder, count, prefix, startAt) {
+		const items = Array.from({ length: Number(count) }, (_, i) => ({
+			json: { email: `${prefix}-${i}@example.com` },
+		}));
+		// Open and migrate-check first, as a long-running n8n process has already done.
+		const warmUp = [{ json: { email: `${prefix}-warm-up` } }];
+		await new ContactCoupon().execute.call(context(warmUp, generate(warmUp), { n8nFolder }));
+		await waitUntil(startAt);
+		const started = performance.now();
+		const [output] = await new ContactCoupon().execute.call(
+			context(items, generate(items), { n8nFolder }),
+		);
+		const finished = Date.now();
+		if (output.some((item) => !item.json.coupon)) throw new Error('an item got no coupon');
+		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
+	},
+
+	/** The store's assigning statements run directly with node:sqlite, in one transaction. */
+	async 'assign-raw'(n8nFolder, count, prefix, startAt) {
+		const database = new DatabaseSync(path.join(n8nFolder, 'coupons.sqlite'), { timeout: 60_000 });
+		const { id } = database.prepare("SELECT id FROM pools WHERE name_key = 'bench'").get();
+		const free = database.prepare(
+			'SELECT code_key FROM codes WHERE pool_id = ? AND contact_key IS NULL ORDER BY rank LIMIT ?',
+		);
+		const take = database.prepare(
+			'UPDATE codes SET contact_key = ?, assigned_at = ?, valid_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NULL',
+		);
+		await waitUntil(startAt);
+		const started = performance.now();
+		const now = Date.now();
+		database.exec('BEGIN IMMEDIATE');
+		const rows = free.all(id, Number(count));
+		rows.forEach((row, i) =>
+			take.run(`${prefix}-${i}@example.com`, now, now + 30 * DAY_MS, id, row.code_key),
+		);
+		database.exec('COMMIT');
+		const finished = Date.now();
+		database.close();
+		if (rows.length !== Number(count)) throw new Error(`assigned ${rows.length} of ${count}`);
+		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
+	},
+};
+
+steps[step](...args)
+	.then((result) => {
+		result.peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+		console.log(JSON.stringify(result));
+	})
+	.catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
