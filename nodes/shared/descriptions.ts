@@ -45,7 +45,7 @@ export const storageProperties: INodeProperties[] = [
 /** The notice under each storage: where the coupons are and the limit that matters, in two lines at most. */
 export const storageNotices: INodeProperties[] = [
 	{
-		displayName: `Coupons are kept in ~/.n8n/${LOCAL_FILE_NAME} (n8n's user folder, next to its own data). In queue mode choose PostgreSQL.`,
+		displayName: `Coupons are kept in ${LOCAL_FILE_NAME} in n8n's user folder (~/.n8n, or $N8N_USER_FOLDER/.n8n), next to its own data. In queue mode choose PostgreSQL.`,
 		name: 'localNotice',
 		type: 'notice',
 		default: '',

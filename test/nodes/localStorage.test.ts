@@ -15,6 +15,7 @@ import {
 	nodeFailure,
 } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
+import { isQueueMode } from '../../nodes/shared/transport/sqlite';
 import { xlsx } from '../helpers/spreadsheets';
 
 /** The parameters n8n reads for a node saved with `saved` at this version (defaults filled in). */
@@ -128,6 +129,15 @@ describe('both nodes on the Local storage', () => {
 		expect(hints.map((h) => h.message)).toEqual([
 			`No coupon was named "WELCOME" in the local file ${join(n8nFolder, 'coupons.sqlite')}, so a generated coupon of that name was created. To assign values from a list instead, import it under this name first (Coupon Import, same storage).`,
 		]);
+	});
+
+	it('knows queue mode from EXECUTIONS_MODE, and in worker and webhook processes whatever it says', () => {
+		const n8n = (command: string) => ['/usr/bin/node', '/usr/lib/n8n/bin/n8n', command];
+		expect(isQueueMode({ EXECUTIONS_MODE: 'queue' }, n8n('start'))).toBe(true);
+		expect(isQueueMode({}, n8n('worker'))).toBe(true);
+		expect(isQueueMode({ EXECUTIONS_MODE: 'regular' }, n8n('webhook'))).toBe(true);
+		expect(isQueueMode({}, n8n('start'))).toBe(false);
+		expect(isQueueMode({ EXECUTIONS_MODE: 'regular' }, n8n('execute'))).toBe(false);
 	});
 
 	it('refuses to run in queue mode, naming PostgreSQL, and writes nothing', async () => {

@@ -1,8 +1,24 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { CouponStore } from '../../nodes/shared/core/store';
 
 const run = promisify(execFile);
+
+/** Imports coupon LOAD, the pool the worker processes assign from, with `size` codes. */
+export async function importLoadPool(store: CouponStore, size: number): Promise<void> {
+	await store.transaction(async (s) => {
+		await s.createPool('LOAD', 'imported');
+		await s.addImported(
+			'LOAD',
+			Array.from({ length: size }, (_, i) => ({
+				code: `LOAD-${String(i).padStart(5, '0')}`,
+				key: `LOAD${String(i).padStart(5, '0')}`,
+				row: i + 2,
+			})),
+		);
+	});
+}
 
 export interface AssignLoad {
 	processes: number;

@@ -4,7 +4,12 @@ import { assignCoupons } from '../../nodes/shared/core/assign';
 import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
 import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { temporaryLocalFile } from '../helpers/localFiles';
-import { assignInProcesses, assignmentsOf, expectEachCodeOnce } from './assignProcesses';
+import {
+	assignInProcesses,
+	assignmentsOf,
+	expectEachCodeOnce,
+	importLoadPool,
+} from './assignProcesses';
 
 const LOAD = { processes: 6, rounds: 8, uniquePerRound: 40, shared: 12 };
 const POOL = 3_000;
@@ -15,17 +20,7 @@ describe('the Local storage under concurrent executions and processes', () => {
 
 	beforeEach(async () => {
 		({ file, remove } = temporaryLocalFile('concurrency'));
-		await new LocalStore(localDatabase(file)).transaction(async (s) => {
-			await s.createPool('LOAD', 'imported');
-			await s.addImported(
-				'LOAD',
-				Array.from({ length: POOL }, (_, i) => ({
-					code: `LOAD-${String(i).padStart(5, '0')}`,
-					key: `LOAD${String(i).padStart(5, '0')}`,
-					row: i + 2,
-				})),
-			);
-		});
+		await importLoadPool(new LocalStore(localDatabase(file)), POOL);
 	});
 	afterEach(() => remove());
 

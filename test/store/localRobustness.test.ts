@@ -112,6 +112,24 @@ describe('LocalStore', () => {
 		expect(error.description).toMatch(/Restore it from a backup/);
 	});
 
+	it('rolls back a transaction an earlier turn left open, so that neither it nor the file stays stuck', async () => {
+		const database = localDatabase(file);
+		const store = new LocalStore(database);
+		await createPool(store);
+		await database.exclusive(async (connection) => {
+			connection.exec('BEGIN IMMEDIATE');
+			connection.exec(
+				"INSERT INTO pools (name, name_key, kind, created_at) VALUES ('left', 'left', 'imported', 0)",
+			);
+		});
+		const pools = await store.transaction(async (s) => await s.listPools());
+		expect(pools.map((pool) => pool.name)).toEqual(['P']);
+		// Another process can write again at once.
+		const other = new DatabaseSync(file, { timeout: 0 });
+		expect(() => other.exec('BEGIN IMMEDIATE; ROLLBACK;')).not.toThrow();
+		other.close();
+	});
+
 	it('refuses a second holder or a second redemption in the file itself, whatever the code asks', async () => {
 		const store = new LocalStore(localDatabase(file));
 		await store.transaction(async (s) => {
@@ -140,23 +158,37 @@ describe('LocalStore', () => {
 	});
 });
 
-describe('the Local storage on a Node without node:sqlite', () => {
-	it('refuses with the Node version it needs and the storages that work', async () => {
-		await jest.isolateModulesAsync(async () => {
-			jest.doMock('node:sqlite', () => {
+describe('the Local storage on a Node without what it needs of node:sqlite', () => {
+	it.each([
+		[
+			'no node:sqlite at all (Node 20)',
+			() => {
 				throw new Error('No such built-in module: node:sqlite');
-			});
+			},
+		],
+		// Node 22.13 to 22.15: the module, but no isTransaction, so a failed run could not be rolled back.
+		[
+			'node:sqlite without isTransaction (Node 22.13)',
+			() => ({
+				DatabaseSync: class {
+					close() {}
+				},
+			}),
+		],
+	])('refuses with the Node version it needs and the storages that work: %s', async (_, sqlite) => {
+		await jest.isolateModulesAsync(async () => {
+			jest.doMock('node:sqlite', sqlite);
 			const { LocalStore: Store } = await import('../../nodes/shared/store/local/LocalStore');
 			const { localDatabase: open } = await import('../../nodes/shared/transport/sqlite');
 			const { StoreError: IsolatedStoreError } = await import('../../nodes/shared/core/errors');
-			const { file, remove } = temporaryLocalFile('node20');
+			const { file, remove } = temporaryLocalFile('old-node');
 			try {
 				const error = await failureOf(
 					new Store(open(file)).transaction(async (s) => await s.listPools()),
 					IsolatedStoreError,
 				);
 				expect(error.message).toBe(
-					`The Local storage needs Node.js 22.13 or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
+					`The Local storage needs Node.js 22.16 or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
 				);
 				expect(error.description).toBe(
 					'Update n8n, or choose Workflow Static Data or Database (PostgreSQL) as the storage.',

@@ -12,7 +12,12 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
-import { assignInProcesses, assignmentsOf, expectEachCodeOnce } from './assignProcesses';
+import {
+	assignInProcesses,
+	assignmentsOf,
+	expectEachCodeOnce,
+	importLoadPool,
+} from './assignProcesses';
 
 const LOAD = { processes: 8, rounds: 10, uniquePerRound: 45, shared: 15 };
 const POOL = 5_000;
@@ -25,17 +30,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 
 	beforeAll(async () => {
 		database = databaseFor(testCredentials(schema));
-		await new PostgresStore(database).transaction(async (s) => {
-			await s.createPool('LOAD', 'imported');
-			await s.addImported(
-				'LOAD',
-				Array.from({ length: POOL }, (_, i) => ({
-					code: `LOAD-${String(i).padStart(5, '0')}`,
-					key: `LOAD${String(i).padStart(5, '0')}`,
-					row: i + 2,
-				})),
-			);
-		});
+		await importLoadPool(new PostgresStore(database), POOL);
 	});
 	afterAll(async () => {
 		await database.close();

@@ -17,9 +17,15 @@ export function localCouponFile(nodeStoragePath: string): string {
 	return resolve(nodeStoragePath, '..', '..', LOCAL_FILE_NAME);
 }
 
-/** n8n's queue mode, where workers run executions on other hosts with disks of their own. */
-export const isQueueMode = (env: NodeJS.ProcessEnv = process.env): boolean =>
-	env.EXECUTIONS_MODE === 'queue';
+/**
+ * n8n's queue mode, where workers run executions on hosts with disks of their own: set by
+ * EXECUTIONS_MODE on the main process, and implied for `n8n worker` and `n8n webhook` processes,
+ * which n8n switches to queue mode whatever the variable says.
+ */
+export const isQueueMode = (
+	env: NodeJS.ProcessEnv = process.env,
+	argv: string[] = process.argv,
+): boolean => env.EXECUTIONS_MODE === 'queue' || ['worker', 'webhook'].includes(argv[2]);
 
 /**
  * How long one statement waits inside SQLite for another process's write lock. It blocks the event
@@ -29,16 +35,22 @@ const BUSY_TIMEOUT_MS = 20;
 /** How long a transaction waits for another process to finish writing before it gives up. */
 export const LOCK_WAIT_MS = 30_000;
 
-/** node:sqlite, loaded on first use: Node before 22.13 (n8n 1.x) has no such module. */
+/** The Node that has what the Local storage uses of node:sqlite (busy timeout, isTransaction, isOpen). */
+const NEEDED_NODE = '22.16';
+
+const olderNode = () =>
+	new StoreError(
+		`The Local storage needs Node.js ${NEEDED_NODE} or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
+		'Update n8n, or choose Workflow Static Data or Database (PostgreSQL) as the storage.',
+	);
+
+/** node:sqlite, loaded on first use: Node before 22.13 (n8n 1.x on Node 20) has no such module. */
 function sqliteModule(): typeof import('node:sqlite') {
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
 		return require('node:sqlite') as typeof import('node:sqlite');
 	} catch {
-		throw new StoreError(
-			`The Local storage needs Node.js 22.13 or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
-			'Update n8n, or choose Workflow Static Data or Database (PostgreSQL) as the storage.',
-		);
+		throw olderNode();
 	}
 }
 
@@ -73,17 +85,38 @@ export class LocalDatabase {
 	}
 
 	private open(): DatabaseSync {
-		if (this.connection?.isOpen) return this.connection;
+		if (this.connection?.isOpen) {
+			// A turn that ended inside a transaction (it should not) must not leave it to the next one.
+			if (this.connection.isTransaction) this.rollBack(this.connection);
+			if (this.connection?.isOpen) return this.connection;
+		}
 		const { DatabaseSync } = sqliteModule();
+		let connection: DatabaseSync | undefined;
 		try {
 			mkdirSync(dirname(this.file), { recursive: true });
-			const connection = new DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
+			connection = new DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
+			// Before 22.16 the module exists without it: a failed run could not be rolled back.
+			if (typeof connection.isTransaction !== 'boolean') throw olderNode();
 			// WAL: readers never wait for the writer. FULL: a committed assignment survives a power cut.
 			connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
 			this.connection = connection;
 			return connection;
 		} catch (error) {
+			connection?.close();
 			throw describeSqliteError(error, this.file);
+		}
+	}
+
+	/**
+	 * Ends the connection's transaction keeping nothing. If even that fails, the connection is
+	 * closed (SQLite then rolls back) so that no later turn or other process finds the file locked.
+	 */
+	rollBack(connection: DatabaseSync): void {
+		try {
+			if (connection.isTransaction) connection.exec('ROLLBACK');
+		} catch {
+			if (connection === this.connection) this.close();
+			else connection.close();
 		}
 	}
 

@@ -48,11 +48,16 @@ export class LocalStore implements CouponStore {
 			let result: T;
 			try {
 				result = await work(new LocalSession(connection, file));
-				connection.exec('COMMIT');
 			} catch (error) {
 				// The work's own errors (a coupon rule, a node error) pass through as they are.
-				if (connection.isTransaction) connection.exec('ROLLBACK');
+				database.rollBack(connection);
 				throw error;
+			}
+			try {
+				connection.exec('COMMIT');
+			} catch (error) {
+				database.rollBack(connection);
+				throw describeSqliteError(error, file);
 			}
 			return result;
 		});
@@ -291,7 +296,7 @@ class LocalSession implements CouponStoreSession {
 		const assigned: AssignmentRecord[] = [];
 		for (const [i, { code_key, code }] of free.entries()) {
 			const { contactKey, assignedAt, validUntil } = pending[i];
-			this.run(
+			const taken = this.run(
 				'UPDATE codes SET contact_key = ?, assigned_at = ?, valid_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NULL',
 				contactKey,
 				assignedAt,
@@ -299,6 +304,9 @@ class LocalSession implements CouponStoreSession {
 				poolId,
 				code_key,
 			);
+			// The transaction holds the write lock: a code found free is free. Anything else rolls back.
+			if (taken !== 1)
+				throw new Error(`Code ${code} of pool "${name}" was taken under the write lock`);
 			assigned.push({ code, contactKey, assignedAt, validUntil });
 			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
 		}

@@ -92,7 +92,7 @@ export async function migrate(connection: DatabaseSync, database: LocalDatabase)
 			}
 			connection.exec('COMMIT');
 		} catch (error) {
-			if (connection.isTransaction) connection.exec('ROLLBACK');
+			database.rollBack(connection);
 			throw error;
 		}
 	}
