@@ -298,14 +298,19 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			`SELECT count(c.contact_key) AS assigned, count(*) FILTER (WHERE c.contact_key IS NULL) AS available FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'SPRING10'`,
 		);
 		expect(counts).toEqual({ assigned: '16', available: '4' });
-		// The PostgreSQL examples import too, their credential references included.
+		// The examples with credential references (PostgreSQL, the shop's key) import too.
 		const names = readdirSync(join(__dirname, '../../examples'))
 			.filter((file) => file.endsWith('.json'))
 			.map((file) => file.replace(/\.json$/, ''));
-		const withCredentials = examples<{ nodes: Array<{ credentials?: object }> }>(...names).filter(
-			(workflow) => workflow.nodes.some((n) => n.credentials),
-		);
-		expect(withCredentials.length).toBeGreaterThanOrEqual(6);
+		const withCredentials = examples<{ name: string; nodes: Array<{ credentials?: object }> }>(
+			...names,
+		).filter((workflow) => workflow.nodes.some((n) => n.credentials));
+		expect(withCredentials.map((workflow) => workflow.name).sort()).toEqual([
+			"Coupons: a contact's coupons",
+			'Coupons: check a code before checkout',
+			'Coupons: import and assign (PostgreSQL)',
+			'Coupons: redeem a code at checkout',
+		]);
 		expect(() => importInto(userFolder, 'workflow', withCredentials)).not.toThrow();
 	});
 });
