@@ -160,10 +160,15 @@ class LocalSession implements CouponStoreSession {
 		return { name: row.name, kind: row.kind, codeCount: row.code_count };
 	}
 
-	private async requirePoolId(name: string): Promise<number> {
+	/** The pool's id, found once per session. */
+	private async poolId(name: string): Promise<number | undefined> {
 		const key = couponNameKey(name);
 		if (!this.poolIds.has(key)) await this.findPool(name);
-		const id = this.poolIds.get(key);
+		return this.poolIds.get(key);
+	}
+
+	private async requirePoolId(name: string): Promise<number> {
+		const id = await this.poolId(name);
 		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
 		return id;
 	}
@@ -215,14 +220,14 @@ class LocalSession implements CouponStoreSession {
 		name: string,
 		contactKeys: string[],
 	): Promise<Map<string, AssignmentRecord[]>> {
-		const pool = await this.findPool(name);
-		if (!pool || contactKeys.length === 0) return new Map();
+		const poolId = await this.poolId(name);
+		if (poolId === undefined || contactKeys.length === 0) return new Map();
 		// The transaction holds the file's write lock: no other run can decide for these contacts now.
 		const rows = this.all<AssignmentRow>(
 			`SELECT ${ASSIGNMENT_COLUMNS} FROM codes c
 			WHERE c.pool_id = ? AND c.contact_key IN (SELECT value FROM json_each(?)) AND c.contact_key IS NOT NULL
 			ORDER BY c.assigned_at, c.code_key`,
-			this.poolIds.get(couponNameKey(name))!,
+			poolId,
 			list(contactKeys),
 		);
 		return groupByContact(rows.map(toRecord));
@@ -316,15 +321,15 @@ class LocalSession implements CouponStoreSession {
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
 		const inserted: AssignmentRecord[] = [];
-		const ranks = randomRanks(candidates.length);
 		for (const [i, candidate] of candidates.entries()) {
+			// A generated code is assigned as it is made: its rank, read only for unused codes, is moot.
 			const added = this.run(
 				`INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				poolId,
 				codeKey(candidate.code),
 				candidate.code,
-				ranks[i],
+				0,
 				candidate.contactKey,
 				candidate.assignedAt,
 				candidate.validUntil,
