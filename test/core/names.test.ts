@@ -33,8 +33,9 @@ describe('contacts', () => {
 	it('refuses empty contacts and control characters, saying what to map', () => {
 		expect(() => parseContact('')).toThrow('The contact is empty');
 		expect(() => parseContact(undefined)).toThrow('The contact is empty');
-		expect(() => parseContact({ email: 'a' })).toThrow('The contact is empty');
-		expect(() => parseContact('a\tb')).toThrow(/tab or other control character/);
+		expect(() => parseContact({ email: 'a' })).toThrow('The contact is an object, not text');
+		expect(() => parseContact('a\tb')).toThrow('The contact contains a tab');
+		expect(() => parseContact('a\u0085b')).toThrow('contains the control character U+0085');
 	});
 });
 

@@ -12,7 +12,7 @@ import {
 	type ImportResult,
 	type ImportSettings,
 } from '../../shared/core/importList';
-import { parseCouponName } from '../../shared/core/names';
+import { parseOptionalCouponName } from '../../shared/core/names';
 import { runItems } from '../../shared/itemRunner';
 import { readSheet } from '../../shared/spreadsheet/readSheet';
 import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
@@ -114,12 +114,12 @@ interface FileImport extends ImportRequest {
 /** Item `itemIndex`'s settings and file; the file is read only when its turn comes. */
 async function readFileImport(context: IExecuteFunctions, itemIndex: number): Promise<FileImport> {
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
-	const rawName = String(context.getNodeParameter('couponName', itemIndex, '') ?? '');
+	const rawName = context.getNodeParameter('couponName', itemIndex, '');
 	const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
 	const settings: ImportSettings = {
 		nameColumn: options.nameColumn?.trim() || 'coupon name',
 		valueColumn: options.valueColumn?.trim() || 'coupon value',
-		couponName: rawName.trim() === '' ? undefined : parseCouponName(rawName),
+		couponName: parseOptionalCouponName(rawName),
 		maxRows,
 	};
 	const maxUnpackedBytes =

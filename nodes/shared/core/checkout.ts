@@ -3,11 +3,12 @@ import { viewAssignment, type AssignmentView } from './assignmentView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { parseCheckoutCode } from './codes';
 import {
-	CONTROL_CHARACTER,
 	couponNameKey,
 	describeCharacter,
 	parseContact,
 	parseCouponName,
+	textParameter,
+	UNSAFE_CHARACTER,
 } from './names';
 import { assignmentStatus } from './validity';
 
@@ -92,20 +93,17 @@ function withFix<T>(parse: () => T, fix: string): T {
 
 /** The trimmed order reference, undefined when empty, or a CouponError. */
 export function parseOrderReference(raw: unknown): string | undefined {
-	const reference = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+	const fix = 'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}.';
+	const reference = textParameter(raw, 'The order reference', fix);
 	if (reference === '') return undefined;
-	const control = CONTROL_CHARACTER.exec(reference);
+	const control = UNSAFE_CHARACTER.exec(reference);
 	const problem =
 		reference.length > MAX_ORDER_REFERENCE_LENGTH
 			? `is longer than ${MAX_ORDER_REFERENCE_LENGTH} characters`
 			: control
 				? `contains ${describeCharacter(control[0])}`
 				: undefined;
-	if (problem)
-		throw new CouponError(
-			`The order reference ${problem}`,
-			'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}.',
-		);
+	if (problem) throw new CouponError(`The order reference ${problem}`, fix);
 	return reference;
 }
 

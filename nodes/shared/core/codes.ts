@@ -1,6 +1,6 @@
 import { customAlphabet } from 'nanoid';
 import { CouponError } from './errors';
-import { CONTROL_CHARACTER, describeCharacter } from './names';
+import { describeCharacter, textParameter, UNSAFE_CHARACTER } from './names';
 
 export const MIN_LENGTH = 4;
 export const MAX_LENGTH = 64;
@@ -12,12 +12,12 @@ export const GUESS_ODDS = 1_000_000;
 /** Digits and capitals without the look-alikes 0/O and 1/I/L. */
 export const UNAMBIGUOUS_CHARACTERS = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
-export const CHARACTER_SETS = {
-	unambiguous: UNAMBIGUOUS_CHARACTERS,
-	alphanumeric: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-	digits: '0123456789',
-} as const;
-export type CharacterSetName = keyof typeof CHARACTER_SETS | 'custom';
+/** The Characters option's values; a Map, so that a value such as "toString" finds nothing. */
+export const CHARACTER_SETS: ReadonlyMap<string, string> = new Map([
+	['unambiguous', UNAMBIGUOUS_CHARACTERS],
+	['alphanumeric', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+	['digits', '0123456789'],
+]);
 
 // Customers type codes with spaces and dashes, in any case; checkout compares codes without them.
 const SEPARATORS = /[\s\-_.]/gu;
@@ -38,8 +38,8 @@ export function codeKey(code: string): string {
 export function readCodeValue(value: string): { key: string } | { problem: string } {
 	if (value.length > MAX_CODE_LENGTH)
 		return { problem: `longer than ${MAX_CODE_LENGTH} characters` };
-	const control = CONTROL_CHARACTER.exec(value);
-	if (control) return { problem: `contains ${describeCharacter(control[0])}` };
+	const unsafe = UNSAFE_CHARACTER.exec(value);
+	if (unsafe) return { problem: `contains ${describeCharacter(unsafe[0])}` };
 	const key = codeKey(value);
 	return key === '' ? { problem: 'has no letters or digits' } : { key };
 }
@@ -60,23 +60,23 @@ export function parseLength(raw: unknown): number {
 	return raw;
 }
 
-export function resolveCharacters(set: string, custom: string): string {
+export function resolveCharacters(set: unknown, custom: unknown): string {
 	if (set !== 'custom') {
-		const characters = CHARACTER_SETS[set as keyof typeof CHARACTER_SETS];
-		if (!characters)
+		const characters = typeof set === 'string' ? CHARACTER_SETS.get(set) : undefined;
+		if (characters === undefined)
 			throw new CouponError(
-				`Unknown character set "${set}"`,
-				'Choose a character set from the list.',
+				`Unknown character set ${JSON.stringify(set) ?? String(set)}`,
+				`Set Characters to one of ${[...CHARACTER_SETS.keys(), 'custom'].map((name) => `"${name}"`).join(', ')}.`,
 			);
 		return characters;
 	}
-	const characters = [...new Set(custom)].join('');
 	const fix =
 		'Enter at least 2 different letters or digits, for example ABCDEFGHJKMNPQRSTUVWXYZ23456789.';
+	const characters = [...new Set(textParameter(custom, 'Custom Characters', fix))].join('');
 	if (characters.length < 2)
 		throw new CouponError('Custom Characters needs at least 2 different characters', fix);
 	const unusable = [...characters].find(
-		(c) => codeKey(c) === '' || CONTROL_CHARACTER.test(c) || codeKey(c).length !== 1,
+		(c) => UNSAFE_CHARACTER.test(c) || codeKey(c) === '' || codeKey(c).length !== 1,
 	);
 	if (unusable !== undefined) {
 		throw new CouponError(
@@ -95,18 +95,16 @@ export function resolveCharacters(set: string, custom: string): string {
 }
 
 export function parsePrefix(raw: unknown): string {
-	const prefix = typeof raw === 'string' ? raw.trim() : '';
+	const fix = 'Enter a short prefix such as "SUMMER-", or leave it empty.';
+	const prefix = textParameter(raw, 'The prefix', fix);
+	const unsafe = UNSAFE_CHARACTER.exec(prefix);
 	const problem =
 		prefix.length > MAX_PREFIX_LENGTH
 			? `is longer than ${MAX_PREFIX_LENGTH} characters`
-			: CONTROL_CHARACTER.test(prefix)
-				? 'contains a control character'
+			: unsafe
+				? `contains ${describeCharacter(unsafe[0])}`
 				: undefined;
-	if (problem)
-		throw new CouponError(
-			`The prefix ${problem}`,
-			'Enter a short prefix such as "SUMMER-", or leave it empty.',
-		);
+	if (problem) throw new CouponError(`The prefix ${problem}`, fix);
 	return prefix;
 }
 
@@ -144,9 +142,9 @@ export function generateCode(format: CodeFormat): string {
 
 /** A code typed at checkout: trimmed, with its code key, or a CouponError that says what to map. */
 export function parseCheckoutCode(raw: unknown): { code: string; key: string } {
-	const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
 	const fix =
 		'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
+	const code = textParameter(raw, 'The code', fix);
 	if (code === '') throw new CouponError('The code is empty', fix);
 	const read = readCodeValue(code);
 	if ('problem' in read) throw new CouponError(`The code ${read.problem}`, fix);

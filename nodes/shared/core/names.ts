@@ -3,15 +3,17 @@ import { CouponError } from './errors';
 export const MAX_COUPON_NAME_LENGTH = 100;
 export const MAX_CONTACT_LENGTH = 320;
 
-// `$` and `.` delimit placeholders such as `$cst.<name>.coupon$`; control characters never belong in a name.
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-const FORBIDDEN_IN_NAME = /[$.\x00-\x1f\x7f-\x9f]/;
+// `$` and `.` delimit placeholders such as `$cst.<name>.coupon$`.
+const PLACEHOLDER_DELIMITER = /[$.]/;
 /**
- * Unicode's control characters (category Cc), which no name, contact, code or order reference may
- * hold; written as ranges: faster than \p{Cc} on a million values.
+ * What no name, contact, code or order reference may hold: Unicode's control characters (category
+ * Cc, written as ranges: faster than \p{Cc} on a million values), and lone UTF-16 surrogates, the
+ * halves of a broken character. JavaScript strings can hold those but PostgreSQL stores them as
+ * U+FFFD, so two different values would be one stored value; every store refuses them alike.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-export const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
+export const UNSAFE_CHARACTER =
+	// eslint-disable-next-line no-control-regex -- control characters are what it finds
+	/[\x00-\x1f\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Problems with a coupon name, or undefined when it can be used. */
 export function couponNameProblem(name: string): string | undefined {
@@ -19,24 +21,47 @@ export function couponNameProblem(name: string): string | undefined {
 	if (name.length > MAX_COUPON_NAME_LENGTH) {
 		return `The coupon name is ${name.length} characters long; the limit is ${MAX_COUPON_NAME_LENGTH}`;
 	}
-	const forbidden = FORBIDDEN_IN_NAME.exec(name);
+	const forbidden = PLACEHOLDER_DELIMITER.exec(name) ?? UNSAFE_CHARACTER.exec(name);
 	if (forbidden) {
 		return `The coupon name "${name}" contains ${describeCharacter(forbidden[0])}, which a coupon name cannot hold ($ and . mark placeholders such as $cst.<name>.coupon$)`;
 	}
 	return undefined;
 }
 
+/**
+ * A parameter as trimmed text: a string, or a finite number written out; nothing is ''. Anything
+ * else an expression may return (an object, a list, NaN) is refused rather than turned into text
+ * such as "[object Object]" or "NaN".
+ */
+export function textParameter(raw: unknown, what: string, fix: string): string {
+	if (typeof raw === 'string') return raw.trim();
+	if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+	if (raw === undefined || raw === null) return '';
+	throw new CouponError(`${what} is ${describeValue(raw)}, not text`, fix);
+}
+
+function describeValue(raw: unknown): string {
+	if (typeof raw === 'number') return `the number ${String(raw)}`;
+	if (Array.isArray(raw)) return 'a list';
+	if (typeof raw === 'object') return 'an object';
+	return `${typeof raw === 'boolean' ? 'the boolean' : `a ${typeof raw}`} ${String(raw)}`;
+}
+
 /** The trimmed coupon name, or a CouponError that says what to enter. */
 export function parseCouponName(raw: unknown): string {
-	const name = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+	const fix =
+		'Enter the name of an imported coupon list, or a new name to create a generated coupon, such as "WELCOME10".';
+	const name = textParameter(raw, 'The coupon name', fix);
 	const problem = couponNameProblem(name);
-	if (problem) {
-		throw new CouponError(
-			problem,
-			'Enter the name of an imported coupon list, or a new name to create a generated coupon, such as "WELCOME10".',
-		);
-	}
+	if (problem) throw new CouponError(problem, fix);
 	return name;
+}
+
+/** A coupon name that may be left empty (undefined then), or a CouponError. */
+export function parseOptionalCouponName(raw: unknown): string | undefined {
+	return textParameter(raw, 'The coupon name', 'Enter a coupon name, or leave it empty.') === ''
+		? undefined
+		: parseCouponName(raw);
 }
 
 /** Coupon names match whatever their case or Unicode form: "Summer" and "SUMMER" are one coupon. */
@@ -56,9 +81,9 @@ export function compareCouponNames(a: string, b: string): number {
 
 /** The trimmed contact as given, and the key it is matched by (case-insensitive). */
 export function parseContact(raw: unknown): { contact: string; key: string } {
-	const contact = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
 	const fix =
 		'Map Contact to a field that identifies the person, such as {{ $json.email }}, and check that the incoming item has it.';
+	const contact = textParameter(raw, 'The contact', fix);
 	if (contact === '') throw new CouponError('The contact is empty', fix);
 	if (contact.length > MAX_CONTACT_LENGTH) {
 		throw new CouponError(
@@ -66,16 +91,17 @@ export function parseContact(raw: unknown): { contact: string; key: string } {
 			fix,
 		);
 	}
-	if (CONTROL_CHARACTER.test(contact)) {
-		throw new CouponError('The contact contains a line break, tab or other control character', fix);
-	}
+	const unsafe = UNSAFE_CHARACTER.exec(contact);
+	if (unsafe) throw new CouponError(`The contact contains ${describeCharacter(unsafe[0])}`, fix);
 	return { contact, key: contact.normalize('NFC').toLowerCase() };
 }
 
 export function describeCharacter(character: string): string {
 	if (character === '\n' || character === '\r') return 'a line break';
 	if (character === '\t') return 'a tab';
-	if (CONTROL_CHARACTER.test(character))
-		return `the control character U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+	const codePoint = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+	if (character.length === 1 && character >= '\ud800' && character <= '\udfff')
+		return `half of a broken character (the lone UTF-16 surrogate ${codePoint})`;
+	if (UNSAFE_CHARACTER.test(character)) return `the control character ${codePoint}`;
 	return `"${character}"`;
 }

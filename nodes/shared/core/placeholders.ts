@@ -38,14 +38,15 @@ const PLACEHOLDER = new RegExp(
 );
 // An HTML tag an editor put inside a placeholder, such as $cst.<b>SPRING</b>.coupon$.
 const MARKUP = /<[^>]*>/;
-const ENTITIES: Record<string, string> = {
-	amp: '&',
-	lt: '<',
-	gt: '>',
-	quot: '"',
-	apos: "'",
-	nbsp: ' ',
-};
+// A Map: a template's "&constructor;" must find nothing, not Object's constructor.
+const ENTITIES = new Map([
+	['amp', '&'],
+	['lt', '<'],
+	['gt', '>'],
+	['quot', '"'],
+	['apos', "'"],
+	['nbsp', ' '],
+]);
 const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi;
 const MALFORMED_EXCERPT = 30;
 
@@ -108,7 +109,7 @@ function decodeEntities(text: string): string {
 			decimal !== undefined ? Number(decimal) : hex !== undefined ? parseInt(hex, 16) : undefined;
 		if (codePoint !== undefined)
 			return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
-		return ENTITIES[named!.toLowerCase()] ?? entity;
+		return ENTITIES.get(named!.toLowerCase()) ?? entity;
 	});
 }
 

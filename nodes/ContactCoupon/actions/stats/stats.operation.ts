@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { now } from '../../../shared/core/clock';
-import { couponNameKey, parseCouponName } from '../../../shared/core/names';
+import { couponNameKey, parseOptionalCouponName } from '../../../shared/core/names';
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
 import { runItems } from '../../../shared/itemRunner';
 
@@ -22,8 +22,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const reported = new Set<string>();
 	return await runItems<string | undefined, PoolStatistics[]>(this, {
 		read: (i) => {
-			const raw = this.getNodeParameter('couponName', i, '');
-			return String(raw ?? '').trim() === '' ? undefined : parseCouponName(raw);
+			return parseOptionalCouponName(this.getNodeParameter('couponName', i, ''));
 		},
 		serve: async (session, names) => await poolStatisticsForRun(session, names, now()),
 		output: (_json, statistics) =>
