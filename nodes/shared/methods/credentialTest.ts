@@ -3,9 +3,9 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { Client } from 'pg';
 import { appliedVersions, SCHEMA_VERSION } from '../store/postgres/migrations';
 import {
+	CredentialClient,
 	describeDatabaseError,
 	parseSchema,
 	poolConfig,
@@ -22,10 +22,10 @@ export async function couponPostgresConnectionTest(
 ): Promise<INodeCredentialTestResult> {
 	const credentials = credential.data as unknown as CouponPostgresCredentials;
 	const where = `${credentials.host}:${credentials.port}`;
-	let client: Client | undefined;
+	let client: CredentialClient | undefined;
 	try {
 		const schema = parseSchema(credentials.schema);
-		client = new Client(poolConfig(credentials));
+		client = new CredentialClient(poolConfig(credentials));
 		await client.connect();
 		if ((await appliedVersions(client, schema)).has(SCHEMA_VERSION)) {
 			// Set up already: reading and writing the tables is all the nodes need.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, type ClientConfig, type PoolClient, type PoolConfig } from 'pg';
 import { CouponError, StoreError } from '../core/errors';
 
 /** The fields of the "Coupon PostgreSQL" credential. */
@@ -21,6 +21,8 @@ export const LOCK_TIMEOUT_MS = 60_000;
 export const POOL_IDLE_MS = 5 * 60_000;
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// PostgreSQL's own schemas: coupon tables there would mix with the system catalogs.
+const SYSTEM_SCHEMA = /^(?:pg_|information_schema$)/i;
 const guarded = new WeakSet<PoolClient>();
 
 /** A connection pool to one database and schema, shared by every execution in this process. */
@@ -39,10 +41,11 @@ export class CouponDatabase {
 		private readonly onClose: () => void,
 		private readonly idleMs = POOL_IDLE_MS,
 	) {
+		const config = poolConfig(credentials);
 		this.schema = parseSchema(credentials.schema);
-		this.where = `${credentials.host}:${credentials.port}`;
-		this.maxConnections = Math.max(1, Number(credentials.maxConnections) || 10);
-		this.pool = new Pool(poolConfig(credentials));
+		this.where = `${config.host}:${config.port}`;
+		this.maxConnections = config.max!;
+		this.pool = new Pool(config);
 		// An idle connection the server dropped must not crash n8n; the next checkout reconnects.
 		this.pool.on('error', () => undefined);
 		this.startIdleTimer();
@@ -94,12 +97,18 @@ export class CouponDatabase {
 
 export function parseSchema(raw: string | undefined): string {
 	const schema = (raw ?? '').trim() || 'coupons';
-	if (!SCHEMA_NAME.test(schema)) {
+	const fix =
+		'Use letters, digits and underscores only, starting with a letter, such as "coupons".';
+	if (!SCHEMA_NAME.test(schema))
 		throw new CouponError(
 			`The schema name "${schema}" in the Coupon PostgreSQL credential is not allowed`,
-			'Use letters, digits and underscores only, starting with a letter, such as "coupons".',
+			fix,
 		);
-	}
+	if (SYSTEM_SCHEMA.test(schema))
+		throw new CouponError(
+			`The schema "${schema}" in the Coupon PostgreSQL credential is one of PostgreSQL's own schemas`,
+			`Choose a schema of your own for the coupon tables. ${fix}`,
+		);
 	return schema;
 }
 
@@ -110,15 +119,62 @@ function sslOption(ssl: CouponPostgresCredentials['ssl'] | undefined): PoolConfi
 	return false;
 }
 
+/**
+ * pg's Client without libpq's fallbacks to the environment of the machine running n8n (PGOPTIONS,
+ * PGCLIENT_ENCODING, PGREPLICATION, PGSSLNEGOTIATION, PGBINARY): pg reads those whenever a setting
+ * is empty, and the credential has no field for them.
+ */
+export class CredentialClient extends Client {
+	constructor(config?: ClientConfig) {
+		super(config);
+		const parameters = (this as unknown as { connectionParameters: Record<string, unknown> })
+			.connectionParameters;
+		for (const setting of ['options', 'client_encoding', 'replication'])
+			parameters[setting] = undefined;
+		parameters.sslnegotiation = 'postgres';
+		parameters.binary = false;
+		Object.assign(this, { binary: false, replication: undefined });
+	}
+}
+
+function credentialText(raw: unknown, field: string, example: string): string {
+	const text = typeof raw === 'string' ? raw.trim() : '';
+	if (text === '')
+		throw new CouponError(
+			`${field} in the Coupon PostgreSQL credential is empty`,
+			`Enter ${field}, such as ${example}; nothing is taken from the environment of the machine running n8n.`,
+		);
+	return text;
+}
+
+function credentialPort(raw: unknown): number {
+	const port = typeof raw === 'string' && /^\d{1,5}$/.test(raw.trim()) ? Number(raw) : raw;
+	if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+		throw new CouponError(
+			`Port in the Coupon PostgreSQL credential must be a whole number from 1 to 65535; got ${JSON.stringify(raw)}`,
+			'Enter the port PostgreSQL listens on, usually 5432.',
+		);
+	return port;
+}
+
+/**
+ * The connection settings, from the credential and nothing else. pg fills an empty host, port, user,
+ * database or password from PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and the ~/.pgpass file of
+ * the machine running n8n, and would send the host's own password to whatever server the credential
+ * names: empty fields are refused, and the password goes through a function, which pg never
+ * replaces (an empty password stays empty).
+ */
 export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
+	const password = typeof credentials.password === 'string' ? credentials.password : '';
 	return {
-		host: credentials.host,
-		port: Number(credentials.port) || 5432,
-		database: credentials.database,
-		user: credentials.user,
-		password: credentials.password || undefined,
+		Client: CredentialClient,
+		host: credentialText(credentials.host, 'Host', 'localhost'),
+		port: credentialPort(credentials.port),
+		database: credentialText(credentials.database, 'Database', 'postgres'),
+		user: credentialText(credentials.user, 'User', 'postgres'),
+		password: () => password,
 		ssl: sslOption(credentials.ssl),
-		max: Math.max(1, Number(credentials.maxConnections) || 10),
+		max: Math.max(1, Math.floor(Number(credentials.maxConnections)) || 10),
 		connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
 		idleTimeoutMillis: 30_000,
 		statement_timeout: STATEMENT_TIMEOUT_MS,
