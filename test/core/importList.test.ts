@@ -139,6 +139,13 @@ describe('planImport', () => {
 		);
 	});
 
+	it('refuses a sheet with a value below the rows read, however many blank rows come before it', () => {
+		const read = { ...table([['coupon value'], ['C1']]), valueBeyond: 50 };
+		expect(() => planImport(read, { ...columns, couponName: 'L', maxRows: 10 })).toThrow(
+			'Sheet "Sheet1" has more than 10 rows below its header, the limit set in Max Rows (it has a value in row 50)',
+		);
+	});
+
 	it('puts every value into Coupon Name when it is set, even with a name column', () => {
 		const plan = planImport(
 			table([

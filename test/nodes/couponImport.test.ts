@@ -181,6 +181,21 @@ describe('Coupon Import', () => {
 				{ options: { maxRows: 3 } },
 				/more than 3 rows below its header/,
 			],
+			[
+				'a value after a gap of blank rows, past the rows Max Rows lets it read',
+				fileItem(
+					xlsx({
+						S: [
+							['coupon name', 'coupon value'],
+							['Gap', 'G1'],
+							...Array(47).fill([]),
+							['Gap', 'G50'],
+						],
+					}),
+				),
+				{ options: { maxRows: 10 } },
+				/more than 10 rows below its header, the limit set in Max Rows/,
+			],
 			['a zip bomb', fileItem(zip(bombParts)), { couponName: 'X' }, /possible zip bomb/],
 			['an unusable Coupon Name', fileItem(exportSheet), { couponName: 'a.b' }, /contains "\."/],
 		])('%s', async (_label, item, overrides, message) => {

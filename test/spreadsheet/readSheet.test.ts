@@ -13,7 +13,8 @@ async function readSheet(file: Buffer, readOptions: ReadOptions) {
 }
 
 const options = {
-	rowLimit: 1000,
+	leadingRows: 10,
+	rowsAfter: 1000,
 	limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 },
 };
 
@@ -49,7 +50,7 @@ describe('readSheet', () => {
 			},
 			{
 				unusable: 'is a date, not a code; format the column as text and enter the codes again',
-				shown: '45000',
+				shown: '2023-03-15',
 			},
 			{ unusable: 'is a TRUE/FALSE cell, not a code', shown: 'TRUE' },
 		]);
@@ -79,11 +80,24 @@ describe('readSheet', () => {
 		);
 	});
 
-	it('stops reading at the row limit', async () => {
+	it('reads the rows up to the last header candidate and the rows after it, then only looks for a value', async () => {
 		const rows = [['coupon value'], ...Array.from({ length: 50 }, (_, i) => [`C${i}`])];
-		expect((await readSheet(xlsx({ S: rows }), { ...options, rowLimit: 10 })).rows).toHaveLength(
-			10,
+		const table = await readRaw(xlsx({ S: rows }), { ...options, leadingRows: 2, rowsAfter: 8 });
+		expect(table.rows).toHaveLength(10);
+		expect(table.valueBeyond).toBe(11);
+
+		// Blank rows past the rows read hide nothing: the value after them is found.
+		const gap = zip(
+			workbookParts(
+				Buffer.from(
+					'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>coupon value</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>X1</t></is></c></row><row r="30"><c r="A30" s="1"/></row><row r="1048576"><c r="A1048576"><v>7</v></c></row></sheetData></worksheet>',
+				),
+			),
 		);
+		const gapTable = await readRaw(gap, { ...options, leadingRows: 1, rowsAfter: 10 });
+		expect(gapTable.rows).toHaveLength(2);
+		expect(gapTable.valueBeyond).toBe(1048576);
+		expect((await readRaw(gap, options)).valueBeyond).toBeUndefined();
 	});
 
 	it('reads a sheet named __proto__', async () => {
@@ -189,5 +203,116 @@ describe('zip bomb guard', () => {
 		await expect(
 			readSheet(file, { ...options, limits: { ...options.limits, maxTotalBytes: 1 * MIB } }),
 		).rejects.toThrow(/unpacks to \d+\.\d MiB, over the limit of 1\.0 MiB/);
+	});
+});
+
+describe('hostile spreadsheets', () => {
+	const sheet = (rows: string) =>
+		Buffer.from(`<worksheet><sheetData>${rows}</sheetData></worksheet>`);
+	const header = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>';
+	const sharedStrings = (texts: string[]) =>
+		`<sst>${texts.map((text) => `<si><t>${text}</t></si>`).join('')}</sst>`;
+	const elapsed = async (work: () => Promise<unknown>) => {
+		const start = performance.now();
+		await work();
+		return performance.now() - start;
+	};
+
+	it('reads number formats of a long run of zeros in linear time', async () => {
+		// A backtracking pattern took seconds per cell on such a format.
+		const format = `${'0'.repeat(40_000)}x`;
+		const rows = [
+			['coupon value'],
+			...Array.from({ length: 300 }, (_, i) => [{ t: 'n', v: i, z: format }]),
+		];
+		const file = xlsx({ S: rows });
+		let table: Awaited<ReturnType<typeof readSheet>> | undefined;
+		expect(await elapsed(async () => (table = await readSheet(file, options)))).toBeLessThan(5_000);
+		expect(table!.rows[5]).toEqual(['4']);
+	});
+
+	it('reads only the shared strings the rows read use, however many the workbook holds', async () => {
+		const texts = ['coupon value', 'X1', ...Array.from({ length: 5_000_000 }, () => 'a')];
+		const file = zip(
+			workbookParts(
+				sheet(`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row>`),
+				sharedStrings(texts),
+			),
+		);
+		// Within the unpacking caps, as an attacker's file would be.
+		const limits = { maxTotalBytes: 500 * MIB, maxEntryBytes: 500 * MIB, maxRatio: 1000 };
+		let table: Awaited<ReturnType<typeof readSheet>> | undefined;
+		expect(
+			await elapsed(async () => (table = await readSheet(file, { ...options, limits }))),
+		).toBeLessThan(5_000);
+		expect(table!.rows).toEqual([['coupon value'], ['X1']]);
+	});
+
+	it('refuses a reference past the shared strings, or far past what the rows read can use', async () => {
+		const reference = (index: number) =>
+			zip(
+				workbookParts(
+					sheet(`${header}<row r="2"><c r="A2" t="s"><v>${index}</v></c></row>`),
+					sharedStrings(['coupon value', 'X1']),
+				),
+			);
+		await expect(readSheet(reference(5), options)).rejects.toThrow(
+			"The file is damaged: a cell refers to text number 6 of the workbook's shared texts, but the workbook has only 2",
+		);
+		await expect(readSheet(reference(27_000_000), options)).rejects.toThrow(
+			/refers to text number 27,000,001 .* the table of texts is far larger than the sheet needs/,
+		);
+	});
+
+	it('refuses rows with far more cells than a coupon list needs, before parsing them', async () => {
+		const cells = Array.from(
+			{ length: 40 },
+			(_, c) => `<c r="${XLSX.utils.encode_col(c)}2"><v>1</v></c>`,
+		);
+		const file = zip(
+			workbookParts(
+				sheet(`${header}<row r="2">${cells.join('')}</row>`),
+				sharedStrings(['coupon value']),
+			),
+		);
+		await expect(readSheet(file, { ...options, leadingRows: 1, rowsAfter: 2 })).rejects.toThrow(
+			'Sheet "Codes" has more than 12 cells in the 3 rows Max Rows lets the import read (4 a row on average)',
+		);
+	});
+
+	it('refuses rows out of order, which could hide values from the row count', async () => {
+		const file = zip(
+			workbookParts(
+				sheet(
+					`${header}<row r="9"><c r="A9"><v>1</v></c></row><row r="3"><c r="A3"><v>2</v></c></row>`,
+				),
+				sharedStrings(['coupon value']),
+			),
+		);
+		await expect(readSheet(file, options)).rejects.toThrow(
+			"The sheet's rows are out of order (row 3 comes after row 9)",
+		);
+	});
+
+	it('reads characters beyond U+FFFF written as references, and refuses date cells written as text', async () => {
+		const file = zip(
+			workbookParts(
+				sheet(
+					`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>B&#x1F600;&#128512;</t></is></c></row><row r="4"><c r="A4" t="d"><v>2024-05-01T00:00:00</v></c></row>`,
+				),
+				sharedStrings(['coupon value', 'A&#128512;']),
+			),
+		);
+		expect((await readSheet(file, options)).rows).toEqual([
+			['coupon value'],
+			['A😀'],
+			['B😀😀'],
+			[
+				{
+					unusable: 'is a date, not a code; format the column as text and enter the codes again',
+					shown: '2024-05-01',
+				},
+			],
+		]);
 	});
 });

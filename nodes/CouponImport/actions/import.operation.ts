@@ -139,11 +139,12 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		fileName: binary.fileName ?? null,
 		settings,
 		// Read when its turn comes, so a run holds one file at a time. Past the header search and
-		// Max Rows the parser stops reading: one row more shows the cap was passed.
+		// Max Rows, plus one row that shows the cap was passed, the reader only looks for values.
 		readTable: async () =>
 			await readSheet(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
 				sheetName: options.sheetName,
-				rowLimit: HEADER_SEARCH_ROWS + maxRows + 1,
+				leadingRows: HEADER_SEARCH_ROWS,
+				rowsAfter: maxRows + 1,
 				limits,
 			}),
 	};

@@ -10,6 +10,8 @@ export interface SheetTable {
 	sheetName: string;
 	/** `rows[i]` is spreadsheet row i + 1; missing rows are blank. Cells are read with `cell`. */
 	rows: Array<unknown[] | undefined>;
+	/** The first row below those read that holds a value: the sheet is longer than the import reads. */
+	valueBeyond?: number;
 	/** A raw cell as a Cell; called only for the cells the import reads. */
 	cell: (raw: unknown) => Cell;
 }
@@ -141,9 +143,9 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 export function planImport(table: SheetTable, settings: ImportSettings): ImportPlan {
 	const layout = findLayout(table, settings);
 	const firstDataRow = layout.headerRow ?? 0;
-	if (table.rows.length - firstDataRow > settings.maxRows) {
+	if (table.valueBeyond !== undefined || table.rows.length - firstDataRow > settings.maxRows) {
 		throw new CouponError(
-			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows`,
+			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows${table.valueBeyond === undefined ? '' : ` (it has a value in row ${table.valueBeyond.toLocaleString('en-US')})`}`,
 			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
 		);
 	}

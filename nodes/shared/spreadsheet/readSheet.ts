@@ -1,21 +1,36 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/errors';
 import type { Cell, SheetTable } from '../core/importList';
+import { cutSharedStrings, cutSheet, readLayout } from './sheetParts';
 import {
 	checkDeclaredSizes,
 	readZipDirectory,
 	unpackEntries,
 	type UnpackedEntry,
 	type UnpackLimits,
+	type ZipEntry,
 } from './zipGuard';
 
 export interface ReadOptions {
 	/** The sheet to read; the first one when empty. Matched case-insensitively. */
 	sheetName?: string;
-	/** Rows to read at most; the parser stops there, so a huge sheet costs no more than this. */
-	rowLimit: number;
+	/**
+	 * Rows read: up to the `leadingRows`-th row holding a value (where the header is looked for),
+	 * then `rowsAfter` more. Past them the sheet is only looked through for a value, which the table
+	 * reports as `valueBeyond`: a huge sheet costs no more than these rows.
+	 */
+	leadingRows: number;
+	rowsAfter: number;
 	limits: UnpackLimits;
 }
+
+/** Cells the rows read may hold, on average per row: a coupon list needs two columns. */
+export const CELLS_PER_ROW = 4;
+/**
+ * Shared strings (the workbook's table of texts) read beyond one per cell read: other sheets'
+ * texts may come first in the table.
+ */
+export const SHARED_STRINGS_SLACK = 100_000;
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
@@ -60,19 +75,62 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		);
 	}
 	checkDeclaredSizes(entries, options.limits);
-	const container = workbookContainer(unpackEntries(file, entries));
-
+	const part = partReader(file, entries);
+	const layout = readLayout(part);
 	const wantedSheet = options.sheetName?.trim();
+	const index = wantedSheet
+		? layout.sheets.findIndex((sheet) => sheet.name.toLowerCase() === wantedSheet.toLowerCase())
+		: 0;
+	const sheet = layout.sheets[index];
+	if (sheet === undefined) {
+		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
+		throw new CouponError(
+			`The workbook has no sheet named "${wantedSheet}"; its sheets are ${layout.sheets.map((n) => `"${n.name}"`).join(', ')}`,
+			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
+		);
+	}
+	const sheetXml = sheet.part === undefined ? undefined : part(sheet.part);
+	if (sheetXml === undefined)
+		throw new CouponError(
+			`The workbook lists sheet "${sheet.name}" but the file does not hold it (${sheet.part ?? 'no part named'})`,
+			saveAsXlsx,
+		);
+
+	const cut = cutSheet(sheetXml, options.leadingRows, options.rowsAfter);
+	const rowsRead = options.leadingRows + options.rowsAfter;
+	const maxCells = rowsRead * CELLS_PER_ROW;
+	if (cut.cells > maxCells)
+		throw new CouponError(
+			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${CELLS_PER_ROW} a row on average)`,
+			'Delete the columns the import does not use (it reads the coupon name and value columns), or save those two columns alone as a new .xlsx file.',
+		);
+	// SheetJS gets every part, with the sheet and the shared strings cut, and the other sheets empty
+	// (never unpacked): it parses only the sheet asked for.
+	const replaced = new Map<string, Buffer>([
+		[sheet.part!.toLowerCase(), withAstralCharacters(cut.xml)],
+	]);
+	for (const other of layout.sheets)
+		if (other.part && other !== sheet) replaced.set(other.part.toLowerCase(), Buffer.alloc(0));
+	if (layout.sharedStrings)
+		replaced.set(
+			layout.sharedStrings.toLowerCase(),
+			sharedStringsXml(layout.sharedStrings, part, cut),
+		);
+	else if (cut.maxStringIndex >= 0)
+		throw sharedStringsDamaged(cut, 'the workbook has no shared texts');
+	const parts = entries
+		.filter((entry) => !entry.name.endsWith('/'))
+		.map(({ name }) => ({ name, data: replaced.get(name.toLowerCase()) ?? part(name)! }));
+
 	let workbook: XLSX.WorkBook;
 	try {
-		workbook = parseZip(container, {
+		workbook = parseZip(workbookContainer(parts), {
 			dense: true,
-			// Only the wanted sheet is parsed (SheetJS matches the name ignoring case), or the first.
-			sheets: wantedSheet || 0,
-			sheetRows: options.rowLimit,
+			sheets: index,
 			cellText: false,
 			cellNF: true,
-			cellDates: false,
+			// Date cells (t="d") come as dates, to be refused, not as serial numbers.
+			cellDates: true,
 			cellFormula: false,
 			cellHTML: false,
 			cellStyles: false,
@@ -83,20 +141,77 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			saveAsXlsx,
 		);
 	}
-	const sheetName = wantedSheet
-		? workbook.SheetNames.find((name) => name.toLowerCase() === wantedSheet.toLowerCase())
-		: workbook.SheetNames[0];
-	if (sheetName === undefined) {
-		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
-		throw new CouponError(
-			`The workbook has no sheet named "${wantedSheet}"; its sheets are ${workbook.SheetNames.map((n) => `"${n}"`).join(', ')}`,
-			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
+	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name
+	// is the prototype. Only the sheet asked for was parsed.
+	const parsed = workbook.Sheets[workbook.SheetNames[index]] as XLSX.WorkSheet | undefined;
+	const rows = (parsed?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
+	return {
+		sheetName: sheet.name,
+		rows,
+		cell: (raw) => cellOf(raw as XLSX.CellObject | undefined),
+		...(cut.valueBeyond === undefined ? {} : { valueBeyond: cut.valueBeyond }),
+	};
+}
+
+/** Unpacks one entry when it is first asked for; names are matched ignoring case, as SheetJS does. */
+function partReader(file: Buffer, entries: ZipEntry[]): (name: string) => Buffer | undefined {
+	const byName = new Map(entries.map((entry) => [entry.name.toLowerCase(), entry]));
+	const unpacked = new Map<string, Buffer | undefined>();
+	return (name) => {
+		const key = name.toLowerCase();
+		if (!unpacked.has(key)) {
+			const entry = byName.get(key);
+			unpacked.set(key, entry ? unpackEntries(file, [entry])[0]?.data : undefined);
+		}
+		return unpacked.get(key);
+	};
+}
+
+function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string): CouponError {
+	return new CouponError(
+		`The file is damaged: a cell refers to text number ${(cut.maxStringIndex + 1).toLocaleString('en-US')} of the workbook's shared texts, but ${problem}`,
+		saveAsXlsx,
+	);
+}
+
+/** The shared strings the kept rows use, and no more; refuses an index that points past them all. */
+function sharedStringsXml(
+	name: string,
+	part: (name: string) => Buffer | undefined,
+	cut: { cells: number; maxStringIndex: number },
+): Buffer {
+	const needed = cut.maxStringIndex + 1;
+	const xml = part(name);
+	if (xml === undefined) throw sharedStringsDamaged(cut, 'the workbook has no shared texts');
+	if (needed > cut.cells + SHARED_STRINGS_SLACK)
+		throw sharedStringsDamaged(
+			cut,
+			`the sheet's rows read hold only ${cut.cells.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
 		);
-	}
-	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name is the prototype.
-	const sheet = workbook.Sheets[sheetName] as XLSX.WorkSheet | undefined;
-	const rows = (sheet?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
-	return { sheetName, rows, cell: (raw) => cellOf(raw as XLSX.CellObject | undefined) };
+	if (needed === 0) return Buffer.from('<sst/>');
+	const strings = cutSharedStrings(xml, needed);
+	if (strings.count < needed)
+		throw sharedStringsDamaged(
+			cut,
+			`the workbook has only ${strings.count.toLocaleString('en-US')}`,
+		);
+	return withAstralCharacters(strings.xml);
+}
+
+// Numeric character references to characters beyond U+FFFF, such as &#128512;, which SheetJS would
+// turn into the wrong character: written out as UTF-8 before it reads them.
+const ASTRAL_REFERENCE = /&#(?:x([0-9a-f]{5,6})|(\d{5,7}));/gi;
+
+function withAstralCharacters(xml: Buffer): Buffer {
+	if (!xml.includes('&#')) return xml;
+	const text = xml.toString('utf8');
+	const replaced = text.replace(ASTRAL_REFERENCE, (reference, hex?: string, decimal?: string) => {
+		const codePoint = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
+		return codePoint > 0xffff && codePoint <= 0x10ffff
+			? String.fromCodePoint(codePoint)
+			: reference;
+	});
+	return replaced === text ? xml : Buffer.from(replaced, 'utf8');
 }
 
 /** SheetJS's own reader of an unpacked workbook; XLSX.read would unpack the zip itself, without limits. */
@@ -111,8 +226,40 @@ function workbookContainer(entries: UnpackedEntry[]): unknown {
 	return container;
 }
 
-/** Zero padding, optionally with literal text, such as 000000 or "GC"0000: the displayed text is the code. */
-const PADDING_FORMAT = /^(?:"[^"]*"|\\.|0)*0(?:"[^"]*"|\\.|0)*$/;
+/** Excel refuses number formats longer than this; a longer one is no padding format. */
+const MAX_FORMAT_LENGTH = 255;
+const paddingFormats = new Map<string, boolean>();
+
+/**
+ * Zero padding, optionally with literal text, such as 000000 or "GC"0000: the displayed text is the
+ * code. Read by one pass over the characters (a regular expression for it backtracked), once per
+ * format string of the file.
+ */
+function isPaddingFormat(format: string): boolean {
+	if (format.length > MAX_FORMAT_LENGTH) return false;
+	let known = paddingFormats.get(format);
+	if (known === undefined) {
+		known = scanPaddingFormat(format);
+		if (paddingFormats.size >= 10_000) paddingFormats.clear();
+		paddingFormats.set(format, known);
+	}
+	return known;
+}
+
+function scanPaddingFormat(format: string): boolean {
+	let zeros = 0;
+	for (let i = 0; i < format.length; i++) {
+		const character = format[i];
+		if (character === '0') zeros++;
+		else if (character === '\\' && i + 1 < format.length) i++;
+		else if (character === '"') {
+			i = format.indexOf('"', i + 1);
+			if (i < 0) return false;
+		} else return false;
+	}
+	return zeros > 0;
+}
+
 /** Excel keeps 15 significant digits of a number: a longer one has already lost its last digits. */
 const MAX_EXACT_NUMBER = 999_999_999_999_999;
 
@@ -133,8 +280,8 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 			return { unusable: 'is an error cell (such as #N/A)', shown: String(cell.w ?? '#ERROR') };
 		case 'd':
 			return {
-				unusable: 'is a date, not a code; format the column as text',
-				shown: String(cell.v),
+				unusable: 'is a date, not a code; format the column as text and enter the codes again',
+				shown: cell.v instanceof Date ? dateText(cell.v) : String(cell.v),
 			};
 		default:
 			return undefined;
@@ -154,8 +301,14 @@ function numberCell(value: number, format: string | undefined): Cell {
 		};
 	}
 	const firstSection = format?.split(';')[0] ?? '';
-	if (value >= 0 && PADDING_FORMAT.test(firstSection)) return XLSX.SSF.format(firstSection, value);
+	if (value >= 0 && isPaddingFormat(firstSection)) return XLSX.SSF.format(firstSection, value);
 	return String(value);
+}
+
+/** A date cell as Excel shows it: SheetJS gives its wall-clock time as UTC, whatever the time zone. */
+function dateText(date: Date): string {
+	const [day, time] = date.toISOString().split('T');
+	return time.startsWith('00:00:00') ? day : `${day} ${time.slice(0, 5)}`;
 }
 
 function describeStart(file: Buffer): string {

@@ -1,0 +1,317 @@
+import { CouponError } from '../core/errors';
+
+/**
+ * The parts of an .xlsx the import reads, found and cut to size before SheetJS sees them. SheetJS
+ * reads a whole sheet into memory (all its rows, then all their cells) and every shared string of
+ * the workbook, whatever Max Rows says; here the sheet is cut after the rows the import can use and
+ * the shared strings after the last one those rows refer to. Everything works on the bytes, one
+ * pass each, with no regular expression on the parts' content.
+ */
+
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+const COLON = 0x3a;
+const QUESTION = 0x3f;
+const BANG = 0x21;
+
+/** One XML tag: where it starts and ends, its local name (no namespace prefix) and its kind. */
+interface Tag {
+	start: number;
+	/** Just past its `>`. */
+	end: number;
+	nameStart: number;
+	nameEnd: number;
+	closing: boolean;
+	selfClosing: boolean;
+}
+
+function isNameEnd(byte: number): boolean {
+	return isSpace(byte) || byte === GT || byte === SLASH;
+}
+
+/** The next element tag at or after `from`; comments, declarations and processing instructions are skipped. */
+function nextTag(xml: Buffer, from: number): Tag | undefined {
+	let at = from;
+	for (;;) {
+		// Byte loops: tags are short, and Buffer.indexOf costs more per call than it saves.
+		let start = at;
+		while (start < xml.length && xml[start] !== LT) start++;
+		let end = start + 1;
+		while (end < xml.length && xml[end] !== GT) end++;
+		if (end >= xml.length) return undefined;
+		const first = xml[start + 1];
+		if (first === QUESTION || first === BANG) {
+			at = end + 1;
+			continue;
+		}
+		const closing = first === SLASH;
+		let nameStart = start + (closing ? 2 : 1);
+		let nameEnd = nameStart;
+		while (nameEnd < end && !isNameEnd(xml[nameEnd])) {
+			if (xml[nameEnd] === COLON) nameStart = nameEnd + 1;
+			nameEnd++;
+		}
+		return {
+			start,
+			end: end + 1,
+			nameStart,
+			nameEnd,
+			closing,
+			selfClosing: xml[end - 1] === SLASH,
+		};
+	}
+}
+
+function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
+	return bytesAre(xml, tag.nameStart, tag.nameEnd, name);
+}
+
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+const APOSTROPHE = 0x27;
+
+function isSpace(byte: number): boolean {
+	return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** Where an attribute's value lies in a tag (prefix ignored): its first byte and the byte past it. */
+function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] | undefined {
+	const end = tag.end - 1;
+	let at = tag.nameEnd;
+	while (at < end) {
+		let equals = at;
+		while (equals < end && xml[equals] !== EQUALS) equals++;
+		const quote = xml[equals + 1];
+		if (equals >= end || (quote !== QUOTE && quote !== APOSTROPHE)) return undefined;
+		let valueEnd = equals + 2;
+		while (valueEnd < end && xml[valueEnd] !== quote) valueEnd++;
+		if (valueEnd >= end) return undefined;
+		let keyStart = equals;
+		while (keyStart > at && !isSpace(xml[keyStart - 1]) && xml[keyStart - 1] !== COLON) keyStart--;
+		if (bytesAre(xml, keyStart, equals, name)) return [equals + 2, valueEnd];
+		at = valueEnd + 1;
+	}
+	return undefined;
+}
+
+function bytesAre(xml: Buffer, from: number, to: number, text: string): boolean {
+	if (to - from !== text.length) return false;
+	for (let i = 0; i < text.length; i++) if (xml[from + i] !== text.charCodeAt(i)) return false;
+	return true;
+}
+
+/** An attribute of a tag, XML-unescaped; undefined when it has none. */
+function attribute(xml: Buffer, tag: Tag, name: string): string | undefined {
+	const range = attributeRange(xml, tag, name);
+	return range && unescapeXml(xml.toString('utf8', range[0], range[1]));
+}
+
+/** A whole number written in bytes `from` to `to`; NaN when they hold anything else. */
+function wholeNumber(xml: Buffer, from: number, to: number): number {
+	let value = 0;
+	for (let i = from; i < to; i++) {
+		const digit = xml[i] - 0x30;
+		if (digit < 0 || digit > 9 || i - from > 15) return NaN;
+		value = value * 10 + digit;
+	}
+	return to > from ? value : NaN;
+}
+
+/** Whether bytes `from` to `to` hold anything but white space. */
+function hasText(xml: Buffer, from: number, to: number): boolean {
+	for (let i = from; i < to; i++) if (!isSpace(xml[i])) return true;
+	return false;
+}
+
+const XML_ENTITIES = new Map([
+	['amp', '&'],
+	['lt', '<'],
+	['gt', '>'],
+	['quot', '"'],
+	['apos', "'"],
+]);
+
+function unescapeXml(text: string): string {
+	if (!text.includes('&')) return text;
+	return text.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,4});/gi, (entity, body: string) => {
+		if (body[0] !== '#') return XML_ENTITIES.get(body) ?? entity;
+		const codePoint =
+			body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1));
+		return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
+	});
+}
+
+const saveAgain = 'Open the file in Excel or LibreOffice and save it again as .xlsx.';
+
+/** The sheets a workbook lists, in order, with the zip entry holding each. */
+export interface SheetEntry {
+	name: string;
+	part: string | undefined;
+}
+
+export interface WorkbookLayout {
+	sheets: SheetEntry[];
+	/** The shared strings part, when the workbook has one. */
+	sharedStrings?: string;
+	styles?: string;
+}
+
+const CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.';
+
+/** Reads [Content_Types].xml, the workbook and its relationships: which entry holds which sheet. */
+export function readLayout(part: (name: string) => Buffer | undefined): WorkbookLayout {
+	const types = part('[Content_Types].xml');
+	const overrides = new Map<string, string>();
+	if (types)
+		for (let tag = nextTag(types, 0); tag; tag = nextTag(types, tag.end)) {
+			if (tag.closing || !isNamed(types, tag, 'Override')) continue;
+			const name = attribute(types, tag, 'PartName');
+			const type = attribute(types, tag, 'ContentType');
+			if (name && type?.startsWith(CONTENT_TYPE))
+				overrides.set(type.slice(CONTENT_TYPE.length), name.replace(/^\//, ''));
+		}
+	const workbookName = 'xl/workbook.xml';
+	const workbook = part(workbookName);
+	if (!workbook)
+		throw new CouponError(
+			'The file is not an .xlsx workbook: it has no xl/workbook.xml part (an .xlsb binary workbook, or not a workbook at all)',
+			saveAgain,
+		);
+	const relsName = 'xl/_rels/workbook.xml.rels';
+	const rels = part(relsName);
+	const targets = new Map<string, string>();
+	if (rels)
+		for (let tag = nextTag(rels, 0); tag; tag = nextTag(rels, tag.end)) {
+			if (tag.closing || !isNamed(rels, tag, 'Relationship')) continue;
+			const id = attribute(rels, tag, 'Id');
+			const target = attribute(rels, tag, 'Target');
+			if (id && target) targets.set(id, resolveTarget(target));
+		}
+	const sheets: SheetEntry[] = [];
+	for (let tag = nextTag(workbook, 0); tag; tag = nextTag(workbook, tag.end)) {
+		if (tag.closing || !isNamed(workbook, tag, 'sheet')) continue;
+		const id = attribute(workbook, tag, 'id');
+		sheets.push({
+			name: attribute(workbook, tag, 'name') ?? '',
+			part: id === undefined ? undefined : targets.get(id),
+		});
+	}
+	return {
+		sheets,
+		sharedStrings: overrides.get('sharedStrings+xml'),
+		styles: overrides.get('styles+xml'),
+	};
+}
+
+/** A relationship target as a zip entry name: relative to xl/, or absolute from the package root. */
+function resolveTarget(target: string): string {
+	if (target.startsWith('/')) return target.slice(1);
+	const parts = ['xl'];
+	for (const segment of target.split('/')) {
+		if (segment === '..') parts.pop();
+		else if (segment !== '.' && segment !== '') parts.push(segment);
+	}
+	return parts.join('/');
+}
+
+/** A sheet cut to the rows the import can use, and what lies beyond. */
+export interface CutSheet {
+	xml: Buffer;
+	/** Cells in the rows kept. */
+	cells: number;
+	/** The highest shared-string index a kept cell refers to; -1 when none does. */
+	maxStringIndex: number;
+	/** The first row past those kept that holds a value, if any: the file has more than the import reads. */
+	valueBeyond?: number;
+}
+
+const SHEET_END = Buffer.from('</sheetData></worksheet>');
+
+/**
+ * Keeps the rows up to the `leadingRows`-th row holding a value, and `rowsAfter` rows past it; the
+ * rest of the sheet is only looked through for a value. Rows must come in order, as every
+ * spreadsheet program writes them.
+ */
+export function cutSheet(xml: Buffer, leadingRows: number, rowsAfter: number): CutSheet {
+	let keepUntil = Infinity;
+	let cutAt: number | undefined;
+	let valueRows = 0;
+	let row = 0;
+	let rowHasValue = false;
+	let cells = 0;
+	let maxStringIndex = -1;
+	let cellIsString = false;
+	let inValue = false;
+	let valueStart = 0;
+	const kept = () => cutAt === undefined;
+	const endRow = (): number | undefined => {
+		if (!rowHasValue) return undefined;
+		if (!kept()) return row;
+		if (++valueRows === leadingRows) keepUntil = row + rowsAfter;
+		return undefined;
+	};
+	for (let tag = nextTag(xml, 0); tag; tag = nextTag(xml, tag.end)) {
+		if (isNamed(xml, tag, 'row')) {
+			if (tag.closing) {
+				const beyond = endRow();
+				if (beyond !== undefined)
+					return { xml: cutXml(xml, cutAt!), cells, maxStringIndex, valueBeyond: beyond };
+				continue;
+			}
+			const range = attributeRange(xml, tag, 'r');
+			const next = range === undefined ? row + 1 : wholeNumber(xml, range[0], range[1]);
+			if (!Number.isInteger(next) || next <= row)
+				throw new CouponError(
+					`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${row})`,
+					saveAgain,
+				);
+			row = next;
+			rowHasValue = false;
+			if (kept() && row > keepUntil) cutAt = tag.start;
+			if (tag.selfClosing) rowHasValue = false;
+		} else if (isNamed(xml, tag, 'c')) {
+			if (tag.closing) continue;
+			if (kept()) cells++;
+			const type = attributeRange(xml, tag, 't');
+			cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
+		} else if (isNamed(xml, tag, 'v')) {
+			if (!tag.closing) {
+				inValue = !tag.selfClosing;
+				valueStart = tag.end;
+				continue;
+			}
+			if (!inValue) continue;
+			inValue = false;
+			if (!hasText(xml, valueStart, tag.start)) continue;
+			rowHasValue = true;
+			if (cellIsString && kept()) {
+				const index = wholeNumber(xml, valueStart, tag.start);
+				if (index > maxStringIndex) maxStringIndex = index;
+			}
+		} else if (isNamed(xml, tag, 'is') && !tag.closing) {
+			rowHasValue = true;
+		} else if (isNamed(xml, tag, 'sheetData') && tag.closing) {
+			break;
+		}
+	}
+	return { xml: cutAt === undefined ? xml : cutXml(xml, cutAt), cells, maxStringIndex };
+}
+
+function cutXml(xml: Buffer, at: number): Buffer {
+	return Buffer.concat([xml.subarray(0, at), SHEET_END]);
+}
+
+/**
+ * The shared strings part with its first `count` strings only (the sheet's kept rows use no others),
+ * and how many it holds of them.
+ */
+export function cutSharedStrings(xml: Buffer, count: number): { xml: Buffer; count: number } {
+	let seen = 0;
+	for (let tag = nextTag(xml, 0); tag; tag = nextTag(xml, tag.end)) {
+		if (!isNamed(xml, tag, 'si') || (!tag.closing && !tag.selfClosing)) continue;
+		if (++seen === count)
+			return { xml: Buffer.concat([xml.subarray(0, tag.end), Buffer.from('</sst>')]), count };
+	}
+	return { xml, count: seen };
+}
