@@ -16,7 +16,12 @@ const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTabl
 	rows,
 	cell: (raw) => raw as Cell,
 });
-const columns = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
+const columns = {
+	nameColumn: 'coupon name',
+	valueColumn: 'coupon value',
+	maxRows: 1000,
+	maxNewCoupons: 1000,
+};
 
 describe('planImport', () => {
 	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', () => {
@@ -182,7 +187,7 @@ describe('planImport', () => {
 				['Campaign', 'Voucher'],
 				['X', 'V1'],
 			]),
-			{ nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10 },
+			{ nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10, maxNewCoupons: 10 },
 		);
 		expect(plan.pools[0]).toMatchObject({
 			name: 'X',
@@ -192,6 +197,31 @@ describe('planImport', () => {
 });
 
 describe('importSheet', () => {
+	it('looks up the coupons of a file one after another: a session is one database connection', async () => {
+		let running = 0;
+		let mostAtOnce = 0;
+		await new StaticDataStore({}).transaction(async (session) => {
+			const findPool = session.findPool.bind(session);
+			session.findPool = async (name) => {
+				mostAtOnce = Math.max(mostAtOnce, ++running);
+				await new Promise((resolve) => setTimeout(resolve, 5));
+				running--;
+				return await findPool(name);
+			};
+			await importSheet(
+				session,
+				table([
+					['coupon name', 'coupon value'],
+					['A', 'A1'],
+					['B', 'B1'],
+					['C', 'C1'],
+				]),
+				columns,
+			);
+		});
+		expect(mostAtOnce).toBe(1);
+	});
+
 	it('adds new values, counts those already in the pool, and reports the pool size', async () => {
 		const data: IDataObject = {};
 		const sheet = table([

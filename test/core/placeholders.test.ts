@@ -1,10 +1,28 @@
-import { fillTemplate, parseTemplate } from '../../nodes/shared/core/placeholders';
+import {
+	fillTemplate,
+	MAX_LISTED_UNRESOLVED,
+	parseTemplate,
+} from '../../nodes/shared/core/placeholders';
 
 describe('parseTemplate', () => {
+	it('lists the first unresolved placeholders of a huge template and counts the rest', () => {
+		// 10 MB of distinct broken placeholders once made 234 MB of output.
+		const broken = Array.from({ length: 400_000 }, (_, i) => `$cst.x${i} `).join('');
+		const start = performance.now();
+		const { unresolved } = parseTemplate(broken.slice(0, 10 * 1024 * 1024));
+		expect(performance.now() - start).toBeLessThan(5_000);
+		expect(unresolved.list).toHaveLength(MAX_LISTED_UNRESOLVED);
+		expect(unresolved.notListed).toBe(400_000 - MAX_LISTED_UNRESOLVED);
+		expect(unresolved.firstBlocking?.placeholder).toBe('$cst.x0 $cst.x1 $cst.x2 $cst.x');
+	});
+
 	it('finds coupon placeholders with their names, in any case, and fills them in one pass', () => {
 		const template =
 			'<a href="https://shop.example/?c=$cst.Spring Sale.coupon$">$CST. spring sale .COUPON$</a> costs $5';
-		const { placeholders, unresolved } = parseTemplate(template);
+		const {
+			placeholders,
+			unresolved: { list: unresolved },
+		} = parseTemplate(template);
 		expect(placeholders.map((p) => [p.text, p.name, p.nameKey])).toEqual([
 			['$cst.Spring Sale.coupon$', 'Spring Sale', 'spring sale'],
 			['$CST. spring sale .COUPON$', 'spring sale', 'spring sale'],
@@ -22,7 +40,10 @@ describe('parseTemplate', () => {
 
 	it('reports what cannot be a coupon placeholder, each distinct one once', () => {
 		const name101 = 'N'.repeat(101);
-		const { placeholders, unresolved } = parseTemplate(
+		const {
+			placeholders,
+			unresolved: { list: unresolved },
+		} = parseTemplate(
 			`$cst.firstname$ $cst.firstname$ $cst..coupon$ $cst.${name101}.coupon$ $cst.a\tb.coupon$ $cst.open`,
 		);
 		expect(placeholders).toEqual([]);
@@ -46,7 +67,10 @@ describe('parseTemplate', () => {
 	});
 
 	it('reads names written for HTML, two placeholders sharing a $, and refuses markup inside a name', () => {
-		const { placeholders, unresolved } = parseTemplate(
+		const {
+			placeholders,
+			unresolved: { list: unresolved },
+		} = parseTemplate(
 			'<p>$cst.M&amp;S&#33;.coupon$cst.A.coupon$ $cst.<b>SPRING</b>.coupon$ $cst.x&bogus;.coupon$</p>',
 		);
 		expect(placeholders.map((p) => [p.text, p.name])).toEqual([
@@ -64,9 +88,10 @@ describe('parseTemplate', () => {
 	});
 
 	it('never lets an unclosed placeholder swallow the next one', () => {
-		const { placeholders, unresolved } = parseTemplate(
-			'Use $cst.SPRING.coupon today, or $cst.VIP.coupon$ ($cst.a b$) for $10',
-		);
+		const {
+			placeholders,
+			unresolved: { list: unresolved },
+		} = parseTemplate('Use $cst.SPRING.coupon today, or $cst.VIP.coupon$ ($cst.a b$) for $10');
 		expect(placeholders.map((p) => p.name)).toEqual(['VIP']);
 		expect(unresolved.map((u) => [u.placeholder, u.problem])).toEqual([
 			['$cst.SPRING.coupon today, or $', 'malformed'],

@@ -12,7 +12,7 @@ import {
 } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { databaseAvailable, dropSchema, testCredentials, uniqueSchema } from '../helpers/postgres';
-import { sheetXml, workbookParts, zip } from '../helpers/spreadsheets';
+import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
 /** Each store, as the node's Storage parameter and what the mock needs to open it. */
 interface StorageUnderTest {
@@ -171,4 +171,116 @@ describe.each(storages)('hostile values on $label', ({ open }) => {
 		const [item] = await generate('ann@x.com', 'WELCOME', { prefix: 7 });
 		expect((item.json.coupon as IDataObject).code).toMatch(/^7[2-9A-Z]{8}$/);
 	});
+});
+
+describe('workflow static data at scale and when damaged', () => {
+	const importFile = async (staticData: IDataObject, rows: unknown[][], options = {}) => {
+		const mock = mockExecuteFunctions({
+			items: [fileItem(xlsx({ S: rows }))],
+			staticData,
+			parameters: { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options },
+		});
+		return (await new CouponImport().execute.call(mock.context))[0];
+	};
+	const contactCoupon = async (
+		staticData: IDataObject,
+		operation: string,
+		parameters: Record<string, unknown>,
+	) => {
+		const mock = mockExecuteFunctions({
+			items: jsonItems({}),
+			staticData,
+			parameters: { operation, storage: 'staticData', options: {}, ...parameters },
+		});
+		return (await new ContactCoupon().execute.call(mock.context))[0];
+	};
+	const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+		const start = performance.now();
+		const result = await work();
+		return [result, performance.now() - start];
+	};
+
+	it('costs in proportion to the coupons touched: 30,000 coupons import, validate and report in seconds', async () => {
+		// Each look-up once copied and scanned every coupon: 127 s to import, 62 s per Validate.
+		const staticData: IDataObject = {};
+		const rows = [
+			['coupon name', 'coupon value'],
+			...Array.from({ length: 30_000 }, (_, i) => [`C${i}`, `CODE${i}`]),
+		];
+		const [summaries, importMs] = await timed(() =>
+			importFile(staticData, rows, { maxNewCoupons: 30_000 }),
+		);
+		expect(summaries).toHaveLength(30_000);
+		expect(importMs).toBeLessThan(15_000);
+		const [[validation], validateMs] = await timed(() =>
+			contactCoupon(staticData, 'validate', { code: 'code29999' }),
+		);
+		expect(validation.json.validation).toMatchObject({ status: 'not_assigned' });
+		expect(validateMs).toBeLessThan(5_000);
+		const [statistics, statisticsMs] = await timed(() =>
+			contactCoupon(staticData, 'stats', { couponName: '' }),
+		);
+		expect(statistics).toHaveLength(30_000);
+		expect(statisticsMs).toBeLessThan(10_000);
+	});
+
+	it('refuses a file that would create more new coupons than Max New Coupons, storing nothing', async () => {
+		const staticData: IDataObject = {};
+		const rows = [
+			['coupon name', 'coupon value'],
+			...Array.from({ length: 1_001 }, (_, i) => [`Customer ${i}`, `CODE${i}`]),
+		];
+		const error = await nodeFailure(importFile(staticData, rows));
+		expect(error.message).toBe(
+			'Sheet "S" would create 1,001 new coupons ("Customer 0", "Customer 1", "Customer 2", ...), more than Max New Coupons (1,000)',
+		);
+		expect(error.description).toMatch(/Check that column "coupon name" names coupons/);
+		expect(staticData).toEqual({});
+		expect(await importFile(staticData, rows, { maxNewCoupons: 1_001 })).toHaveLength(1_001);
+	});
+
+	it('fails a Render item whose text would create more than Max New Coupons coupons, creating none', async () => {
+		const staticData: IDataObject = {};
+		const text = Array.from({ length: 5_000 }, (_, i) => `$cst.P${i}.coupon$`).join(' ');
+		const error = await nodeFailure(
+			contactCoupon(staticData, 'render', {
+				text,
+				contact: 'ann@x.com',
+				whenMissing: 'assign',
+				length: 8,
+				validDays: 30,
+			}),
+		);
+		expect(error.message).toMatch(
+			/^The text names 5,000 coupons that do not exist yet \("P0", "P1", "P2", \.\.\.\); creating them would pass Max New Coupons \(100 in one run/,
+		);
+		expect(staticData).toEqual({});
+	});
+
+	it.each([
+		['a string', 'oops', /are damaged: they are not a list of coupons/],
+		['version 99', { version: 99, pools: [] }, /have format version 99, newer than/],
+		['version "2"', { version: '2', pools: [] }, /have an unknown format version "2"/],
+		[
+			'a damaged coupon',
+			{ version: 2, pools: [{ name: 7 }] },
+			/coupon number 1 is not a stored coupon/,
+		],
+	])(
+		'names damaged static data (%s) and what to do, changing nothing',
+		async (_label, stored, message) => {
+			const staticData: IDataObject = { n8nNodesCoupons: stored as IDataObject };
+			const error = await nodeFailure(
+				contactCoupon(staticData, 'generate', {
+					couponName: 'W',
+					contact: 'a@x.com',
+					length: 8,
+					validDays: 30,
+				}),
+			);
+			expect(error.message).toMatch(message);
+			expect(error.description).toBeTruthy();
+			expect(staticData.n8nNodesCoupons).toEqual(stored);
+		},
+	);
 });

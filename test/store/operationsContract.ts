@@ -353,7 +353,7 @@ export function describeOperationsContract(
 										template,
 										contact,
 										contactKey: contact.toLowerCase(),
-										settings: { whenMissing, validDays: 14, format: FORMAT },
+										settings: { whenMissing, validDays: 14, format: FORMAT, maxNewCoupons: 100 },
 									},
 								],
 								at,
@@ -411,7 +411,12 @@ export function describeOperationsContract(
 									template: html,
 									contact: 'ann@example.com',
 									contactKey: 'ann@example.com',
-									settings: { whenMissing: 'assign', validDays: 14, format: FORMAT },
+									settings: {
+										whenMissing: 'assign',
+										validDays: 14,
+										format: FORMAT,
+										maxNewCoupons: 100,
+									},
 								},
 							],
 							T0,
@@ -478,7 +483,12 @@ export function describeOperationsContract(
 							s,
 							twice.map((request) => ({
 								...request,
-								settings: { whenMissing: 'assign', validDays: 14, format: FORMAT },
+								settings: {
+									whenMissing: 'assign',
+									validDays: 14,
+									format: FORMAT,
+									maxNewCoupons: 100,
+								},
 							})),
 							T0,
 						),
@@ -504,7 +514,7 @@ export function describeOperationsContract(
 								template: 'Yours: $cst.MIXED.coupon$',
 								contact,
 								contactKey: contact,
-								settings: { whenMissing: 'assign', validDays, format: FORMAT },
+								settings: { whenMissing: 'assign', validDays, format: FORMAT, maxNewCoupons: 100 },
 							})),
 							T0,
 						),
@@ -577,7 +587,7 @@ export function describeOperationsContract(
 							s,
 							requests.map((request) => ({
 								...request,
-								settings: { whenMissing: 'assign', validDays: 14, format },
+								settings: { whenMissing: 'assign', validDays: 14, format, maxNewCoupons: 100 },
 							})),
 							T0,
 						),
@@ -601,6 +611,43 @@ export function describeOperationsContract(
 					await render('Hi $cst.SPRING10.coupon$ $cst.firstname$', 'ann@example.com', 'fail')
 				).map(value);
 				expect(fine.text).toBe('Hi SPR-AAAA $cst.firstname$');
+			});
+
+			it('creates at most Max New Coupons coupons in one run, failing the messages that would pass it', async () => {
+				const poolsBefore = (await run(async (s) => await s.listPools())).length;
+				const message = (template: string, contact: string) => ({
+					template,
+					contact,
+					contactKey: contact,
+					settings: {
+						whenMissing: 'assign' as const,
+						validDays: 14,
+						format: FORMAT,
+						maxNewCoupons: 2,
+					},
+				});
+				const { outcomes } = await run(
+					async (s) =>
+						await renderMessages(
+							s,
+							[
+								message('$cst.NEW1.coupon$ $cst.NEW2.coupon$ $cst.VIP.coupon$', 'x'),
+								message('$cst.NEW3.coupon$ $cst.NEW4.coupon$', 'y'),
+								message('$cst.new1.coupon$', 'z'),
+							],
+							T0,
+						),
+				);
+				expect('value' in outcomes[0] && outcomes[0].value.coupons.map((c) => c.name)).toEqual([
+					'NEW1',
+					'NEW2',
+					'VIP',
+				]);
+				expect('error' in outcomes[1] && outcomes[1].error.message).toBe(
+					'The text names 2 coupons that do not exist yet ("NEW3", "NEW4"); creating them would pass Max New Coupons (2 in one run, 2 created already)',
+				);
+				expect('value' in outcomes[2] && outcomes[2].value.coupons[0].name).toBe('NEW1');
+				expect((await run(async (s) => await s.listPools())).length).toBe(poolsBefore + 2);
 			});
 		});
 	});

@@ -163,7 +163,7 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 								template,
 								contact: 'pat@example.com',
 								contactKey: 'pat@example.com',
-								settings: { whenMissing: 'assign', validDays: 7, format },
+								settings: { whenMissing: 'assign', validDays: 7, format, maxNewCoupons: 100 },
 							},
 						],
 						Date.now(),

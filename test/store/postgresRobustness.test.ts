@@ -119,7 +119,12 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			],
 			cell: (raw: unknown) => raw as string,
 		});
-		const settings = { nameColumn: 'coupon name', valueColumn: 'coupon value', maxRows: 1000 };
+		const settings = {
+			nameColumn: 'coupon name',
+			valueColumn: 'coupon value',
+			maxRows: 1000,
+			maxNewCoupons: 1000,
+		};
 		for (let round = 0; round < 5; round++) {
 			await Promise.all([
 				store.transaction(async (s) => await importSheet(s, table(['Xmas', 'Yule']), settings)),

@@ -4,14 +4,15 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { CouponError } from '../../shared/core/errors';
 import {
+	DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 	HEADER_SEARCH_ROWS,
 	importSheets,
 	type ImportRequest,
 	type ImportResult,
 	type ImportSettings,
 } from '../../shared/core/importList';
+import { parseLimit } from '../../shared/core/limits';
 import { parseOptionalCouponName } from '../../shared/core/names';
 import { runItems } from '../../shared/itemRunner';
 import { readSheet } from '../../shared/spreadsheet/readSheet';
@@ -48,6 +49,15 @@ export const properties: INodeProperties[] = [
 		placeholder: 'Add option',
 		default: {},
 		options: [
+			{
+				displayName: 'Max New Coupons',
+				name: 'maxNewCoupons',
+				type: 'number',
+				default: DEFAULT_MAX_NEW_COUPONS_PER_FILE,
+				typeOptions: { minValue: 1, numberPrecision: 0 },
+				description:
+					'A file that would create more coupons than this is refused before anything is imported; it guards against a name column that holds codes or emails',
+			},
 			{
 				displayName: 'Max Rows',
 				name: 'maxRows',
@@ -95,16 +105,8 @@ interface ImportOptions {
 	nameColumn?: string;
 	valueColumn?: string;
 	maxRows?: number;
+	maxNewCoupons?: number;
 	maxUnpackedMegabytes?: number;
-}
-
-function positiveWhole(value: number, label: string): number {
-	if (!Number.isInteger(value) || value < 1)
-		throw new CouponError(
-			`${label} must be a whole number of at least 1; got ${JSON.stringify(value)}`,
-			`Enter a positive whole number in ${label}.`,
-		);
-	return value;
 }
 
 interface FileImport extends ImportRequest {
@@ -115,18 +117,20 @@ interface FileImport extends ImportRequest {
 async function readFileImport(context: IExecuteFunctions, itemIndex: number): Promise<FileImport> {
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
 	const rawName = context.getNodeParameter('couponName', itemIndex, '');
-	const maxRows = positiveWhole(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
+	const maxRows = parseLimit(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
 	const settings: ImportSettings = {
 		nameColumn: options.nameColumn?.trim() || 'coupon name',
 		valueColumn: options.valueColumn?.trim() || 'coupon value',
 		couponName: parseOptionalCouponName(rawName),
 		maxRows,
+		maxNewCoupons: parseLimit(
+			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_FILE,
+			'Max New Coupons',
+		),
 	};
 	const maxUnpackedBytes =
-		positiveWhole(
-			options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB,
-			'Max Unpacked Size (MB)',
-		) * MIB;
+		parseLimit(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') *
+		MIB;
 	const limits: UnpackLimits = {
 		maxTotalBytes: maxUnpackedBytes,
 		maxEntryBytes: maxUnpackedBytes,

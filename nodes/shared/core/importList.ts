@@ -25,7 +25,11 @@ export interface ImportSettings {
 	couponName?: string;
 	/** Rows allowed below the header row. */
 	maxRows: number;
+	/** Coupons one file may create; a name column holding codes or emails would create thousands. */
+	maxNewCoupons: number;
 }
+
+export const DEFAULT_MAX_NEW_COUPONS_PER_FILE = 1_000;
 
 export interface RejectedRow {
 	row: number;
@@ -325,9 +329,25 @@ export async function importSheet(
 			'Check that the codes are in the value column below the header row.',
 		);
 	}
-	const existing = await Promise.all(plan.pools.map((pool) => session.findPool(pool.name)));
+	// One look-up after another: a session is one database connection.
+	const existing: Array<PoolInfo | undefined> = [];
+	for (const pool of plan.pools) existing.push(await session.findPool(pool.name));
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
+	const created = plan.pools.filter((_, i) => existing[i] === undefined);
+	if (created.length > settings.maxNewCoupons) {
+		throw new CouponError(
+			`Sheet "${table.sheetName}" would create ${created.length.toLocaleString('en-US')} new coupons (${created
+				.slice(0, 3)
+				.map((pool) => `"${pool.name}"`)
+				.join(
+					', ',
+				)}, ...), more than Max New Coupons (${settings.maxNewCoupons.toLocaleString('en-US')})`,
+			settings.couponName === undefined
+				? `Check that column "${settings.nameColumn}" names coupons (not codes or contacts), or raise Max New Coupons in the options.`
+				: 'Raise Max New Coupons in the options.',
+		);
+	}
 
 	// Pools are created and filled in one order (by name key) so that concurrent imports of one file
 	// each cannot deadlock.

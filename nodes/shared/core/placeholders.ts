@@ -23,7 +23,7 @@ export interface UnresolvedPlaceholder {
 export interface ParsedTemplate {
 	placeholders: CouponPlaceholder[];
 	/** Each distinct `$cst.` that cannot be a coupon placeholder, once, in order of appearance. */
-	unresolved: UnresolvedPlaceholder[];
+	unresolved: UnresolvedList;
 }
 
 // The longest name part a coupon placeholder can have: a name, plus spaces around it.
@@ -99,7 +99,7 @@ export function parseTemplate(template: string): ParsedTemplate {
 			nameKey: couponNameKey(name),
 		});
 	}
-	return { placeholders, unresolved: unresolved.list };
+	return { placeholders, unresolved };
 }
 
 function decodeEntities(text: string): string {
@@ -113,16 +113,33 @@ function decodeEntities(text: string): string {
 	});
 }
 
-/** Unresolved placeholders, each distinct one once: a template may repeat one thousands of times. */
+/** Unresolved placeholders listed at most per message; a template may hold millions of broken ones. */
+export const MAX_LISTED_UNRESOLVED = 50;
+
+/**
+ * Unresolved placeholders, each distinct one once: a template may repeat one thousands of times.
+ * Past MAX_LISTED_UNRESOLVED they are only counted, so a hostile template costs no memory beyond
+ * its own size.
+ */
 export class UnresolvedList {
 	readonly list: UnresolvedPlaceholder[] = [];
+	/** Unresolved placeholders past the listed ones (repeats of listed ones not counted). */
+	notListed = 0;
+	/** The first that is a broken or missing coupon placeholder, listed or not. */
+	firstBlocking?: UnresolvedPlaceholder;
 	private readonly seen = new Set<string>();
 
 	add(placeholder: string, problem: PlaceholderProblem, message: string): void {
 		const key = `${problem}\n${placeholder}`;
 		if (this.seen.has(key)) return;
+		const unresolved = { placeholder, problem, message };
+		if (problem !== 'not_a_coupon') this.firstBlocking ??= unresolved;
+		if (this.list.length >= MAX_LISTED_UNRESOLVED) {
+			this.notListed++;
+			return;
+		}
 		this.seen.add(key);
-		this.list.push({ placeholder, problem, message });
+		this.list.push(unresolved);
 	}
 }
 

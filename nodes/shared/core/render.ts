@@ -10,7 +10,6 @@ import {
 import {
 	fillTemplate,
 	parseTemplate,
-	UnresolvedList,
 	type CouponPlaceholder,
 	type ParsedTemplate,
 	type UnresolvedPlaceholder,
@@ -27,7 +26,11 @@ export interface RenderSettings {
 	/** For "assign": how long a coupon assigned now stays valid, and how a generated one looks. */
 	validDays: number;
 	format: CodeFormat;
+	/** For "assign": how many coupons the run may create; a message that would pass it fails. */
+	maxNewCoupons: number;
 }
+
+export const DEFAULT_MAX_NEW_COUPONS_PER_RUN = 100;
 
 export interface RenderRequest extends ContactRequest {
 	template: string;
@@ -45,8 +48,10 @@ export interface RenderedMessage {
 	text: string;
 	/** The coupons the text now carries, one per coupon name, in order of first appearance. */
 	coupons: AssignmentResult[];
-	/** Every `$cst.` left in the text, and why. */
+	/** Every `$cst.` left in the text, and why (the first MAX_LISTED_UNRESOLVED). */
 	unresolved: UnresolvedPlaceholder[];
+	/** Unresolved placeholders past those listed, when there are any. */
+	unresolvedNotListed?: number;
 }
 
 const heldAssignment = (pool: PoolInfo, held: HeldAssignment): AssignmentResult => ({
@@ -100,11 +105,12 @@ export async function renderMessages(
 	// Generate for Contact would for these items (the same batches, a name no coupon has yet becoming
 	// a generated coupon): a contact in several messages gets one coupon, new in the first message
 	// only, and a refused format (Length too short) concerns only the messages that needed one.
+	const refused = refuseNewCouponsPastLimit(requests, templates, pools);
 	const wanted: AssignmentRequest[] = [];
 	const wantedIndex = new Map<string, number>();
 	const messageKey = (i: number, nameKey: string) => `${i}\n${nameKey}`;
 	requests.forEach(({ contact, contactKey, settings }, i) => {
-		if (settings.whenMissing !== 'assign') return;
+		if (settings.whenMissing !== 'assign' || refused.has(i)) return;
 		for (const { nameKey } of templates[i].placeholders) {
 			if (assignments.has(holdingKey(contactKey, nameKey))) continue;
 			if (wantedIndex.has(messageKey(i, nameKey))) continue;
@@ -123,9 +129,9 @@ export async function renderMessages(
 	const created = assigned.pools.filter((served) => served.created).map(({ pool }) => pool.name);
 
 	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
-		const { placeholders, unresolved: parsed } = templates[i];
-		const unresolved = new UnresolvedList();
-		parsed.forEach((u) => unresolved.add(u.placeholder, u.problem, u.message));
+		const refusal = refused.get(i);
+		if (refusal) return { error: refusal };
+		const { placeholders, unresolved } = templates[i];
 		const used = new Map<string, AssignmentResult>();
 		let failure: CouponError | undefined;
 		const codeFor = (placeholder: CouponPlaceholder) => {
@@ -154,7 +160,7 @@ export async function renderMessages(
 		if (failure) return { error: failure };
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
 		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.
-		const blocking = unresolved.list.find((u) => u.problem !== 'not_a_coupon');
+		const blocking = unresolved.firstBlocking;
 		if (request.settings.whenMissing === 'fail' && blocking) {
 			const fix =
 				blocking.problem === 'malformed' || blocking.problem === 'invalid_name'
@@ -162,9 +168,49 @@ export async function renderMessages(
 					: 'Assign the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".';
 			return { error: new CouponError(blocking.message, fix) };
 		}
-		return { value: { text, coupons: [...used.values()], unresolved: unresolved.list } };
+		return {
+			value: {
+				text,
+				coupons: [...used.values()],
+				unresolved: unresolved.list,
+				...(unresolved.notListed > 0 ? { unresolvedNotListed: unresolved.notListed } : {}),
+			},
+		};
 	});
 	return { outcomes, createdCoupons: created };
+}
+
+/**
+ * The messages that would take the run's new coupons (names no coupon has yet, which "assign"
+ * creates) past Max New Coupons: a template of thousands of distinct placeholders must not create
+ * thousands of coupons. Messages are taken in order; one that would pass the limit creates none.
+ */
+function refuseNewCouponsPastLimit(
+	requests: RenderRequest[],
+	templates: ParsedTemplate[],
+	pools: Map<string, PoolInfo | undefined>,
+): Map<number, CouponError> {
+	const created = new Set<string>();
+	const refused = new Map<number, CouponError>();
+	requests.forEach(({ settings }, i) => {
+		if (settings.whenMissing !== 'assign') return;
+		const own = new Map<string, string>();
+		for (const { nameKey, name } of templates[i].placeholders)
+			if (!pools.get(nameKey) && !created.has(nameKey)) own.set(nameKey, name);
+		if (created.size + own.size <= settings.maxNewCoupons) {
+			for (const nameKey of own.keys()) created.add(nameKey);
+			return;
+		}
+		const names = [...own.values()].slice(0, 3).map((name) => `"${name}"`);
+		refused.set(
+			i,
+			new CouponError(
+				`The text names ${own.size.toLocaleString('en-US')} coupons that do not exist yet (${names.join(', ')}${own.size > 3 ? ', ...' : ''}); creating them would pass Max New Coupons (${settings.maxNewCoupons.toLocaleString('en-US')} in one run, ${created.size.toLocaleString('en-US')} created already)`,
+				'Check the placeholders of the template for typos, import the coupons first, or raise Max New Coupons in the options.',
+			),
+		);
+	});
+	return refused;
 }
 
 function missingProblem(

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
-import { compareCouponNames, couponNameKey } from '../core/names';
+import { couponNameKey } from '../core/names';
 import { assignmentStatus } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
@@ -61,16 +61,45 @@ export class StaticDataStore implements CouponStore {
 	}
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The stored coupons, checked: a workflow's static data can be edited by hand or damaged. */
 function readState(raw: unknown): StoredState {
 	if (raw === undefined || raw === null) return { version: FORMAT_VERSION, pools: [] };
-	const state = raw as StoredState;
-	if (!READABLE_VERSIONS.includes(state.version) || !Array.isArray(state.pools)) {
+	const where = `The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}")`;
+	if (!isPlainObject(raw) || !Array.isArray(raw.pools))
 		throw new CouponError(
-			`The coupons kept in this workflow's static data have format version ${String(state.version)}, which this version of n8n-nodes-coupons cannot read`,
-			'Update n8n-nodes-coupons to the latest version.',
+			`${where} are damaged: they are not a list of coupons`,
+			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
 		);
-	}
-	return state;
+	if (typeof raw.version !== 'number' || !Number.isInteger(raw.version) || raw.version < 1)
+		throw new CouponError(
+			`${where} have an unknown format version ${JSON.stringify(raw.version)}`,
+			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
+		);
+	if (!READABLE_VERSIONS.includes(raw.version))
+		throw new CouponError(
+			`${where} have format version ${raw.version}, newer than this version of n8n-nodes-coupons reads (${FORMAT_VERSION})`,
+			'Update n8n-nodes-coupons to the version that stored them, or a later one.',
+		);
+	const damaged = raw.pools.findIndex((pool) => !isStoredPool(pool));
+	if (damaged >= 0)
+		throw new CouponError(
+			`${where} are damaged: coupon number ${damaged + 1} is not a stored coupon`,
+			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
+		);
+	return raw as unknown as StoredState;
+}
+
+function isStoredPool(pool: unknown): pool is StoredPool {
+	return (
+		isPlainObject(pool) &&
+		typeof pool.name === 'string' &&
+		(pool.kind === 'imported' || pool.kind === 'generated') &&
+		typeof pool.available === 'string' &&
+		typeof pool.assignments === 'string'
+	);
 }
 
 /** A pool unpacked for one transaction; packed back only if it changed. */
@@ -129,6 +158,8 @@ class WorkingPool {
 class StaticDataSession implements CouponStoreSession {
 	private readonly working = new Map<string, WorkingPool>();
 	private readonly created: StoredPool[] = [];
+	/** Every stored pool by name key, built once per transaction: look-ups never scan the list. */
+	private storedByKey?: Map<string, StoredPool>;
 
 	constructor(private readonly state: StoredState) {}
 
@@ -155,12 +186,15 @@ class StaticDataSession implements CouponStoreSession {
 			assignments: '',
 		};
 		this.created.push(stored);
+		this.byKey().set(couponNameKey(name), stored);
 		return this.pool(name)!.info;
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
-		const names = [...this.state.pools, ...this.created].map((stored) => stored.name);
-		return names.sort(compareCouponNames).map((name) => this.pool(name)!.info);
+		// By name key in code-unit order, which is compareCouponNames's order.
+		return [...this.byKey()]
+			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+			.map(([, stored]) => this.pool(stored.name)!.info);
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
@@ -225,9 +259,10 @@ class StaticDataSession implements CouponStoreSession {
 	async findCodes(keys: string[]): Promise<StoredCode[]> {
 		// One execution at a time owns the static data: there is nothing to lock.
 		const found: StoredCode[] = [];
+		const distinctKeys = new Set(keys);
 		for (const { name } of await this.listPools()) {
 			const pool = this.pool(name)!;
-			for (const key of new Set(keys)) {
+			for (const key of distinctKeys) {
 				const code = pool.codes.get(key);
 				if (code === undefined) continue;
 				const assignment = pool.assignmentByCode(code);
@@ -322,14 +357,24 @@ class StaticDataSession implements CouponStoreSession {
 		const key = couponNameKey(name);
 		let pool = this.working.get(key);
 		if (!pool) {
-			const stored = [...this.state.pools, ...this.created].find(
-				(candidate) => couponNameKey(candidate.name) === key,
-			);
+			const stored = this.byKey().get(key);
 			if (!stored) return undefined;
 			pool = new WorkingPool(stored);
 			this.working.set(key, pool);
 		}
 		return pool;
+	}
+
+	private byKey(): Map<string, StoredPool> {
+		if (!this.storedByKey) {
+			this.storedByKey = new Map();
+			// The first of two pools with one key wins, as the list's order did.
+			for (const stored of this.state.pools) {
+				const key = couponNameKey(stored.name);
+				if (!this.storedByKey.has(key)) this.storedByKey.set(key, stored);
+			}
+		}
+		return this.storedByKey;
 	}
 
 	private requirePool(name: string): WorkingPool {

@@ -7,7 +7,9 @@ import type {
 import { now } from '../../../shared/core/clock';
 import { CouponError } from '../../../shared/core/errors';
 import { parseContactRequest } from '../../../shared/core/assign';
+import { parseLimit } from '../../../shared/core/limits';
 import {
+	DEFAULT_MAX_NEW_COUPONS_PER_RUN,
 	MISSING_COUPON_ACTIONS,
 	renderMessages,
 	type MissingCouponAction,
@@ -70,7 +72,22 @@ export const properties: INodeProperties[] = [
 			'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
 	},
 	...newCouponProperties(showAssign),
-	optionsCollection(codeFormatOptions, showAssign),
+	optionsCollection(
+		[
+			...codeFormatOptions.slice(0, 2),
+			{
+				displayName: 'Max New Coupons',
+				name: 'maxNewCoupons',
+				type: 'number',
+				default: DEFAULT_MAX_NEW_COUPONS_PER_RUN,
+				typeOptions: { minValue: 1, numberPrecision: 0 },
+				description:
+					'How many coupons one run may create for placeholders naming no coupon yet; an item whose text would create more fails',
+			},
+			...codeFormatOptions.slice(2),
+		],
+		showAssign,
+	),
 ];
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
@@ -86,13 +103,21 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSett
 		);
 	}
 	if (whenMissing !== 'assign')
-		return { whenMissing, validDays: 0, format: { characters: '', length: 0, prefix: '' } };
+		return {
+			whenMissing,
+			validDays: 0,
+			format: { characters: '', length: 0, prefix: '' },
+			maxNewCoupons: 0,
+		};
+	const options = context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions & {
+		maxNewCoupons?: number;
+	};
 	return {
 		whenMissing,
-		...readNewCouponSettings(
-			context,
-			itemIndex,
-			context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions,
+		...readNewCouponSettings(context, itemIndex, options),
+		maxNewCoupons: parseLimit(
+			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_RUN,
+			'Max New Coupons',
 		),
 	};
 }
