@@ -151,7 +151,12 @@ describe('the package as n8n loads it', () => {
 		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
 		expect(optionsOf('validate')).toEqual(['contact', 'couponName']);
 		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
-		expect(optionsOf('render')).toEqual(['characters', 'customCharacters', 'prefix']);
+		expect(optionsOf('render')).toEqual([
+			'characters',
+			'customCharacters',
+			'maxNewCoupons',
+			'prefix',
+		]);
 		const whenMissing = contact.properties.find((p) => p.name === 'whenMissing')!;
 		expect(whenMissing.default).toBe('assign');
 		expect((whenMissing.options as Array<{ value: string }>).map((o) => o.value)).toEqual([
@@ -200,6 +205,7 @@ describe('the package as n8n loads it', () => {
 		const importOptions = importer.properties.find((p) => p.name === 'options')!
 			.options as INodeProperties[];
 		expect(names(importOptions).sort()).toEqual([
+			'maxNewCoupons',
 			'maxRows',
 			'maxUnpackedMegabytes',
 			'nameColumn',

@@ -95,6 +95,7 @@ describe('the Coupon PostgreSQL credential uses only what it says', () => {
 			PGOPTIONS: '-c search_path=host_secret_schema',
 			PGAPPNAME: 'host-app',
 			PGSSLMODE: 'no-verify',
+			PGSSLNEGOTIATION: 'direct',
 		});
 	});
 	afterAll(async () => {

@@ -262,6 +262,14 @@ describe('workflow static data at scale and when damaged', () => {
 		['version 99', { version: 99, pools: [] }, /have format version 99, newer than/],
 		['version "2"', { version: '2', pools: [] }, /have an unknown format version "2"/],
 		[
+			'a damaged assignment',
+			{
+				version: 2,
+				pools: [{ name: 'W', kind: 'generated', createdAt: '', available: '', assignments: 'X' }],
+			},
+			/coupon "W" holds an assignment that cannot be read/,
+		],
+		[
 			'a damaged coupon',
 			{ version: 2, pools: [{ name: 7 }] },
 			/coupon number 1 is not a stored coupon/,

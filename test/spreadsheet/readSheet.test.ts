@@ -315,4 +315,126 @@ describe('hostile spreadsheets', () => {
 			],
 		]);
 	});
+
+	describe('the reader and SheetJS read the same parts', () => {
+		const text = (name: string, xml: string) => ({ name, data: Buffer.from(xml) });
+		const inlineHeader =
+			'<row r="1"><c r="A1" t="inlineStr"><is><t>coupon value</t></is></c></row>';
+		const rels = (relationships: string) =>
+			`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${relationships}</Relationships>`;
+		const relationship = (id: string, type: string, target: string) =>
+			`<Relationship Id="${id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/${type}" Target="${target}"/>`;
+		const manyRows = (count: number) =>
+			sheet(
+				Array.from(
+					{ length: count },
+					(_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i + 1}</v></c></row>`,
+				).join(''),
+			);
+
+		it('reads the workbook [Content_Types].xml names, not a decoy at xl/workbook.xml', async () => {
+			const parts = workbookParts(sheet(header));
+			parts[0] = text(
+				'[Content_Types].xml',
+				'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/book2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+			);
+			parts.push(
+				text(
+					'xl/book2.xml',
+					'<workbook xmlns:r="r"><sheets><sheet name="Real" sheetId="1" r:id="rId1"/></sheets></workbook>',
+				),
+				text(
+					'xl/_rels/book2.xml.rels',
+					rels(relationship('rId1', 'worksheet', 'worksheets/big.xml')),
+				),
+				{ name: 'xl/worksheets/big.xml', data: manyRows(5_000) },
+			);
+			const table = await readRaw(zip(parts), { ...options, leadingRows: 1, rowsAfter: 5 });
+			expect(table.sheetName).toBe('Real');
+			expect(table.rows).toHaveLength(6);
+			expect(table.valueBeyond).toBe(7);
+		});
+
+		it('never lets SheetJS parse comments or other parts of the sheet', async () => {
+			const parts = workbookParts(
+				sheet(`${inlineHeader}<row r="2"><c r="A2" t="inlineStr"><is><t>X1</t></is></c></row>`),
+			);
+			const comments = Array.from(
+				{ length: 20_000 },
+				(_, i) => `<comment ref="B${i + 1}" authorId="0"><text><t>c${i}</t></text></comment>`,
+			).join('');
+			parts.push(
+				text(
+					'xl/worksheets/_rels/sheet1.xml.rels',
+					rels(relationship('rId1', 'comments', '../comments1.xml')),
+				),
+				text(
+					'xl/comments1.xml',
+					`<comments><authors><author>a</author></authors><commentList>${comments}</commentList></comments>`,
+				),
+			);
+			const table = await readSheet(zip(parts), options);
+			expect(table.rows).toEqual([['coupon value'], ['X1']]);
+		});
+
+		it.each([
+			[
+				'a comment hiding a cell',
+				'<row r="2"><!<c r="A2"><v>5</v></c><!</row>',
+				/hold a comment, CDATA or processing instruction/,
+			],
+			[
+				'an element named like a value',
+				'<row r="2"><c r="A2"><v-x>1</v-x><v></v></c></row>',
+				/hold a <v-x> element/,
+			],
+			[
+				'a shared-text number that is not one',
+				'<row r="2"><c r="A2" t="s"><v>3.0</v></c></row>',
+				/refers to shared text "3\.0" by something other than its number/,
+			],
+			['a cell outside a row', '</row><c r="A3"><v>1</v></c>', /a cell outside a row/],
+		])('refuses rows written with %s, which readers disagree on', async (_label, rows, message) => {
+			const file = zip(
+				workbookParts(sheet(`${header}${rows}`), sharedStrings(['coupon value', 'a', 'b', 'c'])),
+			);
+			await expect(readSheet(file, options)).rejects.toThrow(message);
+		});
+
+		it('counts a value in a last row left unclosed', async () => {
+			const xml = Buffer.from(
+				`<worksheet><sheetData>${inlineHeader}<row r="2"><c r="A2"><v>1</v></c></row><row r="3"><c r="A3"><v>1</v></c></row><row r="90"><c r="A90"><v>9</v></c></sheetData></worksheet>`,
+			);
+			const table = await readRaw(zip(workbookParts(xml)), {
+				...options,
+				leadingRows: 1,
+				rowsAfter: 5,
+			});
+			expect(table.valueBeyond).toBe(90);
+		});
+
+		it('reads references beyond U+FFFF written with leading zeros', async () => {
+			const file = zip(
+				workbookParts(
+					sheet(
+						`${inlineHeader}<row r="2"><c r="A2" t="inlineStr"><is><t>&#x0001F600;&#00128512;</t></is></c></row>`,
+					),
+				),
+			);
+			expect((await readSheet(file, options)).rows[1]).toEqual(['😀😀']);
+		});
+
+		it('refuses cell styles larger than any spreadsheet program writes', async () => {
+			const parts = workbookParts(sheet(inlineHeader));
+			parts[0] = text(
+				'[Content_Types].xml',
+				'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+			);
+			parts.push({ name: 'xl/styles.xml', data: Buffer.alloc(17 * MIB, ' ') });
+			const limits = { maxTotalBytes: 100 * MIB, maxEntryBytes: 100 * MIB, maxRatio: 100_000 };
+			await expect(readSheet(zip(parts), { ...options, limits })).rejects.toThrow(
+				/cell styles take 17 MB, far more than a spreadsheet program writes \(at most 16 MB\)/,
+			);
+		});
+	});
 });

@@ -6,7 +6,7 @@ import {
 	checkDeclaredSizes,
 	readZipDirectory,
 	unpackEntries,
-	type UnpackedEntry,
+	unpackPrefix,
 	type UnpackLimits,
 	type ZipEntry,
 } from './zipGuard';
@@ -104,29 +104,23 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${CELLS_PER_ROW} a row on average)`,
 			'Delete the columns the import does not use (it reads the coupon name and value columns), or save those two columns alone as a new .xlsx file.',
 		);
-	// SheetJS gets every part, with the sheet and the shared strings cut, and the other sheets empty
-	// (never unpacked): it parses only the sheet asked for.
-	const replaced = new Map<string, Buffer>([
-		[sheet.part!.toLowerCase(), withAstralCharacters(cut.xml)],
-	]);
-	for (const other of layout.sheets)
-		if (other.part && other !== sheet) replaced.set(other.part.toLowerCase(), Buffer.alloc(0));
-	if (layout.sharedStrings)
-		replaced.set(
-			layout.sharedStrings.toLowerCase(),
-			sharedStringsXml(layout.sharedStrings, part, cut),
-		);
-	else if (cut.maxStringIndex >= 0)
-		throw sharedStringsDamaged(cut, 'the workbook has no shared texts');
-	const parts = entries
-		.filter((entry) => !entry.name.endsWith('/'))
-		.map(({ name }) => ({ name, data: replaced.get(name.toLowerCase()) ?? part(name)! }));
+	const sharedStrings =
+		cut.maxStringIndex < 0
+			? undefined
+			: layout.sharedStrings === undefined
+				? sharedStringsMissing(cut)
+				: sharedStringsXml(layout.sharedStrings, file, entries, cut);
+	const container = ownWorkbook(
+		sheet.name,
+		withAstralCharacters(cut.rows),
+		sharedStrings,
+		layout.styles === undefined ? undefined : stylesXml(layout.styles, entries, part),
+	);
 
 	let workbook: XLSX.WorkBook;
 	try {
-		workbook = parseZip(workbookContainer(parts), {
+		workbook = parseZip(container, {
 			dense: true,
-			sheets: index,
 			cellText: false,
 			cellNF: true,
 			// Date cells (t="d") come as dates, to be refused, not as serial numbers.
@@ -142,8 +136,8 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		);
 	}
 	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name
-	// is the prototype. Only the sheet asked for was parsed.
-	const parsed = workbook.Sheets[workbook.SheetNames[index]] as XLSX.WorkSheet | undefined;
+	// is the prototype. The workbook it parsed holds this one sheet.
+	const parsed = workbook.Sheets[workbook.SheetNames[0]] as XLSX.WorkSheet | undefined;
 	const rows = (parsed?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
 	return {
 		sheetName: sheet.name,
@@ -167,6 +161,10 @@ function partReader(file: Buffer, entries: ZipEntry[]): (name: string) => Buffer
 	};
 }
 
+function sharedStringsMissing(cut: { maxStringIndex: number }): never {
+	throw sharedStringsDamaged(cut, 'the workbook has no shared texts');
+}
+
 function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string): CouponError {
 	return new CouponError(
 		`The file is damaged: a cell refers to text number ${(cut.maxStringIndex + 1).toLocaleString('en-US')} of the workbook's shared texts, but ${problem}`,
@@ -174,21 +172,25 @@ function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string):
 	);
 }
 
-/** The shared strings the kept rows use, and no more; refuses an index that points past them all. */
+/**
+ * The shared strings the kept rows use, and no more, unpacked only that far; refuses an index that
+ * points past them all.
+ */
 function sharedStringsXml(
 	name: string,
-	part: (name: string) => Buffer | undefined,
+	file: Buffer,
+	entries: ZipEntry[],
 	cut: { cells: number; maxStringIndex: number },
 ): Buffer {
 	const needed = cut.maxStringIndex + 1;
-	const xml = part(name);
-	if (xml === undefined) throw sharedStringsDamaged(cut, 'the workbook has no shared texts');
+	const entry = entries.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+	if (entry === undefined) sharedStringsMissing(cut);
 	if (needed > cut.cells + SHARED_STRINGS_SLACK)
 		throw sharedStringsDamaged(
 			cut,
 			`the sheet's rows read hold only ${cut.cells.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
 		);
-	if (needed === 0) return Buffer.from('<sst/>');
+	const xml = unpackPrefix(file, entry, (data) => cutSharedStrings(data, needed).count >= needed);
 	const strings = cutSharedStrings(xml, needed);
 	if (strings.count < needed)
 		throw sharedStringsDamaged(
@@ -200,7 +202,7 @@ function sharedStringsXml(
 
 // Numeric character references to characters beyond U+FFFF, such as &#128512;, which SheetJS would
 // turn into the wrong character: written out as UTF-8 before it reads them.
-const ASTRAL_REFERENCE = /&#(?:x([0-9a-f]{5,6})|(\d{5,7}));/gi;
+const ASTRAL_REFERENCE = /&#(?:x0*([0-9a-f]{5,6})|0*(\d{5,7}));/gi;
 
 function withAstralCharacters(xml: Buffer): Buffer {
 	if (!xml.includes('&#')) return xml;
@@ -219,34 +221,102 @@ const parseZip = (
 	XLSX as unknown as { parse_zip(container: unknown, options: XLSX.ParsingOptions): XLSX.WorkBook }
 ).parse_zip;
 
-function workbookContainer(entries: UnpackedEntry[]): unknown {
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const RELATIONSHIPS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const TYPES = 'application/vnd.openxmlformats-officedocument.spreadsheetml';
+
+const escapeXml = (text: string) =>
+	text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The workbook SheetJS parses, built here from the parts the reader checked and cut: the one sheet,
+ * its shared strings and the styles. Nothing else of the file reaches SheetJS (no other workbook,
+ * sheet, comments or links), so it cannot read more than was measured.
+ */
+function ownWorkbook(
+	sheetName: string,
+	rows: Buffer,
+	sharedStrings: Buffer | undefined,
+	styles: Buffer | undefined,
+): unknown {
+	const parts: Array<[string, string, Buffer]> = [
+		[
+			'xl/worksheets/sheet1.xml',
+			'worksheet',
+			Buffer.concat([
+				Buffer.from(`<worksheet xmlns="${MAIN}"><sheetData>`),
+				rows,
+				Buffer.from('</sheetData></worksheet>'),
+			]),
+		],
+	];
+	if (sharedStrings) parts.push(['xl/sharedStrings.xml', 'sharedStrings', sharedStrings]);
+	if (styles) parts.push(['xl/styles.xml', 'styles', styles]);
 	const container = XLSX.CFB.utils.cfb_new();
-	for (const entry of entries)
-		XLSX.CFB.utils.cfb_add(container, entry.name, entry.data, { unsafe: true } as never);
+	const add = (name: string, data: Buffer) =>
+		XLSX.CFB.utils.cfb_add(container, name, data, { unsafe: true } as never);
+	add(
+		'[Content_Types].xml',
+		Buffer.from(
+			`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="${TYPES}.sheet.main+xml"/>${parts.map(([name, type]) => `<Override PartName="/${name}" ContentType="${TYPES}.${type}+xml"/>`).join('')}</Types>`,
+		),
+	);
+	add(
+		'xl/workbook.xml',
+		Buffer.from(
+			`<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIPS}"><sheets><sheet name="${escapeXml(sheetName)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		),
+	);
+	add(
+		'xl/_rels/workbook.xml.rels',
+		Buffer.from(
+			`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${parts.map(([name, type], i) => `<Relationship Id="rId${i + 1}" Type="${RELATIONSHIPS}/${type}" Target="${name.slice(3)}"/>`).join('')}</Relationships>`,
+		),
+	);
+	for (const [name, , data] of parts) add(name, data);
 	return container;
 }
 
-/** Excel refuses number formats longer than this; a longer one is no padding format. */
-const MAX_FORMAT_LENGTH = 255;
-const paddingFormats = new Map<string, boolean>();
+/** Styles beyond this are no spreadsheet's: Excel allows 64,000 cell formats, a few MB. */
+export const MAX_STYLES_BYTES = 16 * 1024 * 1024;
 
-/**
- * Zero padding, optionally with literal text, such as 000000 or "GC"0000: the displayed text is the
- * code. Read by one pass over the characters (a regular expression for it backtracked), once per
- * format string of the file.
- */
-function isPaddingFormat(format: string): boolean {
-	if (format.length > MAX_FORMAT_LENGTH) return false;
-	let known = paddingFormats.get(format);
-	if (known === undefined) {
-		known = scanPaddingFormat(format);
-		if (paddingFormats.size >= 10_000) paddingFormats.clear();
-		paddingFormats.set(format, known);
-	}
-	return known;
+function stylesXml(
+	name: string,
+	entries: ZipEntry[],
+	part: (name: string) => Buffer | undefined,
+): Buffer | undefined {
+	const entry = entries.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+	if (entry && entry.uncompressedSize > MAX_STYLES_BYTES)
+		throw new CouponError(
+			`The file's cell styles take ${Math.ceil(entry.uncompressedSize / 2 ** 20)} MB, far more than a spreadsheet program writes (at most ${MAX_STYLES_BYTES / 2 ** 20} MB)`,
+			`${saveAsXlsx} Copy only the coupon columns into a new workbook if the file is a damaged one.`,
+		);
+	return part(name);
 }
 
-function scanPaddingFormat(format: string): boolean {
+/** Excel refuses number formats longer than this; a longer one is neither a date nor padding. */
+const MAX_FORMAT_LENGTH = 255;
+type FormatKind = 'date' | 'padding' | 'other';
+const formatKinds = new Map<string, FormatKind>();
+
+/**
+ * What a cell's number format makes of a number, decided once per format string of the file (a
+ * file may give a million cells one long format). Padding is zeros, optionally with literal text,
+ * such as 000000 or "GC"0000: the displayed text is the code. Read by one pass over the
+ * characters; a regular expression for it backtracked.
+ */
+function formatKind(format: string): FormatKind {
+	if (format.length > MAX_FORMAT_LENGTH) return 'other';
+	let kind = formatKinds.get(format);
+	if (kind === undefined) {
+		kind = XLSX.SSF.is_date(format) ? 'date' : isPaddingFormat(format) ? 'padding' : 'other';
+		if (formatKinds.size >= 10_000) formatKinds.clear();
+		formatKinds.set(format, kind);
+	}
+	return kind;
+}
+
+function isPaddingFormat(format: string): boolean {
 	let zeros = 0;
 	for (let i = 0; i < format.length; i++) {
 		const character = format[i];
@@ -290,7 +360,8 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 
 function numberCell(value: number, format: string | undefined): Cell {
 	const formatAsText = 'format the column as text and enter the codes again';
-	if (format && XLSX.SSF.is_date(format))
+	const firstSection = format?.split(';', 1)[0] ?? '';
+	if (format && formatKind(format) === 'date')
 		return { unusable: `is a date, not a code; ${formatAsText}`, shown: String(value) };
 	if (!Number.isInteger(value))
 		return { unusable: `is a fractional number; ${formatAsText}`, shown: String(value) };
@@ -300,8 +371,8 @@ function numberCell(value: number, format: string | undefined): Cell {
 			shown: BigInt(value).toString(),
 		};
 	}
-	const firstSection = format?.split(';')[0] ?? '';
-	if (value >= 0 && isPaddingFormat(firstSection)) return XLSX.SSF.format(firstSection, value);
+	if (value >= 0 && formatKind(firstSection) === 'padding')
+		return XLSX.SSF.format(firstSection, value);
 	return String(value);
 }
 

@@ -24,43 +24,42 @@ interface Tag {
 	nameEnd: number;
 	closing: boolean;
 	selfClosing: boolean;
+	special: boolean;
 }
 
 function isNameEnd(byte: number): boolean {
 	return isSpace(byte) || byte === GT || byte === SLASH;
 }
 
-/** The next element tag at or after `from`; comments, declarations and processing instructions are skipped. */
+/**
+ * The next tag at or after `from`. Comments, declarations and processing instructions come back
+ * with `special` set: inside rows no spreadsheet program writes them, and readers disagree on them.
+ */
 function nextTag(xml: Buffer, from: number): Tag | undefined {
-	let at = from;
-	for (;;) {
-		// Byte loops: tags are short, and Buffer.indexOf costs more per call than it saves.
-		let start = at;
-		while (start < xml.length && xml[start] !== LT) start++;
-		let end = start + 1;
-		while (end < xml.length && xml[end] !== GT) end++;
-		if (end >= xml.length) return undefined;
-		const first = xml[start + 1];
-		if (first === QUESTION || first === BANG) {
-			at = end + 1;
-			continue;
-		}
-		const closing = first === SLASH;
-		let nameStart = start + (closing ? 2 : 1);
-		let nameEnd = nameStart;
-		while (nameEnd < end && !isNameEnd(xml[nameEnd])) {
-			if (xml[nameEnd] === COLON) nameStart = nameEnd + 1;
-			nameEnd++;
-		}
-		return {
-			start,
-			end: end + 1,
-			nameStart,
-			nameEnd,
-			closing,
-			selfClosing: xml[end - 1] === SLASH,
-		};
+	// Byte loops: tags are short, and Buffer.indexOf costs more per call than it saves.
+	let start = from;
+	while (start < xml.length && xml[start] !== LT) start++;
+	let end = start + 1;
+	while (end < xml.length && xml[end] !== GT) end++;
+	if (end >= xml.length) return undefined;
+	const first = xml[start + 1];
+	const special = first === QUESTION || first === BANG;
+	const closing = first === SLASH;
+	let nameStart = start + (closing ? 2 : 1);
+	let nameEnd = nameStart;
+	while (nameEnd < end && !isNameEnd(xml[nameEnd])) {
+		if (xml[nameEnd] === COLON) nameStart = nameEnd + 1;
+		nameEnd++;
 	}
+	return {
+		start,
+		end: end + 1,
+		nameStart,
+		nameEnd,
+		closing,
+		selfClosing: xml[end - 1] === SLASH,
+		special,
+	};
 }
 
 function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
@@ -158,39 +157,49 @@ export interface WorkbookLayout {
 }
 
 const CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.';
+const WORKBOOK_TYPES = ['sheet.main+xml', 'sheet.macroEnabled.main+xml', 'template.main+xml'];
+const RELATIONSHIP_TYPE = '/officeDocument/2006/relationships/';
 
-/** Reads [Content_Types].xml, the workbook and its relationships: which entry holds which sheet. */
+/**
+ * Reads [Content_Types].xml, the workbook and its relationships: which entry holds which sheet, and
+ * the shared strings and styles. The first of two declarations counts; the reader builds the
+ * workbook SheetJS parses from these parts alone, so both read the same ones.
+ */
 export function readLayout(part: (name: string) => Buffer | undefined): WorkbookLayout {
 	const types = part('[Content_Types].xml');
 	const overrides = new Map<string, string>();
-	if (types)
-		for (let tag = nextTag(types, 0); tag; tag = nextTag(types, tag.end)) {
-			if (tag.closing || !isNamed(types, tag, 'Override')) continue;
-			const name = attribute(types, tag, 'PartName');
-			const type = attribute(types, tag, 'ContentType');
-			if (name && type?.startsWith(CONTENT_TYPE))
-				overrides.set(type.slice(CONTENT_TYPE.length), name.replace(/^\//, ''));
-		}
-	const workbookName = 'xl/workbook.xml';
+	for (let tag = types && nextTag(types, 0); tag; tag = nextTag(types!, tag.end)) {
+		if (tag.closing || tag.special || !isNamed(types!, tag, 'Override')) continue;
+		const name = attribute(types!, tag, 'PartName');
+		const type = attribute(types!, tag, 'ContentType');
+		if (name && type?.startsWith(CONTENT_TYPE) && !overrides.has(type.slice(CONTENT_TYPE.length)))
+			overrides.set(type.slice(CONTENT_TYPE.length), name.replace(/^\//, ''));
+	}
+	const workbookName =
+		WORKBOOK_TYPES.map((type) => overrides.get(type)).find(Boolean) ?? 'xl/workbook.xml';
 	const workbook = part(workbookName);
 	if (!workbook)
 		throw new CouponError(
-			'The file is not an .xlsx workbook: it has no xl/workbook.xml part (an .xlsb binary workbook, or not a workbook at all)',
+			`The file is not an .xlsx workbook: it has no ${workbookName} part (an .xlsb binary workbook, or not a workbook at all)`,
 			saveAgain,
 		);
-	const relsName = 'xl/_rels/workbook.xml.rels';
-	const rels = part(relsName);
+	const folder = workbookName.slice(0, workbookName.lastIndexOf('/') + 1);
+	const rels = part(`${folder}_rels/${workbookName.slice(folder.length)}.rels`);
 	const targets = new Map<string, string>();
-	if (rels)
-		for (let tag = nextTag(rels, 0); tag; tag = nextTag(rels, tag.end)) {
-			if (tag.closing || !isNamed(rels, tag, 'Relationship')) continue;
-			const id = attribute(rels, tag, 'Id');
-			const target = attribute(rels, tag, 'Target');
-			if (id && target) targets.set(id, resolveTarget(target));
-		}
+	const byType = new Map<string, string>();
+	for (let tag = rels && nextTag(rels, 0); tag; tag = nextTag(rels!, tag.end)) {
+		if (tag.closing || tag.special || !isNamed(rels!, tag, 'Relationship')) continue;
+		const id = attribute(rels!, tag, 'Id');
+		const target = attribute(rels!, tag, 'Target');
+		if (!id || !target || targets.has(id)) continue;
+		targets.set(id, resolveTarget(folder, target));
+		const type = attribute(rels!, tag, 'Type') ?? '';
+		const kind = type.slice(type.lastIndexOf(RELATIONSHIP_TYPE) + RELATIONSHIP_TYPE.length);
+		if (type.includes(RELATIONSHIP_TYPE) && !byType.has(kind)) byType.set(kind, targets.get(id)!);
+	}
 	const sheets: SheetEntry[] = [];
 	for (let tag = nextTag(workbook, 0); tag; tag = nextTag(workbook, tag.end)) {
-		if (tag.closing || !isNamed(workbook, tag, 'sheet')) continue;
+		if (tag.closing || tag.special || !isNamed(workbook, tag, 'sheet')) continue;
 		const id = attribute(workbook, tag, 'id');
 		sheets.push({
 			name: attribute(workbook, tag, 'name') ?? '',
@@ -199,15 +208,14 @@ export function readLayout(part: (name: string) => Buffer | undefined): Workbook
 	}
 	return {
 		sheets,
-		sharedStrings: overrides.get('sharedStrings+xml'),
-		styles: overrides.get('styles+xml'),
+		sharedStrings: overrides.get('sharedStrings+xml') ?? byType.get('sharedStrings'),
+		styles: overrides.get('styles+xml') ?? byType.get('styles'),
 	};
 }
 
-/** A relationship target as a zip entry name: relative to xl/, or absolute from the package root. */
-function resolveTarget(target: string): string {
-	if (target.startsWith('/')) return target.slice(1);
-	const parts = ['xl'];
+/** A relationship target as a zip entry name: relative to the workbook's folder, or absolute. */
+function resolveTarget(folder: string, target: string): string {
+	const parts = target.startsWith('/') ? [] : folder.split('/').filter(Boolean);
 	for (const segment of target.split('/')) {
 		if (segment === '..') parts.pop();
 		else if (segment !== '.' && segment !== '') parts.push(segment);
@@ -217,7 +225,8 @@ function resolveTarget(target: string): string {
 
 /** A sheet cut to the rows the import can use, and what lies beyond. */
 export interface CutSheet {
-	xml: Buffer;
+	/** The rows kept, as they are written inside the sheet's sheetData element. */
+	rows: Buffer;
 	/** Cells in the rows kept. */
 	cells: number;
 	/** The highest shared-string index a kept cell refers to; -1 when none does. */
@@ -226,39 +235,86 @@ export interface CutSheet {
 	valueBeyond?: number;
 }
 
-const SHEET_END = Buffer.from('</sheetData></worksheet>');
+/** The elements rows are written with; anything else in them is refused, not guessed at. */
+const ROW_ELEMENTS = new Set([
+	'row',
+	'c',
+	'v',
+	'f',
+	'is',
+	't',
+	'r',
+	'rPr',
+	'rPh',
+	'phoneticPr',
+	'rFont',
+	'charset',
+	'family',
+	'b',
+	'i',
+	'strike',
+	'outline',
+	'shadow',
+	'condense',
+	'extend',
+	'color',
+	'sz',
+	'u',
+	'vertAlign',
+	'scheme',
+]);
+
+const unreadable = (what: string) =>
+	new CouponError(
+		`The sheet cannot be read safely: ${what}, which spreadsheet programs do not write`,
+		saveAgain,
+	);
 
 /**
  * Keeps the rows up to the `leadingRows`-th row holding a value, and `rowsAfter` rows past it; the
- * rest of the sheet is only looked through for a value. Rows must come in order, as every
- * spreadsheet program writes them.
+ * rest of the sheet is only looked through for a value. The rows are read strictly (rows in order,
+ * known elements only, shared-string numbers written as whole numbers), so that what is counted
+ * here is what SheetJS parses.
  */
 export function cutSheet(xml: Buffer, leadingRows: number, rowsAfter: number): CutSheet {
 	let keepUntil = Infinity;
+	let rowsStart: number | undefined;
 	let cutAt: number | undefined;
 	let valueRows = 0;
 	let row = 0;
+	let rowOpen = false;
 	let rowHasValue = false;
 	let cells = 0;
 	let maxStringIndex = -1;
 	let cellIsString = false;
-	let inValue = false;
-	let valueStart = 0;
+	let valueStart: number | undefined;
+	let valueBeyond: number | undefined;
 	const kept = () => cutAt === undefined;
-	const endRow = (): number | undefined => {
-		if (!rowHasValue) return undefined;
-		if (!kept()) return row;
-		if (++valueRows === leadingRows) keepUntil = row + rowsAfter;
-		return undefined;
+	const endRow = () => {
+		if (!rowOpen) return;
+		rowOpen = false;
+		if (!rowHasValue) return;
+		if (!kept()) valueBeyond ??= row;
+		else if (++valueRows === leadingRows) keepUntil = row + rowsAfter;
 	};
-	for (let tag = nextTag(xml, 0); tag; tag = nextTag(xml, tag.end)) {
-		if (isNamed(xml, tag, 'row')) {
-			if (tag.closing) {
-				const beyond = endRow();
-				if (beyond !== undefined)
-					return { xml: cutXml(xml, cutAt!), cells, maxStringIndex, valueBeyond: beyond };
-				continue;
+	for (let tag = nextTag(xml, 0); tag && valueBeyond === undefined; tag = nextTag(xml, tag.end)) {
+		if (rowsStart === undefined) {
+			if (!tag.special && !tag.closing && isNamed(xml, tag, 'sheetData')) {
+				rowsStart = tag.end;
+				if (tag.selfClosing) break;
 			}
+			continue;
+		}
+		if (tag.special) throw unreadable('its rows hold a comment, CDATA or processing instruction');
+		if (isNamed(xml, tag, 'sheetData')) {
+			cutAt ??= tag.start;
+			break;
+		}
+		const name = xml.toString('latin1', tag.nameStart, tag.nameEnd);
+		if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a <${name}> element`);
+		if (name === 'row') {
+			endRow();
+			if (tag.closing) continue;
 			const range = attributeRange(xml, tag, 'r');
 			const next = range === undefined ? row + 1 : wholeNumber(xml, range[0], range[1]);
 			if (!Number.isInteger(next) || next <= row)
@@ -267,39 +323,42 @@ export function cutSheet(xml: Buffer, leadingRows: number, rowsAfter: number): C
 					saveAgain,
 				);
 			row = next;
+			rowOpen = !tag.selfClosing;
 			rowHasValue = false;
 			if (kept() && row > keepUntil) cutAt = tag.start;
-			if (tag.selfClosing) rowHasValue = false;
-		} else if (isNamed(xml, tag, 'c')) {
-			if (tag.closing) continue;
+		} else if (name === 'c' && !tag.closing) {
+			if (!rowOpen) throw unreadable('it has a cell outside a row');
 			if (kept()) cells++;
 			const type = attributeRange(xml, tag, 't');
 			cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
-		} else if (isNamed(xml, tag, 'v')) {
+		} else if (name === 'v') {
 			if (!tag.closing) {
-				inValue = !tag.selfClosing;
-				valueStart = tag.end;
+				valueStart = tag.selfClosing ? undefined : tag.end;
 				continue;
 			}
-			if (!inValue) continue;
-			inValue = false;
-			if (!hasText(xml, valueStart, tag.start)) continue;
+			if (valueStart === undefined || !hasText(xml, valueStart, tag.start)) continue;
 			rowHasValue = true;
 			if (cellIsString && kept()) {
 				const index = wholeNumber(xml, valueStart, tag.start);
+				if (!Number.isInteger(index))
+					throw unreadable(
+						`a cell refers to shared text "${xml.toString('utf8', valueStart, Math.min(tag.start, valueStart + 20))}" by something other than its number`,
+					);
 				if (index > maxStringIndex) maxStringIndex = index;
 			}
-		} else if (isNamed(xml, tag, 'is') && !tag.closing) {
+			valueStart = undefined;
+		} else if (name === 'is' && !tag.closing) {
 			rowHasValue = true;
-		} else if (isNamed(xml, tag, 'sheetData') && tag.closing) {
-			break;
 		}
 	}
-	return { xml: cutAt === undefined ? xml : cutXml(xml, cutAt), cells, maxStringIndex };
-}
-
-function cutXml(xml: Buffer, at: number): Buffer {
-	return Buffer.concat([xml.subarray(0, at), SHEET_END]);
+	endRow();
+	const end = cutAt ?? xml.length;
+	return {
+		rows: rowsStart === undefined ? Buffer.alloc(0) : xml.subarray(rowsStart, end),
+		cells,
+		maxStringIndex,
+		...(valueBeyond === undefined ? {} : { valueBeyond }),
+	};
 }
 
 /**

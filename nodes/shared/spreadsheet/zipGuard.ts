@@ -1,4 +1,4 @@
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import { CouponError } from '../core/errors';
 
 /** How far a spreadsheet may unpack before it is treated as a zip bomb. */
@@ -160,21 +160,55 @@ export function unpackEntries(file: Buffer, entries: ZipEntry[]): UnpackedEntry[
 	return entries
 		.filter((entry) => !entry.name.endsWith('/'))
 		.map((entry) => {
-			const at = entry.localHeaderOffset;
-			if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE)
-				throw corrupt(`bad local header for ${entry.name}`);
-			if (file.readUInt16LE(at + 8) !== entry.method)
-				throw corrupt(`the headers of ${entry.name} disagree on its compression`);
-			const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
-			const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
-			if (packed.length !== entry.compressedSize) throw corrupt(`${entry.name} is cut short`);
-			if (entry.method === STORED) {
-				if (entry.compressedSize !== entry.uncompressedSize)
-					throw corrupt(`${entry.name} has inconsistent sizes`);
-				return { name: entry.name, data: packed };
-			}
-			return { name: entry.name, data: inflateCapped(packed, entry) };
+			const packed = packedData(file, entry);
+			return {
+				name: entry.name,
+				data: entry.method === STORED ? packed : inflateCapped(packed, entry),
+			};
 		});
+}
+
+function packedData(file: Buffer, entry: ZipEntry): Buffer {
+	const at = entry.localHeaderOffset;
+	if (at + 30 > file.length || file.readUInt32LE(at) !== LOCAL_SIGNATURE)
+		throw corrupt(`bad local header for ${entry.name}`);
+	if (file.readUInt16LE(at + 8) !== entry.method)
+		throw corrupt(`the headers of ${entry.name} disagree on its compression`);
+	const dataStart = at + 30 + file.readUInt16LE(at + 26) + file.readUInt16LE(at + 28);
+	const packed = file.subarray(dataStart, dataStart + entry.compressedSize);
+	if (packed.length !== entry.compressedSize) throw corrupt(`${entry.name} is cut short`);
+	if (entry.method === STORED && entry.compressedSize !== entry.uncompressedSize)
+		throw corrupt(`${entry.name} has inconsistent sizes`);
+	return packed;
+}
+
+const FIRST_PREFIX = 64 * 1024;
+
+/**
+ * The start of an entry, unpacked only as far as `enough` needs: the packed data is inflated from
+ * its beginning, a doubling length at a time, until `enough` says the output holds what it wants
+ * (or the entry ends). A part of 400 MB of which the first kilobytes matter costs those kilobytes.
+ */
+export function unpackPrefix(
+	file: Buffer,
+	entry: ZipEntry,
+	enough: (data: Buffer) => boolean,
+): Buffer {
+	const packed = packedData(file, entry);
+	if (entry.method === STORED) return packed;
+	for (let length = FIRST_PREFIX; length < packed.length; length *= 2) {
+		let data: Buffer;
+		try {
+			data = inflateRawSync(packed.subarray(0, length), {
+				finishFlush: constants.Z_SYNC_FLUSH,
+				maxOutputLength: entry.uncompressedSize + 1,
+			});
+		} catch {
+			break; // Whatever went wrong, the whole entry is inflated below, with its checks.
+		}
+		if (enough(data)) return data;
+	}
+	return inflateCapped(packed, entry);
 }
 
 function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {

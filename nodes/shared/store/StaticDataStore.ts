@@ -64,19 +64,18 @@ export class StaticDataStore implements CouponStore {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);
 
+const damagedFix = `Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`;
+
 /** The stored coupons, checked: a workflow's static data can be edited by hand or damaged. */
 function readState(raw: unknown): StoredState {
 	if (raw === undefined || raw === null) return { version: FORMAT_VERSION, pools: [] };
 	const where = `The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}")`;
 	if (!isPlainObject(raw) || !Array.isArray(raw.pools))
-		throw new CouponError(
-			`${where} are damaged: they are not a list of coupons`,
-			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
-		);
+		throw new CouponError(`${where} are damaged: they are not a list of coupons`, damagedFix);
 	if (typeof raw.version !== 'number' || !Number.isInteger(raw.version) || raw.version < 1)
 		throw new CouponError(
 			`${where} have an unknown format version ${JSON.stringify(raw.version)}`,
-			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
+			damagedFix,
 		);
 	if (!READABLE_VERSIONS.includes(raw.version))
 		throw new CouponError(
@@ -87,7 +86,7 @@ function readState(raw: unknown): StoredState {
 	if (damaged >= 0)
 		throw new CouponError(
 			`${where} are damaged: coupon number ${damaged + 1} is not a stored coupon`,
-			`Choose another storage, or delete "${STATIC_DATA_KEY}" from the workflow's static data (its coupons are lost) to start again.`,
+			damagedFix,
 		);
 	return raw as unknown as StoredState;
 }
@@ -113,7 +112,9 @@ class WorkingPool {
 	constructor(readonly stored: StoredPool) {
 		this.available = stored.available === '' ? [] : stored.available.split('\n');
 		this.assignments =
-			stored.assignments === '' ? [] : stored.assignments.split('\n').map(parseAssignment);
+			stored.assignments === ''
+				? []
+				: stored.assignments.split('\n').map((line) => parseAssignment(line, stored));
 	}
 
 	get info(): PoolInfo {
@@ -399,7 +400,7 @@ function formatAssignment(a: AssignmentRecord): string {
 	return fields.join('\t');
 }
 
-function parseAssignment(line: string): AssignmentRecord {
+function parseAssignment(line: string, pool: StoredPool): AssignmentRecord {
 	const [code, contactKey, assignedAt, validUntil, replacedAt, redeemedAt, orderReference] =
 		line.split('\t');
 	const record: AssignmentRecord = {
@@ -411,5 +412,11 @@ function parseAssignment(line: string): AssignmentRecord {
 	if (replacedAt) record.replacedAt = parseInt(replacedAt, TIME_RADIX);
 	if (redeemedAt) record.redeemedAt = parseInt(redeemedAt, TIME_RADIX);
 	if (orderReference) record.orderReference = orderReference;
+	const times = [record.assignedAt, record.validUntil, record.replacedAt, record.redeemedAt];
+	if (!code || !contactKey || !times.every((time) => time === undefined || Number.isFinite(time)))
+		throw new CouponError(
+			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: coupon "${pool.name}" holds an assignment that cannot be read`,
+			damagedFix,
+		);
 	return record;
 }

@@ -174,6 +174,8 @@ export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 		user: credentialText(credentials.user, 'User', 'postgres'),
 		password: () => password,
 		ssl: sslOption(credentials.ssl),
+		// Set here, not after: pg checks it against ssl while constructing the client.
+		...({ sslnegotiation: 'postgres' } as PoolConfig),
 		max: Math.max(1, Math.floor(Number(credentials.maxConnections)) || 10),
 		connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
 		idleTimeoutMillis: 30_000,

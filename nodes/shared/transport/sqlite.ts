@@ -78,13 +78,13 @@ export class LocalDatabase {
 		this.queue = new Promise((resolveTurn) => (done = resolveTurn));
 		await previous;
 		try {
-			return await work(this.open());
+			return await work(await this.open());
 		} finally {
 			done();
 		}
 	}
 
-	private open(): DatabaseSync {
+	private async open(): Promise<DatabaseSync> {
 		if (this.connection?.isOpen) {
 			// A turn that ended inside a transaction (it should not) must not leave it to the next one.
 			if (this.connection.isTransaction) this.rollBack(this.connection);
@@ -98,7 +98,8 @@ export class LocalDatabase {
 			// Before 22.16 the module exists without it: a failed run could not be rolled back.
 			if (typeof connection.isTransaction !== 'boolean') throw olderNode();
 			// WAL: readers never wait for the writer. FULL: a committed assignment survives a power cut.
-			connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+			// Switching a new file to WAL needs the file to itself: processes opening it at once wait.
+			await execWaiting(connection, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;', this);
 			this.connection = connection;
 			return connection;
 		} catch (error) {
@@ -164,18 +165,27 @@ const SQLITE_NOTADB = 26;
 export const isBusy = (error: unknown): boolean =>
 	((error as SqliteError).errcode ?? 0) % 256 === SQLITE_BUSY;
 
-/**
- * Begins a write transaction, waiting for another process that holds the file's write lock: each
- * attempt waits up to the busy timeout inside SQLite, then the event loop is let go between attempts.
- */
+/** Begins a write transaction, waiting for another process that holds the file's write lock. */
 export async function beginImmediate(
 	connection: DatabaseSync,
+	database: Pick<LocalDatabase, 'file' | 'lockWaitMs'>,
+): Promise<void> {
+	await execWaiting(connection, 'BEGIN IMMEDIATE', database);
+}
+
+/**
+ * Runs `sql`, waiting while another process holds the lock it needs: each attempt waits up to the
+ * busy timeout inside SQLite, then the event loop is let go between attempts.
+ */
+async function execWaiting(
+	connection: DatabaseSync,
+	sql: string,
 	{ file, lockWaitMs }: Pick<LocalDatabase, 'file' | 'lockWaitMs'>,
 ): Promise<void> {
 	const deadline = Date.now() + lockWaitMs;
 	for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
 		try {
-			connection.exec('BEGIN IMMEDIATE');
+			connection.exec(sql);
 			return;
 		} catch (error) {
 			if (!isBusy(error)) throw describeSqliteError(error, file);
