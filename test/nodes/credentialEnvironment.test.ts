@@ -7,6 +7,7 @@ import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credent
 import {
 	closeAllDatabases,
 	databaseFor,
+	describeDatabaseError,
 	parseSchema,
 	type CouponPostgresCredentials,
 } from '../../nodes/shared/transport/postgres';
@@ -183,5 +184,17 @@ describe('the Coupon PostgreSQL credential uses only what it says', () => {
 		for (const schema of ['information_schema', 'pg_catalog', 'PG_toast', 'pg_temp_1'])
 			expect(() => parseSchema(schema)).toThrow(`The schema "${schema}"`);
 		expect(parseSchema('pgcoupons')).toBe('pgcoupons');
+	});
+
+	it('words a server error code such as "constructor" as the server sent it, not as an inherited property', () => {
+		for (const code of ['constructor', 'toString', '__proto__']) {
+			const error = describeDatabaseError(
+				Object.assign(new Error('fake server says no'), { code }),
+				'127.0.0.1:5432',
+			);
+			expect(`${error.message} ${(error as { description?: string }).description}`).not.toMatch(
+				/function|native code|\[object/,
+			);
+		}
 	});
 });

@@ -214,18 +214,19 @@ interface PgError extends Error {
 }
 
 /**
- * Network failures in words. n8n replaces any error message that contains a code such as
+ * Network failures in words (a Map: the code may come from whatever server the credential names).
+ * n8n replaces any error message that contains a code such as
  * ECONNREFUSED with a generic sentence, which would lose the host and port.
  */
-const CONNECTION_FAILURES: Record<string, string> = {
-	ECONNREFUSED: 'the connection was refused; nothing accepts connections on that port',
-	ENOTFOUND: 'the host name was not found',
-	EAI_AGAIN: 'the host name could not be looked up',
-	ETIMEDOUT: 'the host did not answer',
-	EHOSTUNREACH: 'the host cannot be reached',
-	ENETUNREACH: 'the network cannot be reached',
-	ECONNRESET: 'the server closed the connection',
-};
+const CONNECTION_FAILURES = new Map([
+	['ECONNREFUSED', 'the connection was refused; nothing accepts connections on that port'],
+	['ENOTFOUND', 'the host name was not found'],
+	['EAI_AGAIN', 'the host name could not be looked up'],
+	['ETIMEDOUT', 'the host did not answer'],
+	['EHOSTUNREACH', 'the host cannot be reached'],
+	['ENETUNREACH', 'the network cannot be reached'],
+	['ECONNRESET', 'the server closed the connection'],
+]);
 
 /**
  * A database failure as a StoreError that names the server and what to do. Never includes the
@@ -246,7 +247,7 @@ export function describeDatabaseError(
 			'Raise Max Connections in the Coupon PostgreSQL credential if many runs overlap, and check that PostgreSQL is reachable.',
 		);
 	}
-	const connectionFailure = code && CONNECTION_FAILURES[code];
+	const connectionFailure = code && CONNECTION_FAILURES.get(code);
 	const timedOut = /timeout expired|connection timeout/i.test(message);
 	if (connectionFailure || timedOut) {
 		const reason = connectionFailure || `no answer within ${CONNECT_TIMEOUT_MS / 1000} seconds`;
