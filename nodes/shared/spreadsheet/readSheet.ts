@@ -96,9 +96,9 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			saveAsXlsx,
 		);
 
-	const cut = cutSheet(sheetXml, options.leadingRows, options.rowsAfter);
 	const rowsRead = options.leadingRows + options.rowsAfter;
 	const maxCells = rowsRead * CELLS_PER_ROW;
+	const cut = cutSheet(sheetXml, options.leadingRows, options.rowsAfter, maxCells);
 	if (cut.cells > maxCells)
 		throw new CouponError(
 			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${CELLS_PER_ROW} a row on average)`,

@@ -274,9 +274,14 @@ const unreadable = (what: string) =>
  * Keeps the rows up to the `leadingRows`-th row holding a value, and `rowsAfter` rows past it; the
  * rest of the sheet is only looked through for a value. The rows are read strictly (rows in order,
  * known elements only, shared-string numbers written as whole numbers), so that what is counted
- * here is what SheetJS parses.
+ * here is what SheetJS parses. Past `maxCells` cells in the rows kept it stops: the sheet is refused.
  */
-export function cutSheet(xml: Buffer, leadingRows: number, rowsAfter: number): CutSheet {
+export function cutSheet(
+	xml: Buffer,
+	leadingRows: number,
+	rowsAfter: number,
+	maxCells = Infinity,
+): CutSheet {
 	let keepUntil = Infinity;
 	let rowsStart: number | undefined;
 	let cutAt: number | undefined;
@@ -328,7 +333,7 @@ export function cutSheet(xml: Buffer, leadingRows: number, rowsAfter: number): C
 			if (kept() && row > keepUntil) cutAt = tag.start;
 		} else if (name === 'c' && !tag.closing) {
 			if (!rowOpen) throw unreadable('it has a cell outside a row');
-			if (kept()) cells++;
+			if (kept() && ++cells > maxCells) break;
 			const type = attributeRange(xml, tag, 't');
 			cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
 		} else if (name === 'v') {
