@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readSheet } from '../../nodes/shared/spreadsheet/readSheet';
+import { cutSheet, SheetCutter } from '../../nodes/shared/spreadsheet/sheetParts';
 import { workbookParts, zip } from '../helpers/spreadsheets';
 
 const MIB = 1024 * 1024;
@@ -24,12 +25,16 @@ const sparseSheet = fc
 		return rows.map(([gap, text]) => ({ row: (row += gap), text }));
 	});
 
-function workbook(rows: Array<{ row: number; text: string }>, shared: boolean): Buffer {
+function sheetXml(rows: Array<{ row: number; text: string }>, shared: boolean): string {
 	const cell = ({ row, text }: { row: number; text: string }, i: number) =>
 		shared
 			? `<c r="A${row}" t="s"><v>${i}</v></c>`
 			: `<c r="A${row}" t="inlineStr"><is><t>${escapeXml(text)}</t></is></c>`;
-	const sheet = `<worksheet><sheetData>${rows.map((r, i) => `<row r="${r.row}">${cell(r, i)}</row>`).join('')}</sheetData></worksheet>`;
+	return `<worksheet><sheetData>${rows.map((r, i) => `<row r="${r.row}">${cell(r, i)}</row>`).join('')}</sheetData></worksheet>`;
+}
+
+function workbook(rows: Array<{ row: number; text: string }>, shared: boolean): Buffer {
+	const sheet = sheetXml(rows, shared);
 	const strings = `<sst>${rows.map((r) => `<si><t>${escapeXml(r.text)}</t></si>`).join('')}</sst>`;
 	return zip(workbookParts(Buffer.from(sheet), shared ? strings : undefined));
 }
@@ -57,6 +62,32 @@ describe('properties of the spreadsheet reader', () => {
 				},
 			),
 			{ numRuns: 150 },
+		);
+	});
+
+	it('cuts a sheet unpacked in pieces of any size exactly as the whole sheet', () => {
+		fc.assert(
+			fc.property(
+				sparseSheet,
+				fc.integer({ min: 1, max: 12 }),
+				fc.integer({ min: 1, max: 200 }),
+				fc.boolean(),
+				fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+				(rows, leadingRows, rowsAfter, shared, sizes) => {
+					const xml = Buffer.from(sheetXml(rows, shared));
+					const whole = cutSheet(xml, leadingRows, rowsAfter);
+					const cutter = new SheetCutter(leadingRows, rowsAfter);
+					for (let at = 0, i = 0; at < xml.length && !cutter.done; i++) {
+						const size = sizes[i % sizes.length];
+						cutter.push(xml.subarray(at, at + size));
+						at += size;
+					}
+					const pieces = cutter.finish();
+					expect(pieces.rows.toString()).toBe(whole.rows.toString());
+					expect({ ...pieces, rows: 0 }).toEqual({ ...whole, rows: 0 });
+				},
+			),
+			{ numRuns: 300 },
 		);
 	});
 

@@ -404,6 +404,18 @@ describe('hostile spreadsheets', () => {
 			await expect(readSheet(file, options)).rejects.toThrow(message);
 		});
 
+		it('refuses a value or tag longer than any cell holds, without holding the sheet whole', async () => {
+			const file = zip(
+				workbookParts(
+					sheet(`${inlineHeader}<row r="2"><c r="A2"><v>${'9'.repeat(5 * MIB)}</v></c></row>`),
+				),
+			);
+			const limits = { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100_000 };
+			await expect(readSheet(file, { ...options, limits })).rejects.toThrow(
+				/holds a tag or value longer than 4 MB/,
+			);
+		});
+
 		it('counts a value in a last row left unclosed', async () => {
 			const xml = Buffer.from(
 				`<worksheet><sheetData>${inlineHeader}<row r="2"><c r="A2"><v>1</v></c></row><row r="3"><c r="A3"><v>1</v></c></row><row r="90"><c r="A90"><v>9</v></c></sheetData></worksheet>`,

@@ -1,11 +1,12 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/errors';
 import type { Cell, SheetTable } from '../core/importList';
-import { cutSharedStrings, cutSheet, readLayout } from './sheetParts';
+import { cutSharedStrings, readLayout, SheetCutter } from './sheetParts';
 import {
 	checkDeclaredSizes,
 	readZipDirectory,
 	unpackEntries,
+	unpackPieces,
 	unpackPrefix,
 	type UnpackLimits,
 	type ZipEntry,
@@ -89,8 +90,8 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
 		);
 	}
-	const sheetXml = sheet.part === undefined ? undefined : part(sheet.part);
-	if (sheetXml === undefined)
+	const sheetEntry = sheet.part === undefined ? undefined : entryNamed(entries, sheet.part);
+	if (sheetEntry === undefined)
 		throw new CouponError(
 			`The workbook lists sheet "${sheet.name}" but the file does not hold it (${sheet.part ?? 'no part named'})`,
 			saveAsXlsx,
@@ -98,7 +99,13 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 
 	const rowsRead = options.leadingRows + options.rowsAfter;
 	const maxCells = rowsRead * CELLS_PER_ROW;
-	const cut = cutSheet(sheetXml, options.leadingRows, options.rowsAfter, maxCells);
+	// Unpacked piece by piece: only the rows read are kept, whatever follows them.
+	const cutter = new SheetCutter(options.leadingRows, options.rowsAfter, maxCells);
+	for await (const piece of unpackPieces(file, sheetEntry)) {
+		cutter.push(piece);
+		if (cutter.done) break;
+	}
+	const cut = cutter.finish();
 	if (cut.cells > maxCells)
 		throw new CouponError(
 			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${CELLS_PER_ROW} a row on average)`,
@@ -147,14 +154,18 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	};
 }
 
-/** Unpacks one entry when it is first asked for; names are matched ignoring case, as SheetJS does. */
+/** The entry of a part; names are matched ignoring case, as SheetJS does. */
+function entryNamed(entries: ZipEntry[], name: string): ZipEntry | undefined {
+	return entries.find((entry) => entry.name.toLowerCase() === name.toLowerCase());
+}
+
+/** Unpacks one entry when it is first asked for. */
 function partReader(file: Buffer, entries: ZipEntry[]): (name: string) => Buffer | undefined {
-	const byName = new Map(entries.map((entry) => [entry.name.toLowerCase(), entry]));
 	const unpacked = new Map<string, Buffer | undefined>();
 	return (name) => {
 		const key = name.toLowerCase();
 		if (!unpacked.has(key)) {
-			const entry = byName.get(key);
+			const entry = entryNamed(entries, name);
 			unpacked.set(key, entry ? unpackEntries(file, [entry])[0]?.data : undefined);
 		}
 		return unpacked.get(key);
@@ -183,7 +194,7 @@ function sharedStringsXml(
 	cut: { cells: number; maxStringIndex: number },
 ): Buffer {
 	const needed = cut.maxStringIndex + 1;
-	const entry = entries.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+	const entry = entryNamed(entries, name);
 	if (entry === undefined) sharedStringsMissing(cut);
 	if (needed > cut.cells + SHARED_STRINGS_SLACK)
 		throw sharedStringsDamaged(
@@ -285,7 +296,7 @@ function stylesXml(
 	entries: ZipEntry[],
 	part: (name: string) => Buffer | undefined,
 ): Buffer | undefined {
-	const entry = entries.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+	const entry = entryNamed(entries, name);
 	if (entry && entry.uncompressedSize > MAX_STYLES_BYTES)
 		throw new CouponError(
 			`The file's cell styles take ${Math.ceil(entry.uncompressedSize / 2 ** 20)} MB, far more than a spreadsheet program writes (at most ${MAX_STYLES_BYTES / 2 ** 20} MB)`,

@@ -275,95 +275,166 @@ const unreadable = (what: string) =>
  * rest of the sheet is only looked through for a value. The rows are read strictly (rows in order,
  * known elements only, shared-string numbers written as whole numbers), so that what is counted
  * here is what SheetJS parses. Past `maxCells` cells in the rows kept it stops: the sheet is refused.
+ *
+ * The sheet comes in pieces as it is unpacked (`push`), so that a sheet of hundreds of MB is never
+ * held whole: only the rows kept are, and the piece being read. `done` says when nothing more can
+ * change the outcome.
  */
+/** A tag or value this long is no spreadsheet's (a cell holds 32,767 characters at most). */
+const MAX_UNFINISHED_BYTES = 4 * 1024 * 1024;
+
+export class SheetCutter {
+	private keepUntil = Infinity;
+	private inRows = false;
+	private cut = false;
+	private finished = false;
+	private valueRows = 0;
+	private row = 0;
+	private rowOpen = false;
+	private rowHasValue = false;
+	private cells = 0;
+	private maxStringIndex = -1;
+	private cellIsString = false;
+	private inValue = false;
+	private valueBeyond?: number;
+	private readonly kept: Buffer[] = [];
+	/** The end of the last piece, from a tag or value not complete in it: read again with the next. */
+	private pending = Buffer.alloc(0);
+
+	constructor(
+		private readonly leadingRows: number,
+		private readonly rowsAfter: number,
+		private readonly maxCells = Infinity,
+	) {}
+
+	get done(): boolean {
+		return this.finished || this.valueBeyond !== undefined || this.cells > this.maxCells;
+	}
+
+	push(piece: Buffer): void {
+		if (this.done) return;
+		const xml = this.pending.length > 0 ? Buffer.concat([this.pending, piece]) : piece;
+		// Bytes before `readTo` are read for good; from it on they come again with the next piece.
+		let readTo = xml.length;
+		let keepFrom = 0;
+		let valueTagStart = 0;
+		let valueStart = 0;
+		let at = 0;
+		for (;;) {
+			const tag = nextTag(xml, at);
+			if (!tag) {
+				// An unfinished tag, or the text of a value, continues in the next piece.
+				const open = xml.lastIndexOf(LT);
+				readTo = this.inValue ? valueTagStart : open >= at ? open : xml.length;
+				break;
+			}
+			at = tag.end;
+			if (!this.inRows) {
+				if (!tag.special && !tag.closing && isNamed(xml, tag, 'sheetData')) {
+					this.inRows = !tag.selfClosing;
+					this.finished = tag.selfClosing;
+					keepFrom = tag.end;
+				}
+				if (this.finished) break;
+				continue;
+			}
+			if (tag.special) throw unreadable('its rows hold a comment, CDATA or processing instruction');
+			if (isNamed(xml, tag, 'sheetData')) {
+				this.keep(xml, keepFrom, tag.start);
+				this.endRow();
+				this.finished = true;
+				return;
+			}
+			const name = xml.toString('latin1', tag.nameStart, tag.nameEnd);
+			if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a <${name}> element`);
+			if (name === 'row') {
+				this.endRow();
+				if (this.valueBeyond !== undefined) return;
+				if (tag.closing) continue;
+				const range = attributeRange(xml, tag, 'r');
+				const next = range === undefined ? this.row + 1 : wholeNumber(xml, range[0], range[1]);
+				if (!Number.isInteger(next) || next <= this.row)
+					throw new CouponError(
+						`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${this.row})`,
+						saveAgain,
+					);
+				this.row = next;
+				this.rowOpen = !tag.selfClosing;
+				this.rowHasValue = false;
+				if (!this.cut && this.row > this.keepUntil) {
+					this.keep(xml, keepFrom, tag.start);
+					this.cut = true;
+				}
+			} else if (name === 'c' && !tag.closing) {
+				if (!this.rowOpen) throw unreadable('it has a cell outside a row');
+				if (!this.cut && ++this.cells > this.maxCells) return;
+				const type = attributeRange(xml, tag, 't');
+				this.cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
+			} else if (name === 'v') {
+				if (!tag.closing) {
+					this.inValue = !tag.selfClosing;
+					valueTagStart = tag.start;
+					valueStart = tag.end;
+					continue;
+				}
+				if (!this.inValue) continue;
+				this.inValue = false;
+				if (!hasText(xml, valueStart, tag.start)) continue;
+				this.rowHasValue = true;
+				if (this.cellIsString && !this.cut) {
+					const index = wholeNumber(xml, valueStart, tag.start);
+					if (!Number.isInteger(index))
+						throw unreadable(
+							`a cell refers to shared text "${xml.toString('utf8', valueStart, Math.min(tag.start, valueStart + 20))}" by something other than its number`,
+						);
+					if (index > this.maxStringIndex) this.maxStringIndex = index;
+				}
+			} else if (name === 'is' && !tag.closing) {
+				this.rowHasValue = true;
+			}
+		}
+		// A value left open is read again from its <v> tag, with the cell it belongs to unchanged.
+		this.inValue = false;
+		if (this.inRows) this.keep(xml, keepFrom, readTo);
+		if (xml.length - readTo > MAX_UNFINISHED_BYTES)
+			throw unreadable(`it holds a tag or value longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`);
+		this.pending = Buffer.from(xml.subarray(readTo));
+	}
+
+	/** What was found, once the whole sheet (or enough of it) was pushed. */
+	finish(): CutSheet {
+		this.endRow();
+		return {
+			rows: Buffer.concat(this.kept),
+			cells: this.cells,
+			maxStringIndex: this.maxStringIndex,
+			...(this.valueBeyond === undefined ? {} : { valueBeyond: this.valueBeyond }),
+		};
+	}
+
+	private keep(xml: Buffer, from: number, to: number): void {
+		if (!this.cut && to > from) this.kept.push(Buffer.from(xml.subarray(from, to)));
+	}
+
+	private endRow(): void {
+		if (!this.rowOpen) return;
+		this.rowOpen = false;
+		if (!this.rowHasValue) return;
+		if (this.cut) this.valueBeyond ??= this.row;
+		else if (++this.valueRows === this.leadingRows) this.keepUntil = this.row + this.rowsAfter;
+	}
+}
+
+/** A whole sheet cut at once (see SheetCutter). */
 export function cutSheet(
 	xml: Buffer,
 	leadingRows: number,
 	rowsAfter: number,
 	maxCells = Infinity,
 ): CutSheet {
-	let keepUntil = Infinity;
-	let rowsStart: number | undefined;
-	let cutAt: number | undefined;
-	let valueRows = 0;
-	let row = 0;
-	let rowOpen = false;
-	let rowHasValue = false;
-	let cells = 0;
-	let maxStringIndex = -1;
-	let cellIsString = false;
-	let valueStart: number | undefined;
-	let valueBeyond: number | undefined;
-	const kept = () => cutAt === undefined;
-	const endRow = () => {
-		if (!rowOpen) return;
-		rowOpen = false;
-		if (!rowHasValue) return;
-		if (!kept()) valueBeyond ??= row;
-		else if (++valueRows === leadingRows) keepUntil = row + rowsAfter;
-	};
-	for (let tag = nextTag(xml, 0); tag && valueBeyond === undefined; tag = nextTag(xml, tag.end)) {
-		if (rowsStart === undefined) {
-			if (!tag.special && !tag.closing && isNamed(xml, tag, 'sheetData')) {
-				rowsStart = tag.end;
-				if (tag.selfClosing) break;
-			}
-			continue;
-		}
-		if (tag.special) throw unreadable('its rows hold a comment, CDATA or processing instruction');
-		if (isNamed(xml, tag, 'sheetData')) {
-			cutAt ??= tag.start;
-			break;
-		}
-		const name = xml.toString('latin1', tag.nameStart, tag.nameEnd);
-		if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a <${name}> element`);
-		if (name === 'row') {
-			endRow();
-			if (tag.closing) continue;
-			const range = attributeRange(xml, tag, 'r');
-			const next = range === undefined ? row + 1 : wholeNumber(xml, range[0], range[1]);
-			if (!Number.isInteger(next) || next <= row)
-				throw new CouponError(
-					`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${row})`,
-					saveAgain,
-				);
-			row = next;
-			rowOpen = !tag.selfClosing;
-			rowHasValue = false;
-			if (kept() && row > keepUntil) cutAt = tag.start;
-		} else if (name === 'c' && !tag.closing) {
-			if (!rowOpen) throw unreadable('it has a cell outside a row');
-			if (kept() && ++cells > maxCells) break;
-			const type = attributeRange(xml, tag, 't');
-			cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
-		} else if (name === 'v') {
-			if (!tag.closing) {
-				valueStart = tag.selfClosing ? undefined : tag.end;
-				continue;
-			}
-			if (valueStart === undefined || !hasText(xml, valueStart, tag.start)) continue;
-			rowHasValue = true;
-			if (cellIsString && kept()) {
-				const index = wholeNumber(xml, valueStart, tag.start);
-				if (!Number.isInteger(index))
-					throw unreadable(
-						`a cell refers to shared text "${xml.toString('utf8', valueStart, Math.min(tag.start, valueStart + 20))}" by something other than its number`,
-					);
-				if (index > maxStringIndex) maxStringIndex = index;
-			}
-			valueStart = undefined;
-		} else if (name === 'is' && !tag.closing) {
-			rowHasValue = true;
-		}
-	}
-	endRow();
-	const end = cutAt ?? xml.length;
-	return {
-		rows: rowsStart === undefined ? Buffer.alloc(0) : xml.subarray(rowsStart, end),
-		cells,
-		maxStringIndex,
-		...(valueBeyond === undefined ? {} : { valueBeyond }),
-	};
+	const cutter = new SheetCutter(leadingRows, rowsAfter, maxCells);
+	cutter.push(xml);
+	return cutter.finish();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { constants, inflateRawSync } from 'node:zlib';
+import { constants, createInflateRaw, inflateRawSync } from 'node:zlib';
 import { CouponError } from '../core/errors';
 
 /** How far a spreadsheet may unpack before it is treated as a zip bomb. */
@@ -182,6 +182,38 @@ function packedData(file: Buffer, entry: ZipEntry): Buffer {
 	return packed;
 }
 
+/**
+ * An entry unpacked piece by piece, for a reader that keeps only part of it; it may stop early.
+ * Capped at the size the directory declared, as `unpackEntries` is.
+ */
+export async function* unpackPieces(
+	file: Buffer,
+	entry: ZipEntry,
+	pieceBytes = 1024 * 1024,
+): AsyncGenerator<Buffer> {
+	const packed = packedData(file, entry);
+	if (entry.method === STORED) {
+		for (let at = 0; at < packed.length; at += pieceBytes)
+			yield packed.subarray(at, at + pieceBytes);
+		return;
+	}
+	const inflater = createInflateRaw({ chunkSize: pieceBytes });
+	inflater.end(packed);
+	let total = 0;
+	try {
+		for await (const piece of inflater as AsyncIterable<Buffer>) {
+			total += piece.length;
+			if (total > entry.uncompressedSize) throw lyingSize(entry);
+			yield piece;
+		}
+	} catch (error) {
+		if (error instanceof CouponError) throw error;
+		throw corrupt(`${entry.name}: ${(error as Error).message}`);
+	} finally {
+		inflater.destroy();
+	}
+}
+
 const FIRST_PREFIX = 64 * 1024;
 
 /**
@@ -220,8 +252,11 @@ function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {
 		if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE')
 			throw corrupt(`${entry.name}: ${(error as Error).message}`);
 	}
-	throw new CouponError(
+	throw lyingSize(entry);
+}
+
+const lyingSize = (entry: ZipEntry) =>
+	new CouponError(
 		`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,
 		'Open the file in Excel or LibreOffice and save it again as .xlsx.',
 	);
-}
