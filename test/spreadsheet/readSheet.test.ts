@@ -416,6 +416,48 @@ describe('hostile spreadsheets', () => {
 			);
 		});
 
+		it.each([
+			['two type attributes', '<c r="A2" t="n" t="s"><v>0</v></c>'],
+			['an upper-case attribute name', '<c r="A2" T="s"><v>0</v></c>'],
+			['an underscore in a name', '<c r="A2" t_x="s"><v>0</v></c>'],
+			['an unquoted value', '<c r="A2" t=s><v>0</v></c>'],
+			['spaces around =', '<c r="A2" t = "s"><v>0</v></c>'],
+			['a < inside a value', '<c r="A2" x="<r/" t="s"><v>0</v></c>'],
+			['a tag inside a tag', '<c <v>5</v></c>'],
+			['an empty <v/>', '<c r="A2"><v/>5</c>'],
+		])('refuses a cell written with %s, which SheetJS reads its own way', async (_label, cell) => {
+			const file = zip(
+				workbookParts(sheet(`${inlineHeader}<row r="2">${cell}</row>`), sharedStrings(['a', 'b'])),
+			);
+			await expect(readSheet(file, options)).rejects.toThrow(/cannot be read safely/);
+		});
+
+		it('reports a boolean cell without <v> below the rows read, and leaves out rows without values', async () => {
+			const valueRows = Array.from(
+				{ length: 10 },
+				(_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`,
+			).join('');
+			const beyond = zip(workbookParts(sheet(`${valueRows}<row r="30"><c r="A30" t="b"/></row>`)));
+			expect((await readRaw(beyond, { ...options, rowsAfter: 5 })).valueBeyond).toBe(30);
+
+			// 300,000 formatted rows without a value before the only code: nothing of them is kept.
+			const blank = Array.from(
+				{ length: 300_000 },
+				(_, i) => `<row r="${i + 2}"><c r="A${i + 2}" s="1"/></row>`,
+			).join('');
+			const file = zip(
+				workbookParts(
+					sheet(`${inlineHeader}${blank}<row r="300002"><c r="A300002"><v>7</v></c></row>`),
+				),
+			);
+			const limits = { maxTotalBytes: 100 * MIB, maxEntryBytes: 100 * MIB, maxRatio: 10_000 };
+			const start = performance.now();
+			const table = await readRaw(file, { ...options, rowsAfter: 300_001, limits });
+			expect(performance.now() - start).toBeLessThan(5_000);
+			expect(table.cell(table.rows[300_001]?.[0])).toBe('7');
+			expect(table.rows.filter(Boolean)).toHaveLength(2);
+		});
+
 		it('counts a value in a last row left unclosed', async () => {
 			const xml = Buffer.from(
 				`<worksheet><sheetData>${inlineHeader}<row r="2"><c r="A2"><v>1</v></c></row><row r="3"><c r="A3"><v>1</v></c></row><row r="90"><c r="A90"><v>9</v></c></sheetData></worksheet>`,

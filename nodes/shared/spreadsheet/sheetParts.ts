@@ -270,19 +270,88 @@ const unreadable = (what: string) =>
 		saveAgain,
 	);
 
+/** The attributes the reader reads (r, s, t), written in upper case. */
+const UPPER_CELL_ATTRIBUTES = new Set([0x52, 0x53, 0x54]);
+
+/** Excel's last row. */
+const MAX_ROW = 1_048_576;
+/** A tag, value or row this long is no spreadsheet's (a cell holds 32,767 characters at most). */
+const MAX_UNFINISHED_BYTES = 4 * 1024 * 1024;
+const MAX_ROW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether a tag inside the rows is written plainly: `name="value"` attributes (or single quotes)
+ * separated by spaces, names of letters, digits, `:`, `.` and `-`, no `<` in a value, no name twice
+ * (ignoring case and prefix). SheetJS reads tags with its own rules (the last of two attributes
+ * wins, names are folded, unquoted values pass); on plain tags both read the same.
+ */
+function isPlainTag(xml: Buffer, tag: Tag): boolean {
+	const end = tag.end - (tag.selfClosing ? 2 : 1);
+	let at = tag.nameEnd;
+	if (at >= end) return true;
+	// The local names seen, as [start, end] pairs: tags have a handful of attributes.
+	const names: number[] = [];
+	for (;;) {
+		const spaceStart = at;
+		while (at < end && isSpace(xml[at])) at++;
+		if (at >= end) return true;
+		if (at === spaceStart) return false;
+		const nameStart = at;
+		let localStart = at;
+		while (at < end && isAttributeNameByte(xml[at])) {
+			if (xml[at] === COLON) localStart = at + 1;
+			at++;
+		}
+		if (at === nameStart || xml[at] !== EQUALS) return false;
+		// SheetJS folds case: "T" would be its cell type, which the reader looks for as "t".
+		if (at - localStart === 1 && UPPER_CELL_ATTRIBUTES.has(xml[localStart])) return false;
+		for (let i = 0; i < names.length; i += 2)
+			if (sameNameIgnoringCase(xml, names[i], names[i + 1], localStart, at)) return false;
+		names.push(localStart, at);
+		const quote = xml[at + 1];
+		if (quote !== QUOTE && quote !== APOSTROPHE) return false;
+		at += 2;
+		while (at < end && xml[at] !== quote) if (xml[at++] === LT) return false;
+		if (at >= end) return false;
+		at++;
+	}
+}
+
+function sameNameIgnoringCase(
+	xml: Buffer,
+	a: number,
+	aEnd: number,
+	b: number,
+	bEnd: number,
+): boolean {
+	if (aEnd - a !== bEnd - b) return false;
+	for (let i = 0; i < aEnd - a; i++) if ((xml[a + i] | 0x20) !== (xml[b + i] | 0x20)) return false;
+	return true;
+}
+
+function isAttributeNameByte(byte: number): boolean {
+	return (
+		(byte >= 0x61 && byte <= 0x7a) ||
+		(byte >= 0x41 && byte <= 0x5a) ||
+		(byte >= 0x30 && byte <= 0x39) ||
+		byte === COLON ||
+		byte === 0x2e ||
+		byte === 0x2d
+	);
+}
+
 /**
  * Keeps the rows up to the `leadingRows`-th row holding a value, and `rowsAfter` rows past it; the
- * rest of the sheet is only looked through for a value. The rows are read strictly (rows in order,
- * known elements only, shared-string numbers written as whole numbers), so that what is counted
+ * rest of the sheet is only looked through for a value. Rows without a value are left out (they
+ * give nothing), and each row kept carries its number. The rows are read strictly (rows in order,
+ * known elements written plainly, shared-string numbers as whole numbers), so that what is counted
  * here is what SheetJS parses. Past `maxCells` cells in the rows kept it stops: the sheet is refused.
+ * Cells of rows left out (formatting without values) do not count.
  *
  * The sheet comes in pieces as it is unpacked (`push`), so that a sheet of hundreds of MB is never
  * held whole: only the rows kept are, and the piece being read. `done` says when nothing more can
  * change the outcome.
  */
-/** A tag or value this long is no spreadsheet's (a cell holds 32,767 characters at most). */
-const MAX_UNFINISHED_BYTES = 4 * 1024 * 1024;
-
 export class SheetCutter {
 	private keepUntil = Infinity;
 	private inRows = false;
@@ -292,12 +361,22 @@ export class SheetCutter {
 	private row = 0;
 	private rowOpen = false;
 	private rowHasValue = false;
+	private rowCells = 0;
 	private cells = 0;
 	private maxStringIndex = -1;
 	private cellIsString = false;
 	private inValue = false;
 	private valueBeyond?: number;
 	private readonly kept: Buffer[] = [];
+	/** The open row's bytes from earlier pieces, or its tag rewritten with its number. */
+	private rowBytes: Buffer[] = [];
+	private rowByteCount = 0;
+	// In the piece being read: where the open row's tag starts, when it is there as written; where
+	// its content starts; and the run of kept rows, copied out in one piece.
+	private rowStart?: number;
+	private rowFrom = 0;
+	private runStart?: number;
+	private runEnd = 0;
 	/** The end of the last piece, from a tag or value not complete in it: read again with the next. */
 	private pending = Buffer.alloc(0);
 
@@ -314,9 +393,17 @@ export class SheetCutter {
 	push(piece: Buffer): void {
 		if (this.done) return;
 		const xml = this.pending.length > 0 ? Buffer.concat([this.pending, piece]) : piece;
+		this.rowFrom = 0;
+		try {
+			this.read(xml);
+		} finally {
+			this.flushRun(xml);
+		}
+	}
+
+	private read(xml: Buffer): void {
 		// Bytes before `readTo` are read for good; from it on they come again with the next piece.
 		let readTo = xml.length;
-		let keepFrom = 0;
 		let valueTagStart = 0;
 		let valueStart = 0;
 		let at = 0;
@@ -324,8 +411,8 @@ export class SheetCutter {
 			const tag = nextTag(xml, at);
 			if (!tag) {
 				// An unfinished tag, or the text of a value, continues in the next piece.
-				const open = xml.lastIndexOf(LT);
-				readTo = this.inValue ? valueTagStart : open >= at ? open : xml.length;
+				const unfinished = xml.indexOf(LT, at);
+				readTo = this.inValue ? valueTagStart : unfinished >= 0 ? unfinished : xml.length;
 				break;
 			}
 			at = tag.end;
@@ -333,51 +420,63 @@ export class SheetCutter {
 				if (!tag.special && !tag.closing && isNamed(xml, tag, 'sheetData')) {
 					this.inRows = !tag.selfClosing;
 					this.finished = tag.selfClosing;
-					keepFrom = tag.end;
 				}
-				if (this.finished) break;
+				if (this.finished) return;
 				continue;
 			}
 			if (tag.special) throw unreadable('its rows hold a comment, CDATA or processing instruction');
 			if (isNamed(xml, tag, 'sheetData')) {
-				this.keep(xml, keepFrom, tag.start);
-				this.endRow();
+				this.endRow(xml, tag.start);
 				this.finished = true;
 				return;
 			}
 			const name = xml.toString('latin1', tag.nameStart, tag.nameEnd);
 			if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a <${name}> element`);
+			if (!isPlainTag(xml, tag))
+				throw unreadable(
+					`its rows hold a tag written in a way readers disagree on (${xml.toString('utf8', tag.start, Math.min(tag.end, tag.start + 40))})`,
+				);
+			if (this.inValue && !(name === 'v' && tag.closing)) throw unreadable('a value holds a tag');
 			if (name === 'row') {
-				this.endRow();
+				this.endRow(xml, tag.start, tag.closing ? tag.end : undefined);
 				if (this.valueBeyond !== undefined) return;
 				if (tag.closing) continue;
 				const range = attributeRange(xml, tag, 'r');
 				const next = range === undefined ? this.row + 1 : wholeNumber(xml, range[0], range[1]);
-				if (!Number.isInteger(next) || next <= this.row)
+				if (!Number.isInteger(next) || next <= this.row || next > MAX_ROW)
 					throw new CouponError(
 						`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${this.row})`,
 						saveAgain,
 					);
 				this.row = next;
-				this.rowOpen = !tag.selfClosing;
 				this.rowHasValue = false;
-				if (!this.cut && this.row > this.keepUntil) {
-					this.keep(xml, keepFrom, tag.start);
-					this.cut = true;
-				}
+				if (!this.cut && this.row > this.keepUntil) this.cut = true;
+				if (tag.selfClosing) continue;
+				this.rowOpen = true;
+				this.rowCells = 0;
+				this.rowByteCount = 0;
+				this.rowFrom = tag.end;
+				// A row without its number gets it written in: rows left out must not shift the others.
+				this.rowStart = range ? tag.start : undefined;
+				this.rowBytes = range
+					? []
+					: [Buffer.from(`<row r="${this.row}"`), Buffer.from(xml.subarray(tag.nameEnd, tag.end))];
 			} else if (name === 'c' && !tag.closing) {
 				if (!this.rowOpen) throw unreadable('it has a cell outside a row');
-				if (!this.cut && ++this.cells > this.maxCells) return;
+				this.rowCells++;
 				const type = attributeRange(xml, tag, 't');
 				this.cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
+				// A typed cell (a boolean, an error, a text) may stand for a value without a <v>.
+				if (type !== undefined && !bytesAre(xml, type[0], type[1], 'n') && !this.cellIsString)
+					this.rowHasValue = true;
 			} else if (name === 'v') {
+				if (tag.selfClosing) throw unreadable('it has an empty <v/> tag');
 				if (!tag.closing) {
-					this.inValue = !tag.selfClosing;
+					this.inValue = true;
 					valueTagStart = tag.start;
 					valueStart = tag.end;
 					continue;
 				}
-				if (!this.inValue) continue;
 				this.inValue = false;
 				if (!hasText(xml, valueStart, tag.start)) continue;
 				this.rowHasValue = true;
@@ -395,7 +494,11 @@ export class SheetCutter {
 		}
 		// A value left open is read again from its <v> tag, with the cell it belongs to unchanged.
 		this.inValue = false;
-		if (this.inRows) this.keep(xml, keepFrom, readTo);
+		if (this.rowOpen) {
+			// The open row goes on in the next piece: what it has so far is carried.
+			this.addRowBytes(xml, this.rowStart ?? this.rowFrom, readTo);
+			this.rowStart = undefined;
+		}
 		if (xml.length - readTo > MAX_UNFINISHED_BYTES)
 			throw unreadable(`it holds a tag or value longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`);
 		this.pending = Buffer.from(xml.subarray(readTo));
@@ -403,7 +506,7 @@ export class SheetCutter {
 
 	/** What was found, once the whole sheet (or enough of it) was pushed. */
 	finish(): CutSheet {
-		this.endRow();
+		if (this.rowOpen) this.endRow(Buffer.alloc(0), 0);
 		return {
 			rows: Buffer.concat(this.kept),
 			cells: this.cells,
@@ -412,16 +515,52 @@ export class SheetCutter {
 		};
 	}
 
-	private keep(xml: Buffer, from: number, to: number): void {
-		if (!this.cut && to > from) this.kept.push(Buffer.from(xml.subarray(from, to)));
+	private addRowBytes(xml: Buffer, from: number, to: number): void {
+		if (this.cut || to <= from) return;
+		this.rowByteCount += to - from;
+		if (this.rowByteCount > MAX_ROW_BYTES)
+			throw unreadable(`row ${this.row} takes more than ${MAX_ROW_BYTES / 2 ** 20} MB`);
+		this.rowBytes.push(Buffer.from(xml.subarray(from, to)));
 	}
 
-	private endRow(): void {
+	/**
+	 * Ends the open row at `to`: at its `</row>` (which ends at `closeEnd`), or where something else
+	 * ends it. A row holding a value is kept: as written when it lies whole in this piece (joining
+	 * the run of kept rows before it), else from its carried bytes.
+	 */
+	private endRow(xml: Buffer, to: number, closeEnd?: number): void {
 		if (!this.rowOpen) return;
 		this.rowOpen = false;
+		const rowStart = this.rowStart;
+		this.rowStart = undefined;
 		if (!this.rowHasValue) return;
-		if (this.cut) this.valueBeyond ??= this.row;
-		else if (++this.valueRows === this.leadingRows) this.keepUntil = this.row + this.rowsAfter;
+		if (this.cut) {
+			this.valueBeyond ??= this.row;
+			return;
+		}
+		this.cells += this.rowCells;
+		if (++this.valueRows === this.leadingRows) this.keepUntil = this.row + this.rowsAfter;
+		if (rowStart !== undefined && closeEnd !== undefined) {
+			if (closeEnd - rowStart > MAX_ROW_BYTES)
+				throw unreadable(`row ${this.row} takes more than ${MAX_ROW_BYTES / 2 ** 20} MB`);
+			if (this.runStart !== undefined && this.runEnd === rowStart) this.runEnd = closeEnd;
+			else {
+				this.flushRun(xml);
+				this.runStart = rowStart;
+				this.runEnd = closeEnd;
+			}
+			return;
+		}
+		this.flushRun(xml);
+		this.addRowBytes(xml, rowStart ?? this.rowFrom, to);
+		this.kept.push(...this.rowBytes, Buffer.from('</row>'));
+		this.rowBytes = [];
+	}
+
+	private flushRun(xml: Buffer): void {
+		if (this.runStart === undefined) return;
+		this.kept.push(Buffer.from(xml.subarray(this.runStart, this.runEnd)));
+		this.runStart = undefined;
 	}
 }
 
