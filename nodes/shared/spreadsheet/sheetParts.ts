@@ -443,7 +443,9 @@ export class SheetCutter {
 				if (tag.closing) continue;
 				const range = attributeRange(xml, tag, 'r');
 				const next = range === undefined ? this.row + 1 : wholeNumber(xml, range[0], range[1]);
-				if (!Number.isInteger(next) || next <= this.row || next > MAX_ROW)
+				if (next > MAX_ROW)
+					throw unreadable(`it has rows past row ${MAX_ROW.toLocaleString('en-US')}, Excel's last`);
+				if (!Number.isInteger(next) || next <= this.row)
 					throw new CouponError(
 						`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${this.row})`,
 						saveAgain,
