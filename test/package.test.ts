@@ -87,11 +87,13 @@ describe('the package as n8n loads it', () => {
 			'code',
 			'contact',
 			'couponName',
+			'holdMinutes',
 			'length',
 			'lengthNotice',
 			'localNotice',
 			'operation',
 			'options',
+			'orderReference',
 			'staticDataNotice',
 			'storage',
 			'text',
@@ -107,7 +109,10 @@ describe('the package as n8n loads it', () => {
 			['getForContact', 'Get Contact Coupons'],
 			['stats', 'Get Pool Statistics'],
 			['redeem', 'Redeem Code'],
+			['release', 'Release Code'],
 			['render', 'Render Placeholders'],
+			['reserve', 'Reserve Code'],
+			['undoRedemption', 'Undo Redemption'],
 			['validate', 'Validate Code'],
 		]);
 		// Each parameter is shown for the operations that read it.
@@ -118,7 +123,15 @@ describe('the package as n8n loads it', () => {
 				.sort();
 		expect(shownFor('couponName')).toEqual(['generate', 'stats']);
 		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
-		expect(shownFor('code')).toEqual(['redeem', 'validate']);
+		expect(shownFor('code')).toEqual([
+			'redeem',
+			'release',
+			'reserve',
+			'undoRedemption',
+			'validate',
+		]);
+		expect(shownFor('orderReference')).toEqual(['release', 'reserve']);
+		expect(shownFor('holdMinutes')).toEqual(['reserve']);
 		expect(shownFor('whenMissing')).toEqual(['render']);
 		expect(shownFor('text')).toEqual(['render']);
 		// Every parameter but the operation, the storage and its notice belongs to some operations only.
@@ -137,7 +150,10 @@ describe('the package as n8n loads it', () => {
 			'generate',
 			'getForContact',
 			'redeem',
+			'release',
 			'render',
+			'reserve',
+			'undoRedemption',
 			'validate',
 		]);
 		const optionsOf = (operation: string) =>
@@ -149,8 +165,16 @@ describe('the package as n8n loads it', () => {
 				)!.options as INodeProperties[],
 			);
 		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
-		expect(optionsOf('validate')).toEqual(['contact', 'couponName']);
+		expect(optionsOf('validate')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
+		expect(optionsOf('undoRedemption')).toEqual([
+			'contact',
+			'couponName',
+			'orderReference',
+			'reason',
+		]);
+		expect(optionsOf('reserve')).toEqual(['contact', 'couponName']);
+		expect(optionsOf('release')).toEqual(['contact', 'couponName']);
 		expect(optionsOf('render')).toEqual([
 			'characters',
 			'customCharacters',
@@ -195,6 +219,7 @@ describe('the package as n8n loads it', () => {
 			'characters',
 			'customCharacters',
 			'prefix',
+			'usesPerCode',
 		]);
 
 		const importer = new CouponImport().description;
@@ -210,6 +235,7 @@ describe('the package as n8n loads it', () => {
 			'maxUnpackedMegabytes',
 			'nameColumn',
 			'sheetName',
+			'usesPerCode',
 			'valueColumn',
 		]);
 	});

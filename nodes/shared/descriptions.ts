@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { MAX_USES_PER_CODE } from './core/validity';
 import { LOCAL_FILE_NAME } from './transport/sqlite';
 
 /**
@@ -60,3 +61,14 @@ export const storageNotices: INodeProperties[] = [
 		displayOptions: { show: { storage: ['staticData'] } },
 	},
 ];
+
+/** Uses per Code, an option of both nodes: it applies to the coupons an operation creates. */
+export const usesPerCodeOption: INodeProperties = {
+	displayName: 'Uses per Code',
+	name: 'usesPerCode',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: MAX_USES_PER_CODE, numberPrecision: 0 },
+	default: 1,
+	description:
+		'How many times each code can be redeemed. Set when the coupon is created; a coupon that exists keeps its own.',
+};

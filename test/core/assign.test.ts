@@ -18,6 +18,7 @@ function settings(overrides: Partial<AssignmentSettings> = {}): AssignmentSettin
 		validDays: 30,
 		policy: 'reuse',
 		format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+		usesPerCode: 1,
 		...overrides,
 	};
 }

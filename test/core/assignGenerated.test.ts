@@ -31,7 +31,7 @@ describe('generated codes, with a scripted generator', () => {
 			spy?.(session);
 			return await assignCoupons(
 				session,
-				{ couponName: 'G', validDays: 1, policy, format },
+				{ couponName: 'G', validDays: 1, policy, format, usesPerCode: 1 },
 				contacts.map((c) => ({ contact: c, contactKey: c })),
 				now,
 			);

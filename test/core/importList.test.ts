@@ -21,6 +21,7 @@ const columns = {
 	valueColumn: 'coupon value',
 	maxRows: 1000,
 	maxNewCoupons: 1000,
+	usesPerCode: 1,
 };
 
 describe('planImport', () => {
@@ -187,7 +188,13 @@ describe('planImport', () => {
 				['Campaign', 'Voucher'],
 				['X', 'V1'],
 			]),
-			{ nameColumn: 'campaign', valueColumn: 'voucher', maxRows: 10, maxNewCoupons: 10 },
+			{
+				...columns,
+				nameColumn: 'campaign',
+				valueColumn: 'voucher',
+				maxRows: 10,
+				maxNewCoupons: 10,
+			},
 		);
 		expect(plan.pools[0]).toMatchObject({
 			name: 'X',

@@ -70,6 +70,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 				validDays: 14,
 				policy: 'reuse' as const,
 				format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+				usesPerCode: 1,
 			};
 			const { outcomes } = await assignCoupons(
 				s,

@@ -46,6 +46,12 @@ describe('Contact Coupon', () => {
 					validUntil: iso(T0 + 7 * DAY_MS),
 					redeemedAt: null,
 					orderReference: null,
+					usesPerCode: 1,
+					uses: 0,
+					usesLeft: 1,
+					hold: null,
+					details: {},
+					redemptions: [],
 				},
 			});
 			jest.setSystemTime(T0 + DAY_MS);

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
 		validDays: 30,
 		policy: 'reuse' as const,
 		format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+		usesPerCode: 1,
 	};
 	const results: Array<{ contact: string; code?: string; reused?: boolean; error?: string }> = [];
 	// All processes begin together, so their assignments really overlap.

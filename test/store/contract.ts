@@ -37,7 +37,12 @@ export function describeCouponStoreContract(
 		it('creates pools and finds them by name in any case, keeping the first spelling', async () => {
 			await run(async (s) => await s.createPool('Summer Sale', 'imported'));
 			const found = await run(async (s) => await s.findPool('  SUMMER sale '));
-			expect(found).toEqual({ name: 'Summer Sale', kind: 'imported', codeCount: 0 });
+			expect(found).toEqual({
+				name: 'Summer Sale',
+				kind: 'imported',
+				codeCount: 0,
+				usesPerCode: 1,
+			});
 			expect(await run(async (s) => await s.findPool('Winter'))).toBeUndefined();
 		});
 
@@ -47,6 +52,7 @@ export function describeCouponStoreContract(
 				name: 'Twice',
 				kind: 'imported',
 				codeCount: 0,
+				usesPerCode: 1,
 			});
 		});
 
@@ -71,11 +77,13 @@ export function describeCouponStoreContract(
 				name: '__proto__',
 				kind: 'imported',
 				codeCount: 2,
+				usesPerCode: 1,
 			});
 			expect(await run(async (s) => await s.findPool('constructor'))).toEqual({
 				name: 'constructor',
 				kind: 'imported',
 				codeCount: 2,
+				usesPerCode: 1,
 			});
 			expect(({} as Record<string, unknown>).codeCount).toBeUndefined();
 		});
@@ -157,6 +165,8 @@ export function describeCouponStoreContract(
 				redeemed: 0,
 				replaced: 0,
 				assignedSince: 60,
+				uses: 0,
+				held: 0,
 			});
 		});
 
@@ -195,6 +205,7 @@ export function describeCouponStoreContract(
 				name: 'G',
 				kind: 'generated',
 				codeCount: 3,
+				usesPerCode: 1,
 			});
 		});
 
@@ -234,6 +245,8 @@ export function describeCouponStoreContract(
 				redeemed: 0,
 				replaced: 1,
 				assignedSince: 3,
+				uses: 0,
+				held: 0,
 			});
 		});
 
@@ -249,11 +262,41 @@ export function describeCouponStoreContract(
 				await s.addImported('Alpha', codes(3));
 			});
 			expect(await run(async (s) => await s.listPools())).toEqual([
-				{ name: '_under', kind: 'imported', codeCount: 0 },
-				{ name: 'Alpha', kind: 'imported', codeCount: 3 },
-				{ name: 'beta', kind: 'generated', codeCount: 0 },
-				{ name: 'Zulu', kind: 'imported', codeCount: 0 },
+				{ name: '_under', kind: 'imported', codeCount: 0, usesPerCode: 1 },
+				{ name: 'Alpha', kind: 'imported', codeCount: 3, usesPerCode: 1 },
+				{ name: 'beta', kind: 'generated', codeCount: 0, usesPerCode: 1 },
+				{ name: 'Zulu', kind: 'imported', codeCount: 0, usesPerCode: 1 },
 			]);
+		});
+
+		it("keeps a coupon's terms from its creation, and each code's imported details", async () => {
+			const details = { discount: '15%', minimumOrder: 50, stackable: false, note: null };
+			await run(async (s) => {
+				await s.createPool('Multi', 'imported', { usesPerCode: 5, details });
+				// Created meanwhile by another run: the first terms stay.
+				expect(await s.createPool('MULTI', 'imported', { usesPerCode: 2 })).toMatchObject({
+					usesPerCode: 5,
+					details,
+				});
+				await s.addImported('Multi', [
+					{ ...candidate('D-1', 2), details: { token: 'tok "1"\\', value: 10 } },
+				]);
+			});
+			expect(await run(async (s) => await s.findPool('multi'))).toEqual({
+				name: 'Multi',
+				kind: 'imported',
+				codeCount: 1,
+				usesPerCode: 5,
+				details,
+			});
+			const [assigned] = await run(async (s) => await s.assignImported('Multi', [pending('ann')]));
+			expect(assigned.details).toEqual({ token: 'tok "1"\\', value: 10 });
+			const [found] = await run(async (s) => await s.findCodes(['D1'], false));
+			expect(found).toMatchObject({
+				couponName: 'Multi',
+				terms: { usesPerCode: 5, details },
+				assignment: { code: 'D-1', details: { token: 'tok "1"\\', value: 10 } },
+			});
 		});
 
 		describe('look-ups, redemption and counts', () => {
@@ -302,6 +345,7 @@ export function describeCouponStoreContract(
 				);
 				expect(found.find((c) => c.code === 'same1')).toEqual({
 					couponName: 'Gen',
+					terms: { usesPerCode: 1 },
 					code: 'same1',
 					key: 'SAME1',
 					assignment: { code: 'same1', contactKey: 'ann', assignedAt: T0, validUntil: T0 + DAY_MS },
@@ -322,6 +366,7 @@ export function describeCouponStoreContract(
 				expect(held.get('bob')).toEqual([
 					{
 						couponName: 'Gen',
+						terms: { usesPerCode: 1 },
 						code: 'GEN-B',
 						contactKey: 'bob',
 						assignedAt: T0 + 5 * DAY_MS,
@@ -330,14 +375,21 @@ export function describeCouponStoreContract(
 				]);
 			});
 
-			it('redeems an assigned code once, keeping the order reference, and never frees it', async () => {
+			const use = (n: number, at: number, more: object = {}) => ({ n, at, ...more });
+
+			it('writes uses taken and undone with their history, and never frees a code', async () => {
+				const redeemedAt = T0 + 6 * DAY_MS;
 				await run(async (s) => {
-					const [code] = await s.findCodes(['GENB'], true);
-					await s.markRedeemed(
-						code.couponName,
-						[{ code: code.code, orderReference: 'order #1001' }],
-						T0 + 6 * DAY_MS,
-					);
+					await s.findCodes(['GENB'], true);
+					await s.writeUses('Gen', [
+						{
+							code: 'GEN-B',
+							entries: [use(1, redeemedAt, { orderReference: 'order #1001' })],
+							uses: 1,
+							redeemedAt,
+							orderReference: 'order #1001',
+						},
+					]);
 				});
 				const [after] = await run(async (s) => await s.findCodes(['GENB'], false));
 				expect(after.assignment).toEqual({
@@ -345,31 +397,98 @@ export function describeCouponStoreContract(
 					contactKey: 'bob',
 					assignedAt: T0 + 5 * DAY_MS,
 					validUntil: T0 + 35 * DAY_MS,
-					redeemedAt: T0 + 6 * DAY_MS,
+					redeemedAt,
 					orderReference: 'order #1001',
+					uses: 1,
+					redemptions: [use(1, redeemedAt, { orderReference: 'order #1001' })],
 				});
-				await expect(
-					run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 7 * DAY_MS)),
-				).rejects.toThrow(/cannot be redeemed/);
 				// "Replace" leaves a redeemed code as it is.
 				await run(async (s) => await s.markReplaced('Gen', ['GEN-B', 'same1'], T0 + 8 * DAY_MS));
 				const held = await run(async (s) => await s.assignmentsOfContacts(['bob', 'ann']));
-				expect(held.get('bob')![0]).toMatchObject({
-					redeemedAt: T0 + 6 * DAY_MS,
-					orderReference: 'order #1001',
-				});
+				expect(held.get('bob')![0]).toMatchObject({ redeemedAt, orderReference: 'order #1001' });
 				expect(held.get('bob')![0].replacedAt).toBeUndefined();
 				expect(held.get('ann')!.find((c) => c.code === 'same1')!.replacedAt).toBe(T0 + 8 * DAY_MS);
+
+				// Undone: the entry is updated, not added; the code is no longer redeemed, and still held.
+				const undoneAt = T0 + 9 * DAY_MS;
+				const undone = use(1, redeemedAt, {
+					orderReference: 'order #1001',
+					undoneAt,
+					undoReason: 'refunded',
+				});
+				await run(
+					async (s) => await s.writeUses('Gen', [{ code: 'GEN-B', entries: [undone], uses: 0 }]),
+				);
+				const [reopened] = await run(async (s) => await s.findCodes(['GENB'], false));
+				expect(reopened.assignment).toEqual({
+					code: 'GEN-B',
+					contactKey: 'bob',
+					assignedAt: T0 + 5 * DAY_MS,
+					validUntil: T0 + 35 * DAY_MS,
+					uses: 0,
+					redemptions: [undone],
+				});
+				// Taken again: the history grows in order.
+				await run(
+					async (s) =>
+						await s.writeUses('Gen', [
+							{ code: 'GEN-B', entries: [use(2, undoneAt + 1), use(3, undoneAt + 2)], uses: 2 },
+						]),
+				);
+				const again = await run(async (s) => await s.assignmentsOfContacts(['bob']));
+				expect(again.get('bob')![0]).toMatchObject({
+					uses: 2,
+					redemptions: [undone, use(2, undoneAt + 1), use(3, undoneAt + 2)],
+				});
+				expect(again.get('bob')![0].redeemedAt).toBeUndefined();
+
+				// A code nobody holds takes no use: the whole write is refused.
 				await expect(
-					run(async (s) => await s.markRedeemed('Gen', [{ code: 'same1' }], T0 + 9 * DAY_MS)),
-				).rejects.toThrow(/cannot be redeemed/);
+					run(
+						async (s) =>
+							await s.writeUses('Imp', [
+								{ code: 'IMP-2', entries: [use(1, T0)], uses: 1, redeemedAt: T0 },
+								{ code: 'IMP-3', entries: [use(1, T0)], uses: 1, redeemedAt: T0 },
+							]),
+					),
+				).rejects.toThrow(/not assigned/);
+			});
+
+			it('sets and ends holds on assigned codes only', async () => {
+				const hold = { orderReference: 'cart-7', until: T0 + DAY_MS };
+				await run(async (s) => await s.writeHolds('Gen', [{ code: 'GEN-B', hold }]));
+				const [held] = await run(async (s) => await s.findCodes(['GENB'], false));
+				expect(held.assignment!.hold).toEqual(hold);
+				expect(await run(async (s) => await s.countPool('Gen', T0, T0))).toMatchObject({
+					held: 1,
+				});
+				// Counted only while it runs.
+				expect(await run(async (s) => await s.countPool('Gen', T0 + DAY_MS, T0))).toMatchObject({
+					held: 0,
+				});
+				await run(async (s) => await s.writeHolds('Gen', [{ code: 'GEN-B' }]));
+				const [released] = await run(async (s) => await s.findCodes(['GENB'], false));
+				expect(released.assignment!.hold).toBeUndefined();
+				const free = (await run(async (s) => await s.findCodes(['IMP2', 'IMP3'], false))).find(
+					(c) => !c.assignment,
+				)!;
 				await expect(
-					run(async (s) => await s.markRedeemed('Imp', [{ code: 'IMP-2' }, { code: 'IMP-3' }], T0)),
-				).rejects.toThrow(/cannot be redeemed/);
+					run(async (s) => await s.writeHolds('Imp', [{ code: free.code, hold }])),
+				).rejects.toThrow(/not assigned/);
 			});
 
 			it('counts codes by status, and those assigned since a moment', async () => {
-				await run(async (s) => await s.markRedeemed('Gen', [{ code: 'GEN-B' }], T0 + 6 * DAY_MS));
+				await run(
+					async (s) =>
+						await s.writeUses('Gen', [
+							{
+								code: 'GEN-B',
+								entries: [use(1, T0 + 6 * DAY_MS)],
+								uses: 1,
+								redeemedAt: T0 + 6 * DAY_MS,
+							},
+						]),
+				);
 				// Two days on: ann's generated coupon (one day) has expired, bob's is redeemed.
 				expect(
 					await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS)),
@@ -381,6 +500,8 @@ export function describeCouponStoreContract(
 					redeemed: 1,
 					replaced: 0,
 					assignedSince: 1,
+					uses: 1,
+					held: 0,
 				});
 				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({
 					available: 2,
@@ -390,6 +511,8 @@ export function describeCouponStoreContract(
 					redeemed: 0,
 					replaced: 0,
 					assignedSince: 1,
+					uses: 0,
+					held: 0,
 				});
 			});
 		});
@@ -417,6 +540,8 @@ export function describeCouponStoreContract(
 				redeemed: 0,
 				replaced: 0,
 				assignedSince: 0,
+				uses: 0,
+				held: 0,
 			});
 		});
 	});

@@ -47,6 +47,7 @@ describe('the Local storage under concurrent executions and processes', () => {
 			validDays: 30,
 			policy: 'reuse' as const,
 			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+			usesPerCode: 1,
 		};
 		// Twenty executions at once for the same contact, each pausing inside its transaction.
 		const runs = Array.from({ length: 20 }, async () =>

@@ -81,7 +81,9 @@ describe('LocalStore', () => {
 		const versions = check.prepare('SELECT version FROM schema_migrations').all();
 		const journal = check.prepare('PRAGMA journal_mode').get();
 		check.close();
-		expect(versions.map((row) => row.version)).toEqual([LOCAL_SCHEMA_VERSION]);
+		expect(versions.map((row) => row.version)).toEqual(
+			Array.from({ length: LOCAL_SCHEMA_VERSION }, (_, i) => i + 1),
+		);
 		expect(journal).toEqual({ journal_mode: 'wal' });
 	}, 60_000);
 
@@ -130,13 +132,13 @@ describe('LocalStore', () => {
 		other.close();
 	});
 
-	it('refuses a second holder or a second redemption in the file itself, whatever the code asks', async () => {
+	it('refuses a second holder, a redemption that does not count its use, or a second replacement in the file itself', async () => {
 		const store = new LocalStore(localDatabase(file));
 		await store.transaction(async (s) => {
 			await s.createPool('P', 'imported');
 			await s.addImported('P', [{ code: 'A-1', key: 'A1', row: 2 }]);
 			await s.assignImported('P', [{ contactKey: 'ann', assignedAt: 1, validUntil: 2 }]);
-			await s.markRedeemed('P', [{ code: 'A-1' }], 1);
+			await s.markReplaced('P', ['A-1'], 1);
 		});
 		const raw = new DatabaseSync(file);
 		try {
@@ -144,10 +146,13 @@ describe('LocalStore', () => {
 				'code is already assigned',
 			);
 			expect(() => raw.exec('UPDATE codes SET redeemed_at = 5')).toThrow(
-				'code was already redeemed or replaced',
+				'a redemption must count its use',
 			);
 			expect(() => raw.exec('UPDATE codes SET replaced_at = 5')).toThrow(
-				'code was already redeemed or replaced',
+				'code was already replaced',
+			);
+			expect(() => raw.exec('UPDATE codes SET uses = 1, redeemed_at = 5')).toThrow(
+				'CHECK constraint failed',
 			);
 			expect(() => raw.exec("UPDATE codes SET code_key = 'B'")).toThrow(
 				'a code cannot change or move',

@@ -1,9 +1,6 @@
-import {
-	validateCodes,
-	redeemCodes,
-	type CodeRequest,
-	type RedeemRequest,
-} from '../../nodes/shared/core/checkout';
+import { validateCodes, redeemCodes, type CodeRequest } from '../../nodes/shared/core/checkout';
+import { releaseCodes, reserveCodes } from '../../nodes/shared/core/holds';
+import { undoRedemptions, type UndoRequest } from '../../nodes/shared/core/undo';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { contactCards } from '../../nodes/shared/core/contactCard';
 import type { Outcome } from '../../nodes/shared/core/errors';
@@ -49,34 +46,35 @@ export function describeOperationsContract(
 			at = T0,
 			validDays = 30,
 			policy: ActiveCouponPolicy = 'reuse',
+			usesPerCode = 1,
 		) =>
 			(
 				await run(
 					async (s) =>
 						await assignCoupons(
 							s,
-							{ couponName, validDays, policy, format: FORMAT },
+							{ couponName, validDays, policy, format: FORMAT, usesPerCode },
 							contacts.map((c) => ({ contact: c, contactKey: c.toLowerCase() })),
 							at,
 						),
 				)
 			).outcomes.map((o) => ('value' in o ? o.value.code : o.error.message));
-		const importList = async (name: string, values: string[]) =>
+		const importList = async (name: string, values: string[], usesPerCode = 1) =>
 			await run(async (s) => {
-				await s.createPool(name, 'imported');
+				await s.createPool(name, 'imported', { usesPerCode });
 				await s.addImported(
 					name,
 					values.map((code, i) => ({ code, key: codeKey(code), row: i + 2 })),
 				);
 			});
-		const request = (code: string, extra: Partial<RedeemRequest> = {}): RedeemRequest => ({
+		const request = (code: string, extra: Partial<CodeRequest> = {}): CodeRequest => ({
 			code: code.trim(),
 			key: codeKey(code),
 			...extra,
 		});
 		const validate = async (requests: CodeRequest[], at: number) =>
 			await run(async (s) => await validateCodes(s, requests, at));
-		const redeem = async (requests: RedeemRequest[], at: number) =>
+		const redeem = async (requests: CodeRequest[], at: number) =>
 			await run(async (s) => await redeemCodes(s, requests, at));
 
 		describe('validate and redeem', () => {
@@ -124,6 +122,12 @@ export function describeOperationsContract(
 						validUntil: '2026-07-01T12:00:00.000Z',
 						redeemedAt: null,
 						orderReference: null,
+						usesPerCode: 1,
+						uses: 0,
+						usesLeft: 1,
+						hold: null,
+						details: {},
+						redemptions: [],
 					},
 				});
 				expect(checks[4]).toEqual({
@@ -256,6 +260,272 @@ export function describeOperationsContract(
 			});
 		});
 
+		describe('undo, hold and uses', () => {
+			let code: string;
+			const MINUTE = 60_000;
+			const undo = async (requests: UndoRequest[], at: number) =>
+				await run(async (s) => await undoRedemptions(s, requests, at));
+			const reserve = async (
+				order: string,
+				at: number,
+				minutes = 15,
+				extra: Partial<CodeRequest> = {},
+			) =>
+				value(
+					(
+						await run(
+							async (s) =>
+								await reserveCodes(
+									s,
+									[{ ...request(code, extra), orderReference: order, holdMinutes: minutes }],
+									at,
+								),
+						)
+					)[0],
+				);
+			const release = async (order: string, at: number) =>
+				(
+					await run(
+						async (s) => await releaseCodes(s, [{ ...request(code), orderReference: order }], at),
+					)
+				)[0];
+			const redeemOne = async (order: string | undefined, at: number) =>
+				value(
+					(
+						await redeem([request(code, order === undefined ? {} : { orderReference: order })], at)
+					)[0],
+				);
+			const validateOne = async (at: number, extra: Partial<CodeRequest> = {}) =>
+				value((await validate([request(code, extra)], at))[0]);
+			const isoAt = (ms: number) => new Date(ms).toISOString();
+
+			beforeEach(async () => {
+				await importList('VIP', ['VIP-0001']);
+				[code] = await give('VIP', ['ann@example.com']);
+			});
+
+			it('undoes a redemption for a refunded order: the code is usable again, and the history keeps both', async () => {
+				await redeemOne('ORDER-1', T0 + 1000);
+				const [undone] = (
+					await undo(
+						[request(code, { orderReference: 'ORDER-1', reason: 'refunded' } as UndoRequest)],
+						T0 + 2000,
+					)
+				).map(value);
+				expect(undone).toMatchObject({
+					code,
+					undone: true,
+					status: 'undone',
+					message: `The use of code ${code} of coupon "VIP" for order ORDER-1 is undone; it is usable again until 2026-07-01T12:00:00.000Z`,
+					coupon: {
+						status: 'active',
+						uses: 0,
+						usesLeft: 1,
+						redeemedAt: null,
+						orderReference: null,
+					},
+				});
+				expect((await validateOne(T0 + 3000)).status).toBe('valid');
+				expect(await redeemOne('ORDER-2', T0 + 4000)).toMatchObject({ accepted: true });
+				const [card] = [
+					...(
+						await run(async (s) => await contactCards(s, ['ann@example.com'], T0 + 5000))
+					).values(),
+				];
+				expect(card[0]).toMatchObject({
+					status: 'redeemed',
+					orderReference: 'ORDER-2',
+					redemptions: [
+						{
+							redeemedAt: isoAt(T0 + 1000),
+							orderReference: 'ORDER-1',
+							undoneAt: isoAt(T0 + 2000),
+							undoReason: 'refunded',
+						},
+						{
+							redeemedAt: isoAt(T0 + 4000),
+							orderReference: 'ORDER-2',
+							undoneAt: null,
+							undoReason: null,
+						},
+					],
+				});
+				const [stats] = await run(async (s) => await poolStatistics(s, 'VIP', T0 + 5000));
+				expect(stats).toMatchObject({ redeemed: 1, active: 0, uses: 1 });
+			});
+
+			it('answers an undo with nothing to undo, and refuses one for another order, changing nothing', async () => {
+				expect(value((await undo([request(code)], T0))[0])).toMatchObject({
+					undone: false,
+					status: 'not_redeemed',
+					message: `Code ${code} was never redeemed`,
+				});
+				expect(value((await undo([request('NOPE-1')], T0))[0])).toMatchObject({
+					undone: false,
+					status: 'unknown',
+				});
+				await redeemOne('ORDER-1', T0 + 1000);
+				const [wrong, first, twice] = await undo(
+					[request(code, { orderReference: 'ORDER-9' }), request(code), request(code)],
+					T0 + 2000,
+				);
+				expect('error' in wrong && wrong.error.message).toBe(
+					`Code ${code} was not redeemed for order ORDER-9: its uses were for other orders, so nothing was undone`,
+				);
+				expect(value(first)).toMatchObject({ undone: true });
+				expect(value(twice)).toMatchObject({
+					undone: false,
+					status: 'already_undone',
+					message: `Every use of code ${code} was undone already; nothing to undo`,
+				});
+				expect(
+					value((await undo([request(code, { orderReference: 'ORDER-1' })], T0 + 3000))[0]),
+				).toMatchObject({
+					status: 'already_undone',
+				});
+			});
+
+			it('reports a code whose validity ended as expired when its redemption is undone', async () => {
+				await redeemOne(undefined, T0 + 1000);
+				const [late] = (await undo([request(code)], T0 + 31 * DAY_MS)).map(value);
+				expect(late).toMatchObject({
+					undone: true,
+					message: `The use of code ${code} of coupon "VIP" is undone; it expired on 2026-07-01T12:00:00.000Z, so it stays unusable`,
+					coupon: { status: 'expired', uses: 0 },
+				});
+			});
+
+			it('holds a code for one order: other orders are told it is reserved until the hold ends, the same order confirms it', async () => {
+				const held = await reserve('cart-1', T0);
+				expect(held).toMatchObject({
+					held: true,
+					status: 'held',
+					heldUntil: isoAt(T0 + 15 * MINUTE),
+					message: `Code ${code} of coupon "VIP" is held for order cart-1 until ${isoAt(T0 + 15 * MINUTE)}`,
+					coupon: {
+						status: 'active',
+						hold: { orderReference: 'cart-1', until: isoAt(T0 + 15 * MINUTE) },
+					},
+				});
+				expect(await validateOne(T0 + MINUTE)).toMatchObject({
+					valid: false,
+					status: 'reserved',
+					message: `Code ${code} of coupon "VIP" is held for another order until ${isoAt(T0 + 15 * MINUTE)}`,
+				});
+				expect((await validateOne(T0 + MINUTE, { orderReference: 'cart-1' })).status).toBe('valid');
+				expect(await redeemOne('cart-2', T0 + MINUTE)).toMatchObject({
+					accepted: false,
+					status: 'reserved',
+				});
+				expect(await redeemOne(undefined, T0 + MINUTE)).toMatchObject({
+					accepted: false,
+					status: 'reserved',
+				});
+				expect(await reserve('cart-2', T0 + MINUTE)).toMatchObject({
+					held: false,
+					status: 'reserved',
+					heldUntil: null,
+				});
+				// Again for the same order: the hold is extended.
+				expect(await reserve('cart-1', T0 + 10 * MINUTE, 30)).toMatchObject({
+					held: true,
+					heldUntil: isoAt(T0 + 40 * MINUTE),
+					message: `Code ${code} of coupon "VIP" is still held for order cart-1 until ${isoAt(T0 + 40 * MINUTE)}`,
+				});
+				const [stats] = await run(async (s) => await poolStatistics(s, 'VIP', T0 + 20 * MINUTE));
+				expect(stats).toMatchObject({ held: 1 });
+				const confirmed = await redeemOne('cart-1', T0 + 20 * MINUTE);
+				expect(confirmed).toMatchObject({
+					accepted: true,
+					coupon: { status: 'redeemed', hold: null },
+				});
+				expect(await reserve('cart-1', T0 + 21 * MINUTE)).toMatchObject({
+					held: false,
+					status: 'redeemed',
+				});
+			});
+
+			it('frees a hold that ran out without any job, and one released by its order', async () => {
+				await reserve('cart-1', T0, 5);
+				expect((await validateOne(T0 + 5 * MINUTE - 1)).status).toBe('reserved');
+				expect((await validateOne(T0 + 5 * MINUTE)).status).toBe('valid');
+				expect(await reserve('cart-2', T0 + 5 * MINUTE)).toMatchObject({ held: true });
+				const [stranger] = [await release('cart-1', T0 + 6 * MINUTE)];
+				expect('error' in stranger && stranger.error.message).toBe(
+					`Code ${code} is held for another order, not for order cart-1; the hold was left as it is`,
+				);
+				expect(value(await release('cart-2', T0 + 6 * MINUTE))).toMatchObject({
+					released: true,
+					status: 'released',
+					coupon: { hold: null },
+				});
+				expect(value(await release('cart-2', T0 + 7 * MINUTE))).toMatchObject({
+					released: false,
+					status: 'not_held',
+				});
+				expect(await redeemOne('cart-3', T0 + 7 * MINUTE)).toMatchObject({ accepted: true });
+			});
+
+			it('counts uses of a code allowed several times: one per order, the last redeems it, undo gives one back', async () => {
+				await importList('MULTI', ['M-1'], 3);
+				[code] = await give('MULTI', ['bob']);
+				const first = await redeemOne('o1', T0 + 1);
+				expect(first).toMatchObject({
+					accepted: true,
+					message: `Code ${code} of coupon "MULTI" is redeemed now, with 2 of 3 uses left`,
+					coupon: { status: 'active', uses: 1, usesLeft: 2, usesPerCode: 3 },
+				});
+				// The same order twice in one run, and once more later: one use per order.
+				const twice = (
+					await redeem(
+						[request(code, { orderReference: 'o2' }), request(code, { orderReference: 'o2' })],
+						T0 + 2,
+					)
+				).map(value);
+				expect(twice.map((r) => r.status)).toEqual(['accepted', 'redeemed']);
+				expect(twice[1].message).toBe(
+					`Code ${code} of coupon "MULTI" was already redeemed for order o2 on ${isoAt(T0 + 2)}`,
+				);
+				expect(await validateOne(T0 + 3)).toMatchObject({
+					status: 'valid',
+					message: `Code ${code} of coupon "MULTI" is valid until 2026-07-01T12:00:00.000Z, with 1 of 3 uses left`,
+				});
+				expect(await redeemOne('o3', T0 + 4)).toMatchObject({
+					accepted: true,
+					message: `Code ${code} of coupon "MULTI" is redeemed now`,
+					coupon: { status: 'redeemed', uses: 3, usesLeft: 0 },
+				});
+				expect(await redeemOne('o4', T0 + 5)).toMatchObject({
+					accepted: false,
+					status: 'redeemed',
+				});
+				expect(
+					value((await undo([request(code, { orderReference: 'o2' })], T0 + 6))[0]),
+				).toMatchObject({
+					undone: true,
+					coupon: { status: 'active', uses: 2, usesLeft: 1 },
+				});
+				const [stats] = await run(async (s) => await poolStatistics(s, 'MULTI', T0 + 7));
+				expect(stats).toMatchObject({ active: 1, redeemed: 0, uses: 2 });
+				// Two orders in one run take the last use and find none left.
+				const last = (
+					await redeem(
+						[request(code, { orderReference: 'o5' }), request(code, { orderReference: 'o6' })],
+						T0 + 8,
+					)
+				).map(value);
+				expect(last.map((r) => r.status)).toEqual(['accepted', 'redeemed']);
+			});
+
+			it('makes a generated coupon of several uses per code from Generate for Contact', async () => {
+				[code] = await give('GENMULTI', ['cy'], T0, 30, 'reuse', 2);
+				expect(await redeemOne('a', T0 + 1)).toMatchObject({
+					coupon: { usesLeft: 1, usesPerCode: 2 },
+				});
+				expect(await redeemOne('b', T0 + 2)).toMatchObject({ coupon: { status: 'redeemed' } });
+			});
+		});
+
 		describe('contact card', () => {
 			it('lists every coupon of a contact newest first with its status; none is an empty list', async () => {
 				await importList('SPRING', ['S-1', 'S-2']);
@@ -301,6 +571,8 @@ export function describeOperationsContract(
 						expired: 0,
 						redeemed: 1,
 						replaced: 1,
+						uses: 1,
+						held: 0,
 						generated: 4,
 						assignedLast7Days: 4,
 						daysLeft: null,
@@ -315,6 +587,8 @@ export function describeOperationsContract(
 						expired: 2,
 						redeemed: 0,
 						replaced: 0,
+						uses: 0,
+						held: 0,
 						generated: 0,
 						assignedLast7Days: 7,
 						daysLeft: 21,
@@ -527,7 +801,13 @@ export function describeOperationsContract(
 							items.map(([contact, validDays]) => ({
 								contact,
 								contactKey: contact,
-								settings: { couponName: 'MIXED2', validDays, policy: 'reuse', format: FORMAT },
+								settings: {
+									couponName: 'MIXED2',
+									validDays,
+									policy: 'reuse',
+									format: FORMAT,
+									usesPerCode: 1,
+								},
 							})),
 							T0,
 						),

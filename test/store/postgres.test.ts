@@ -1,7 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { StoreError } from '../../nodes/shared/core/errors';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
-import { SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
+import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
+import { contactCards } from '../../nodes/shared/core/contactCard';
+import { undoRedemptions } from '../../nodes/shared/core/undo';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import {
@@ -107,65 +110,144 @@ describeWithDatabase('PostgresStore', () => {
 		).rejects.toThrow(/codes_assignment_whole/);
 	});
 
-	it('upgrades a version 1 schema in place, keeping its coupons', async () => {
-		const old = uniqueSchema('upgrade');
-		const database = databaseFor(testCredentials(old));
-		try {
-			await new PostgresStore(database).transaction(async (s) => {
-				await s.createPool('Old', 'imported');
-				await s.addImported('Old', [{ code: 'OLD-1', key: 'OLD1', row: 2 }]);
-				await s.assignImported('Old', [pending('ann')]);
-			});
-			// Back to version 1 as a released package left it: no redemption columns, no trigger.
-			await sql(`DROP TRIGGER codes_redeem_once ON "${old}".codes; DROP FUNCTION "${old}".codes_redeem_once();
-				ALTER TABLE "${old}".codes DROP COLUMN redeemed_at, DROP COLUMN order_reference; DELETE FROM "${old}".schema_migrations WHERE version > 1`);
-			await database.close();
+	/** A schema as an older release of the package left it: migrations up to `version` only. */
+	async function schemaAt(version: number): Promise<string> {
+		const old = uniqueSchema(`v${version}`);
+		const s = `"${old}"`;
+		await sql(
+			`CREATE SCHEMA ${s}; CREATE TABLE ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+		);
+		for (const migration of MIGRATIONS.filter((m) => m.version <= version))
+			await sql(
+				`${migration.sql(s)}; INSERT INTO ${s}.schema_migrations (version) VALUES (${migration.version})`,
+			);
+		// Coupons as that release wrote them: an unused code, an assigned one, and (from version 2) a
+		// redeemed one.
+		await sql(`INSERT INTO ${s}.pools (name, name_key, kind, code_count) VALUES ('Old', 'old', 'imported', 3);
+			INSERT INTO ${s}.codes (pool_id, code_key, code, contact_key, assigned_at, valid_until) VALUES
+				(1, 'FREE', 'FREE', NULL, NULL, NULL),
+				(1, 'HELD', 'HELD', 'ann', '2026-06-01Z', '2026-07-01Z'),
+				(1, 'USED', 'USED', 'bob', '2026-06-01Z', '2026-07-01Z')`);
+		if (version >= 2)
+			await sql(
+				`UPDATE ${s}.codes SET redeemed_at = '2026-06-02Z', order_reference = 'A-1' WHERE code = 'USED'`,
+			);
+		return old;
+	}
+
+	const relfilenode = async (schema: string) =>
+		(
+			await sql<{ relfilenode: number }>(
+				`SELECT relfilenode FROM pg_class WHERE oid = '"${schema}".codes'::regclass`,
+			)
+		)[0].relfilenode;
+
+	it.each([1, 2])(
+		'upgrades a version %i schema in place without rewriting its codes, keeping what they say',
+		async (version) => {
+			const old = await schemaAt(version);
+			const before = await relfilenode(old);
 			const upgraded = databaseFor(testCredentials(old, { maxConnections: 3 }));
-			const [found] = await new PostgresStore(upgraded).transaction(async (s) => {
-				const codes = await s.findCodes(['OLD1'], true);
-				await s.markRedeemed('Old', [{ code: 'OLD-1', orderReference: 'A-1' }], T0 + 1);
-				return codes;
-			});
-			await upgraded.close();
-			expect(found.assignment).toEqual({
-				code: 'OLD-1',
-				contactKey: 'ann',
-				assignedAt: T0,
-				validUntil: T0 + 30 * DAY_MS,
-			});
-			expect(await sql(`SELECT version FROM "${old}".schema_migrations ORDER BY version`)).toEqual([
-				{ version: 1 },
-				{ version: 2 },
-			]);
-			expect(await sql(`SELECT order_reference FROM "${old}".codes`)).toEqual([
-				{ order_reference: 'A-1' },
-			]);
+			try {
+				const at = Date.UTC(2026, 5, 10);
+				const [checks, undo, redeemed] = await new PostgresStore(upgraded).transaction(
+					async (s) => [
+						await validateCodes(
+							s,
+							['FREE', 'HELD', 'USED'].map((code) => parseCodeRequest(code, {})),
+							at,
+						),
+						await undoRedemptions(s, [parseCodeRequest('USED', {})], at),
+						await redeemCodes(s, [parseCodeRequest('HELD', { orderReference: 'B-2' })], at),
+					],
+				);
+				expect(checks.map((c) => 'value' in c && c.value.status)).toEqual([
+					'not_assigned',
+					'valid',
+					version === 1 ? 'valid' : 'redeemed',
+				]);
+				// A redemption written before uses were counted is a use like any other.
+				expect(undo[0]).toMatchObject({
+					value: { undone: version === 2, status: version === 1 ? 'not_redeemed' : 'undone' },
+				});
+				expect(redeemed[0]).toMatchObject({ value: { accepted: true } });
+				expect(await relfilenode(old)).toBe(before);
+				expect(
+					await sql(`SELECT version FROM "${old}".schema_migrations ORDER BY version`),
+				).toEqual(MIGRATIONS.map(({ version }) => ({ version })));
+				const card = await new PostgresStore(upgraded).transaction(
+					async (s) => await contactCards(s, ['bob'], at),
+				);
+				expect(card.get('bob')![0]).toMatchObject(
+					version === 1
+						? { status: 'active', uses: 0, redemptions: [] }
+						: {
+								status: 'active',
+								uses: 0,
+								redemptions: [
+									{
+										redeemedAt: '2026-06-02T00:00:00.000Z',
+										orderReference: 'A-1',
+										undoneAt: new Date(at).toISOString(),
+									},
+								],
+							},
+				);
+			} finally {
+				await upgraded.close();
+				await dropSchema(old);
+			}
+		},
+	);
+
+	it('stops a worker still on version 2 from redeeming, telling it to update, while it can still assign', async () => {
+		const old = await schemaAt(2);
+		const upgraded = databaseFor(testCredentials(old, { maxConnections: 3 }));
+		try {
+			await new PostgresStore(upgraded).transaction(async (s) => await s.findPool('Old'));
+			// The statements version 2 of the package ran to assign and to redeem.
+			await sql(
+				`UPDATE "${old}".codes SET contact_key = 'cid', assigned_at = now(), valid_until = now() + interval '1 day' WHERE code = 'FREE' AND contact_key IS NULL`,
+			);
+			await expect(
+				sql(
+					`UPDATE "${old}".codes AS c SET redeemed_at = now(), order_reference = r.order_reference
+					FROM unnest($1::text[], $2::text[]) AS r (code_key, order_reference)
+					WHERE c.pool_id = 1 AND c.code_key = r.code_key AND c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL`,
+					[['HELD'], ['C-3']],
+				),
+			).rejects.toThrow(
+				'Code HELD was not redeemed: n8n-nodes-coupons on this n8n process is older than the coupon database (schema 3); update it on every n8n main and worker process',
+			);
 		} finally {
+			await upgraded.close();
 			await dropSchema(old);
 		}
 	});
 
-	it('lets the database itself refuse a second redemption, or a code both redeemed and replaced', async () => {
+	it('lets the database itself refuse a code both redeemed and replaced, and uses or holds on unassigned codes', async () => {
 		const [assigned] = await store.transaction(
 			async (s) => await s.assignImported('P', [pending('dora'), pending('eve')]),
 		);
-		await sql(`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = $1`, [assigned.code]);
-		await expect(
-			sql(`UPDATE "${schema}".codes SET redeemed_at = now() + interval '1 day' WHERE code = $1`, [
-				assigned.code,
-			]),
-		).rejects.toThrow(/already redeemed/);
-		await expect(
-			sql(`UPDATE "${schema}".codes SET order_reference = 'late' WHERE code = $1`, [assigned.code]),
-		).rejects.toThrow(/already redeemed/);
+		await sql(`UPDATE "${schema}".codes SET uses = 1, redeemed_at = now() WHERE code = $1`, [
+			assigned.code,
+		]);
 		await expect(
 			sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [assigned.code]),
 		).rejects.toThrow(/both redeemed and replaced/);
 		await expect(
 			sql(
-				`UPDATE "${schema}".codes SET redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`,
+				`UPDATE "${schema}".codes SET uses = 1, redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`,
 			),
 		).rejects.toThrow(/codes_redeemed_when_assigned/);
+		await expect(
+			sql(
+				`UPDATE "${schema}".codes SET held_for = 'x', held_until = now() WHERE code = 'P3' AND contact_key IS NULL`,
+			),
+		).rejects.toThrow(/codes_held_when_assigned/);
+		await expect(
+			sql(`UPDATE "${schema}".codes SET held_for = 'x' WHERE code = $1`, [assigned.code]),
+		).rejects.toThrow(/codes_hold_whole/);
 	});
 
 	it('rolls back a batch whose connection is killed half way, with a clear error, and the next run succeeds', async () => {

@@ -80,6 +80,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			validDays: 30,
 			policy: 'reuse' as const,
 			format: { characters: UNAMBIGUOUS_CHARACTERS, length: 10, prefix: '' },
+			usesPerCode: 1,
 		};
 		await store.transaction(
 			async (s) => await assignCoupons(s, settings, [{ contact: 'seed', contactKey: 'seed' }], T0),
@@ -124,6 +125,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			valueColumn: 'coupon value',
 			maxRows: 1000,
 			maxNewCoupons: 1000,
+			usesPerCode: 1,
 		};
 		for (let round = 0; round < 5; round++) {
 			await Promise.all([

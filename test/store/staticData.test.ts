@@ -1,6 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { STATIC_DATA_KEY, StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 import { DAY_MS } from '../../nodes/shared/core/validity';
+import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
+import { undoRedemptions } from '../../nodes/shared/core/undo';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
 
@@ -63,7 +65,7 @@ describe('StaticDataStore', () => {
 		expect(data).toEqual({ other: 1 });
 	});
 
-	it('reads static data of format version 1 and saves it as version 2 once something changes', async () => {
+	it('reads static data of format version 1 and saves it as version 3 once something changes', async () => {
 		const t = (ms: number) => ms.toString(36);
 		const assignedAt = Date.UTC(2026, 0, 1);
 		const data: IDataObject = {
@@ -90,22 +92,63 @@ describe('StaticDataStore', () => {
 			validUntil: assignedAt + DAY_MS,
 		});
 		expect((data[STATIC_DATA_KEY] as { version: number }).version).toBe(1);
-		await new StaticDataStore(data).transaction(
+		const [redemption] = await new StaticDataStore(data).transaction(
 			async (s) =>
-				await s.markRedeemed(
-					'Old',
-					[{ code: 'OLD-1', orderReference: 'A\u00e9-1' }],
+				await redeemCodes(
+					s,
+					[parseCodeRequest('old 1', { orderReference: 'A\u00e9-1' })],
 					assignedAt + 1,
 				),
 		);
+		expect(redemption).toMatchObject({ value: { accepted: true } });
+		const use = { n: 1, at: assignedAt + 1, orderReference: 'A\u00e9-1' };
 		expect(data[STATIC_DATA_KEY]).toMatchObject({
-			version: 2,
+			version: 3,
 			pools: [
 				{
 					available: 'OLD-2',
-					assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1`,
+					assignments: `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + DAY_MS)}\t\t${t(assignedAt + 1)}\tA\u00e9-1\t${JSON.stringify({ uses: 1, redemptions: [use] })}`,
 				},
 			],
+		});
+	});
+
+	it('reads a redemption of format version 2 as one use, which can be undone', async () => {
+		const t = (ms: number) => ms.toString(36);
+		const assignedAt = Date.UTC(2026, 0, 1);
+		const line = `OLD-1\tann\t${t(assignedAt)}\t${t(assignedAt + 9 * DAY_MS)}\t\t${t(assignedAt + 1)}\tA-1`;
+		const data: IDataObject = {
+			[STATIC_DATA_KEY]: {
+				version: 2,
+				pools: [{ name: 'Old', kind: 'imported', createdAt: '', available: '', assignments: line }],
+			},
+		};
+		const store = new StaticDataStore(data);
+		const [check] = await store.transaction(
+			async (s) => await validateCodes(s, [parseCodeRequest('OLD-1', {})], assignedAt + 2),
+		);
+		expect(check).toMatchObject({
+			value: { status: 'redeemed', coupon: { uses: 1, usesLeft: 0, orderReference: 'A-1' } },
+		});
+		const [undo] = await store.transaction(
+			async (s) =>
+				await undoRedemptions(
+					s,
+					[parseCodeRequest('OLD-1', { orderReference: 'A-1' })],
+					assignedAt + 3,
+				),
+		);
+		expect(undo).toMatchObject({
+			value: {
+				undone: true,
+				coupon: {
+					status: 'active',
+					uses: 0,
+					redemptions: [
+						{ orderReference: 'A-1', undoneAt: new Date(assignedAt + 3).toISOString() },
+					],
+				},
+			},
 		});
 	});
 

@@ -157,8 +157,26 @@ export function readNewCouponSettings(
 	};
 }
 
-/** Code, and the Contact and Coupon Name options, of Validate Code and Redeem Code. */
-export function codeCheckProperties(extraOptions: INodeProperties[]): INodeProperties[] {
+/** An Order Reference option; `description` says what the operation does with it. */
+export function orderReferenceOption(description: string): INodeProperties {
+	return {
+		displayName: 'Order Reference',
+		name: 'orderReference',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $json.body.orderId }}',
+		description,
+	};
+}
+
+/**
+ * Code, then `required` parameters, then the Contact and Coupon Name options and `extraOptions`:
+ * the parameters of the operations that take a code at checkout.
+ */
+export function codeCheckProperties(
+	extraOptions: INodeProperties[],
+	required: INodeProperties[] = [],
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Code',
@@ -170,6 +188,7 @@ export function codeCheckProperties(extraOptions: INodeProperties[]): INodePrope
 			description:
 				'The code the customer entered. Compared ignoring case, surrounding spaces, and spaces, dashes, dots or underscores inside.',
 		},
+		...required,
 		optionsCollection([
 			{
 				displayName: 'Contact',
@@ -191,4 +210,9 @@ export function codeCheckProperties(extraOptions: INodeProperties[]): INodePrope
 			...extraOptions,
 		]),
 	];
+}
+
+/** The required Order Reference of Reserve Code and Release Code. */
+export function requiredOrderReference(description: string): INodeProperties {
+	return { ...orderReferenceOption(description), required: true };
 }

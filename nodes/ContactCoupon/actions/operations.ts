@@ -2,8 +2,11 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import * as generate from './generate/generate.operation';
 import * as getForContact from './getForContact/getForContact.operation';
 import * as redeem from './redeem/redeem.operation';
+import * as release from './release/release.operation';
 import * as render from './render/render.operation';
+import * as reserve from './reserve/reserve.operation';
 import * as stats from './stats/stats.operation';
+import * as undoRedemption from './undoRedemption/undoRedemption.operation';
 import * as validate from './validate/validate.operation';
 
 /** One entry of the Operation list; everything about it outside its own folder is derived from here. */
@@ -61,10 +64,34 @@ export const operations: ContactCouponOperation[] = [
 	{
 		value: 'redeem',
 		name: 'Redeem Code',
-		description: 'Check a code at checkout and mark it used, once only',
+		description: 'Check a code at checkout and take one of its uses; confirms a hold for the order',
 		action: 'Redeem a coupon code',
 		properties: redeem.properties,
 		execute: redeem.execute,
+	},
+	{
+		value: 'undoRedemption',
+		name: 'Undo Redemption',
+		description: 'Give back the use a redemption took, for a refunded or cancelled order',
+		action: 'Undo a coupon code redemption',
+		properties: undoRedemption.properties,
+		execute: undoRedemption.execute,
+	},
+	{
+		value: 'reserve',
+		name: 'Reserve Code',
+		description: 'Hold a code for an order while the customer pays, so no other order can use it',
+		action: 'Reserve a coupon code for an order',
+		properties: reserve.properties,
+		execute: reserve.execute,
+	},
+	{
+		value: 'release',
+		name: 'Release Code',
+		description: "End an order's hold on a code, for a failed or abandoned payment",
+		action: 'Release a reserved coupon code',
+		properties: release.properties,
+		execute: release.execute,
 	},
 	{
 		value: 'stats',

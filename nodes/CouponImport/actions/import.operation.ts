@@ -14,6 +14,8 @@ import {
 } from '../../shared/core/importList';
 import { parseLimit } from '../../shared/core/limits';
 import { parseOptionalCouponName } from '../../shared/core/names';
+import { parseUsesPerCode } from '../../shared/core/validity';
+import { usesPerCodeOption } from '../../shared/descriptions';
 import { runItems } from '../../shared/itemRunner';
 import { readSheet } from '../../shared/spreadsheet/readSheet';
 import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
@@ -89,6 +91,7 @@ export const properties: INodeProperties[] = [
 				default: '',
 				description: 'The sheet to read. Leave empty for the first sheet.',
 			},
+			usesPerCodeOption,
 			{
 				displayName: 'Value Column',
 				name: 'valueColumn',
@@ -107,6 +110,7 @@ interface ImportOptions {
 	maxRows?: number;
 	maxNewCoupons?: number;
 	maxUnpackedMegabytes?: number;
+	usesPerCode?: unknown;
 }
 
 interface FileImport extends ImportRequest {
@@ -127,6 +131,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 			'Max New Coupons',
 		),
+		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
 	};
 	const maxUnpackedBytes =
 		parseLimit(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') *

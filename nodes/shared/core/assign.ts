@@ -25,6 +25,8 @@ export interface AssignmentSettings {
 	policy: ActiveCouponPolicy;
 	/** Used only when the coupon is generated (no list of that name was imported). */
 	format: CodeFormat;
+	/** Used only when this batch creates the coupon: an existing coupon keeps its own. */
+	usesPerCode: number;
 }
 
 export interface ContactRequest {
@@ -109,7 +111,9 @@ export async function assignCoupons(
 			policy === 'issueAnother' ? requests.length : contactKeys.length,
 			couponName,
 		);
-		pool = await session.createPool(couponName, 'generated');
+		pool = await session.createPool(couponName, 'generated', {
+			usesPerCode: settings.usesPerCode,
+		});
 	}
 	// Existing or not, the pool is looked up by contact now, which also serialises concurrent sessions per contact.
 	const held =

@@ -1,5 +1,19 @@
-import type { AssignmentRecord } from './store';
-import { assignmentStatus, type AssignmentStatus } from './validity';
+import type { AssignmentRecord, Details, OfCoupon } from './store';
+import {
+	activeHold,
+	assignmentStatus,
+	redemptionsOf,
+	usesOf,
+	type AssignmentStatus,
+} from './validity';
+
+/** One use of a code as the outputs show it. */
+export interface RedemptionView {
+	redeemedAt: string;
+	orderReference: string | null;
+	undoneAt: string | null;
+	undoReason: string | null;
+}
 
 /** A coupon as the operations output it: the contact card, and the coupon a checked code belongs to. */
 export interface AssignmentView {
@@ -8,25 +22,52 @@ export interface AssignmentView {
 	status: AssignmentStatus;
 	assignedAt: string;
 	validUntil: string;
+	/** When the last use was taken: set while the status is `redeemed`. */
 	redeemedAt: string | null;
+	/** The order of the newest use that is not undone. */
 	orderReference: string | null;
+	usesPerCode: number;
+	/** Uses taken and not undone. */
+	uses: number;
+	usesLeft: number;
+	/** The checkout holding the code now, if any. */
+	hold: { orderReference: string; until: string } | null;
+	/** The coupon's details with the code's own over them. */
+	details: Details;
+	/** Every use, undone ones included, oldest first. */
+	redemptions: RedemptionView[];
 }
 
 const isoOrNull = (ms: number | undefined) =>
 	ms === undefined ? null : new Date(ms).toISOString();
 
 export function viewAssignment(
-	name: string,
+	{ couponName, terms }: OfCoupon,
 	assignment: AssignmentRecord,
 	now: number,
 ): AssignmentView {
+	const redemptions = redemptionsOf(assignment);
+	const uses = usesOf(assignment);
+	const hold = activeHold(assignment, now);
+	const latestUse = redemptions.filter((entry) => entry.undoneAt === undefined).at(-1);
 	return {
-		name,
+		name: couponName,
 		code: assignment.code,
 		status: assignmentStatus(assignment, now),
 		assignedAt: new Date(assignment.assignedAt).toISOString(),
 		validUntil: new Date(assignment.validUntil).toISOString(),
 		redeemedAt: isoOrNull(assignment.redeemedAt),
-		orderReference: assignment.orderReference ?? null,
+		orderReference: latestUse?.orderReference ?? null,
+		usesPerCode: terms.usesPerCode,
+		uses,
+		usesLeft: Math.max(0, terms.usesPerCode - uses),
+		hold: hold ? { orderReference: hold.orderReference, until: isoOrNull(hold.until)! } : null,
+		details: { ...terms.details, ...assignment.details },
+		redemptions: redemptions.map((entry) => ({
+			redeemedAt: isoOrNull(entry.at)!,
+			orderReference: entry.orderReference ?? null,
+			undoneAt: isoOrNull(entry.undoneAt),
+			undoReason: entry.undoReason ?? null,
+		})),
 	};
 }

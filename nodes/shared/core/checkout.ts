@@ -1,4 +1,11 @@
-import type { CouponStoreSession, RedeemedCode, StoredCode } from './store';
+import type {
+	AssignmentRecord,
+	CouponStoreSession,
+	Hold,
+	HoldChange,
+	StoredCode,
+	UseChange,
+} from './store';
 import { viewAssignment, type AssignmentView } from './assignmentView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { parseCheckoutCode } from './codes';
@@ -10,7 +17,7 @@ import {
 	textParameter,
 	UNSAFE_CHARACTER,
 } from './names';
-import { assignmentStatus } from './validity';
+import { activeHold, assignmentStatus, redemptionsOf, usesOf } from './validity';
 
 /** Why a code can or cannot be used now. */
 export type CodeStatus =
@@ -21,6 +28,7 @@ export type CodeStatus =
 	| 'expired'
 	| 'redeemed'
 	| 'replaced'
+	| 'reserved'
 	| 'ambiguous';
 
 export interface CodeRequest {
@@ -32,9 +40,7 @@ export interface CodeRequest {
 	contactKey?: string;
 	/** When given, only this coupon's codes count. */
 	couponName?: string;
-}
-
-export interface RedeemRequest extends CodeRequest {
+	/** The order asking: a code held for it counts as usable, a code it already used as redeemed. */
 	orderReference?: string;
 }
 
@@ -61,11 +67,14 @@ export const MAX_ORDER_REFERENCE_LENGTH = 200;
 export interface CodeCheckOptions {
 	contact?: unknown;
 	couponName?: unknown;
+	orderReference?: unknown;
 }
 
 /** The request to check `rawCode` with these options, or a CouponError that says what to map. */
 export function parseCodeRequest(rawCode: unknown, options: CodeCheckOptions): CodeRequest {
 	const request: CodeRequest = parseCheckoutCode(rawCode);
+	const orderReference = parseOrderReference(options.orderReference);
+	if (orderReference !== undefined) request.orderReference = orderReference;
 	// An added option that comes out empty (a checkout without an email) is an error, not "anyone":
 	// otherwise a missing field would quietly let any customer use the code.
 	if ('contact' in options)
@@ -107,8 +116,19 @@ export function parseOrderReference(raw: unknown): string | undefined {
 	return reference;
 }
 
+/** The order reference a hold or an undo names, or a CouponError: it cannot be left empty. */
+export function parseRequiredOrderReference(raw: unknown): string {
+	const reference = parseOrderReference(raw);
+	if (reference === undefined)
+		throw new CouponError(
+			'The order reference is empty',
+			'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}: a hold belongs to one order.',
+		);
+	return reference;
+}
+
 /** Found codes by code key: one code may be in several coupons. */
-type CodesByKey = Map<string, StoredCode[]>;
+export type CodesByKey = Map<string, StoredCode[]>;
 
 function byKey(found: StoredCode[]): CodesByKey {
 	const codes: CodesByKey = new Map();
@@ -123,6 +143,7 @@ function byKey(found: StoredCode[]): CodesByKey {
 /** When a code is in several coupons, the one whose status says most about this request wins. */
 const PREFERENCE: CodeStatus[] = [
 	'valid',
+	'reserved',
 	'redeemed',
 	'expired',
 	'replaced',
@@ -137,10 +158,20 @@ function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeSt
 	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey)
 		return 'other_contact';
 	const status = assignmentStatus(assignment, now);
-	return status === 'active' ? 'valid' : status;
+	if (status !== 'active') return status;
+	if (request.orderReference !== undefined && useFor(assignment, request.orderReference))
+		return 'redeemed';
+	const hold = activeHold(assignment, now);
+	return hold && hold.orderReference !== request.orderReference ? 'reserved' : 'valid';
 }
 
-const isoTime = (ms: number | undefined) => new Date(ms!).toISOString();
+/** The use of the code this order took and did not undo: an order takes one use of a code. */
+const useFor = (assignment: AssignmentRecord, orderReference: string) =>
+	redemptionsOf(assignment).find(
+		(entry) => entry.undoneAt === undefined && entry.orderReference === orderReference,
+	);
+
+export const isoTime = (ms: number | undefined) => new Date(ms!).toISOString();
 
 function describe(
 	status: CodeStatus,
@@ -159,15 +190,45 @@ function describe(
 			return `${subject} belongs to another contact`;
 		case 'replaced':
 			return `${subject} was replaced by a newer coupon on ${isoTime(a?.replacedAt)}`;
-		case 'redeemed':
-			return `${subject} was already redeemed on ${isoTime(a?.redeemedAt)}`;
+		case 'redeemed': {
+			const use =
+				request.orderReference === undefined ? undefined : useFor(a!, request.orderReference);
+			return use && a?.redeemedAt === undefined
+				? `${subject} was already redeemed for order ${request.orderReference} on ${isoTime(use.at)}`
+				: `${subject} was already redeemed on ${isoTime(a?.redeemedAt)}`;
+		}
+		case 'reserved':
+			return `${subject} is held for another order until ${isoTime(a?.hold?.until)}`;
 		case 'expired':
 			return `${subject} expired on ${isoTime(a?.validUntil)}`;
 		case 'valid':
-			return `${subject} is valid until ${isoTime(a?.validUntil)}`;
+			return `${subject} is valid until ${isoTime(a?.validUntil)}${usesLeftText(stored!)}`;
 		case 'ambiguous':
 			return `The code ${request.code} is valid in ${validIn.length} coupons (${validIn.map((name) => `"${name}"`).join(', ')}), so it is not clear which one is meant; set Coupon Name or Contact in the options`;
 	}
+}
+
+/** ", with 3 of 5 uses left" for a code of several uses; nothing for a single-use code. */
+export function usesLeftText({ terms, assignment }: StoredCode): string {
+	if (terms.usesPerCode === 1) return '';
+	return `, with ${terms.usesPerCode - usesOf(assignment!)} of ${terms.usesPerCode} uses left`;
+}
+
+/** The codes a request can mean: those of its Coupon Name, if it gives one. */
+export function namedCandidates(found: CodesByKey, request: CodeRequest): StoredCode[] {
+	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
+	return (found.get(request.key) ?? []).filter(
+		(stored) => nameKey === undefined || couponNameKey(stored.couponName) === nameKey,
+	);
+}
+
+/** The assigned codes a request can mean: of its Coupon Name and held by its Contact, if given. */
+export function assignedCandidates(found: CodesByKey, request: CodeRequest): StoredCode[] {
+	return namedCandidates(found, request).filter(
+		({ assignment }) =>
+			assignment &&
+			(request.contactKey === undefined || assignment.contactKey === request.contactKey),
+	);
 }
 
 /**
@@ -179,9 +240,7 @@ function judge(
 	request: CodeRequest,
 	now: number,
 ): { status: CodeStatus; stored?: StoredCode; validIn?: string[] } {
-	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
-	const candidates = (found.get(request.key) ?? [])
-		.filter((stored) => nameKey === undefined || couponNameKey(stored.couponName) === nameKey)
+	const candidates = namedCandidates(found, request)
 		.map((stored) => ({ stored, status: statusOf(stored, request, now) }))
 		.sort(
 			(a, b) =>
@@ -197,7 +256,7 @@ function judge(
 	return candidates[0];
 }
 
-function check(
+export function check(
 	found: CodesByKey,
 	request: CodeRequest,
 	now: number,
@@ -206,7 +265,7 @@ function check(
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
 	const coupon =
 		stored?.assignment && status !== 'other_contact'
-			? viewAssignment(stored.couponName, stored.assignment, now)
+			? viewAssignment(stored, stored.assignment, now)
 			: null;
 	return {
 		result: {
@@ -284,37 +343,140 @@ const redemption = ({ code, accepted, status, message, coupon }: Redemption): Re
 });
 
 /**
- * Redeems each code that can be used now, in request order, so a code given twice is accepted
- * once. The codes stay locked until the session ends: of two sessions redeeming one code, the
- * second waits for the first, then finds it redeemed. Redemption never frees or reassigns a code.
+ * The changes a run's rules made to locked codes, written per coupon once every request is decided:
+ * few statements, and the locks keep the decisions valid meanwhile. The rules change the stored
+ * codes in memory, so a code given twice in one run is judged the second time as the first left it.
+ */
+export class CodeWrites {
+	private readonly uses = new Map<StoredCode, Set<number>>();
+	private readonly holds = new Set<StoredCode>();
+
+	/** Takes a use of a usable code for this order, ending any hold; the last use redeems it. */
+	takeUse(stored: StoredCode, orderReference: string | undefined, now: number): void {
+		const assignment = stored.assignment!;
+		const uses = usesOf(assignment) + 1;
+		const history = redemptionsOf(assignment);
+		const entry = {
+			n: history.length + 1,
+			at: now,
+			...(orderReference === undefined ? {} : { orderReference }),
+		};
+		assignment.redemptions = [...history, entry];
+		assignment.uses = uses;
+		if (uses >= stored.terms.usesPerCode) {
+			assignment.redeemedAt = now;
+			if (orderReference === undefined) delete assignment.orderReference;
+			else assignment.orderReference = orderReference;
+		}
+		this.touched(stored).add(entry.n);
+		if (assignment.hold) this.setHold(stored, undefined);
+	}
+
+	/** Gives the use of `entry` back: the code is no longer redeemed, whatever its validity says now. */
+	undoUse(stored: StoredCode, n: number, reason: string | undefined, now: number): void {
+		const assignment = stored.assignment!;
+		const uses = usesOf(assignment) - 1;
+		const history = redemptionsOf(assignment).map((entry) =>
+			entry.n === n
+				? { ...entry, undoneAt: now, ...(reason === undefined ? {} : { undoReason: reason }) }
+				: entry,
+		);
+		assignment.redemptions = history;
+		assignment.uses = uses;
+		delete assignment.redeemedAt;
+		delete assignment.orderReference;
+		this.touched(stored).add(n);
+	}
+
+	setHold(stored: StoredCode, hold: Hold | undefined): void {
+		if (hold) stored.assignment!.hold = hold;
+		else delete stored.assignment!.hold;
+		this.holds.add(stored);
+	}
+
+	async write(session: CouponStoreSession): Promise<void> {
+		const useChanges = new Map<string, UseChange[]>();
+		for (const [stored, numbers] of this.uses) {
+			const assignment = stored.assignment!;
+			const change: UseChange = {
+				code: stored.code,
+				entries: redemptionsOf(assignment).filter((entry) => numbers.has(entry.n)),
+				uses: usesOf(assignment),
+			};
+			if (assignment.redeemedAt !== undefined) change.redeemedAt = assignment.redeemedAt;
+			if (assignment.orderReference !== undefined)
+				change.orderReference = assignment.orderReference;
+			listIn(useChanges, stored.couponName).push(change);
+		}
+		for (const [couponName, changes] of useChanges) await session.writeUses(couponName, changes);
+		const holdChanges = new Map<string, HoldChange[]>();
+		for (const stored of this.holds) {
+			const { hold } = stored.assignment!;
+			listIn(holdChanges, stored.couponName).push({ code: stored.code, ...(hold ? { hold } : {}) });
+		}
+		for (const [couponName, changes] of holdChanges) await session.writeHolds(couponName, changes);
+	}
+
+	private touched(stored: StoredCode): Set<number> {
+		let numbers = this.uses.get(stored);
+		if (!numbers) this.uses.set(stored, (numbers = new Set()));
+		return numbers;
+	}
+}
+
+function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
+	let list = lists.get(key);
+	if (!list) lists.set(key, (list = []));
+	return list;
+}
+
+/**
+ * Redeems each code that can be used now, in request order: each takes one use, the last use
+ * redeems the code. A code held for the request's order is confirmed (the hold ends); held for
+ * another, it is refused as reserved. The codes stay locked until the session ends: of two
+ * sessions redeeming one code, the second waits for the first, then finds its use taken.
+ * Redemption never frees or reassigns a code.
  */
 export async function redeemCodes(
 	session: CouponStoreSession,
-	requests: RedeemRequest[],
+	requests: CodeRequest[],
 	now: number,
 ): Promise<Array<Outcome<Redemption>>> {
-	const { found, missing } = await findRequested(session, requests, true);
-	// Written per coupon after the decisions, in few statements; the locks keep them valid meanwhile.
-	const redeemed = new Map<string, RedeemedCode[]>();
-	const outcomes = await outcomesOf(requests, async (request): Promise<Redemption> => {
-		assertNamed(missing, request);
+	return await decideOnCodes(session, requests, (request, found, writes): Redemption => {
 		const { result, stored } = check(found, request, now);
 		const { status } = result;
 		if (status !== 'valid') return redemption({ ...result, accepted: false, status });
-		const { couponName, code, assignment } = stored!;
-		const ofCoupon = redeemed.get(couponName);
-		if (ofCoupon) ofCoupon.push({ code, orderReference: request.orderReference });
-		else redeemed.set(couponName, [{ code, orderReference: request.orderReference }]);
-		assignment!.redeemedAt = now;
-		if (request.orderReference !== undefined) assignment!.orderReference = request.orderReference;
+		writes.takeUse(stored!, request.orderReference, now);
+		const usedUp = stored!.assignment!.redeemedAt === now;
 		return redemption({
 			code: request.code,
 			accepted: true,
 			status: 'accepted',
-			message: `Code ${request.code} of coupon "${couponName}" is redeemed now`,
-			coupon: viewAssignment(couponName, assignment!, now),
+			message: `Code ${request.code} of coupon "${stored!.couponName}" is redeemed now${usedUp ? '' : usesLeftText(stored!)}`,
+			coupon: viewAssignment(stored!, stored!.assignment!, now),
 		});
 	});
-	for (const [couponName, codes] of redeemed) await session.markRedeemed(couponName, codes, now);
+}
+
+/**
+ * Decides on each request, in order, with the codes of all of them locked; then writes what the
+ * decisions changed. The operations that change codes at checkout run through it.
+ */
+export async function decideOnCodes<R extends CodeRequest, T>(
+	session: CouponStoreSession,
+	requests: R[],
+	decide: (request: R, found: CodesByKey, writes: CodeWrites) => T,
+): Promise<Array<Outcome<T>>> {
+	const { found, missing } = await findRequested(session, requests, true);
+	const writes = new CodeWrites();
+	const outcomes = await outcomesOf(requests, async (request) => {
+		assertNamed(missing, request);
+		return decide(request, found, writes);
+	});
+	await writes.write(session);
 	return outcomes;
 }
+
+/** The view of a stored code's coupon, or null without one. */
+export const viewOf = (stored: StoredCode | undefined, now: number): AssignmentView | null =>
+	stored?.assignment ? viewAssignment(stored, stored.assignment, now) : null;

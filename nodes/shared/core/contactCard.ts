@@ -24,7 +24,7 @@ export async function contactCards(
 					a.couponName.localeCompare(b.couponName) ||
 					a.code.localeCompare(b.code),
 			)
-			.map((coupon) => viewAssignment(coupon.couponName, coupon, now));
+			.map((coupon) => viewAssignment(coupon, coupon, now));
 		cards.set(contactKey, coupons);
 	}
 	return cards;

@@ -27,6 +27,8 @@ export interface ImportSettings {
 	maxRows: number;
 	/** Coupons one file may create; a name column holding codes or emails would create thousands. */
 	maxNewCoupons: number;
+	/** Uses per code of the coupons the file creates; existing coupons keep their own. */
+	usesPerCode: number;
 }
 
 export const DEFAULT_MAX_NEW_COUPONS_PER_FILE = 1_000;
@@ -356,7 +358,11 @@ export async function importSheet(
 	);
 	const infos: PoolInfo[] = new Array(plan.pools.length);
 	for (const i of byKey) {
-		infos[i] = existing[i] ?? (await session.createPool(plan.pools[i].name, 'imported'));
+		infos[i] =
+			existing[i] ??
+			(await session.createPool(plan.pools[i].name, 'imported', {
+				usesPerCode: settings.usesPerCode,
+			}));
 		if (infos[i].kind !== 'imported') throw createdMeanwhileError(infos[i]);
 	}
 	const summaries: PoolSummary[] = new Array(plan.pools.length);
@@ -381,5 +387,12 @@ export async function importSheet(
 			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),
 		};
 	}
-	return { pools: summaries, file: plan.file, notes: plan.notes };
+	const kept = existing.filter(
+		(info): info is PoolInfo => info !== undefined && info.usesPerCode !== settings.usesPerCode,
+	);
+	const notes = kept.map(
+		(info) =>
+			`Coupon "${info.name}" already existed and keeps its ${info.usesPerCode} use${info.usesPerCode === 1 ? '' : 's'} per code; Uses per Code (${settings.usesPerCode}) applies only to coupons a file creates.`,
+	);
+	return { pools: summaries, file: plan.file, notes: [...plan.notes, ...notes] };
 }

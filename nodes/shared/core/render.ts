@@ -120,7 +120,8 @@ export async function renderMessages(
 			wanted.push({
 				contact,
 				contactKey,
-				settings: { couponName, validDays, policy: 'reuse', format },
+				// A coupon Render creates allows one use per code; Generate for Contact can set more.
+				settings: { couponName, validDays, policy: 'reuse', format, usesPerCode: 1 },
 			});
 		}
 	});

@@ -17,15 +17,54 @@ export interface AssignmentRecord {
 	validUntil: number;
 	/** Set when "replace" ended this coupon before its time. */
 	replacedAt?: number;
-	/** Set when the code was redeemed at checkout; a redeemed code is never freed or assigned again. */
+	/**
+	 * Set when the code's last use was taken at checkout (the code is `redeemed`); cleared when a use
+	 * is given back. A redeemed code is never freed or assigned again.
+	 */
 	redeemedAt?: number;
-	/** The order the redemption belongs to, when the shop gave one. */
+	/** The order of the use that redeemed the code, when the shop gave one. */
 	orderReference?: string;
+	/**
+	 * Uses taken and not undone. Missing in data written before uses were counted: then it is 1 for a
+	 * redeemed code and 0 otherwise (`usesOf`).
+	 */
+	uses?: number;
+	/** Every use ever taken, undone ones included, oldest first. Missing as `uses` is (`redemptionsOf`). */
+	redemptions?: RedemptionEntry[];
+	/** The order a checkout holds the code for; it ends by itself at `until`. */
+	hold?: Hold;
+	/** The code's own details, such as an imported list's other columns. */
+	details?: Details;
+}
+
+/** One use of a code at checkout, and its undoing. */
+export interface RedemptionEntry {
+	/** 1 for the code's first use, 2 for the next: the entry's key within its code. */
+	n: number;
+	at: number;
+	orderReference?: string;
+	undoneAt?: number;
+	undoReason?: string;
+}
+
+export interface Hold {
+	orderReference: string;
+	until: number;
+}
+
+/** Facts about a coupon or a code that messages and shops use, such as its discount. Flat: no nesting. */
+export type Details = Record<string, string | number | boolean | null>;
+
+/** What a coupon sets for all its codes, chosen when it is created. */
+export interface CouponTerms {
+	/** How often each code can be redeemed; 1 for a coupon created before uses were counted. */
+	usesPerCode: number;
+	details?: Details;
 }
 
 export type PoolKind = 'imported' | 'generated';
 
-export interface PoolInfo {
+export interface PoolInfo extends CouponTerms {
 	/** The name as first written; later look-ups may differ in case. */
 	name: string;
 	kind: PoolKind;
@@ -45,22 +84,42 @@ export interface PoolCounts {
 	replaced: number;
 	/** Codes assigned at or after the `since` asked for. */
 	assignedSince: number;
+	/** Uses taken and not undone, over all codes (a code of 5 uses counts up to 5). */
+	uses: number;
+	/** Codes a checkout holds at that moment. */
+	held: number;
 }
 
-/** A coupon a contact holds, with the name of its pool. */
-export interface HeldAssignment extends AssignmentRecord {
+/** The coupon a stored assignment belongs to: its name and terms. */
+export interface OfCoupon {
 	couponName: string;
+	terms: CouponTerms;
 }
 
-/** A code to mark redeemed, with the order it was used for. */
-export interface RedeemedCode {
+/** A coupon a contact holds, with its coupon. */
+export interface HeldAssignment extends AssignmentRecord, OfCoupon {}
+
+/**
+ * What uses taken or undone leave of a code: the entries to write (added, or updated with their
+ * undoing), the uses counted, and whether the code is now redeemed (`redeemedAt`, with the order
+ * of the last use; both cleared when missing).
+ */
+export interface UseChange {
 	code: string;
+	entries: RedemptionEntry[];
+	uses: number;
+	redeemedAt?: number;
 	orderReference?: string;
 }
 
+/** A hold to set on a code, or to end when `hold` is missing. */
+export interface HoldChange {
+	code: string;
+	hold?: Hold;
+}
+
 /** A code as its pool holds it; `assignment` is missing while nobody holds it. */
-export interface StoredCode {
-	couponName: string;
+export interface StoredCode extends OfCoupon {
 	code: string;
 	key: string;
 	assignment?: AssignmentRecord;
@@ -71,6 +130,7 @@ export interface ImportCandidate {
 	code: string;
 	key: string;
 	row: number;
+	details?: Details;
 }
 
 export interface ImportOutcome {
@@ -92,8 +152,11 @@ export interface CouponStoreSession {
 	findPool(name: string): Promise<PoolInfo | undefined>;
 	/** Every pool, ordered by name key. */
 	listPools(): Promise<PoolInfo[]>;
-	/** Creates an empty pool, or returns the pool of that name that another session created meanwhile. */
-	createPool(name: string, kind: PoolKind): Promise<PoolInfo>;
+	/**
+	 * Creates an empty pool with these terms (one use per code and no details when missing), or
+	 * returns the pool of that name that another session created meanwhile, with its own terms.
+	 */
+	createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo>;
 	countPool(name: string, now: number, since: number): Promise<PoolCounts>;
 	/**
 	 * Every assignment of the pool held by these contacts. Where sessions run concurrently, it also
@@ -107,11 +170,13 @@ export interface CouponStoreSession {
 	markReplaced(name: string, codes: string[], at: number): Promise<void>;
 	/**
 	 * The codes with these keys, in every pool that holds one. With `forUpdate`, it also locks them
-	 * until the session ends, so that concurrent redemptions of one code happen one after the other.
+	 * until the session ends, so that concurrent checkouts of one code happen one after the other.
 	 */
 	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
-	/** Marks assigned, unredeemed codes of the pool (locked by `findCodes`) redeemed at `at`; all or none. */
-	markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void>;
+	/** Writes uses taken or undone on assigned codes of the pool (locked by `findCodes`); all or none. */
+	writeUses(name: string, changes: UseChange[]): Promise<void>;
+	/** Sets or ends holds on assigned codes of the pool (locked by `findCodes`). */
+	writeHolds(name: string, changes: HoldChange[]): Promise<void>;
 	/**
 	 * Assigns random unused imported codes to as many of `pending` as the pool allows, in order:
 	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.

@@ -1,8 +1,9 @@
 import { CouponError } from './errors';
-import type { AssignmentRecord } from './store';
+import type { AssignmentRecord, Hold, RedemptionEntry } from './store';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_VALID_DAYS = 3650;
+export const MAX_USES_PER_CODE = 10_000;
 
 /** What became of a coupon a contact was given. */
 export type AssignmentStatus = 'active' | 'expired' | 'redeemed' | 'replaced';
@@ -16,6 +17,25 @@ export function assignmentStatus(assignment: AssignmentRecord, now: number): Ass
 	if (assignment.replacedAt !== undefined) return 'replaced';
 	if (assignment.redeemedAt !== undefined) return 'redeemed';
 	return now < assignment.validUntil ? 'active' : 'expired';
+}
+
+/** Uses taken and not undone; data from before uses were counted holds one use when redeemed. */
+export function usesOf(assignment: AssignmentRecord): number {
+	return assignment.uses ?? (assignment.redeemedAt === undefined ? 0 : 1);
+}
+
+/** The code's uses, oldest first; data from before uses were counted holds its redemption alone. */
+export function redemptionsOf(assignment: AssignmentRecord): RedemptionEntry[] {
+	if (assignment.redemptions) return assignment.redemptions;
+	if (assignment.redeemedAt === undefined) return [];
+	const { redeemedAt: at, orderReference } = assignment;
+	return [{ n: 1, at, ...(orderReference === undefined ? {} : { orderReference }) }];
+}
+
+/** The hold on the code that has not run out at `now`: an ended hold frees the code without a job. */
+export function activeHold(assignment: AssignmentRecord, now: number): Hold | undefined {
+	const { hold } = assignment;
+	return hold && now < hold.until ? hold : undefined;
 }
 
 /** Usable now: neither replaced nor redeemed, and `now` strictly before validUntil. */
@@ -36,4 +56,14 @@ export function parseValidDays(raw: unknown): number {
 
 export function validUntilFor(assignedAt: number, validDays: number): number {
 	return assignedAt + validDays * DAY_MS;
+}
+
+/** Uses per Code: how often each code of a new coupon can be redeemed. */
+export function parseUsesPerCode(raw: unknown): number {
+	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_USES_PER_CODE)
+		throw new CouponError(
+			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${JSON.stringify(raw) ?? String(raw)}`,
+			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
+		);
+	return raw;
 }

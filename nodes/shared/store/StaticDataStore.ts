@@ -3,7 +3,7 @@ import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
-import { assignmentStatus } from '../core/validity';
+import { activeHold, assignmentStatus, usesOf } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
 	type AssignmentRecord,
@@ -16,23 +16,31 @@ import {
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
-	type RedeemedCode,
 	type StoredCode,
+	type CouponTerms,
+	type Details,
+	type HoldChange,
+	type UseChange,
 } from '../core/store';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
 export const STATIC_DATA_KEY = 'n8nNodesCoupons';
-/** Version 2 added redemptions (two more assignment fields); version 1 data reads as it is. */
-const FORMAT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+/**
+ * Version 2 added redemptions (two more assignment fields); version 3 uses, holds and details (an
+ * eighth field, and a coupon's terms). Data of versions 1 and 2 reads as it is.
+ */
+const FORMAT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 /**
  * The stored form of a pool. n8n wraps every stored object in a change-tracking proxy and saves the
  * whole static data as JSON in the workflow row, so the bulk is kept as two plain strings:
- * `available` holds unused imported codes, one per line; `assignments` one line per assignment,
- * `code TAB contact TAB assignedAt TAB validUntil TAB replacedAt TAB redeemedAt TAB orderReference`
- * with times in base-36 milliseconds. Codes, contacts and order references never hold control
- * characters, so tabs and line breaks are safe separators.
+ * `available` holds unused imported codes, one per line (`code`, or `code TAB details` as JSON);
+ * `assignments` one line per assignment, `code TAB contact TAB assignedAt TAB validUntil TAB
+ * replacedAt TAB redeemedAt TAB orderReference TAB checkout` with times in base-36 milliseconds and
+ * `checkout` a JSON object of the uses, history, hold and details, when there are any. Codes,
+ * contacts and order references never hold control characters, and JSON writes them escaped, so
+ * tabs and line breaks are safe separators.
  */
 interface StoredPool {
 	name: string;
@@ -40,6 +48,9 @@ interface StoredPool {
 	createdAt: string;
 	available: string;
 	assignments: string;
+	/** Missing before version 3: one use per code. */
+	usesPerCode?: number;
+	details?: Details;
 }
 
 interface StoredState {
@@ -97,8 +108,36 @@ function isStoredPool(pool: unknown): pool is StoredPool {
 		typeof pool.name === 'string' &&
 		(pool.kind === 'imported' || pool.kind === 'generated') &&
 		typeof pool.available === 'string' &&
-		typeof pool.assignments === 'string'
+		typeof pool.assignments === 'string' &&
+		(pool.usesPerCode === undefined || isCount(pool.usesPerCode, 1)) &&
+		(pool.details === undefined || isPlainObject(pool.details))
 	);
+}
+
+const isCount = (value: unknown, least: number) =>
+	typeof value === 'number' && Number.isInteger(value) && value >= least;
+
+/** An unused code's line: the code, and its details after a tab. */
+function splitAvailable(line: string): { code: string; details?: Details } {
+	const tab = line.indexOf('\t');
+	if (tab < 0) return { code: line };
+	const code = line.slice(0, tab);
+	const details = parseJson(line.slice(tab + 1));
+	if (!isPlainObject(details))
+		throw new CouponError(
+			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: the details of code ${code} cannot be read`,
+			damagedFix,
+		);
+	return { code, details: details as Details };
+}
+
+/** The parsed JSON, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
 }
 
 /** A pool unpacked for one transaction; packed back only if it changed. */
@@ -122,16 +161,22 @@ class WorkingPool {
 			name: this.stored.name,
 			kind: this.stored.kind,
 			codeCount: this.available.length + this.assignments.length,
+			...this.terms,
 		};
+	}
+
+	get terms(): CouponTerms {
+		const { usesPerCode = 1, details } = this.stored;
+		return details === undefined ? { usesPerCode } : { usesPerCode, details };
 	}
 
 	/** Every code the pool holds by its code key, built on first use. */
 	get codes(): Map<string, string> {
 		this.codeByKey ??= new Map(
-			[...this.available, ...this.assignments.map((a) => a.code)].map((code) => [
-				codeKey(code),
-				code,
-			]),
+			[
+				...this.available.map((line) => splitAvailable(line).code),
+				...this.assignments.map((a) => a.code),
+			].map((code) => [codeKey(code), code]),
 		);
 		return this.codeByKey;
 	}
@@ -176,7 +221,7 @@ class StaticDataSession implements CouponStoreSession {
 		return this.pool(name)?.info;
 	}
 
-	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
 		const existing = this.pool(name);
 		if (existing) return existing.info;
 		const stored: StoredPool = {
@@ -185,6 +230,8 @@ class StaticDataSession implements CouponStoreSession {
 			createdAt: new Date(now()).toISOString(),
 			available: '',
 			assignments: '',
+			usesPerCode: terms?.usesPerCode ?? 1,
+			...(terms?.details ? { details: terms.details } : {}),
 		};
 		this.created.push(stored);
 		this.byKey().set(couponNameKey(name), stored);
@@ -208,10 +255,14 @@ class StaticDataSession implements CouponStoreSession {
 			redeemed: 0,
 			replaced: 0,
 			assignedSince: 0,
+			uses: 0,
+			held: 0,
 		};
 		for (const assignment of pool.assignments) {
 			counts[assignmentStatus(assignment, now)]++;
 			if (assignment.assignedAt >= since) counts.assignedSince++;
+			counts.uses += usesOf(assignment);
+			if (activeHold(assignment, now)) counts.held++;
 		}
 		return counts;
 	}
@@ -225,8 +276,8 @@ class StaticDataSession implements CouponStoreSession {
 		for (const assignment of this.pool(name)?.assignments ?? []) {
 			if (!wanted.has(assignment.contactKey)) continue;
 			const list = found.get(assignment.contactKey);
-			if (list) list.push({ ...assignment });
-			else found.set(assignment.contactKey, [{ ...assignment }]);
+			if (list) list.push(copyRecord(assignment));
+			else found.set(assignment.contactKey, [copyRecord(assignment)]);
 		}
 		return found;
 	}
@@ -235,9 +286,10 @@ class StaticDataSession implements CouponStoreSession {
 		const wanted = new Set(contactKeys);
 		const found = new Map<string, HeldAssignment[]>();
 		for (const { name } of await this.listPools()) {
-			for (const assignment of this.pool(name)!.assignments) {
+			const pool = this.pool(name)!;
+			for (const assignment of pool.assignments) {
 				if (!wanted.has(assignment.contactKey)) continue;
-				const held = { ...assignment, couponName: name };
+				const held = { ...copyRecord(assignment), couponName: name, terms: pool.terms };
 				const list = found.get(assignment.contactKey);
 				if (list) list.push(held);
 				else found.set(assignment.contactKey, [held]);
@@ -269,36 +321,45 @@ class StaticDataSession implements CouponStoreSession {
 				const assignment = pool.assignmentByCode(code);
 				found.push({
 					couponName: name,
+					terms: pool.terms,
 					code,
 					key,
-					...(assignment ? { assignment: { ...assignment } } : {}),
+					...(assignment ? { assignment: copyRecord(assignment) } : {}),
 				});
 			}
 		}
 		return found;
 	}
 
-	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
+	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const pool = this.requirePool(name);
-		const assignments = redemptions.map(({ code }) => {
+		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {
 			const assignment = pool.assignmentByCode(code);
-			if (
-				!assignment ||
-				assignment.redeemedAt !== undefined ||
-				assignment.replacedAt !== undefined
-			) {
-				throw new Error(
-					`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`,
-				);
-			}
-			return assignment;
-		});
-		assignments.forEach((assignment, i) => {
-			assignment.redeemedAt = at;
-			const { orderReference } = redemptions[i];
-			if (orderReference !== undefined) assignment.orderReference = orderReference;
-		});
-		pool.changed ||= redemptions.length > 0;
+			if (!assignment)
+				throw new Error(`Code ${code} of pool "${name}" cannot take a use: it is not assigned`);
+			// A use undone replaces its entry; a use taken adds one. Entries stay in the order of n.
+			const history = new Map((assignment.redemptions ?? []).map((entry) => [entry.n, entry]));
+			for (const entry of entries) history.set(entry.n, { ...entry });
+			assignment.redemptions = [...history.values()].sort((a, b) => a.n - b.n);
+			assignment.uses = uses;
+			if (redeemedAt === undefined) delete assignment.redeemedAt;
+			else assignment.redeemedAt = redeemedAt;
+			if (orderReference === undefined) delete assignment.orderReference;
+			else assignment.orderReference = orderReference;
+			pool.changed = true;
+		}
+	}
+
+	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
+		const pool = this.requirePool(name);
+		for (const { code, hold } of changes) {
+			const assignment = pool.assignmentByCode(code);
+			if (!assignment)
+				throw new Error(`Code ${code} of pool "${name}" cannot be held: it is not assigned`);
+			if (hold) assignment.hold = { ...hold };
+			else delete assignment.hold;
+			pool.changed = true;
+		}
 	}
 
 	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
@@ -310,9 +371,10 @@ class StaticDataSession implements CouponStoreSession {
 			const pick = randomInt(pool.available.length);
 			const last = pool.available.length - 1;
 			[pool.available[pick], pool.available[last]] = [pool.available[last], pool.available[pick]];
-			const record = { ...assignment, code: pool.available.pop()! };
+			const { code, details } = splitAvailable(pool.available.pop()!);
+			const record = { ...assignment, code, ...(details ? { details } : {}) };
 			pool.record(record);
-			assigned.push({ ...record });
+			assigned.push(copyRecord(record));
 		}
 		return assigned;
 	}
@@ -341,7 +403,11 @@ class StaticDataSession implements CouponStoreSession {
 				continue;
 			}
 			pool.codes.set(key, candidate.code);
-			pool.available.push(candidate.code);
+			pool.available.push(
+				candidate.details === undefined
+					? candidate.code
+					: `${candidate.code}\t${JSON.stringify(candidate.details)}`,
+			);
 		}
 		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;
@@ -388,6 +454,21 @@ class StaticDataSession implements CouponStoreSession {
 const TIME_RADIX = 36;
 const formatTime = (ms: number | undefined) => (ms === undefined ? '' : ms.toString(TIME_RADIX));
 
+/** A copy the caller may change without changing the stored record. */
+const copyRecord = (record: AssignmentRecord): AssignmentRecord => ({
+	...record,
+	...(record.redemptions ? { redemptions: record.redemptions.map((entry) => ({ ...entry })) } : {}),
+	...(record.hold ? { hold: { ...record.hold } } : {}),
+});
+
+/** The eighth field: what checkout added to an assignment, when it added anything. */
+interface Checkout {
+	uses?: number;
+	redemptions?: AssignmentRecord['redemptions'];
+	hold?: AssignmentRecord['hold'];
+	details?: Details;
+}
+
 function formatAssignment(a: AssignmentRecord): string {
 	const fields = [
 		a.code,
@@ -396,13 +477,29 @@ function formatAssignment(a: AssignmentRecord): string {
 		formatTime(a.validUntil),
 		formatTime(a.replacedAt),
 	];
-	if (a.redeemedAt !== undefined) fields.push(formatTime(a.redeemedAt), a.orderReference ?? '');
+	const checkout: Checkout = {};
+	if (a.uses !== undefined) checkout.uses = a.uses;
+	if (a.redemptions !== undefined) checkout.redemptions = a.redemptions;
+	if (a.hold !== undefined) checkout.hold = a.hold;
+	if (a.details !== undefined) checkout.details = a.details;
+	const hasCheckout = Object.keys(checkout).length > 0;
+	if (a.redeemedAt !== undefined || hasCheckout)
+		fields.push(formatTime(a.redeemedAt), a.orderReference ?? '');
+	if (hasCheckout) fields.push(JSON.stringify(checkout));
 	return fields.join('\t');
 }
 
 function parseAssignment(line: string, pool: StoredPool): AssignmentRecord {
-	const [code, contactKey, assignedAt, validUntil, replacedAt, redeemedAt, orderReference] =
-		line.split('\t');
+	const [
+		code,
+		contactKey,
+		assignedAt,
+		validUntil,
+		replacedAt,
+		redeemedAt,
+		orderReference,
+		checkout,
+	] = line.split('\t');
 	const record: AssignmentRecord = {
 		code,
 		contactKey,
@@ -413,10 +510,43 @@ function parseAssignment(line: string, pool: StoredPool): AssignmentRecord {
 	if (redeemedAt) record.redeemedAt = parseInt(redeemedAt, TIME_RADIX);
 	if (orderReference) record.orderReference = orderReference;
 	const times = [record.assignedAt, record.validUntil, record.replacedAt, record.redeemedAt];
-	if (!code || !contactKey || !times.every((time) => time === undefined || Number.isFinite(time)))
+	const readable =
+		code &&
+		contactKey &&
+		times.every((time) => time === undefined || Number.isFinite(time)) &&
+		(checkout === undefined || readCheckout(checkout, record));
+	if (!readable)
 		throw new CouponError(
 			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: coupon "${pool.name}" holds an assignment that cannot be read`,
 			damagedFix,
 		);
 	return record;
+}
+
+/** Adds the eighth field to the record; false when it is not what formatAssignment writes. */
+function readCheckout(text: string, record: AssignmentRecord): boolean {
+	const checkout = parseJson(text);
+	if (!isPlainObject(checkout)) return false;
+	const { uses, redemptions, hold, details } = checkout as Checkout;
+	if (uses !== undefined && !isCount(uses, 0)) return false;
+	if (
+		redemptions !== undefined &&
+		!(
+			Array.isArray(redemptions) &&
+			redemptions.every((e) => isPlainObject(e) && isCount(e.n, 1) && Number.isFinite(e.at))
+		)
+	)
+		return false;
+	if (
+		hold !== undefined &&
+		!(isPlainObject(hold) && typeof hold.orderReference === 'string' && Number.isFinite(hold.until))
+	)
+		return false;
+	if (details !== undefined && !isPlainObject(details)) return false;
+	// Field by field: the parsed object may carry any key, "__proto__" included.
+	if (uses !== undefined) record.uses = uses;
+	if (redemptions !== undefined) record.redemptions = redemptions;
+	if (hold !== undefined) record.hold = hold;
+	if (details !== undefined) record.details = details;
+	return true;
 }

@@ -11,6 +11,8 @@ import {
 	type AssignmentRequest,
 } from '../../../shared/core/assign';
 import { parseCouponName } from '../../../shared/core/names';
+import { parseUsesPerCode } from '../../../shared/core/validity';
+import { usesPerCodeOption } from '../../../shared/descriptions';
 import {
 	DEFAULT_LENGTH,
 	codeFormatOptions,
@@ -65,11 +67,13 @@ export const properties: INodeProperties[] = [
 				'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
 		},
 		...codeFormatOptions,
+		usesPerCodeOption,
 	]),
 ];
 
 interface GenerateOptions extends CodeFormatOptions {
 	activeCoupon?: string;
+	usesPerCode?: unknown;
 }
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): AssignmentSettings {
@@ -85,6 +89,7 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): Assignment
 		couponName: parseCouponName(context.getNodeParameter('couponName', itemIndex)),
 		policy,
 		...readNewCouponSettings(context, itemIndex, options),
+		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
 	};
 }
 

@@ -1,40 +1,29 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import {
 	parseCodeRequest,
-	parseOrderReference,
 	redeemCodes,
 	type CodeCheckOptions,
-	type RedeemRequest,
+	type CodeRequest,
 	type Redemption,
 } from '../../../shared/core/checkout';
 import { now } from '../../../shared/core/clock';
-import { codeCheckProperties } from '../descriptions';
+import { codeCheckProperties, orderReferenceOption } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties([
-	{
-		displayName: 'Order Reference',
-		name: 'orderReference',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. {{ $json.body.orderId }}',
-		description:
-			'The order the code was used for, kept with the redemption and shown on the contact card',
-	},
+	orderReferenceOption(
+		'The order the code is used for, kept with the redemption and shown on the contact card. Confirms a hold Reserve Code made for this order; an order takes one use of a code.',
+	),
 ]);
 
-/** "Redeem Code": checks the code, then marks it used, as `redemption` on the item. Never frees a code. */
+/** "Redeem Code": checks the code, then takes one use of it, as `redemption` on the item. Never frees a code. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await runItems<RedeemRequest, Redemption>(this, {
-		read: (i) => {
-			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {
-				orderReference?: unknown;
-			};
-			return {
-				...parseCodeRequest(this.getNodeParameter('code', i), options),
-				orderReference: parseOrderReference(options.orderReference),
-			};
-		},
+	return await runItems<CodeRequest, Redemption>(this, {
+		read: (i) =>
+			parseCodeRequest(
+				this.getNodeParameter('code', i),
+				this.getNodeParameter('options', i, {}) as CodeCheckOptions,
+			),
 		serve: async (session, requests) => await redeemCodes(session, requests, now()),
 		output: (json, redemption) => ({
 			...json,

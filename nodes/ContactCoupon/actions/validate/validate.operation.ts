@@ -7,10 +7,14 @@ import {
 	type CodeRequest,
 } from '../../../shared/core/checkout';
 import { now } from '../../../shared/core/clock';
-import { codeCheckProperties } from '../descriptions';
+import { codeCheckProperties, orderReferenceOption } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
 
-export const properties: INodeProperties[] = codeCheckProperties([]);
+export const properties: INodeProperties[] = codeCheckProperties([
+	orderReferenceOption(
+		'The order checking the code: a code Reserve Code holds for this order counts as valid, a code this order already redeemed as redeemed',
+	),
+]);
 
 /** "Validate Code": whether the code can be used now and why not, as `validation` on the item. Changes nothing. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {

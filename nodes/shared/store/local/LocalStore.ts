@@ -15,8 +15,13 @@ import {
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
-	type RedeemedCode,
 	type StoredCode,
+	type CouponTerms,
+	type Details,
+	type HoldChange,
+	type OfCoupon,
+	type RedemptionEntry,
+	type UseChange,
 } from '../../core/store';
 import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
 import { migrate } from './migrations';
@@ -69,9 +74,15 @@ interface PoolRow {
 	name: string;
 	kind: PoolKind;
 	code_count: number;
+	uses_per_code: number;
+	details: string | null;
 }
 
+const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details';
+
 interface AssignmentRow {
+	pool_id: number;
+	code_key: string;
 	code: string;
 	contact_key: string;
 	assigned_at: number;
@@ -79,13 +90,49 @@ interface AssignmentRow {
 	replaced_at: number | null;
 	redeemed_at: number | null;
 	order_reference: string | null;
+	uses: number | null;
+	held_for: string | null;
+	held_until: number | null;
+	details: string | null;
 }
 
 /** The columns `toRecord` reads, qualified by the table alias `c`. */
 const ASSIGNMENT_COLUMNS =
-	'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
+	'c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details';
 
-function toRecord(row: AssignmentRow): AssignmentRecord {
+/** The coupon columns of a row joined with pools as `p`, read by `termsOf`. */
+const TERMS_COLUMNS = 'p.name AS pool_name, p.uses_per_code, p.details AS pool_details';
+
+interface TermsRow {
+	pool_name: string;
+	uses_per_code: number;
+	pool_details: string | null;
+}
+
+const termsOf = (row: TermsRow): OfCoupon => ({
+	couponName: row.pool_name,
+	terms: terms(row.uses_per_code, row.pool_details),
+});
+
+/** Details are kept as JSON text; the rules checked them before they were stored. */
+const terms = (usesPerCode: number, details: string | null): CouponTerms =>
+	details === null ? { usesPerCode } : { usesPerCode, details: JSON.parse(details) as Details };
+
+const detailsText = (details: Details | undefined) =>
+	details === undefined ? null : JSON.stringify(details);
+
+interface RedemptionRow {
+	pool_id: number;
+	code_key: string;
+	n: number;
+	redeemed_at: number;
+	order_reference: string | null;
+	undone_at: number | null;
+	undo_reason: string | null;
+}
+
+/** The record of a row; `history` holds its uses when the row counts them (`uses` is set). */
+function toRecord(row: AssignmentRow, history?: Map<string, RedemptionEntry[]>): AssignmentRecord {
 	const record: AssignmentRecord = {
 		code: row.code,
 		contactKey: row.contact_key,
@@ -95,7 +142,24 @@ function toRecord(row: AssignmentRow): AssignmentRecord {
 	if (row.replaced_at !== null) record.replacedAt = row.replaced_at;
 	if (row.redeemed_at !== null) record.redeemedAt = row.redeemed_at;
 	if (row.order_reference !== null) record.orderReference = row.order_reference;
+	if (row.uses !== null) {
+		record.uses = row.uses;
+		record.redemptions = history?.get(historyKey(row.pool_id, row.code_key)) ?? [];
+	}
+	if (row.held_for !== null && row.held_until !== null)
+		record.hold = { orderReference: row.held_for, until: row.held_until };
+	if (row.details !== null) record.details = JSON.parse(row.details) as Details;
 	return record;
+}
+
+const historyKey = (poolId: number, key: string) => `${poolId}\t${key}`;
+
+function toEntry(row: RedemptionRow): RedemptionEntry {
+	const entry: RedemptionEntry = { n: row.n, at: row.redeemed_at };
+	if (row.order_reference !== null) entry.orderReference = row.order_reference;
+	if (row.undone_at !== null) entry.undoneAt = row.undone_at;
+	if (row.undo_reason !== null) entry.undoReason = row.undo_reason;
+	return entry;
 }
 
 function groupByContact<T extends AssignmentRecord>(records: T[]): Map<string, T[]> {
@@ -157,7 +221,32 @@ class LocalSession implements CouponStoreSession {
 
 	private info(row: PoolRow): PoolInfo {
 		this.poolIds.set(couponNameKey(row.name), row.id);
-		return { name: row.name, kind: row.kind, codeCount: row.code_count };
+		return {
+			name: row.name,
+			kind: row.kind,
+			codeCount: row.code_count,
+			...terms(row.uses_per_code, row.details),
+		};
+	}
+
+	/** The records of these rows, with the uses of those that count them. */
+	private records(rows: AssignmentRow[]): AssignmentRecord[] {
+		const counted = rows.filter((row) => row.uses !== null);
+		const history = new Map<string, RedemptionEntry[]>();
+		if (counted.length > 0) {
+			const entries = this.all<RedemptionRow>(
+				`SELECT r.* FROM redemptions r
+				JOIN json_each(?) AS k ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1 ORDER BY r.n`,
+				JSON.stringify(counted.map((row) => [row.pool_id, row.code_key])),
+			);
+			for (const entry of entries) {
+				const key = historyKey(entry.pool_id, entry.code_key);
+				const list = history.get(key);
+				if (list) list.push(toEntry(entry));
+				else history.set(key, [toEntry(entry)]);
+			}
+		}
+		return rows.map((row) => toRecord(row, history));
 	}
 
 	/** The pool's id, found once per session. */
@@ -175,26 +264,29 @@ class LocalSession implements CouponStoreSession {
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
 		const [row] = this.all<PoolRow>(
-			'SELECT id, name, kind, code_count FROM pools WHERE name_key = ?',
+			`SELECT ${POOL_COLUMNS} FROM pools WHERE name_key = ?`,
 			couponNameKey(name),
 		);
 		return row && this.info(row);
 	}
 
-	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
 		const [row] = this.all<PoolRow>(
-			'INSERT INTO pools (name, name_key, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count',
+			`INSERT INTO pools (name, name_key, kind, created_at, uses_per_code, details) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
 			name,
 			couponNameKey(name),
 			kind,
 			Date.now(),
+			terms?.usesPerCode ?? 1,
+			detailsText(terms?.details),
 		);
 		return row ? this.info(row) : (await this.findPool(name))!;
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
-		return this.all<PoolRow>('SELECT id, name, kind, code_count FROM pools ORDER BY name_key').map(
-			(row) => this.info(row),
+		return this.all<PoolRow>(`SELECT ${POOL_COLUMNS} FROM pools ORDER BY name_key`).map((row) =>
+			this.info(row),
 		);
 	}
 
@@ -207,7 +299,9 @@ class LocalSession implements CouponStoreSession {
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND ?2 >= valid_until) AS expired,
 				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
 				count(replaced_at) AS replaced,
-				count(*) FILTER (WHERE assigned_at >= ?3) AS assignedSince
+				count(*) FILTER (WHERE assigned_at >= ?3) AS assignedSince,
+				coalesce(sum(coalesce(uses, redeemed_at IS NOT NULL)), 0) AS uses,
+				count(*) FILTER (WHERE held_until > ?2) AS held
 			FROM codes WHERE pool_id = ?1`,
 			await this.requirePoolId(name),
 			now,
@@ -230,17 +324,18 @@ class LocalSession implements CouponStoreSession {
 			poolId,
 			list(contactKeys),
 		);
-		return groupByContact(rows.map(toRecord));
+		return groupByContact(this.records(rows));
 	}
 
 	async assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>> {
 		if (contactKeys.length === 0) return new Map();
-		const rows = this.all<AssignmentRow & { pool_name: string }>(
-			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM pools p
+		const rows = this.all<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM pools p
 			JOIN codes c ON c.pool_id = p.id AND c.contact_key IN (SELECT value FROM json_each(?)) AND c.contact_key IS NOT NULL`,
 			list(contactKeys),
 		);
-		return groupByContact(rows.map((row) => ({ ...toRecord(row), couponName: row.pool_name })));
+		const records = this.records(rows);
+		return groupByContact(rows.map((row, i) => ({ ...records[i], ...termsOf(row) })));
 	}
 
 	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
@@ -258,48 +353,79 @@ class LocalSession implements CouponStoreSession {
 	async findCodes(keys: string[]): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Nothing to lock: the transaction holds the file's write lock already.
-		const rows = this.all<AssignmentRow & { pool_name: string; code_key: string }>(
-			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM pools p
+		const rows = this.all<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM pools p
 			JOIN codes c ON c.pool_id = p.id AND c.code_key IN (SELECT DISTINCT value FROM json_each(?))
 			ORDER BY c.pool_id, c.code_key`,
 			list(keys),
 		);
+		const records = this.records(rows.filter((row) => row.contact_key !== null));
+		let next = 0;
 		return rows.map((row) => ({
-			couponName: row.pool_name,
+			...termsOf(row),
 			code: row.code,
 			key: row.code_key,
-			...(row.contact_key === null ? {} : { assignment: toRecord(row) }),
+			...(row.contact_key === null ? {} : { assignment: records[next++] }),
 		}));
 	}
 
-	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
+	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const poolId = await this.requirePoolId(name);
-		for (const { code, orderReference } of redemptions) {
+		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {
+			const key = codeKey(code);
+			for (const entry of entries)
+				// A use undone updates its entry; a use taken adds one.
+				this.run(
+					`INSERT INTO redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
+					VALUES (?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason`,
+					poolId,
+					key,
+					entry.n,
+					entry.at,
+					entry.orderReference ?? null,
+					entry.undoneAt ?? null,
+					entry.undoReason ?? null,
+				);
 			const changed = this.run(
-				`UPDATE codes SET redeemed_at = ?, order_reference = ?
-				WHERE pool_id = ? AND code_key = ? AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
-				at,
+				`UPDATE codes SET uses = ?, redeemed_at = ?, order_reference = ?
+				WHERE pool_id = ? AND code_key = ? AND contact_key IS NOT NULL`,
+				uses,
+				redeemedAt ?? null,
 				orderReference ?? null,
+				poolId,
+				key,
+			);
+			// The rules found these codes assigned in this transaction: anything else rolls back.
+			if (changed !== 1)
+				throw new Error(`Code ${code} of pool "${name}" cannot take a use: it is not assigned`);
+		}
+	}
+
+	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const { code, hold } of changes) {
+			const changed = this.run(
+				'UPDATE codes SET held_for = ?, held_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NOT NULL',
+				hold?.orderReference ?? null,
+				hold?.until ?? null,
 				poolId,
 				codeKey(code),
 			);
-			// The rules found these codes redeemable in this transaction: anything else rolls back.
 			if (changed !== 1)
-				throw new Error(
-					`Code ${code} of pool "${name}" cannot be redeemed: it is not an assigned, unredeemed code`,
-				);
+				throw new Error(`Code ${code} of pool "${name}" cannot be held: it is not assigned`);
 		}
 	}
 
 	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
-		const free = this.all<{ code_key: string; code: string }>(
-			'SELECT code_key, code FROM codes WHERE pool_id = ? AND contact_key IS NULL ORDER BY rank LIMIT ?',
+		const free = this.all<{ code_key: string; code: string; details: string | null }>(
+			'SELECT code_key, code, details FROM codes WHERE pool_id = ? AND contact_key IS NULL ORDER BY rank LIMIT ?',
 			poolId,
 			pending.length,
 		);
 		const assigned: AssignmentRecord[] = [];
-		for (const [i, { code_key, code }] of free.entries()) {
+		for (const [i, { code_key, code, details }] of free.entries()) {
 			const { contactKey, assignedAt, validUntil } = pending[i];
 			const taken = this.run(
 				'UPDATE codes SET contact_key = ?, assigned_at = ?, valid_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NULL',
@@ -312,7 +438,13 @@ class LocalSession implements CouponStoreSession {
 			// The transaction holds the write lock: a code found free is free. Anything else rolls back.
 			if (taken !== 1)
 				throw new Error(`Code ${code} of pool "${name}" was taken under the write lock`);
-			assigned.push({ code, contactKey, assignedAt, validUntil });
+			assigned.push({
+				code,
+				contactKey,
+				assignedAt,
+				validUntil,
+				...(details === null ? {} : { details: JSON.parse(details) as Details }),
+			});
 			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
 		}
 		return assigned;
@@ -347,11 +479,12 @@ class LocalSession implements CouponStoreSession {
 		const duplicateRows: ImportCandidate[] = [];
 		for (const [i, candidate] of candidates.entries()) {
 			const added = this.run(
-				'INSERT INTO codes (pool_id, code_key, code, rank) VALUES (?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING',
+				'INSERT INTO codes (pool_id, code_key, code, rank, details) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING',
 				poolId,
 				candidate.key,
 				candidate.code,
 				ranks[i],
+				detailsText(candidate.details),
 			);
 			if (added === 0) duplicateRows.push(candidate);
 			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();

@@ -54,6 +54,45 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
 			END;
 		`,
 	},
+	{
+		version: 2,
+		// Checkout, as PostgreSQL's migration 3: new columns only (no rewrite, nothing back-filled: a
+		// NULL use count means 1 use when redeemed_at is set and 0 otherwise), a table of uses, and
+		// triggers that let a use be given back. An older version of the package refuses the file
+		// (refuseNewer), so unlike PostgreSQL no older writer meets the new columns.
+		sql: `
+			ALTER TABLE pools ADD COLUMN uses_per_code INTEGER NOT NULL DEFAULT 1 CHECK (uses_per_code >= 1);
+			ALTER TABLE pools ADD COLUMN details TEXT;
+			ALTER TABLE codes ADD COLUMN uses INTEGER CHECK (uses >= 0);
+			ALTER TABLE codes ADD COLUMN held_for TEXT;
+			ALTER TABLE codes ADD COLUMN held_until INTEGER CHECK ((held_for IS NULL) = (held_until IS NULL));
+			ALTER TABLE codes ADD COLUMN details TEXT;
+			CREATE TABLE redemptions (
+				pool_id INTEGER NOT NULL,
+				code_key TEXT NOT NULL,
+				n INTEGER NOT NULL CHECK (n >= 1),
+				redeemed_at INTEGER NOT NULL,
+				order_reference TEXT,
+				undone_at INTEGER,
+				undo_reason TEXT,
+				PRIMARY KEY (pool_id, code_key, n)
+			) STRICT, WITHOUT ROWID;
+
+			DROP TRIGGER codes_end_once;
+			CREATE TRIGGER codes_replaced_once BEFORE UPDATE OF replaced_at ON codes
+			WHEN OLD.replaced_at IS NOT NULL BEGIN
+				SELECT RAISE(ABORT, 'code was already replaced');
+			END;
+			CREATE TRIGGER codes_use_counted BEFORE UPDATE OF redeemed_at ON codes
+			WHEN NEW.redeemed_at IS NOT OLD.redeemed_at AND NEW.uses IS OLD.uses BEGIN
+				SELECT RAISE(ABORT, 'a redemption must count its use');
+			END;
+			CREATE TRIGGER codes_held_when_assigned BEFORE UPDATE OF held_for ON codes
+			WHEN NEW.held_for IS NOT NULL AND OLD.contact_key IS NULL BEGIN
+				SELECT RAISE(ABORT, 'only an assigned code can be held');
+			END;
+		`,
+	},
 ];
 
 export const LOCAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -19,8 +19,13 @@ import {
 	type PoolCounts,
 	type PoolInfo,
 	type PoolKind,
-	type RedeemedCode,
 	type StoredCode,
+	type CouponTerms,
+	type UseChange,
+	type HoldChange,
+	type RedemptionEntry,
+	type OfCoupon,
+	type Details,
 } from '../../core/store';
 import { migrate } from './migrations';
 
@@ -121,9 +126,15 @@ interface PoolRow {
 	name: string;
 	kind: PoolKind;
 	code_count: string;
+	uses_per_code: number;
+	details: Details | null;
 }
 
+const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details';
+
 interface AssignmentRow {
+	pool_id: string;
+	code_key: string;
 	code: string;
 	contact_key: string;
 	assigned_at: Date;
@@ -131,15 +142,48 @@ interface AssignmentRow {
 	replaced_at: Date | null;
 	redeemed_at: Date | null;
 	order_reference: string | null;
+	uses: number | null;
+	held_for: string | null;
+	held_until: Date | null;
+	details: Details | null;
 }
 
 /** The columns `toRecord` reads, qualified by the table alias `c`. */
 const ASSIGNMENT_COLUMNS =
-	'c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference';
+	'c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details';
+
+/** The coupon columns of a row joined with pools as `p`, read by `termsOf`. */
+const TERMS_COLUMNS = 'p.name AS pool_name, p.uses_per_code, p.details AS pool_details';
+
+interface TermsRow {
+	pool_name: string;
+	uses_per_code: number;
+	pool_details: Details | null;
+}
+
+const termsOf = (row: TermsRow): OfCoupon => ({
+	couponName: row.pool_name,
+	terms: terms(row.uses_per_code, row.pool_details),
+});
+
+const terms = (usesPerCode: number, details: Details | null): CouponTerms =>
+	details === null ? { usesPerCode } : { usesPerCode, details };
+
+interface RedemptionRow {
+	pool_id: string;
+	code_key: string;
+	n: number;
+	redeemed_at: Date;
+	order_reference: string | null;
+	undone_at: Date | null;
+	undo_reason: string | null;
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : iso(ms));
 
-function toRecord(row: AssignmentRow): AssignmentRecord {
+/** The record of a row; `history` holds its uses when the row counts them (`uses` is set). */
+function toRecord(row: AssignmentRow, history?: Map<string, RedemptionEntry[]>): AssignmentRecord {
 	const record: AssignmentRecord = {
 		code: row.code,
 		contactKey: row.contact_key,
@@ -149,7 +193,24 @@ function toRecord(row: AssignmentRow): AssignmentRecord {
 	if (row.replaced_at) record.replacedAt = row.replaced_at.getTime();
 	if (row.redeemed_at) record.redeemedAt = row.redeemed_at.getTime();
 	if (row.order_reference !== null) record.orderReference = row.order_reference;
+	if (row.uses !== null) {
+		record.uses = row.uses;
+		record.redemptions = history?.get(historyKey(row.pool_id, row.code_key)) ?? [];
+	}
+	if (row.held_for !== null && row.held_until !== null)
+		record.hold = { orderReference: row.held_for, until: row.held_until.getTime() };
+	if (row.details !== null) record.details = row.details;
 	return record;
+}
+
+const historyKey = (poolId: string, key: string) => `${poolId}\t${key}`;
+
+function toEntry(row: RedemptionRow): RedemptionEntry {
+	const entry: RedemptionEntry = { n: row.n, at: row.redeemed_at.getTime() };
+	if (row.order_reference !== null) entry.orderReference = row.order_reference;
+	if (row.undone_at) entry.undoneAt = row.undone_at.getTime();
+	if (row.undo_reason !== null) entry.undoReason = row.undo_reason;
+	return entry;
 }
 
 function chunks<T>(list: T[], size = STATEMENT_BATCH): T[][] {
@@ -175,6 +236,10 @@ const copyText = (value: string) =>
 		/[\\\t\n\r]/g,
 		(c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
 	);
+
+/** A candidate's details as a COPY field: JSON text, or COPY's NULL. */
+const copyDetails = ({ details }: ImportCandidate) =>
+	details === undefined ? '\\N' : copyText(JSON.stringify(details));
 
 class PostgresSession implements CouponStoreSession {
 	private readonly poolIds = new Map<string, string>();
@@ -210,7 +275,28 @@ class PostgresSession implements CouponStoreSession {
 			name: row.name,
 			kind: row.kind,
 			codeCount: Number(row.code_count) + (this.newCodes.get(row.id) ?? 0),
+			...terms(row.uses_per_code, row.details),
 		};
+	}
+
+	/** The records of these rows, with the uses of those that count them, in one query. */
+	private async records(rows: AssignmentRow[]): Promise<AssignmentRecord[]> {
+		const counted = rows.filter((row) => row.uses !== null);
+		const history = new Map<string, RedemptionEntry[]>();
+		if (counted.length > 0) {
+			const { rows: entries } = await this.query<RedemptionRow>(
+				`SELECT r.* FROM ${this.schema}.redemptions r
+				JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
+				[counted.map((row) => row.pool_id), counted.map((row) => row.code_key)],
+			);
+			for (const entry of entries) {
+				const key = historyKey(entry.pool_id, entry.code_key);
+				const list = history.get(key);
+				if (list) list.push(toEntry(entry));
+				else history.set(key, [toEntry(entry)]);
+			}
+		}
+		return rows.map((row) => toRecord(row, history));
 	}
 
 	/** Adds this transaction's generated codes to the pool counts, pools in id order (no deadlock). */
@@ -240,24 +326,25 @@ class PostgresSession implements CouponStoreSession {
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
 		const { rows } = await this.query<PoolRow>(
-			`SELECT id, name, kind, code_count FROM ${this.schema}.pools WHERE name_key = $1`,
+			`SELECT ${POOL_COLUMNS} FROM ${this.schema}.pools WHERE name_key = $1`,
 			[couponNameKey(name)],
 		);
 		return rows[0] && this.info(rows[0]);
 	}
 
-	async createPool(name: string, kind: PoolKind): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
 		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
 		const { rows } = await this.query<PoolRow>(
-			`INSERT INTO ${this.schema}.pools (name, name_key, kind) VALUES ($1, $2, $3) ON CONFLICT (name_key) DO NOTHING RETURNING id, name, kind, code_count`,
-			[name, couponNameKey(name), kind],
+			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, details) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
+			[name, couponNameKey(name), kind, terms?.usesPerCode ?? 1, terms?.details ?? null],
 		);
 		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
 		const { rows } = await this.query<PoolRow>(
-			`SELECT id, name, kind, code_count FROM ${this.schema}.pools ORDER BY name_key COLLATE "C"`,
+			`SELECT ${POOL_COLUMNS} FROM ${this.schema}.pools ORDER BY name_key COLLATE "C"`,
 		);
 		return rows.map((row) => this.info(row));
 	}
@@ -271,7 +358,9 @@ class PostgresSession implements CouponStoreSession {
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
 				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
 				count(replaced_at) AS replaced,
-				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince"
+				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince",
+				coalesce(sum(coalesce(uses, (redeemed_at IS NOT NULL)::integer)), 0) AS uses,
+				count(*) FILTER (WHERE held_until > $2) AS held
 			FROM ${this.schema}.codes WHERE pool_id = $1`,
 			[await this.requirePoolId(name), iso(now), iso(since)],
 		);
@@ -303,10 +392,10 @@ class PostgresSession implements CouponStoreSession {
 			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
 			[poolId, sorted],
 		);
-		for (const row of rows) {
-			const list = found.get(row.contact_key);
-			if (list) list.push(toRecord(row));
-			else found.set(row.contact_key, [toRecord(row)]);
+		for (const record of await this.records(rows)) {
+			const list = found.get(record.contactKey);
+			if (list) list.push(record);
+			else found.set(record.contactKey, [record]);
 		}
 		return found;
 	}
@@ -315,13 +404,14 @@ class PostgresSession implements CouponStoreSession {
 		const found = new Map<string, HeldAssignment[]>();
 		if (contactKeys.length === 0) return found;
 		// Pool by pool through codes_by_contact: pools are few, assigned codes may be millions.
-		const { rows } = await this.query<AssignmentRow & { pool_name: string }>(
-			`SELECT p.name AS pool_name, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+		const { rows } = await this.query<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
 			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.contact_key = ANY($1::text[])`,
 			[[...new Set(contactKeys)]],
 		);
-		for (const row of rows) {
-			const held = { ...toRecord(row), couponName: row.pool_name };
+		const records = await this.records(rows);
+		for (const [i, row] of rows.entries()) {
+			const held = { ...records[i], ...termsOf(row) };
 			const list = found.get(row.contact_key);
 			if (list) list.push(held);
 			else found.set(row.contact_key, [held]);
@@ -342,38 +432,80 @@ class PostgresSession implements CouponStoreSession {
 	async findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
-		const { rows } = await this.query<AssignmentRow & { pool_name: string; code_key: string }>(
-			`SELECT p.name AS pool_name, c.code_key, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+		const { rows } = await this.query<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
 			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
 			ORDER BY c.pool_id, c.code_key${forUpdate ? ' FOR UPDATE OF c' : ''}`,
 			[[...new Set(keys)]],
 		);
+		const records = await this.records(rows.filter((row) => row.contact_key !== null));
+		let next = 0;
 		return rows.map((row) => ({
-			couponName: row.pool_name,
+			...termsOf(row),
 			code: row.code,
 			key: row.code_key,
-			...(row.contact_key === null ? {} : { assignment: toRecord(row) }),
+			...(row.contact_key === null ? {} : { assignment: records[next++] }),
 		}));
 	}
 
-	async markRedeemed(name: string, redemptions: RedeemedCode[], at: number): Promise<void> {
+	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const poolId = await this.requirePoolId(name);
-		for (const batch of chunks(redemptions)) {
-			const { rowCount } = await this.query(
-				`UPDATE ${this.schema}.codes AS c SET redeemed_at = $2, order_reference = r.order_reference
-				FROM unnest($3::text[], $4::text[]) AS r (code_key, order_reference)
-				WHERE c.pool_id = $1 AND c.code_key = r.code_key AND c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL`,
+		for (const batch of chunks(changes)) {
+			const entries = batch.flatMap(({ code, entries }) =>
+				entries.map((entry) => ({ key: codeKey(code), ...entry })),
+			);
+			// A use undone updates its entry; a use taken adds one.
+			await this.query(
+				`INSERT INTO ${this.schema}.redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
+				SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
+				ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason`,
 				[
 					poolId,
-					iso(at),
-					batch.map((r) => codeKey(r.code)),
-					batch.map((r) => r.orderReference ?? null),
+					entries.map((e) => e.key),
+					entries.map((e) => e.n),
+					entries.map((e) => iso(e.at)),
+					entries.map((e) => e.orderReference ?? null),
+					entries.map((e) => isoOrNull(e.undoneAt)),
+					entries.map((e) => e.undoReason ?? null),
+				],
+			);
+			const { rowCount } = await this.query(
+				`UPDATE ${this.schema}.codes AS c SET uses = u.uses, redeemed_at = u.redeemed_at, order_reference = u.order_reference
+				FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[]) AS u (code_key, uses, redeemed_at, order_reference)
+				WHERE c.pool_id = $1 AND c.code_key = u.code_key AND c.contact_key IS NOT NULL`,
+				[
+					poolId,
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.uses),
+					batch.map((c) => isoOrNull(c.redeemedAt)),
+					batch.map((c) => c.orderReference ?? null),
 				],
 			);
 			// The codes were locked when found: anything else is a broken invariant, and rolls back.
 			if (rowCount !== batch.length)
 				throw new Error(
-					`Only ${rowCount} of ${batch.length} codes of pool "${name}" could be redeemed: the others cannot be redeemed, not being assigned, unredeemed codes`,
+					`Only ${rowCount} of ${batch.length} codes of pool "${name}" took their uses: the others are not assigned`,
+				);
+		}
+	}
+
+	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const batch of chunks(changes)) {
+			const { rowCount } = await this.query(
+				`UPDATE ${this.schema}.codes AS c SET held_for = h.held_for, held_until = h.held_until
+				FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS h (code_key, held_for, held_until)
+				WHERE c.pool_id = $1 AND c.code_key = h.code_key AND c.contact_key IS NOT NULL`,
+				[
+					poolId,
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.hold?.orderReference ?? null),
+					batch.map((c) => isoOrNull(c.hold?.until)),
+				],
+			);
+			if (rowCount !== batch.length)
+				throw new Error(
+					`Only ${rowCount} of ${batch.length} codes of pool "${name}" took their holds: the others are not assigned`,
 				);
 		}
 	}
@@ -413,7 +545,8 @@ class PostgresSession implements CouponStoreSession {
 		// Locked rows cannot change under us, so the assigned requests are always the first ones.
 		if (rows.some((row, i) => Number(row.n) !== i + 1))
 			throw new Error('An assignment skipped a request: the codes table changed under a row lock');
-		return rows.map(toRecord);
+		// Codes taken from the unused ones were never redeemed: they have no history to read.
+		return rows.map((row) => toRecord(row));
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
@@ -436,7 +569,7 @@ class PostgresSession implements CouponStoreSession {
 				],
 			);
 			this.newCodes.set(poolId, (this.newCodes.get(poolId) ?? 0) + rows.length);
-			inserted.push(...rows.map(toRecord));
+			inserted.push(...rows.map((row) => toRecord(row)));
 		}
 		return inserted;
 	}
@@ -457,19 +590,20 @@ class PostgresSession implements CouponStoreSession {
 			const shuffled = shuffle(candidates);
 			const step = 1 / shuffled.length;
 			await this.copy(
-				`COPY ${this.schema}.codes (pool_id, code_key, code, rank) FROM STDIN`,
+				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details) FROM STDIN`,
 				shuffled,
-				(c, i) => `${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\n`,
+				(c, i) =>
+					`${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\t${copyDetails(c)}\n`,
 			);
 			added = shuffled.length;
 		} else {
 			await this.query(
-				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer) ON COMMIT DROP`,
+				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, details jsonb) ON COMMIT DROP`,
 			);
 			await this.copy(
-				`COPY coupon_import_staging (code_key, code, source_row) FROM STDIN`,
+				`COPY coupon_import_staging (code_key, code, source_row, details) FROM STDIN`,
 				candidates,
-				(c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\n`,
+				(c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\t${copyDetails(c)}\n`,
 			);
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
 				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
@@ -483,7 +617,7 @@ class PostgresSession implements CouponStoreSession {
 			}));
 			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
 			({ rowCount: added } = await this.query(
-				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code) SELECT $1, code_key, code FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, details) SELECT $1, code_key, code, details FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				[poolId],
 			));
 			await this.query('DROP TABLE coupon_import_staging');

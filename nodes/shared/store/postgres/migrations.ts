@@ -7,7 +7,7 @@ const MIGRATION_LOCK_CLASS = 0x636f7570; // "coup"
  * Versioned schema changes, applied in order, each once. Never edit a released one: add another.
  * The database itself forbids a second holder for a code: assignment columns are written once.
  */
-const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = [
+export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = [
 	{
 		version: 1,
 		sql: (s) => `
@@ -97,6 +97,54 @@ const MIGRATIONS: Array<{ version: number; sql: (schema: string) => string }> = 
 			-- Only for updates naming these columns: claims, the hot path, do not run it.
 			CREATE TRIGGER codes_redeem_once BEFORE UPDATE OF redeemed_at, order_reference, replaced_at ON ${s}.codes
 				FOR EACH ROW EXECUTE FUNCTION ${s}.codes_redeem_once();
+		`,
+	},
+	{
+		version: 3,
+		// Checkout: uses per code, holds, the history of uses, details. Every change is a new nullable
+		// column or a column with a constant default (no table rewrite) and checks that existing rows
+		// pass (NOT VALID: no scan under the exclusive lock), so it runs online on a table of millions.
+		// Nothing is back-filled: a NULL use count means what the rows said before, 1 use when
+		// redeemed_at is set and 0 otherwise, and such a code's history is its one redemption.
+		sql: (s) => `
+			ALTER TABLE ${s}.pools
+				ADD COLUMN uses_per_code integer NOT NULL DEFAULT 1 CHECK (uses_per_code >= 1),
+				ADD COLUMN details jsonb;
+			ALTER TABLE ${s}.codes
+				ADD COLUMN uses integer,
+				ADD COLUMN held_for text,
+				ADD COLUMN held_until timestamptz,
+				ADD COLUMN details jsonb,
+				ADD CONSTRAINT codes_uses_counted CHECK (uses >= 0) NOT VALID,
+				ADD CONSTRAINT codes_hold_whole CHECK ((held_for IS NULL) = (held_until IS NULL)) NOT VALID,
+				ADD CONSTRAINT codes_held_when_assigned CHECK (held_for IS NULL OR contact_key IS NOT NULL) NOT VALID;
+
+			-- One row per use of a code, kept when the use is undone. n numbers a code's uses from 1.
+			CREATE TABLE ${s}.redemptions (
+				pool_id bigint NOT NULL,
+				code_key text NOT NULL,
+				n integer NOT NULL CHECK (n >= 1),
+				redeemed_at timestamptz NOT NULL,
+				order_reference text,
+				undone_at timestamptz,
+				undo_reason text,
+				PRIMARY KEY (pool_id, code_key, n)
+			);
+
+			-- A use can now be given back, so redeemed_at may be cleared. Still refused: a code both
+			-- redeemed and replaced, and a redemption that does not count its use, which is how a worker
+			-- of an older version redeems: it would skip holds and uses, so it is stopped and told why.
+			CREATE OR REPLACE FUNCTION ${s}.codes_redeem_once() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.redeemed_at IS NOT NULL AND NEW.replaced_at IS NOT NULL THEN
+					RAISE EXCEPTION 'code % of pool % cannot be both redeemed and replaced', OLD.code, OLD.pool_id USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				IF NEW.redeemed_at IS DISTINCT FROM OLD.redeemed_at AND NEW.uses IS NOT DISTINCT FROM OLD.uses THEN
+					RAISE EXCEPTION 'Code % was not redeemed: n8n-nodes-coupons on this n8n process is older than the coupon database (schema 3); update it on every n8n main and worker process', OLD.code
+						USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				RETURN NEW;
+			END $$;
 		`,
 	},
 ];

@@ -1,0 +1,34 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { parseCodeRequest, parseRequiredOrderReference } from '../../../shared/core/checkout';
+import { now } from '../../../shared/core/clock';
+import { releaseCodes, type Release, type ReleaseRequest } from '../../../shared/core/holds';
+import { codeCheckProperties, requiredOrderReference } from '../descriptions';
+import { runItems } from '../../../shared/itemRunner';
+
+export const properties: INodeProperties[] = codeCheckProperties(
+	[],
+	[
+		requiredOrderReference(
+			'The order whose hold ends, as given to Reserve Code. A hold for another order is left running.',
+		),
+	],
+);
+
+/** "Release Code": ends an order's hold on a code (a failed payment), as `release` on the item. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await runItems<ReleaseRequest, Release>(this, {
+		read: (i) => ({
+			...parseCodeRequest(
+				this.getNodeParameter('code', i),
+				this.getNodeParameter('options', i, {}) as object,
+			),
+			orderReference: parseRequiredOrderReference(this.getNodeParameter('orderReference', i)),
+		}),
+		serve: async (session, requests) => await releaseCodes(session, requests, now()),
+		output: (json, release) => ({
+			...json,
+			release: { ...release, coupon: release.coupon && { ...release.coupon } },
+		}),
+		notSaved: () => 'these releases were not stored.',
+	});
+}

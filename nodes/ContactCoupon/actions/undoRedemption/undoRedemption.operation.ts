@@ -1,0 +1,47 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { parseCodeRequest, type CodeCheckOptions } from '../../../shared/core/checkout';
+import { now } from '../../../shared/core/clock';
+import {
+	MAX_UNDO_REASON_LENGTH,
+	parseUndoReason,
+	undoRedemptions,
+	type Undo,
+	type UndoRequest,
+} from '../../../shared/core/undo';
+import { codeCheckProperties, orderReferenceOption } from '../descriptions';
+import { runItems } from '../../../shared/itemRunner';
+
+export const properties: INodeProperties[] = codeCheckProperties([
+	orderReferenceOption(
+		'Undo only the redemption made for this order, such as the refunded one. Without it, the newest redemption of the code is undone.',
+	),
+	{
+		displayName: 'Reason',
+		name: 'reason',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. order refunded',
+		description: `Why the redemption is undone, kept in the code's history and shown on the contact card (up to ${MAX_UNDO_REASON_LENGTH} characters)`,
+	},
+]);
+
+/** "Undo Redemption": gives back the use a redemption took, as `undo` on the item. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await runItems<UndoRequest, Undo>(this, {
+		read: (i) => {
+			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {
+				reason?: unknown;
+			};
+			const request: UndoRequest = parseCodeRequest(this.getNodeParameter('code', i), options);
+			const reason = parseUndoReason(options.reason);
+			if (reason !== undefined) request.reason = reason;
+			return request;
+		},
+		serve: async (session, requests) => await undoRedemptions(session, requests, now()),
+		output: (json, undo) => ({
+			...json,
+			undo: { ...undo, coupon: undo.coupon && { ...undo.coupon } },
+		}),
+		notSaved: () => 'these undone redemptions were not stored.',
+	});
+}
