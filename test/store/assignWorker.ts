@@ -3,18 +3,8 @@
 // shared contacts, start time (ms)
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { assignCoupons } from '../../nodes/shared/core/assign';
-import type { CouponStore } from '../../nodes/shared/core/store';
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
-import { closeAllDatabases, databaseFor } from '../../nodes/shared/transport/postgres';
-import { localDatabase } from '../../nodes/shared/transport/sqlite';
-import { testCredentials } from '../helpers/postgres';
-
-function openStore(spec: string): CouponStore {
-	const [kind, where] = [spec.slice(0, spec.indexOf(':')), spec.slice(spec.indexOf(':') + 1)];
-	if (kind === 'local') return new LocalStore(localDatabase(where));
-	return new PostgresStore(databaseFor(testCredentials(where, { maxConnections: 2 })));
-}
+import { closeAllDatabases } from '../../nodes/shared/transport/postgres';
+import { openStore } from './workerStore';
 
 async function main(): Promise<void> {
 	const [storeSpec, worker, rounds, uniquePerRound, shared, startAt] = process.argv.slice(2);

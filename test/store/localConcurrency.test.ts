@@ -10,6 +10,7 @@ import {
 	expectEachCodeOnce,
 	importLoadPool,
 } from './assignProcesses';
+import { describeCheckoutRaces } from './checkoutRaces';
 
 const LOAD = { processes: 6, rounds: 8, uniquePerRound: 40, shared: 12 };
 const POOL = 3_000;
@@ -70,4 +71,13 @@ describe('the Local storage under concurrent executions and processes', () => {
 		expect(new Set(codes).size).toBe(1);
 		expect(results.filter((r) => r.heldBefore === 0)).toHaveLength(1);
 	});
+});
+
+describeCheckoutRaces('Local (SQLite file)', async () => {
+	const { file, remove } = temporaryLocalFile('races');
+	return {
+		spec: `local:${file}`,
+		store: new LocalStore(localDatabase(file)),
+		close: async () => remove(),
+	};
 });

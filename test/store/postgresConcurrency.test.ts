@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { renderMessages } from '../../nodes/shared/core/render';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
@@ -18,11 +16,10 @@ import {
 	expectEachCodeOnce,
 	importLoadPool,
 } from './assignProcesses';
+import { describeCheckoutRaces } from './checkoutRaces';
 
 const LOAD = { processes: 8, rounds: 10, uniquePerRound: 45, shared: 15 };
 const POOL = 5_000;
-const REDEEMERS = 6;
-const TO_REDEEM = 300;
 
 describeWithDatabase('PostgreSQL under concurrent processes', () => {
 	const schema = uniqueSchema('concurrency');
@@ -49,80 +46,6 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 			`SELECT count(*) AS available FROM "${schema}".codes WHERE contact_key IS NULL`,
 		);
 		expect(Number(available)).toBe(POOL - assignmentsOf(LOAD));
-	}, 120_000);
-
-	it(`${REDEEMERS} processes redeeming the same ${TO_REDEEM} codes at once accept each exactly once`, async () => {
-		const codes = await new PostgresStore(database).transaction(async (s) => {
-			await s.createPool('CHECKOUT', 'imported');
-			await s.addImported(
-				'CHECKOUT',
-				Array.from({ length: TO_REDEEM }, (_, i) => ({
-					code: `CHK-${i}`,
-					key: `CHK${i}`,
-					row: i + 2,
-				})),
-			);
-			const now = Date.now();
-			const assigned = await s.assignImported(
-				'CHECKOUT',
-				Array.from({ length: TO_REDEEM }, (_, i) => ({
-					contactKey: `buyer${i}`,
-					assignedAt: now,
-					validUntil: now + 86_400_000,
-				})),
-			);
-			return assigned.map((a) => a.code);
-		});
-		const startAt = Date.now() + 1500;
-		const outputs = await Promise.all(
-			Array.from({ length: REDEEMERS }, async (_, worker) => {
-				// Each process in its own random order, so that batches overlap in every way.
-				const order = [...codes].sort(() => Math.random() - 0.5);
-				const child = spawn(
-					process.execPath,
-					[
-						'-r',
-						join(__dirname, '../helpers/tsRegister.js'),
-						join(__dirname, 'redeemWorker.ts'),
-						schema,
-						String(worker),
-						'10',
-						String(startAt),
-					],
-					{ env: process.env },
-				);
-				child.stdin.end(JSON.stringify(order));
-				let stdout = '';
-				let stderr = '';
-				child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-				child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-				const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
-				if (exitCode !== 0) throw new Error(`redeem worker ${worker} failed: ${stderr}`);
-				return (JSON.parse(stdout) as Array<{ code: string; status?: string; error?: string }>).map(
-					(r) => ({ ...r, worker }),
-				);
-			}),
-		);
-		const results = outputs.flat();
-		expect(results.filter((r) => r.error)).toEqual([]);
-		expect(results).toHaveLength(REDEEMERS * TO_REDEEM);
-		const winners = new Map<string, number[]>();
-		for (const r of results.filter((r) => r.status === 'accepted'))
-			winners.set(r.code, [...(winners.get(r.code) ?? []), r.worker]);
-		expect([...winners.values()].filter((w) => w.length !== 1)).toEqual([]);
-		expect(winners.size).toBe(TO_REDEEM);
-		expect(new Set(results.filter((r) => r.status !== 'accepted').map((r) => r.status))).toEqual(
-			new Set(['redeemed']),
-		);
-		// The database agrees: every code redeemed once, with the winner's order reference, none freed.
-		const rows = await sql<{ code: string; order_reference: string; contact_key: string | null }>(
-			`SELECT c.code, c.order_reference, c.contact_key FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'CHECKOUT' AND c.redeemed_at IS NOT NULL`,
-		);
-		expect(rows).toHaveLength(TO_REDEEM);
-		for (const row of rows) {
-			expect(row.order_reference).toBe(`w${winners.get(row.code)![0]}-${row.code}`);
-			expect(row.contact_key).not.toBeNull();
-		}
 	}, 120_000);
 
 	it('renders templates naming two coupons in opposite orders at once without deadlocking', async () => {
@@ -180,4 +103,19 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 		expect(texts[0]).toMatch(/^ALPHA-\d BETA-\d$/);
 		expect(texts[1]).toBe(texts[0]);
 	}, 60_000);
+});
+
+describeWithDatabase('PostgreSQL checkout under concurrent processes', () => {
+	describeCheckoutRaces('PostgreSQL', async () => {
+		const schema = uniqueSchema('races');
+		const database = databaseFor(testCredentials(schema));
+		return {
+			spec: `postgres:${schema}`,
+			store: new PostgresStore(database),
+			close: async () => {
+				await database.close();
+				await dropSchema(schema);
+			},
+		};
+	});
 });
