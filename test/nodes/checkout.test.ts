@@ -183,4 +183,195 @@ describe('Contact Coupon', () => {
 			expect(validateHints.hints).toEqual([]);
 		});
 	});
+
+	describe('Reserve Code, Release Code and Undo Redemption', () => {
+		let code: string;
+		beforeEach(async () => ([code] = await generate(['ann@example.com'], 'SPRING10', 7)));
+		const MINUTE = 60_000;
+		const withOrder = (operation: string, orders: IDataObject[], more: IDataObject = {}) =>
+			runEach(operation, orders, {
+				code: perItem('code'),
+				orderReference: perItem('order'),
+				options: {},
+				...more,
+			});
+
+		it('runs a two-step checkout: held for the cart, refused to another order, confirmed by the payment', async () => {
+			const held = await withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: 15 });
+			expect(held.output[0].json.reservation).toMatchObject({
+				code,
+				held: true,
+				status: 'held',
+				heldUntil: iso(T0 + 15 * MINUTE),
+				coupon: { name: 'SPRING10', hold: { orderReference: 'cart-1' } },
+			});
+			const other = await runEach('redeem', [{ code }], {
+				code: perItem('code'),
+				options: { orderReference: 'cart-2' },
+			});
+			expect(other.output[0].json.redemption).toMatchObject({
+				accepted: false,
+				status: 'reserved',
+				message: `Code ${code} of coupon "SPRING10" is held for another order until ${iso(T0 + 15 * MINUTE)}`,
+			});
+			jest.advanceTimersByTime(5 * MINUTE);
+			const paid = await runEach('redeem', [{ code }], {
+				code: perItem('code'),
+				options: { orderReference: 'cart-1' },
+			});
+			expect(paid.output[0].json.redemption).toMatchObject({
+				accepted: true,
+				coupon: { status: 'redeemed', orderReference: 'cart-1', hold: null },
+			});
+			const late = await withOrder('release', [{ code, order: 'cart-1' }]);
+			expect(late.output[0].json.release).toMatchObject({ released: false, status: 'not_held' });
+		});
+
+		it('frees a code when the payment fails, and by itself when the hold runs out', async () => {
+			await withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: 10 });
+			const released = await withOrder('release', [{ code, order: 'cart-1' }]);
+			expect(released.output[0].json.release).toMatchObject({ released: true, status: 'released' });
+			await withOrder('reserve', [{ code, order: 'cart-2' }], { holdMinutes: 10 });
+			jest.advanceTimersByTime(10 * MINUTE);
+			const next = await withOrder('reserve', [{ code, order: 'cart-3' }], { holdMinutes: 10 });
+			expect(next.output[0].json.reservation).toMatchObject({ held: true });
+		});
+
+		it('refuses a hold without an order or of a time out of range, and a release for another order, naming the item', async () => {
+			const noOrder = await nodeFailure(
+				withOrder(
+					'reserve',
+					[
+						{ code, order: 'cart-1' },
+						{ code, order: ' ' },
+					],
+					{ holdMinutes: 15 },
+				),
+			);
+			expect(noOrder.message).toBe('The order reference is empty');
+			expect(noOrder.context.itemIndex).toBe(1);
+			const tooLong = await nodeFailure(
+				withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: 0 }),
+			);
+			expect(tooLong.message).toBe(
+				'Hold For must be a whole number of minutes from 1 to 10080; got 0',
+			);
+			// Nothing of the failed runs was kept.
+			const check = await runEach('validate', [{ code }], { code: perItem('code'), options: {} });
+			expect(check.output[0].json.validation).toMatchObject({ status: 'valid' });
+
+			await withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: 15 });
+			const stranger = await nodeFailure(withOrder('release', [{ code, order: 'cart-9' }]));
+			expect(stranger.message).toBe(
+				`Code ${code} is held for another order, not for order cart-9; the hold was left as it is`,
+			);
+			expect(stranger.description).toMatch(
+				/Map Order Reference to the order that reserved the code/,
+			);
+			const kept = await runEach(
+				'release',
+				[
+					{ code, order: 'cart-9' },
+					{ code, order: 'cart-1' },
+				],
+				{ code: perItem('code'), orderReference: perItem('order'), options: {} },
+				{ continueOnFail: true },
+			);
+			expect(
+				kept.output.map(
+					(item) => (item.json.release as IDataObject | undefined)?.status ?? item.json.error,
+				),
+			).toEqual([
+				`Code ${code} is held for another order, not for order cart-9; the hold was left as it is`,
+				'released',
+			]);
+		});
+
+		it('undoes the redemption of a refunded order, keeping the reason on the contact card', async () => {
+			await runEach('redeem', [{ code }], {
+				code: perItem('code'),
+				options: { orderReference: 'A-1' },
+			});
+			jest.advanceTimersByTime(DAY_MS);
+			const refund = await runEach('undoRedemption', [{ code, order: 'A-1' }], {
+				code: perItem('code'),
+				options: { orderReference: 'A-1', reason: 'order refunded' },
+			});
+			expect(refund.output[0].json.undo).toMatchObject({
+				code,
+				undone: true,
+				status: 'undone',
+				coupon: { status: 'active', uses: 0 },
+			});
+			const twice = await runEach('undoRedemption', [{ code }], {
+				code: perItem('code'),
+				options: {},
+			});
+			expect(twice.output[0].json.undo).toMatchObject({ undone: false, status: 'already_undone' });
+			const card = await runEach('getForContact', [{ email: 'ann@example.com' }], {
+				contact: perItem('email'),
+				options: {},
+			});
+			expect((card.output[0].json.coupons as IDataObject[])[0]).toMatchObject({
+				status: 'active',
+				redemptions: [
+					{
+						redeemedAt: iso(T0),
+						orderReference: 'A-1',
+						undoneAt: iso(T0 + DAY_MS),
+						undoReason: 'order refunded',
+					},
+				],
+			});
+			const wrong = await nodeFailure(
+				runEach('undoRedemption', [{ code }], {
+					code: perItem('code'),
+					options: { orderReference: 'B-2' },
+				}),
+			);
+			expect(wrong.message).toMatch(/was not redeemed for order B-2/);
+			const badReason = await nodeFailure(
+				runEach('undoRedemption', [{ code }], {
+					code: perItem('code'),
+					options: { reason: 'x'.repeat(501) },
+				}),
+			);
+			expect(badReason.message).toBe('The reason is longer than 500 characters');
+		});
+
+		it('makes a coupon of several uses per code from Generate for Contact, set when it is created', async () => {
+			const [multi] = (
+				await runEach('generate', [{ email: 'bob@example.com' }], {
+					couponName: 'TEAM',
+					length: 8,
+					validDays: 30,
+					contact: perItem('email'),
+					options: { usesPerCode: 2 },
+				})
+			).output.map((item) => (item.json.coupon as IDataObject).code as string);
+			const redeemFor = async (order: string) =>
+				(
+					await runEach('redeem', [{ code: multi }], {
+						code: perItem('code'),
+						options: { orderReference: order },
+					})
+				).output[0].json.redemption as IDataObject;
+			expect(await redeemFor('o1')).toMatchObject({ accepted: true, coupon: { usesLeft: 1 } });
+			expect(await redeemFor('o2')).toMatchObject({
+				accepted: true,
+				coupon: { status: 'redeemed' },
+			});
+			expect(await redeemFor('o3')).toMatchObject({ accepted: false, status: 'redeemed' });
+			const refused = await nodeFailure(
+				runEach('generate', [{ email: 'cy@example.com' }], {
+					couponName: 'OTHER',
+					length: 8,
+					validDays: 30,
+					contact: perItem('email'),
+					options: { usesPerCode: 0 },
+				}),
+			);
+			expect(refused.message).toBe('Uses per Code must be a whole number from 1 to 10000; got 0');
+		});
+	});
 });

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../../nodes/shared/core/errors';
 import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
-import { LOCAL_SCHEMA_VERSION } from '../../nodes/shared/store/local/migrations';
+import { LOCAL_SCHEMA_VERSION, MIGRATIONS } from '../../nodes/shared/store/local/migrations';
+import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
+import { undoRedemptions } from '../../nodes/shared/core/undo';
 import { LocalDatabase, localDatabase } from '../../nodes/shared/transport/sqlite';
 import { failureOf } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
@@ -33,6 +35,50 @@ describe('LocalStore', () => {
 			},
 		};
 	}
+
+	it('upgrades a version 1 file holding coupons in place, a redemption in it counting as one use', async () => {
+		const old = new DatabaseSync(file);
+		old.exec(`PRAGMA journal_mode = WAL; ${MIGRATIONS[0].sql}`);
+		old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;
+			INSERT INTO schema_migrations VALUES (1, 0);
+			INSERT INTO pools (id, name, name_key, kind, code_count, created_at) VALUES (1, 'Old', 'old', 'imported', 3, 0);
+			INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until, redeemed_at, order_reference) VALUES
+				(1, 'FREE', 'FREE', 0.5, NULL, NULL, NULL, NULL, NULL),
+				(1, 'HELD', 'HELD', 0.1, 'ann', 1000, 9000, NULL, NULL),
+				(1, 'USED', 'USED', 0.2, 'bob', 1000, 9000, 2000, 'A-1');`);
+		old.close();
+		const store = new LocalStore(localDatabase(file));
+		const [checks, undo, redeemed] = await store.transaction(async (s) => [
+			await validateCodes(
+				s,
+				['FREE', 'HELD', 'USED'].map((code) => parseCodeRequest(code, {})),
+				3000,
+			),
+			await undoRedemptions(s, [parseCodeRequest('USED', { orderReference: 'A-1' })], 3000),
+			await redeemCodes(s, [parseCodeRequest('HELD', { orderReference: 'B-2' })], 3000),
+		]);
+		expect(checks.map((c) => 'value' in c && c.value.status)).toEqual([
+			'not_assigned',
+			'valid',
+			'redeemed',
+		]);
+		expect(undo[0]).toMatchObject({
+			value: { undone: true, coupon: { status: 'active', uses: 0 } },
+		});
+		expect(redeemed[0]).toMatchObject({
+			value: { accepted: true, coupon: { status: 'redeemed' } },
+		});
+		const check = new DatabaseSync(file, { readOnly: true });
+		const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+		const rows = check.prepare('SELECT code, uses, redeemed_at FROM codes ORDER BY code').all();
+		check.close();
+		expect(versions.map((row) => row.version)).toEqual([1, 2]);
+		expect(rows).toEqual([
+			{ code: 'FREE', uses: null, redeemed_at: null },
+			{ code: 'HELD', uses: 1, redeemed_at: 3000 },
+			{ code: 'USED', uses: 0, redeemed_at: null },
+		]);
+	});
 
 	it('waits for another process that holds the write lock, keeping the event loop free', async () => {
 		const store = new LocalStore(localDatabase(file));

@@ -7,7 +7,7 @@ import { beginImmediate, type LocalDatabase } from '../../transport/sqlite';
  * are. Never edit a released one: add another. Times are epoch milliseconds. The file itself
  * forbids a second holder for a code and a second redemption, as PostgreSQL's triggers do.
  */
-const MIGRATIONS: Array<{ version: number; sql: string }> = [
+export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 	{
 		version: 1,
 		sql: `
