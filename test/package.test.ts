@@ -87,6 +87,7 @@ describe('the package as n8n loads it', () => {
 			'code',
 			'contact',
 			'couponName',
+			'dateOptions',
 			'holdMinutes',
 			'length',
 			'lengthNotice',
@@ -220,6 +221,7 @@ describe('the package as n8n loads it', () => {
 			'customCharacters',
 			'prefix',
 			'usesPerCode',
+			'couponDetails',
 		]);
 
 		const importer = new CouponImport().description;
@@ -230,6 +232,8 @@ describe('the package as n8n loads it', () => {
 		const importOptions = importer.properties.find((p) => p.name === 'options')!
 			.options as INodeProperties[];
 		expect(names(importOptions).sort()).toEqual([
+			'couponDetails',
+			'keepColumns',
 			'maxNewCoupons',
 			'maxRows',
 			'maxUnpackedMegabytes',

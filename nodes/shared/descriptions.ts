@@ -72,3 +72,14 @@ export const usesPerCodeOption: INodeProperties = {
 	description:
 		'How many times each code can be redeemed. Set when the coupon is created; a coupon that exists keeps its own.',
 };
+
+/** Coupon Details, an option of both nodes. */
+export const couponDetailsOption: INodeProperties = {
+	displayName: 'Coupon Details',
+	name: 'couponDetails',
+	type: 'json',
+	default: '{}',
+	placeholder: '{ "discount": "15%", "minimumOrder": 50 }',
+	description:
+		"Facts every code of the coupon carries, such as its discount, shown in every output as details and in messages as $cst.&lt;coupon name&gt;.coupon.&lt;detail&gt;$. A flat JSON object; when set, it replaces the coupon's details. A code's own details (Keep Columns of Coupon Import) win over these.",
+};

@@ -22,6 +22,8 @@ export interface MockOptions {
 	credentials?: object;
 	/** n8n's own folder (`~/.n8n`), for the Local storage; tests give a temporary one. */
 	n8nFolder?: string;
+	/** The workflow's time zone (n8n's Settings); UTC when not given. */
+	timezone?: string;
 }
 
 export interface MockContext {
@@ -49,6 +51,7 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		getInputData: () => options.items,
 		getNode: () => node,
 		getMode: () => options.mode ?? 'trigger',
+		getTimezone: () => options.timezone ?? 'UTC',
 		continueOnFail: () => options.continueOnFail ?? false,
 		getWorkflowStaticData: (type: string) => {
 			if (type !== 'global') throw new Error(`Test expects global static data, got ${type}`);

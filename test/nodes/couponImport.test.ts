@@ -270,4 +270,80 @@ describe('Coupon Import', () => {
 			/^Test run on workflow static data, which n8n does not save for runs started from the editor: .*Contact Coupon will not find them.* Publish the workflow .* or choose the Local storage/,
 		);
 	});
+
+	describe('details', () => {
+		const dealSheet = xlsx({
+			Deals: [
+				['Coupon Name', 'Coupon Value', 'Token', 'Minimum Order', '__proto__', 'Note'],
+				['Deal', 'D-1', 'tk-1', '50', 'p', ''],
+				['Deal', 'D-2', 'tk-2', '', 'q', 'x'],
+			],
+		});
+		const codesOf = async () =>
+			await new StaticDataStore(staticData).transaction(
+				async (s) => await s.findCodes(['D1', 'D2'], false),
+			);
+		const assignAll = async () =>
+			await new StaticDataStore(staticData).transaction(
+				async (s) =>
+					await s.assignImported('Deal', [
+						{ contactKey: 'a', assignedAt: 0, validUntil: 1 },
+						{ contactKey: 'b', assignedAt: 0, validUntil: 1 },
+					]),
+			);
+
+		it("keeps the named columns of each row as its code's details, and sets the coupon's details", async () => {
+			await runImport(staticData, [fileItem(dealSheet, 'deals.xlsx')], {
+				options: {
+					keepColumns: 'token, minimum order',
+					couponDetails: '{ "discount": "15%" }',
+					usesPerCode: 3,
+				},
+			});
+			const assigned = await assignAll();
+			expect(new Map(assigned.map((a) => [a.code, a.details]))).toEqual(
+				new Map([
+					['D-1', { Token: 'tk-1', 'Minimum Order': '50' }],
+					['D-2', { Token: 'tk-2' }],
+				]),
+			);
+			const [found] = await codesOf();
+			expect(found.terms).toEqual({ usesPerCode: 3, details: { discount: '15%' } });
+		});
+
+		it('keeps every other column with "all", a header "__proto__" as an ordinary detail', async () => {
+			await runImport(staticData, [fileItem(dealSheet, 'deals.xlsx')], {
+				options: { keepColumns: 'ALL' },
+			});
+			const assigned = await assignAll();
+			const d1 = assigned.find((a) => a.code === 'D-1')!.details!;
+			expect(Object.getPrototypeOf(d1)).toBe(Object.prototype);
+			expect(Object.entries(d1)).toEqual([
+				['Token', 'tk-1'],
+				['Minimum Order', '50'],
+				['__proto__', 'p'],
+			]);
+		});
+
+		it('refuses a column to keep that the sheet does not have, and details that are not a flat object, changing nothing', async () => {
+			const missing = await nodeFailure(
+				runImport(staticData, [fileItem(dealSheet, 'deals.xlsx')], {
+					options: { keepColumns: 'token, discount' },
+				}),
+			);
+			expect(missing.message).toBe(
+				'Sheet "Deals" has no "discount" column in its header row (row 1) to keep as a detail',
+			);
+			const nested = await nodeFailure(
+				runImport(staticData, [fileItem(dealSheet, 'deals.xlsx')], {
+					options: { couponDetails: { tiers: [1, 2] } },
+				}),
+			);
+			expect(nested.message).toBe(
+				'Coupon Details: detail "tiers" is a list; details are flat: text, numbers, true/false or null',
+			);
+			expect(nested.context.itemIndex).toBe(0);
+			expect(await poolCounts(staticData, 'Deal')).toBeUndefined();
+		});
+	});
 });

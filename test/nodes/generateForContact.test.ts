@@ -68,6 +68,7 @@ describe('Contact Coupon: Generate for Contact', () => {
 				name: 'WELCOME10',
 				code: expect.stringMatching(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}$/),
 				contact: contacts[i],
+				details: {},
 				assignedAt: '2026-04-10T08:00:00.000Z',
 				validUntil: '2026-05-10T08:00:00.000Z',
 				source: 'generated',
@@ -275,5 +276,31 @@ describe('Contact Coupon: Generate for Contact', () => {
 		});
 		const [[item]] = await new ContactCoupon().execute.call(mock.context);
 		expect(item.binary).toEqual({ attachment: { data: 'aGk=', mimeType: 'text/plain' } });
+	});
+
+	it("sets the coupon's details from Coupon Details, replacing them when they change, and refuses nested ones", async () => {
+		const staticData: IDataObject = {};
+		const withDetails = async (people: string[], couponDetails: unknown) =>
+			await generate(staticData, people, {
+				parameters: { options: { couponDetails } },
+			});
+		const first = await withDetails(['ann'], '{ "discount": "10%", "minimumOrder": 50 }');
+		expect(coupon(first.output[0]).details).toEqual({ discount: '10%', minimumOrder: 50 });
+		// Reused, and the coupon's details replaced for every code, old and new.
+		const second = await withDetails(['ann', 'bob'], { discount: '15%' });
+		expect(second.output.map((item) => [coupon(item).reused, coupon(item).details])).toEqual([
+			[true, { discount: '15%' }],
+			[false, { discount: '15%' }],
+		]);
+		// Left empty, the option changes nothing.
+		const third = await withDetails(['cy'], '{}');
+		expect(coupon(third.output[0]).details).toEqual({ discount: '15%' });
+		const nested = await nodeFailure(withDetails(['dan'], '{ "tiers": { "gold": 1 } }'));
+		expect(nested.message).toBe(
+			'Coupon Details: detail "tiers" is an object; details are flat: text, numbers, true/false or null',
+		);
+		expect(nested.description).toMatch(/flat JSON object/);
+		const broken = await nodeFailure(withDetails(['dan'], '{ "discount": '));
+		expect(broken.message).toBe('Coupon Details: the text is not JSON');
 	});
 });

@@ -157,5 +157,38 @@ describe('Contact Coupon', () => {
 			expect(error.message).toBe('Text must be text or HTML; got object');
 			expect(error.context.itemIndex).toBe(0);
 		});
+
+		it('writes the end of validity in the format, language and time zone of the Date Options', async () => {
+			await generate(['ann@example.com'], 'LATE', 1);
+			// Valid until 2026-04-11 08:00 UTC: 01:00 in Los Angeles, the 11th; 17:00 in Tokyo.
+			const text = 'Until $cst.LATE.coupon.validUntil$';
+			const rendered = async (dateOptions: IDataObject, timezone?: string) =>
+				(
+					(
+						await runEach(
+							'render',
+							[{ email: 'ann@example.com' }],
+							{ text, contact: perItem('email'), whenMissing: 'leave', dateOptions },
+							timezone ? { timezone } : {},
+						)
+					).output[0].json.rendered as IDataObject
+				).text;
+			expect(await rendered({})).toBe('Until 2026-04-11');
+			expect(await rendered({ dateFormat: 'isoDateTime', timeZone: 'Asia/Tokyo' })).toBe(
+				'Until 2026-04-11 17:00',
+			);
+			expect(await rendered({ dateFormat: 'long', locale: 'de-DE' }, 'America/Los_Angeles')).toBe(
+				'Until 11. April 2026',
+			);
+			const zone = await nodeFailure(
+				runEach('render', [{ email: 'ann@example.com' }], {
+					text,
+					contact: perItem('email'),
+					whenMissing: 'leave',
+					dateOptions: { timeZone: 'Mars/Base' },
+				}),
+			);
+			expect(zone.message).toBe('Time Zone "Mars/Base" is not a time zone');
+		});
 	});
 });

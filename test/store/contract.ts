@@ -297,6 +297,25 @@ export function describeCouponStoreContract(
 				terms: { usesPerCode: 5, details },
 				assignment: { code: 'D-1', details: { token: 'tok "1"\\', value: 10 } },
 			});
+			// Details are replaced whole, or removed; uses per code never change. A transaction that
+			// throws keeps none of it.
+			await expect(
+				run(async (s) => {
+					await s.setCouponDetails('Multi', { lost: true });
+					throw new Error('boom');
+				}),
+			).rejects.toThrow('boom');
+			expect((await run(async (s) => await s.findPool('Multi')))!.details).toEqual(details);
+			await run(async (s) => await s.setCouponDetails('Multi', { discount: '20%' }));
+			const [after] = await run(async (s) => await s.findCodes(['D1'], false));
+			expect(after.terms).toEqual({ usesPerCode: 5, details: { discount: '20%' } });
+			await run(async (s) => await s.setCouponDetails('Multi', undefined));
+			expect(await run(async (s) => await s.findPool('Multi'))).toEqual({
+				name: 'Multi',
+				kind: 'imported',
+				codeCount: 1,
+				usesPerCode: 5,
+			});
 		});
 
 		describe('look-ups, redemption and counts', () => {

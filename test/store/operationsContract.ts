@@ -18,6 +18,7 @@ import type { StoreFixture } from './contract';
 
 const T0 = Date.UTC(2026, 5, 1, 12);
 const FORMAT = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
+const DATES = { format: 'isoDate' as const, timeZone: 'UTC', locale: 'en-US' };
 
 function value<T>(outcome: Outcome<T>): T {
 	if ('error' in outcome) throw outcome.error;
@@ -627,7 +628,13 @@ export function describeOperationsContract(
 										template,
 										contact,
 										contactKey: contact.toLowerCase(),
-										settings: { whenMissing, validDays: 14, format: FORMAT, maxNewCoupons: 100 },
+										settings: {
+											whenMissing,
+											validDays: 14,
+											format: FORMAT,
+											maxNewCoupons: 100,
+											dates: DATES,
+										},
 									},
 								],
 								at,
@@ -640,6 +647,56 @@ export function describeOperationsContract(
 				await importList('VIP', ['VIP-1', 'VIP-2']);
 				await give('SPRING10', ['ann@example.com']);
 				await give('WELCOME', ['ann@example.com'], T0 - 40 * DAY_MS);
+			});
+
+			it("puts the coupon's details and the end of its validity into the text, the code's own details over the coupon's", async () => {
+				await run(async (s) => {
+					await s.createPool('DEAL', 'imported', {
+						usesPerCode: 1,
+						details: { discount: '15%', minimumOrder: 50, note: 'Tom & <Jerry>', gone: null },
+					});
+					await s.addImported('DEAL', [
+						{ code: 'DEAL-1', key: 'DEAL1', row: 2, details: { discount: '20%', token: 'tk-9' } },
+					]);
+				});
+				await give('DEAL', ['ann@example.com']);
+				const template =
+					'$cst.DEAL.coupon$ gives $cst.DEAL.coupon.discount$ over $cst.DEAL.coupon.minimumOrder$ ($cst.deal.coupon.token$) until $cst.DEAL.coupon.validUntil$: $cst.DEAL.coupon.note$[$cst.DEAL.coupon.gone$] $cst.DEAL.coupon.discont$';
+				const [text] = (await render(template, 'ann@example.com', 'leave')).map(value);
+				expect(text.text).toBe(
+					'DEAL-1 gives 20% over 50 (tk-9) until 2026-07-01: Tom & <Jerry>[] $cst.DEAL.coupon.discont$',
+				);
+				expect(text.coupons).toEqual([
+					expect.objectContaining({
+						code: 'DEAL-1',
+						details: {
+							discount: '20%',
+							minimumOrder: 50,
+							note: 'Tom & <Jerry>',
+							gone: null,
+							token: 'tk-9',
+						},
+					}),
+				]);
+				expect(text.unresolved).toEqual([
+					{
+						placeholder: '$cst.DEAL.coupon.discont$',
+						problem: 'unknown_detail',
+						message:
+							'$cst.DEAL.coupon.discont$: coupon "DEAL" has no detail "discont" (its details are "discount", "gone", "minimumOrder", "note", "token"); validUntil is always there',
+					},
+				]);
+				// Validate, Redeem and the contact card show the same details.
+				const [checked] = (await validate([request('deal 1')], T0)).map(value);
+				expect(checked.coupon!.details).toEqual(text.coupons[0].details);
+				// In HTML a detail is written as text.
+				const [inHtml] = (
+					await render('<p>$cst.DEAL.coupon.note$</p>', 'ann@example.com', 'fail')
+				).map(value);
+				expect(inHtml.text).toBe('<p>Tom &amp; &lt;Jerry&gt;</p>');
+				// "Fail" lets no message out with a detail it cannot fill.
+				const [failed] = await render('$cst.DEAL.coupon.discont$', 'ann@example.com', 'fail');
+				expect('error' in failed && failed.error.message).toMatch(/has no detail "discont"/);
 			});
 
 			const html =
@@ -690,6 +747,7 @@ export function describeOperationsContract(
 										validDays: 14,
 										format: FORMAT,
 										maxNewCoupons: 100,
+										dates: DATES,
 									},
 								},
 							],
@@ -762,6 +820,7 @@ export function describeOperationsContract(
 									validDays: 14,
 									format: FORMAT,
 									maxNewCoupons: 100,
+									dates: DATES,
 								},
 							})),
 							T0,
@@ -788,7 +847,13 @@ export function describeOperationsContract(
 								template: 'Yours: $cst.MIXED.coupon$',
 								contact,
 								contactKey: contact,
-								settings: { whenMissing: 'assign', validDays, format: FORMAT, maxNewCoupons: 100 },
+								settings: {
+									whenMissing: 'assign',
+									validDays,
+									format: FORMAT,
+									maxNewCoupons: 100,
+									dates: DATES,
+								},
 							})),
 							T0,
 						),
@@ -867,7 +932,13 @@ export function describeOperationsContract(
 							s,
 							requests.map((request) => ({
 								...request,
-								settings: { whenMissing: 'assign', validDays: 14, format, maxNewCoupons: 100 },
+								settings: {
+									whenMissing: 'assign',
+									validDays: 14,
+									format,
+									maxNewCoupons: 100,
+									dates: DATES,
+								},
 							})),
 							T0,
 						),
@@ -904,6 +975,7 @@ export function describeOperationsContract(
 						validDays: 14,
 						format: FORMAT,
 						maxNewCoupons: 2,
+						dates: DATES,
 					},
 				});
 				const { outcomes } = await run(

@@ -7,6 +7,7 @@ import type {
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 	HEADER_SEARCH_ROWS,
+	parseKeepColumns,
 	importSheets,
 	type ImportRequest,
 	type ImportResult,
@@ -15,9 +16,10 @@ import {
 import { parseLimit } from '../../shared/core/limits';
 import { parseOptionalCouponName } from '../../shared/core/names';
 import { parseUsesPerCode } from '../../shared/core/validity';
-import { usesPerCodeOption } from '../../shared/descriptions';
+import { couponDetailsOption, usesPerCodeOption } from '../../shared/descriptions';
+import { MAX_DETAILS, parseDetails } from '../../shared/core/details';
 import { runItems } from '../../shared/itemRunner';
-import { readSheet } from '../../shared/spreadsheet/readSheet';
+import { CELLS_PER_ROW, readSheet } from '../../shared/spreadsheet/readSheet';
 import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
 
 export const DEFAULT_MAX_ROWS = 1_000_000;
@@ -51,6 +53,16 @@ export const properties: INodeProperties[] = [
 		placeholder: 'Add option',
 		default: {},
 		options: [
+			couponDetailsOption,
+			{
+				displayName: 'Keep Columns',
+				name: 'keepColumns',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. token, discount, minimum order',
+				description:
+					'Other columns each code keeps as its details, by header, separated by commas; "all" keeps every other column. Empty keeps none.',
+			},
 			{
 				displayName: 'Max New Coupons',
 				name: 'maxNewCoupons',
@@ -111,11 +123,17 @@ interface ImportOptions {
 	maxNewCoupons?: number;
 	maxUnpackedMegabytes?: number;
 	usesPerCode?: unknown;
+	keepColumns?: unknown;
+	couponDetails?: unknown;
 }
 
 interface FileImport extends ImportRequest {
 	fileName: string | null;
 }
+
+/** How many columns Keep Columns may add to each row read. */
+const keptColumnCount = (keep: ImportSettings['keepColumns']) =>
+	keep === undefined ? 0 : keep === 'all' ? MAX_DETAILS : keep.length;
 
 /** Item `itemIndex`'s settings and file; the file is read only when its turn comes. */
 async function readFileImport(context: IExecuteFunctions, itemIndex: number): Promise<FileImport> {
@@ -132,6 +150,8 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 			'Max New Coupons',
 		),
 		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
+		keepColumns: parseKeepColumns(options.keepColumns),
+		details: parseDetails(options.couponDetails),
 	};
 	const maxUnpackedBytes =
 		parseLimit(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') *
@@ -155,6 +175,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 				leadingRows: HEADER_SEARCH_ROWS,
 				rowsAfter: maxRows + 1,
 				limits,
+				cellsPerRow: CELLS_PER_ROW + keptColumnCount(settings.keepColumns),
 			}),
 	};
 }

@@ -1,11 +1,13 @@
 import type {
 	AssignmentRecord,
 	CouponStoreSession,
+	Details,
 	PendingAssignment,
 	PoolInfo,
 	PoolKind,
 } from './store';
 import { groupIndexes } from './batches';
+import { mergedDetails, sameDetails } from './details';
 import { assertGuessProof, generateCode, type CodeFormat } from './codes';
 import { CouponError, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, parseContact } from './names';
@@ -27,6 +29,8 @@ export interface AssignmentSettings {
 	format: CodeFormat;
 	/** Used only when this batch creates the coupon: an existing coupon keeps its own. */
 	usesPerCode: number;
+	/** When given, the coupon's details from now on (Coupon Details replaces what it had). */
+	details?: Details;
 }
 
 export interface ContactRequest {
@@ -57,6 +61,8 @@ export interface AssignmentResult {
 	source: PoolKind;
 	/** True when the contact already held this active coupon and got it again. */
 	reused: boolean;
+	/** The coupon's details with the code's own over them. */
+	details: Details;
 }
 
 export type AssignmentOutcome = Outcome<AssignmentResult>;
@@ -113,7 +119,12 @@ export async function assignCoupons(
 		);
 		pool = await session.createPool(couponName, 'generated', {
 			usesPerCode: settings.usesPerCode,
+			...(settings.details ? { details: settings.details } : {}),
 		});
+	}
+	if (settings.details && !sameDetails(pool.details, settings.details)) {
+		await session.setCouponDetails(pool.name, settings.details);
+		pool = { ...pool, details: settings.details };
 	}
 	// Existing or not, the pool is looked up by contact now, which also serialises concurrent sessions per contact.
 	const held =
@@ -180,6 +191,7 @@ export async function assignCoupons(
 				validUntil: new Date(record.validUntil).toISOString(),
 				source,
 				reused: 'held' in entry || entry.reused,
+				details: mergedDetails(pool.details, record.details),
 			},
 		};
 	});

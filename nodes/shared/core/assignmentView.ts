@@ -1,4 +1,5 @@
 import type { AssignmentRecord, Details, OfCoupon } from './store';
+import { mergedDetails } from './details';
 import {
 	activeHold,
 	assignmentStatus,
@@ -62,7 +63,7 @@ export function viewAssignment(
 		uses,
 		usesLeft: Math.max(0, terms.usesPerCode - uses),
 		hold: hold ? { orderReference: hold.orderReference, until: isoOrNull(hold.until)! } : null,
-		details: { ...terms.details, ...assignment.details },
+		details: mergedDetails(terms.details, assignment.details),
 		redemptions: redemptions.map((entry) => ({
 			redeemedAt: isoOrNull(entry.at)!,
 			orderReference: entry.orderReference ?? null,

@@ -1,7 +1,8 @@
-import type { CouponStoreSession, ImportCandidate, PoolInfo } from './store';
+import type { CouponStoreSession, Details, ImportCandidate, PoolInfo } from './store';
+import { detailNameProblem, detailValueProblem, MAX_DETAILS, sameDetails } from './details';
 import { readCodeValue } from './codes';
 import { CouponError, outcomesOf, StoreError, type Outcome } from './errors';
-import { compareCouponNames, couponNameKey, couponNameProblem } from './names';
+import { compareCouponNames, couponNameKey, couponNameProblem, textParameter } from './names';
 
 /** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
 export type Cell = string | { unusable: string; shown: string } | undefined;
@@ -29,6 +30,10 @@ export interface ImportSettings {
 	maxNewCoupons: number;
 	/** Uses per code of the coupons the file creates; existing coupons keep their own. */
 	usesPerCode: number;
+	/** The columns whose values each code keeps as its details, by header, or every other column. */
+	keepColumns?: 'all' | string[];
+	/** When given, the details of every coupon the file names, replacing what they had. */
+	details?: Details;
 }
 
 export const DEFAULT_MAX_NEW_COUPONS_PER_FILE = 1_000;
@@ -97,6 +102,8 @@ interface Layout {
 	headerRow: number | null;
 	valueColumn: number;
 	nameColumn?: number;
+	/** The columns kept as details, with their headers as the details' names. */
+	kept: Array<{ column: number; name: string }>;
 }
 
 function findLayout(table: SheetTable, columns: ImportSettings): Layout {
@@ -110,14 +117,18 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);
 		if (valueColumn < 0) continue;
 		const nameColumn = cells.findIndex((text) => headerKey(text) === wantedName);
-		if (columns.couponName) return { headerRow: r + 1, valueColumn };
+		const kept = keptColumns(table, cells, r + 1, columns, [
+			valueColumn,
+			...(columns.couponName ? [] : [nameColumn]),
+		]);
+		if (columns.couponName) return { headerRow: r + 1, valueColumn, kept };
 		if (nameColumn < 0) {
 			throw new CouponError(
 				`Sheet "${table.sheetName}" has a "${columns.valueColumn}" column (row ${r + 1}) but no "${columns.nameColumn}" column, so the coupon of each value is unknown`,
 				'Enter a Coupon Name to import every value into that coupon, or set Name Column to the header of the column that names the coupons.',
 			);
 		}
-		return { headerRow: r + 1, valueColumn, nameColumn };
+		return { headerRow: r + 1, valueColumn, nameColumn, kept };
 	}
 
 	if (seen.length === 0)
@@ -129,8 +140,14 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 	table.rows.forEach((row) =>
 		row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)),
 	);
-	if (columns.couponName && usedColumns.size === 1)
-		return { headerRow: null, valueColumn: [...usedColumns][0] };
+	if (columns.couponName && usedColumns.size === 1) {
+		if (columns.keepColumns)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no header row, so no columns can be kept as details`,
+				'Give the sheet a header row naming its columns, or remove Keep Columns.',
+			);
+		return { headerRow: null, valueColumn: [...usedColumns][0], kept: [] };
+	}
 
 	const found = seen.slice(0, 3).map(
 		(s) =>
@@ -143,6 +160,79 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
 		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
 	);
+}
+
+/**
+ * The columns of the header row `cells` that Keep Columns names (every one but `used` for "all"),
+ * or a CouponError naming a header the row does not have or that cannot name a detail.
+ */
+function keptColumns(
+	table: SheetTable,
+	cells: string[],
+	headerRow: number,
+	{ keepColumns }: ImportSettings,
+	used: number[],
+): Layout['kept'] {
+	if (!keepColumns) return [];
+	const fix = 'Set Keep Columns to headers of the sheet, separated by commas, or to "all".';
+	const wanted =
+		keepColumns === 'all'
+			? cells.flatMap((text, column) => (text === '' || used.includes(column) ? [] : [text]))
+			: keepColumns;
+	const kept: Layout['kept'] = [];
+	for (const header of wanted) {
+		const column = cells.findIndex((text) => headerKey(text) === headerKey(header));
+		if (column < 0)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no "${header}" column in its header row (row ${headerRow}) to keep as a detail`,
+				fix,
+			);
+		const name = cells[column];
+		const problem = detailNameProblem(name);
+		if (problem) throw new CouponError(`Sheet "${table.sheetName}": ${problem}`, fix);
+		if (!kept.some((k) => k.column === column)) kept.push({ column, name });
+	}
+	if (kept.length > MAX_DETAILS)
+		throw new CouponError(
+			`Sheet "${table.sheetName}" would keep ${kept.length} columns as details; a code keeps at most ${MAX_DETAILS}`,
+			fix,
+		);
+	return kept;
+}
+
+/** A row's kept cells as the code's details (empty ones left out), or the problem with one. */
+function rowDetails(
+	table: SheetTable,
+	cells: unknown[] | undefined,
+	layout: Layout,
+): { details?: Details } | { problem: string } {
+	if (layout.kept.length === 0) return {};
+	const entries: Array<[string, string]> = [];
+	for (const { column, name } of layout.kept) {
+		const text = cellText(table.cell(cells?.[column]));
+		if (text === '') continue;
+		const problem = detailValueProblem(name, text);
+		if (problem) return { problem };
+		entries.push([name, text]);
+	}
+	// From entries: a header "__proto__" stays a detail, never a prototype.
+	return entries.length > 0 ? { details: Object.fromEntries(entries) } : {};
+}
+
+/** Keep Columns as the option gives it: off when empty, "all", or headers separated by commas. */
+export function parseKeepColumns(raw: unknown): ImportSettings['keepColumns'] {
+	const text = textParameter(
+		raw,
+		'Keep Columns',
+		'Enter headers of the sheet separated by commas, or "all".',
+	);
+	if (text === '') return undefined;
+	if (text.toLowerCase() === 'all') return 'all';
+	const headers = text
+		.split(',')
+		.map((header) => header.trim())
+		.filter((header) => header !== '');
+	return headers.length > 0 ? headers : undefined;
 }
 
 /** Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and why. */
@@ -236,8 +326,14 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
 			continue;
 		}
+		const kept = rowDetails(table, cells, layout);
+		if ('problem' in kept) {
+			pool.invalid++;
+			remember(pool.rejected, { row, value, reason: kept.problem });
+			continue;
+		}
 		pool.firstRowOf.set(read.key, row);
-		pool.candidates.push({ code: value, key: read.key, row });
+		pool.candidates.push({ code: value, key: read.key, row, ...kept });
 	}
 
 	const notes: string[] = [];
@@ -362,8 +458,11 @@ export async function importSheet(
 			existing[i] ??
 			(await session.createPool(plan.pools[i].name, 'imported', {
 				usesPerCode: settings.usesPerCode,
+				...(settings.details ? { details: settings.details } : {}),
 			}));
 		if (infos[i].kind !== 'imported') throw createdMeanwhileError(infos[i]);
+		if (settings.details && !sameDetails(infos[i].details, settings.details))
+			await session.setCouponDetails(infos[i].name, settings.details);
 	}
 	const summaries: PoolSummary[] = new Array(plan.pools.length);
 	for (const i of byKey) {

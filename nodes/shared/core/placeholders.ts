@@ -1,16 +1,26 @@
+import { detailNameProblem, MAX_DETAIL_NAME_LENGTH } from './details';
 import { couponNameKey, couponNameProblem, MAX_COUPON_NAME_LENGTH } from './names';
 
 /** Why a `$cst.` in a template is not rendered. */
 export type PlaceholderProblem =
-	'malformed' | 'not_a_coupon' | 'invalid_name' | 'unknown_coupon' | 'no_active_coupon';
+	| 'malformed'
+	| 'not_a_coupon'
+	| 'invalid_name'
+	| 'unknown_coupon'
+	| 'no_active_coupon'
+	| 'unknown_detail';
 
-/** A `$cst.<coupon name>.coupon$` placeholder whose name can be a coupon name. */
+/**
+ * A `$cst.<coupon name>.coupon$` placeholder whose name can be a coupon name, or
+ * `$cst.<coupon name>.coupon.<detail>$`, which stands for a detail of that coupon (or `validUntil`).
+ */
 export interface CouponPlaceholder {
 	text: string;
 	start: number;
 	end: number;
 	name: string;
 	nameKey: string;
+	detail?: string;
 }
 
 export interface UnresolvedPlaceholder {
@@ -28,12 +38,14 @@ export interface ParsedTemplate {
 
 // The longest name part a coupon placeholder can have: a name, plus spaces around it.
 const MAX_NAME_PART = MAX_COUPON_NAME_LENGTH + 20;
-// Every `$cst.`, then either a name and `.coupon` (the shortest such), or another placeholder's
-// `<word>` without spaces or tags (reported, not a coupon), each before a `$`. Neither may run past
-// a `$`, so an unclosed `$cst.` never swallows the placeholder after it, and the bounds keep the scan
-// linear. The closing `$` is only looked at, not consumed: `$cst.A.coupon$cst.B.coupon$` is two.
+const MAX_DETAIL_PART = MAX_DETAIL_NAME_LENGTH + 20;
+// Every `$cst.`, then either a name and `.coupon` (the shortest such) with perhaps `.<detail>`, or
+// another placeholder's `<word>` without spaces or tags (reported, not a coupon), each before a `$`.
+// None may run past a `$`, so an unclosed `$cst.` never swallows the placeholder after it, and the
+// bounds keep the scan linear. The closing `$` is only looked at, not consumed:
+// `$cst.A.coupon$cst.B.coupon$` is two.
 const PLACEHOLDER = new RegExp(
-	`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon(?=\\$)|([^$\\s<>]{1,${MAX_NAME_PART}})(?=\\$))?`,
+	`\\$cst\\.(?:([^$]{0,${MAX_NAME_PART}}?)\\.coupon(?:\\.([^$]{1,${MAX_DETAIL_PART}}))?(?=\\$)|([^$\\s<>]{1,${MAX_NAME_PART}})(?=\\$))?`,
 	'gi',
 );
 // An HTML tag an editor put inside a placeholder, such as $cst.<b>SPRING</b>.coupon$.
@@ -55,7 +67,7 @@ export function parseTemplate(template: string): ParsedTemplate {
 	const placeholders: CouponPlaceholder[] = [];
 	const unresolved = new UnresolvedList();
 	for (const match of template.matchAll(PLACEHOLDER)) {
-		const [body, namePart, otherBody] = match;
+		const [body, namePart, detailPart, otherBody] = match;
 		const start = match.index;
 		const text = `${body}$`;
 		if (namePart === undefined && otherBody === undefined) {
@@ -75,7 +87,8 @@ export function parseTemplate(template: string): ParsedTemplate {
 			);
 			continue;
 		}
-		const markup = MARKUP.exec(namePart);
+		const markup =
+			MARKUP.exec(namePart) ?? (detailPart === undefined ? null : MARKUP.exec(detailPart));
 		if (markup) {
 			unresolved.add(
 				text,
@@ -91,12 +104,19 @@ export function parseTemplate(template: string): ParsedTemplate {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
 			continue;
 		}
+		const detail = detailPart === undefined ? undefined : decodeEntities(detailPart).trim();
+		const detailProblem = detail === undefined ? undefined : detailNameProblem(detail);
+		if (detailProblem) {
+			unresolved.add(text, 'invalid_name', `${text} cannot name a detail: ${detailProblem}`);
+			continue;
+		}
 		placeholders.push({
 			text,
 			start,
 			end: start + text.length,
 			name,
 			nameKey: couponNameKey(name),
+			...(detail === undefined ? {} : { detail }),
 		});
 	}
 	return { placeholders, unresolved };
@@ -143,18 +163,18 @@ export class UnresolvedList {
 	}
 }
 
-/** The template with each placeholder that `codeFor` knows replaced, in one pass; the others stay. */
+/** The template with each placeholder that `textFor` knows replaced, in one pass; the others stay. */
 export function fillTemplate(
 	template: string,
 	placeholders: CouponPlaceholder[],
-	codeFor: (placeholder: CouponPlaceholder) => string | undefined,
+	textFor: (placeholder: CouponPlaceholder) => string | undefined,
 ): string {
 	const parts: string[] = [];
 	let at = 0;
 	for (const placeholder of placeholders) {
-		const code = codeFor(placeholder);
-		if (code === undefined) continue;
-		parts.push(template.slice(at, placeholder.start), code);
+		const text = textFor(placeholder);
+		if (text === undefined) continue;
+		parts.push(template.slice(at, placeholder.start), text);
 		at = placeholder.end;
 	}
 	parts.push(template.slice(at));

@@ -16,6 +16,8 @@ import {
 } from './placeholders';
 import { couponNameKey } from './names';
 import { assignmentStatus } from './validity';
+import { formatDate, type DateStyle } from './dates';
+import { mergedDetails } from './details';
 
 /** What to do with a placeholder for a coupon the contact holds no active code of. */
 export type MissingCouponAction = 'assign' | 'leave' | 'fail';
@@ -28,6 +30,8 @@ export interface RenderSettings {
 	format: CodeFormat;
 	/** For "assign": how many coupons the run may create; a message that would pass it fails. */
 	maxNewCoupons: number;
+	/** How `$cst.<name>.coupon.validUntil$` writes the date. */
+	dates: DateStyle;
 }
 
 export const DEFAULT_MAX_NEW_COUPONS_PER_RUN = 100;
@@ -62,7 +66,53 @@ const heldAssignment = (pool: PoolInfo, held: HeldAssignment): AssignmentResult 
 	validUntil: new Date(held.validUntil).toISOString(),
 	source: pool.kind,
 	reused: true,
+	details: mergedDetails(pool.details, held.details),
 });
+
+/** The built-in field of `$cst.<name>.coupon.<field>$`; every other field names a detail. */
+const VALID_UNTIL = 'validUntil';
+const LISTED_DETAILS = 10;
+// Detail values come from spreadsheets and expressions: in an HTML message they are written as text.
+const HTML_TAG = /<[a-z!/]/i;
+const HTML_SPECIAL = /[&<>"']/g;
+const HTML_ESCAPES = new Map([
+	['&', '&amp;'],
+	['<', '&lt;'],
+	['>', '&gt;'],
+	['"', '&quot;'],
+	["'", '&#39;'],
+]);
+
+/** What a placeholder stands for in the coupon, or an unknown-detail problem. */
+function placeholderText(
+	placeholder: CouponPlaceholder,
+	coupon: AssignmentResult,
+	request: RenderRequest,
+	html: boolean,
+): string | UnresolvedPlaceholder {
+	const { detail } = placeholder;
+	if (detail === undefined) return coupon.code;
+	if (detail === VALID_UNTIL)
+		return formatDate(Date.parse(coupon.validUntil), request.settings.dates);
+	if (!Object.hasOwn(coupon.details, detail)) {
+		const names = Object.keys(coupon.details).sort();
+		const known =
+			names.length === 0
+				? 'it has no details'
+				: `its details are ${names
+						.slice(0, LISTED_DETAILS)
+						.map((name) => `"${name}"`)
+						.join(', ')}${names.length > LISTED_DETAILS ? ', ...' : ''}`;
+		return {
+			placeholder: placeholder.text,
+			problem: 'unknown_detail',
+			message: `${placeholder.text}: coupon "${coupon.name}" has no detail "${detail}" (${known}); ${VALID_UNTIL} is always there`,
+		};
+	}
+	const value = coupon.details[detail];
+	const text = value === null ? '' : String(value);
+	return html ? text.replace(HTML_SPECIAL, (c) => HTML_ESCAPES.get(c)!) : text;
+}
 
 /**
  * Replaces each `$cst.<coupon name>.coupon$` with the contact's active coupon of that name (the
@@ -135,7 +185,8 @@ export async function renderMessages(
 		const { placeholders, unresolved } = templates[i];
 		const used = new Map<string, AssignmentResult>();
 		let failure: CouponError | undefined;
-		const codeFor = (placeholder: CouponPlaceholder) => {
+		const html = HTML_TAG.test(request.template);
+		const textFor = (placeholder: CouponPlaceholder) => {
 			const j = wantedIndex.get(messageKey(i, placeholder.nameKey));
 			const outcome = j === undefined ? undefined : assigned.outcomes[j];
 			if (outcome && 'error' in outcome) failure ??= outcome.error;
@@ -145,7 +196,10 @@ export async function renderMessages(
 					: assignments.get(holdingKey(request.contactKey, placeholder.nameKey));
 			if (assignment) {
 				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, assignment);
-				return assignment.code;
+				const text = placeholderText(placeholder, assignment, request, html);
+				if (typeof text === 'string') return text;
+				unresolved.add(placeholder.text, text.problem, text.message);
+				return undefined;
 			}
 			const problem = missingProblem(
 				placeholder,
@@ -157,7 +211,7 @@ export async function renderMessages(
 			unresolved.add(placeholder.text, problem.problem, problem.message);
 			return undefined;
 		};
-		const text = fillTemplate(request.template, placeholders, codeFor);
+		const text = fillTemplate(request.template, placeholders, textFor);
 		if (failure) return { error: failure };
 		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
 		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.

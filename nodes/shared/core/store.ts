@@ -152,6 +152,8 @@ export interface CouponStoreSession {
 	findPool(name: string): Promise<PoolInfo | undefined>;
 	/** Every pool, ordered by name key. */
 	listPools(): Promise<PoolInfo[]>;
+	/** Replaces the pool's details (none when missing); its uses per code never change. */
+	setCouponDetails(name: string, details: Details | undefined): Promise<void>;
 	/**
 	 * Creates an empty pool with these terms (one use per code and no details when missing), or
 	 * returns the pool of that name that another session created meanwhile, with its own terms.

@@ -22,6 +22,8 @@ export interface ReadOptions {
 	 */
 	leadingRows: number;
 	rowsAfter: number;
+	/** Cells allowed per row read, on average: more when the import keeps other columns. */
+	cellsPerRow?: number;
 	limits: UnpackLimits;
 }
 
@@ -98,7 +100,8 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		);
 
 	const rowsRead = options.leadingRows + options.rowsAfter;
-	const maxCells = rowsRead * CELLS_PER_ROW;
+	const cellsPerRow = options.cellsPerRow ?? CELLS_PER_ROW;
+	const maxCells = rowsRead * cellsPerRow;
 	// Unpacked piece by piece: only the rows read are kept, whatever follows them.
 	const cutter = new SheetCutter(options.leadingRows, options.rowsAfter, maxCells);
 	for await (const piece of unpackPieces(file, sheetEntry)) {
@@ -108,8 +111,8 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	const cut = cutter.finish();
 	if (cut.cells > maxCells)
 		throw new CouponError(
-			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${CELLS_PER_ROW} a row on average)`,
-			'Delete the columns the import does not use (it reads the coupon name and value columns), or save those two columns alone as a new .xlsx file.',
+			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${cellsPerRow} a row on average)`,
+			'Delete the columns the import does not use (it reads the coupon name and value columns, and those Keep Columns names), or save those columns alone as a new .xlsx file.',
 		);
 	const sharedStrings =
 		cut.maxStringIndex < 0

@@ -145,10 +145,13 @@ class WorkingPool {
 	readonly available: string[];
 	readonly assignments: AssignmentRecord[];
 	changed = false;
+	/** Kept apart from `stored` until packed: a transaction that throws must leave static data as it was. */
+	details?: Details;
 	private codeByKey?: Map<string, string>;
 	private byCode?: Map<string, AssignmentRecord>;
 
 	constructor(readonly stored: StoredPool) {
+		this.details = stored.details;
 		this.available = stored.available === '' ? [] : stored.available.split('\n');
 		this.assignments =
 			stored.assignments === ''
@@ -166,7 +169,8 @@ class WorkingPool {
 	}
 
 	get terms(): CouponTerms {
-		const { usesPerCode = 1, details } = this.stored;
+		const { usesPerCode = 1 } = this.stored;
+		const { details } = this;
 		return details === undefined ? { usesPerCode } : { usesPerCode, details };
 	}
 
@@ -193,10 +197,12 @@ class WorkingPool {
 	}
 
 	pack(): StoredPool {
+		const { details: _, ...stored } = this.stored;
 		return {
-			...this.stored,
+			...stored,
 			available: this.available.join('\n'),
 			assignments: this.assignments.map(formatAssignment).join('\n'),
+			...(this.details ? { details: this.details } : {}),
 		};
 	}
 }
@@ -243,6 +249,12 @@ class StaticDataSession implements CouponStoreSession {
 		return [...this.byKey()]
 			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 			.map(([, stored]) => this.pool(stored.name)!.info);
+	}
+
+	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
+		const pool = this.requirePool(name);
+		pool.details = details;
+		pool.changed = true;
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {

@@ -12,7 +12,9 @@ import {
 } from '../../../shared/core/assign';
 import { parseCouponName } from '../../../shared/core/names';
 import { parseUsesPerCode } from '../../../shared/core/validity';
-import { usesPerCodeOption } from '../../../shared/descriptions';
+import { couponDetailsOption, usesPerCodeOption } from '../../../shared/descriptions';
+import { parseDetails } from '../../../shared/core/details';
+import type { Details } from '../../../shared/core/store';
 import {
 	DEFAULT_LENGTH,
 	codeFormatOptions,
@@ -68,12 +70,14 @@ export const properties: INodeProperties[] = [
 		},
 		...codeFormatOptions,
 		usesPerCodeOption,
+		couponDetailsOption,
 	]),
 ];
 
 interface GenerateOptions extends CodeFormatOptions {
 	activeCoupon?: string;
 	usesPerCode?: unknown;
+	couponDetails?: unknown;
 }
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): AssignmentSettings {
@@ -90,8 +94,12 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): Assignment
 		policy,
 		...readNewCouponSettings(context, itemIndex, options),
 		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
+		...detailsSetting(parseDetails(options.couponDetails)),
 	};
 }
+
+/** The details setting: absent when none are given, so that a coupon keeps the details it has. */
+const detailsSetting = (details: Details | undefined) => (details ? { details } : {});
 
 /** Whether the user set Length or a code option, which an imported list ignores. */
 function formatChosen(context: IExecuteFunctions): boolean {

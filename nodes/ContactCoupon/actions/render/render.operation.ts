@@ -8,6 +8,7 @@ import { now } from '../../../shared/core/clock';
 import { CouponError } from '../../../shared/core/errors';
 import { parseContactRequest } from '../../../shared/core/assign';
 import { parseLimit } from '../../../shared/core/limits';
+import { parseDateStyle, type DateStyle } from '../../../shared/core/dates';
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_RUN,
 	MISSING_COUPON_ACTIONS,
@@ -39,7 +40,7 @@ export const properties: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. <p>Your code: $cst.SPRING10.coupon$</p>',
 		description:
-			"The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact's active coupon of that name.",
+			"The message text or HTML, usually mapped from the field holding the template. Each placeholder $cst.&lt;coupon name&gt;.coupon$ is replaced with the contact's active coupon of that name; $cst.&lt;coupon name&gt;.coupon.&lt;detail&gt;$ with a detail of it, such as discount, and $cst.&lt;coupon name&gt;.coupon.validUntil$ with the end of its validity.",
 	},
 	contactProperty(
 		'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
@@ -88,7 +89,68 @@ export const properties: INodeProperties[] = [
 		],
 		showAssign,
 	),
+	{
+		displayName: 'Date Options',
+		name: 'dateOptions',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		description: 'How $cst.&lt;coupon name&gt;.coupon.validUntil$ writes the end of validity',
+		options: [
+			{
+				displayName: 'Date Format',
+				name: 'dateFormat',
+				type: 'options',
+				options: [
+					{ name: 'ISO Date', value: 'isoDate', description: 'For example 2026-05-31' },
+					{
+						name: 'ISO Date and Time',
+						value: 'isoDateTime',
+						description: 'For example 2026-05-31 23:59',
+					},
+					{
+						name: 'Written Out',
+						value: 'long',
+						description: 'For example May 31, 2026, in the language of Locale',
+					},
+				],
+				default: 'isoDate',
+			},
+			{
+				displayName: 'Locale',
+				name: 'locale',
+				type: 'string',
+				default: 'en-US',
+				placeholder: 'e.g. de-DE',
+				description: 'The language of the Written Out format',
+			},
+			{
+				displayName: 'Time Zone',
+				name: 'timeZone',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. Europe/Berlin',
+				description:
+					"The time zone dates are written in. Leave empty for the workflow's time zone.",
+			},
+		],
+	},
 ];
+
+interface DateOptions {
+	dateFormat?: unknown;
+	locale?: unknown;
+	timeZone?: unknown;
+}
+
+function readDateStyle(context: IExecuteFunctions, itemIndex: number): DateStyle {
+	const options = context.getNodeParameter('dateOptions', itemIndex, {}) as DateOptions;
+	const timeZone =
+		typeof options.timeZone === 'string' && options.timeZone.trim() !== ''
+			? options.timeZone
+			: context.getTimezone();
+	return parseDateStyle(options.dateFormat ?? 'isoDate', timeZone, options.locale);
+}
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
 	const whenMissing = context.getNodeParameter(
@@ -102,12 +164,14 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSett
 			'Choose one of the listed choices.',
 		);
 	}
+	const dates = readDateStyle(context, itemIndex);
 	if (whenMissing !== 'assign')
 		return {
 			whenMissing,
 			validDays: 0,
 			format: { characters: '', length: 0, prefix: '' },
 			maxNewCoupons: 0,
+			dates,
 		};
 	const options = context.getNodeParameter('options', itemIndex, {}) as CodeFormatOptions & {
 		maxNewCoupons?: number;
@@ -119,6 +183,7 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSett
 			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_RUN,
 			'Max New Coupons',
 		),
+		dates,
 	};
 }
 

@@ -290,6 +290,14 @@ class LocalSession implements CouponStoreSession {
 		);
 	}
 
+	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
+		this.run(
+			'UPDATE pools SET details = ? WHERE id = ?',
+			detailsText(details),
+			await this.requirePoolId(name),
+		);
+	}
+
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const [counts] = this.all<PoolCounts>(

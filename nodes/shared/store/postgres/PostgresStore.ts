@@ -349,6 +349,13 @@ class PostgresSession implements CouponStoreSession {
 		return rows.map((row) => this.info(row));
 	}
 
+	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
+		await this.query(`UPDATE ${this.schema}.pools SET details = $2 WHERE id = $1`, [
+			await this.requirePoolId(name),
+			details ?? null,
+		]);
+	}
+
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
