@@ -99,7 +99,7 @@ describe('parseTemplate', () => {
 		]);
 	});
 
-	it('stays linear on a 1 MB template full of placeholders and unclosed $cst. starts', () => {
+	it('stays linear on a 1 MB template full of placeholders, unclosed $cst. starts and unclosed details', () => {
 		const time = (template: string) => {
 			const started = process.hrtime.bigint();
 			const { placeholders } = parseTemplate(template);
@@ -113,6 +113,8 @@ describe('parseTemplate', () => {
 		const chunk =
 			'<p>Hello, your code: $cst.SPRING.coupon$ and $cst.no closing dollar ' +
 			'x'.repeat(60) +
+			// A detail part that never closes, after a name part that says .coupon again and again.
+			` $cst.A${'.coupon'.repeat(15)}${'.y'.repeat(50)} ` +
 			'</p>\n';
 		const small = chunk.repeat(Math.ceil(100_000 / chunk.length));
 		const big = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
