@@ -41,6 +41,8 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	let file: string;
 	let server: ChildProcess;
 	let code: string;
+	/** Codes of coupon FLOW, held by bea and cal, for the two-step checkout and the refund. */
+	let flow: Record<string, string>;
 	/** Reads the local coupon file beside the running n8n (WAL: readers never block it). */
 	const query = <T>(sql: string): T[] => {
 		const reader = new DatabaseSync(file, { readOnly: true });
@@ -54,33 +56,45 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	beforeAll(async () => {
 		userFolder = prepareN8n();
 		file = join(userFolder, '.n8n', LOCAL_FILE_NAME);
-		// A contact who was handed a coupon earlier, by another workflow of this n8n.
-		code = await new LocalStore(localDatabase(file)).transaction(async (s) => {
-			await s.createPool('SPRING10', 'imported');
-			await s.addImported(
-				'SPRING10',
-				['SPR-4K7Q', 'SPR-9XW2'].map((value, i) => ({
-					code: value,
-					key: codeKey(value),
-					row: i + 2,
-				})),
-			);
-			const settings = {
-				couponName: 'SPRING10',
-				validDays: 14,
-				policy: 'reuse' as const,
-				format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
-				usesPerCode: 1,
-			};
-			const { outcomes } = await assignCoupons(
-				s,
-				settings,
-				[{ contact: 'ann@example.com', contactKey: 'ann@example.com' }],
-				Date.now(),
-			);
-			if (!('value' in outcomes[0])) throw outcomes[0].error;
-			return outcomes[0].value.code;
-		});
+		// Contacts who were handed coupons earlier, by another workflow of this n8n.
+		const seed = async (name: string, values: string[], contacts: string[]) =>
+			await new LocalStore(localDatabase(file)).transaction(async (s) => {
+				await s.createPool(name, 'imported');
+				// As the sample list imports them with Keep Columns.
+				await s.addImported(
+					name,
+					values.map((value, i) => ({
+						code: value,
+						key: codeKey(value),
+						row: i + 2,
+						details: { discount: '10%', 'minimum order': '50' },
+					})),
+				);
+				const settings = {
+					couponName: name,
+					validDays: 14,
+					policy: 'reuse' as const,
+					format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
+					usesPerCode: 1,
+				};
+				const { outcomes } = await assignCoupons(
+					s,
+					settings,
+					contacts.map((contact) => ({ contact, contactKey: contact })),
+					Date.now(),
+				);
+				return outcomes.map((outcome) => {
+					if (!('value' in outcome)) throw outcome.error;
+					return outcome.value.code;
+				});
+			});
+		[code] = await seed('SPRING10', ['SPR-4K7Q', 'SPR-9XW2'], ['ann@example.com']);
+		const [bea, cal] = await seed(
+			'FLOW',
+			['FLOW-1', 'FLOW-2', 'FLOW-3'],
+			['bea@example.com', 'cal@example.com'],
+		);
+		flow = { bea, cal };
 		closeLocalDatabase(file);
 
 		importInto(userFolder, 'credentials', [
@@ -95,6 +109,10 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			'checkout-redeem-webhook',
 			'validate-code-webhook',
 			'contact-card-webhook',
+			'two-step-checkout',
+			'refund-undo-redemption',
+			'multi-use-coupon',
+			'email-coupon-details',
 		);
 		importInto(userFolder, 'workflow', shipped);
 		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
@@ -184,5 +202,91 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 				orderReference: 'A-1001',
 			}),
 		]);
+	});
+
+	const post = async (path: string, body: object) =>
+		(await (await call(path, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<
+			string,
+			unknown
+		>;
+
+	it('holds a code for the cart, refuses it to another order, confirms it on payment, and frees one on failure', async () => {
+		const held = await post('cart-code', {
+			code: flow.bea,
+			email: 'bea@example.com',
+			orderId: 'C-1',
+		});
+		expect(held).toMatchObject({
+			held: true,
+			status: 'held',
+			coupon: { hold: { orderReference: 'C-1' } },
+		});
+		const other = await checkout({ code: flow.bea, email: 'bea@example.com', orderId: 'C-2' });
+		expect(other.body).toMatchObject({ accepted: false, status: 'reserved' });
+		const paid = await post('payment-succeeded', { code: flow.bea, orderId: 'C-1' });
+		expect(paid).toMatchObject({
+			accepted: true,
+			coupon: { status: 'redeemed', orderReference: 'C-1' },
+		});
+
+		const second = await post('cart-code', {
+			code: flow.cal,
+			email: 'cal@example.com',
+			orderId: 'D-1',
+		});
+		expect(second).toMatchObject({ held: true });
+		const failed = await post('payment-failed', { code: flow.cal, orderId: 'D-1' });
+		expect(failed).toMatchObject({ released: true, status: 'released' });
+		expect(await post('payment-failed', { code: flow.cal, orderId: 'D-1' })).toMatchObject({
+			released: false,
+			status: 'not_held',
+		});
+	});
+
+	it('gives the code of a refunded order back, once, and shows it on the contact card', async () => {
+		const refund = await post('order-refunded', { code: flow.bea, orderId: 'C-1' });
+		expect(refund).toMatchObject({ undone: true, status: 'undone', coupon: { status: 'active' } });
+		const again = await post('order-refunded', { code: flow.bea, orderId: 'C-1' });
+		expect(again).toMatchObject({ undone: false, status: 'already_undone' });
+		const card = (await (await call('contact-coupons?email=bea@example.com')).json()) as {
+			coupons: Array<Record<string, unknown>>;
+		};
+		expect(card.coupons[0]).toMatchObject({
+			status: 'active',
+			redemptions: [
+				expect.objectContaining({ orderReference: 'C-1', undoReason: 'order refunded' }),
+			],
+		});
+		const rows = query<{ undo_reason: string }>(
+			'SELECT undo_reason FROM redemptions WHERE undone_at IS NOT NULL',
+		);
+		expect(rows).toEqual([{ undo_reason: 'order refunded' }]);
+	});
+
+	it('makes a team code that five orders can redeem, the sixth refused', async () => {
+		const team = await post('team-code', { email: 'lead@example.com' });
+		expect(team).toMatchObject({ name: 'TEAM5', details: { discount: '10%', uses: '5 orders' } });
+		const statuses: unknown[] = [];
+		for (let order = 1; order <= 6; order++)
+			statuses.push(
+				(await checkout({ code: team.code, email: 'lead@example.com', orderId: `T-${order}` })).body
+					.status,
+			);
+		expect(statuses).toEqual([...Array(5).fill('accepted'), 'redeemed']);
+	});
+
+	it('writes the discount, the minimum order and the end of validity into the offer email', async () => {
+		// Ann redeemed her SPRING10 code above, so the email assigns her the list's other code.
+		const rendered = await post('offer-email', { email: 'ann@example.com' });
+		const [coupon] = rendered.coupons as Array<{ code: string; validUntil: string }>;
+		expect(coupon.code).not.toBe(code);
+		const validUntil = new Date(coupon.validUntil).toLocaleDateString('en-GB', {
+			dateStyle: 'long',
+			timeZone: 'Europe/London',
+		});
+		expect(rendered).toMatchObject({ unresolved: [] });
+		expect(rendered.text).toBe(
+			`<p>Hello!</p>\n<p>Your code <b>${coupon.code}</b> gives you <b>10%</b> off orders over 50 EUR.</p>\n<p>Valid until ${validUntil}.</p>`,
+		);
 	});
 });
