@@ -78,14 +78,23 @@ async function main() {
 		`  ${PROCESSES} processes: node ${rate(total, many)}/s (${fixed(many)} s) | raw SQL ${rate(total, manyRaw)}/s (${fixed(manyRaw)} s) | ratio ${fixed(manyRaw / many)}`,
 	);
 
+	// Each operation over the codes one execution assigned: node on one execution's contacts, raw
+	// SQL (set-based statements run directly with pg, writing the same rows) on another's.
+	const checkout = [
+		['Reserve Code (hold each code for its order)', 'reserve', 'assign-node-p0', 'assign-node-p1'],
+		['Redeem Code (one use each, with its history row)', 'redeem', 'single-node', 'single-raw'],
+		['Undo Redemption (give those uses back)', 'undo', 'single-node', 'single-raw'],
+	];
 	console.log(
-		`\nRedemption of the ${CONTACTS.toLocaleString('en-US')} codes one execution assigned (one Redeem Code execution, vs set-based UPDATEs run directly with pg)`,
+		`\nCheckout over ${CONTACTS.toLocaleString('en-US')} assigned codes in one execution (vs the same writes as set-based SQL run directly with pg)`,
 	);
-	const redeem = await step('redeem-node', poolSchema, CONTACTS, 'single-node');
-	const redeemRaw = await step('redeem-raw', poolSchema, CONTACTS, 'single-raw');
-	console.log(
-		`  node ${rate(CONTACTS, redeem.seconds)}/s (${fixed(redeem.seconds)} s) | raw SQL ${rate(CONTACTS, redeemRaw.seconds)}/s (${fixed(redeemRaw.seconds)} s) | ratio ${fixed(redeemRaw.seconds / redeem.seconds)}`,
-	);
+	for (const [label, operation, nodeContacts, rawContacts] of checkout) {
+		const ours = await step(`${operation}-node`, poolSchema, CONTACTS, nodeContacts);
+		const raw = await step(`${operation}-raw`, poolSchema, CONTACTS, rawContacts);
+		console.log(
+			`  ${label}: node ${rate(CONTACTS, ours.seconds)}/s (${fixed(ours.seconds)} s) | raw SQL ${rate(CONTACTS, raw.seconds)}/s (${fixed(raw.seconds)} s) | ratio ${fixed(raw.seconds / ours.seconds)}`,
+		);
+	}
 
 	const stats = await step('stats-node', poolSchema);
 	const s = stats.statistics;

@@ -136,54 +136,56 @@ const steps = {
 
 	/** Contact Coupon's Redeem Code, one execution redeeming the codes the contacts `prefix-i` hold. */
 	async 'redeem-node'(schema, count, prefix) {
-		const items = (await heldCodes(schema, prefix, count)).map((row) => ({
-			json: { code: row.code, email: row.contact_key },
+		return await checkoutNode(schema, count, prefix, 'redeem', 'redemption', 'accepted', (i) => ({
+			options: { orderReference: `order-${i}` },
 		}));
-		const parameters = {
-			operation: 'redeem',
-			storage: 'database',
-			code: (i) => items[i].json.code,
-			options: (i) => ({ contact: items[i].json.email, orderReference: `order-${i}` }),
-		};
-		await new ContactCoupon().execute.call(
-			context(
-				[{ json: {} }],
-				{ ...parameters, code: 'WARM-UP', options: {} },
-				{ credentials: credentials(schema) },
-			),
-		);
-		const started = performance.now();
-		const [output] = await new ContactCoupon().execute.call(
-			context(items, parameters, { credentials: credentials(schema) }),
-		);
-		const seconds = (performance.now() - started) / 1000;
-		if (output.some((item) => item.json.redemption.status !== 'accepted'))
-			throw new Error('a code was not accepted');
-		return { seconds };
 	},
 
-	/** The same redemptions as one set-based UPDATE per 5,000 codes, run directly with pg. */
+	/** The same uses taken directly with pg: the history rows, then the counts, per 5,000 codes. */
 	async 'redeem-raw'(schema, count, prefix) {
-		const rows = await heldCodes(schema, prefix, count);
-		const client = new Client({ connectionString: databaseUrl });
-		await client.connect();
-		const started = performance.now();
-		await client.query('BEGIN');
-		let redeemed = 0;
-		for (let i = 0; i < rows.length; i += STATEMENT_BATCH) {
-			const batch = rows.slice(i, i + STATEMENT_BATCH);
-			const { rowCount } = await client.query(
-				`UPDATE "${schema}".codes SET redeemed_at = now(), order_reference = 'order' WHERE pool_id = $1 AND code_key = ANY($2::text[])
-				AND contact_key IS NOT NULL AND redeemed_at IS NULL AND replaced_at IS NULL AND valid_until > now()`,
-				[batch[0].pool_id, batch.map((row) => row.code_key)],
-			);
-			redeemed += rowCount;
-		}
-		await client.query('COMMIT');
-		const seconds = (performance.now() - started) / 1000;
-		await client.end();
-		if (redeemed !== rows.length) throw new Error(`redeemed ${redeemed} of ${rows.length}`);
-		return { seconds };
+		return await checkoutRaw(schema, count, prefix, [
+			`INSERT INTO "${schema}".redemptions (pool_id, code_key, n, redeemed_at, order_reference)
+			SELECT $1, k, 1, now(), 'order' FROM unnest($2::text[]) AS k`,
+			`UPDATE "${schema}".codes SET uses = coalesce(uses, 0) + 1, redeemed_at = now(), order_reference = 'order'
+			WHERE pool_id = $1 AND code_key = ANY($2::text[])
+			AND contact_key IS NOT NULL AND redeemed_at IS NULL AND replaced_at IS NULL AND valid_until > now()`,
+		]);
+	},
+
+	/** Reserve Code, one execution holding the codes the contacts `prefix-i` hold, each for its order. */
+	async 'reserve-node'(schema, count, prefix) {
+		return await checkoutNode(schema, count, prefix, 'reserve', 'reservation', 'held', (i) => ({
+			orderReference: `cart-${i}`,
+			holdMinutes: 15,
+			options: {},
+		}));
+	},
+
+	/** The same holds set directly with pg, where no other order holds the code. */
+	async 'reserve-raw'(schema, count, prefix) {
+		return await checkoutRaw(schema, count, prefix, [
+			`UPDATE "${schema}".codes SET held_for = 'cart', held_until = now() + interval '15 minutes'
+			WHERE pool_id = $1 AND code_key = ANY($2::text[])
+			AND contact_key IS NOT NULL AND redeemed_at IS NULL AND replaced_at IS NULL AND valid_until > now()
+			AND (held_until IS NULL OR held_until <= now() OR held_for = 'cart')`,
+		]);
+	},
+
+	/** Undo Redemption, one execution giving back the uses Redeem Code took for the contacts `prefix-i`. */
+	async 'undo-node'(schema, count, prefix) {
+		return await checkoutNode(schema, count, prefix, 'undoRedemption', 'undo', 'undone', () => ({
+			options: { reason: 'refund' },
+		}));
+	},
+
+	/** The same uses given back directly with pg: the history rows marked, then the counts. */
+	async 'undo-raw'(schema, count, prefix) {
+		return await checkoutRaw(schema, count, prefix, [
+			`UPDATE "${schema}".redemptions SET undone_at = now(), undo_reason = 'refund'
+			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND undone_at IS NULL`,
+			`UPDATE "${schema}".codes SET uses = uses - 1, redeemed_at = NULL, order_reference = NULL
+			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND uses > 0`,
+		]);
 	},
 
 	/** Get Pool Statistics for one coupon. */
@@ -203,6 +205,65 @@ const steps = {
 		return { seconds: (performance.now() - started) / 1000, statistics: item.json };
 	},
 };
+
+/**
+ * One Contact Coupon execution of `operation` over the codes the contacts `prefix-i` hold (after a
+ * warm-up execution that opens the pool); every item's `outputKey.status` must be `status`.
+ */
+async function checkoutNode(schema, count, prefix, operation, outputKey, status, parametersOf) {
+	const items = (await heldCodes(schema, prefix, count)).map((row) => ({
+		json: { code: row.code, email: row.contact_key },
+	}));
+	const perItem = (name) => (i) => parametersOf(i)[name];
+	const parameters = {
+		operation,
+		storage: 'database',
+		code: (i) => items[i].json.code,
+		orderReference: perItem('orderReference'),
+		holdMinutes: perItem('holdMinutes'),
+		options: (i) => ({ contact: items[i].json.email, ...parametersOf(i).options }),
+	};
+	await new ContactCoupon().execute.call(
+		context(
+			[{ json: {} }],
+			{ ...parameters, code: 'WARM-UP', orderReference: 'warm-up', options: {} },
+			{ credentials: credentials(schema) },
+		),
+	);
+	const started = performance.now();
+	const [output] = await new ContactCoupon().execute.call(
+		context(items, parameters, { credentials: credentials(schema) }),
+	);
+	const seconds = (performance.now() - started) / 1000;
+	const refused = output.find((item) => item.json[outputKey].status !== status);
+	if (refused) throw new Error(`${operation}: ${JSON.stringify(refused.json[outputKey])}`);
+	return { seconds };
+}
+
+/** The statements run directly with pg over the same codes, per 5,000, in one transaction. */
+async function checkoutRaw(schema, count, prefix, statements) {
+	const rows = await heldCodes(schema, prefix, count);
+	const client = new Client({ connectionString: databaseUrl });
+	await client.connect();
+	const started = performance.now();
+	await client.query('BEGIN');
+	let changed = 0;
+	for (let i = 0; i < rows.length; i += STATEMENT_BATCH) {
+		const batch = rows.slice(i, i + STATEMENT_BATCH);
+		for (const sql of statements) {
+			const { rowCount } = await client.query(sql, [
+				batch[0].pool_id,
+				batch.map((row) => row.code_key),
+			]);
+			if (sql === statements[statements.length - 1]) changed += rowCount;
+		}
+	}
+	await client.query('COMMIT');
+	const seconds = (performance.now() - started) / 1000;
+	await client.end();
+	if (changed !== rows.length) throw new Error(`changed ${changed} of ${rows.length}`);
+	return { seconds };
+}
 
 /** The codes the contacts `prefix-0` to `prefix-(count-1)` hold in the bench pool. */
 async function heldCodes(schema, prefix, count) {
