@@ -7,6 +7,16 @@ import { xlsx } from './spreadsheets';
 export const T0 = Date.UTC(2026, 3, 10, 8, 0, 0);
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The checkout fields of a coupon nobody redeemed or held, of a coupon without details. */
+export const UNTOUCHED_CODE = {
+	usesPerCode: 1,
+	uses: 0,
+	usesLeft: 1,
+	hold: null,
+	details: {},
+	redemptions: [],
+};
+
 /**
  * Contact Coupon through the node, on workflow static data kept between runs, with n8n's own item
  * handling: parameters per item, pairedItem, Continue on Fail, hints. Before each test the static

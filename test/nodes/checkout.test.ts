@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { nodeFailure, type MockOptions } from '../helpers/executeFunctions';
-import { contactCouponRuns, iso, T0 } from '../helpers/contactCouponRuns';
+import { contactCouponRuns, iso, T0, UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 
 describe('Contact Coupon', () => {
 	const { run, runEach, perItem, generate } = contactCouponRuns();
@@ -46,12 +46,7 @@ describe('Contact Coupon', () => {
 					validUntil: iso(T0 + 7 * DAY_MS),
 					redeemedAt: null,
 					orderReference: null,
-					usesPerCode: 1,
-					uses: 0,
-					usesLeft: 1,
-					hold: null,
-					details: {},
-					redemptions: [],
+					...UNTOUCHED_CODE,
 				},
 			});
 			jest.setSystemTime(T0 + DAY_MS);

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { nodeFailure } from '../helpers/executeFunctions';
-import { contactCouponRuns, iso, T0 } from '../helpers/contactCouponRuns';
+import { contactCouponRuns, iso, T0, UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 
 describe('Contact Coupon', () => {
 	const { runEach, perItem, generate } = contactCouponRuns();
@@ -33,12 +33,7 @@ describe('Contact Coupon', () => {
 						validUntil: iso(T0 + 31 * DAY_MS),
 						redeemedAt: null,
 						orderReference: null,
-						usesPerCode: 1,
-						uses: 0,
-						usesLeft: 1,
-						hold: null,
-						details: {},
-						redemptions: [],
+						...UNTOUCHED_CODE,
 					},
 					{
 						name: 'SPRING10',
@@ -48,12 +43,7 @@ describe('Contact Coupon', () => {
 						validUntil: iso(T0 + 2 * DAY_MS),
 						redeemedAt: null,
 						orderReference: null,
-						usesPerCode: 1,
-						uses: 0,
-						usesLeft: 1,
-						hold: null,
-						details: {},
-						redemptions: [],
+						...UNTOUCHED_CODE,
 					},
 				],
 			});

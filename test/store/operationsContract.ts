@@ -15,6 +15,7 @@ import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import type { StoreFixture } from './contract';
+import { UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 
 const T0 = Date.UTC(2026, 5, 1, 12);
 const FORMAT = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
@@ -123,12 +124,7 @@ export function describeOperationsContract(
 						validUntil: '2026-07-01T12:00:00.000Z',
 						redeemedAt: null,
 						orderReference: null,
-						usesPerCode: 1,
-						uses: 0,
-						usesLeft: 1,
-						hold: null,
-						details: {},
-						redemptions: [],
+						...UNTOUCHED_CODE,
 					},
 				});
 				expect(checks[4]).toEqual({
