@@ -192,7 +192,8 @@ describe('Contact Coupon', () => {
 			});
 
 		it('runs a two-step checkout: held for the cart, refused to another order, confirmed by the payment', async () => {
-			const held = await withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: 15 });
+			// As an expression gives it: text.
+			const held = await withOrder('reserve', [{ code, order: 'cart-1' }], { holdMinutes: '15' });
 			expect(held.output[0].json.reservation).toMatchObject({
 				code,
 				held: true,

@@ -10,6 +10,7 @@ import {
 	type CodeStatus,
 } from './checkout';
 import { CouponError, type Outcome } from './errors';
+import { numberParameter } from './limits';
 import { activeHold } from './validity';
 
 export const DEFAULT_HOLD_MINUTES = 15;
@@ -50,12 +51,18 @@ export interface Release {
 
 /** Hold For as whole minutes, or a CouponError. */
 export function parseHoldMinutes(raw: unknown): number {
-	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_HOLD_MINUTES)
+	const minutes = numberParameter(raw);
+	if (
+		typeof minutes !== 'number' ||
+		!Number.isInteger(minutes) ||
+		minutes < 1 ||
+		minutes > MAX_HOLD_MINUTES
+	)
 		throw new CouponError(
 			`Hold For must be a whole number of minutes from 1 to ${MAX_HOLD_MINUTES}; got ${JSON.stringify(raw) ?? String(raw)}`,
 			`Enter how long the payment may take, for example ${DEFAULT_HOLD_MINUTES} minutes.`,
 		);
-	return raw;
+	return minutes;
 }
 
 /**

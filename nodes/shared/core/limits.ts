@@ -9,3 +9,7 @@ export function parseLimit(value: unknown, label: string): number {
 		);
 	return value;
 }
+
+/** A number parameter as a number: an expression may give it as text, such as "15". */
+export const numberParameter = (raw: unknown): unknown =>
+	typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;

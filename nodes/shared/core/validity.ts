@@ -1,4 +1,5 @@
 import { CouponError } from './errors';
+import { numberParameter } from './limits';
 import type { AssignmentRecord, Hold, RedemptionEntry } from './store';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -44,7 +45,7 @@ export function isActive(assignment: AssignmentRecord, now: number): boolean {
 }
 
 export function parseValidDays(raw: unknown): number {
-	const days = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+	const days = numberParameter(raw);
 	if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_VALID_DAYS) {
 		throw new CouponError(
 			`Valid (Days) must be a whole number from 1 to ${MAX_VALID_DAYS}; got ${JSON.stringify(raw)}`,
@@ -60,10 +61,11 @@ export function validUntilFor(assignedAt: number, validDays: number): number {
 
 /** Uses per Code: how often each code of a new coupon can be redeemed. */
 export function parseUsesPerCode(raw: unknown): number {
-	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_USES_PER_CODE)
+	const uses = numberParameter(raw);
+	if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < 1 || uses > MAX_USES_PER_CODE)
 		throw new CouponError(
 			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${JSON.stringify(raw) ?? String(raw)}`,
 			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
 		);
-	return raw;
+	return uses;
 }
