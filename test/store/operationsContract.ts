@@ -514,6 +514,45 @@ export function describeOperationsContract(
 				expect(last.map((r) => r.status)).toEqual(['accepted', 'redeemed']);
 			});
 
+			it('answers a code redeemed or held in two coupons as ambiguous until Coupon Name decides, and an unknown one as unknown', async () => {
+				await importList('TWIN', [code]);
+				await give('TWIN', ['bob']);
+				await redeem([request(code, { couponName: 'VIP', orderReference: 'o1' })], T0 + 1);
+				await redeem([request(code, { couponName: 'TWIN', orderReference: 'o1' })], T0 + 2);
+				expect(value((await undo([request(code)], T0 + 3))[0])).toMatchObject({
+					undone: false,
+					status: 'ambiguous',
+					message: `The code ${code} was redeemed in 2 coupons ("TWIN", "VIP"); set Coupon Name in the options`,
+				});
+				expect(
+					value((await undo([request(code, { couponName: 'twin' })], T0 + 4))[0]),
+				).toMatchObject({ undone: true, coupon: { name: 'TWIN' } });
+				const [both] = await run(
+					async (s) =>
+						await reserveCodes(
+							s,
+							[
+								{
+									...request(code, { couponName: 'TWIN' }),
+									orderReference: 'cart',
+									holdMinutes: 5,
+								},
+							],
+							T0 + 5,
+						),
+				);
+				expect(value(both)).toMatchObject({ held: true });
+				expect(value(await release('cart', T0 + 6))).toMatchObject({
+					released: true,
+					coupon: { name: 'TWIN' },
+				});
+				code = 'NOPE-9';
+				expect(value(await release('cart', T0 + 7))).toMatchObject({
+					released: false,
+					status: 'unknown',
+				});
+			});
+
 			it('makes a generated coupon of several uses per code from Generate for Contact', async () => {
 				[code] = await give('GENMULTI', ['cy'], T0, 30, 'reuse', 2);
 				expect(await redeemOne('a', T0 + 1)).toMatchObject({

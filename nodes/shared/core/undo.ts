@@ -10,7 +10,7 @@ import {
 	type CodeRequest,
 } from './checkout';
 import { CouponError, type Outcome } from './errors';
-import { textParameter, UNSAFE_CHARACTER, describeCharacter } from './names';
+import { compareCouponNames, describeCharacter, textParameter, UNSAFE_CHARACTER } from './names';
 import { assignmentStatus, redemptionsOf } from './validity';
 
 export const MAX_UNDO_REASON_LENGTH = 500;
@@ -86,7 +86,11 @@ export async function undoRedemptions(
 		if (open.length > 1)
 			return answer(
 				'ambiguous',
-				`The code ${code} was redeemed${forOrder} in ${open.length} coupons (${open.map((s) => `"${s.couponName}"`).join(', ')}); set Coupon Name in the options`,
+				`The code ${code} was redeemed${forOrder} in ${open.length} coupons (${open
+					.map((s) => s.couponName)
+					.sort(compareCouponNames)
+					.map((name) => `"${name}"`)
+					.join(', ')}); set Coupon Name in the options`,
 			);
 		if (open.length === 1) {
 			const [stored] = open;
