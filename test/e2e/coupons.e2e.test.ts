@@ -307,7 +307,11 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 		).filter((workflow) => workflow.nodes.some((n) => n.credentials));
 		expect(withCredentials.map((workflow) => workflow.name).sort()).toEqual([
 			"Coupons: a contact's coupons",
+			'Coupons: a team code usable five times',
+			'Coupons: an email with the discount and the expiry',
 			'Coupons: check a code before checkout',
+			'Coupons: give a code back when an order is refunded',
+			'Coupons: hold a code while the customer pays',
 			'Coupons: import and assign (PostgreSQL)',
 			'Coupons: redeem a code at checkout',
 		]);
