@@ -10,6 +10,7 @@ function context(items, parameters, { staticData = {}, credentials, n8nFolder } 
 			parameters: {},
 		}),
 		getMode: () => 'trigger',
+		getTimezone: () => 'UTC',
 		continueOnFail: () => false,
 		getWorkflowStaticData: () => staticData,
 		getCredentials: async () => credentials,
