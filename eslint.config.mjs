@@ -127,7 +127,7 @@ export default [
 	{
 		// The code that uses those dependencies (and Node's streams, for COPY) imports them.
 		files: [
-			'nodes/shared/core/codes.ts',
+			'nodes/shared/core/codeFormat.ts',
 			'nodes/shared/store/**',
 			'nodes/shared/transport/**',
 			'nodes/shared/spreadsheet/**',

@@ -86,6 +86,7 @@ describe('the package as n8n loads it', () => {
 		expect([...new Set(names(contact.properties))].sort()).toEqual([
 			'code',
 			'contact',
+			'count',
 			'couponName',
 			'dateOptions',
 			'holdMinutes',
@@ -106,6 +107,7 @@ describe('the package as n8n loads it', () => {
 		expect(
 			(operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name]),
 		).toEqual([
+			['createCodes', 'Create Codes'],
 			['generate', 'Generate for Contact'],
 			['getForContact', 'Get Contact Coupons'],
 			['stats', 'Get Pool Statistics'],
@@ -122,7 +124,9 @@ describe('the package as n8n loads it', () => {
 				.filter((p) => p.name === name)
 				.flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*'])
 				.sort();
-		expect(shownFor('couponName')).toEqual(['generate', 'stats']);
+		expect(shownFor('couponName')).toEqual(['createCodes', 'generate', 'stats']);
+		expect(shownFor('count')).toEqual(['createCodes']);
+		expect(shownFor('length')).toEqual(['createCodes', 'generate', 'render']);
 		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
 		expect(shownFor('code')).toEqual([
 			'redeem',
@@ -148,6 +152,7 @@ describe('the package as n8n loads it', () => {
 		]);
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
 		expect(shownFor('options')).toEqual([
+			'createCodes',
 			'generate',
 			'getForContact',
 			'redeem',
@@ -166,6 +171,17 @@ describe('the package as n8n loads it', () => {
 				)!.options as INodeProperties[],
 			);
 		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
+		expect(optionsOf('createCodes')).toEqual([
+			'characters',
+			'checkCharacter',
+			'couponDetails',
+			'customCharacters',
+			'output',
+			'pattern',
+			'prefix',
+			'suffix',
+			'usesPerCode',
+		]);
 		expect(optionsOf('validate')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('undoRedemption')).toEqual([
@@ -178,9 +194,12 @@ describe('the package as n8n loads it', () => {
 		expect(optionsOf('release')).toEqual(['contact', 'couponName']);
 		expect(optionsOf('render')).toEqual([
 			'characters',
+			'checkCharacter',
 			'customCharacters',
 			'maxNewCoupons',
+			'pattern',
 			'prefix',
+			'suffix',
 		]);
 		const whenMissing = contact.properties.find((p) => p.name === 'whenMissing')!;
 		expect(whenMissing.default).toBe('assign');
@@ -218,8 +237,11 @@ describe('the package as n8n loads it', () => {
 		expect(names(byName.options.options as INodeProperties[])).toEqual([
 			'activeCoupon',
 			'characters',
+			'checkCharacter',
 			'customCharacters',
+			'pattern',
 			'prefix',
+			'suffix',
 			'usesPerCode',
 			'couponDetails',
 		]);

@@ -1,14 +1,12 @@
+import { readCodeValue, codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import {
 	assertGuessProof,
-	readCodeValue,
-	codeKey,
 	generateCode,
 	minimumSafeLength,
 	parseLength,
 	parsePrefix,
 	resolveCharacters,
-	UNAMBIGUOUS_CHARACTERS,
-} from '../../nodes/shared/core/codes';
+} from '../../nodes/shared/core/codeFormat';
 import { CouponError } from '../../nodes/shared/core/errors';
 
 describe('code generation', () => {

@@ -2,12 +2,10 @@ import fc from 'fast-check';
 import {
 	CHARACTER_SETS,
 	codeKey,
-	generateCode,
-	MAX_LENGTH,
-	MIN_LENGTH,
 	parseCheckoutCode,
 	readCodeValue,
 } from '../../nodes/shared/core/codes';
+import { generateCode, MAX_LENGTH, MIN_LENGTH } from '../../nodes/shared/core/codeFormat';
 import { CouponError } from '../../nodes/shared/core/errors';
 import {
 	couponNameKey,

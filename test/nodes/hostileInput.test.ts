@@ -274,6 +274,23 @@ describe('workflow static data at scale and when damaged', () => {
 			{ version: 2, pools: [{ name: 7 }] },
 			/coupon number 1 is not a stored coupon/,
 		],
+		[
+			'a damaged code format',
+			{
+				version: 3,
+				pools: [
+					{
+						name: 'W',
+						kind: 'generated',
+						createdAt: '',
+						available: '',
+						assignments: '',
+						codeFormat: { characters: 'AB', length: 1e9, prefix: '' },
+					},
+				],
+			},
+			/coupon number 1 is not a stored coupon/,
+		],
 	])(
 		'names damaged static data (%s) and what to do, changing nothing',
 		async (_label, stored, message) => {

@@ -318,6 +318,40 @@ export function describeCouponStoreContract(
 			});
 		});
 
+		it("keeps a coupon's code format, and the format its newest codes were made in", async () => {
+			const format = {
+				characters: '0123456789',
+				length: 8,
+				prefix: 'VIP-',
+				suffix: '-"26"\\',
+				pattern: '##-##',
+				checkCharacter: true,
+			};
+			await run(async (s) => {
+				await s.createPool('Made', 'imported', { usesPerCode: 1, codeFormat: format });
+				await s.createPool('Listed', 'imported');
+			});
+			expect((await run(async (s) => await s.findPool('MADE')))!.codeFormat).toEqual(format);
+			expect(await run(async (s) => await s.findPool('Listed'))).not.toHaveProperty('codeFormat');
+			const other = { characters: 'ABCDEF', length: 10, prefix: '' };
+			await expect(
+				run(async (s) => {
+					await s.setCodeFormat('Made', other);
+					throw new Error('boom');
+				}),
+			).rejects.toThrow('boom');
+			expect((await run(async (s) => await s.findPool('Made')))!.codeFormat).toEqual(format);
+			await run(async (s) => {
+				await s.setCodeFormat('Made', other);
+				await s.setCodeFormat('Listed', format);
+			});
+			const pools = await run(async (s) => await s.listPools());
+			expect(pools.map((pool) => [pool.name, pool.codeFormat])).toEqual([
+				['Listed', format],
+				['Made', other],
+			]);
+		});
+
 		describe('look-ups, redemption and counts', () => {
 			beforeEach(async () => {
 				await run(async (s) => {

@@ -72,7 +72,9 @@ describe('LocalStore', () => {
 		const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
 		const rows = check.prepare('SELECT code, uses, redeemed_at FROM codes ORDER BY code').all();
 		check.close();
-		expect(versions.map((row) => row.version)).toEqual([1, 2]);
+		expect(versions.map((row) => row.version)).toEqual(
+			Array.from({ length: LOCAL_SCHEMA_VERSION }, (_, i) => i + 1),
+		);
 		expect(rows).toEqual([
 			{ code: 'FREE', uses: null, redeemed_at: null },
 			{ code: 'HELD', uses: 1, redeemed_at: 3000 },

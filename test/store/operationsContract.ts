@@ -16,6 +16,24 @@ import { DAY_MS } from '../../nodes/shared/core/validity';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
 import type { StoreFixture } from './contract';
 import { UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
+import {
+	createCodesForRun,
+	MAX_CODES_PER_RUN,
+	type CreateCodesRequest,
+} from '../../nodes/shared/core/createCodes';
+import {
+	checkAgainstFormat,
+	generateCode,
+	type CodeFormat,
+} from '../../nodes/shared/core/codeFormat';
+
+/** A code of the format that is not one of `keys`: well formed, with a right check character. */
+function generateCodeNotIn(format: CodeFormat, keys: Set<string>): string {
+	for (;;) {
+		const code = generateCode(format);
+		if (!keys.has(codeKey(code))) return code;
+	}
+}
 
 const T0 = Date.UTC(2026, 5, 1, 12);
 const FORMAT = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
@@ -1035,6 +1053,130 @@ export function describeOperationsContract(
 				);
 				expect('value' in outcomes[2] && outcomes[2].value.coupons[0].name).toBe('NEW1');
 				expect((await run(async (s) => await s.listPools())).length).toBe(poolsBefore + 2);
+			});
+		});
+
+		describe('create codes', () => {
+			const create = async (requests: Array<Partial<CreateCodesRequest>>) =>
+				await run(
+					async (s) =>
+						await createCodesForRun(
+							s,
+							requests.map((r) => ({
+								couponName: 'BULK',
+								count: 5,
+								format: FORMAT,
+								usesPerCode: 1,
+								...r,
+							})),
+						),
+				);
+			const SHOP_FORMAT: CodeFormat = {
+				characters: UNAMBIGUOUS_CHARACTERS,
+				length: 8,
+				prefix: 'SHOP-',
+				pattern: '####-???',
+				checkCharacter: true,
+			};
+
+			it('makes unused codes in the format that Generate for Contact hands out as a list, failing when they run out', async () => {
+				const [made] = await create([
+					{ count: 3, format: SHOP_FORMAT, usesPerCode: 2, details: { discount: '10%' } },
+				]);
+				const created = value(made);
+				expect(created).toMatchObject({
+					couponName: 'BULK',
+					created: 3,
+					createdCoupon: true,
+					poolSize: 3,
+					available: 3,
+					usesPerCode: 2,
+				});
+				expect(new Set(created.codes).size).toBe(3);
+				for (const code of created.codes) {
+					expect(code).toMatch(/^SHOP-[2-9]{4}-[A-HJKMNP-Z]{3}[2-9A-HJKMNP-Z]$/);
+					expect(checkAgainstFormat(codeKey(code), SHOP_FORMAT)).toBe('fits');
+				}
+				const assigned = await give('bulk', ['ann', 'bob', 'cid', 'dan']);
+				expect(assigned.slice(0, 3).sort()).toEqual([...created.codes].sort());
+				expect(assigned[3]).toMatch(/^Coupon "BULK" has no unused codes left: 3 assigned/);
+				const cards = await run(async (s) => await contactCards(s, ['ann'], T0));
+				expect(cards.get('ann')![0]).toMatchObject({
+					usesPerCode: 2,
+					details: { discount: '10%' },
+				});
+			});
+
+			it('adds codes to an imported list, noting the format of its newest codes', async () => {
+				await importList('BULK', ['LIST-1', 'LIST-2']);
+				const [made] = await create([{ count: 4, format: SHOP_FORMAT }]);
+				expect(value(made)).toMatchObject({ created: 4, createdCoupon: false, poolSize: 6 });
+				const pool = await run(async (s) => await s.findPool('BULK'));
+				expect(pool).toMatchObject({ kind: 'imported', codeCount: 6, codeFormat: SHOP_FORMAT });
+				const [again] = await create([{ count: 1, format: FORMAT }]);
+				expect(value(again).poolSize).toBe(7);
+				expect((await run(async (s) => await s.findPool('BULK')))!.codeFormat).toEqual(FORMAT);
+			});
+
+			it('refuses a generated coupon, a format with too few codes and a run past the limit, changing nothing', async () => {
+				await give('A-GEN', ['ann']);
+				const outcomes = await create([
+					{ couponName: 'A-GEN' },
+					{ couponName: 'A-TINY', count: 2, format: { ...FORMAT, pattern: '##-??' } },
+					{ couponName: 'B-BIG', count: MAX_CODES_PER_RUN, format: { ...FORMAT, length: 10 } },
+					{ couponName: 'C-ONE', count: 1 },
+				]);
+				expect('error' in outcomes[0] && outcomes[0].error.message).toBe(
+					'Coupon "A-GEN" is a generated coupon: its codes are made as contacts get them, so codes cannot be created for it in advance',
+				);
+				expect('error' in outcomes[1] && outcomes[1].error.description).toMatch(/such as "##-\?+"/);
+				// A run's codes are counted in coupon-name order: B-BIG's million leaves none for C-ONE.
+				expect('value' in outcomes[2] && outcomes[2].value.created).toBe(MAX_CODES_PER_RUN);
+				expect('error' in outcomes[3] && outcomes[3].error.message).toMatch(
+					/^This run would create more than 1,000,000 codes over its items/,
+				);
+				const names = (await run(async (s) => await s.listPools())).map((pool) => pool.name);
+				expect(names).toEqual(['A-GEN', 'B-BIG']);
+				expect((await run(async (s) => await s.findPool('A-GEN')))!.codeCount).toBe(1);
+				expect((await run(async (s) => await s.findPool('B-BIG')))!.codeCount).toBe(
+					MAX_CODES_PER_RUN,
+				);
+			}, 120_000);
+
+			it('answers typo for a mistyped code of a coupon with check characters, without it for other unknown codes', async () => {
+				const created = value((await create([{ count: 2, format: SHOP_FORMAT }]))[0]);
+				await give('BULK', ['ann']);
+				const cards = await run(async (s) => await contactCards(s, ['ann'], T0));
+				const { code } = cards.get('ann')![0];
+				expect(created.codes).toContain(code);
+				const key = codeKey(code);
+				// One digit of the pattern typed wrong: still the shape, the check no longer matches.
+				const wrongDigit = `SHOP-${key[4] === '9' ? '8' : '9'}${code.slice(6)}`;
+				const wellFormed = codeKey(
+					generateCodeNotIn(SHOP_FORMAT, new Set(created.codes.map(codeKey))),
+				);
+				const checks = await validate(
+					[
+						request(code.toLowerCase()),
+						request(wrongDigit),
+						request(wrongDigit, { couponName: 'bulk' }),
+						request(wellFormed),
+						request('SHOP-1'),
+					],
+					T0,
+				);
+				expect(checks.map((c) => value(c).status)).toEqual([
+					'valid',
+					'typo',
+					'typo',
+					'unknown',
+					'unknown',
+				]);
+				expect(value(checks[1]).message).toBe(
+					`The code ${wrongDigit} looks mistyped: it has the shape of coupon "BULK"'s codes but its check character does not match; ask the customer to check each character`,
+				);
+				const [redeemed] = await redeem([request(wrongDigit, { orderReference: 'o-1' })], T0);
+				expect(value(redeemed)).toMatchObject({ accepted: false, status: 'typo' });
 			});
 		});
 	});

@@ -3,13 +3,15 @@ import {
 	GUESS_ODDS,
 	MAX_LENGTH,
 	MIN_LENGTH,
-	UNAMBIGUOUS_CHARACTERS,
 	minimumSafeLength,
 	parseLength,
+	parsePattern,
 	parsePrefix,
+	parseSuffix,
 	resolveCharacters,
 	type CodeFormat,
-} from '../../shared/core/codes';
+} from '../../shared/core/codeFormat';
+import { UNAMBIGUOUS_CHARACTERS } from '../../shared/core/codes';
 import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
 
 /**
@@ -52,18 +54,23 @@ const maxSafeCodes = (length: number) =>
 /** The Length of a generated code unless the user sets another. */
 export const DEFAULT_LENGTH = 8;
 
+/** Length: how many random characters a generated code has; `more` ends the description. */
+export function lengthProperty(more = ''): INodeProperties {
+	return {
+		displayName: 'Length',
+		name: 'length',
+		type: 'number',
+		default: DEFAULT_LENGTH,
+		typeOptions: { minValue: MIN_LENGTH, maxValue: MAX_LENGTH, numberPrecision: 0 },
+		description:
+			`Random characters in each generated code, up to ${MAX_LENGTH}; a Pattern in the options replaces it. Longer codes are harder to guess, and a length too short for the codes a coupon will hold is refused: with the default characters at least ${minimumSafeLength(1, UNAMBIGUOUS_CHARACTERS.length)}; 6 holds up to ${maxSafeCodes(6)} codes, 8 up to ${maxSafeCodes(8)}.${more}`.trim(),
+	};
+}
+
 /** Length and Valid (Days): how coupons assigned by the operation look and how long they last. */
 export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
 	return [
-		{
-			displayName: 'Length',
-			name: 'length',
-			type: 'number',
-			default: DEFAULT_LENGTH,
-			typeOptions: { minValue: MIN_LENGTH, maxValue: MAX_LENGTH, numberPrecision: 0 },
-			description: `Random characters in each generated code, up to ${MAX_LENGTH}. Longer codes are harder to guess, and a length too short for the codes a coupon will hold is refused: with the default characters at least ${minimumSafeLength(1, UNAMBIGUOUS_CHARACTERS.length)}; 6 holds up to ${maxSafeCodes(6)} codes, 8 up to ${maxSafeCodes(8)}. Ignored for imported lists.`,
-			displayOptions,
-		},
+		{ ...lengthProperty(' Ignored for imported lists.'), displayOptions },
 		{
 			displayName:
 				'Imported lists keep their own values: Length and the code options apply only to generated coupons',
@@ -90,7 +97,7 @@ export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProp
 	];
 }
 
-/** The options of generated codes, for an operation's Options collection. */
+/** The options of generated codes, for an operation's Options collection, in the editor's order. */
 export const codeFormatOptions: INodeProperties[] = [
 	{
 		displayName: 'Characters',
@@ -111,7 +118,15 @@ export const codeFormatOptions: INodeProperties[] = [
 			},
 		],
 		default: 'unambiguous',
-		description: 'Characters generated codes are made of',
+		description: 'Characters generated codes are made of; a Pattern draws its # and ? from them',
+	},
+	{
+		displayName: 'Check Character',
+		name: 'checkCharacter',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to end the random part with a character computed from it (ISO 7064, over Characters), so that Validate Code and Redeem Code answer "typo" for a code with one character mistyped. It adds one character and no guessing odds.',
 	},
 	{
 		displayName: 'Custom Characters',
@@ -123,6 +138,15 @@ export const codeFormatOptions: INodeProperties[] = [
 		displayOptions: { show: { characters: ['custom'] } },
 	},
 	{
+		displayName: 'Pattern',
+		name: 'pattern',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. SPRING-####-??',
+		description:
+			'The shape of the random part instead of Length: # a digit, ? a letter, * any character of Characters; anything else is written as is. Too few possible codes for the coupon are refused, naming a pattern that would do.',
+	},
+	{
 		displayName: 'Prefix',
 		name: 'prefix',
 		type: 'string',
@@ -130,12 +154,51 @@ export const codeFormatOptions: INodeProperties[] = [
 		placeholder: 'e.g. SUMMER-',
 		description: 'Text put before every generated code; it does not count towards Length',
 	},
+	{
+		displayName: 'Suffix',
+		name: 'suffix',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. -2027',
+		description: 'Text put after every generated code; it does not count towards Length',
+	},
 ];
 
 export interface CodeFormatOptions {
 	characters?: string;
+	checkCharacter?: boolean;
 	customCharacters?: string;
+	pattern?: string;
 	prefix?: string;
+	suffix?: string;
+}
+
+/** Whether the options set a code format other than the default, which an imported list ignores. */
+export const formatOptionChosen = (options: CodeFormatOptions): boolean =>
+	(options.characters ?? 'unambiguous') !== 'unambiguous' ||
+	Boolean(options.prefix || options.suffix || options.pattern || options.checkCharacter);
+
+/** The code format the Length parameter and the code format options set. */
+export function readCodeFormat(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: CodeFormatOptions,
+): CodeFormat {
+	const characters = resolveCharacters(
+		options.characters ?? 'unambiguous',
+		options.customCharacters ?? '',
+	);
+	const pattern = parsePattern(options.pattern, characters);
+	const suffix = parseSuffix(options.suffix);
+	return {
+		characters,
+		// Ignored with a pattern, which sets the random part itself.
+		length: parseLength(context.getNodeParameter('length', itemIndex, DEFAULT_LENGTH)),
+		prefix: parsePrefix(options.prefix),
+		...(suffix ? { suffix } : {}),
+		...(pattern ? { pattern } : {}),
+		...(options.checkCharacter === true ? { checkCharacter: true } : {}),
+	};
 }
 
 /** Valid (Days) and the code format as `newCouponProperties` and `codeFormatOptions` set them. */
@@ -146,14 +209,7 @@ export function readNewCouponSettings(
 ): { validDays: number; format: CodeFormat } {
 	return {
 		validDays: parseValidDays(context.getNodeParameter('validDays', itemIndex)),
-		format: {
-			length: parseLength(context.getNodeParameter('length', itemIndex, DEFAULT_LENGTH)),
-			characters: resolveCharacters(
-				options.characters ?? 'unambiguous',
-				options.customCharacters ?? '',
-			),
-			prefix: parsePrefix(options.prefix),
-		},
+		format: readCodeFormat(context, itemIndex, options),
 	};
 }
 

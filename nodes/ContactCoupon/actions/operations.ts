@@ -1,4 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import * as createCodes from './createCodes/createCodes.operation';
 import * as generate from './generate/generate.operation';
 import * as getForContact from './getForContact/getForContact.operation';
 import * as redeem from './redeem/redeem.operation';
@@ -35,6 +36,16 @@ export const operations: ContactCouponOperation[] = [
 		subtitle: '"Generate: " + $parameter["couponName"]',
 		properties: generate.properties,
 		execute: generate.execute,
+	},
+	{
+		value: 'createCodes',
+		name: 'Create Codes',
+		description:
+			"Make new unused codes for a coupon in advance, to hand out later and to load into a shop's checkout",
+		action: 'Create coupon codes in bulk',
+		subtitle: '"Create Codes: " + $parameter["couponName"]',
+		properties: createCodes.properties,
+		execute: createCodes.execute,
 	},
 	{
 		value: 'getForContact',

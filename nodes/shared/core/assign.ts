@@ -8,7 +8,7 @@ import type {
 } from './store';
 import { groupIndexes } from './batches';
 import { mergedDetails, sameDetails } from './details';
-import { assertGuessProof, generateCode, type CodeFormat } from './codes';
+import { assertGuessProof, generateCode, type CodeFormat } from './codeFormat';
 import { CouponError, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, parseContact } from './names';
 import { isActive, validUntilFor } from './validity';
@@ -113,13 +113,17 @@ export async function assignCoupons(
 	if (!pool) {
 		// Checked before anything is created, so a refused length leaves no empty coupon behind.
 		assertGuessProof(
-			format,
+			settings.format,
 			policy === 'issueAnother' ? requests.length : contactKeys.length,
 			couponName,
 		);
+		// The format is kept for checking codes typed at checkout (their check character). Later runs
+		// may generate in another format; the pool row is not locked to note it (assignments never
+		// lock it), so a code of such a format, mistyped, is refused as unknown rather than as a typo.
 		pool = await session.createPool(couponName, 'generated', {
 			usesPerCode: settings.usesPerCode,
 			...(settings.details ? { details: settings.details } : {}),
+			codeFormat: format,
 		});
 	}
 	if (settings.details && !sameDetails(pool.details, settings.details)) {
@@ -248,7 +252,7 @@ async function exhaustedError(
 	const counts = await session.countPool(pool.name, now, now);
 	return new CouponError(
 		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available`,
-		'Import more codes into this coupon with the Coupon Import node, or use another coupon name.',
+		'Import more codes into this coupon with the Coupon Import node, make more with Create Codes, or use another coupon name.',
 	);
 }
 

@@ -1,6 +1,7 @@
 import type {
 	AssignmentRecord,
 	CouponStoreSession,
+	PoolInfo,
 	Hold,
 	HoldChange,
 	StoredCode,
@@ -9,6 +10,7 @@ import type {
 import { viewAssignment, type AssignmentView } from './assignmentView';
 import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
 import { parseCheckoutCode } from './codes';
+import { checkAgainstFormat } from './codeFormat';
 import {
 	couponNameKey,
 	describeCharacter,
@@ -23,6 +25,7 @@ import { activeHold, assignmentStatus, redemptionsOf, usesOf } from './validity'
 export type CodeStatus =
 	| 'valid'
 	| 'unknown'
+	| 'typo'
 	| 'not_assigned'
 	| 'other_contact'
 	| 'expired'
@@ -128,10 +131,14 @@ export function parseRequiredOrderReference(raw: unknown): string {
 }
 
 /** Found codes by code key: one code may be in several coupons. */
-export type CodesByKey = Map<string, StoredCode[]>;
+/** The codes found for a run's requests, by code key. */
+export class CodesByKey extends Map<string, StoredCode[]> {
+	/** Coupons whose codes end in a check character; for a code not found, they tell a typo. */
+	checked: PoolInfo[] = [];
+}
 
 function byKey(found: StoredCode[]): CodesByKey {
-	const codes: CodesByKey = new Map();
+	const codes = new CodesByKey();
 	for (const stored of found) {
 		const list = codes.get(stored.key);
 		if (list) list.push(stored);
@@ -178,12 +185,15 @@ function describe(
 	request: CodeRequest,
 	stored: StoredCode | undefined,
 	validIn: string[],
+	typoIn: string | undefined,
 ): string {
 	const subject = stored ? `Code ${request.code} of coupon "${stored.couponName}"` : '';
 	const a = stored?.assignment;
 	switch (status) {
 		case 'unknown':
 			return `No coupon${request.couponName ? ` named "${request.couponName}"` : ''} has the code ${request.code}`;
+		case 'typo':
+			return `The code ${request.code} looks mistyped: it has the shape of coupon "${typoIn}"'s codes but its check character does not match; ask the customer to check each character`;
 		case 'not_assigned':
 			return `${subject} has not been given to anyone yet`;
 		case 'other_contact':
@@ -239,7 +249,7 @@ function judge(
 	found: CodesByKey,
 	request: CodeRequest,
 	now: number,
-): { status: CodeStatus; stored?: StoredCode; validIn?: string[] } {
+): { status: CodeStatus; stored?: StoredCode; validIn?: string[]; typoIn?: string } {
 	const candidates = namedCandidates(found, request)
 		.map((stored) => ({ stored, status: statusOf(stored, request, now) }))
 		.sort(
@@ -248,7 +258,10 @@ function judge(
 				(b.stored.assignment?.assignedAt ?? 0) - (a.stored.assignment?.assignedAt ?? 0) ||
 				couponNameKey(a.stored.couponName).localeCompare(couponNameKey(b.stored.couponName)),
 		);
-	if (candidates.length === 0) return { status: 'unknown' };
+	if (candidates.length === 0) {
+		const typoIn = mistypedCoupon(found.checked, request);
+		return typoIn === undefined ? { status: 'unknown' } : { status: 'typo', typoIn };
+	}
 	const usable = candidates.filter((c) => c.status === 'valid');
 	// Refused rather than guessed: redeeming the wrong coupon's code would burn another customer's.
 	if (usable.length > 1)
@@ -256,12 +269,26 @@ function judge(
 	return candidates[0];
 }
 
+/**
+ * The coupon whose code this unknown key would be but for a mistyped character: it has the shape
+ * of the coupon's format and a wrong check character. None when the key is well formed for a
+ * coupon in scope (then it is simply not one of its codes) or fits no format at all.
+ */
+function mistypedCoupon(checked: PoolInfo[], request: CodeRequest): string | undefined {
+	const nameKey = request.couponName === undefined ? undefined : couponNameKey(request.couponName);
+	const judged = checked
+		.filter((pool) => nameKey === undefined || couponNameKey(pool.name) === nameKey)
+		.map((pool) => ({ name: pool.name, fit: checkAgainstFormat(request.key, pool.codeFormat!) }));
+	if (judged.some(({ fit }) => fit === 'fits')) return undefined;
+	return judged.find(({ fit }) => fit === 'typo')?.name;
+}
+
 export function check(
 	found: CodesByKey,
 	request: CodeRequest,
 	now: number,
 ): { result: CodeCheck; stored?: StoredCode } {
-	const { status, stored, validIn = [] } = judge(found, request, now);
+	const { status, stored, validIn = [], typoIn } = judge(found, request, now);
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
 	const coupon =
 		stored?.assignment && status !== 'other_contact'
@@ -272,7 +299,7 @@ export function check(
 			code: request.code,
 			valid: status === 'valid',
 			status,
-			message: describe(status, request, stored, validIn),
+			message: describe(status, request, stored, validIn, typoIn),
 			coupon,
 		},
 		stored,
@@ -303,15 +330,15 @@ async function findRequested(
 				),
 			);
 	}
-	return {
-		found: byKey(
-			await session.findCodes(
-				requests.map((r) => r.key),
-				forUpdate,
-			),
+	const found = byKey(
+		await session.findCodes(
+			requests.map((r) => r.key),
+			forUpdate,
 		),
-		missing,
-	};
+	);
+	if (requests.some((request) => !found.has(request.key)))
+		found.checked = (await session.listPools()).filter((pool) => pool.codeFormat?.checkCharacter);
+	return { found, missing };
 }
 
 function assertNamed(missing: Map<string, CouponError>, request: CodeRequest): void {

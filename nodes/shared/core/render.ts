@@ -1,5 +1,5 @@
 import type { CouponStoreSession, HeldAssignment, PoolInfo } from './store';
-import type { CodeFormat } from './codes';
+import type { CodeFormat } from './codeFormat';
 import { CouponError, type Outcome } from './errors';
 import {
 	assignCouponsForRun,

@@ -1,3 +1,5 @@
+import type { CodeFormat } from './codeFormat';
+
 /**
  * Storage behind both nodes. A store keeps pools, their codes and who holds which; it enforces
  * uniqueness (one holder per code, one code per `codeKey` in a pool) but decides nothing else:
@@ -62,9 +64,14 @@ export interface CouponTerms {
 	details?: Details;
 }
 
+/** What a coupon is created with: its terms and, for codes made here, their format. */
+export interface NewCouponTerms extends CouponTerms {
+	codeFormat?: CodeFormat;
+}
+
 export type PoolKind = 'imported' | 'generated';
 
-export interface PoolInfo extends CouponTerms {
+export interface PoolInfo extends NewCouponTerms {
 	/** The name as first written; later look-ups may differ in case. */
 	name: string;
 	kind: PoolKind;
@@ -158,7 +165,9 @@ export interface CouponStoreSession {
 	 * Creates an empty pool with these terms (one use per code and no details when missing), or
 	 * returns the pool of that name that another session created meanwhile, with its own terms.
 	 */
-	createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo>;
+	createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo>;
+	/** Notes the format the pool's newest codes were made in (Create Codes), for checking typed codes. */
+	setCodeFormat(name: string, format: CodeFormat): Promise<void>;
 	countPool(name: string, now: number, since: number): Promise<PoolCounts>;
 	/**
 	 * Every assignment of the pool held by these contacts. Where sessions run concurrently, it also

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { now } from '../core/clock';
 import { codeKey } from '../core/codes';
+import { isCodeFormat, type CodeFormat } from '../core/codeFormat';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
 import { activeHold, assignmentStatus, usesOf } from '../core/validity';
@@ -21,13 +22,16 @@ import {
 	type Details,
 	type HoldChange,
 	type UseChange,
+	type NewCouponTerms,
 } from '../core/store';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
 export const STATIC_DATA_KEY = 'n8nNodesCoupons';
 /**
  * Version 2 added redemptions (two more assignment fields); version 3 uses, holds and details (an
- * eighth field, and a coupon's terms). Data of versions 1 and 2 reads as it is.
+ * eighth field, and a coupon's terms). Data of versions 1 and 2 reads as it is. A coupon's code
+ * format came later as an optional field that version 3 readers keep without reading, so it needed
+ * no new version.
  */
 const FORMAT_VERSION = 3;
 const READABLE_VERSIONS = [1, 2, 3];
@@ -51,6 +55,8 @@ interface StoredPool {
 	/** Missing before version 3: one use per code. */
 	usesPerCode?: number;
 	details?: Details;
+	/** Missing for coupons made before formats were kept; readers of version 3 keep it unread. */
+	codeFormat?: CodeFormat;
 }
 
 interface StoredState {
@@ -110,7 +116,8 @@ function isStoredPool(pool: unknown): pool is StoredPool {
 		typeof pool.available === 'string' &&
 		typeof pool.assignments === 'string' &&
 		(pool.usesPerCode === undefined || isCount(pool.usesPerCode, 1)) &&
-		(pool.details === undefined || isPlainObject(pool.details))
+		(pool.details === undefined || isPlainObject(pool.details)) &&
+		(pool.codeFormat === undefined || isCodeFormat(pool.codeFormat))
 	);
 }
 
@@ -147,11 +154,13 @@ class WorkingPool {
 	changed = false;
 	/** Kept apart from `stored` until packed: a transaction that throws must leave static data as it was. */
 	details?: Details;
+	codeFormat?: CodeFormat;
 	private codeByKey?: Map<string, string>;
 	private byCode?: Map<string, AssignmentRecord>;
 
 	constructor(readonly stored: StoredPool) {
 		this.details = stored.details;
+		this.codeFormat = stored.codeFormat;
 		this.available = stored.available === '' ? [] : stored.available.split('\n');
 		this.assignments =
 			stored.assignments === ''
@@ -165,6 +174,7 @@ class WorkingPool {
 			kind: this.stored.kind,
 			codeCount: this.available.length + this.assignments.length,
 			...this.terms,
+			...(this.codeFormat ? { codeFormat: this.codeFormat } : {}),
 		};
 	}
 
@@ -197,12 +207,13 @@ class WorkingPool {
 	}
 
 	pack(): StoredPool {
-		const { details: _, ...stored } = this.stored;
+		const { details: _, codeFormat: __, ...stored } = this.stored;
 		return {
 			...stored,
 			available: this.available.join('\n'),
 			assignments: this.assignments.map(formatAssignment).join('\n'),
 			...(this.details ? { details: this.details } : {}),
+			...(this.codeFormat ? { codeFormat: this.codeFormat } : {}),
 		};
 	}
 }
@@ -227,7 +238,7 @@ class StaticDataSession implements CouponStoreSession {
 		return this.pool(name)?.info;
 	}
 
-	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
 		const existing = this.pool(name);
 		if (existing) return existing.info;
 		const stored: StoredPool = {
@@ -238,6 +249,7 @@ class StaticDataSession implements CouponStoreSession {
 			assignments: '',
 			usesPerCode: terms?.usesPerCode ?? 1,
 			...(terms?.details ? { details: terms.details } : {}),
+			...(terms?.codeFormat ? { codeFormat: terms.codeFormat } : {}),
 		};
 		this.created.push(stored);
 		this.byKey().set(couponNameKey(name), stored);
@@ -254,6 +266,12 @@ class StaticDataSession implements CouponStoreSession {
 	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
 		const pool = this.requirePool(name);
 		pool.details = details;
+		pool.changed = true;
+	}
+
+	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
+		const pool = this.requirePool(name);
+		pool.codeFormat = format;
 		pool.changed = true;
 	}
 

@@ -19,6 +19,7 @@ import {
 	DEFAULT_LENGTH,
 	codeFormatOptions,
 	contactProperty,
+	formatOptionChosen,
 	newCouponProperties,
 	optionsCollection,
 	readNewCouponSettings,
@@ -106,8 +107,7 @@ function formatChosen(context: IExecuteFunctions): boolean {
 	const options = context.getNodeParameter('options', 0, {}) as CodeFormatOptions;
 	return (
 		context.getNodeParameter('length', 0, DEFAULT_LENGTH) !== DEFAULT_LENGTH ||
-		(options.characters ?? 'unambiguous') !== 'unambiguous' ||
-		Boolean(options.prefix)
+		formatOptionChosen(options)
 	);
 }
 
@@ -115,6 +115,7 @@ function formatChosen(context: IExecuteFunctions): boolean {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const imported = new Set<string>();
 	const created = new Set<string>();
+
 	return await runItems<AssignmentRequest, AssignmentResult>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),

@@ -75,7 +75,7 @@ export const properties: INodeProperties[] = [
 	...newCouponProperties(showAssign),
 	optionsCollection(
 		[
-			...codeFormatOptions.slice(0, 2),
+			...codeFormatOptions.slice(0, 3),
 			{
 				displayName: 'Max New Coupons',
 				name: 'maxNewCoupons',
@@ -85,7 +85,7 @@ export const properties: INodeProperties[] = [
 				description:
 					'How many coupons one run may create for placeholders naming no coupon yet; an item whose text would create more fails',
 			},
-			...codeFormatOptions.slice(2),
+			...codeFormatOptions.slice(3),
 		],
 		showAssign,
 	),

@@ -22,7 +22,9 @@ import {
 	type OfCoupon,
 	type RedemptionEntry,
 	type UseChange,
+	type NewCouponTerms,
 } from '../../core/store';
+import type { CodeFormat } from '../../core/codeFormat';
 import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
 import { migrate } from './migrations';
 
@@ -76,9 +78,10 @@ interface PoolRow {
 	code_count: number;
 	uses_per_code: number;
 	details: string | null;
+	code_format: string | null;
 }
 
-const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details';
+const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details, code_format';
 
 interface AssignmentRow {
 	pool_id: number;
@@ -226,6 +229,7 @@ class LocalSession implements CouponStoreSession {
 			kind: row.kind,
 			codeCount: row.code_count,
 			...terms(row.uses_per_code, row.details),
+			...(row.code_format ? { codeFormat: JSON.parse(row.code_format) as CodeFormat } : {}),
 		};
 	}
 
@@ -270,9 +274,9 @@ class LocalSession implements CouponStoreSession {
 		return row && this.info(row);
 	}
 
-	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
 		const [row] = this.all<PoolRow>(
-			`INSERT INTO pools (name, name_key, kind, created_at, uses_per_code, details) VALUES (?, ?, ?, ?, ?, ?)
+			`INSERT INTO pools (name, name_key, kind, created_at, uses_per_code, details, code_format) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
 			name,
 			couponNameKey(name),
@@ -280,6 +284,7 @@ class LocalSession implements CouponStoreSession {
 			Date.now(),
 			terms?.usesPerCode ?? 1,
 			detailsText(terms?.details),
+			terms?.codeFormat ? JSON.stringify(terms.codeFormat) : null,
 		);
 		return row ? this.info(row) : (await this.findPool(name))!;
 	}
@@ -294,6 +299,14 @@ class LocalSession implements CouponStoreSession {
 		this.run(
 			'UPDATE pools SET details = ? WHERE id = ?',
 			detailsText(details),
+			await this.requirePoolId(name),
+		);
+	}
+
+	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
+		this.run(
+			'UPDATE pools SET code_format = ? WHERE id = ?',
+			JSON.stringify(format),
 			await this.requirePoolId(name),
 		);
 	}

@@ -93,6 +93,11 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 			END;
 		`,
 	},
+	{
+		version: 3,
+		// The code format a coupon keeps (pattern, check character...), as PostgreSQL's migration 4.
+		sql: 'ALTER TABLE pools ADD COLUMN code_format TEXT;',
+	},
 ];
 
 export const LOCAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -26,7 +26,9 @@ import {
 	type RedemptionEntry,
 	type OfCoupon,
 	type Details,
+	type NewCouponTerms,
 } from '../../core/store';
+import type { CodeFormat } from '../../core/codeFormat';
 import { migrate } from './migrations';
 
 /** Imports of this many codes or more refresh the table statistics. */
@@ -128,9 +130,10 @@ interface PoolRow {
 	code_count: string;
 	uses_per_code: number;
 	details: Details | null;
+	code_format: CodeFormat | null;
 }
 
-const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details';
+const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details, code_format';
 
 interface AssignmentRow {
 	pool_id: string;
@@ -276,6 +279,7 @@ class PostgresSession implements CouponStoreSession {
 			kind: row.kind,
 			codeCount: Number(row.code_count) + (this.newCodes.get(row.id) ?? 0),
 			...terms(row.uses_per_code, row.details),
+			...(row.code_format ? { codeFormat: row.code_format } : {}),
 		};
 	}
 
@@ -332,12 +336,19 @@ class PostgresSession implements CouponStoreSession {
 		return rows[0] && this.info(rows[0]);
 	}
 
-	async createPool(name: string, kind: PoolKind, terms?: CouponTerms): Promise<PoolInfo> {
+	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
 		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
 		const { rows } = await this.query<PoolRow>(
-			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, details) VALUES ($1, $2, $3, $4, $5)
+			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, details, code_format) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
-			[name, couponNameKey(name), kind, terms?.usesPerCode ?? 1, terms?.details ?? null],
+			[
+				name,
+				couponNameKey(name),
+				kind,
+				terms?.usesPerCode ?? 1,
+				terms?.details ?? null,
+				terms?.codeFormat ?? null,
+			],
 		);
 		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
 	}
@@ -353,6 +364,13 @@ class PostgresSession implements CouponStoreSession {
 		await this.query(`UPDATE ${this.schema}.pools SET details = $2 WHERE id = $1`, [
 			await this.requirePoolId(name),
 			details ?? null,
+		]);
+	}
+
+	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
+		await this.query(`UPDATE ${this.schema}.pools SET code_format = $2 WHERE id = $1`, [
+			await this.requirePoolId(name),
+			format,
 		]);
 	}
 

@@ -147,6 +147,11 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 			END $$;
 		`,
 	},
+	{
+		version: 4,
+		// The code format a coupon keeps (pattern, check character...). A nullable column: no rewrite.
+		sql: (s) => `ALTER TABLE ${s}.pools ADD COLUMN code_format jsonb;`,
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
