@@ -96,6 +96,17 @@ async function main() {
 		);
 	}
 
+	console.log(
+		'\nCreate Codes (1,000,000 new codes of 10 characters in one run, vs a bare COPY of the rows it wrote into a table like the coupon table)',
+	);
+	const createSchema = schema('create');
+	const created = await step('create-node', createSchema, 1_000_000);
+	if (created.created !== 1_000_000) throw new Error(`created ${created.created} codes`);
+	const copied = await step('create-baseline', createSchema, schema('createbaseline'));
+	console.log(
+		`  node ${fixed(created.seconds)} s (${rate(1_000_000, created.seconds)}/s), peak RSS ${created.maxRssMiB} MiB | bare COPY ${fixed(copied.seconds)} s, peak RSS ${copied.maxRssMiB} MiB | time ratio ${fixed(created.seconds / copied.seconds)}`,
+	);
+
 	const stats = await step('stats-node', poolSchema);
 	const s = stats.statistics;
 	console.log(

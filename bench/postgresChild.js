@@ -71,6 +71,63 @@ const steps = {
 		return { seconds, added: rows.length };
 	},
 
+	/** Create Codes through the Contact Coupon node, database storage, one run, a new coupon. */
+	async 'create-node'(schema, count) {
+		const parameters = {
+			operation: 'createCodes',
+			storage: 'database',
+			couponName: 'BULK',
+			count: Number(count),
+			length: 10,
+			options: {},
+		};
+		const started = performance.now();
+		const [output] = await new ContactCoupon().execute.call(
+			context([{ json: {} }], parameters, { credentials: credentials(schema) }),
+		);
+		return { seconds: (performance.now() - started) / 1000, created: output[0].json.created };
+	},
+
+	/**
+	 * The rows Create Codes wrote (pool, code key, code, rank), read back before the clock starts,
+	 * then a bare COPY of them into a table like the coupon table: the same columns, defaults and
+	 * indexes, rows in the same order.
+	 */
+	async 'create-baseline'(fromSchema, schema) {
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		const { rows } = await client.query(
+			`SELECT pool_id, code_key, code, rank FROM "${fromSchema}".codes ORDER BY rank`,
+		);
+		await client.query(
+			`CREATE SCHEMA IF NOT EXISTS "${schema}";
+			CREATE TABLE "${schema}".baseline (LIKE "${fromSchema}".codes INCLUDING ALL)`,
+		);
+		const started = performance.now();
+		function* text() {
+			let chunk = '';
+			for (const row of rows) {
+				chunk += `${row.pool_id}\t${row.code_key}\t${row.code}\t${row.rank}\n`;
+				if (chunk.length >= 65536) {
+					yield chunk;
+					chunk = '';
+				}
+			}
+			if (chunk) yield chunk;
+		}
+		await client.query('BEGIN');
+		await pipeline(
+			Readable.from(text()),
+			client.query(
+				copyFrom(`COPY "${schema}".baseline (pool_id, code_key, code, rank) FROM STDIN`),
+			),
+		);
+		await client.query('COMMIT');
+		const seconds = (performance.now() - started) / 1000;
+		await client.end();
+		return { seconds, added: rows.length };
+	},
+
 	/** Contact Coupon node, database storage, one execution of `count` contacts. */
 	async 'assign-node'(schema, count, prefix, startAt) {
 		const items = Array.from({ length: Number(count) }, (_, i) => ({

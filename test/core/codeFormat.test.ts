@@ -4,6 +4,7 @@ import {
 	assertGuessProof,
 	checkAgainstFormat,
 	checkValue,
+	drawCodes,
 	generateCode,
 	log10KeySpace,
 	parsePattern,
@@ -219,5 +220,61 @@ describe('check character', () => {
 		// A letter where the pattern has a digit is not the format's shape.
 		const letterForDigit = `${codeKey(code).slice(0, 6)}A${codeKey(code).slice(7)}`;
 		expect(checkAgainstFormat(letterForDigit, format)).toBe('other');
+	});
+});
+
+describe('drawing codes in bulk', () => {
+	it('draws different codes with their keys, in the format, up to every code of a small space', () => {
+		const digits: CodeFormat = { characters: '0123456789', length: 4, prefix: 'P-', suffix: '.x' };
+		// 9,990 of the 10,000 codes: most numbers are drawn more than once before all differ.
+		const drawn = drawCodes(digits, 9_990);
+		expect(new Set(drawn.map((d) => d.key)).size).toBe(9_990);
+		for (const { code, key } of drawn) {
+			expect(code).toMatch(/^P-\d{4}\.x$/);
+			expect(key).toBe(codeKey(code));
+		}
+	});
+
+	it('matches generateCode: same shapes, keys as checkout reads them, valid check characters', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...CHARACTER_SETS.keys(), 'custom'),
+				fc.constantFrom(undefined, '####-??', '*?#', 'ｓ-##*'),
+				fc.boolean(),
+				fc.constantFrom('', 'Vip-', 'ﬁ'),
+				fc.integer({ min: 4, max: 16 }),
+				(set, rawPattern, checkCharacter, prefix, length) => {
+					const characters = resolveCharacters(set, 'abcdefgh2345');
+					let pattern: string | undefined;
+					try {
+						pattern = parsePattern(rawPattern, characters);
+					} catch {
+						return;
+					}
+					const format: CodeFormat = {
+						characters,
+						length,
+						prefix,
+						suffix: '-26',
+						...(pattern ? { pattern } : {}),
+						checkCharacter,
+					};
+					for (const { code, key } of drawCodes(format, 20)) {
+						expect(key).toBe(codeKey(code));
+						if (checkCharacter) expect(checkAgainstFormat(key, format)).toBe('fits');
+					}
+				},
+			),
+		);
+	});
+
+	it('uses every character at every position, over a space past 2^53 too', () => {
+		for (const length of [10, 12]) {
+			const format = { characters: CHARACTER_SETS.get('alphanumeric')!, length, prefix: '' };
+			const drawn = drawCodes(format, 3_000);
+			expect(new Set(drawn.map((d) => d.key)).size).toBe(3_000);
+			for (let at = 0; at < length; at++)
+				expect(new Set(drawn.map((d) => d.code[at])).size).toBe(36);
+		}
 	});
 });

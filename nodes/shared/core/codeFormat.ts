@@ -1,6 +1,7 @@
-import { customAlphabet } from 'nanoid';
+import { customAlphabet, random } from 'nanoid';
 import { CHARACTER_SETS, codeKey } from './codes';
 import { CouponError } from './errors';
+import type { ImportCandidate } from './store';
 import { describeCharacter, textParameter, UNSAFE_CHARACTER } from './names';
 
 export const MIN_LENGTH = 4;
@@ -393,4 +394,158 @@ export function checkAgainstFormat(key: string, format: CodeFormat): 'fits' | 't
 	const check = positions.get(key[at]);
 	if (check === undefined || at + 1 + suffix.length !== key.length) return 'other';
 	return check === checkValue(values, format.characters.length) ? 'fits' : 'typo';
+}
+
+/** A code drawn in bulk, with its code key and its place in the draw (from 1), as imports number rows. */
+export type DrawnCode = ImportCandidate;
+
+/** Key spaces up to this are drawn as numbers; 2^53, where doubles stop counting every integer. */
+const NUMBER_SPACE = 2 ** 53;
+
+/**
+ * `count` random codes of the format whose keys all differ: what Create Codes adds in one go.
+ * Where the format has at most 2^53 codes, each code is a random number below that written out in
+ * the format's characters (mixed radix: every position uniform and independent), so repeats are
+ * found by sorting numbers rather than by a set of a million strings; larger formats draw strings.
+ */
+export function drawCodes(format: CodeFormat, count: number): DrawnCode[] {
+	const writer = new CodeWriter(format);
+	return writer.space <= NUMBER_SPACE ? drawNumbered(writer, count) : drawStrings(format, count);
+}
+
+function drawStrings(format: CodeFormat, count: number): DrawnCode[] {
+	const byKey = new Map<string, DrawnCode>();
+	while (byKey.size < count) {
+		const code = generateCode(format);
+		const key = codeKey(code);
+		if (!byKey.has(key)) byKey.set(key, { code, key, row: byKey.size + 1 });
+	}
+	return [...byKey.values()];
+}
+
+function drawNumbered(writer: CodeWriter, count: number): DrawnCode[] {
+	const numbers = new RandomNumbers(writer.space);
+	let values = Float64Array.from({ length: count }, () => numbers.next());
+	for (;;) {
+		const sorted = values.slice().sort();
+		const repeated = new Set<number>();
+		for (let i = 1; i < sorted.length; i++)
+			if (sorted[i] === sorted[i - 1]) repeated.add(sorted[i]);
+		if (repeated.size === 0) break;
+		// Rare (the guessing rule keeps the space a million times the codes): draw those again.
+		const seen = new Set<number>();
+		values = values.map((value) => {
+			if (!repeated.has(value) || !seen.has(value)) {
+				seen.add(value);
+				return value;
+			}
+			return numbers.next();
+		});
+	}
+	return Array.from(values, (value, i) => writer.write(value, i + 1));
+}
+
+/** Uniform random integers below `space` (at most 2^53), from nanoid's cryptographic bytes. */
+class RandomNumbers {
+	private bytes: Uint8Array = new Uint8Array(0);
+	private at = 0;
+	/** The largest multiple of `space` that 53 random bits reach: draws above it are redrawn. */
+	private readonly limit: number;
+
+	constructor(private readonly space: number) {
+		this.limit = Math.floor(NUMBER_SPACE / space) * space;
+	}
+
+	next(): number {
+		for (;;) {
+			if (this.at + 7 > this.bytes.length) {
+				this.bytes = random(1008);
+				this.at = 0;
+			}
+			const b = this.bytes;
+			const i = this.at;
+			this.at += 7;
+			// 53 bits: the low 5 of the first byte, then six whole bytes.
+			const bits =
+				(b[i] & 0x1f) * 2 ** 48 +
+				b[i + 1] * 2 ** 40 +
+				b[i + 2] * 2 ** 32 +
+				b[i + 3] * 2 ** 24 +
+				b[i + 4] * 2 ** 16 +
+				b[i + 5] * 2 ** 8 +
+				b[i + 6];
+			if (bits < this.limit) return bits % this.space;
+		}
+	}
+}
+
+/** Writes a number below the format's key space as the code it stands for, with its key. */
+class CodeWriter {
+	/** How many codes the format has: the product of its random positions' sizes. */
+	readonly space: number;
+	private readonly slots: Array<
+		{ text: string; key: string } | { draws: string; keys: string[]; positions: number[] }
+	>;
+	private readonly setKeys: string[];
+	private readonly prefixKey: string;
+	private readonly suffixKey: string;
+	/** Whether a code's key is its parts' keys put together: so for printable ASCII, whose NFKC form is itself. */
+	private readonly keyedByParts: boolean;
+
+	constructor(private readonly format: CodeFormat) {
+		const positions = positionsOf(format.characters);
+		this.slots = layoutOf(format).map((slot) =>
+			slot.literal
+				? { text: slot.draws, key: codeKey(slot.draws) }
+				: {
+						draws: slot.draws,
+						keys: [...slot.draws].map(codeKey),
+						positions: [...slot.draws].map((c) => positions.get(codeKey(c))!),
+					},
+		);
+		this.space = this.slots.reduce(
+			(product, slot) => ('text' in slot ? product : product * slot.draws.length),
+			1,
+		);
+		this.setKeys = [...format.characters].map(codeKey);
+		this.prefixKey = codeKey(format.prefix);
+		this.suffixKey = codeKey(format.suffix ?? '');
+		this.keyedByParts = /^[\x20-\x7e]*$/.test(
+			format.prefix + (format.suffix ?? '') + (format.pattern ?? '') + format.characters,
+		);
+	}
+
+	write(value: number, row: number): DrawnCode {
+		let rest = value;
+		let body = '';
+		let bodyKey = '';
+		const values: number[] = [];
+		for (const slot of this.slots) {
+			if ('text' in slot) {
+				body += slot.text;
+				bodyKey += slot.key;
+				continue;
+			}
+			const size = slot.draws.length;
+			const next = Math.floor(rest / size);
+			const digit = rest - next * size;
+			rest = next;
+			body += slot.draws[digit];
+			bodyKey += slot.keys[digit];
+			values.push(slot.positions[digit]);
+		}
+		let check = '';
+		let checkKey = '';
+		if (this.format.checkCharacter) {
+			const at = checkValue(values, this.format.characters.length);
+			check = this.format.characters[at];
+			checkKey = this.setKeys[at];
+		}
+		const { prefix, suffix = '' } = this.format;
+		const code = prefix + body + check + suffix;
+		if (!this.keyedByParts) return { code, key: codeKey(code), row };
+		const key = this.prefixKey + bodyKey + checkKey + this.suffixKey;
+		// One string for both where they are equal, as they are for plain codes: half the memory.
+		return { code, key: key === code ? code : key, row };
+	}
 }

