@@ -107,6 +107,20 @@ async function main() {
 		`  node ${fixed(created.seconds)} s (${rate(1_000_000, created.seconds)}/s), peak RSS ${created.maxRssMiB} MiB | bare COPY ${fixed(copied.seconds)} s, peak RSS ${copied.maxRssMiB} MiB | time ratio ${fixed(created.seconds / copied.seconds)}`,
 	);
 
+	console.log(
+		'\nExport Codes of that 1,000,000-code coupon (one file; vs PostgreSQL writing the same columns as CSV itself, and vs SheetJS writing the same rows as one workbook)',
+	);
+	const copyOut = await step('export-copy', createSchema);
+	const sheetjs = await step('export-sheetjs', createSchema);
+	for (const fileFormat of ['csv', 'xlsx']) {
+		const exported = await step('export-node', createSchema, fileFormat);
+		if (exported.rows !== 1_000_000) throw new Error(`exported ${exported.rows} rows`);
+		const base = fileFormat === 'csv' ? copyOut : sheetjs;
+		console.log(
+			`  ${fileFormat.toUpperCase().padEnd(4)}: node ${fixed(exported.seconds)} s, ${fixed(exported.bytes / 1024 / 1024, 1)} MiB file, peak RSS ${exported.maxRssMiB} MiB | ${fileFormat === 'csv' ? 'COPY TO' : 'SheetJS'} ${fixed(base.seconds)} s, peak RSS ${base.maxRssMiB} MiB | time ratio ${fixed(exported.seconds / base.seconds)}`,
+		);
+	}
+
 	const stats = await step('stats-node', poolSchema);
 	const s = stats.statistics;
 	console.log(

@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const { Client } = require('pg');
-const { from: copyFrom } = require('pg-copy-streams');
+const { from: copyFrom, to: copyTo } = require('pg-copy-streams');
 const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
@@ -126,6 +126,84 @@ const steps = {
 		const seconds = (performance.now() - started) / 1000;
 		await client.end();
 		return { seconds, added: rows.length };
+	},
+
+	/** Export Codes through the node: every code of the bench coupon, as an .xlsx or .csv file. */
+	async 'export-node'(schema, fileFormat) {
+		const parameters = {
+			operation: 'exportCodes',
+			storage: 'database',
+			couponName: 'BULK',
+			status: 'all',
+			options: { fileFormat },
+		};
+		let bytes = 0;
+		const started = performance.now();
+		const [output] = await new ContactCoupon().execute.call(
+			context([{ json: {} }], parameters, {
+				credentials: credentials(schema),
+				prepareBinaryData: async (data) => {
+					bytes = data.length;
+					return { data: '', mimeType: '' };
+				},
+			}),
+		);
+		return { seconds: (performance.now() - started) / 1000, rows: output[0].json.rows, bytes };
+	},
+
+	/** PostgreSQL writing the same columns as CSV itself (COPY ... TO STDOUT), counted and dropped. */
+	async 'export-copy'(schema) {
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		const started = performance.now();
+		let bytes = 0;
+		const stream = client.query(
+			copyTo(
+				`COPY (SELECT code, CASE WHEN contact_key IS NULL THEN 'available' END, contact_key, assigned_at, valid_until, redeemed_at, order_reference, details FROM "${schema}".codes ORDER BY code_key) TO STDOUT (FORMAT csv, HEADER)`,
+			),
+		);
+		for await (const chunk of stream) bytes += chunk.length;
+		const seconds = (performance.now() - started) / 1000;
+		await client.end();
+		return { seconds, bytes };
+	},
+
+	/** The same rows read with pg and written by SheetJS as one .xlsx workbook. */
+	async 'export-sheetjs'(schema) {
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		const started = performance.now();
+		const { rows } = await client.query(
+			`SELECT code, contact_key, assigned_at, valid_until, redeemed_at, order_reference, details FROM "${schema}".codes ORDER BY code_key`,
+		);
+		const table = [
+			[
+				'code',
+				'status',
+				'contact',
+				'assigned at',
+				'valid until',
+				'redeemed at',
+				'order reference',
+				'details',
+			],
+			...rows.map((row) => [
+				row.code,
+				row.contact_key === null ? 'available' : 'assigned',
+				row.contact_key ?? '',
+				row.assigned_at?.toISOString() ?? '',
+				row.valid_until?.toISOString() ?? '',
+				row.redeemed_at?.toISOString() ?? '',
+				row.order_reference ?? '',
+				row.details === null ? '' : JSON.stringify(row.details),
+			]),
+		];
+		const workbook = XLSX.utils.book_new();
+		XLSX.utils.book_append_sheet(workbook, XLSX.utils.aoa_to_sheet(table), 'Codes');
+		const file = XLSX.write(workbook, { type: 'buffer', bookType: 'xlsx', compression: true });
+		const seconds = (performance.now() - started) / 1000;
+		await client.end();
+		return { seconds, bytes: file.length };
 	},
 
 	/** Contact Coupon node, database storage, one execution of `count` contacts. */

@@ -97,6 +97,7 @@ describe('the package as n8n loads it', () => {
 			'options',
 			'orderReference',
 			'staticDataNotice',
+			'status',
 			'storage',
 			'text',
 			'validDays',
@@ -108,6 +109,7 @@ describe('the package as n8n loads it', () => {
 			(operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name]),
 		).toEqual([
 			['createCodes', 'Create Codes'],
+			['exportCodes', 'Export Codes'],
 			['generate', 'Generate for Contact'],
 			['getForContact', 'Get Contact Coupons'],
 			['stats', 'Get Pool Statistics'],
@@ -124,7 +126,8 @@ describe('the package as n8n loads it', () => {
 				.filter((p) => p.name === name)
 				.flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*'])
 				.sort();
-		expect(shownFor('couponName')).toEqual(['createCodes', 'generate', 'stats']);
+		expect(shownFor('couponName')).toEqual(['createCodes', 'exportCodes', 'generate', 'stats']);
+		expect(shownFor('status')).toEqual(['exportCodes']);
 		expect(shownFor('count')).toEqual(['createCodes']);
 		expect(shownFor('length')).toEqual(['createCodes', 'generate', 'render']);
 		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
@@ -153,6 +156,7 @@ describe('the package as n8n loads it', () => {
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
 		expect(shownFor('options')).toEqual([
 			'createCodes',
+			'exportCodes',
 			'generate',
 			'getForContact',
 			'redeem',
@@ -176,12 +180,16 @@ describe('the package as n8n loads it', () => {
 			'checkCharacter',
 			'couponDetails',
 			'customCharacters',
+			'fileFormat',
+			'fileName',
 			'output',
 			'pattern',
 			'prefix',
+			'binaryPropertyName',
 			'suffix',
 			'usesPerCode',
 		]);
+		expect(optionsOf('exportCodes')).toEqual(['fileFormat', 'fileName', 'binaryPropertyName']);
 		expect(optionsOf('validate')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('redeem')).toEqual(['contact', 'couponName', 'orderReference']);
 		expect(optionsOf('undoRedemption')).toEqual([

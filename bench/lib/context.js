@@ -1,5 +1,9 @@
 // A minimal stand-in for n8n's IExecuteFunctions, enough to drive the nodes' execute() in benchmarks.
-function context(items, parameters, { staticData = {}, credentials, n8nFolder } = {}) {
+function context(
+	items,
+	parameters,
+	{ staticData = {}, credentials, n8nFolder, prepareBinaryData } = {},
+) {
 	return {
 		getInputData: () => items,
 		getNode: () => ({
@@ -25,6 +29,13 @@ function context(items, parameters, { staticData = {}, credentials, n8nFolder } 
 			assertBinaryData: (i, property) => items[i].binary[property],
 			getBinaryDataBuffer: async (i, property) =>
 				Buffer.from(items[i].binary[property].data, 'base64'),
+			prepareBinaryData:
+				prepareBinaryData ??
+				(async (data, fileName, mimeType) => ({
+					data: data.toString('base64'),
+					fileName,
+					mimeType,
+				})),
 		},
 	};
 }

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IBinaryKeyData,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
 import type { Outcome } from './core/errors';
 import type { CouponStoreSession } from './core/store';
 import { errorItem, nodeError, type NodeFailure } from './errors';
@@ -12,6 +17,11 @@ export interface ItemOperation<Request, Result> {
 	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
+	/**
+	 * For operations that output a file: the served item's binary data, made after the transaction
+	 * (n8n may write it to disk). It replaces the input item's binary data.
+	 */
+	binary?(result: Result, request: Request): Promise<IBinaryKeyData | undefined>;
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
 	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
@@ -70,11 +80,24 @@ export async function runItems<Request, Result>(
 	for (const message of operation.hints?.(where) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });
 
-	return items.flatMap((item, i): INodeExecutionData[] => {
+	const output: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		const item = items[i];
 		const served = results[i];
-		if (served instanceof Error) return [errorItem(item, served, i)];
+		if (served instanceof Error) {
+			output.push(errorItem(item, served, i));
+			continue;
+		}
 		const json = operation.output(item.json, served.result, served.request);
-		if (Array.isArray(json)) return json.map((one) => ({ json: one, pairedItem: { item: i } }));
-		return [{ json, binary: item.binary, pairedItem: { item: i } }];
-	});
+		if (Array.isArray(json)) {
+			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
+			for (const one of json) output.push({ json: one, pairedItem: { item: i } });
+			continue;
+		}
+		const binary = operation.binary
+			? await operation.binary(served.result, served.request)
+			: item.binary;
+		output.push({ json, binary, pairedItem: { item: i } });
+	}
+	return output;
 }

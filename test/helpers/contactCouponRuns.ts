@@ -61,6 +61,17 @@ export function contactCouponRuns() {
 			)
 		).output.map((item) => (item.json.coupon as IDataObject).code as string);
 
+	/** Coupon Import on the same static data, with one file. */
+	async function importFile(file: Buffer, parameters: Record<string, unknown>) {
+		const mock = mockExecuteFunctions({
+			items: [fileItem(file)],
+			staticData,
+			parameters: { storage: 'staticData', binaryPropertyName: 'data', ...parameters },
+		});
+		const [output] = await new CouponImport().execute.call(mock.context);
+		return output;
+	}
+
 	beforeEach(async () => {
 		staticData = {};
 		jest.useFakeTimers({ now: T0 });
@@ -89,5 +100,5 @@ export function contactCouponRuns() {
 	});
 	afterEach(() => jest.useRealTimers());
 
-	return { run, runEach, perItem, generate };
+	return { run, runEach, perItem, generate, importFile };
 }

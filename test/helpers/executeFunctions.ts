@@ -90,6 +90,18 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 			},
 			getBinaryDataBuffer: async (itemIndex: number, property: string): Promise<Buffer> =>
 				Buffer.from(options.items[itemIndex].binary![property].data, 'base64'),
+			// As n8n's default binary mode keeps a file: base64 in the item.
+			prepareBinaryData: async (
+				data: Buffer,
+				fileName: string,
+				mimeType: string,
+			): Promise<IBinaryData> => ({
+				data: data.toString('base64'),
+				fileName,
+				mimeType,
+				fileExtension: fileName.split('.').pop(),
+				fileSize: String(data.length),
+			}),
 		},
 	};
 	return { context: context as unknown as IExecuteFunctions, hints, staticData };

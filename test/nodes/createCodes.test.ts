@@ -1,10 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
+import * as XLSX from '@e965/xlsx';
 import { codeKey } from '../../nodes/shared/core/codes';
 import { nodeFailure } from '../helpers/executeFunctions';
 import { contactCouponRuns } from '../helpers/contactCouponRuns';
 
 describe('Contact Coupon', () => {
-	const { run, generate } = contactCouponRuns();
+	const { run, generate, importFile } = contactCouponRuns();
 
 	describe('Create Codes', () => {
 		it('outputs a summary by default, the codes as items when asked, and the codes go to contacts as a list', async () => {
@@ -56,6 +57,35 @@ describe('Contact Coupon', () => {
 			expect(error.description).toBe(
 				'Import more codes into this coupon with the Coupon Import node, make more with Create Codes, or use another coupon name.',
 			);
+		});
+
+		it('outputs the summary with the new codes as a spreadsheet a shop or Coupon Import can read', async () => {
+			const { output } = await run('createCodes', [{}], {
+				couponName: 'SHOP',
+				count: 4,
+				length: 8,
+				options: { output: 'file', fileFormat: 'xlsx' },
+			});
+			expect(output[0].json).toMatchObject({ couponName: 'SHOP', created: 4 });
+			const file = output[0].binary!.data;
+			expect(file.fileName).toBe('SHOP-new-codes.xlsx');
+			const workbook = XLSX.read(Buffer.from(file.data, 'base64'), { type: 'buffer' });
+			const rows = XLSX.utils.sheet_to_json<string[]>(workbook.Sheets.Codes, { header: 1 });
+			expect(rows[0]).toEqual(['code', 'coupon name']);
+			expect(rows.slice(1).map((row) => row[1])).toEqual(['SHOP', 'SHOP', 'SHOP', 'SHOP']);
+			const imported = await importFile(Buffer.from(file.data, 'base64'), {
+				couponName: 'SHOP',
+				options: { valueColumn: 'code' },
+			});
+			expect(imported[0].json).toMatchObject({ added: 0, duplicates: 4 });
+			const csv = await run('createCodes', [{}], {
+				couponName: 'SHOP',
+				count: 2,
+				length: 8,
+				options: { output: 'file', fileFormat: 'csv', binaryPropertyName: 'upload' },
+			});
+			const text = Buffer.from(csv.output[0].binary!.upload.data, 'base64').toString('utf8');
+			expect(text).toMatch(/^\ufeffcode,coupon name\r\n[2-9A-Z]{8},SHOP\r\n[2-9A-Z]{8},SHOP\r\n$/);
 		});
 
 		it('answers typo at Validate Code for a code with one character mistyped', async () => {

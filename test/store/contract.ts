@@ -318,6 +318,39 @@ export function describeCouponStoreContract(
 			});
 		});
 
+		it('lists a pool’s codes a page at a time in key order, with details and holders, each once', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', [
+					...codes(5),
+					{ ...candidate('d-1', 9), details: { discount: '5%' } },
+				]);
+				await s.createPool('Other', 'imported');
+				await s.addImported('Other', codes(3, 'X'));
+			});
+			const [given] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
+			const pages: Array<Awaited<ReturnType<CouponStoreSession['listCodes']>>> = [];
+			let after: string | undefined;
+			for (;;) {
+				const page = await run(async (s) => await s.listCodes('p', after, 4));
+				pages.push(page);
+				if (page.length < 4) break;
+				after = page[page.length - 1].key;
+			}
+			expect(pages.map((page) => page.length)).toEqual([4, 2]);
+			const listed = pages.flat();
+			expect(listed.map((code) => code.key)).toEqual(
+				['C0000', 'C0001', 'C0002', 'C0003', 'C0004', 'D1'].sort(),
+			);
+			const holder = listed.find((code) => code.code === given.code)!;
+			expect(holder.assignment).toMatchObject({ contactKey: 'ann', validUntil: T0 + 30 * DAY_MS });
+			expect(holder.assignment).not.toHaveProperty('redemptions');
+			expect(listed.filter((code) => code.assignment)).toHaveLength(1);
+			const d1 = listed.find((code) => code.key === 'D1')!;
+			expect(d1.details).toEqual({ discount: '5%' });
+			expect(await run(async (s) => await s.listCodes('P', 'D1', 4))).toEqual([]);
+		});
+
 		it("keeps a coupon's code format, and the format its newest codes were made in", async () => {
 			const format = {
 				characters: '0123456789',

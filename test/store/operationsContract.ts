@@ -26,6 +26,7 @@ import {
 	generateCode,
 	type CodeFormat,
 } from '../../nodes/shared/core/codeFormat';
+import { EXPORT_PAGE, exportCodes, type ExportStatus } from '../../nodes/shared/core/exportCodes';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
 function generateCodeNotIn(format: CodeFormat, keys: Set<string>): string {
@@ -1177,6 +1178,79 @@ export function describeOperationsContract(
 				);
 				const [redeemed] = await redeem([request(wrongDigit, { orderReference: 'o-1' })], T0);
 				expect(value(redeemed)).toMatchObject({ accepted: false, status: 'typo' });
+			});
+		});
+
+		describe('export codes', () => {
+			const exported = async (status: ExportStatus, at: number, maxRows = Infinity) => {
+				const rows: string[][] = [];
+				const summary = await run(
+					async (s) =>
+						await exportCodes(s, { couponName: 'list', status }, at, {
+							maxRows,
+							tooManyRows: 'the test allows',
+							write: async (page) => void rows.push(...page),
+						}),
+				);
+				return { summary, rows };
+			};
+
+			it('lists the codes of each status, a page at a time, with holders, dates and details', async () => {
+				const codes = Array.from({ length: EXPORT_PAGE + 3 }, (_, i) => `L-${i}`);
+				await importList('LIST', codes);
+				await run(async (s) => await s.setCouponDetails('LIST', { discount: '5%' }));
+				const [ann, bob, cid] = await give('LIST', ['ann', 'bob', 'cid'], T0, 10);
+				await redeem([request(ann, { orderReference: 'A-1' })], T0 + DAY_MS);
+				await give('LIST', ['bob'], T0 + 2 * DAY_MS, 10, 'replace');
+				const at = T0 + 11 * DAY_MS;
+				const all = await exported('all', at);
+				expect(all.summary).toEqual({ couponName: 'LIST', status: 'all', rows: codes.length });
+				expect(new Set(all.rows.map((row) => row[0]))).toEqual(new Set(codes));
+				const byCode = new Map(all.rows.map((row) => [row[0], row]));
+				expect(byCode.get(ann)).toEqual([
+					ann,
+					'redeemed',
+					'ann',
+					new Date(T0).toISOString(),
+					new Date(T0 + 10 * DAY_MS).toISOString(),
+					new Date(T0 + DAY_MS).toISOString(),
+					'A-1',
+					'{"discount":"5%"}',
+				]);
+				expect(byCode.get(bob)![1]).toBe('replaced');
+				expect(byCode.get(cid)![1]).toBe('expired');
+				const counts = new Map<string, number>();
+				for (const row of all.rows) counts.set(row[1], (counts.get(row[1]) ?? 0) + 1);
+				expect(Object.fromEntries(counts)).toEqual({
+					available: codes.length - 4,
+					redeemed: 1,
+					replaced: 1,
+					expired: 1,
+					active: 1,
+				});
+				for (const status of ['available', 'active', 'expired', 'redeemed', 'replaced'] as const) {
+					const one = await exported(status, at);
+					expect(one.rows.every((row) => row[1] === status)).toBe(true);
+					expect(one.summary.rows).toBe(counts.get(status));
+				}
+			});
+
+			it('refuses more rows than the file can hold before writing any, and an unknown coupon', async () => {
+				await importList('LIST', ['A', 'B', 'C']);
+				await expect(exported('available', T0, 2)).rejects.toThrow(
+					'Coupon "LIST" has 3 available codes, more than the test allows',
+				);
+				expect((await exported('available', T0, 3)).summary.rows).toBe(3);
+				await expect(
+					run(
+						async (s) =>
+							await exportCodes(s, { couponName: 'NONE', status: 'all' }, T0, {
+								maxRows: 1,
+								tooManyRows: '',
+								write: async () => undefined,
+							}),
+					),
+				).rejects.toThrow(/^No coupon is named "NONE"/);
 			});
 		});
 	});

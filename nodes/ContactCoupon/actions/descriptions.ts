@@ -1,4 +1,12 @@
-import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type {
+	IBinaryKeyData,
+	IDisplayOptions,
+	IExecuteFunctions,
+	INodeProperties,
+} from 'n8n-workflow';
+import { CouponError } from '../../shared/core/errors';
+import { textParameter } from '../../shared/core/names';
+import { MAX_XLSX_ROWS, MIME_TYPES, type SheetFormat } from '../../shared/spreadsheet/writeSheet';
 import {
 	GUESS_ODDS,
 	MAX_LENGTH,
@@ -271,4 +279,85 @@ export function codeCheckProperties(
 /** The required Order Reference of Reserve Code and Release Code. */
 export function requiredOrderReference(description: string): INodeProperties {
 	return { ...orderReferenceOption(description), required: true };
+}
+
+/** File Format, File Name and Put Output File in Field: the options of an operation that outputs a spreadsheet. */
+export const fileOptions: INodeProperties[] = [
+	{
+		displayName: 'File Format',
+		name: 'fileFormat',
+		type: 'options',
+		options: [
+			{ name: 'XLSX', value: 'xlsx', description: `Excel, up to ${MAX_XLSX_ROWS} codes` },
+			{ name: 'CSV', value: 'csv', description: 'Comma-separated UTF-8, any number of codes' },
+		],
+		default: 'xlsx',
+		description: 'The kind of spreadsheet to write',
+	},
+	{
+		displayName: 'File Name',
+		name: 'fileName',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. spring10-codes.xlsx',
+		description:
+			'The name the file gets; empty for a name made of the coupon name and the extension',
+	},
+	{
+		displayName: 'Put Output File in Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		hint: 'The name of the output binary field to put the file in',
+		description: 'The binary field of the output item that holds the file',
+	},
+];
+
+export interface FileOptions {
+	fileFormat?: string;
+	fileName?: unknown;
+	binaryPropertyName?: unknown;
+}
+
+/** Where and how an operation writes its spreadsheet. */
+export interface OutputFile {
+	format: SheetFormat;
+	fileName: string;
+	/** The output item's binary field. */
+	field: string;
+}
+
+const SHEET_FORMATS: readonly SheetFormat[] = ['xlsx', 'csv'];
+
+/** The file options as an OutputFile; `defaultName` names the file when File Name is empty. */
+export function readFileOptions(
+	options: FileOptions,
+	defaultName: (format: SheetFormat) => string,
+): OutputFile {
+	const format = SHEET_FORMATS.find((known) => known === (options.fileFormat ?? 'xlsx'));
+	if (!format)
+		throw new CouponError(
+			`Unknown choice ${JSON.stringify(options.fileFormat)} for File Format`,
+			'Choose XLSX or CSV.',
+		);
+	const fix = 'Enter a file name such as spring10-codes.xlsx, or leave it empty.';
+	const fileName = textParameter(options.fileName, 'The file name', fix) || defaultName(format);
+	const field = textParameter(options.binaryPropertyName ?? 'data', 'The output field', fix);
+	if (field === '')
+		throw new CouponError(
+			'Put Output File in Field is empty',
+			'Enter the name of the binary field for the file, such as data.',
+		);
+	return { format, fileName, field };
+}
+
+/** A written spreadsheet as the output item's binary data, in the field the options name. */
+export async function binaryFile(
+	context: IExecuteFunctions,
+	{ format, fileName, field }: OutputFile,
+	file: Buffer,
+): Promise<IBinaryKeyData> {
+	return {
+		[field]: await context.helpers.prepareBinaryData(file, fileName, MIME_TYPES.get(format)),
+	};
 }

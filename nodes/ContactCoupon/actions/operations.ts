@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import * as createCodes from './createCodes/createCodes.operation';
+import * as exportCodes from './exportCodes/exportCodes.operation';
 import * as generate from './generate/generate.operation';
 import * as getForContact from './getForContact/getForContact.operation';
 import * as redeem from './redeem/redeem.operation';
@@ -103,6 +104,16 @@ export const operations: ContactCouponOperation[] = [
 		action: 'Release a reserved coupon code',
 		properties: release.properties,
 		execute: release.execute,
+	},
+	{
+		value: 'exportCodes',
+		name: 'Export Codes',
+		description:
+			"Write a coupon's codes of one status to an XLSX or CSV file, to download or to upload to a shop",
+		action: 'Export coupon codes to a spreadsheet',
+		subtitle: '"Export Codes: " + $parameter["couponName"]',
+		properties: exportCodes.properties,
+		execute: exportCodes.execute,
 	},
 	{
 		value: 'stats',

@@ -132,6 +132,14 @@ export interface StoredCode extends OfCoupon {
 	assignment?: AssignmentRecord;
 }
 
+/** A code as an export lists it: its own details, and its assignment (without the history of uses) while someone holds it. */
+export interface ListedCode {
+	code: string;
+	key: string;
+	details?: Details;
+	assignment?: Omit<AssignmentRecord, 'redemptions'>;
+}
+
 /** A value read from row `row` (1-based, as the spreadsheet shows it), with its `codeKey`. */
 export interface ImportCandidate {
 	code: string;
@@ -184,6 +192,11 @@ export interface CouponStoreSession {
 	 * until the session ends, so that concurrent checkouts of one code happen one after the other.
 	 */
 	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
+	/**
+	 * Up to `limit` of the pool's codes in code-key order (the store's own order of keys, the same
+	 * on every call), those after `afterKey` when given. Read only; it locks nothing.
+	 */
+	listCodes(name: string, afterKey: string | undefined, limit: number): Promise<ListedCode[]>;
 	/** Writes uses taken or undone on assigned codes of the pool (locked by `findCodes`); all or none. */
 	writeUses(name: string, changes: UseChange[]): Promise<void>;
 	/** Sets or ends holds on assigned codes of the pool (locked by `findCodes`). */

@@ -23,6 +23,7 @@ import {
 	type HoldChange,
 	type UseChange,
 	type NewCouponTerms,
+	type ListedCode,
 } from '../core/store';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
@@ -156,6 +157,8 @@ class WorkingPool {
 	details?: Details;
 	codeFormat?: CodeFormat;
 	private codeByKey?: Map<string, string>;
+	private keysInOrder?: string[];
+	private detailsByCode?: Map<string, Details | undefined>;
 	private byCode?: Map<string, AssignmentRecord>;
 
 	constructor(readonly stored: StoredPool) {
@@ -193,6 +196,30 @@ class WorkingPool {
 			].map((code) => [codeKey(code), code]),
 		);
 		return this.codeByKey;
+	}
+
+	/** Notes a new code of the pool; what was built from the codes so far is built again when asked. */
+	addKey(key: string, code: string): void {
+		this.codes.set(key, code);
+		this.keysInOrder = undefined;
+		this.detailsByCode = undefined;
+	}
+
+	/** Every code key, in code-unit order: built once per transaction, for listing codes a page at a time. */
+	sortedKeys(): string[] {
+		this.keysInOrder ??= [...this.codes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+		return this.keysInOrder;
+	}
+
+	/** The details of an unused code, read from its line. */
+	availableDetails(code: string): Details | undefined {
+		this.detailsByCode ??= new Map(
+			this.available.map((line) => {
+				const { code: listed, details } = splitAvailable(line);
+				return [listed, details];
+			}),
+		);
+		return this.detailsByCode.get(code);
 	}
 
 	assignmentByCode(code: string): AssignmentRecord | undefined {
@@ -361,6 +388,38 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
+	async listCodes(
+		name: string,
+		afterKey: string | undefined,
+		limit: number,
+	): Promise<ListedCode[]> {
+		const pool = this.requirePool(name);
+		const keys = pool.sortedKeys();
+		// The first key after afterKey, by binary search: pages cost their own length.
+		let low = 0;
+		let high = keys.length;
+		while (afterKey !== undefined && low < high) {
+			const middle = (low + high) >>> 1;
+			if (keys[middle] <= afterKey) low = middle + 1;
+			else high = middle;
+		}
+		return keys.slice(low, low + limit).map((key) => {
+			const code = pool.codes.get(key)!;
+			const assignment = pool.assignmentByCode(code);
+			if (!assignment) {
+				const details = pool.availableDetails(code);
+				return { code, key, ...(details ? { details } : {}) };
+			}
+			const { redemptions: _, ...record } = copyRecord(assignment);
+			return {
+				code,
+				key,
+				...(record.details ? { details: record.details } : {}),
+				assignment: record,
+			};
+		});
+	}
+
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const pool = this.requirePool(name);
 		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {
@@ -415,7 +474,7 @@ class StaticDataSession implements CouponStoreSession {
 		for (const candidate of candidates) {
 			const key = codeKey(candidate.code);
 			if (pool.codes.has(key)) continue;
-			pool.codes.set(key, candidate.code);
+			pool.addKey(key, candidate.code);
 			pool.record({ ...candidate });
 			inserted.push({ ...candidate });
 		}
@@ -432,7 +491,7 @@ class StaticDataSession implements CouponStoreSession {
 				if (duplicates++ < DUPLICATE_EXAMPLES) duplicateExamples.push(candidate);
 				continue;
 			}
-			pool.codes.set(key, candidate.code);
+			pool.addKey(key, candidate.code);
 			pool.available.push(
 				candidate.details === undefined
 					? candidate.code

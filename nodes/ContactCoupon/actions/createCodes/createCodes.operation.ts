@@ -18,17 +18,50 @@ import { parseCouponName } from '../../../shared/core/names';
 import { parseUsesPerCode } from '../../../shared/core/validity';
 import { couponDetailsOption, usesPerCodeOption } from '../../../shared/descriptions';
 import { runItems } from '../../../shared/itemRunner';
+import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
 import {
+	binaryFile,
 	codeFormatOptions,
+	fileOptions,
 	lengthProperty,
 	optionsCollection,
 	readCodeFormat,
+	readFileOptions,
 	type CodeFormatOptions,
+	type FileOptions,
+	type OutputFile,
 } from '../descriptions';
 
 /** What the operation outputs: stored in workflow JSON, never rename. */
-const OUTPUTS = ['summary', 'codes'] as const;
+const OUTPUTS = ['summary', 'codes', 'file'] as const;
 type Output = (typeof OUTPUTS)[number];
+
+const outputOption: INodeProperties = {
+	displayName: 'Output',
+	name: 'output',
+	type: 'options',
+	options: [
+		{
+			name: 'Summary',
+			value: 'summary',
+			description: 'One item: how many codes were made, and what the coupon holds now',
+		},
+		{
+			name: 'One Item per Code',
+			value: 'codes',
+			description:
+				"The new codes, one item each with code and couponName, ready to push to a shop's bulk API",
+		},
+		{
+			name: 'Summary With File',
+			value: 'file',
+			description:
+				'The summary item with the new codes as a spreadsheet (code, coupon name), to upload to a shop',
+		},
+	],
+	default: 'summary',
+	description: 'What the step outputs',
+};
 
 export const properties: INodeProperties[] = [
 	{
@@ -51,36 +84,18 @@ export const properties: INodeProperties[] = [
 		description: `How many new codes to make, up to ${MAX_CODES_PER_RUN.toLocaleString('en-US')} per run. Nobody holds them until Generate for Contact gives them out.`,
 	},
 	lengthProperty(),
-	optionsCollection([
-		...codeFormatOptions.slice(0, 2),
-		couponDetailsOption,
-		...codeFormatOptions.slice(2, 3),
-		{
-			displayName: 'Output',
-			name: 'output',
-			type: 'options',
-			options: [
-				{
-					name: 'Summary',
-					value: 'summary',
-					description: 'One item: how many codes were made, and what the coupon holds now',
-				},
-				{
-					name: 'One Item per Code',
-					value: 'codes',
-					description:
-						"The new codes, one item each with code and couponName, ready to push to a shop's bulk API",
-				},
-			],
-			default: 'summary',
-			description: 'What the step outputs',
-		},
-		...codeFormatOptions.slice(3),
-		usesPerCodeOption,
-	]),
+	optionsCollection(
+		[
+			...codeFormatOptions,
+			couponDetailsOption,
+			usesPerCodeOption,
+			outputOption,
+			...fileOptions,
+		].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+	),
 ];
 
-interface CreateOptions extends CodeFormatOptions {
+interface CreateOptions extends CodeFormatOptions, FileOptions {
 	output?: string;
 	usesPerCode?: unknown;
 	couponDetails?: unknown;
@@ -91,39 +106,68 @@ function readOutput(options: CreateOptions): Output {
 	if (!(OUTPUTS as readonly string[]).includes(output))
 		throw new CouponError(
 			`Unknown choice "${output}" for Output`,
-			'Choose Summary or One Item per Code.',
+			'Choose Summary, One Item per Code or Summary With File.',
 		);
 	return output as Output;
 }
 
-function readRequest(
-	context: IExecuteFunctions,
-	i: number,
-): CreateCodesRequest & { output: Output } {
+interface CreateRequest extends CreateCodesRequest {
+	output: Output;
+	file: OutputFile;
+}
+
+function readRequest(context: IExecuteFunctions, i: number): CreateRequest {
 	const options = context.getNodeParameter('options', i, {}) as CreateOptions;
 	const details = parseDetails(options.couponDetails);
+	const couponName = parseCouponName(context.getNodeParameter('couponName', i));
 	return {
-		couponName: parseCouponName(context.getNodeParameter('couponName', i)),
+		couponName,
 		count: parseCount(numberParameter(context.getNodeParameter('count', i))),
 		format: readCodeFormat(context, i, options),
 		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
 		...(details ? { details } : {}),
 		output: readOutput(options),
+		file: readFileOptions(options, (format) => `${couponName}-new-codes.${format}`),
 	};
 }
+
+/** The header of the file of new codes. */
+const NEW_CODES_HEADER = ['code', 'coupon name'];
+
+/** The new codes as a spreadsheet, written in batches. */
+async function newCodesFile(
+	{ codes, couponName }: CreatedCodes,
+	file: OutputFile,
+): Promise<Buffer> {
+	if (file.format === 'xlsx' && codes.length > MAX_XLSX_ROWS)
+		throw new CouponError(
+			`${codes.length.toLocaleString('en-US')} codes are more than an .xlsx sheet holds (${MAX_XLSX_ROWS.toLocaleString('en-US')} rows)`,
+			'Choose CSV as File Format.',
+		);
+	const writer = sheetWriter(file.format, NEW_CODES_HEADER);
+	for (let at = 0; at < codes.length; at += FILE_BATCH)
+		await writer.addRows(codes.slice(at, at + FILE_BATCH).map((code) => [code, couponName]));
+	return await writer.finish();
+}
+
+const FILE_BATCH = 5_000;
 
 /** The summary item of one request's codes. */
 const summary = ({ codes: _, ...created }: CreatedCodes): IDataObject => ({ ...created });
 
 /** "Create Codes": makes new unused codes for a coupon, to be handed out (and pushed to a shop) later. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await runItems<CreateCodesRequest & { output: Output }, CreatedCodes>(this, {
+	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),
 		serve: async (session, requests) => await createCodesForRun(session, requests),
 		output: (_json, created, request) =>
 			request.output === 'codes'
 				? created.codes.map((code) => ({ code, couponName: created.couponName }))
-				: [summary(created)],
+				: summary(created),
+		binary: async (created, request) =>
+			request.output === 'file'
+				? await binaryFile(this, request.file, await newCodesFile(created, request.file))
+				: undefined,
 		notSaved: () => 'these codes were not stored.',
 	});
 }

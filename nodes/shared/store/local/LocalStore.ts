@@ -23,6 +23,7 @@ import {
 	type RedemptionEntry,
 	type UseChange,
 	type NewCouponTerms,
+	type ListedCode,
 } from '../../core/store';
 import type { CodeFormat } from '../../core/codeFormat';
 import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
@@ -388,6 +389,30 @@ class LocalSession implements CouponStoreSession {
 			key: row.code_key,
 			...(row.contact_key === null ? {} : { assignment: records[next++] }),
 		}));
+	}
+
+	async listCodes(
+		name: string,
+		afterKey: string | undefined,
+		limit: number,
+	): Promise<ListedCode[]> {
+		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
+		const rows = this.all<AssignmentRow>(
+			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details
+			FROM codes c WHERE c.pool_id = ? AND c.code_key > ? ORDER BY c.code_key LIMIT ?`,
+			await this.requirePoolId(name),
+			afterKey ?? '',
+			limit,
+		);
+		return rows.map((row) => {
+			const listed: ListedCode = { code: row.code, key: row.code_key };
+			if (row.details !== null) listed.details = JSON.parse(row.details) as Details;
+			if (row.contact_key !== null) {
+				const { redemptions: _, ...assignment } = toRecord(row);
+				listed.assignment = assignment;
+			}
+			return listed;
+		});
 	}
 
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {

@@ -27,6 +27,7 @@ import {
 	type OfCoupon,
 	type Details,
 	type NewCouponTerms,
+	type ListedCode,
 } from '../../core/store';
 import type { CodeFormat } from '../../core/codeFormat';
 import { migrate } from './migrations';
@@ -482,6 +483,29 @@ class PostgresSession implements CouponStoreSession {
 			key: row.code_key,
 			...(row.contact_key === null ? {} : { assignment: records[next++] }),
 		}));
+	}
+
+	async listCodes(
+		name: string,
+		afterKey: string | undefined,
+		limit: number,
+	): Promise<ListedCode[]> {
+		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
+		const { rows } = await this.query<AssignmentRow>(
+			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details
+			FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND ($2::text IS NULL OR c.code_key > $2)
+			ORDER BY c.code_key LIMIT $3`,
+			[await this.requirePoolId(name), afterKey ?? null, limit],
+		);
+		return rows.map((row) => {
+			const listed: ListedCode = { code: row.code, key: row.code_key };
+			if (row.details !== null) listed.details = row.details;
+			if (row.contact_key !== null) {
+				const { redemptions: _, ...assignment } = toRecord(row);
+				listed.assignment = assignment;
+			}
+			return listed;
+		});
 	}
 
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {

@@ -1,0 +1,93 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { now } from '../../../shared/core/clock';
+import { outcomesOf } from '../../../shared/core/errors';
+import {
+	EXPORT_HEADER,
+	exportCodes,
+	parseExportStatus,
+	type ExportRequest,
+	type ExportSummary,
+} from '../../../shared/core/exportCodes';
+import { parseCouponName } from '../../../shared/core/names';
+import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
+import { runItems } from '../../../shared/itemRunner';
+import {
+	binaryFile,
+	fileOptions,
+	optionsCollection,
+	readFileOptions,
+	type FileOptions,
+	type OutputFile,
+} from '../descriptions';
+
+export const properties: INodeProperties[] = [
+	{
+		displayName: 'Coupon Name',
+		name: 'couponName',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. SPRING10',
+		description: 'The coupon whose codes to list in the file',
+	},
+	{
+		displayName: 'Status',
+		name: 'status',
+		type: 'options',
+		options: [
+			{ name: 'Active', value: 'active', description: 'Given, and usable now' },
+			{ name: 'All', value: 'all', description: 'Every code of the coupon' },
+			{
+				name: 'Available',
+				value: 'available',
+				description: 'Codes nobody was given yet: what a shop still has to learn',
+			},
+			{ name: 'Expired', value: 'expired', description: 'Given, and past their validity' },
+			{ name: 'Redeemed', value: 'redeemed', description: 'Used at checkout' },
+			{ name: 'Replaced', value: 'replaced', description: 'Ended by a newer coupon' },
+		],
+		default: 'all',
+		description: 'Which codes the file lists',
+	},
+	optionsCollection(fileOptions),
+];
+
+interface ExportFileRequest extends ExportRequest, OutputFile {}
+
+function readRequest(context: IExecuteFunctions, i: number): ExportFileRequest {
+	const options = context.getNodeParameter('options', i, {}) as FileOptions;
+	const couponName = parseCouponName(context.getNodeParameter('couponName', i));
+	const status = parseExportStatus(context.getNodeParameter('status', i, 'all'));
+	return {
+		couponName,
+		status,
+		...readFileOptions(options, (format) => `${couponName}-${status}-codes.${format}`),
+	};
+}
+
+type ExportedFile = ExportSummary & { file: Buffer };
+
+/** "Export Codes": a spreadsheet of a coupon's codes of one status, as the item's binary data. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await runItems<ExportFileRequest, ExportedFile>(this, {
+		read: (i) => readRequest(this, i),
+		serve: async (session, requests) =>
+			await outcomesOf(requests, async (request) => {
+				const writer = sheetWriter(request.format, EXPORT_HEADER);
+				const summary = await exportCodes(session, request, now(), {
+					maxRows: request.format === 'xlsx' ? MAX_XLSX_ROWS : Number.POSITIVE_INFINITY,
+					tooManyRows: `an .xlsx sheet holds (${MAX_XLSX_ROWS.toLocaleString('en-US')} rows)`,
+					write: async (rows) => await writer.addRows(rows),
+				});
+				return { ...summary, file: await writer.finish() };
+			}),
+		output: (_json, { couponName, status, rows }, { fileName, format }) => ({
+			couponName,
+			status,
+			rows,
+			fileName,
+			fileFormat: format,
+		}),
+		binary: async ({ file }, request) => await binaryFile(this, request, file),
+	});
+}
