@@ -19,7 +19,7 @@ export class CouponImport implements INodeType {
 		defaultVersion: 2,
 		subtitle: '={{ $parameter["couponName"] ? $parameter["couponName"] : "from spreadsheet" }}',
 		description:
-			'Load discount-code lists from an .xlsx spreadsheet into coupons that Contact Coupon assigns to contacts',
+			'Load discount-code lists from an .xlsx or CSV file into coupons that Contact Coupon assigns to contacts',
 		defaults: { name: 'Coupon Import' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -75,6 +75,35 @@ describe('Coupon Import', () => {
 		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }]);
 	});
 
+	it('imports a CSV file as a sheet: detected from its content, with the same header, rules and errors', async () => {
+		const staticData: IDataObject = {};
+		const csv = Buffer.from(
+			'\ufeffTitle line;;\r\nCoupon Name;Coupon Value;Token\r\nSpring;"00123";a1\r\nSpring;"bad\u0007code";a2\r\nSpring;00123;a3\r\n;;\r\nAutumn;AUT-1;a4\r\n',
+			'utf8',
+		);
+		const { output } = await runImport(staticData, [fileItem(csv, 'export.csv')], {
+			options: { keepColumns: 'token' },
+		});
+		expect(output.map((item) => item.json)).toEqual([
+			expect.objectContaining({
+				couponName: 'Spring',
+				added: 1,
+				duplicates: 1,
+				invalid: 1,
+				rejectedRows: [
+					{ row: 4, value: 'bad\u0007code', reason: 'contains the control character U+0007' },
+					{ row: 5, value: '00123', reason: 'duplicate of row 3' },
+				],
+				file: expect.objectContaining({ fileName: 'export.csv', sheet: 'CSV', headerRow: 2 }),
+			}),
+			expect.objectContaining({ couponName: 'Autumn', added: 1 }),
+		]);
+		const [found] = await new StaticDataStore(staticData).transaction(
+			async (s) => await s.findCodes(['00123'], false),
+		);
+		expect(found).toMatchObject({ couponName: 'Spring', code: '00123' });
+	});
+
 	it('does not import values twice when the same file comes again', async () => {
 		await runImport(staticData, [fileItem(exportSheet)]);
 		const { output } = await runImport(staticData, [fileItem(exportSheet)]);

@@ -114,8 +114,12 @@ describe('readSheet', () => {
 
 	it.each([
 		[
-			'a CSV file',
-			Buffer.from('coupon name,coupon value\nA,B\n'),
+			'a CSV file in Latin-1',
+			Buffer.concat([
+				Buffer.from('coupon name,coupon value\nA,'),
+				Buffer.from([0xe9]),
+				Buffer.from('\n'),
+			]),
 			/not an \.xlsx spreadsheet \(it starts with the text "coupon name,coup": it may be a CSV/,
 		],
 		['a PDF', Buffer.from('%PDF-1.7 ...'), /it is a PDF/],

@@ -35,7 +35,7 @@ export const properties: INodeProperties[] = [
 		default: 'data',
 		required: true,
 		placeholder: 'e.g. data',
-		hint: 'The name of the input binary field containing the .xlsx file to import',
+		hint: 'The name of the input binary field containing the .xlsx or CSV file to import',
 	},
 	{
 		displayName: 'Coupon Name',

@@ -1,6 +1,7 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/errors';
 import type { Cell, SheetTable } from '../core/importList';
+import { looksLikeText, readCsv } from './readCsv';
 import { cutSharedStrings, readLayout, SheetCutter } from './sheetParts';
 import {
 	checkDeclaredSizes,
@@ -36,6 +37,7 @@ export const CELLS_PER_ROW = 4;
 export const SHARED_STRINGS_SLACK = 100_000;
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 // Office writes password-protected workbooks as an OLE container holding an "EncryptionInfo" stream.
 const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
@@ -44,7 +46,7 @@ const WORKBOOK_PART = /^xl\/workbook\.(xml|bin)$/i;
 const saveAsXlsx =
 	'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
 
-/** Checks that `file` is a safe .xlsx, then reads one sheet into a table of cell texts. */
+/** Checks that `file` is a safe .xlsx, then reads one sheet into a table of cell texts; a CSV file is read as one sheet. */
 export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
 	if (file.length === 0)
 		throw new CouponError(
@@ -64,9 +66,11 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		);
 	}
 	if (!file.subarray(0, 4).equals(ZIP_MAGIC)) {
+		if (!file.subarray(0, 5).equals(PDF_MAGIC) && looksLikeText(file))
+			return readCsv(file, options);
 		throw new CouponError(
 			`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`,
-			`${saveAsXlsx} A CSV list can be saved as .xlsx the same way.`,
+			`${saveAsXlsx} A CSV list must be UTF-8 text: save it as "CSV UTF-8", or as .xlsx the same way.`,
 		);
 	}
 

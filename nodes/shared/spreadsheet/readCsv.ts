@@ -1,0 +1,231 @@
+import { CouponError } from '../core/errors';
+import type { Cell, SheetTable } from '../core/importList';
+import { CELLS_PER_ROW, type ReadOptions } from './readSheet';
+
+/** Excel's own limit for a cell; a longer field is a broken quote or not a coupon list. */
+export const MAX_CSV_CELL = 32_767;
+/** Bytes decoded at a time: the file is read as far as the rows need, a piece at a time. */
+const PIECE = 64 * 1024;
+const DELIMITERS = [',', ';', '\t'];
+/** Records looked at to tell the delimiter. */
+const SNIFF_RECORDS = 10;
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const saveAsCsv =
+	'Save the file as "CSV UTF-8 (comma delimited)", or as an Excel Workbook (.xlsx).';
+
+/**
+ * Whether the file's start reads as text: no NUL byte, and UTF-8 (a character cut at the end of
+ * the sample aside). Spreadsheets and other binary files fail it at once.
+ */
+export function looksLikeText(file: Buffer): boolean {
+	const sample = file.subarray(0, 4096);
+	if (sample.includes(0)) return false;
+	try {
+		new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * A comma, semicolon or tab separated file (told from its first records) as a table, read as the
+ * .xlsx reader reads a sheet: up to the `leadingRows`-th row holding a value, then `rowsAfter` rows;
+ * past them only the first row holding a value is looked for (`valueBeyond`). UTF-8 with or without
+ * a byte order mark, quoted fields ("" for a quote, line breaks inside), any line ends. One pass,
+ * a piece at a time, linear in the bytes it reads.
+ */
+export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
+	const start = file.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+	const delimiter = sniffDelimiter(
+		new TextDecoder('utf-8').decode(file.subarray(start, start + PIECE)),
+	);
+	const maxCells =
+		(options.leadingRows + options.rowsAfter) * (options.cellsPerRow ?? CELLS_PER_ROW);
+	const rows: string[][] = [];
+	let cells = 0;
+	let valueRows = 0;
+	/** Rows kept until this many; past it only a row with a value is looked for. */
+	let keepUntil = Infinity;
+	let valueBeyond: number | undefined;
+	const parser = new CsvParser(delimiter, (record, rowNumber) => {
+		const hasValue = record.some((cell) => cell.trim() !== '');
+		if (rows.length >= keepUntil) {
+			if (hasValue) valueBeyond = rowNumber;
+			return hasValue;
+		}
+		rows.push(record);
+		cells += record.length;
+		if (cells > maxCells)
+			throw new CouponError(
+				`The CSV file has more than ${maxCells.toLocaleString('en-US')} cells in the ${(options.leadingRows + options.rowsAfter).toLocaleString('en-US')} rows the import reads (${options.cellsPerRow ?? CELLS_PER_ROW} a row on average)`,
+				'Remove the columns the import does not need, or lower Max Rows.',
+			);
+		if (hasValue && ++valueRows === options.leadingRows)
+			keepUntil = rows.length + options.rowsAfter;
+		// Mostly blank lines: no more rows than the import could use are kept.
+		else if (keepUntil === Infinity && rows.length >= options.leadingRows + options.rowsAfter)
+			keepUntil = rows.length;
+		return false;
+	});
+	const decoder = new TextDecoder('utf-8', { fatal: true });
+	for (let at = start; at < file.length && !parser.stopped; at += PIECE) {
+		let text: string;
+		try {
+			text = decoder.decode(file.subarray(at, at + PIECE), { stream: at + PIECE < file.length });
+		} catch {
+			throw new CouponError(
+				`The CSV file is not UTF-8 text (row ${parser.rowNumber.toLocaleString('en-US')} holds bytes UTF-8 does not allow)`,
+				saveAsCsv,
+			);
+		}
+		parser.feed(text);
+	}
+	if (!parser.stopped) parser.end();
+	return {
+		sheetName: 'CSV',
+		rows,
+		cell: csvCell,
+		...(valueBeyond === undefined ? {} : { valueBeyond }),
+	};
+}
+
+/** Our Export writes a ' before a cell a spreadsheet would run as a formula; reading, it goes again. */
+const NEUTRALISED_FORMULA = /^'[=+\-@\t\r]/;
+
+function csvCell(raw: unknown): Cell {
+	const text = raw as string;
+	if (text.trim() === '') return undefined;
+	return NEUTRALISED_FORMULA.test(text) ? text.slice(1) : text;
+}
+
+/** The delimiter that splits the first records into the same number of columns, the most. */
+function sniffDelimiter(sample: string): string {
+	let best = { delimiter: ',', consistent: 0, columns: 1 };
+	for (const delimiter of DELIMITERS) {
+		const counts: number[] = [];
+		const parser = new CsvParser(delimiter, (record) => {
+			if (record.some((cell) => cell.trim() !== '')) counts.push(record.length);
+			return counts.length >= SNIFF_RECORDS;
+		});
+		try {
+			parser.feed(sample);
+		} catch {
+			continue; // a sample cut inside a long field: this delimiter cannot be judged by it
+		}
+		const columns = counts[0] ?? 1;
+		const consistent = counts.filter((count) => count === columns).length;
+		if (
+			columns > 1 &&
+			(consistent > best.consistent || (consistent === best.consistent && columns > best.columns))
+		)
+			best = { delimiter, consistent, columns };
+	}
+	return best.delimiter;
+}
+
+const QUOTE = 34;
+const CR = 13;
+const LF = 10;
+
+/**
+ * RFC 4180 records from text fed a piece at a time. `onRecord` gets each record with its row
+ * number (from 1) and returns true to stop reading.
+ */
+class CsvParser {
+	rowNumber = 1;
+	stopped = false;
+	private readonly delimiter: number;
+	private record: string[] = [];
+	private field = '';
+	private quoted = false;
+	/** Inside quotes, a quote was just read: the next character says whether it closes them. */
+	private quoteSeen = false;
+	/** A CR ended the last record: an LF right after it belongs to the same line end. */
+	private afterCr = false;
+
+	constructor(
+		delimiter: string,
+		private readonly onRecord: (record: string[], rowNumber: number) => boolean,
+	) {
+		this.delimiter = delimiter.charCodeAt(0);
+	}
+
+	feed(text: string): void {
+		let from = 0;
+		for (let i = 0; i < text.length && !this.stopped; i++) {
+			const c = text.charCodeAt(i);
+			if (this.afterCr) {
+				this.afterCr = false;
+				if (c === LF) {
+					from = i + 1;
+					continue;
+				}
+			}
+			if (this.quoted) {
+				if (this.quoteSeen) {
+					this.quoteSeen = false;
+					if (c === QUOTE) {
+						from = i; // "" is one quote: this second one is kept
+						continue;
+					}
+					this.quoted = false; // the quote closed the field; c is read below
+				} else {
+					if (c === QUOTE) {
+						this.append(text, from, i);
+						from = i + 1;
+						this.quoteSeen = true;
+					}
+					continue;
+				}
+			}
+			if (c === QUOTE && this.field === '' && from === i) {
+				this.quoted = true;
+				from = i + 1;
+			} else if (c === this.delimiter) {
+				this.append(text, from, i);
+				this.endField();
+				from = i + 1;
+			} else if (c === CR || c === LF) {
+				this.append(text, from, i);
+				this.endRecord();
+				this.afterCr = c === CR;
+				from = i + 1;
+			}
+		}
+		if (!this.stopped) this.append(text, from, text.length);
+	}
+
+	end(): void {
+		if (this.quoted && !this.quoteSeen)
+			throw new CouponError(
+				`Row ${this.rowNumber.toLocaleString('en-US')} of the CSV file opens a quote that never closes`,
+				'Close the quote, or remove it, and import the file again.',
+			);
+		if (this.field !== '' || this.record.length > 0) this.endRecord();
+	}
+
+	private append(text: string, from: number, to: number): void {
+		if (to <= from) return;
+		if (this.field.length + (to - from) > MAX_CSV_CELL)
+			throw new CouponError(
+				`Row ${this.rowNumber.toLocaleString('en-US')} of the CSV file has a cell longer than ${MAX_CSV_CELL.toLocaleString('en-US')} characters${this.quoted ? ', inside a quote that may never close' : ''}`,
+				'Check that the file is a list of codes, with its quotes closed.',
+			);
+		this.field += text.slice(from, to);
+	}
+
+	private endField(): void {
+		this.record.push(this.field);
+		this.field = '';
+	}
+
+	private endRecord(): void {
+		this.endField();
+		const record = this.record;
+		this.record = [];
+		if (this.onRecord(record, this.rowNumber)) this.stopped = true;
+		this.rowNumber++;
+	}
+}

@@ -1,0 +1,124 @@
+import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
+import { MAX_CSV_CELL } from '../../nodes/shared/spreadsheet/readCsv';
+import { CouponError } from '../../nodes/shared/core/errors';
+
+const MIB = 1024 * 1024;
+const options: ReadOptions = {
+	leadingRows: 10,
+	rowsAfter: 1000,
+	limits: { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100 },
+};
+
+/** The file's table with every cell as the import reads it. */
+async function read(text: string | Buffer, readOptions = options) {
+	const table = await readRaw(
+		typeof text === 'string' ? Buffer.from(text, 'utf8') : text,
+		readOptions,
+	);
+	return {
+		sheetName: table.sheetName,
+		rows: table.rows.map((row) => row && Array.from(row, (raw) => table.cell(raw))),
+		valueBeyond: table.valueBeyond,
+	};
+}
+
+async function refusal(text: string | Buffer, readOptions = options): Promise<CouponError> {
+	try {
+		await read(text, readOptions);
+	} catch (error) {
+		if (error instanceof CouponError) return error;
+		throw error;
+	}
+	throw new Error('not refused');
+}
+
+describe('CSV files', () => {
+	it.each([
+		['commas', 'coupon name,coupon value\r\nSPRING,A-1\r\nSPRING,A-2\r\n'],
+		['semicolons', 'coupon name;coupon value\nSPRING;A-1\nSPRING;A-2\n'],
+		['tabs', 'coupon name\tcoupon value\rSPRING\tA-1\rSPRING\tA-2'],
+		['a byte order mark', '\ufeffcoupon name,coupon value\nSPRING,A-1\nSPRING,A-2'],
+	])('reads a file separated by %s', async (_label, text) => {
+		expect(await read(text)).toEqual({
+			sheetName: 'CSV',
+			rows: [
+				['coupon name', 'coupon value'],
+				['SPRING', 'A-1'],
+				['SPRING', 'A-2'],
+			],
+			valueBeyond: undefined,
+		});
+	});
+
+	it('reads quoted fields with delimiters, quotes and line breaks inside, and keeps codes as written', async () => {
+		const text =
+			'code;note\n"007";"a ""quoted""; note"\n"X-2";"two\r\nlines"\n   ;\n\'=SUM(1);plain\n=1+1;x\n';
+		expect((await read(text)).rows).toEqual([
+			['code', 'note'],
+			['007', 'a "quoted"; note'],
+			['X-2', 'two\r\nlines'],
+			[undefined, undefined],
+			['=SUM(1)', 'plain'],
+			['=1+1', 'x'],
+		]);
+	});
+
+	it('reads a file cut into pieces anywhere: a quote, a line end or a character split between them', async () => {
+		// Multi-byte characters and a CR LF straddle the 64 KiB pieces the reader decodes.
+		const filler = 'é'.repeat(32_760);
+		const text = `code,note\r\n"A""1","${filler}"\r\nB-2,ü\r\n`;
+		const { rows } = await read(text);
+		expect(rows).toEqual([
+			['code', 'note'],
+			['A"1', filler],
+			['B-2', 'ü'],
+		]);
+	});
+
+	it('keeps the rows the import reads, and names the first row with a value beyond them', async () => {
+		const lines = ['code', ...Array.from({ length: 30 }, (_, i) => `C${i}`), '', '', 'LATE', ''];
+		const table = await read(lines.join('\n'), { ...options, leadingRows: 2, rowsAfter: 5 });
+		expect(table.rows).toHaveLength(7);
+		expect(table.valueBeyond).toBe(8);
+		// Blank lines do not fill memory: only as many rows as the import could use are kept.
+		const blanks = await read(`code\n${'\n'.repeat(100_000)}LATE\n`, {
+			...options,
+			leadingRows: 2,
+			rowsAfter: 5,
+		});
+		expect(blanks.rows.length).toBeLessThanOrEqual(7);
+		expect(blanks.valueBeyond).toBe(100_002);
+	});
+
+	it('refuses what it cannot read, saying what to do', async () => {
+		expect((await refusal('code\n"A-1\nB-2\n')).message).toBe(
+			'Row 2 of the CSV file opens a quote that never closes',
+		);
+		expect((await refusal(`code\n"${'x'.repeat(MAX_CSV_CELL + 1)}"\n`)).message).toMatch(
+			/^Row 2 of the CSV file has a cell longer than 32,767 characters, inside a quote/,
+		);
+		const latin1 = Buffer.concat([
+			Buffer.from(`code\n${'A\n'.repeat(5000)}`),
+			Buffer.from([0x43, 0xe9, 0x0a]),
+		]);
+		const notUtf8 = await refusal(latin1);
+		expect(notUtf8.message).toMatch(/^The CSV file is not UTF-8 text \(row \d/);
+		expect(notUtf8.description).toMatch(/CSV UTF-8/);
+		const wide = await refusal(`${Array.from({ length: 50 }, (_, i) => `c${i}`).join(',')}\n`, {
+			...options,
+			leadingRows: 1,
+			rowsAfter: 2,
+		});
+		expect(wide.message).toMatch(/^The CSV file has more than 12 cells in the 3 rows/);
+	});
+
+	it('reads a million-row file in bounded time, keeping only the rows asked for', async () => {
+		const text = `code\n${Array.from({ length: 1_000_000 }, (_, i) => `CODE-${i}`).join('\n')}\n`;
+		const started = performance.now();
+		const table = await read(text, { ...options, leadingRows: 10, rowsAfter: 100 });
+		expect(table.rows).toHaveLength(110);
+		expect(table.valueBeyond).toBe(111);
+		// It stops at the first value past them: the rest of the 14 MB is not parsed.
+		expect(performance.now() - started).toBeLessThan(2_000);
+	});
+});
