@@ -180,10 +180,16 @@ describe('Coupon Import', () => {
 				/expects the node's input data to contain a binary file 'data'/,
 			],
 			[
-				'a file that is not an xlsx',
+				'a file that is neither .xlsx nor CSV',
+				fileItem(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), 'codes.png'),
+				{},
+				/not an \.xlsx spreadsheet \(it starts with the bytes 89504e47\)/,
+			],
+			[
+				'a CSV file without the value column',
 				fileItem(Buffer.from('a,b\n1,2\n'), 'codes.csv'),
 				{},
-				/not an \.xlsx spreadsheet/,
+				/^No "coupon value" column in sheet "CSV". Found row 1: "a", "b"; row 2: "1", "2"/,
 			],
 			[
 				'a corrupt file',
@@ -249,7 +255,7 @@ describe('Coupon Import', () => {
 	it('with Continue on Fail, outputs the failed file as an error item keeping its input data, and imports the others', async () => {
 		const { output } = await runImport(
 			staticData,
-			[fileItem(Buffer.from('nope')), fileItem(exportSheet)],
+			[fileItem(Buffer.from([0, 1, 2, 3])), fileItem(exportSheet)],
 			{},
 			true,
 		);
