@@ -257,8 +257,15 @@ describe('the package as n8n loads it', () => {
 		const importer = new CouponImport().description;
 		expect(importer.name).toBe('couponImport');
 		expect(names(importer.properties)).toEqual(
-			expect.arrayContaining(['storage', 'binaryPropertyName', 'couponName', 'options']),
+			expect.arrayContaining(['storage', 'binaryPropertyName', 'couponName', 'mode', 'options']),
 		);
+		const mode = importer.properties.find((p) => p.name === 'mode')!;
+		expect(mode.default).toBe('add');
+		expect((mode.options as Array<{ value: string }>).map((o) => o.value)).toEqual([
+			'add',
+			'replace',
+			'dryRun',
+		]);
 		const importOptions = importer.properties.find((p) => p.name === 'options')!
 			.options as INodeProperties[];
 		expect(names(importOptions).sort()).toEqual([

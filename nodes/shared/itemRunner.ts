@@ -22,6 +22,8 @@ export interface ItemOperation<Request, Result> {
 	 * (n8n may write it to disk). It replaces the input item's binary data.
 	 */
 	binary?(result: Result, request: Request): Promise<IBinaryKeyData | undefined>;
+	/** Whether the request only previews its changes: served in a transaction that is rolled back. */
+	dryRun?(request: Request): boolean;
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
 	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
@@ -60,16 +62,28 @@ export async function runItems<Request, Result>(
 		}
 	}
 
-	if (requests.length > 0) {
-		const served = store.transaction(async (session) => {
-			const outcomes = await operation.serve(session, requests);
-			// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
-			outcomes.forEach((outcome, j) =>
-				'value' in outcome
-					? (results[itemIndexes[j]] = { result: outcome.value, request: requests[j] })
-					: fail(outcome.error, itemIndexes[j]),
-			);
-		});
+	// The requests that change coupons first, then those that only preview (they see the first).
+	for (const rollBack of [false, true]) {
+		const group = requests.flatMap((request, j) =>
+			(operation.dryRun?.(request) ?? false) === rollBack ? [j] : [],
+		);
+		if (group.length === 0) continue;
+		const served = store.transaction(
+			async (session) => {
+				const outcomes = await operation.serve(
+					session,
+					group.map((j) => requests[j]),
+				);
+				// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
+				outcomes.forEach((outcome, k) => {
+					const j = group[k];
+					if ('value' in outcome)
+						results[itemIndexes[j]] = { result: outcome.value, request: requests[j] };
+					else fail(outcome.error, itemIndexes[j]);
+				});
+			},
+			{ rollBack },
+		);
 		// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
 		await served.catch((error: unknown) => {
 			throw nodeError(context, error, 0);

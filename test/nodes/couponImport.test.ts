@@ -104,6 +104,88 @@ describe('Coupon Import', () => {
 		expect(found).toMatchObject({ couponName: 'Spring', code: '00123' });
 	});
 
+	describe('modes', () => {
+		const list = (codes: string[]) =>
+			xlsx({ S: [['coupon value'], ...codes.map((code) => [code])] });
+		const importList = async (
+			staticData: IDataObject,
+			codes: string[],
+			mode?: string,
+		): Promise<{ output: INodeExecutionData[]; hints: string[] }> => {
+			const { output, hints } = await runImport(staticData, [fileItem(list(codes))], {
+				couponName: 'SPRING',
+				...(mode ? { mode } : {}),
+			});
+			return { output, hints: hints.map((hint) => hint.message) };
+		};
+		const codesOf = async (staticData: IDataObject) =>
+			(
+				await new StaticDataStore(staticData).transaction(
+					async (s) => await s.listCodes('SPRING', undefined, 100),
+				)
+			).map((code) => [code.code, code.assignment?.contactKey ?? null]);
+
+		it('Replace withdraws the unused codes the file does not list, and keeps the ones contacts hold', async () => {
+			const staticData: IDataObject = {};
+			await importList(staticData, ['A-1', 'A-2', 'A-3']);
+			const [held] = await new StaticDataStore(staticData).transaction(
+				async (s) =>
+					await s.assignImported('SPRING', [
+						{ contactKey: 'ann', assignedAt: 0, validUntil: 1e15 },
+					]),
+			);
+			const { output } = await importList(staticData, ['A-1', 'B-1'], 'replace');
+			const withdrawn = ['A-2', 'A-3'].filter((code) => code !== held.code).length;
+			expect(output[0].json).toMatchObject({
+				couponName: 'SPRING',
+				mode: 'replace',
+				added: 1,
+				duplicates: 1,
+				withdrawn,
+			});
+			expect((await codesOf(staticData)).sort()).toEqual(
+				[
+					['A-1', held.code === 'A-1' ? 'ann' : null],
+					['B-1', null],
+					...(held.code === 'A-1' ? [] : [[held.code, 'ann']]),
+				].sort(),
+			);
+		});
+
+		it('Dry Run changes nothing and says what Add would add and Replace would withdraw', async () => {
+			const staticData: IDataObject = {};
+			await importList(staticData, ['A-1', 'A-2', 'A-3']);
+			const before = JSON.stringify(staticData);
+			const { output, hints } = await importList(staticData, ['A-1', 'B-1', 'B-2'], 'dryRun');
+			expect(output[0].json).toMatchObject({
+				couponName: 'SPRING',
+				mode: 'dryRun',
+				added: 2,
+				duplicates: 1,
+				withdrawn: 2,
+				poolSize: 3,
+				available: 3,
+			});
+			expect(hints).toContain(
+				'Dry Run: nothing was changed. "added" is what Add (or Replace) would add, "withdrawn" what Replace would withdraw.',
+			);
+			expect(JSON.stringify(staticData)).toBe(before);
+			const { output: added } = await importList(staticData, ['A-1', 'B-1', 'B-2']);
+			expect(added[0].json).toMatchObject({ mode: 'add', added: 2, withdrawn: 0, poolSize: 5 });
+		});
+
+		it('Replace refuses a file with no usable code for a coupon, changing nothing', async () => {
+			const staticData: IDataObject = {};
+			await importList(staticData, ['A-1', 'A-2']);
+			const before = JSON.stringify(staticData);
+			const error = await nodeFailure(importList(staticData, ['bad\u0007', '--'], 'replace'));
+			expect(error.message).toBe(
+				'Sheet "S" lists no usable code for coupon "SPRING", so Replace would withdraw all of its unused codes',
+			);
+			expect(JSON.stringify(staticData)).toBe(before);
+		});
+	});
+
 	it('does not import values twice when the same file comes again', async () => {
 		await runImport(staticData, [fileItem(exportSheet)]);
 		const { output } = await runImport(staticData, [fileItem(exportSheet)]);

@@ -351,6 +351,32 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.listCodes('P', 'D1', 4))).toEqual([]);
 		});
 
+		it('withdraws unused codes not kept, leaving held ones, and rolls a dry run back', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(6));
+			});
+			const [held] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
+			const keep = ['C0000', 'C0001'];
+			const dry = await fixture
+				.open()
+				.transaction(async (s) => await s.withdrawUnused('P', keep), { rollBack: true });
+			expect(dry).toBe(keep.includes(held.code) ? 4 : 3);
+			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(6);
+			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(dry);
+			const left = await run(async (s) => await s.listCodes('P', undefined, 10));
+			expect(left.map((code) => code.key).sort()).toEqual(
+				[...new Set([...keep, codeKey(held.code)])].sort(),
+			);
+			const counts = await run(async (s) => await s.countPool('P', T0, T0));
+			expect(counts).toMatchObject({
+				available: 2 - (keep.includes(held.code) ? 1 : 0),
+				assigned: 1,
+			});
+			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(left.length);
+			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
+		});
+
 		it("keeps a coupon's code format, and the format its newest codes were made in", async () => {
 			const format = {
 				characters: '0123456789',

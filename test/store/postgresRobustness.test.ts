@@ -121,6 +121,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			cell: (raw: unknown) => raw as string,
 		});
 		const settings = {
+			mode: 'add' as const,
 			nameColumn: 'coupon name',
 			valueColumn: 'coupon value',
 			maxRows: 1000,

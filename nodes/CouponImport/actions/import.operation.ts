@@ -7,6 +7,7 @@ import type {
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 	HEADER_SEARCH_ROWS,
+	parseImportMode,
 	parseKeepColumns,
 	importSheets,
 	type ImportRequest,
@@ -45,6 +46,32 @@ export const properties: INodeProperties[] = [
 		placeholder: 'e.g. SUMMER10',
 		description:
 			'Leave empty to import each row into the coupon named in its "coupon name" column. Enter a name to import every value of the sheet into that one coupon, as for a single-column list of codes.',
+	},
+	{
+		displayName: 'Mode',
+		name: 'mode',
+		type: 'options',
+		options: [
+			{
+				name: 'Add',
+				value: 'add',
+				description: "Add the file's new codes; the coupon keeps every code it has",
+			},
+			{
+				name: 'Replace',
+				value: 'replace',
+				description:
+					'Make the file the list: unused codes it does not list are withdrawn; codes contacts hold stay',
+			},
+			{
+				name: 'Dry Run',
+				value: 'dryRun',
+				description:
+					'Change nothing: the summary says what Add would add and what Replace would withdraw',
+			},
+		],
+		default: 'add',
+		description: 'What the import does with the codes each coupon the file names already has',
 	},
 	{
 		displayName: 'Options',
@@ -141,6 +168,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 	const rawName = context.getNodeParameter('couponName', itemIndex, '');
 	const maxRows = parseLimit(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
 	const settings: ImportSettings = {
+		mode: parseImportMode(context.getNodeParameter('mode', itemIndex, 'add')),
 		nameColumn: options.nameColumn?.trim() || 'coupon name',
 		valueColumn: options.valueColumn?.trim() || 'coupon value',
 		couponName: parseOptionalCouponName(rawName),
@@ -185,8 +213,13 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
  * the file names. A file that fails changes nothing; without Continue on Fail, the run keeps nothing.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	let dryRuns = 0;
 	return await runItems<FileImport, ImportResult>(this, {
-		read: async (i) => await readFileImport(this, i),
+		read: async (i) => {
+			const request = await readFileImport(this, i);
+			if (request.settings.mode === 'dryRun') dryRuns++;
+			return request;
+		},
 		serve: async (session, requests) => {
 			const outcomes = await importSheets(session, requests, {
 				stopAtFailure: !this.continueOnFail(),
@@ -197,8 +230,18 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			}
 			return outcomes;
 		},
-		output: (_json, { pools, file }, { fileName }) =>
-			pools.map((pool) => ({ ...pool, file: { fileName, ...file } }) as unknown as IDataObject),
+		dryRun: ({ settings }) => settings.mode === 'dryRun',
+		output: (_json, { pools, file }, { fileName, settings }) =>
+			pools.map(
+				(pool) =>
+					({ ...pool, mode: settings.mode, file: { fileName, ...file } }) as unknown as IDataObject,
+			),
 		notSaved: () => 'these codes were not stored: Contact Coupon will not find them in later runs.',
+		hints: () =>
+			dryRuns > 0
+				? [
+						'Dry Run: nothing was changed. "added" is what Add (or Replace) would add, "withdrawn" what Replace would withdraw.',
+					]
+				: [],
 	});
 }

@@ -17,7 +17,26 @@ export interface SheetTable {
 	cell: (raw: unknown) => Cell;
 }
 
+/**
+ * What an import does with the codes a coupon already has: Add keeps them; Replace withdraws the
+ * unused ones the file does not list; Dry Run changes nothing and says what Add would add and
+ * Replace would withdraw. Stored in workflow JSON as the Mode parameter: never rename.
+ */
+export const IMPORT_MODES = ['add', 'replace', 'dryRun'] as const;
+export type ImportMode = (typeof IMPORT_MODES)[number];
+
+export function parseImportMode(raw: unknown): ImportMode {
+	const mode = IMPORT_MODES.find((known) => known === raw);
+	if (mode === undefined)
+		throw new CouponError(
+			`Unknown choice ${JSON.stringify(raw) ?? String(raw)} for Mode`,
+			'Choose Add, Replace or Dry Run.',
+		);
+	return mode;
+}
+
 export interface ImportSettings {
+	mode: ImportMode;
 	/** Header of the column naming each row's coupon. */
 	nameColumn: string;
 	/** Header of the column holding the codes. */
@@ -56,6 +75,8 @@ export interface PoolSummary {
 	duplicates: number;
 	/** Values that cannot be a code (see rejectedRows). */
 	invalid: number;
+	/** Unused codes removed because the file does not list them (Replace; what Replace would remove, for Dry Run). */
+	withdrawn: number;
 	/** Codes the coupon holds after the import: unused plus ever assigned. */
 	poolSize: number;
 	available: number;
@@ -427,6 +448,12 @@ export async function importSheet(
 			'Check that the codes are in the value column below the header row.',
 		);
 	}
+	const emptied = plan.pools.find((pool) => pool.candidates.length === 0);
+	if (settings.mode !== 'add' && emptied)
+		throw new CouponError(
+			`Sheet "${table.sheetName}" lists no usable code for coupon "${emptied.name}", so Replace would withdraw all of its unused codes`,
+			'Check the file (its rows for that coupon are rejected or blank); to withdraw every unused code on purpose, import a file with one code that stays.',
+		);
 	// One look-up after another: a session is one database connection.
 	const existing: Array<PoolInfo | undefined> = [];
 	for (const pool of plan.pools) existing.push(await session.findPool(pool.name));
@@ -468,6 +495,14 @@ export async function importSheet(
 	for (const i of byKey) {
 		const pool = plan.pools[i];
 		const info = infos[i];
+		// Before adding, so that the counts addImported returns are the coupon's after the import.
+		const withdrawn =
+			settings.mode === 'add'
+				? 0
+				: await session.withdrawUnused(
+						info.name,
+						pool.candidates.map((candidate) => candidate.key),
+					);
 		const outcome = await session.addImported(info.name, pool.candidates);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({
@@ -481,6 +516,7 @@ export async function importSheet(
 			added: outcome.added,
 			duplicates: pool.duplicates + outcome.duplicates,
 			invalid: pool.invalid,
+			withdrawn,
 			poolSize: outcome.codeCount,
 			available: outcome.available,
 			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),

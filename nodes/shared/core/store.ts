@@ -7,8 +7,18 @@ import type { CodeFormat } from './codeFormat';
  * Pool names are matched by `couponNameKey`, codes by `codeKey`.
  */
 export interface CouponStore {
-	/** Runs `work` atomically: everything it changed is kept if it resolves, nothing if it throws. */
-	transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T>;
+	/**
+	 * Runs `work` atomically: everything it changed is kept if it resolves, nothing if it throws.
+	 * With `rollBack`, nothing is kept either way: a dry run sees its own changes, then they go.
+	 */
+	transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		options?: TransactionOptions,
+	): Promise<T>;
+}
+
+export interface TransactionOptions {
+	rollBack?: boolean;
 }
 
 /** What a store keeps of one code assigned to one contact. Times are epoch milliseconds. */
@@ -208,6 +218,11 @@ export interface CouponStoreSession {
 	assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
+	/**
+	 * Removes the pool's unused codes whose key is not in `keepKeys` (an import that replaces the
+	 * list); codes anyone holds stay. Returns how many were removed.
+	 */
+	withdrawUnused(name: string, keepKeys: string[]): Promise<number>;
 	/** Adds imported codes the pool does not hold yet. The candidates' keys are distinct. */
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
 }

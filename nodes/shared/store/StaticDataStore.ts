@@ -24,6 +24,7 @@ import {
 	type UseChange,
 	type NewCouponTerms,
 	type ListedCode,
+	type TransactionOptions,
 } from '../core/store';
 
 /** The key under the workflow's global static data; namespaced because every node of the workflow shares it. */
@@ -70,9 +71,13 @@ export class StaticDataStore implements CouponStore {
 	/** `staticData` is the workflow's global static data; the store uses only its STATIC_DATA_KEY. */
 	constructor(private readonly staticData: Record<string, unknown>) {}
 
-	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+	async transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		{ rollBack = false }: TransactionOptions = {},
+	): Promise<T> {
 		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));
 		const result = await work(session);
+		if (rollBack) return result;
 		const pools = session.storedPools();
 		if (pools) this.staticData[STATIC_DATA_KEY] = { version: FORMAT_VERSION, pools };
 		return result;
@@ -196,6 +201,21 @@ class WorkingPool {
 			].map((code) => [codeKey(code), code]),
 		);
 		return this.codeByKey;
+	}
+
+	/** Removes the unused codes `leaves` picks; returns how many. */
+	withdrawAvailable(leaves: (code: string) => boolean): number {
+		const kept = this.available.filter((line) => !leaves(splitAvailable(line).code));
+		const withdrawn = this.available.length - kept.length;
+		if (withdrawn > 0) {
+			// In place, without spreading a list that may hold a million codes into one call.
+			this.available.length = 0;
+			for (const line of kept) this.available.push(line);
+			this.codeByKey = undefined;
+			this.keysInOrder = undefined;
+			this.detailsByCode = undefined;
+		}
+		return withdrawn;
 	}
 
 	/** Notes a new code of the pool; what was built from the codes so far is built again when asked. */
@@ -479,6 +499,14 @@ class StaticDataSession implements CouponStoreSession {
 			inserted.push({ ...candidate });
 		}
 		return inserted;
+	}
+
+	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+		const pool = this.requirePool(name);
+		const keep = new Set(keepKeys);
+		const withdrawn = pool.withdrawAvailable((code) => !keep.has(codeKey(code)));
+		pool.changed ||= withdrawn > 0;
+		return withdrawn;
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {

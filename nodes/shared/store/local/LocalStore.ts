@@ -24,6 +24,7 @@ import {
 	type UseChange,
 	type NewCouponTerms,
 	type ListedCode,
+	type TransactionOptions,
 } from '../../core/store';
 import type { CodeFormat } from '../../core/codeFormat';
 import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
@@ -40,7 +41,10 @@ const ROWS_PER_TURN = 5_000;
 export class LocalStore implements CouponStore {
 	constructor(private readonly database: LocalDatabase) {}
 
-	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+	async transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		{ rollBack = false }: TransactionOptions = {},
+	): Promise<T> {
 		const { database } = this;
 		const { file } = database;
 		return await database.exclusive(async (connection) => {
@@ -60,6 +64,10 @@ export class LocalStore implements CouponStore {
 				// The work's own errors (a coupon rule, a node error) pass through as they are.
 				database.rollBack(connection);
 				throw error;
+			}
+			if (rollBack) {
+				database.rollBack(connection);
+				return result;
 			}
 			try {
 				connection.exec('COMMIT');
@@ -517,6 +525,19 @@ class LocalSession implements CouponStoreSession {
 		}
 		this.run('UPDATE pools SET code_count = code_count + ? WHERE id = ?', inserted.length, poolId);
 		return inserted;
+	}
+
+	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+		const poolId = await this.requirePoolId(name);
+		const withdrawn = this.run(
+			`DELETE FROM codes WHERE pool_id = ? AND contact_key IS NULL
+			AND code_key NOT IN (SELECT value FROM json_each(?))`,
+			poolId,
+			JSON.stringify(keepKeys),
+		);
+		if (withdrawn > 0)
+			this.run('UPDATE pools SET code_count = code_count - ? WHERE id = ?', withdrawn, poolId);
+		return withdrawn;
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {

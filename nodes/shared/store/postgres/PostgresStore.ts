@@ -28,6 +28,7 @@ import {
 	type Details,
 	type NewCouponTerms,
 	type ListedCode,
+	type TransactionOptions,
 } from '../../core/store';
 import type { CodeFormat } from '../../core/codeFormat';
 import { migrate } from './migrations';
@@ -67,7 +68,10 @@ export function assignStatement(schema: string, skipLocked = true): string {
 export class PostgresStore implements CouponStore {
 	constructor(private readonly database: CouponDatabase) {}
 
-	async transaction<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+	async transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		{ rollBack = false }: TransactionOptions = {},
+	): Promise<T> {
 		const { database } = this;
 		const client = await database.connect();
 		let broken = false;
@@ -88,7 +92,7 @@ export class PostgresStore implements CouponStore {
 				throw error;
 			}
 			try {
-				await client.query('COMMIT');
+				await client.query(rollBack ? 'ROLLBACK' : 'COMMIT');
 			} catch (error) {
 				const lost = describeDatabaseError(error, database.where);
 				throw new StoreError(
@@ -632,6 +636,31 @@ class PostgresSession implements CouponStoreSession {
 			inserted.push(...rows.map((row) => toRecord(row)));
 		}
 		return inserted;
+	}
+
+	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+		const poolId = await this.requirePoolId(name);
+		// The pool row lock serialises it with imports into the pool, as addImported does.
+		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
+		await this.query(`CREATE TEMP TABLE coupon_keep (code_key text PRIMARY KEY) ON COMMIT DROP`);
+		await this.copy(
+			`COPY coupon_keep (code_key) FROM STDIN`,
+			keepKeys,
+			(key) => `${copyText(key)}\n`,
+		);
+		// An assignment committed meanwhile makes its row fail "contact_key IS NULL" when re-checked.
+		const { rowCount: withdrawn } = await this.query(
+			`DELETE FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND c.contact_key IS NULL
+			AND NOT EXISTS (SELECT 1 FROM coupon_keep k WHERE k.code_key = c.code_key)`,
+			[poolId],
+		);
+		await this.query('DROP TABLE coupon_keep');
+		if (withdrawn > 0)
+			await this.query(
+				`UPDATE ${this.schema}.pools SET code_count = code_count - $2 WHERE id = $1`,
+				[poolId, withdrawn],
+			);
+		return withdrawn;
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
