@@ -250,6 +250,7 @@ describe('the package as n8n loads it', () => {
 			'pattern',
 			'prefix',
 			'suffix',
+			'shortenToExpiry',
 			'usesPerCode',
 			'couponDetails',
 		]);
@@ -270,6 +271,7 @@ describe('the package as n8n loads it', () => {
 			.options as INodeProperties[];
 		expect(names(importOptions).sort()).toEqual([
 			'couponDetails',
+			'expiryColumn',
 			'keepColumns',
 			'maxNewCoupons',
 			'maxRows',

@@ -253,6 +253,7 @@ describe('importSheet', () => {
 				added: 1,
 				duplicates: 1,
 				invalid: 0,
+				withdrawn: 0,
 				poolSize: 3,
 				available: 3,
 				rejectedRows: [{ row: 2, value: 'a-1', reason: 'already in this coupon' }],

@@ -57,9 +57,11 @@ describe('Coupon Import', () => {
 				added: 2,
 				duplicates: 1,
 				invalid: 0,
+				withdrawn: 0,
 				poolSize: 2,
 				available: 2,
 				rejectedRows: [{ row: 6, value: '00123', reason: 'duplicate of row 2' }],
+				mode: 'add',
 				file: {
 					fileName: 'export.xlsx',
 					sheet: 'Export',

@@ -159,6 +159,7 @@ export function describeCouponStoreContract(
 			const counts = await run(async (s) => await s.countPool('P', T0, 0));
 			expect(counts).toEqual({
 				available: 0,
+				lapsed: 0,
 				assigned: 60,
 				active: 60,
 				expired: 0,
@@ -239,6 +240,7 @@ export function describeCouponStoreContract(
 			// Two days on, A2 (valid one day) has expired, A1 was replaced and B1 is still active.
 			expect(await run(async (s) => await s.countPool('G', T0 + 2 * DAY_MS, 0))).toEqual({
 				available: 0,
+				lapsed: 0,
 				assigned: 3,
 				active: 1,
 				expired: 1,
@@ -371,10 +373,45 @@ export function describeCouponStoreContract(
 			const counts = await run(async (s) => await s.countPool('P', T0, T0));
 			expect(counts).toMatchObject({
 				available: 2 - (keep.includes(held.code) ? 1 : 0),
+				lapsed: 0,
 				assigned: 1,
 			});
 			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(left.length);
 			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
+		});
+
+		it('hands out a code with its own expiry only while it lasts the validity asked for, or shortened to it', async () => {
+			const day = (n: number) => T0 + n * DAY_MS;
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', [
+					{ ...candidate('SOON', 2), expiresAt: day(5) },
+					{ ...candidate('LATER', 3), expiresAt: day(40) },
+					{ ...candidate('GONE', 4), expiresAt: day(1) },
+				]);
+			});
+			// 30 days asked for on day 2: only LATER lasts; GONE has lapsed.
+			const at = day(2);
+			const ask = (contactKey: string) => ({ contactKey, assignedAt: at, validUntil: day(32) });
+			const first = await run(async (s) => await s.assignImported('P', [ask('ann'), ask('bob')]));
+			expect(first.map((a) => [a.code, a.validUntil])).toEqual([['LATER', day(32)]]);
+			expect(await run(async (s) => await s.countPool('P', at, 0))).toMatchObject({
+				available: 1,
+				lapsed: 1,
+				assigned: 1,
+			});
+			const shortened = await run(
+				async (s) => await s.assignImported('P', [ask('bob'), ask('cid')], true),
+			);
+			expect(shortened.map((a) => [a.code, a.validUntil])).toEqual([['SOON', day(5)]]);
+			const listed = await run(async (s) => await s.listCodes('P', undefined, 10));
+			expect(listed.map((code) => [code.key, code.expiresAt, code.assignment?.contactKey])).toEqual(
+				[
+					['GONE', day(1), undefined],
+					['LATER', undefined, 'ann'],
+					['SOON', undefined, 'bob'],
+				],
+			);
 		});
 
 		it("keeps a coupon's code format, and the format its newest codes were made in", async () => {
@@ -606,6 +643,7 @@ export function describeCouponStoreContract(
 					await run(async (s) => await s.countPool('Gen', T0 + 2 * DAY_MS, T0 + DAY_MS)),
 				).toEqual({
 					available: 0,
+					lapsed: 0,
 					assigned: 2,
 					active: 0,
 					expired: 1,
@@ -617,6 +655,7 @@ export function describeCouponStoreContract(
 				});
 				expect(await run(async (s) => await s.countPool('Imp', T0 + 2 * DAY_MS, T0))).toEqual({
 					available: 2,
+					lapsed: 0,
 					assigned: 1,
 					active: 1,
 					expired: 0,
@@ -646,6 +685,7 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.findPool('New'))).toBeUndefined();
 			expect(await run(async (s) => await s.countPool('P', T0, 0))).toEqual({
 				available: 3,
+				lapsed: 0,
 				assigned: 0,
 				active: 0,
 				expired: 0,

@@ -65,7 +65,7 @@ describe('StaticDataStore', () => {
 		expect(data).toEqual({ other: 1 });
 	});
 
-	it('reads static data of format version 1 and saves it as version 3 once something changes', async () => {
+	it('reads static data of format version 1 and saves it as version 4 once something changes', async () => {
 		const t = (ms: number) => ms.toString(36);
 		const assignedAt = Date.UTC(2026, 0, 1);
 		const data: IDataObject = {
@@ -103,7 +103,7 @@ describe('StaticDataStore', () => {
 		expect(redemption).toMatchObject({ value: { accepted: true } });
 		const use = { n: 1, at: assignedAt + 1, orderReference: 'A\u00e9-1' };
 		expect(data[STATIC_DATA_KEY]).toMatchObject({
-			version: 3,
+			version: 4,
 			pools: [
 				{
 					available: 'OLD-2',

@@ -15,7 +15,8 @@ import {
 	type ImportSettings,
 } from '../../shared/core/importList';
 import { parseLimit } from '../../shared/core/limits';
-import { parseOptionalCouponName } from '../../shared/core/names';
+import { now } from '../../shared/core/clock';
+import { parseOptionalCouponName, textParameter } from '../../shared/core/names';
 import { parseUsesPerCode } from '../../shared/core/validity';
 import { couponDetailsOption, usesPerCodeOption } from '../../shared/descriptions';
 import { MAX_DETAILS, parseDetails } from '../../shared/core/details';
@@ -81,6 +82,15 @@ export const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			couponDetailsOption,
+			{
+				displayName: 'Expiry Column',
+				name: 'expiryColumn',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. valid until',
+				description:
+					"The header of a column giving each code its own expiry: a date (valid through that day) or a date and time, in the workflow's time zone unless it names an offset. A code is never handed out past it; a row already expired is rejected. Empty: codes do not expire before they are handed out.",
+			},
 			{
 				displayName: 'Keep Columns',
 				name: 'keepColumns',
@@ -152,10 +162,21 @@ interface ImportOptions {
 	usesPerCode?: unknown;
 	keepColumns?: unknown;
 	couponDetails?: unknown;
+	expiryColumn?: unknown;
 }
 
 interface FileImport extends ImportRequest {
 	fileName: string | null;
+}
+
+/** The Expiry Column setting, read in the workflow's time zone against this run's clock. */
+function expirySetting(context: IExecuteFunctions, raw: unknown): Pick<ImportSettings, 'expiry'> {
+	const column = textParameter(
+		raw,
+		'Expiry Column',
+		"Enter the header of the column with each code's expiry, such as valid until, or leave it empty.",
+	);
+	return column === '' ? {} : { expiry: { column, timeZone: context.getTimezone(), now: now() } };
 }
 
 /** How many columns Keep Columns may add to each row read. */
@@ -180,6 +201,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
 		keepColumns: parseKeepColumns(options.keepColumns),
 		details: parseDetails(options.couponDetails),
+		...expirySetting(context, options.expiryColumn),
 	};
 	const maxUnpackedBytes =
 		parseLimit(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') *

@@ -31,6 +31,11 @@ export interface AssignmentSettings {
 	usesPerCode: number;
 	/** When given, the coupon's details from now on (Coupon Details replaces what it had). */
 	details?: Details;
+	/**
+	 * Hand out an imported code that expires before Valid (Days) would end, valid until its own
+	 * expiry. Without it such codes are left for shorter campaigns.
+	 */
+	shortenToExpiry?: boolean;
 }
 
 export interface ContactRequest {
@@ -169,9 +174,11 @@ export async function assignCoupons(
 			const assigned = await session.assignImported(
 				pool.name,
 				fresh.map((a) => a.pending),
+				settings.shortenToExpiry ?? false,
 			);
 			assigned.forEach((record, i) => (fresh[i].record = record));
-			if (assigned.length < fresh.length) failure = await exhaustedError(session, pool, now);
+			if (assigned.length < fresh.length)
+				failure = await exhaustedError(session, pool, now, settings.validDays);
 		} else {
 			assertGuessProof(format, pool.codeCount + fresh.length, pool.name);
 			failure = await generateInto(session, pool, format, fresh);
@@ -248,10 +255,17 @@ async function exhaustedError(
 	session: CouponStoreSession,
 	pool: PoolInfo,
 	now: number,
+	validDays: number,
 ): Promise<CouponError> {
 	const counts = await session.countPool(pool.name, now, now);
+	if (counts.available > 0)
+		// Unused codes are left, but each expires before this assignment's validity would end.
+		return new CouponError(
+			`Coupon "${pool.name}" has no unused code that lasts ${validDays} days: its ${counts.available} unused codes expire sooner`,
+			'Turn on Hand Out Codes Expiring Sooner in the options (they are then valid until their own expiry), lower Valid (Days), or import codes that last longer.',
+		);
 	return new CouponError(
-		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available`,
+		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available${counts.lapsed > 0 ? `, ${counts.lapsed} past their own expiry` : ''}`,
 		'Import more codes into this coupon with the Coupon Import node, make more with Create Codes, or use another coupon name.',
 	);
 }

@@ -64,3 +64,81 @@ export function formatDate(ms: number, style: DateStyle): string {
 	const day = `${parts.get('year')}-${parts.get('month')}-${parts.get('day')}`;
 	return style.format === 'isoDate' ? day : `${day} ${parts.get('hour')}:${parts.get('minute')}`;
 }
+
+// YYYY-MM-DD, then optionally a time (T or a space, HH:MM, :SS, fractions), then optionally Z or
+// an offset. Anchored, without nested quantifiers: linear on any text.
+const DATE_TIME =
+	/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A code's expiry as a spreadsheet gives it: a date (valid through the end of that day), a date
+ * and time, each in `timeZone` unless it names its own offset. Undefined when it is not one.
+ */
+export function parseExpiry(text: string, timeZone: string): number | undefined {
+	const match = DATE_TIME.exec(text.trim());
+	if (!match) return undefined;
+	const [, y, mo, d, h, mi, s, zone] = match;
+	const fields = [y, mo, d, h ?? '0', mi ?? '0', s ?? '0'].map(Number);
+	const [year, month, day, hour, minute, second] = fields;
+	const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+	const check = new Date(wall);
+	if (
+		check.getUTCFullYear() !== year ||
+		check.getUTCMonth() !== month - 1 ||
+		check.getUTCDate() !== day ||
+		hour > 23 ||
+		minute > 59 ||
+		second > 59
+	)
+		return undefined;
+	// A date alone means the whole day: the code expires when the next day begins.
+	const end = h === undefined ? wall + 24 * 60 * 60 * 1000 : wall;
+	if (zone !== undefined) {
+		if (zone.toUpperCase() === 'Z') return end;
+		const sign = zone.startsWith('-') ? -1 : 1;
+		const digits = zone.slice(1).replace(':', '');
+		return end - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+	}
+	return fromWallClock(end, timeZone);
+}
+
+/** The moment whose wall-clock time in `timeZone` reads as `wall` does in UTC. */
+function fromWallClock(wall: number, timeZone: string): number {
+	// Two passes: the offset at the first guess may differ across a daylight-saving change.
+	let guess = wall - offsetAt(wall, timeZone);
+	guess = wall - offsetAt(guess, timeZone);
+	return guess;
+}
+
+/** One formatter per time zone: making one costs far more than using it, row after row. */
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `ms`. */
+function offsetAt(ms: number, timeZone: string): number {
+	let wallClock = wallClocks.get(timeZone);
+	if (!wallClock) {
+		wallClock = new Intl.DateTimeFormat('en-US', {
+			timeZone,
+			hourCycle: 'h23',
+			year: 'numeric',
+			month: 'numeric',
+			day: 'numeric',
+			hour: 'numeric',
+			minute: 'numeric',
+			second: 'numeric',
+		});
+		wallClocks.set(timeZone, wallClock);
+	}
+	const parts = new Map(
+		wallClock.formatToParts(new Date(ms)).map(({ type, value }) => [type, Number(value)]),
+	);
+	const asUtc = Date.UTC(
+		parts.get('year')!,
+		parts.get('month')! - 1,
+		parts.get('day')!,
+		parts.get('hour')!,
+		parts.get('minute')!,
+		parts.get('second')!,
+	);
+	return asUtc - Math.floor(ms / 1000) * 1000;
+}

@@ -11,6 +11,7 @@ export const EXPORT_STATUSES = [
 	'expired',
 	'redeemed',
 	'replaced',
+	'lapsed',
 ] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
@@ -59,8 +60,8 @@ export function parseExportStatus(raw: unknown): ExportStatus {
 	return status;
 }
 
-/** A code's status as the export shows it: `available` while nobody holds it. */
-type ListedStatus = 'available' | AssignmentStatus;
+/** A code's status as the export shows it: `available` while nobody holds it, `lapsed` once past its own expiry. */
+type ListedStatus = 'available' | 'lapsed' | AssignmentStatus;
 
 const rowsOf = (counts: PoolCounts, status: ExportStatus) =>
 	status === 'all' ? counts.available + counts.assigned : counts[status];
@@ -112,19 +113,26 @@ export async function exportCodes(
 	return { couponName: pool.name, status: request.status, rows };
 }
 
-const statusOf = ({ assignment }: ListedCode, now: number): ListedStatus =>
-	assignment ? assignmentStatus(assignment, now) : 'available';
+function statusOf({ assignment, expiresAt }: ListedCode, now: number): ListedStatus {
+	if (assignment) return assignmentStatus(assignment, now);
+	return expiresAt !== undefined && expiresAt <= now ? 'lapsed' : 'available';
+}
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
 
-function row(pool: PoolInfo, { code, details, assignment }: ListedCode, status: string): string[] {
+function row(
+	pool: PoolInfo,
+	{ code, details, assignment, expiresAt }: ListedCode,
+	status: string,
+): string[] {
 	const merged = mergedDetails(pool.details, details);
 	return [
 		code,
 		status,
 		assignment?.contactKey ?? '',
 		iso(assignment?.assignedAt),
-		iso(assignment?.validUntil),
+		// An unused code's own expiry: the latest it can be valid until.
+		iso(assignment ? assignment.validUntil : expiresAt),
 		iso(assignment?.redeemedAt),
 		assignment?.orderReference ?? '',
 		Object.keys(merged).length === 0 ? '' : JSON.stringify(merged),

@@ -1,6 +1,7 @@
 import type { CouponStoreSession, Details, ImportCandidate, PoolInfo } from './store';
 import { detailNameProblem, detailValueProblem, MAX_DETAILS, sameDetails } from './details';
 import { readCodeValue } from './codes';
+import { parseExpiry } from './dates';
 import { CouponError, outcomesOf, StoreError, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, couponNameProblem, textParameter } from './names';
 
@@ -53,6 +54,8 @@ export interface ImportSettings {
 	keepColumns?: 'all' | string[];
 	/** When given, the details of every coupon the file names, replacing what they had. */
 	details?: Details;
+	/** The column giving each code its own expiry, read in `timeZone`; rows past `now` are rejected. */
+	expiry?: { column: string; timeZone: string; now: number };
 }
 
 export const DEFAULT_MAX_NEW_COUPONS_PER_FILE = 1_000;
@@ -123,6 +126,7 @@ interface Layout {
 	headerRow: number | null;
 	valueColumn: number;
 	nameColumn?: number;
+	expiryColumn?: number;
 	/** The columns kept as details, with their headers as the details' names. */
 	kept: Array<{ column: number; name: string }>;
 }
@@ -138,18 +142,28 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);
 		if (valueColumn < 0) continue;
 		const nameColumn = cells.findIndex((text) => headerKey(text) === wantedName);
+		const expiryColumn = columns.expiry
+			? cells.findIndex((text) => headerKey(text) === headerKey(columns.expiry!.column))
+			: undefined;
+		if (expiryColumn !== undefined && expiryColumn < 0)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no "${columns.expiry!.column}" column in its header row (row ${r + 1}), which Expiry Column names`,
+				"Set Expiry Column to the header of the column with each code's expiry, or leave it empty.",
+			);
 		const kept = keptColumns(table, cells, r + 1, columns, [
 			valueColumn,
 			...(columns.couponName ? [] : [nameColumn]),
+			...(expiryColumn === undefined ? [] : [expiryColumn]),
 		]);
-		if (columns.couponName) return { headerRow: r + 1, valueColumn, kept };
+		const expiry = expiryColumn === undefined ? {} : { expiryColumn };
+		if (columns.couponName) return { headerRow: r + 1, valueColumn, kept, ...expiry };
 		if (nameColumn < 0) {
 			throw new CouponError(
 				`Sheet "${table.sheetName}" has a "${columns.valueColumn}" column (row ${r + 1}) but no "${columns.nameColumn}" column, so the coupon of each value is unknown`,
 				'Enter a Coupon Name to import every value into that coupon, or set Name Column to the header of the column that names the coupons.',
 			);
 		}
-		return { headerRow: r + 1, valueColumn, nameColumn, kept };
+		return { headerRow: r + 1, valueColumn, nameColumn, kept, ...expiry };
 	}
 
 	if (seen.length === 0)
@@ -166,6 +180,11 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 			throw new CouponError(
 				`Sheet "${table.sheetName}" has no header row, so no columns can be kept as details`,
 				'Give the sheet a header row naming its columns, or remove Keep Columns.',
+			);
+		if (columns.expiry)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no header row, so no column can give the codes' expiry`,
+				'Give the sheet a header row naming its columns, or leave Expiry Column empty.',
 			);
 		return { headerRow: null, valueColumn: [...usedColumns][0], kept: [] };
 	}
@@ -254,6 +273,26 @@ export function parseKeepColumns(raw: unknown): ImportSettings['keepColumns'] {
 		.map((header) => header.trim())
 		.filter((header) => header !== '');
 	return headers.length > 0 ? headers : undefined;
+}
+
+/** A row's expiry from the Expiry Column, as a candidate's field; none when the cell is empty. */
+function rowExpiry(
+	table: SheetTable,
+	cells: unknown[] | undefined,
+	layout: Layout,
+	{ expiry }: ImportSettings,
+): { expiresAt?: number } | { problem: string } {
+	if (layout.expiryColumn === undefined || !expiry) return {};
+	const text = cellText(table.cell(cells?.[layout.expiryColumn]));
+	if (text === '') return {};
+	const expiresAt = parseExpiry(text, expiry.timeZone);
+	if (expiresAt === undefined)
+		return {
+			problem: `its expiry "${text.slice(0, 40)}" is not a date such as 2027-01-31 or 2027-01-31 18:00`,
+		};
+	if (expiresAt <= expiry.now)
+		return { problem: `expired on ${new Date(expiresAt).toISOString()}, before this import` };
+	return { expiresAt };
 }
 
 /** Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and why. */
@@ -348,13 +387,15 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 			continue;
 		}
 		const kept = rowDetails(table, cells, layout);
-		if ('problem' in kept) {
+		const expiry = rowExpiry(table, cells, layout, settings);
+		const problem = 'problem' in kept ? kept.problem : 'problem' in expiry ? expiry.problem : '';
+		if (problem) {
 			pool.invalid++;
-			remember(pool.rejected, { row, value, reason: kept.problem });
+			remember(pool.rejected, { row, value, reason: problem });
 			continue;
 		}
 		pool.firstRowOf.set(read.key, row);
-		pool.candidates.push({ code: value, key: read.key, row, ...kept });
+		pool.candidates.push({ code: value, key: read.key, row, ...kept, ...expiry });
 	}
 
 	const notes: string[] = [];

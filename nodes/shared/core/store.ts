@@ -91,8 +91,10 @@ export interface PoolInfo extends NewCouponTerms {
 
 /** A pool's codes by `assignmentStatus` at a given moment. */
 export interface PoolCounts {
-	/** Imported codes nobody holds yet. */
+	/** Imported codes nobody holds yet that can still be handed out (not past their own expiry). */
 	available: number;
+	/** Imported codes nobody holds that are past their own expiry: never handed out. */
+	lapsed: number;
 	/** Codes ever assigned, whatever became of them: active + expired + redeemed + replaced. */
 	assigned: number;
 	active: number;
@@ -147,6 +149,8 @@ export interface ListedCode {
 	code: string;
 	key: string;
 	details?: Details;
+	/** An unused code's own expiry, when its list gave one (an assignment's validUntil respects it). */
+	expiresAt?: number;
 	assignment?: Omit<AssignmentRecord, 'redemptions'>;
 }
 
@@ -156,6 +160,8 @@ export interface ImportCandidate {
 	key: string;
 	row: number;
 	details?: Details;
+	/** The code's own expiry (epoch milliseconds): it is never handed out to last past it. */
+	expiresAt?: number;
 }
 
 export interface ImportOutcome {
@@ -165,6 +171,7 @@ export interface ImportOutcome {
 	/** The first of those duplicates by row, at most `DUPLICATE_EXAMPLES`. */
 	duplicateExamples: ImportCandidate[];
 	codeCount: number;
+	/** Codes nobody holds, those past their own expiry included (the import reads no clock). */
 	available: number;
 }
 
@@ -213,9 +220,16 @@ export interface CouponStoreSession {
 	writeHolds(name: string, changes: HoldChange[]): Promise<void>;
 	/**
 	 * Assigns random unused imported codes to as many of `pending` as the pool allows, in order:
-	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry.
+	 * the result's i-th record belongs to `pending[i]`, and it is shorter when the pool ran dry. A
+	 * code with its own expiry is taken only if it lasts until the latest `validUntil` of `pending`;
+	 * with `shortenToExpiry`, any code not expired at the latest `assignedAt`, its assignment then
+	 * valid until the earlier of `validUntil` and the expiry.
 	 */
-	assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]>;
+	assignImported(
+		name: string,
+		pending: PendingAssignment[],
+		shortenToExpiry?: boolean,
+	): Promise<AssignmentRecord[]>;
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
 	/**

@@ -31,17 +31,19 @@ import {
 export const STATIC_DATA_KEY = 'n8nNodesCoupons';
 /**
  * Version 2 added redemptions (two more assignment fields); version 3 uses, holds and details (an
- * eighth field, and a coupon's terms). Data of versions 1 and 2 reads as it is. A coupon's code
- * format came later as an optional field that version 3 readers keep without reading, so it needed
- * no new version.
+ * eighth field, and a coupon's terms); version 4 an unused code's own expiry (a third field of its
+ * line, which a version 3 reader would take for damage) and a coupon's code format. Data of earlier
+ * versions reads as it is.
  */
-const FORMAT_VERSION = 3;
-const READABLE_VERSIONS = [1, 2, 3];
+const FORMAT_VERSION = 4;
+const READABLE_VERSIONS = [1, 2, 3, 4];
 
 /**
  * The stored form of a pool. n8n wraps every stored object in a change-tracking proxy and saves the
  * whole static data as JSON in the workflow row, so the bulk is kept as two plain strings:
- * `available` holds unused imported codes, one per line (`code`, or `code TAB details` as JSON);
+ * `available` holds unused imported codes, one per line (`code`, or `code TAB details` with the
+ * details as JSON, then `TAB expiresAt` in base-36 milliseconds when the code has an expiry, the
+ * details then empty when it has none);
  * `assignments` one line per assignment, `code TAB contact TAB assignedAt TAB validUntil TAB
  * replacedAt TAB redeemedAt TAB orderReference TAB checkout` with times in base-36 milliseconds and
  * `checkout` a JSON object of the uses, history, hold and details, when there are any. Codes,
@@ -131,17 +133,45 @@ const isCount = (value: unknown, least: number) =>
 	typeof value === 'number' && Number.isInteger(value) && value >= least;
 
 /** An unused code's line: the code, and its details after a tab. */
-function splitAvailable(line: string): { code: string; details?: Details } {
-	const tab = line.indexOf('\t');
-	if (tab < 0) return { code: line };
-	const code = line.slice(0, tab);
-	const details = parseJson(line.slice(tab + 1));
-	if (!isPlainObject(details))
-		throw new CouponError(
-			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: the details of code ${code} cannot be read`,
+function splitAvailable(line: string): { code: string; details?: Details; expiresAt?: number } {
+	const [code, detailsText, expiryText] = line.split('\t', 3);
+	const damaged = (what: string) =>
+		new CouponError(
+			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: the ${what} of code ${code} cannot be read`,
 			damagedFix,
 		);
-	return { code, details: details as Details };
+	const unused: { code: string; details?: Details; expiresAt?: number } = { code };
+	if (detailsText) {
+		const details = parseJson(detailsText);
+		if (!isPlainObject(details)) throw damaged('details');
+		unused.details = details as Details;
+	}
+	if (expiryText !== undefined) {
+		const expiresAt = parseInt(expiryText, 36);
+		if (!Number.isSafeInteger(expiresAt)) throw damaged('expiry');
+		unused.expiresAt = expiresAt;
+	}
+	return unused;
+}
+
+/** An unused code's line's code alone, without reading its details. */
+const codeOfLine = (line: string) => {
+	const tab = line.indexOf('\t');
+	return tab < 0 ? line : line.slice(0, tab);
+};
+
+/** An unused code's line's expiry alone, without reading its details. */
+function expiryOfLine(line: string): number | undefined {
+	const first = line.indexOf('\t');
+	const second = first < 0 ? -1 : line.indexOf('\t', first + 1);
+	return second < 0 ? undefined : parseInt(line.slice(second + 1), 36);
+}
+
+/** An unused code's line: see StoredPool. */
+function availableLine({ code, details, expiresAt }: Omit<ImportCandidate, 'key' | 'row'>): string {
+	if (expiresAt !== undefined)
+		return `${code}\t${details === undefined ? '' : JSON.stringify(details)}\t${expiresAt.toString(36)}`;
+	return details === undefined ? code : `${code}\t${JSON.stringify(details)}`;
 }
 
 /** The parsed JSON, or undefined when it is not JSON. */
@@ -163,7 +193,9 @@ class WorkingPool {
 	codeFormat?: CodeFormat;
 	private codeByKey?: Map<string, string>;
 	private keysInOrder?: string[];
-	private detailsByCode?: Map<string, Details | undefined>;
+	/** Whether an unused code has its own expiry: found once per transaction, set by additions. */
+	expiring?: boolean;
+	private unusedByCode?: Map<string, { details?: Details; expiresAt?: number }>;
 	private byCode?: Map<string, AssignmentRecord>;
 
 	constructor(readonly stored: StoredPool) {
@@ -195,17 +227,63 @@ class WorkingPool {
 	/** Every code the pool holds by its code key, built on first use. */
 	get codes(): Map<string, string> {
 		this.codeByKey ??= new Map(
-			[
-				...this.available.map((line) => splitAvailable(line).code),
-				...this.assignments.map((a) => a.code),
-			].map((code) => [codeKey(code), code]),
+			[...this.available.map(codeOfLine), ...this.assignments.map((a) => a.code)].map((code) => [
+				codeKey(code),
+				code,
+			]),
 		);
 		return this.codeByKey;
 	}
 
+	/**
+	 * Takes up to `count` random unused codes whose own expiry, if any, reaches `needed`. Without
+	 * expiries (the usual list) each pick is O(1): a random code is swapped to the end and popped.
+	 */
+	takeRandomAvailable(
+		count: number,
+		needed: number,
+	): Array<{ code: string; details?: Details; expiresAt?: number }> {
+		const taken: Array<{ code: string; details?: Details; expiresAt?: number }> = [];
+		this.expiring ??= this.available.some((line) => expiryOfLine(line) !== undefined);
+		if (!this.expiring) {
+			while (taken.length < count && this.available.length > 0) {
+				const pick = randomInt(this.available.length);
+				const last = this.available.length - 1;
+				[this.available[pick], this.available[last]] = [this.available[last], this.available[pick]];
+				taken.push(splitAvailable(this.available.pop()!));
+			}
+		} else {
+			// Codes with expiries: choose among those that last, then drop the chosen lines.
+			const lasting = this.available.flatMap((line, i) => {
+				const expiresAt = expiryOfLine(line);
+				return expiresAt === undefined || expiresAt >= needed ? [i] : [];
+			});
+			const chosen = new Set<number>();
+			for (let n = 0; n < count && n < lasting.length; n++) {
+				const pick = n + randomInt(lasting.length - n);
+				[lasting[n], lasting[pick]] = [lasting[pick], lasting[n]];
+				chosen.add(lasting[n]);
+				taken.push(splitAvailable(this.available[lasting[n]]));
+			}
+			this.withdrawAvailable((_line, i) => chosen.has(i));
+		}
+		if (taken.length > 0) this.unusedByCode = undefined;
+		return taken;
+	}
+
+	/** Unused codes past their own expiry at `now`. */
+	lapsedCount(now: number): number {
+		let lapsed = 0;
+		for (const line of this.available) {
+			const expiresAt = expiryOfLine(line);
+			if (expiresAt !== undefined && expiresAt <= now) lapsed++;
+		}
+		return lapsed;
+	}
+
 	/** Removes the unused codes `leaves` picks; returns how many. */
-	withdrawAvailable(leaves: (code: string) => boolean): number {
-		const kept = this.available.filter((line) => !leaves(splitAvailable(line).code));
+	withdrawAvailable(leaves: (line: string, index: number) => boolean): number {
+		const kept = this.available.filter((line, i) => !leaves(line, i));
 		const withdrawn = this.available.length - kept.length;
 		if (withdrawn > 0) {
 			// In place, without spreading a list that may hold a million codes into one call.
@@ -213,7 +291,7 @@ class WorkingPool {
 			for (const line of kept) this.available.push(line);
 			this.codeByKey = undefined;
 			this.keysInOrder = undefined;
-			this.detailsByCode = undefined;
+			this.unusedByCode = undefined;
 		}
 		return withdrawn;
 	}
@@ -222,7 +300,7 @@ class WorkingPool {
 	addKey(key: string, code: string): void {
 		this.codes.set(key, code);
 		this.keysInOrder = undefined;
-		this.detailsByCode = undefined;
+		this.unusedByCode = undefined;
 	}
 
 	/** Every code key, in code-unit order: built once per transaction, for listing codes a page at a time. */
@@ -231,15 +309,15 @@ class WorkingPool {
 		return this.keysInOrder;
 	}
 
-	/** The details of an unused code, read from its line. */
-	availableDetails(code: string): Details | undefined {
-		this.detailsByCode ??= new Map(
+	/** An unused code as its line holds it: details and expiry. */
+	availableCode(code: string): { details?: Details; expiresAt?: number } | undefined {
+		this.unusedByCode ??= new Map(
 			this.available.map((line) => {
-				const { code: listed, details } = splitAvailable(line);
-				return [listed, details];
+				const unused = splitAvailable(line);
+				return [unused.code, unused];
 			}),
 		);
-		return this.detailsByCode.get(code);
+		return this.unusedByCode.get(code);
 	}
 
 	assignmentByCode(code: string): AssignmentRecord | undefined {
@@ -324,8 +402,10 @@ class StaticDataSession implements CouponStoreSession {
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		const pool = this.requirePool(name);
+		const lapsed = pool.lapsedCount(now);
 		const counts: PoolCounts = {
-			available: pool.available.length,
+			available: pool.available.length - lapsed,
+			lapsed,
 			assigned: pool.assignments.length,
 			active: 0,
 			expired: 0,
@@ -427,8 +507,13 @@ class StaticDataSession implements CouponStoreSession {
 			const code = pool.codes.get(key)!;
 			const assignment = pool.assignmentByCode(code);
 			if (!assignment) {
-				const details = pool.availableDetails(code);
-				return { code, key, ...(details ? { details } : {}) };
+				const { details, expiresAt } = pool.availableCode(code) ?? {};
+				return {
+					code,
+					key,
+					...(details ? { details } : {}),
+					...(expiresAt === undefined ? {} : { expiresAt }),
+				};
 			}
 			const { redemptions: _, ...record } = copyRecord(assignment);
 			return {
@@ -471,21 +556,28 @@ class StaticDataSession implements CouponStoreSession {
 		}
 	}
 
-	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+	async assignImported(
+		name: string,
+		pending: PendingAssignment[],
+		shortenToExpiry = false,
+	): Promise<AssignmentRecord[]> {
 		const pool = this.requirePool(name);
-		const assigned: AssignmentRecord[] = [];
-		for (const assignment of pending) {
-			if (pool.available.length === 0) break;
-			// Swap a random unused code to the end and take it: O(1) and uniform.
-			const pick = randomInt(pool.available.length);
-			const last = pool.available.length - 1;
-			[pool.available[pick], pool.available[last]] = [pool.available[last], pool.available[pick]];
-			const { code, details } = splitAvailable(pool.available.pop()!);
-			const record = { ...assignment, code, ...(details ? { details } : {}) };
+		if (pending.length === 0) return [];
+		const needed = Math.max(
+			...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)),
+		);
+		const taken = pool.takeRandomAvailable(pending.length, needed);
+		return taken.map(({ code, details, expiresAt }, i) => {
+			const { validUntil } = pending[i];
+			const record: AssignmentRecord = {
+				...pending[i],
+				code,
+				validUntil: expiresAt !== undefined && expiresAt < validUntil ? expiresAt : validUntil,
+				...(details ? { details } : {}),
+			};
 			pool.record(record);
-			assigned.push(copyRecord(record));
-		}
-		return assigned;
+			return copyRecord(record);
+		});
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
@@ -504,7 +596,7 @@ class StaticDataSession implements CouponStoreSession {
 	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
 		const pool = this.requirePool(name);
 		const keep = new Set(keepKeys);
-		const withdrawn = pool.withdrawAvailable((code) => !keep.has(codeKey(code)));
+		const withdrawn = pool.withdrawAvailable((line) => !keep.has(codeKey(codeOfLine(line))));
 		pool.changed ||= withdrawn > 0;
 		return withdrawn;
 	}
@@ -520,11 +612,8 @@ class StaticDataSession implements CouponStoreSession {
 				continue;
 			}
 			pool.addKey(key, candidate.code);
-			pool.available.push(
-				candidate.details === undefined
-					? candidate.code
-					: `${candidate.code}\t${JSON.stringify(candidate.details)}`,
-			);
+			pool.available.push(availableLine(candidate));
+			if (candidate.expiresAt !== undefined) pool.expiring = true;
 		}
 		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;

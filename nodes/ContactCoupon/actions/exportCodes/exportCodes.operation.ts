@@ -43,6 +43,11 @@ export const properties: INodeProperties[] = [
 				description: 'Codes nobody was given yet: what a shop still has to learn',
 			},
 			{ name: 'Expired', value: 'expired', description: 'Given, and past their validity' },
+			{
+				name: 'Lapsed',
+				value: 'lapsed',
+				description: 'Never given, and past the expiry its list gave it',
+			},
 			{ name: 'Redeemed', value: 'redeemed', description: 'Used at checkout' },
 			{ name: 'Replaced', value: 'replaced', description: 'Ended by a newer coupon' },
 		],

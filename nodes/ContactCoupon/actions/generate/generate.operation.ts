@@ -70,6 +70,14 @@ export const properties: INodeProperties[] = [
 				'What to do when the contact already holds an active coupon of this name (unexpired, not redeemed)',
 		},
 		...codeFormatOptions,
+		{
+			displayName: 'Hand Out Codes Expiring Sooner',
+			name: 'shortenToExpiry',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether a code of an imported list that expires before Valid (Days) would end may be handed out, valid until its own expiry. Off, such codes are skipped; a code past its expiry is never handed out.',
+		},
 		usesPerCodeOption,
 		couponDetailsOption,
 	]),
@@ -77,6 +85,7 @@ export const properties: INodeProperties[] = [
 
 interface GenerateOptions extends CodeFormatOptions {
 	activeCoupon?: string;
+	shortenToExpiry?: boolean;
 	usesPerCode?: unknown;
 	couponDetails?: unknown;
 }
@@ -96,6 +105,7 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): Assignment
 		...readNewCouponSettings(context, itemIndex, options),
 		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
 		...detailsSetting(parseDetails(options.couponDetails)),
+		...(options.shortenToExpiry === true ? { shortenToExpiry: true } : {}),
 	};
 }
 

@@ -323,7 +323,8 @@ class LocalSession implements CouponStoreSession {
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const [counts] = this.all<PoolCounts>(
-			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
+			`SELECT count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > ?2)) AS available,
+				count(*) FILTER (WHERE contact_key IS NULL AND expires_at <= ?2) AS lapsed,
 				count(contact_key) AS assigned,
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND ?2 < valid_until) AS active,
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND ?2 >= valid_until) AS expired,
@@ -405,8 +406,8 @@ class LocalSession implements CouponStoreSession {
 		limit: number,
 	): Promise<ListedCode[]> {
 		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
-		const rows = this.all<AssignmentRow>(
-			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details
+		const rows = this.all<AssignmentRow & { expires_at: number | null }>(
+			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details, c.expires_at
 			FROM codes c WHERE c.pool_id = ? AND c.code_key > ? ORDER BY c.code_key LIMIT ?`,
 			await this.requirePoolId(name),
 			afterKey ?? '',
@@ -415,6 +416,7 @@ class LocalSession implements CouponStoreSession {
 		return rows.map((row) => {
 			const listed: ListedCode = { code: row.code, key: row.code_key };
 			if (row.details !== null) listed.details = JSON.parse(row.details) as Details;
+			if (row.expires_at !== null && row.contact_key === null) listed.expiresAt = row.expires_at;
 			if (row.contact_key !== null) {
 				const { redemptions: _, ...assignment } = toRecord(row);
 				listed.assignment = assignment;
@@ -471,16 +473,35 @@ class LocalSession implements CouponStoreSession {
 		}
 	}
 
-	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+	async assignImported(
+		name: string,
+		pending: PendingAssignment[],
+		shortenToExpiry = false,
+	): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
-		const free = this.all<{ code_key: string; code: string; details: string | null }>(
-			'SELECT code_key, code, details FROM codes WHERE pool_id = ? AND contact_key IS NULL ORDER BY rank LIMIT ?',
+		if (pending.length === 0) return [];
+		const needed = Math.max(
+			...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)),
+		);
+		const free = this.all<{
+			code_key: string;
+			code: string;
+			details: string | null;
+			expires_at: number | null;
+		}>(
+			`SELECT code_key, code, details, expires_at FROM codes
+			WHERE pool_id = ? AND contact_key IS NULL AND (expires_at IS NULL OR expires_at >= ?) ORDER BY rank LIMIT ?`,
 			poolId,
+			needed,
 			pending.length,
 		);
 		const assigned: AssignmentRecord[] = [];
-		for (const [i, { code_key, code, details }] of free.entries()) {
-			const { contactKey, assignedAt, validUntil } = pending[i];
+		for (const [i, { code_key, code, details, expires_at }] of free.entries()) {
+			const { contactKey, assignedAt } = pending[i];
+			const validUntil =
+				expires_at !== null && expires_at < pending[i].validUntil
+					? expires_at
+					: pending[i].validUntil;
 			const taken = this.run(
 				'UPDATE codes SET contact_key = ?, assigned_at = ?, valid_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NULL',
 				contactKey,
@@ -546,12 +567,13 @@ class LocalSession implements CouponStoreSession {
 		const duplicateRows: ImportCandidate[] = [];
 		for (const [i, candidate] of candidates.entries()) {
 			const added = this.run(
-				'INSERT INTO codes (pool_id, code_key, code, rank, details) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING',
+				'INSERT INTO codes (pool_id, code_key, code, rank, details, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, code_key) DO NOTHING',
 				poolId,
 				candidate.key,
 				candidate.code,
 				ranks[i],
 				detailsText(candidate.details),
+				candidate.expiresAt ?? null,
 			);
 			if (added === 0) duplicateRows.push(candidate);
 			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();

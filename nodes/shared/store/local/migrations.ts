@@ -95,8 +95,11 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 	},
 	{
 		version: 3,
-		// The code format a coupon keeps (pattern, check character...), as PostgreSQL's migration 4.
-		sql: 'ALTER TABLE pools ADD COLUMN code_format TEXT;',
+		// The code format a coupon keeps and a code's own expiry, as PostgreSQL's migration 4.
+		sql: `
+			ALTER TABLE pools ADD COLUMN code_format TEXT;
+			ALTER TABLE codes ADD COLUMN expires_at INTEGER;
+		`,
 	},
 ];
 

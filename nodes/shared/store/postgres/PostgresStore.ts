@@ -49,16 +49,27 @@ export function assignStatement(schema: string, skipLocked = true): string {
 	return `WITH requests AS (
 		SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r (contact_key, assigned_at, valid_until, n)
 	), picked AS (
-		SELECT code_key, row_number() OVER (ORDER BY rank) AS n FROM (
-			SELECT code_key, rank FROM ${schema}.codes WHERE pool_id = $1 AND contact_key IS NULL
+		SELECT code_key, expires_at, row_number() OVER (ORDER BY rank) AS n FROM (
+			SELECT code_key, rank, expires_at FROM ${schema}.codes
+			WHERE pool_id = $1 AND contact_key IS NULL AND (expires_at IS NULL OR expires_at >= $6)
 			ORDER BY rank LIMIT $5 FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}
 		) free
 	)
 	UPDATE ${schema}.codes AS c
-	SET contact_key = r.contact_key, assigned_at = r.assigned_at, valid_until = r.valid_until
+	SET contact_key = r.contact_key, assigned_at = r.assigned_at,
+		valid_until = CASE WHEN picked.expires_at < r.valid_until THEN picked.expires_at ELSE r.valid_until END
 	FROM picked JOIN requests AS r USING (n)
 	WHERE c.pool_id = $1 AND c.code_key = picked.code_key AND c.contact_key IS NULL
 	RETURNING r.n, ${ASSIGNMENT_COLUMNS}`;
+}
+
+/**
+ * The moment a code's own expiry must reach for it to be handed out to `pending`: the latest end
+ * of validity asked for, or with `shortenToExpiry` the latest moment of assignment (just not
+ * expired then: such a code is valid until its expiry).
+ */
+export function expiryNeeded(pending: PendingAssignment[], shortenToExpiry: boolean): number {
+	return Math.max(...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)));
 }
 
 /**
@@ -256,6 +267,10 @@ const copyText = (value: string) =>
 		(c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
 	);
 
+/** A candidate's expiry as a COPY field: an ISO time, or COPY's NULL. */
+const copyExpiry = ({ expiresAt }: ImportCandidate) =>
+	expiresAt === undefined ? '\\N' : new Date(expiresAt).toISOString();
+
 /** A candidate's details as a COPY field: JSON text, or COPY's NULL. */
 const copyDetails = ({ details }: ImportCandidate) =>
 	details === undefined ? '\\N' : copyText(JSON.stringify(details));
@@ -393,7 +408,8 @@ class PostgresSession implements CouponStoreSession {
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
 		// The classes of assignmentStatus (core/validity.ts): replaced, else redeemed, else active or expired.
 		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
-			`SELECT count(*) FILTER (WHERE contact_key IS NULL) AS available,
+			`SELECT count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS available,
+				count(*) FILTER (WHERE contact_key IS NULL AND expires_at <= $2) AS lapsed,
 				count(contact_key) AS assigned,
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 < valid_until) AS active,
 				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
@@ -495,8 +511,8 @@ class PostgresSession implements CouponStoreSession {
 		limit: number,
 	): Promise<ListedCode[]> {
 		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
-		const { rows } = await this.query<AssignmentRow>(
-			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details
+		const { rows } = await this.query<AssignmentRow & { expires_at: Date | null }>(
+			`SELECT c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details, c.expires_at
 			FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND ($2::text IS NULL OR c.code_key > $2)
 			ORDER BY c.code_key LIMIT $3`,
 			[await this.requirePoolId(name), afterKey ?? null, limit],
@@ -504,6 +520,8 @@ class PostgresSession implements CouponStoreSession {
 		return rows.map((row) => {
 			const listed: ListedCode = { code: row.code, key: row.code_key };
 			if (row.details !== null) listed.details = row.details;
+			if (row.expires_at !== null && row.contact_key === null)
+				listed.expiresAt = row.expires_at.getTime();
 			if (row.contact_key !== null) {
 				const { redemptions: _, ...assignment } = toRecord(row);
 				listed.assignment = assignment;
@@ -574,15 +592,23 @@ class PostgresSession implements CouponStoreSession {
 		}
 	}
 
-	async assignImported(name: string, pending: PendingAssignment[]): Promise<AssignmentRecord[]> {
+	async assignImported(
+		name: string,
+		pending: PendingAssignment[],
+		shortenToExpiry = false,
+	): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
 		const assigned: AssignmentRecord[] = [];
+		const needed = expiryNeeded(pending, shortenToExpiry);
 		for (const batch of chunks(pending)) {
-			let got = await this.assignUnused(poolId, batch, true);
+			let got = await this.assignUnused(poolId, batch, needed, true);
 			if (got.length < batch.length) {
 				// Rows other runs hold were skipped; one of them may yet roll back. Wait for them before
 				// calling the coupon exhausted.
-				got = [...got, ...(await this.assignUnused(poolId, batch.slice(got.length), false))];
+				got = [
+					...got,
+					...(await this.assignUnused(poolId, batch.slice(got.length), needed, false)),
+				];
 			}
 			assigned.push(...got);
 			if (got.length < batch.length) break;
@@ -593,6 +619,7 @@ class PostgresSession implements CouponStoreSession {
 	private async assignUnused(
 		poolId: string,
 		batch: PendingAssignment[],
+		needed: number,
 		skipLocked: boolean,
 	): Promise<AssignmentRecord[]> {
 		const { rows } = await this.query<AssignmentRow & { n: string }>(
@@ -603,6 +630,7 @@ class PostgresSession implements CouponStoreSession {
 				batch.map((p) => iso(p.assignedAt)),
 				batch.map((p) => iso(p.validUntil)),
 				batch.length,
+				iso(needed),
 			],
 		);
 		rows.sort((a, b) => Number(a.n) - Number(b.n));
@@ -679,24 +707,25 @@ class PostgresSession implements CouponStoreSession {
 			const shuffled = shuffle(candidates);
 			const rank = evenRanks(shuffled.length);
 			await this.copy(
-				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details) FROM STDIN`,
+				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at) FROM STDIN`,
 				shuffled,
 				(c, i) => {
 					const key = copyText(c.key);
 					// Most codes are their own key (imports of plain codes, generated codes): escaped once.
 					const code = c.code === c.key ? key : copyText(c.code);
-					return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\n`;
+					return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\t${copyExpiry(c)}\n`;
 				},
 			);
 			added = shuffled.length;
 		} else {
 			await this.query(
-				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, details jsonb) ON COMMIT DROP`,
+				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, details jsonb, expires_at timestamptz) ON COMMIT DROP`,
 			);
 			await this.copy(
-				`COPY coupon_import_staging (code_key, code, source_row, details) FROM STDIN`,
+				`COPY coupon_import_staging (code_key, code, source_row, details, expires_at) FROM STDIN`,
 				candidates,
-				(c) => `${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\t${copyDetails(c)}\n`,
+				(c) =>
+					`${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\t${copyDetails(c)}\t${copyExpiry(c)}\n`,
 			);
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
 				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
@@ -710,7 +739,7 @@ class PostgresSession implements CouponStoreSession {
 			}));
 			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
 			({ rowCount: added } = await this.query(
-				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, details) SELECT $1, code_key, code, details FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, details, expires_at) SELECT $1, code_key, code, details, expires_at FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				[poolId],
 			));
 			await this.query('DROP TABLE coupon_import_staging');

@@ -149,8 +149,13 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 	},
 	{
 		version: 4,
-		// The code format a coupon keeps (pattern, check character...). A nullable column: no rewrite.
-		sql: (s) => `ALTER TABLE ${s}.pools ADD COLUMN code_format jsonb;`,
+		// The code format a coupon keeps (pattern, check character...) and a code's own expiry from
+		// its list. Nullable columns: no rewrite. Unused codes are still taken by rank alone: an
+		// expiry is checked on the rows the rank index leads to.
+		sql: (s) => `
+			ALTER TABLE ${s}.pools ADD COLUMN code_format jsonb;
+			ALTER TABLE ${s}.codes ADD COLUMN expires_at timestamptz;
+		`,
 	},
 ];
 
