@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import {
@@ -269,6 +269,71 @@ describe('in a real n8n, on workflow static data', () => {
 				assigned: 2,
 				active: 2,
 				generated: 2,
+			}),
+		]);
+	});
+
+	it('runs the shop-codes example as shipped: 1,000 codes made, exported to CSV, read back by Coupon Import', () => {
+		const files = join(userFolder, 'files');
+		const [shipped] = examples<{ id: string; nodes: Array<{ parameters: IDataObject }> }>(
+			'create-shop-codes',
+		).map(
+			(workflow) =>
+				JSON.parse(
+					JSON.stringify(workflow).replaceAll('/home/node/.n8n-files', files),
+				) as typeof workflow,
+		);
+		importInto(userFolder, 'workflow', [shipped]);
+		const run = execute(userFolder, shipped.id);
+		expect(run.error).toBeUndefined();
+		expect(run.output['Create Codes']).toEqual([
+			expect.objectContaining({ couponName: 'SHOP15', created: 1000, available: 1000 }),
+		]);
+		expect(run.output['Export Unused Codes']).toEqual([
+			expect.objectContaining({ rows: 1000, status: 'available', fileFormat: 'csv' }),
+		]);
+		const lines = readFileSync(join(files, 'shop15-available-codes.csv'), 'utf8').split('\r\n');
+		expect(lines[0]).toBe(
+			'\ufeffcode,status,contact,assigned at,valid until,redeemed at,order reference,details',
+		);
+		expect(lines).toHaveLength(1002);
+		for (const line of lines.slice(1, -1))
+			expect(line).toMatch(
+				/^SHOP-[2-9]{4}-[A-Z]{4}[2-9A-Z],available,,,,,,"{""discount"":""15%""}"$/,
+			);
+
+		// The file goes back in through Coupon Import (another coupon, CSV read from its content).
+		const reimport = {
+			id: 'e2eReimportCsv01',
+			name: 'e2eReimportCsv01',
+			active: false,
+			nodes: [
+				node('Start', 'n8n-nodes-base.manualTrigger', {}),
+				node('Read', 'n8n-nodes-base.readWriteFile', {
+					operation: 'read',
+					fileSelector: join(files, 'shop15-available-codes.csv'),
+					options: {},
+				}),
+				node('Coupon Import', 'n8n-nodes-coupons.couponImport', {
+					storage: 'staticData',
+					binaryPropertyName: 'data',
+					couponName: 'SHOP15-COPY',
+					mode: 'dryRun',
+					options: { valueColumn: 'code' },
+				}),
+			],
+			connections: chain(['Start', 'Read', 'Coupon Import']),
+			settings: {},
+		};
+		importInto(userFolder, 'workflow', [reimport]);
+		const back = execute(userFolder, reimport.id);
+		expect(back.error).toBeUndefined();
+		expect(back.output['Coupon Import']).toEqual([
+			expect.objectContaining({
+				couponName: 'SHOP15-COPY',
+				mode: 'dryRun',
+				added: 1000,
+				invalid: 0,
 			}),
 		]);
 	});

@@ -49,7 +49,7 @@ describe('Codes with their own expiry', () => {
 			],
 		});
 
-		// Only codes that last the 30 days are handed out: LONG-1, then the one without expiry.
+		// Only codes that last the 30 days are assigned: LONG-1, then the one without expiry.
 		const given = [];
 		for (const email of ['ann@x.com', 'bob@x.com']) {
 			const { output } = await give(email);
@@ -60,7 +60,7 @@ describe('Codes with their own expiry', () => {
 		expect(refused.message).toBe(
 			'Coupon "SHOP" has no unused code that lasts 30 days: its 1 unused codes expire sooner',
 		);
-		expect(refused.description).toMatch(/^Turn on Hand Out Codes Expiring Sooner/);
+		expect(refused.description).toMatch(/^Turn on Assign Codes Expiring Sooner/);
 		const { output } = await give('cid@x.com', { shortenToExpiry: true });
 		expect(output[0].json.coupon).toMatchObject({
 			code: 'SHORT-1',

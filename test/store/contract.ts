@@ -380,7 +380,7 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
 		});
 
-		it('hands out a code with its own expiry only while it lasts the validity asked for, or shortened to it', async () => {
+		it('assigns a code with its own expiry only while it lasts the validity asked for, or shortened to it', async () => {
 			const day = (n: number) => T0 + n * DAY_MS;
 			await run(async (s) => {
 				await s.createPool('P', 'imported');

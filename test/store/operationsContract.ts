@@ -1082,7 +1082,7 @@ export function describeOperationsContract(
 				checkCharacter: true,
 			};
 
-			it('makes unused codes in the format that Generate for Contact hands out as a list, failing when they run out', async () => {
+			it('makes unused codes in the format that Generate for Contact assigns as a list, failing when they run out', async () => {
 				const [made] = await create([
 					{ count: 3, format: SHOP_FORMAT, usesPerCode: 2, details: { discount: '10%' } },
 				]);

@@ -42,7 +42,7 @@ export const operations: ContactCouponOperation[] = [
 		value: 'createCodes',
 		name: 'Create Codes',
 		description:
-			"Make new unused codes for a coupon in advance, to hand out later and to load into a shop's checkout",
+			"Make new unused codes for a coupon in advance, to assign later and to load into a shop's checkout",
 		action: 'Create coupon codes in bulk',
 		subtitle: '"Create Codes: " + $parameter["couponName"]',
 		properties: createCodes.properties,

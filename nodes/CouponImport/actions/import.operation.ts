@@ -89,7 +89,7 @@ export const properties: INodeProperties[] = [
 				default: '',
 				placeholder: 'e.g. valid until',
 				description:
-					"The header of a column giving each code its own expiry: a date (valid through that day) or a date and time, in the workflow's time zone unless it names an offset. A code is never handed out past it; a row already expired is rejected. Empty: codes do not expire before they are handed out.",
+					"The header of a column giving each code its own expiry: a date (valid through that day) or a date and time, in the workflow's time zone unless it names an offset. A code is never assigned past it; a row already expired is rejected. Empty: codes do not expire before they are assigned.",
 			},
 			{
 				displayName: 'Keep Columns',

@@ -32,7 +32,7 @@ export interface AssignmentSettings {
 	/** When given, the coupon's details from now on (Coupon Details replaces what it had). */
 	details?: Details;
 	/**
-	 * Hand out an imported code that expires before Valid (Days) would end, valid until its own
+	 * Assign an imported code that expires before Valid (Days) would end, valid until its own
 	 * expiry. Without it such codes are left for shorter campaigns.
 	 */
 	shortenToExpiry?: boolean;
@@ -262,7 +262,7 @@ async function exhaustedError(
 		// Unused codes are left, but each expires before this assignment's validity would end.
 		return new CouponError(
 			`Coupon "${pool.name}" has no unused code that lasts ${validDays} days: its ${counts.available} unused codes expire sooner`,
-			'Turn on Hand Out Codes Expiring Sooner in the options (they are then valid until their own expiry), lower Valid (Days), or import codes that last longer.',
+			'Turn on Assign Codes Expiring Sooner in the options (they are then valid until their own expiry), lower Valid (Days), or import codes that last longer.',
 		);
 	return new CouponError(
 		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available${counts.lapsed > 0 ? `, ${counts.lapsed} past their own expiry` : ''}`,

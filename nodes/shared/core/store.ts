@@ -91,9 +91,9 @@ export interface PoolInfo extends NewCouponTerms {
 
 /** A pool's codes by `assignmentStatus` at a given moment. */
 export interface PoolCounts {
-	/** Imported codes nobody holds yet that can still be handed out (not past their own expiry). */
+	/** Imported codes nobody holds yet that can still be assigned (not past their own expiry). */
 	available: number;
-	/** Imported codes nobody holds that are past their own expiry: never handed out. */
+	/** Imported codes nobody holds that are past their own expiry: never assigned. */
 	lapsed: number;
 	/** Codes ever assigned, whatever became of them: active + expired + redeemed + replaced. */
 	assigned: number;
@@ -160,7 +160,7 @@ export interface ImportCandidate {
 	key: string;
 	row: number;
 	details?: Details;
-	/** The code's own expiry (epoch milliseconds): it is never handed out to last past it. */
+	/** The code's own expiry (epoch milliseconds): it is never assigned to last past it. */
 	expiresAt?: number;
 }
 

@@ -72,7 +72,7 @@ export const properties: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. SPRING10',
 		description:
-			'The coupon to make codes for. A new name creates it; an imported list gets more codes. Generate for Contact then hands them out, one unused code per contact, and fails when they run out.',
+			'The coupon to make codes for. A new name creates it; an imported list gets more codes. Generate for Contact then assigns them, one unused code per contact, and fails when they run out.',
 	},
 	{
 		displayName: 'Count',
@@ -155,7 +155,7 @@ const FILE_BATCH = 5_000;
 /** The summary item of one request's codes. */
 const summary = ({ codes: _, ...created }: CreatedCodes): IDataObject => ({ ...created });
 
-/** "Create Codes": makes new unused codes for a coupon, to be handed out (and pushed to a shop) later. */
+/** "Create Codes": makes new unused codes for a coupon, to be assigned (and pushed to a shop) later. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),

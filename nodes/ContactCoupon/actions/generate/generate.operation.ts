@@ -71,12 +71,12 @@ export const properties: INodeProperties[] = [
 		},
 		...codeFormatOptions,
 		{
-			displayName: 'Hand Out Codes Expiring Sooner',
+			displayName: 'Assign Codes Expiring Sooner',
 			name: 'shortenToExpiry',
 			type: 'boolean',
 			default: false,
 			description:
-				'Whether a code of an imported list that expires before Valid (Days) would end may be handed out, valid until its own expiry. Off, such codes are skipped; a code past its expiry is never handed out.',
+				'Whether a code of an imported list that expires before Valid (Days) would end may be assigned, valid until its own expiry. Off, such codes are skipped; a code past its expiry is never assigned.',
 		},
 		usesPerCodeOption,
 		couponDetailsOption,

@@ -64,7 +64,7 @@ export function assignStatement(schema: string, skipLocked = true): string {
 }
 
 /**
- * The moment a code's own expiry must reach for it to be handed out to `pending`: the latest end
+ * The moment a code's own expiry must reach for it to be assigned to `pending`: the latest end
  * of validity asked for, or with `shortenToExpiry` the latest moment of assignment (just not
  * expired then: such a code is valid until its expiry).
  */
