@@ -27,6 +27,7 @@ import {
 	type CodeFormat,
 } from '../../nodes/shared/core/codeFormat';
 import { EXPORT_PAGE, exportCodes, type ExportStatus } from '../../nodes/shared/core/exportCodes';
+import { importSheet, type ImportMode } from '../../nodes/shared/core/importList';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
 function generateCodeNotIn(format: CodeFormat, keys: Set<string>): string {
@@ -1253,6 +1254,57 @@ export function describeOperationsContract(
 							}),
 					),
 				).rejects.toThrow(/^No coupon is named "NONE"/);
+			});
+		});
+
+		describe('import modes', () => {
+			const sheet = (codes: string[]) => ({
+				sheetName: 'S',
+				rows: [['coupon value'], ...codes.map((code) => [code])],
+				cell: (raw: unknown) => raw as string,
+			});
+			const importMode = async (codes: string[], mode: ImportMode) =>
+				await fixture.open().transaction(
+					async (s) =>
+						await importSheet(s, sheet(codes), {
+							mode,
+							nameColumn: 'coupon name',
+							valueColumn: 'coupon value',
+							couponName: 'LIST',
+							maxRows: 1000,
+							maxNewCoupons: 10,
+							usesPerCode: 1,
+						}),
+					{ rollBack: mode === 'dryRun' },
+				);
+
+			it('adds, previews and replaces: held codes stay, unused codes the file does not list go', async () => {
+				await importList('LIST', ['A-1', 'A-2', 'A-3', 'A-4']);
+				const [held] = await give('LIST', ['ann']);
+				const file = ['A-1', 'B-1'];
+				const unlisted = ['A-1', 'A-2', 'A-3', 'A-4'].filter(
+					(code) => code !== held && !file.includes(code),
+				);
+				const preview = await importMode(file, 'dryRun');
+				expect(preview.pools[0]).toMatchObject({
+					added: 1,
+					duplicates: 1,
+					withdrawn: unlisted.length,
+				});
+				const codesNow = async () =>
+					(await run(async (s) => await s.listCodes('LIST', undefined, 100)))
+						.map((code) => code.code)
+						.sort();
+				expect(await codesNow()).toEqual(['A-1', 'A-2', 'A-3', 'A-4']);
+				const replaced = await importMode(file, 'replace');
+				expect(replaced.pools[0]).toMatchObject({
+					added: 1,
+					withdrawn: unlisted.length,
+					poolSize: 5 - unlisted.length,
+				});
+				expect(await codesNow()).toEqual([...new Set(['A-1', 'B-1', held])].sort());
+				const cards = await run(async (s) => await contactCards(s, ['ann'], T0));
+				expect(cards.get('ann')![0].code).toBe(held);
 			});
 		});
 	});
