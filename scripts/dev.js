@@ -1,5 +1,6 @@
 // `npm run dev`: a pinned n8n with this package installed as users install it, the example workflows,
 // the sample spreadsheet and a Coupon PostgreSQL credential, at http://localhost:5678.
+// `npm run dev:shop` (`--shop`): a real Vendure shop beside it, for the shop examples (scripts/shop.js).
 const fs = require('node:fs');
 const path = require('node:path');
 const { CACHE, ensureN8n, installPackage, n8n, startN8n } = require('./n8n');
@@ -10,6 +11,7 @@ const FILES = path.join(USER_FOLDER, 'files');
 const PORT = Number(process.env.N8N_PORT || 5678);
 const DATABASE_URL =
 	process.env.COUPONS_DEV_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const DEV_SHOP_KEY = 'dev-shop-key';
 const say = (message) => process.stderr.write(`[dev] ${message}\n`);
 
 function devCredential() {
@@ -29,7 +31,7 @@ function devCredential() {
 		id: 'couponsShopKey01',
 		name: 'Shop Webhook Key',
 		type: 'httpHeaderAuth',
-		data: { name: 'X-Shop-Key', value: 'dev-shop-key' },
+		data: { name: 'X-Shop-Key', value: DEV_SHOP_KEY },
 	};
 	return [
 		{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data },
@@ -100,6 +102,7 @@ async function main() {
 	process.on('SIGINT', () => child.kill('SIGINT'));
 	process.on('SIGTERM', () => child.kill('SIGTERM'));
 	await waitForHealth(child);
+	if (process.argv.includes('--shop')) await startDevShop(child);
 	say('');
 	say(`n8n is ready: http://localhost:${PORT}`);
 	say('  First visit: create the owner account (it stays in this dev folder).');
@@ -112,6 +115,25 @@ async function main() {
 	);
 	say('  Ctrl+C stops n8n.');
 	await new Promise((resolve) => child.on('exit', resolve));
+}
+
+/** The Vendure shop of the shop examples, posting its orders to their order webhook. */
+async function startDevShop(child) {
+	// Required here: the shop's packages are needed only with --shop.
+	const { SHOP_PORT, SUPERADMIN, startShop } = require('./shop');
+	say(`starting a Vendure shop on port ${SHOP_PORT} (about 10 seconds)`);
+	const shop = await startShop({
+		orderWebhook: `http://127.0.0.1:${PORT}/webhook/vendure-order-placed`,
+		shopKey: DEV_SHOP_KEY,
+		log: say,
+	});
+	child.on('exit', () => shop.stop().then(() => process.exit(0)));
+	say(
+		`Vendure is ready: Admin API ${shop.adminApi} (${SUPERADMIN.username} / ${SUPERADMIN.password}), Shop API ${shop.shopApi}`,
+	);
+	say(
+		'  Run "Coupons: push new codes to a Vendure shop", then publish "Coupons: Vendure coupon and order webhooks".',
+	);
 }
 
 module.exports = { prepareDevFolder };

@@ -379,6 +379,7 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			'Coupons: hold a code while the customer pays',
 			'Coupons: import and assign (PostgreSQL)',
 			'Coupons: redeem a code at checkout',
+			'Coupons: Vendure coupon and order webhooks',
 		]);
 		expect(() => importInto(userFolder, 'workflow', withCredentials)).not.toThrow();
 	});

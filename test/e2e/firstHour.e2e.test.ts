@@ -5,6 +5,12 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ARTIFACTS, openEditor } from './browser';
 import { prepareDevN8n, startN8n, waitForN8n } from './n8nCli';
 
+// scripts/shop.js is plain JavaScript shared with `npm run dev:shop`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { spawnShop } = require('../../scripts/shop') as {
+	spawnShop(options: { orderWebhook: string; shopKey: string }): Promise<{ stop(): Promise<void> }>;
+};
+
 const PORT = 5693;
 
 let userFolder: string;
@@ -13,8 +19,9 @@ let server: ChildProcess;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+let shop: Awaited<ReturnType<typeof spawnShop>>;
 
-/** A new user's n8n: set up as `npm run dev` sets it up, every example imported. */
+/** A new user's n8n: set up as `npm run dev:shop` sets it up, every example imported, the shop beside it. */
 beforeAll(async () => {
 	({ userFolder, workflows } = prepareDevN8n());
 	server = startN8n(
@@ -23,11 +30,16 @@ beforeAll(async () => {
 		{ N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5692' },
 		'ignore',
 	);
+	shop = await spawnShop({
+		orderWebhook: `http://127.0.0.1:${PORT}/webhook/vendure-order-placed`,
+		shopKey: 'dev-shop-key',
+	});
 	await waitForN8n(PORT);
 	({ browser, context, page } = await openEditor(PORT));
 }, 25 * 60_000);
 
 afterAll(async () => {
+	await shop?.stop();
 	await browser?.close();
 	server?.kill('SIGTERM');
 	await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -127,12 +127,19 @@ export function importInto(
 	n8n(userFolder, [`import:${kind}`, `--input=${file}`], env);
 }
 
-/** Runs a workflow with `n8n execute` (CLI mode, which saves static data) and returns its result. */
-export function execute(userFolder: string, workflowId: string): RunResult {
+/**
+ * Runs a workflow with `n8n execute` (CLI mode, which saves static data) and returns its result.
+ * Beside a running n8n, `env` gives it a task broker port of its own.
+ */
+export function execute(
+	userFolder: string,
+	workflowId: string,
+	env?: Record<string, string>,
+): RunResult {
 	let stdout: string;
 	let stderr = '';
 	try {
-		stdout = n8nScripts.n8n(userFolder, ['execute', '--id', workflowId, '--rawOutput']);
+		stdout = n8nScripts.n8n(userFolder, ['execute', '--id', workflowId, '--rawOutput'], env);
 	} catch (error) {
 		// A workflow that fails exits with 1 but still prints its run data.
 		stdout = String((error as { stdout?: string }).stdout ?? '');
