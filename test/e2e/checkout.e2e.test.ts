@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
 import { assignCoupons } from '../../nodes/shared/core/assign';
 import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
@@ -15,6 +14,7 @@ import {
 	importInto,
 	n8n,
 	prepareN8n,
+	queryCouponFile,
 	startN8n,
 	waitForN8n,
 	waitForWebhook,
@@ -43,15 +43,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	let code: string;
 	/** Codes of coupon FLOW, held by bea and cal, for the two-step checkout and the refund. */
 	let flow: Record<string, string>;
-	/** Reads the local coupon file beside the running n8n (WAL: readers never block it). */
-	const query = <T>(sql: string): T[] => {
-		const reader = new DatabaseSync(file, { readOnly: true });
-		try {
-			return reader.prepare(sql).all() as T[];
-		} finally {
-			reader.close();
-		}
-	};
+	const query = <T>(sql: string): T[] => queryCouponFile<T>(file, sql);
 
 	beforeAll(async () => {
 		userFolder = prepareN8n();

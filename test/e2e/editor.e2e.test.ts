@@ -17,7 +17,12 @@ beforeAll(async () => {
 	importInto(
 		userFolder,
 		'workflow',
-		examples('coupons-static-data', 'render-email-placeholders', 'checkout-redeem-webhook'),
+		examples(
+			'coupons-static-data',
+			'render-email-placeholders',
+			'checkout-redeem-webhook',
+			'create-shop-codes',
+		),
 	);
 	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
 	await waitForN8n(PORT);
@@ -156,12 +161,12 @@ it('shows Redeem Code with the code and its checkout options', async () => {
 
 it('shows the Coupon Import panel with its parameters, help texts and icon', async () => {
 	const panel = await openPanel('Coupon Import');
-	for (const label of ['Storage', 'Input Binary Field', 'Coupon Name', 'Options']) {
+	for (const label of ['Storage', 'Input Binary Field', 'Coupon Name', 'Mode', 'Options']) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
 	}
 	await expect(
 		panel
-			.getByText('The name of the input binary field containing the .xlsx file to import')
+			.getByText('The name of the input binary field containing the .xlsx or CSV file to import')
 			.isVisible(),
 	).resolves.toBe(true);
 	await expectHelpText(
@@ -172,4 +177,26 @@ it('shows the Coupon Import panel with its parameters, help texts and icon', asy
 	await expectIconLoaded(panel);
 	await page.mouse.move(0, 0);
 	await page.screenshot({ path: join(ARTIFACTS, 'coupon-import-panel.png') });
+});
+
+it('shows Create Codes and Export Codes with their parameters and help texts, and only theirs', async () => {
+	const create = await openPanel('Create Codes', 'couponsExample15');
+	for (const label of ['Coupon Name', 'Count', 'Length', 'Options', 'Pattern', 'Check Character']) {
+		await expect(create.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	}
+	for (const label of ['Valid (Days)', 'Contact', 'Code', 'Status']) {
+		await expect(create.getByText(label, { exact: true }).count()).resolves.toBe(0);
+	}
+	await expectHelpText(create, 'Count', 'How many new codes to make, up to 1,000,000 per run');
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'create-codes-panel.png') });
+
+	const exporter = await openPanel('Export Unused Codes', 'couponsExample15');
+	for (const label of ['Coupon Name', 'Status', 'Options', 'File Format', 'File Name']) {
+		await expect(exporter.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(
+			true,
+		);
+	}
+	await expect(exporter.getByText('Count', { exact: true }).count()).resolves.toBe(0);
+	await expectHelpText(exporter, 'Status', 'Which codes the file lists');
 });

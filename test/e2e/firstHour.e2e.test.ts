@@ -182,7 +182,7 @@ it('builds a first workflow from scratch: coupons for three contacts, the same c
 	await importOutput.getByText('SPRING10').first().waitFor({ timeout: 30_000 });
 	const summary = await importOutput.innerText();
 	// couponName, added, duplicates, invalid, poolSize: a new user's n8n had no SPRING10 before.
-	expect(summary).toMatch(/SPRING10\s+20\s+0\s+0\s+20/);
+	expect(summary).toMatch(/SPRING10\s+20\s+0\s+0\s+0\s+20/);
 	await example.mouse.move(0, 0);
 	await example.screenshot({ path: join(ARTIFACTS, 'first-hour-import.png') });
 	await example.close();

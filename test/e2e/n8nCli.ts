@@ -2,6 +2,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { IDataObject } from 'n8n-workflow';
 
 // scripts/n8n.js is plain JavaScript shared with `npm run dev`.
@@ -163,4 +164,14 @@ export function execute(
 		output[node] = runs.flatMap((r) => r.data?.main[0]?.map((item) => item.json) ?? []);
 	}
 	return { status: run.status, error: run.data.resultData.error, output };
+}
+
+/** Rows of the Local storage's coupon file beside a running n8n (WAL: readers never block it). */
+export function queryCouponFile<T>(file: string, sql: string): T[] {
+	const reader = new DatabaseSync(file, { readOnly: true });
+	try {
+		return reader.prepare(sql).all() as T[];
+	} finally {
+		reader.close();
+	}
 }

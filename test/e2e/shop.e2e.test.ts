@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { codeKey } from '../../nodes/shared/core/codes';
 import {
 	checkAgainstFormat,
@@ -15,6 +14,7 @@ import {
 	importInto,
 	n8n,
 	prepareN8n,
+	queryCouponFile,
 	startN8n,
 	waitForN8n,
 	waitForWebhook,
@@ -71,14 +71,8 @@ describe('in a real n8n, with a real Vendure shop', () => {
 	let shop: Awaited<ReturnType<typeof spawnShop>>;
 	let pushed: string[];
 	let push: ReturnType<typeof execute>;
-	const query = <T>(sql: string): T[] => {
-		const reader = new DatabaseSync(join(userFolder, '.n8n', LOCAL_FILE_NAME), { readOnly: true });
-		try {
-			return reader.prepare(sql).all() as T[];
-		} finally {
-			reader.close();
-		}
-	};
+	const query = <T>(sql: string): T[] =>
+		queryCouponFile<T>(join(userFolder, '.n8n', LOCAL_FILE_NAME), sql);
 
 	beforeAll(async () => {
 		userFolder = prepareN8n();
