@@ -33,9 +33,37 @@ function devCredential() {
 		type: 'httpHeaderAuth',
 		data: { name: 'X-Shop-Key', value: DEV_SHOP_KEY },
 	};
+	// The shop examples' credentials, to be filled in with your shop's: placeholders, so that the
+	// examples open without missing credentials.
+	const shops = [
+		{
+			id: 'couponsShopify01',
+			name: "Shopify (replace with your shop's)",
+			type: 'shopifyAccessTokenApi',
+			data: { shopSubdomain: 'your-shop', accessToken: 'replace-me', appSecretKey: 'replace-me' },
+		},
+		{
+			id: 'couponsWooComm01',
+			name: "WooCommerce (replace with your shop's)",
+			type: 'wooCommerceApi',
+			data: {
+				consumerKey: 'replace-me',
+				consumerSecret: 'replace-me',
+				url: 'https://shop.example.com',
+				includeCredentialsInQuery: false,
+			},
+		},
+		{
+			id: 'couponsStripe001',
+			name: 'Stripe (replace with your test key)',
+			type: 'stripeApi',
+			data: { secretKey: 'sk_test_replace_me', signatureSecret: '' },
+		},
+	];
 	return [
 		{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data },
 		shopKey,
+		...shops,
 	];
 }
 

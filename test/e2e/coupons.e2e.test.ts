@@ -371,6 +371,7 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			...names,
 		).filter((workflow) => workflow.nodes.some((n) => n.credentials));
 		expect(withCredentials.map((workflow) => workflow.name).sort()).toEqual([
+			'Coupons: Vendure coupon and order webhooks',
 			"Coupons: a contact's coupons",
 			'Coupons: a team code usable five times',
 			'Coupons: an email with the discount and the expiry',
@@ -378,8 +379,10 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			'Coupons: give a code back when an order is refunded',
 			'Coupons: hold a code while the customer pays',
 			'Coupons: import and assign (PostgreSQL)',
+			'Coupons: push codes to Shopify, redeem its orders',
+			'Coupons: push codes to Stripe, redeem its checkouts',
+			'Coupons: push codes to WooCommerce, redeem its orders',
 			'Coupons: redeem a code at checkout',
-			'Coupons: Vendure coupon and order webhooks',
 		]);
 		expect(() => importInto(userFolder, 'workflow', withCredentials)).not.toThrow();
 	});
