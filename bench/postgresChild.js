@@ -259,6 +259,8 @@ const steps = {
 				batch.map(() => now.toISOString()),
 				batch.map(() => until),
 				batch.length,
+				// The moment a code's own expiry must reach, as the node passes it.
+				until,
 			]);
 			assigned += rowCount;
 		}
