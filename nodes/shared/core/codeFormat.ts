@@ -257,8 +257,8 @@ function longerPattern(format: CodeFormat, codeCount: number, log10Space: number
 	while (at >= 0 && (slots[at].literal || slots[at].draws.length < 2)) at--;
 	// A placeholder of one possible character adds nothing: grow the pattern with * at its end.
 	const placeholder = at < 0 ? '*' : pattern[at];
+	const size = placeholder === '*' ? format.characters.length : slots[at].draws.length;
 	if (at < 0) at = pattern.length - 1;
-	const size = at < 0 || placeholder === '*' ? format.characters.length : slots[at].draws.length;
 	const extra = placeholder.repeat(positionsNeeded(codeCount, log10Space, size));
 	return pattern.slice(0, at + 1) + extra + pattern.slice(at + 1);
 }

@@ -1,6 +1,6 @@
 import { CouponError } from './errors';
 import { numberParameter } from './limits';
-import type { AssignmentRecord, Hold, RedemptionEntry } from './store';
+import type { AssignmentRecord, Hold, PendingAssignment, RedemptionEntry } from './store';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_VALID_DAYS = 3650;
@@ -68,4 +68,16 @@ export function parseUsesPerCode(raw: unknown): number {
 			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
 		);
 	return uses;
+}
+
+/**
+ * The moment a code's own expiry must reach for it to be assigned to `pending`: the latest end of
+ * validity asked for, or with `shortenToExpiry` just after the latest moment of assignment (such a
+ * code is then valid until its expiry). A loop, not Math.max(...): a run may assign a million.
+ */
+export function expiryNeeded(pending: PendingAssignment[], shortenToExpiry: boolean): number {
+	let needed = -Infinity;
+	for (const p of pending)
+		needed = Math.max(needed, shortenToExpiry ? p.assignedAt + 1 : p.validUntil);
+	return needed;
 }

@@ -4,7 +4,7 @@ import { codeKey } from '../core/codes';
 import { isCodeFormat, type CodeFormat } from '../core/codeFormat';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
-import { activeHold, assignmentStatus, usesOf } from '../core/validity';
+import { activeHold, assignmentStatus, expiryNeeded, usesOf } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
 	type AssignmentRecord,
@@ -563,9 +563,7 @@ class StaticDataSession implements CouponStoreSession {
 	): Promise<AssignmentRecord[]> {
 		const pool = this.requirePool(name);
 		if (pending.length === 0) return [];
-		const needed = Math.max(
-			...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)),
-		);
+		const needed = expiryNeeded(pending, shortenToExpiry);
 		const taken = pool.takeRandomAvailable(pending.length, needed);
 		return taken.map(({ code, details, expiresAt }, i) => {
 			const { validUntil } = pending[i];

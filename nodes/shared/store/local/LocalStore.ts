@@ -3,6 +3,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { codeKey } from '../../core/codes';
 import { couponNameKey } from '../../core/names';
+import { expiryNeeded } from '../../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
 	type AssignmentRecord,
@@ -480,9 +481,7 @@ class LocalSession implements CouponStoreSession {
 	): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
 		if (pending.length === 0) return [];
-		const needed = Math.max(
-			...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)),
-		);
+		const needed = expiryNeeded(pending, shortenToExpiry);
 		const free = this.all<{
 			code_key: string;
 			code: string;

@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { codeKey } from '../../core/codes';
 import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
+import { expiryNeeded } from '../../core/validity';
 import { describeDatabaseError, type CouponDatabase } from '../../transport/postgres';
 import {
 	DUPLICATE_EXAMPLES,
@@ -61,15 +62,6 @@ export function assignStatement(schema: string, skipLocked = true): string {
 	FROM picked JOIN requests AS r USING (n)
 	WHERE c.pool_id = $1 AND c.code_key = picked.code_key AND c.contact_key IS NULL
 	RETURNING r.n, ${ASSIGNMENT_COLUMNS}`;
-}
-
-/**
- * The moment a code's own expiry must reach for it to be assigned to `pending`: the latest end
- * of validity asked for, or with `shortenToExpiry` the latest moment of assignment (just not
- * expired then: such a code is valid until its expiry).
- */
-export function expiryNeeded(pending: PendingAssignment[], shortenToExpiry: boolean): number {
-	return Math.max(...pending.map((p) => (shortenToExpiry ? p.assignedAt + 1 : p.validUntil)));
 }
 
 /**
