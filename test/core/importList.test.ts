@@ -23,6 +23,7 @@ const columns = {
 	maxRows: 1000,
 	maxNewCoupons: 1000,
 	usesPerCode: 1,
+	now: 0,
 };
 
 describe('planImport', () => {

@@ -182,8 +182,28 @@ describe('Coupon Import', () => {
 			const before = JSON.stringify(staticData);
 			const error = await nodeFailure(importList(staticData, ['bad\u0007', '--'], 'replace'));
 			expect(error.message).toBe(
-				'Sheet "S" lists no usable code for coupon "SPRING", so Replace would withdraw all of its unused codes',
+				'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds, and sheet "S" lists no usable code for it',
 			);
+			expect(error.description).toMatch(/^Nothing was changed\./);
+			expect(JSON.stringify(staticData)).toBe(before);
+		});
+
+		it('Replace refuses a file of codes contacts hold only, and Dry Run says so too', async () => {
+			const staticData: IDataObject = {};
+			await importList(staticData, ['A-1', 'A-2', 'A-3']);
+			const [held] = await new StaticDataStore(staticData).transaction(
+				async (s) =>
+					await s.assignImported('SPRING', [
+						{ contactKey: 'ann', assignedAt: 0, validUntil: 1e15 },
+					]),
+			);
+			const before = JSON.stringify(staticData);
+			for (const mode of ['replace', 'dryRun']) {
+				const error = await nodeFailure(importList(staticData, [held.code], mode));
+				expect(error.message).toBe(
+					'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds, and of the 1 code sheet "S" lists for it, 1 is held by contacts',
+				);
+			}
 			expect(JSON.stringify(staticData)).toBe(before);
 		});
 	});

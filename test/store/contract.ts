@@ -380,6 +380,33 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
 		});
 
+		it('counts which of some keys the pool holds, unused, and unused without lapsing', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', [
+					...codes(3),
+					{ ...candidate('GONE', 10), expiresAt: T0 - 1 },
+					{ ...candidate('LATER', 11), expiresAt: T0 + DAY_MS },
+				]);
+			});
+			const [held] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
+			const keys = ['C0000', 'C0001', 'C0002', 'GONE', 'LATER', 'NOT-THERE'];
+			expect(await run(async (s) => await s.keysInPool('P', keys, T0))).toEqual({
+				known: 5,
+				unused: 4,
+				available: 3,
+			});
+			// LATER lapses a day on; the held code counts as known, never as unused.
+			expect(
+				await run(async (s) => await s.keysInPool('P', [codeKey(held.code), 'LATER'], T0 + DAY_MS)),
+			).toEqual({ known: 2, unused: 1, available: 0 });
+			expect(await run(async (s) => await s.keysInPool('P', [], T0))).toEqual({
+				known: 0,
+				unused: 0,
+				available: 0,
+			});
+		});
+
 		it('assigns a code with its own expiry only while it lasts the validity asked for, or shortened to it', async () => {
 			const day = (n: number) => T0 + n * DAY_MS;
 			await run(async (s) => {

@@ -1274,6 +1274,7 @@ export function describeOperationsContract(
 							maxRows: 1000,
 							maxNewCoupons: 10,
 							usesPerCode: 1,
+							now: T0,
 						}),
 					{ rollBack: mode === 'dryRun' },
 				);
@@ -1305,6 +1306,45 @@ export function describeOperationsContract(
 				expect(await codesNow()).toEqual([...new Set(['A-1', 'B-1', held])].sort());
 				const cards = await run(async (s) => await contactCards(s, ['ann'], T0));
 				expect(cards.get('ann')![0].code).toBe(held);
+			});
+
+			it('refuses a Replace (and its Dry Run) that would leave no code to assign, changing nothing', async () => {
+				await importList('LIST', ['A-1', 'A-2', 'A-3', 'A-4']);
+				const given = await give('LIST', ['ann', 'bob']);
+				// Last week's "redeemed" export: only codes contacts hold.
+				const before = await run(async (s) => await s.listCodes('LIST', undefined, 100));
+				const message = `Replace would leave coupon "LIST" with no code to assign: it would withdraw 2 codes nobody holds, and of the 2 codes sheet "S" lists for it, 2 are held by contacts`;
+				for (const mode of ['replace', 'dryRun'] as const)
+					await expect(importMode(given, mode)).rejects.toThrow(message);
+				expect(await run(async (s) => await s.listCodes('LIST', undefined, 100))).toEqual(before);
+				expect(await run(async (s) => await s.countPool('LIST', T0, T0))).toMatchObject({
+					available: 2,
+				});
+				// One unused code of the file is enough: it stays, the other unused one goes.
+				const unused = ['A-1', 'A-2', 'A-3', 'A-4'].filter((code) => !given.includes(code));
+				const replaced = await importMode([...given, unused[0]], 'replace');
+				expect(replaced.pools[0]).toMatchObject({ withdrawn: 1, available: 1 });
+				// A file that lists nothing usable is refused too, as is a new coupon without codes.
+				await expect(importMode(['--'], 'replace')).rejects.toThrow(
+					'Replace would leave coupon "LIST" with no code to assign: it would withdraw 1 code nobody holds, and sheet "S" lists no usable code for it',
+				);
+			});
+
+			it('counts an unused code past its own expiry as nothing to assign', async () => {
+				await run(async (s) => {
+					await s.createPool('LIST', 'imported');
+					await s.addImported('LIST', [
+						{ code: 'OLD-1', key: 'OLD1', row: 2, expiresAt: T0 - 1 },
+						{ code: 'NEW-1', key: 'NEW1', row: 3 },
+					]);
+				});
+				await expect(importMode(['OLD-1'], 'replace')).rejects.toThrow(
+					'it would withdraw 1 code nobody holds, and of the 1 code sheet "S" lists for it, 1 is past their own expiry',
+				);
+				expect(await run(async (s) => await s.countPool('LIST', T0, T0))).toMatchObject({
+					available: 1,
+					lapsed: 1,
+				});
 			});
 		});
 	});

@@ -127,6 +127,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			maxRows: 1000,
 			maxNewCoupons: 1000,
 			usesPerCode: 1,
+			now: Date.now(),
 		};
 		for (let round = 0; round < 5; round++) {
 			await Promise.all([

@@ -169,14 +169,14 @@ interface FileImport extends ImportRequest {
 	fileName: string | null;
 }
 
-/** The Expiry Column setting, read in the workflow's time zone against this run's clock. */
+/** The Expiry Column setting, read in the workflow's time zone. */
 function expirySetting(context: IExecuteFunctions, raw: unknown): Pick<ImportSettings, 'expiry'> {
 	const column = textParameter(
 		raw,
 		'Expiry Column',
 		"Enter the header of the column with each code's expiry, such as valid until, or leave it empty.",
 	);
-	return column === '' ? {} : { expiry: { column, timeZone: context.getTimezone(), now: now() } };
+	return column === '' ? {} : { expiry: { column, timeZone: context.getTimezone() } };
 }
 
 /** How many columns Keep Columns may add to each row read. */
@@ -202,6 +202,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		keepColumns: parseKeepColumns(options.keepColumns),
 		details: parseDetails(options.couponDetails),
 		...expirySetting(context, options.expiryColumn),
+		now: now(),
 	};
 	const maxUnpackedBytes =
 		parseLimit(options.maxUnpackedMegabytes ?? DEFAULT_MAX_UNPACKED_MB, 'Max Unpacked Size (MB)') *

@@ -55,7 +55,9 @@ export interface ImportSettings {
 	/** When given, the details of every coupon the file names, replacing what they had. */
 	details?: Details;
 	/** The column giving each code its own expiry, read in `timeZone`; rows past `now` are rejected. */
-	expiry?: { column: string; timeZone: string; now: number };
+	expiry?: { column: string; timeZone: string };
+	/** The run's clock: expiries and what Replace leaves available are judged at it. */
+	now: number;
 }
 
 export const DEFAULT_MAX_NEW_COUPONS_PER_FILE = 1_000;
@@ -280,7 +282,7 @@ function rowExpiry(
 	table: SheetTable,
 	cells: unknown[] | undefined,
 	layout: Layout,
-	{ expiry }: ImportSettings,
+	{ expiry, now }: ImportSettings,
 ): { expiresAt?: number } | { problem: string } {
 	if (layout.expiryColumn === undefined || !expiry) return {};
 	const text = cellText(table.cell(cells?.[layout.expiryColumn]));
@@ -290,7 +292,7 @@ function rowExpiry(
 		return {
 			problem: `its expiry "${text.slice(0, 40)}" is not a date such as 2027-01-31 or 2027-01-31 18:00`,
 		};
-	if (expiresAt <= expiry.now)
+	if (expiresAt <= now)
 		return { problem: `expired on ${new Date(expiresAt).toISOString()}, before this import` };
 	return { expiresAt };
 }
@@ -408,6 +410,60 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file, notes };
 }
 
+/** A planned coupon's code keys, one list per plan: stores copy the same list once. */
+const plannedKeys = new WeakMap<PoolPlan, string[]>();
+function keysOf(pool: PoolPlan): string[] {
+	let keys = plannedKeys.get(pool);
+	if (!keys) plannedKeys.set(pool, (keys = pool.candidates.map((candidate) => candidate.key)));
+	return keys;
+}
+
+const countIs = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'is' : 'are'}`;
+const codesText = (n: number) => `${n.toLocaleString('en-US')} code${n === 1 ? '' : 's'}`;
+
+/**
+ * Refuses a Replace (or its Dry Run) that would leave the coupon no code to assign: the shop
+ * would still take the withdrawn codes, while the next contact would get none. Codes contacts
+ * hold, or past their own expiry, do not count: only unused ones that can still be assigned do.
+ */
+async function refuseEmptyingReplace(
+	session: CouponStoreSession,
+	sheetName: string,
+	pool: PoolPlan,
+	existing: PoolInfo | undefined,
+	now: number,
+): Promise<void> {
+	const listed = pool.candidates.length;
+	if (!existing) {
+		if (listed > 0) return;
+		throw new CouponError(
+			`Sheet "${sheetName}" lists no usable code for coupon "${pool.name}", so Replace would create it with no code to assign`,
+			replaceFix,
+		);
+	}
+	const keys = await session.keysInPool(existing.name, keysOf(pool), now);
+	const fresh = listed - keys.known;
+	if (keys.available + fresh > 0) return;
+	const counts = await session.countPool(existing.name, now, now);
+	const withdrawn = counts.available + counts.lapsed - keys.unused;
+	const held = keys.known - keys.unused;
+	const lapsed = keys.unused - keys.available;
+	const why =
+		listed === 0
+			? `sheet "${sheetName}" lists no usable code for it`
+			: `of the ${codesText(listed)} sheet "${sheetName}" lists for it, ${[
+					...(held > 0 ? [`${countIs(held)} held by contacts`] : []),
+					...(lapsed > 0 ? [`${countIs(lapsed)} past their own expiry`] : []),
+				].join(' and ')}`;
+	throw new CouponError(
+		`Replace would leave coupon "${existing.name}" with no code to assign: it would withdraw ${codesText(withdrawn)} nobody holds, and ${why}`,
+		replaceFix,
+	);
+}
+
+const replaceFix =
+	'Nothing was changed. Replace with a file that lists codes to assign from now on (an export of the available codes, say), use Add to add codes without withdrawing any, or Delete Coupon to remove the coupon.';
+
 function generatedCouponError(pool: PoolInfo): CouponError {
 	return new CouponError(
 		`Coupon "${pool.name}" is a generated coupon (${pool.codeCount} codes generated), so a list cannot be imported into it`,
@@ -489,17 +545,15 @@ export async function importSheet(
 			'Check that the codes are in the value column below the header row.',
 		);
 	}
-	const emptied = plan.pools.find((pool) => pool.candidates.length === 0);
-	if (settings.mode !== 'add' && emptied)
-		throw new CouponError(
-			`Sheet "${table.sheetName}" lists no usable code for coupon "${emptied.name}", so Replace would withdraw all of its unused codes`,
-			'Check the file (its rows for that coupon are rejected or blank); to withdraw every unused code on purpose, import a file with one code that stays.',
-		);
 	// One look-up after another: a session is one database connection.
 	const existing: Array<PoolInfo | undefined> = [];
 	for (const pool of plan.pools) existing.push(await session.findPool(pool.name));
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
+	const withdraw = settings.mode !== 'add';
+	if (withdraw)
+		for (const [i, pool] of plan.pools.entries())
+			await refuseEmptyingReplace(session, table.sheetName, pool, existing[i], settings.now);
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
 	if (created.length > settings.maxNewCoupons) {
 		throw new CouponError(
@@ -537,13 +591,7 @@ export async function importSheet(
 		const pool = plan.pools[i];
 		const info = infos[i];
 		// Before adding, so that the counts addImported returns are the coupon's after the import.
-		const withdrawn =
-			settings.mode === 'add'
-				? 0
-				: await session.withdrawUnused(
-						info.name,
-						pool.candidates.map((candidate) => candidate.key),
-					);
+		const withdrawn = withdraw ? await session.withdrawUnused(info.name, keysOf(pool)) : 0;
 		const outcome = await session.addImported(info.name, pool.candidates);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({

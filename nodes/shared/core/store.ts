@@ -177,6 +177,16 @@ export interface ImportOutcome {
 
 export const DUPLICATE_EXAMPLES = 20;
 
+/** What a pool holds of some code keys at one moment. */
+export interface KeysInPool {
+	/** Keys the pool holds, whoever holds the code. */
+	known: number;
+	/** Of those, codes nobody holds. */
+	unused: number;
+	/** Of those unused codes, the ones not past their own expiry: what assigning could take. */
+	available: number;
+}
+
 /** An assignment still waiting for its code. */
 export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
 
@@ -232,6 +242,12 @@ export interface CouponStoreSession {
 	): Promise<AssignmentRecord[]>;
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
+	/**
+	 * How the pool holds these distinct code keys at `now`. Read only; where sessions run
+	 * concurrently it also locks the pool against imports until the session ends, as
+	 * `withdrawUnused` does, so that what it counted stays true for the import that asked.
+	 */
+	keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool>;
 	/**
 	 * Removes the pool's unused codes whose key is not in `keepKeys` (an import that replaces the
 	 * list); codes anyone holds stay. Returns how many were removed.

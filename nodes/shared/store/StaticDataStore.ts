@@ -13,6 +13,7 @@ import {
 	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
+	type KeysInPool,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
@@ -589,6 +590,21 @@ class StaticDataSession implements CouponStoreSession {
 			inserted.push({ ...candidate });
 		}
 		return inserted;
+	}
+
+	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+		const pool = this.requirePool(name);
+		const counted: KeysInPool = { known: 0, unused: 0, available: 0 };
+		for (const key of keys) {
+			const code = pool.codes.get(key);
+			if (code === undefined) continue;
+			counted.known++;
+			if (pool.assignmentByCode(code)) continue;
+			counted.unused++;
+			const { expiresAt } = pool.availableCode(code) ?? {};
+			if (expiresAt === undefined || expiresAt > now) counted.available++;
+		}
+		return counted;
 	}
 
 	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import {
 	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
+	type KeysInPool,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
@@ -547,13 +548,27 @@ class LocalSession implements CouponStoreSession {
 		return inserted;
 	}
 
+	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+		// The transaction holds the file's write lock: no import can change the pool meanwhile.
+		const [counted] = this.all<KeysInPool>(
+			`SELECT count(*) AS known,
+				count(*) FILTER (WHERE contact_key IS NULL) AS unused,
+				count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > ?)) AS available
+			FROM codes WHERE pool_id = ? AND code_key IN (SELECT value FROM json_each(?))`,
+			now,
+			await this.requirePoolId(name),
+			list(keys),
+		);
+		return { ...counted };
+	}
+
 	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
 		const poolId = await this.requirePoolId(name);
 		const withdrawn = this.run(
 			`DELETE FROM codes WHERE pool_id = ? AND contact_key IS NULL
 			AND code_key NOT IN (SELECT value FROM json_each(?))`,
 			poolId,
-			JSON.stringify(keepKeys),
+			list(keepKeys),
 		);
 		if (withdrawn > 0)
 			this.run('UPDATE pools SET code_count = code_count - ? WHERE id = ?', withdrawn, poolId);

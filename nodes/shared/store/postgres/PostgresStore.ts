@@ -16,6 +16,7 @@ import {
 	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
+	type KeysInPool,
 	type PendingAssignment,
 	type PoolCounts,
 	type PoolInfo,
@@ -275,6 +276,8 @@ class PostgresSession implements CouponStoreSession {
 	 * wait for the one before, and runs serving several coupons could deadlock.
 	 */
 	private readonly newCodes = new Map<string, number>();
+	/** The list of keys coupon_keys holds now (see keyTable). */
+	private keysInTable?: string[];
 
 	constructor(
 		private readonly client: PoolClient,
@@ -658,29 +661,59 @@ class PostgresSession implements CouponStoreSession {
 		return inserted;
 	}
 
-	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
-		const poolId = await this.requirePoolId(name);
-		// The pool row lock serialises it with imports into the pool, as addImported does.
-		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
-		await this.query(`CREATE TEMP TABLE coupon_keep (code_key text PRIMARY KEY) ON COMMIT DROP`);
-		await this.copy(
-			`COPY coupon_keep (code_key) FROM STDIN`,
-			keepKeys,
-			(key) => `${copyText(key)}\n`,
+	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+		const poolId = await this.lockPoolForImport(name);
+		await this.keyTable(keys);
+		const { rows } = await this.query<Record<keyof KeysInPool, string>>(
+			`SELECT count(*) AS known,
+				count(*) FILTER (WHERE c.contact_key IS NULL) AS unused,
+				count(*) FILTER (WHERE c.contact_key IS NULL AND (c.expires_at IS NULL OR c.expires_at > $2)) AS available
+			FROM coupon_keys k JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = k.code_key`,
+			[poolId, iso(now)],
 		);
+		return {
+			known: Number(rows[0].known),
+			unused: Number(rows[0].unused),
+			available: Number(rows[0].available),
+		};
+	}
+
+	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+		const poolId = await this.lockPoolForImport(name);
+		await this.keyTable(keepKeys);
 		// An assignment committed meanwhile makes its row fail "contact_key IS NULL" when re-checked.
 		const { rowCount: withdrawn } = await this.query(
 			`DELETE FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND c.contact_key IS NULL
-			AND NOT EXISTS (SELECT 1 FROM coupon_keep k WHERE k.code_key = c.code_key)`,
+			AND NOT EXISTS (SELECT 1 FROM coupon_keys k WHERE k.code_key = c.code_key)`,
 			[poolId],
 		);
-		await this.query('DROP TABLE coupon_keep');
 		if (withdrawn > 0)
 			await this.query(
 				`UPDATE ${this.schema}.pools SET code_count = code_count - $2 WHERE id = $1`,
 				[poolId, withdrawn],
 			);
 		return withdrawn;
+	}
+
+	/** The pool's id, its row locked: imports into one pool (and withdrawals) wait for each other. */
+	private async lockPoolForImport(name: string): Promise<string> {
+		const poolId = await this.requirePoolId(name);
+		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
+		return poolId;
+	}
+
+	/**
+	 * The temporary table coupon_keys holding `keys`, for joins. An import that counts the keys it
+	 * keeps, then withdraws the others, passes the same list twice: it is copied once.
+	 */
+	private async keyTable(keys: string[]): Promise<void> {
+		if (this.keysInTable === keys) return;
+		await this.query(
+			'CREATE TEMP TABLE IF NOT EXISTS coupon_keys (code_key text PRIMARY KEY) ON COMMIT DROP',
+		);
+		await this.query('TRUNCATE coupon_keys');
+		await this.copy('COPY coupon_keys (code_key) FROM STDIN', keys, (key) => `${copyText(key)}\n`);
+		this.keysInTable = keys;
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
