@@ -13,6 +13,7 @@ import {
 	type CodeFormat,
 } from '../../nodes/shared/core/codeFormat';
 import { CouponError } from '../../nodes/shared/core/errors';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const LETTERS_WITHOUT_LOOK_ALIKES = '[ABCDEFGHJKMNPQRSTUVWXYZ]';
 const DIGITS_WITHOUT_LOOK_ALIKES = '[2-9]';
@@ -178,28 +179,32 @@ describe('check character', () => {
 
 	const SETS = [...CHARACTER_SETS.values(), 'ABCDE', 'ABCDEFGHJK23456'];
 
-	it.each(SETS)('catches every single mistyped character over %s', (characters) => {
-		const format: CodeFormat = {
-			characters,
-			length: 7,
-			prefix: 'VIP-',
-			suffix: '-X',
-			checkCharacter: true,
-		};
-		for (let i = 0; i < 60; i++) {
-			const code = generateCode(format);
-			const key = codeKey(code);
-			expect(checkAgainstFormat(key, format)).toBe('fits');
-			// The random characters and the check character: positions 3 to 10 of the key.
-			for (let at = 3; at < 11; at++) {
-				for (const other of characters) {
-					if (other === key[at]) continue;
-					const typed = key.slice(0, at) + codeKey(other) + key.slice(at + 1);
-					expect(checkAgainstFormat(typed, format)).toBe('typo');
+	it.each(SETS)(
+		'catches every single mistyped character over %s',
+		(characters) => {
+			const format: CodeFormat = {
+				characters,
+				length: 7,
+				prefix: 'VIP-',
+				suffix: '-X',
+				checkCharacter: true,
+			};
+			for (let i = 0; i < 60; i++) {
+				const code = generateCode(format);
+				const key = codeKey(code);
+				expect(checkAgainstFormat(key, format)).toBe('fits');
+				// The random characters and the check character: positions 3 to 10 of the key.
+				for (let at = 3; at < 11; at++) {
+					for (const other of characters) {
+						if (other === key[at]) continue;
+						const typed = key.slice(0, at) + codeKey(other) + key.slice(at + 1);
+						expect(checkAgainstFormat(typed, format)).toBe('typo');
+					}
 				}
 			}
-		}
-	});
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('reads codes as checkout does, and tells another shape from a typo', () => {
 		const format: CodeFormat = {
@@ -224,16 +229,25 @@ describe('check character', () => {
 });
 
 describe('drawing codes in bulk', () => {
-	it('draws different codes with their keys, in the format, up to every code of a small space', () => {
-		const digits: CodeFormat = { characters: '0123456789', length: 4, prefix: 'P-', suffix: '.x' };
-		// 9,990 of the 10,000 codes: most numbers are drawn more than once before all differ.
-		const drawn = drawCodes(digits, 9_990);
-		expect(new Set(drawn.map((d) => d.key)).size).toBe(9_990);
-		for (const { code, key } of drawn) {
-			expect(code).toMatch(/^P-\d{4}\.x$/);
-			expect(key).toBe(codeKey(code));
-		}
-	});
+	it(
+		'draws different codes with their keys, in the format, up to every code of a small space',
+		() => {
+			const digits: CodeFormat = {
+				characters: '0123456789',
+				length: 4,
+				prefix: 'P-',
+				suffix: '.x',
+			};
+			// 9,990 of the 10,000 codes: most numbers are drawn more than once before all differ.
+			const drawn = drawCodes(digits, 9_990);
+			expect(new Set(drawn.map((d) => d.key)).size).toBe(9_990);
+			for (const { code, key } of drawn) {
+				expect(code).toMatch(/^P-\d{4}\.x$/);
+				expect(key).toBe(codeKey(code));
+			}
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('matches generateCode: same shapes, keys as checkout reads them, valid check characters', () => {
 		fc.assert(

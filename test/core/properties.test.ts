@@ -18,6 +18,7 @@ import {
 	MAX_LISTED_UNRESOLVED,
 	parseTemplate,
 } from '../../nodes/shared/core/placeholders';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 /** Any UTF-16 text, lone surrogates and control characters included, as a webhook body can carry. */
 const anyText = (maxLength = 40) =>
@@ -45,82 +46,98 @@ function parsed<T>(parse: () => T): T | undefined {
 }
 
 describe('properties of names, contacts and codes', () => {
-	it('accepts only well-formed text without control characters, and refuses all other text with a CouponError', () => {
-		fc.assert(
-			fc.property(anyText(), (text) => {
-				for (const value of [
-					parsed(() => parseContact(text))?.key,
-					parsed(() => parseCouponName(text)),
-					parsed(() => parseCheckoutCode(text))?.key,
-				]) {
-					if (value === undefined) continue;
-					expect(isWellFormed(value)).toBe(true);
-					expect(UNSAFE_CHARACTER.test(value)).toBe(false);
-				}
-				if (!isWellFormed(text)) {
-					expect(parsed(() => parseContact(text))).toBeUndefined();
-					expect(parsed(() => parseCouponName(text))).toBeUndefined();
-					expect(parsed(() => parseCheckoutCode(text))).toBeUndefined();
-				}
-			}),
-			{ numRuns: 2_000 },
-		);
-	});
-
-	it('gives one key to a code however it is typed: case, spaces and dashes, and the key is its own key', () => {
-		fc.assert(
-			fc.property(
-				fc.array(fc.constantFrom(...'ABCDEFGHJKMNPQRSTUVWXYZ23456789abcxyz'), {
-					minLength: 1,
-					maxLength: 20,
+	it(
+		'accepts only well-formed text without control characters, and refuses all other text with a CouponError',
+		() => {
+			fc.assert(
+				fc.property(anyText(), (text) => {
+					for (const value of [
+						parsed(() => parseContact(text))?.key,
+						parsed(() => parseCouponName(text)),
+						parsed(() => parseCheckoutCode(text))?.key,
+					]) {
+						if (value === undefined) continue;
+						expect(isWellFormed(value)).toBe(true);
+						expect(UNSAFE_CHARACTER.test(value)).toBe(false);
+					}
+					if (!isWellFormed(text)) {
+						expect(parsed(() => parseContact(text))).toBeUndefined();
+						expect(parsed(() => parseCouponName(text))).toBeUndefined();
+						expect(parsed(() => parseCheckoutCode(text))).toBeUndefined();
+					}
 				}),
-				fc.array(fc.constantFrom(' ', '-', '_', '.'), { maxLength: 20 }),
-				(characters, separators) => {
-					const code = characters.join('');
-					const typed = characters
-						.map((c, i) => (i % 2 ? c.toLowerCase() : c) + (separators[i] ?? ''))
-						.join('');
-					const key = codeKey(code);
-					expect(codeKey(` ${typed} `.trim())).toBe(key);
-					expect(codeKey(key)).toBe(key);
-					expect(readCodeValue(typed)).toEqual({ key });
-				},
-			),
-		);
-	});
+				{ numRuns: 2_000 },
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('matches coupon names ignoring case, and contacts ignoring case and surrounding space', () => {
-		fc.assert(
-			fc.property(fc.stringMatching(/^[A-Za-z0-9 _-]{1,40}$/), (text) => {
-				const name = parsed(() => parseCouponName(text));
-				if (name !== undefined)
-					expect(couponNameKey(name.toUpperCase())).toBe(couponNameKey(name.toLowerCase()));
-				const contact = parsed(() => parseContact(`  ${text}@Example.COM `));
-				if (contact !== undefined)
-					expect(contact.key).toBe(parseContact(`${text.toLowerCase()}@example.com`).key);
-			}),
-		);
-	});
+	it(
+		'gives one key to a code however it is typed: case, spaces and dashes, and the key is its own key',
+		() => {
+			fc.assert(
+				fc.property(
+					fc.array(fc.constantFrom(...'ABCDEFGHJKMNPQRSTUVWXYZ23456789abcxyz'), {
+						minLength: 1,
+						maxLength: 20,
+					}),
+					fc.array(fc.constantFrom(' ', '-', '_', '.'), { maxLength: 20 }),
+					(characters, separators) => {
+						const code = characters.join('');
+						const typed = characters
+							.map((c, i) => (i % 2 ? c.toLowerCase() : c) + (separators[i] ?? ''))
+							.join('');
+						const key = codeKey(code);
+						expect(codeKey(` ${typed} `.trim())).toBe(key);
+						expect(codeKey(key)).toBe(key);
+						expect(readCodeValue(typed)).toEqual({ key });
+					},
+				),
+			);
+		},
+		HEAVY_TEST_MS,
+	);
+
+	it(
+		'matches coupon names ignoring case, and contacts ignoring case and surrounding space',
+		() => {
+			fc.assert(
+				fc.property(fc.stringMatching(/^[A-Za-z0-9 _-]{1,40}$/), (text) => {
+					const name = parsed(() => parseCouponName(text));
+					if (name !== undefined)
+						expect(couponNameKey(name.toUpperCase())).toBe(couponNameKey(name.toLowerCase()));
+					const contact = parsed(() => parseContact(`  ${text}@Example.COM `));
+					if (contact !== undefined)
+						expect(contact.key).toBe(parseContact(`${text.toLowerCase()}@example.com`).key);
+				}),
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 });
 
 describe('properties of the code generator', () => {
-	it('makes codes of the asked length from the asked characters, behind the prefix, which checkout reads back', () => {
-		fc.assert(
-			fc.property(
-				fc.constantFrom(...CHARACTER_SETS.values()),
-				fc.integer({ min: MIN_LENGTH, max: MAX_LENGTH }),
-				fc.stringMatching(/^[A-Z0-9-]{0,8}$/),
-				(characters, length, prefix) => {
-					const code = generateCode({ characters, length, prefix });
-					expect(code.startsWith(prefix)).toBe(true);
-					const random = code.slice(prefix.length);
-					expect(random).toHaveLength(length);
-					expect([...random].every((c) => characters.includes(c))).toBe(true);
-					expect(parseCheckoutCode(code.toLowerCase()).key).toBe(codeKey(code));
-				},
-			),
-		);
-	});
+	it(
+		'makes codes of the asked length from the asked characters, behind the prefix, which checkout reads back',
+		() => {
+			fc.assert(
+				fc.property(
+					fc.constantFrom(...CHARACTER_SETS.values()),
+					fc.integer({ min: MIN_LENGTH, max: MAX_LENGTH }),
+					fc.stringMatching(/^[A-Z0-9-]{0,8}$/),
+					(characters, length, prefix) => {
+						const code = generateCode({ characters, length, prefix });
+						expect(code.startsWith(prefix)).toBe(true);
+						const random = code.slice(prefix.length);
+						expect(random).toHaveLength(length);
+						expect([...random].every((c) => characters.includes(c))).toBe(true);
+						expect(parseCheckoutCode(code.toLowerCase()).key).toBe(codeKey(code));
+					},
+				),
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 });
 
 describe('properties of the placeholder scanner', () => {
@@ -143,34 +160,42 @@ describe('properties of the placeholder scanner', () => {
 	);
 	const template = fc.array(fragment, { maxLength: 60 }).map((parts) => parts.join(''));
 
-	it('finds placeholders in order without overlap, each naming a usable coupon, and changes nothing else', () => {
-		fc.assert(
-			fc.property(template, (text) => {
-				const { placeholders, unresolved } = parseTemplate(text);
-				let end = 0;
-				for (const placeholder of placeholders) {
-					expect(placeholder.start).toBeGreaterThanOrEqual(end);
-					expect(text.slice(placeholder.start, placeholder.end)).toBe(placeholder.text);
-					expect(parsed(() => parseCouponName(placeholder.name))).toBe(placeholder.name);
-					end = placeholder.end;
-				}
-				expect(fillTemplate(text, placeholders, (p) => p.text)).toBe(text);
-				expect(unresolved.list.length).toBeLessThanOrEqual(MAX_LISTED_UNRESOLVED);
-			}),
-			{ numRuns: 2_000 },
-		);
-	});
+	it(
+		'finds placeholders in order without overlap, each naming a usable coupon, and changes nothing else',
+		() => {
+			fc.assert(
+				fc.property(template, (text) => {
+					const { placeholders, unresolved } = parseTemplate(text);
+					let end = 0;
+					for (const placeholder of placeholders) {
+						expect(placeholder.start).toBeGreaterThanOrEqual(end);
+						expect(text.slice(placeholder.start, placeholder.end)).toBe(placeholder.text);
+						expect(parsed(() => parseCouponName(placeholder.name))).toBe(placeholder.name);
+						end = placeholder.end;
+					}
+					expect(fillTemplate(text, placeholders, (p) => p.text)).toBe(text);
+					expect(unresolved.list.length).toBeLessThanOrEqual(MAX_LISTED_UNRESOLVED);
+				}),
+				{ numRuns: 2_000 },
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('scans a large hostile template in linear time', () => {
-		fc.assert(
-			fc.property(fc.array(fragment, { minLength: 20, maxLength: 20 }), (parts) => {
-				// About 1 MB made of the same fragments.
-				const text = parts.join('').repeat(Math.ceil(1_000_000 / (parts.join('').length + 1)));
-				const start = performance.now();
-				parseTemplate(text);
-				expect(performance.now() - start).toBeLessThan(3_000);
-			}),
-			{ numRuns: 10 },
-		);
-	});
+	it(
+		'scans a large hostile template in linear time',
+		() => {
+			fc.assert(
+				fc.property(fc.array(fragment, { minLength: 20, maxLength: 20 }), (parts) => {
+					// About 1 MB made of the same fragments.
+					const text = parts.join('').repeat(Math.ceil(1_000_000 / (parts.join('').length + 1)));
+					const start = performance.now();
+					parseTemplate(text);
+					expect(performance.now() - start).toBeLessThan(3_000);
+				}),
+				{ numRuns: 10 },
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 });

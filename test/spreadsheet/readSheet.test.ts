@@ -1,6 +1,7 @@
 import * as XLSX from '@e965/xlsx';
 import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const MIB = 1024 * 1024;
 /** The sheet with every cell converted, as the import would read it. */
@@ -163,51 +164,71 @@ describe('zip bomb guard', () => {
 		return zip(parts);
 	};
 
-	it('refuses an entry that declares a suspicious packing ratio, before inflating it', async () => {
-		await expect(readSheet(bomb(), options)).rejects.toThrow(
-			/possible zip bomb: its part xl\/worksheets\/sheet1\.xml unpacks \d+ times larger/,
-		);
-	});
+	it(
+		'refuses an entry that declares a suspicious packing ratio, before inflating it',
+		async () => {
+			await expect(readSheet(bomb(), options)).rejects.toThrow(
+				/possible zip bomb: its part xl\/worksheets\/sheet1\.xml unpacks \d+ times larger/,
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('refuses a file whose declared sizes pass the caps only by lying', async () => {
-		// Declares 20 KB (ratio under 100) but inflates to 30 MiB: inflation stops at the declared size.
-		await expect(readSheet(bomb(20_000), options)).rejects.toThrow(
-			/unpacks to more than the 20 KiB its header declares/,
-		);
-	});
+	it(
+		'refuses a file whose declared sizes pass the caps only by lying',
+		async () => {
+			// Declares 20 KB (ratio under 100) but inflates to 30 MiB: inflation stops at the declared size.
+			await expect(readSheet(bomb(20_000), options)).rejects.toThrow(
+				/unpacks to more than the 20 KiB its header declares/,
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('is not fooled by a directory that calls a deflated part stored', async () => {
-		// The local header says "deflated", the directory says "stored" with equal sizes (ratio 1).
-		const file = bomb();
-		const directory = file.lastIndexOf(Buffer.from('xl/worksheets/sheet1.xml')) - 46;
-		file.writeUInt16LE(0, directory + 10);
-		file.writeUInt32LE(file.readUInt32LE(directory + 20), directory + 24);
-		await expect(readSheet(file, options)).rejects.toThrow(
-			'zip structure is damaged (the headers of xl/worksheets/sheet1.xml disagree on its compression)',
-		);
-	});
+	it(
+		'is not fooled by a directory that calls a deflated part stored',
+		async () => {
+			// The local header says "deflated", the directory says "stored" with equal sizes (ratio 1).
+			const file = bomb();
+			const directory = file.lastIndexOf(Buffer.from('xl/worksheets/sheet1.xml')) - 46;
+			file.writeUInt16LE(0, directory + 10);
+			file.writeUInt32LE(file.readUInt32LE(directory + 20), directory + 24);
+			await expect(readSheet(file, options)).rejects.toThrow(
+				'zip structure is damaged (the headers of xl/worksheets/sheet1.xml disagree on its compression)',
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('is not fooled by a second end-of-directory record', async () => {
-		const honest = bomb();
-		const end = honest.subarray(honest.length - 22);
-		// A harmless directory listing only the first part, placed after the real end record.
-		const decoy = Buffer.concat([honest, end]);
-		decoy.writeUInt16LE(1, decoy.length - 22 + 8);
-		decoy.writeUInt16LE(1, decoy.length - 22 + 10);
-		// The decoy is what gets checked, so it is also all that gets unpacked: the sheet is never reached.
-		await expect(readSheet(decoy, options)).rejects.toThrow('not an Excel workbook');
-	});
+	it(
+		'is not fooled by a second end-of-directory record',
+		async () => {
+			const honest = bomb();
+			const end = honest.subarray(honest.length - 22);
+			// A harmless directory listing only the first part, placed after the real end record.
+			const decoy = Buffer.concat([honest, end]);
+			decoy.writeUInt16LE(1, decoy.length - 22 + 8);
+			decoy.writeUInt16LE(1, decoy.length - 22 + 10);
+			// The decoy is what gets checked, so it is also all that gets unpacked: the sheet is never reached.
+			await expect(readSheet(decoy, options)).rejects.toThrow('not an Excel workbook');
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('refuses a file over the unpacked size cap', async () => {
-		const rows = [
-			['coupon value'],
-			...Array.from({ length: 40_000 }, (_, i) => [`CODE-${i}-${'x'.repeat(20)}`]),
-		];
-		const file = xlsx({ S: rows });
-		await expect(
-			readSheet(file, { ...options, limits: { ...options.limits, maxTotalBytes: 1 * MIB } }),
-		).rejects.toThrow(/unpacks to \d+\.\d MiB, over the limit of 1\.0 MiB/);
-	});
+	it(
+		'refuses a file over the unpacked size cap',
+		async () => {
+			const rows = [
+				['coupon value'],
+				...Array.from({ length: 40_000 }, (_, i) => [`CODE-${i}-${'x'.repeat(20)}`]),
+			];
+			const file = xlsx({ S: rows });
+			await expect(
+				readSheet(file, { ...options, limits: { ...options.limits, maxTotalBytes: 1 * MIB } }),
+			).rejects.toThrow(/unpacks to \d+\.\d MiB, over the limit of 1\.0 MiB/);
+		},
+		HEAVY_TEST_MS,
+	);
 });
 
 describe('hostile spreadsheets', () => {
@@ -222,38 +243,48 @@ describe('hostile spreadsheets', () => {
 		return performance.now() - start;
 	};
 
-	it('reads number formats of a long run of zeros in linear time', async () => {
-		// A backtracking pattern took seconds per cell on such a format.
-		const format = `${'0'.repeat(40_000)}x`;
-		const rows = [
-			['coupon value'],
-			...Array.from({ length: 300 }, (_, i) => [{ t: 'n', v: i, z: format }]),
-		];
-		const file = xlsx({ S: rows });
-		let table: Awaited<ReturnType<typeof readSheet>> | undefined;
-		expect(await elapsed(async () => (table = await readSheet(file, options)))).toBeLessThan(5_000);
-		expect(table!.rows[5]).toEqual(['4']);
-	});
+	it(
+		'reads number formats of a long run of zeros in linear time',
+		async () => {
+			// A backtracking pattern took seconds per cell on such a format.
+			const format = `${'0'.repeat(40_000)}x`;
+			const rows = [
+				['coupon value'],
+				...Array.from({ length: 300 }, (_, i) => [{ t: 'n', v: i, z: format }]),
+			];
+			const file = xlsx({ S: rows });
+			let table: Awaited<ReturnType<typeof readSheet>> | undefined;
+			expect(await elapsed(async () => (table = await readSheet(file, options)))).toBeLessThan(
+				5_000,
+			);
+			expect(table!.rows[5]).toEqual(['4']);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('reads only the shared strings the rows read use, however many the workbook holds', async () => {
-		const texts = ['coupon value', 'X1', ...Array.from({ length: 5_000_000 }, () => 'a')];
-		const file = zip(
-			workbookParts(
-				sheet(`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row>`),
-				sharedStrings(texts),
-			),
-		);
-		// Within the unpacking caps, as an attacker's file would be.
-		const limits = { maxTotalBytes: 500 * MIB, maxEntryBytes: 500 * MIB, maxRatio: 1000 };
-		let table: Awaited<ReturnType<typeof readSheet>> | undefined;
-		const peakBefore = process.resourceUsage().maxRSS;
-		expect(
-			await elapsed(async () => (table = await readSheet(file, { ...options, limits }))),
-		).toBeLessThan(5_000);
-		// Loosely: the 80 MB of strings are never all unpacked, let alone parsed (SheetJS took 1 GB).
-		expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(300 * 1024);
-		expect(table!.rows).toEqual([['coupon value'], ['X1']]);
-	});
+	it(
+		'reads only the shared strings the rows read use, however many the workbook holds',
+		async () => {
+			const texts = ['coupon value', 'X1', ...Array.from({ length: 5_000_000 }, () => 'a')];
+			const file = zip(
+				workbookParts(
+					sheet(`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row>`),
+					sharedStrings(texts),
+				),
+			);
+			// Within the unpacking caps, as an attacker's file would be.
+			const limits = { maxTotalBytes: 500 * MIB, maxEntryBytes: 500 * MIB, maxRatio: 1000 };
+			let table: Awaited<ReturnType<typeof readSheet>> | undefined;
+			const peakBefore = process.resourceUsage().maxRSS;
+			expect(
+				await elapsed(async () => (table = await readSheet(file, { ...options, limits }))),
+			).toBeLessThan(5_000);
+			// Loosely: the 80 MB of strings are never all unpacked, let alone parsed (SheetJS took 1 GB).
+			expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(300 * 1024);
+			expect(table!.rows).toEqual([['coupon value'], ['X1']]);
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('refuses a reference past the shared strings, or far past what the rows read can use', async () => {
 		const reference = (index: number) =>
@@ -408,17 +439,21 @@ describe('hostile spreadsheets', () => {
 			await expect(readSheet(file, options)).rejects.toThrow(message);
 		});
 
-		it('refuses a value or tag longer than any cell holds, without holding the sheet whole', async () => {
-			const file = zip(
-				workbookParts(
-					sheet(`${inlineHeader}<row r="2"><c r="A2"><v>${'9'.repeat(5 * MIB)}</v></c></row>`),
-				),
-			);
-			const limits = { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100_000 };
-			await expect(readSheet(file, { ...options, limits })).rejects.toThrow(
-				/holds a tag or value longer than 4 MB/,
-			);
-		});
+		it(
+			'refuses a value or tag longer than any cell holds, without holding the sheet whole',
+			async () => {
+				const file = zip(
+					workbookParts(
+						sheet(`${inlineHeader}<row r="2"><c r="A2"><v>${'9'.repeat(5 * MIB)}</v></c></row>`),
+					),
+				);
+				const limits = { maxTotalBytes: 50 * MIB, maxEntryBytes: 50 * MIB, maxRatio: 100_000 };
+				await expect(readSheet(file, { ...options, limits })).rejects.toThrow(
+					/holds a tag or value longer than 4 MB/,
+				);
+			},
+			HEAVY_TEST_MS,
+		);
 
 		it.each([
 			['two type attributes', '<c r="A2" t="n" t="s"><v>0</v></c>'],
@@ -436,31 +471,37 @@ describe('hostile spreadsheets', () => {
 			await expect(readSheet(file, options)).rejects.toThrow(/cannot be read safely/);
 		});
 
-		it('reports a boolean cell without <v> below the rows read, and leaves out rows without values', async () => {
-			const valueRows = Array.from(
-				{ length: 10 },
-				(_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`,
-			).join('');
-			const beyond = zip(workbookParts(sheet(`${valueRows}<row r="30"><c r="A30" t="b"/></row>`)));
-			expect((await readRaw(beyond, { ...options, rowsAfter: 5 })).valueBeyond).toBe(30);
+		it(
+			'reports a boolean cell without <v> below the rows read, and leaves out rows without values',
+			async () => {
+				const valueRows = Array.from(
+					{ length: 10 },
+					(_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`,
+				).join('');
+				const beyond = zip(
+					workbookParts(sheet(`${valueRows}<row r="30"><c r="A30" t="b"/></row>`)),
+				);
+				expect((await readRaw(beyond, { ...options, rowsAfter: 5 })).valueBeyond).toBe(30);
 
-			// 300,000 formatted rows without a value before the only code: nothing of them is kept.
-			const blank = Array.from(
-				{ length: 300_000 },
-				(_, i) => `<row r="${i + 2}"><c r="A${i + 2}" s="1"/></row>`,
-			).join('');
-			const file = zip(
-				workbookParts(
-					sheet(`${inlineHeader}${blank}<row r="300002"><c r="A300002"><v>7</v></c></row>`),
-				),
-			);
-			const limits = { maxTotalBytes: 100 * MIB, maxEntryBytes: 100 * MIB, maxRatio: 10_000 };
-			const start = performance.now();
-			const table = await readRaw(file, { ...options, rowsAfter: 300_001, limits });
-			expect(performance.now() - start).toBeLessThan(5_000);
-			expect(table.cell(table.rows[300_001]?.[0])).toBe('7');
-			expect(table.rows.filter(Boolean)).toHaveLength(2);
-		});
+				// 300,000 formatted rows without a value before the only code: nothing of them is kept.
+				const blank = Array.from(
+					{ length: 300_000 },
+					(_, i) => `<row r="${i + 2}"><c r="A${i + 2}" s="1"/></row>`,
+				).join('');
+				const file = zip(
+					workbookParts(
+						sheet(`${inlineHeader}${blank}<row r="300002"><c r="A300002"><v>7</v></c></row>`),
+					),
+				);
+				const limits = { maxTotalBytes: 100 * MIB, maxEntryBytes: 100 * MIB, maxRatio: 10_000 };
+				const start = performance.now();
+				const table = await readRaw(file, { ...options, rowsAfter: 300_001, limits });
+				expect(performance.now() - start).toBeLessThan(5_000);
+				expect(table.cell(table.rows[300_001]?.[0])).toBe('7');
+				expect(table.rows.filter(Boolean)).toHaveLength(2);
+			},
+			HEAVY_TEST_MS,
+		);
 
 		it('counts a value in a last row left unclosed', async () => {
 			const xml = Buffer.from(

@@ -9,6 +9,7 @@ import { LocalDatabase, localDatabase } from '../../nodes/shared/transport/sqlit
 import { failureOf } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { assignInProcesses } from './assignProcesses';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
 
@@ -82,40 +83,48 @@ describe('LocalStore', () => {
 		]);
 	});
 
-	it('waits for another process that holds the write lock, keeping the event loop free', async () => {
-		const store = new LocalStore(localDatabase(file));
-		await createPool(store);
-		const lock = holdWriteLock();
-		let ticks = 0;
-		const ticker = setInterval(() => ticks++, 10);
-		setTimeout(() => lock.release(), 1_000);
-		const started = Date.now();
-		const pools = await store
-			.transaction(async (s) => await s.listPools())
-			.finally(() => clearInterval(ticker));
-		expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-		// It saw what the other process committed, and timers ran while it waited.
-		expect(pools.map((pool) => pool.name)).toEqual(['held', 'P']);
-		expect(ticks).toBeGreaterThan(40);
-	});
+	it(
+		'waits for another process that holds the write lock, keeping the event loop free',
+		async () => {
+			const store = new LocalStore(localDatabase(file));
+			await createPool(store);
+			const lock = holdWriteLock();
+			let ticks = 0;
+			const ticker = setInterval(() => ticks++, 10);
+			setTimeout(() => lock.release(), 1_000);
+			const started = Date.now();
+			const pools = await store
+				.transaction(async (s) => await s.listPools())
+				.finally(() => clearInterval(ticker));
+			expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+			// It saw what the other process committed, and timers ran while it waited.
+			expect(pools.map((pool) => pool.name)).toEqual(['held', 'P']);
+			expect(ticks).toBeGreaterThan(40);
+		},
+		HEAVY_TEST_MS,
+	);
 
-	it('gives up on a lock held too long, naming the file, and changes nothing', async () => {
-		await createPool(new LocalStore(localDatabase(file)));
-		const store = new LocalStore(new LocalDatabase(file, 600));
-		const lock = holdWriteLock();
-		try {
-			const error = await caught(
-				store.transaction(async (s) => await s.createPool('Q', 'imported')),
-			);
-			expect(error.message).toBe(
-				`The local coupon file ${file} stayed locked by another process for more than 0.6 seconds`,
-			);
-			expect(error.description).toMatch(/^Nothing of this step was saved/);
-		} finally {
-			lock.release();
-		}
-		expect(await store.transaction(async (s) => await s.findPool('Q'))).toBeUndefined();
-	});
+	it(
+		'gives up on a lock held too long, naming the file, and changes nothing',
+		async () => {
+			await createPool(new LocalStore(localDatabase(file)));
+			const store = new LocalStore(new LocalDatabase(file, 600));
+			const lock = holdWriteLock();
+			try {
+				const error = await caught(
+					store.transaction(async (s) => await s.createPool('Q', 'imported')),
+				);
+				expect(error.message).toBe(
+					`The local coupon file ${file} stayed locked by another process for more than 0.6 seconds`,
+				);
+				expect(error.description).toMatch(/^Nothing of this step was saved/);
+			} finally {
+				lock.release();
+			}
+			expect(await store.transaction(async (s) => await s.findPool('Q'))).toBeUndefined();
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('migrates a new file once, even when several processes open it at once', async () => {
 		const results = await assignInProcesses(`local:${file}`, {

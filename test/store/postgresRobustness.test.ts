@@ -16,6 +16,7 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const T0 = Date.UTC(2026, 5, 1);
 const pending = (contactKey: string) => ({
@@ -50,29 +51,33 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		await dropSchema(schema);
 	});
 
-	it('does not call a coupon exhausted while another run holds its last code and then rolls back', async () => {
-		await store.transaction(async (s) => {
-			await s.createPool('Last', 'imported');
-			await s.addImported('Last', codes('L', 1));
-		});
-		const holding = gate();
-		const release = gate();
-		const first = store.transaction(async (s) => {
-			await s.assignImported('Last', [pending('first')]);
-			holding.open();
-			await release.opened;
-			throw new Error('the first run fails and rolls back');
-		});
-		await holding.opened;
-		const second = store.transaction(
-			async (s) => await s.assignImported('Last', [pending('second')]),
-		);
-		// The second run waits for the first instead of skipping its row; the first then rolls back.
-		await new Promise((resolve) => setTimeout(resolve, 300));
-		release.open();
-		await expect(first).rejects.toThrow('rolls back');
-		expect((await second).map((a) => a.contactKey)).toEqual(['second']);
-	});
+	it(
+		'does not call a coupon exhausted while another run holds its last code and then rolls back',
+		async () => {
+			await store.transaction(async (s) => {
+				await s.createPool('Last', 'imported');
+				await s.addImported('Last', codes('L', 1));
+			});
+			const holding = gate();
+			const release = gate();
+			const first = store.transaction(async (s) => {
+				await s.assignImported('Last', [pending('first')]);
+				holding.open();
+				await release.opened;
+				throw new Error('the first run fails and rolls back');
+			});
+			await holding.opened;
+			const second = store.transaction(
+				async (s) => await s.assignImported('Last', [pending('second')]),
+			);
+			// The second run waits for the first instead of skipping its row; the first then rolls back.
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			release.open();
+			await expect(first).rejects.toThrow('rolls back');
+			expect((await second).map((a) => a.contactKey)).toEqual(['second']);
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('lets runs assign one generated coupon to different contacts without waiting for each other', async () => {
 		const settings = {
@@ -140,21 +145,25 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		).toMatchObject([{ codeCount: 500 }, { codeCount: 500 }]);
 	});
 
-	it('keeps a pool open while a run uses it longer than the idle time, and closes it once idle', async () => {
-		let closed = false;
-		const shortLived = new CouponDatabase(testCredentials(schema), () => (closed = true), 200);
-		const shortStore = new PostgresStore(shortLived);
-		await shortStore.transaction(async (s) => {
+	it(
+		'keeps a pool open while a run uses it longer than the idle time, and closes it once idle',
+		async () => {
+			let closed = false;
+			const shortLived = new CouponDatabase(testCredentials(schema), () => (closed = true), 200);
+			const shortStore = new PostgresStore(shortLived);
+			await shortStore.transaction(async (s) => {
+				await new Promise((resolve) => setTimeout(resolve, 500));
+				return await s.findPool('Last');
+			});
+			expect(closed).toBe(false);
+			expect(await shortStore.transaction(async (s) => await s.findPool('Last'))).toMatchObject({
+				name: 'Last',
+			});
 			await new Promise((resolve) => setTimeout(resolve, 500));
-			return await s.findPool('Last');
-		});
-		expect(closed).toBe(false);
-		expect(await shortStore.transaction(async (s) => await s.findPool('Last'))).toMatchObject({
-			name: 'Last',
-		});
-		await new Promise((resolve) => setTimeout(resolve, 500));
-		expect(closed).toBe(true);
-	});
+			expect(closed).toBe(true);
+		},
+		HEAVY_TEST_MS,
+	);
 });
 
 describeWithDatabase('PostgreSQL store for a user who may only read and write the tables', () => {
