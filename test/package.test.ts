@@ -88,6 +88,7 @@ describe('the package as n8n loads it', () => {
 			'contact',
 			'count',
 			'couponName',
+			'createCoupons',
 			'dateOptions',
 			'holdMinutes',
 			'length',
@@ -102,6 +103,7 @@ describe('the package as n8n loads it', () => {
 			'text',
 			'validDays',
 			'whenMissing',
+			'whenUnfilled',
 		]);
 		const operation = contact.properties.find((p) => p.name === 'operation')!;
 		expect(operation.default).toBe('generate');
@@ -140,7 +142,10 @@ describe('the package as n8n loads it', () => {
 		]);
 		expect(shownFor('orderReference')).toEqual(['release', 'reserve']);
 		expect(shownFor('holdMinutes')).toEqual(['reserve']);
-		expect(shownFor('whenMissing')).toEqual(['render']);
+		// Once for nodes saved before version 3 and once from it on: their defaults differ.
+		expect(shownFor('whenMissing')).toEqual(['render', 'render']);
+		expect(shownFor('whenUnfilled')).toEqual(['render', 'render']);
+		expect(shownFor('createCoupons')).toEqual(['render', 'render']);
 		expect(shownFor('text')).toEqual(['render']);
 		// Every parameter but the operation, the storage and its notice belongs to some operations only.
 		const everywhere = contact.properties

@@ -9,6 +9,7 @@ import { storageNotices, storageProperties } from '../shared/descriptions';
 import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
 import { operationProperties, operationProperty, operationSubtitle } from './actions/operations';
 import { router } from './actions/router';
+import { CONTACT_COUPON_VERSIONS } from './actions/versions';
 
 export class ContactCoupon implements INodeType {
 	description: INodeTypeDescription = {
@@ -16,8 +17,8 @@ export class ContactCoupon implements INodeType {
 		name: 'contactCoupon',
 		icon: { light: 'file:coupon.svg', dark: 'file:coupon.dark.svg' },
 		group: ['transform'],
-		version: [1, 2],
-		defaultVersion: 2,
+		version: CONTACT_COUPON_VERSIONS,
+		defaultVersion: CONTACT_COUPON_VERSIONS.at(-1),
 		subtitle: operationSubtitle,
 		description:
 			'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',

@@ -24,6 +24,8 @@ export interface MockOptions {
 	n8nFolder?: string;
 	/** The workflow's time zone (n8n's Settings); UTC when not given. */
 	timezone?: string;
+	/** The node's version, as saved in the workflow; the newest Contact Coupon version when not given. */
+	typeVersion?: number;
 }
 
 export interface MockContext {
@@ -43,7 +45,7 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		id: 'node-1',
 		name: 'Coupon Node',
 		type: 'test',
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? 3,
 		position: [0, 0],
 		parameters: {},
 	};

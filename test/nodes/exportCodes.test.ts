@@ -103,7 +103,7 @@ describe('Contact Coupon', () => {
 			const unknown = await nodeFailure(
 				run('exportCodes', [{}], { couponName: 'SPRNG10', status: 'all', options: {} }),
 			);
-			expect(unknown.message).toBe('No coupon is named "SPRNG10". The coupons are "SPRING10".');
+			expect(unknown.message).toBe('No coupon is named "SPRNG10". The closest is "SPRING10".');
 			const status = await nodeFailure(
 				run('exportCodes', [{}, {}], {
 					couponName: 'SPRING10',

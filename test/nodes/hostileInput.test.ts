@@ -150,6 +150,7 @@ describe.each(storages)('hostile values on $label', ({ open }) => {
 			contact: 'ann@x.com',
 			text: 'Code: $cst.&constructor;.coupon$ $cst.&toString;.coupon$',
 			whenMissing: 'leave',
+			whenUnfilled: 'leave',
 			length: 8,
 			validDays: 30,
 		});
@@ -244,6 +245,27 @@ describe('workflow static data at scale and when damaged', () => {
 		expect(await importFile(staticData, rows, { maxNewCoupons: 1_001 })).toHaveLength(1_001);
 	});
 
+	it('fails a Render item whose text names thousands of coupons nobody has, creating none', async () => {
+		const staticData: IDataObject = {};
+		const text = Array.from({ length: 5_000 }, (_, i) => `$cst.P${i}.coupon$`).join(' ');
+		const error = await nodeFailure(
+			contactCoupon(staticData, 'render', { text, contact: 'ann@x.com', length: 8, validDays: 30 }),
+		);
+		expect(error.message).toBe(
+			'$cst.P0.coupon$: no coupon is named "P0". There are no coupons yet.',
+		);
+		expect(staticData).toEqual({});
+		const [removed] = await contactCoupon(staticData, 'render', {
+			text,
+			contact: 'ann@x.com',
+			whenUnfilled: 'remove',
+			length: 8,
+			validDays: 30,
+		});
+		expect((removed.json.rendered as IDataObject).text).toBe(' '.repeat(4_999));
+		expect(removed.json.rendered).toMatchObject({ unresolvedNotListed: 4_950 });
+	});
+
 	it('fails a Render item whose text would create more than Max New Coupons coupons, creating none', async () => {
 		const staticData: IDataObject = {};
 		const text = Array.from({ length: 5_000 }, (_, i) => `$cst.P${i}.coupon$`).join(' ');
@@ -252,6 +274,7 @@ describe('workflow static data at scale and when damaged', () => {
 				text,
 				contact: 'ann@x.com',
 				whenMissing: 'assign',
+				createCoupons: true,
 				length: 8,
 				validDays: 30,
 			}),

@@ -35,19 +35,23 @@ const parametersOf = (
 
 describe('the Storage parameter across node versions', () => {
 	it.each([
-		['Contact Coupon', new ContactCoupon().description],
-		['Coupon Import', new CouponImport().description],
+		['Contact Coupon', new ContactCoupon().description, [1, 2, 3]],
+		['Coupon Import', new CouponImport().description, [1, 2]],
 	])(
 		'%s: a new node starts on Local, a saved version 1 node keeps workflow static data',
-		(_, description) => {
-			expect(description.version).toEqual([1, 2]);
-			expect(description.defaultVersion).toBe(2);
+		(_, description, versions) => {
+			expect(description.version).toEqual(versions);
+			expect(description.defaultVersion).toBe(versions.at(-1));
 			// n8n leaves out of the workflow JSON a parameter equal to its default: version 1 nodes saved
 			// on static data have no storage at all, and must keep reading it as static data.
 			expect(parametersOf(description, 1, {})!.storage).toBe('staticData');
-			expect(parametersOf(description, 2, {})!.storage).toBe('local');
+			for (const version of versions.slice(1)) {
+				expect(parametersOf(description, version, {})!.storage).toBe('local');
+				expect(parametersOf(description, version, { storage: 'staticData' })!.storage).toBe(
+					'staticData',
+				);
+			}
 			expect(parametersOf(description, 1, { storage: 'database' })!.storage).toBe('database');
-			expect(parametersOf(description, 2, { storage: 'staticData' })!.storage).toBe('staticData');
 		},
 	);
 });

@@ -38,9 +38,7 @@ describe('Contact Coupon', () => {
 				['SPRING10', { item: 1 }],
 			]);
 			const error = await nodeFailure(run('stats', [{}], { couponName: 'SPRNG10' }));
-			expect(error.message).toBe(
-				'No coupon is named "SPRNG10". The coupons are "SPRING10", "WELCOME".',
-			);
+			expect(error.message).toBe('No coupon is named "SPRNG10". The closest is "SPRING10".');
 		});
 	});
 });

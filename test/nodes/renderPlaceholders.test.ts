@@ -1,10 +1,25 @@
 import type { IDataObject } from 'n8n-workflow';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import { nodeFailure } from '../helpers/executeFunctions';
+import { nodeFailure, type MockOptions } from '../helpers/executeFunctions';
 import { contactCouponRuns, iso, T0 } from '../helpers/contactCouponRuns';
 
 describe('Contact Coupon', () => {
 	const { runEach, perItem, generate } = contactCouponRuns();
+	/** Render with the defaults of a new node (version 3) but for `parameters`. */
+	const renderOnly = {
+		run: async (
+			items: IDataObject[],
+			text: string,
+			parameters: Record<string, unknown> = {},
+			extra: Partial<MockOptions> = {},
+		) =>
+			await runEach(
+				'render',
+				items,
+				{ text, contact: perItem('email'), length: 8, validDays: 30, options: {}, ...parameters },
+				extra,
+			),
+	};
 
 	describe('Render Placeholders', () => {
 		const html =
@@ -59,6 +74,7 @@ describe('Contact Coupon', () => {
 				text: template,
 				contact: perItem('email'),
 				whenMissing: 'leave',
+				whenUnfilled: 'leave',
 			});
 			expect(left.output[0].json.rendered).toEqual({
 				text: template,
@@ -88,10 +104,12 @@ describe('Contact Coupon', () => {
 			const manual = await runEach(
 				'render',
 				[{ email: 'ann@example.com' }],
-				{ text: template, contact: perItem('email'), whenMissing: 'leave' },
+				{ text: template, contact: perItem('email'), whenMissing: 'leave', whenUnfilled: 'leave' },
 				{ mode: 'manual' },
 			);
-			expect(manual.hints).toEqual([]);
+			expect(manual.hints.map((hint) => hint.message)).toEqual([
+				'1 coupon placeholder could not be filled and was left in the text: $cst.WELCOME.coupon$: ann@example.com has no active coupon "WELCOME" (the last one is expired).',
+			]);
 			const assigning = await runEach(
 				'render',
 				[{ email: 'ann@example.com' }],
@@ -110,11 +128,12 @@ describe('Contact Coupon', () => {
 			);
 		});
 
-		it('creates a generated coupon for a new name with a hint, and with Continue on Fail fails only the items a refused length concerns', async () => {
+		it('creates a generated coupon for a new name when asked, with a hint, and with Continue on Fail fails only the items a refused length concerns', async () => {
 			const first = await runEach('render', [{ email: 'ann@example.com' }], {
 				text: 'Code: $cst.NEWNAME.coupon$',
 				contact: perItem('email'),
 				whenMissing: 'assign',
+				createCoupons: true,
 				length: 10,
 				validDays: 5,
 				options: { characters: 'digits' },
@@ -130,6 +149,7 @@ describe('Contact Coupon', () => {
 					text: 'Code: $cst.NEWNAME.coupon$',
 					contact: perItem('email'),
 					whenMissing: 'assign',
+					createCoupons: true,
 					length: 4,
 					validDays: 5,
 					options: { characters: 'digits' },
@@ -144,6 +164,79 @@ describe('Contact Coupon', () => {
 				error: expect.stringMatching(/^Length 4 is too short for coupon "NEWNAME"/),
 			});
 			expect(output[1].pairedItem).toEqual({ item: 1 });
+		});
+
+		it('creates no coupon for a typo: the item fails naming the closest coupons, and nothing is assigned', async () => {
+			const { run } = renderOnly;
+			const error = await nodeFailure(
+				run([{ email: 'ann@example.com' }], 'Your code: $cst.SPRNG10.coupon$'),
+			);
+			expect(error.message).toBe(
+				'$cst.SPRNG10.coupon$: no coupon is named "SPRNG10". The closest is "SPRING10".',
+			);
+			expect(error.description).toMatch(/turn on Create Unknown Coupons/);
+			expect(error.context.itemIndex).toBe(0);
+			const stats = await runEach('stats', [{}], { couponName: '' });
+			expect(stats.output.map((item) => item.json.name)).toEqual(['SPRING10']);
+		});
+
+		it('leaves or removes the placeholders it cannot fill, as asked, and names them in a hint', async () => {
+			const { run } = renderOnly;
+			await generate(['ann@example.com'], 'SPRING10');
+			const template =
+				'A $cst.SPRING10.coupon$ B $cst.SPRING10.coupon.colour$ C $cst.a.b.coupon$ D $cst.NOPE.coupon$ E $cst.firstname$';
+			const left = await run([{ email: 'ann@example.com' }], template, { whenUnfilled: 'leave' });
+			const rendered = left.output[0].json.rendered as { text: string; unresolved: IDataObject[] };
+			const code = (rendered as unknown as { coupons: IDataObject[] }).coupons[0].code as string;
+			expect(rendered.text).toBe(template.replace('$cst.SPRING10.coupon$', code));
+			expect(rendered.unresolved.map((u) => u.problem)).toEqual([
+				'invalid_name',
+				'not_a_coupon',
+				'unknown_detail',
+				'unknown_coupon',
+			]);
+			expect(left.hints.map((hint) => hint.message)).toEqual([
+				expect.stringMatching(
+					/^3 coupon placeholders could not be filled and were left in the text: \$cst\.a\.b\.coupon\$ cannot name a coupon/,
+				),
+			]);
+			const removed = await run([{ email: 'ann@example.com' }], template, {
+				whenUnfilled: 'remove',
+			});
+			expect((removed.output[0].json.rendered as IDataObject).text).toBe(
+				`A ${code} B  C  D  E $cst.firstname$`,
+			);
+			expect(removed.hints.map((hint) => hint.message)).toEqual([
+				expect.stringMatching(
+					/^3 coupon placeholders could not be filled and were removed from the text/,
+				),
+			]);
+			// Fail the Item, the default of new nodes, names the first one.
+			const failed = await nodeFailure(run([{ email: 'ann@example.com' }], template));
+			expect(failed.message).toMatch(/^\$cst\.a\.b\.coupon\$ cannot name a coupon/);
+			// Where a $cst. that never ends like a placeholder stops cannot be told: not removed, failed.
+			const malformed = await nodeFailure(
+				run([{ email: 'ann@example.com' }], 'Hi $cst.SPRING10 coupon', { whenUnfilled: 'remove' }),
+			);
+			expect(malformed.message).toMatch(/^"\$cst\.SPRING10 coupon" starts a placeholder/);
+			expect(malformed.description).toMatch(/cannot be removed/);
+		});
+
+		it('keeps the behaviour of nodes saved before version 3: new names become coupons, unfilled placeholders stay', async () => {
+			const { run } = renderOnly;
+			const { output, hints } = await run(
+				[{ email: 'ann@example.com' }],
+				'$cst.SPRNG10.coupon$ $cst.SPRING10.coupon.colour$',
+				{},
+				{ typeVersion: 2 },
+			);
+			const rendered = output[0].json.rendered as { text: string; unresolved: IDataObject[] };
+			expect(rendered.text).toMatch(/^[2-9A-Z]{8} \$cst\.SPRING10\.coupon\.colour\$$/);
+			expect(rendered.unresolved.map((u) => u.problem)).toEqual(['unknown_detail']);
+			expect(hints.map((hint) => hint.message)).toEqual([
+				expect.stringMatching(/^No coupon was named "SPRNG10"/),
+				expect.stringMatching(/^1 coupon placeholder could not be filled and was left in the text/),
+			]);
 		});
 
 		it('refuses a text that is not text, naming the item', async () => {

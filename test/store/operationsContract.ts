@@ -10,7 +10,11 @@ import {
 	type ActiveCouponPolicy,
 	type AssignmentResult,
 } from '../../nodes/shared/core/assign';
-import { renderMessages, type MissingCouponAction } from '../../nodes/shared/core/render';
+import {
+	renderMessages,
+	type MissingCouponAction,
+	type UnfilledAction,
+} from '../../nodes/shared/core/render';
 import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import type { CouponStoreSession } from '../../nodes/shared/core/store';
@@ -158,7 +162,7 @@ export function describeOperationsContract(
 				// A coupon name that no coupon has is an error of the request, not an "unknown" code.
 				const [misspelt] = await validate([request(annCode, { couponName: 'VPI' })], T0);
 				expect('error' in misspelt && misspelt.error.message).toBe(
-					'No coupon is named "VPI". The coupons are "Other", "VIP".',
+					'No coupon is named "VPI". The closest is "VIP".',
 				);
 				// A stranger holding the code learns nothing about the holder's coupon.
 				expect(checks[2]).toEqual({
@@ -201,8 +205,16 @@ export function describeOperationsContract(
 					accepted: false,
 					status: 'redeemed',
 					message: `Code ${annCode} of coupon "VIP" was already redeemed on 2026-06-02T12:00:00.000Z`,
-					coupon: { orderReference: 'ORDER-17' },
+					// Another order's reference is not told to this one; the contact card keeps it.
+					coupon: {
+						orderReference: null,
+						redemptions: [expect.objectContaining({ orderReference: null })],
+					},
 				});
+				const [card] = (await run(async (s) => await contactCards(s, ['ann@example.com'], T0))).get(
+					'ann@example.com',
+				)!;
+				expect(card).toMatchObject({ orderReference: 'ORDER-17' });
 				const [checked] = (await validate([request(annCode)], T0 + 2 * DAY_MS)).map(value);
 				expect(checked.status).toBe('redeemed');
 				// Redeeming never frees the code: the other code is still the only one available, and
@@ -371,7 +383,7 @@ export function describeOperationsContract(
 				expect(stats).toMatchObject({ redeemed: 1, active: 0, uses: 1 });
 			});
 
-			it('answers an undo with nothing to undo, and refuses one for another order, changing nothing', async () => {
+			it('answers an undo with nothing to undo, or for another order, changing nothing', async () => {
 				expect(value((await undo([request(code)], T0))[0])).toMatchObject({
 					undone: false,
 					status: 'not_redeemed',
@@ -386,9 +398,11 @@ export function describeOperationsContract(
 					[request(code, { orderReference: 'ORDER-9' }), request(code), request(code)],
 					T0 + 2000,
 				);
-				expect('error' in wrong && wrong.error.message).toBe(
-					`Code ${code} was not redeemed for order ORDER-9: its uses were for other orders, so nothing was undone`,
-				);
+				expect(value(wrong)).toMatchObject({
+					undone: false,
+					status: 'other_order',
+					message: `Code ${code} was not redeemed for order ORDER-9: its uses were for other orders, so nothing was undone`,
+				});
 				expect(value(first)).toMatchObject({ undone: true });
 				expect(value(twice)).toMatchObject({
 					undone: false,
@@ -467,10 +481,25 @@ export function describeOperationsContract(
 				expect((await validateOne(T0 + 5 * MINUTE - 1)).status).toBe('reserved');
 				expect((await validateOne(T0 + 5 * MINUTE)).status).toBe('valid');
 				expect(await reserve('cart-2', T0 + 5 * MINUTE)).toMatchObject({ held: true });
-				const [stranger] = [await release('cart-1', T0 + 6 * MINUTE)];
-				expect('error' in stranger && stranger.error.message).toBe(
-					`Code ${code} is held for another order, not for order cart-1; the hold was left as it is`,
-				);
+				// Another order's hold is an answer, and that order is not named to this one.
+				expect(value(await release('cart-1', T0 + 6 * MINUTE))).toMatchObject({
+					released: false,
+					status: 'reserved',
+					message: `Code ${code} is held for another order, not for order cart-1; the hold was left as it is`,
+					coupon: {
+						hold: { orderReference: null, until: new Date(T0 + 20 * MINUTE).toISOString() },
+					},
+				});
+				expect((await validateOne(T0 + 6 * MINUTE)).coupon).toMatchObject({
+					hold: { orderReference: null },
+				});
+				expect(await redeemOne('cart-9', T0 + 6 * MINUTE)).toMatchObject({
+					status: 'reserved',
+					coupon: { hold: { orderReference: null } },
+				});
+				expect(
+					(await validateOne(T0 + 6 * MINUTE, { orderReference: 'cart-2' })).coupon,
+				).toMatchObject({ hold: { orderReference: 'cart-2' } });
 				expect(value(await release('cart-2', T0 + 6 * MINUTE))).toMatchObject({
 					released: true,
 					status: 'released',
@@ -663,7 +692,7 @@ export function describeOperationsContract(
 					}),
 				]);
 				await expect(run(async (s) => await poolStatistics(s, 'LSIT', T0))).rejects.toThrow(
-					'No coupon is named "LSIT". The coupons are "GEN", "LIST".',
+					'No coupon is named "LSIT". The closest is "LIST".',
 				);
 			});
 		});
@@ -687,6 +716,8 @@ export function describeOperationsContract(
 										contactKey: contact.toLowerCase(),
 										settings: {
 											whenMissing,
+											createCoupons: true,
+											whenUnfilled: 'leave' as const,
 											validDays: 14,
 											format: FORMAT,
 											maxNewCoupons: 100,
@@ -704,6 +735,54 @@ export function describeOperationsContract(
 				await importList('VIP', ['VIP-1', 'VIP-2']);
 				await give('SPRING10', ['ann@example.com']);
 				await give('WELCOME', ['ann@example.com'], T0 - 40 * DAY_MS);
+			});
+
+			it('creates no coupon for a name nobody has unless asked, names the closest, and removes what it cannot fill when asked', async () => {
+				const renderAs = async (
+					template: string,
+					createCoupons: boolean,
+					whenUnfilled: UnfilledAction,
+				) =>
+					await run(
+						async (s) =>
+							await renderMessages(
+								s,
+								[
+									{
+										template,
+										contact: 'bob@example.com',
+										contactKey: 'bob@example.com',
+										settings: {
+											whenMissing: 'assign',
+											createCoupons,
+											whenUnfilled,
+											validDays: 14,
+											format: FORMAT,
+											maxNewCoupons: 100,
+											dates: DATES,
+										},
+									},
+								],
+								T0,
+							),
+					);
+				const template = 'A $cst.SPRNG10.coupon$ B $cst.VIP.coupon$';
+				const failed = await renderAs(template, false, 'fail');
+				expect(failed.createdCoupons).toEqual([]);
+				expect('error' in failed.outcomes[0] && failed.outcomes[0].error.message).toBe(
+					'$cst.SPRNG10.coupon$: no coupon is named "SPRNG10". The closest is "SPRING10".',
+				);
+				const [removed] = (await renderAs(template, false, 'remove')).outcomes.map(value);
+				expect(removed.text).toMatch(/^A {2}B VIP-[12]$/);
+				expect(removed.unresolved.map((u) => u.problem)).toEqual(['unknown_coupon']);
+				expect((await run(async (s) => await s.listPools())).map((p) => p.name)).toEqual([
+					'SPRING10',
+					'VIP',
+					'WELCOME',
+				]);
+				const created = await renderAs(template, true, 'fail');
+				expect(created.createdCoupons).toEqual(['SPRNG10']);
+				expect(value(created.outcomes[0]).unresolved).toEqual([]);
 			});
 
 			it("puts the coupon's details and the end of its validity into the text, the code's own details over the coupon's", async () => {
@@ -801,6 +880,8 @@ export function describeOperationsContract(
 									contactKey: 'ann@example.com',
 									settings: {
 										whenMissing: 'assign',
+										createCoupons: true,
+										whenUnfilled: 'leave' as const,
 										validDays: 14,
 										format: FORMAT,
 										maxNewCoupons: 100,
@@ -874,6 +955,8 @@ export function describeOperationsContract(
 								...request,
 								settings: {
 									whenMissing: 'assign',
+									createCoupons: true,
+									whenUnfilled: 'leave' as const,
 									validDays: 14,
 									format: FORMAT,
 									maxNewCoupons: 100,
@@ -906,6 +989,8 @@ export function describeOperationsContract(
 								contactKey: contact,
 								settings: {
 									whenMissing: 'assign',
+									createCoupons: true,
+									whenUnfilled: 'leave' as const,
 									validDays,
 									format: FORMAT,
 									maxNewCoupons: 100,
@@ -991,6 +1076,8 @@ export function describeOperationsContract(
 								...request,
 								settings: {
 									whenMissing: 'assign',
+									createCoupons: true,
+									whenUnfilled: 'leave' as const,
 									validDays: 14,
 									format,
 									maxNewCoupons: 100,
@@ -1029,6 +1116,8 @@ export function describeOperationsContract(
 					contactKey: contact,
 					settings: {
 						whenMissing: 'assign' as const,
+						createCoupons: true,
+						whenUnfilled: 'leave' as const,
 						validDays: 14,
 						format: FORMAT,
 						maxNewCoupons: 2,

@@ -88,6 +88,8 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 								contactKey: 'pat@example.com',
 								settings: {
 									whenMissing: 'assign',
+									createCoupons: true,
+									whenUnfilled: 'leave' as const,
 									validDays: 7,
 									format,
 									maxNewCoupons: 100,

@@ -125,7 +125,12 @@ describe('StaticDataStore', () => {
 		};
 		const store = new StaticDataStore(data);
 		const [check] = await store.transaction(
-			async (s) => await validateCodes(s, [parseCodeRequest('OLD-1', {})], assignedAt + 2),
+			async (s) =>
+				await validateCodes(
+					s,
+					[parseCodeRequest('OLD-1', { orderReference: 'A-1' })],
+					assignedAt + 2,
+				),
 		);
 		expect(check).toMatchObject({
 			value: { status: 'redeemed', coupon: { uses: 1, usesLeft: 0, orderReference: 'A-1' } },

@@ -290,10 +290,7 @@ export function check(
 ): { result: CodeCheck; stored?: StoredCode } {
 	const { status, stored, validIn = [], typoIn } = judge(found, request, now);
 	// Someone else's coupon stays private: its dates and order are none of this caller's business.
-	const coupon =
-		stored?.assignment && status !== 'other_contact'
-			? viewAssignment(stored, stored.assignment, now)
-			: null;
+	const coupon = status === 'other_contact' ? null : checkoutView(stored, request, now);
 	return {
 		result: {
 			code: request.code,
@@ -480,7 +477,7 @@ export async function redeemCodes(
 			accepted: true,
 			status: 'accepted',
 			message: `Code ${request.code} of coupon "${stored!.couponName}" is redeemed now${usedUp ? '' : usesLeftText(stored!)}`,
-			coupon: viewAssignment(stored!, stored!.assignment!, now),
+			coupon: checkoutView(stored, request, now),
 		});
 	});
 }
@@ -507,3 +504,11 @@ export async function decideOnCodes<R extends CodeRequest, T>(
 /** The view of a stored code's coupon, or null without one. */
 export const viewOf = (stored: StoredCode | undefined, now: number): AssignmentView | null =>
 	stored?.assignment ? viewAssignment(stored, stored.assignment, now) : null;
+
+/** The view of a stored code's coupon as an answer to one order: other orders are not named. */
+export const checkoutView = (
+	stored: StoredCode | undefined,
+	request: CodeRequest,
+	now: number,
+): AssignmentView | null =>
+	stored?.assignment ? viewAssignment(stored, stored.assignment, now, request) : null;

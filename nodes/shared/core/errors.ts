@@ -1,4 +1,5 @@
 import type { CouponStoreSession } from './store';
+import { closestNames } from './similarNames';
 
 /**
  * A broken coupon rule or bad input, described for the person who has to fix it.
@@ -51,16 +52,41 @@ export async function outcomesOf<R, T>(
 
 const LISTED_NAMES = 10;
 
-/** "No coupon named X", listing the names there are, so a typo is easy to spot. */
+/** The names, quoted, as one list: "A", "B" and "C". */
+export function quotedList(names: string[]): string {
+	const quoted = names.map((name) => `"${name}"`);
+	return quoted.length < 2
+		? quoted.join('')
+		: `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
+
+/**
+ * What a user who typed a coupon name nobody has should know: the names closest to it, or else
+ * the names there are (the first few), or that there are none.
+ */
+export function knownCouponsText(names: string[], wanted: string): string {
+	if (names.length === 0) return 'There are no coupons yet';
+	const closest = closestNames(names, wanted);
+	if (closest.length > 0)
+		return `The closest ${closest.length === 1 ? 'is' : 'are'} ${quotedList(closest)}`;
+	const more = names.length - LISTED_NAMES;
+	return more > 0
+		? `The coupons are ${names
+				.slice(0, LISTED_NAMES)
+				.map((name) => `"${name}"`)
+				.join(', ')} and ${more} more`
+		: `The coupons are ${quotedList(names)}`;
+}
+
+/** "No coupon is named X", naming the closest names there are, so a typo is easy to spot. */
 export async function unknownCoupon(
 	session: CouponStoreSession,
 	couponName: string,
 	fix: string,
 ): Promise<CouponError> {
-	const names = (await session.listPools()).map((pool) => `"${pool.name}"`);
-	const known =
-		names.length === 0
-			? 'There are no coupons yet'
-			: `The coupons are ${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : ''}`;
-	return new CouponError(`No coupon is named "${couponName}". ${known}.`, fix);
+	const names = (await session.listPools()).map((pool) => pool.name);
+	return new CouponError(
+		`No coupon is named "${couponName}". ${knownCouponsText(names, couponName)}.`,
+		fix,
+	);
 }

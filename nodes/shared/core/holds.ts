@@ -1,9 +1,9 @@
 import type { CouponStoreSession, StoredCode } from './store';
-import { viewAssignment, type AssignmentView } from './assignmentView';
+import type { AssignmentView } from './assignmentView';
 import {
 	check,
+	checkoutView,
 	decideOnCodes,
-	viewOf,
 	isoTime,
 	assignedCandidates,
 	type CodeRequest,
@@ -43,8 +43,11 @@ export interface Release {
 	code: string;
 	/** True when this call ended the order's hold. */
 	released: boolean;
-	/** `released`; `not_held` when no hold is running (never held, released, run out or redeemed). */
-	status: 'released' | 'not_held' | 'unknown' | 'ambiguous';
+	/**
+	 * `released`; `not_held` when no hold is running (never held, released, run out or redeemed);
+	 * `reserved` when another order holds it (left running).
+	 */
+	status: 'released' | 'not_held' | 'reserved' | 'unknown' | 'ambiguous';
 	message: string;
 	coupon: AssignmentView | null;
 }
@@ -92,14 +95,14 @@ export async function reserveCodes(
 			status: 'held',
 			message: `Code ${request.code} of coupon "${stored!.couponName}" is ${extended ? 'still ' : ''}held for order ${request.orderReference} until ${isoTime(until)}`,
 			heldUntil: isoTime(until),
-			coupon: viewAssignment(stored!, assignment!, now),
+			coupon: checkoutView(stored, request, now),
 		};
 	});
 }
 
 /**
  * Ends each code's hold for the order. No hold running is an answer (`not_held`), so a payment
- * failure reported twice is harmless; a hold for another order is refused and left running.
+ * failure reported twice is harmless; a hold for another order is left running (`reserved`).
  */
 export async function releaseCodes(
 	session: CouponStoreSession,
@@ -114,7 +117,7 @@ export async function releaseCodes(
 			released: status === 'released',
 			status,
 			message,
-			coupon: viewOf(stored, now),
+			coupon: checkoutView(stored, request, now),
 		});
 		if (candidates.length === 0) {
 			const { status, message } = check(found, request, now).result;
@@ -138,9 +141,10 @@ export async function releaseCodes(
 			);
 		}
 		if (held.length > 0)
-			throw new CouponError(
+			return answer(
+				'reserved',
 				`Code ${code} is held for another order, not for order ${orderReference}; the hold was left as it is`,
-				'Map Order Reference to the order that reserved the code, such as {{ $json.body.orderId }}.',
+				held.length === 1 ? held[0] : undefined,
 			);
 		const only = candidates.length === 1 ? candidates[0] : undefined;
 		return answer(

@@ -23,7 +23,7 @@ export function couponNameProblem(name: string): string | undefined {
 	}
 	const forbidden = PLACEHOLDER_DELIMITER.exec(name) ?? UNSAFE_CHARACTER.exec(name);
 	if (forbidden) {
-		return `The coupon name "${name}" contains ${describeCharacter(forbidden[0])}, which a coupon name cannot hold ($ and . mark placeholders such as $cst.<name>.coupon$)`;
+		return `The coupon name "${name}" contains ${describeCharacter(forbidden[0])}, which a coupon name cannot hold ($ and . mark placeholders such as $cst.SPRING10.coupon$)`;
 	}
 	return undefined;
 }

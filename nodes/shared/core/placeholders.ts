@@ -30,10 +30,18 @@ export interface UnresolvedPlaceholder {
 	message: string;
 }
 
+/** Where a placeholder stands in the template: from `start` up to `end`. */
+export interface Span {
+	start: number;
+	end: number;
+}
+
 export interface ParsedTemplate {
 	placeholders: CouponPlaceholder[];
 	/** Each distinct `$cst.` that cannot be a coupon placeholder, once, in order of appearance. */
 	unresolved: UnresolvedList;
+	/** Where the coupon placeholders whose name or detail cannot be one stand, in order. */
+	invalid: Span[];
 }
 
 // The longest name part a coupon placeholder can have: a name, plus spaces around it.
@@ -66,6 +74,7 @@ const MALFORMED_EXCERPT = 30;
 export function parseTemplate(template: string): ParsedTemplate {
 	const placeholders: CouponPlaceholder[] = [];
 	const unresolved = new UnresolvedList();
+	const invalid: Span[] = [];
 	for (const match of template.matchAll(PLACEHOLDER)) {
 		const [body, namePart, detailPart, otherBody] = match;
 		const start = match.index;
@@ -75,7 +84,7 @@ export function parseTemplate(template: string): ParsedTemplate {
 			unresolved.add(
 				excerpt,
 				'malformed',
-				`"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.<coupon name>.coupon$`,
+				`"${excerpt}" starts a placeholder but does not end like one; coupon placeholders look like $cst.SPRING10.coupon$`,
 			);
 			continue;
 		}
@@ -89,12 +98,14 @@ export function parseTemplate(template: string): ParsedTemplate {
 		}
 		const markup =
 			MARKUP.exec(namePart) ?? (detailPart === undefined ? null : MARKUP.exec(detailPart));
+		const span = { start, end: start + text.length };
 		if (markup) {
 			unresolved.add(
 				text,
 				'invalid_name',
 				`${text} has HTML markup (${markup[0]}) inside it; type the placeholder again as plain text in the template`,
 			);
+			invalid.push(span);
 			continue;
 		}
 		// In an HTML template a name such as "M&S" is written "M&amp;S".
@@ -102,24 +113,25 @@ export function parseTemplate(template: string): ParsedTemplate {
 		const problem = couponNameProblem(name);
 		if (problem) {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a coupon: ${problem}`);
+			invalid.push(span);
 			continue;
 		}
 		const detail = detailPart === undefined ? undefined : decodeEntities(detailPart).trim();
 		const detailProblem = detail === undefined ? undefined : detailNameProblem(detail);
 		if (detailProblem) {
 			unresolved.add(text, 'invalid_name', `${text} cannot name a detail: ${detailProblem}`);
+			invalid.push(span);
 			continue;
 		}
 		placeholders.push({
 			text,
-			start,
-			end: start + text.length,
+			...span,
 			name,
 			nameKey: couponNameKey(name),
 			...(detail === undefined ? {} : { detail }),
 		});
 	}
-	return { placeholders, unresolved };
+	return { placeholders, unresolved, invalid };
 }
 
 function decodeEntities(text: string): string {
@@ -147,36 +159,56 @@ export class UnresolvedList {
 	notListed = 0;
 	/** The first that is a broken or missing coupon placeholder, listed or not. */
 	firstBlocking?: UnresolvedPlaceholder;
+	/** The first `$cst.` that does not end like a placeholder: where it ends cannot be told. */
+	firstMalformed?: UnresolvedPlaceholder;
 	private readonly seen = new Set<string>();
 
-	add(placeholder: string, problem: PlaceholderProblem, message: string): void {
+	/** Notes one; a message given as a function is worded only when it is kept. */
+	add(placeholder: string, problem: PlaceholderProblem, message: string | (() => string)): void {
 		const key = `${problem}\n${placeholder}`;
 		if (this.seen.has(key)) return;
-		const unresolved = { placeholder, problem, message };
-		if (problem !== 'not_a_coupon') this.firstBlocking ??= unresolved;
-		if (this.list.length >= MAX_LISTED_UNRESOLVED) {
-			this.notListed++;
-			return;
-		}
+		const listed = this.list.length < MAX_LISTED_UNRESOLVED;
+		const blocking = problem !== 'not_a_coupon' && !this.firstBlocking;
+		const malformed = problem === 'malformed' && !this.firstMalformed;
+		if (!listed) this.notListed++;
+		if (!listed && !blocking && !malformed) return;
+		const unresolved = {
+			placeholder,
+			problem,
+			message: typeof message === 'string' ? message : message(),
+		};
+		if (blocking) this.firstBlocking = unresolved;
+		if (malformed) this.firstMalformed = unresolved;
+		if (!listed) return;
 		this.seen.add(key);
 		this.list.push(unresolved);
 	}
 }
 
-/** The template with each placeholder that `textFor` knows replaced, in one pass; the others stay. */
+/**
+ * The template with each placeholder that `textFor` knows replaced, and the `removed` spans taken
+ * out, in one pass; the others stay. Both lists are in template order.
+ */
 export function fillTemplate(
 	template: string,
 	placeholders: CouponPlaceholder[],
 	textFor: (placeholder: CouponPlaceholder) => string | undefined,
+	removed: Span[] = [],
 ): string {
 	const parts: string[] = [];
 	let at = 0;
+	let next = 0;
+	const cut = (span: Span, text: string) => {
+		parts.push(template.slice(at, span.start), text);
+		at = span.end;
+	};
 	for (const placeholder of placeholders) {
+		while (next < removed.length && removed[next].start < placeholder.start)
+			cut(removed[next++], '');
 		const text = textFor(placeholder);
-		if (text === undefined) continue;
-		parts.push(template.slice(at, placeholder.start), text);
-		at = placeholder.end;
+		if (text !== undefined) cut(placeholder, text);
 	}
+	while (next < removed.length) cut(removed[next++], '');
 	parts.push(template.slice(at));
 	return parts.join('');
 }

@@ -1,6 +1,6 @@
 import type { CouponStoreSession, HeldAssignment, PoolInfo } from './store';
 import type { CodeFormat } from './codeFormat';
-import { CouponError, type Outcome } from './errors';
+import { CouponError, knownCouponsText, type Outcome } from './errors';
 import {
 	assignCouponsForRun,
 	type ContactRequest,
@@ -23,8 +23,19 @@ import { mergedDetails } from './details';
 export type MissingCouponAction = 'assign' | 'leave' | 'fail';
 export const MISSING_COUPON_ACTIONS: readonly MissingCouponAction[] = ['assign', 'leave', 'fail'];
 
+/**
+ * What becomes of a coupon placeholder that cannot be filled (no such coupon or detail, no active
+ * coupon left unassigned, a name that cannot be one): the item fails, or the placeholder is left
+ * in the text or removed from it; either way `unresolved` lists it.
+ */
+export type UnfilledAction = 'fail' | 'leave' | 'remove';
+export const UNFILLED_ACTIONS: readonly UnfilledAction[] = ['fail', 'leave', 'remove'];
+
 export interface RenderSettings {
 	whenMissing: MissingCouponAction;
+	/** For "assign": a name no coupon has becomes a generated coupon; otherwise it cannot be filled. */
+	createCoupons: boolean;
+	whenUnfilled: UnfilledAction;
 	/** For "assign": how long a coupon assigned now stays valid, and how a generated one looks. */
 	validDays: number;
 	format: CodeFormat;
@@ -133,6 +144,10 @@ export async function renderMessages(
 		for (const { name, nameKey } of placeholders) if (!names.has(nameKey)) names.set(nameKey, name);
 	const pools = new Map<string, PoolInfo | undefined>();
 	for (const [nameKey, name] of names) pools.set(nameKey, await session.findPool(name));
+	// Named in messages about names no coupon has: looked up once, only when there are such names.
+	const unknownNames = [...pools.values()].includes(undefined)
+		? new UnknownCouponNames((await session.listPools()).map((pool) => pool.name))
+		: undefined;
 
 	// The active coupon per contact and coupon name, from what the contacts hold...
 	const held = await session.assignmentsOfContacts(requests.map((r) => r.contactKey));
@@ -163,6 +178,7 @@ export async function renderMessages(
 		if (settings.whenMissing !== 'assign' || refused.has(i)) return;
 		for (const { nameKey } of templates[i].placeholders) {
 			if (assignments.has(holdingKey(contactKey, nameKey))) continue;
+			if (!pools.get(nameKey) && !settings.createCoupons) continue;
 			if (wantedIndex.has(messageKey(i, nameKey))) continue;
 			wantedIndex.set(messageKey(i, nameKey), wanted.length);
 			const couponName = pools.get(nameKey)?.name ?? names.get(nameKey)!;
@@ -182,10 +198,12 @@ export async function renderMessages(
 	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
 		const refusal = refused.get(i);
 		if (refusal) return { error: refusal };
-		const { placeholders, unresolved } = templates[i];
+		const { placeholders, unresolved, invalid } = templates[i];
+		const { whenMissing, whenUnfilled } = request.settings;
 		const used = new Map<string, AssignmentResult>();
 		let failure: CouponError | undefined;
 		const html = HTML_TAG.test(request.template);
+		const unfilled = whenUnfilled === 'remove' ? '' : undefined;
 		const textFor = (placeholder: CouponPlaceholder) => {
 			const j = wantedIndex.get(messageKey(i, placeholder.nameKey));
 			const outcome = j === undefined ? undefined : assigned.outcomes[j];
@@ -199,30 +217,45 @@ export async function renderMessages(
 				const text = placeholderText(placeholder, assignment, request, html);
 				if (typeof text === 'string') return text;
 				unresolved.add(placeholder.text, text.problem, text.message);
-				return undefined;
+				return unfilled;
 			}
-			const problem = missingProblem(
-				placeholder,
-				pools.get(placeholder.nameKey),
-				request,
-				held.get(request.contactKey) ?? [],
-				now,
-			);
-			unresolved.add(placeholder.text, problem.problem, problem.message);
-			return undefined;
+			const pool = pools.get(placeholder.nameKey);
+			if (!pool)
+				unresolved.add(
+					placeholder.text,
+					'unknown_coupon',
+					() =>
+						`${placeholder.text}: no coupon is named "${placeholder.name}". ${unknownNames!.near(placeholder.name)}`,
+				);
+			else {
+				const problem = noActiveCoupon(
+					placeholder,
+					pool,
+					request,
+					held.get(request.contactKey),
+					now,
+				);
+				unresolved.add(placeholder.text, problem.problem, problem.message);
+			}
+			return unfilled;
 		};
-		const text = fillTemplate(request.template, placeholders, textFor);
+		const text = fillTemplate(
+			request.template,
+			placeholders,
+			textFor,
+			whenUnfilled === 'remove' ? invalid : [],
+		);
 		if (failure) return { error: failure };
-		// "Fail" lets no message out with a coupon placeholder left in it, broken ones included;
-		// only other kinds of $cst. placeholder (a first name, say) pass for another step to fill.
-		const blocking = unresolved.firstBlocking;
-		if (request.settings.whenMissing === 'fail' && blocking) {
-			const fix =
-				blocking.problem === 'malformed' || blocking.problem === 'invalid_name'
-					? 'Correct the placeholder in the template: coupon placeholders look like $cst.<coupon name>.coupon$.'
-					: 'Assign the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now" or "Leave the Placeholder".';
-			return { error: new CouponError(blocking.message, fix) };
-		}
+		// Only coupon placeholders block: other kinds of $cst. placeholder (a first name, say) pass
+		// for another step to fill. A `$cst.` that does not end like a placeholder cannot be removed.
+		const blocking =
+			whenMissing === 'fail' || whenUnfilled === 'fail'
+				? unresolved.firstBlocking
+				: whenUnfilled === 'remove'
+					? unresolved.firstMalformed
+					: undefined;
+		if (blocking)
+			return { error: new CouponError(blocking.message, unfilledFix(blocking, request.settings)) };
 		return {
 			value: {
 				text,
@@ -233,6 +266,56 @@ export async function renderMessages(
 		};
 	});
 	return { outcomes, createdCoupons: created };
+}
+
+const UNFILLED_CHOICE =
+	'or set If a Placeholder Cannot Be Filled to "Leave It in the Text" or "Remove It".';
+
+/** What to do about a placeholder that failed its message. */
+function unfilledFix(
+	{ problem }: UnresolvedPlaceholder,
+	{ whenMissing, whenUnfilled }: RenderSettings,
+): string {
+	switch (problem) {
+		case 'malformed':
+			return `Correct the placeholder in the template: coupon placeholders look like $cst.SPRING10.coupon$${whenUnfilled === 'remove' ? '. It cannot be removed, as where it ends cannot be told.' : `, ${UNFILLED_CHOICE}`}`;
+		case 'invalid_name':
+			return `Correct the placeholder in the template: coupon placeholders look like $cst.SPRING10.coupon$, ${UNFILLED_CHOICE}`;
+		case 'unknown_coupon':
+			return `Correct the coupon name in the template (case does not matter), create the coupon first (Coupon Import, Create Codes or Generate for Contact)${whenMissing === 'assign' ? ', turn on Create Unknown Coupons' : ''}, ${UNFILLED_CHOICE}`;
+		case 'unknown_detail':
+			return `Correct the detail in the template, or give the coupon that detail (Coupon Details, or Keep Columns of Coupon Import), ${UNFILLED_CHOICE}`;
+		default:
+			return whenMissing === 'fail'
+				? 'Assign the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now".'
+				: `Assign the coupon with "Generate for Contact" before this step, set If Contact Has No Active Coupon to "Assign One Now", ${UNFILLED_CHOICE}`;
+	}
+}
+
+/** How many names no coupon has get the closest coupon names worked out, in one run. */
+const NAMES_SUGGESTED_PER_RUN = 100;
+
+/**
+ * What to say of a name no coupon has: the closest names there are, worked out once per name and
+ * for a bounded number of names, so that a template of thousands of unknown names stays cheap.
+ */
+class UnknownCouponNames {
+	private readonly said = new Map<string, string>();
+
+	constructor(private readonly names: string[]) {}
+
+	near(name: string): string {
+		const key = couponNameKey(name);
+		let text = this.said.get(key);
+		if (text === undefined) {
+			text =
+				this.said.size < NAMES_SUGGESTED_PER_RUN
+					? `${knownCouponsText(this.names, name)}.`
+					: `There are ${this.names.length.toLocaleString('en-US')} coupons.`;
+			this.said.set(key, text);
+		}
+		return text;
+	}
 }
 
 /**
@@ -248,7 +331,7 @@ function refuseNewCouponsPastLimit(
 	const created = new Set<string>();
 	const refused = new Map<number, CouponError>();
 	requests.forEach(({ settings }, i) => {
-		if (settings.whenMissing !== 'assign') return;
+		if (settings.whenMissing !== 'assign' || !settings.createCoupons) return;
 		const own = new Map<string, string>();
 		for (const { nameKey, name } of templates[i].placeholders)
 			if (!pools.get(nameKey) && !created.has(nameKey)) own.set(nameKey, name);
@@ -268,20 +351,14 @@ function refuseNewCouponsPastLimit(
 	return refused;
 }
 
-function missingProblem(
+/** Why a coupon that exists is not in the message: the contact holds no active code of it. */
+function noActiveCoupon(
 	placeholder: CouponPlaceholder,
-	pool: PoolInfo | undefined,
+	pool: PoolInfo,
 	request: RenderRequest,
-	held: HeldAssignment[],
+	held: HeldAssignment[] = [],
 	now: number,
 ): UnresolvedPlaceholder {
-	if (!pool) {
-		return {
-			placeholder: placeholder.text,
-			problem: 'unknown_coupon',
-			message: `${placeholder.text}: no coupon is named "${placeholder.name}"; import a list of that name with Coupon Import, or assign one with Generate for Contact`,
-		};
-	}
 	const last = held
 		.filter((c) => couponNameKey(c.couponName) === placeholder.nameKey)
 		.sort((a, b) => b.assignedAt - a.assignedAt)[0];

@@ -25,9 +25,10 @@ export interface Undo {
 	undone: boolean;
 	/**
 	 * `undone`; `not_redeemed` when the code has no use to give back, `already_undone` when the use
-	 * asked for was given back before, `unknown` or `ambiguous` as Validate Code says.
+	 * asked for was given back before, `other_order` when its uses were for other orders than the
+	 * one named, `unknown` or `ambiguous` as Validate Code says.
 	 */
-	status: 'undone' | 'not_redeemed' | 'already_undone' | 'unknown' | 'ambiguous';
+	status: 'undone' | 'not_redeemed' | 'already_undone' | 'other_order' | 'unknown' | 'ambiguous';
 	message: string;
 	coupon: AssignmentView | null;
 }
@@ -112,9 +113,10 @@ export async function undoRedemptions(
 				`Every use of code ${code}${forOrder} was undone already; nothing to undo`,
 				only,
 			);
-		throw new CouponError(
+		return answer(
+			'other_order',
 			`Code ${code} was not redeemed for order ${orderReference}: its uses were for other orders, so nothing was undone`,
-			'Map Order Reference to the order the code was redeemed for, or remove the option to undo the newest use.',
+			only,
 		);
 	});
 }

@@ -4,6 +4,7 @@ import { now } from '../../../shared/core/clock';
 import { releaseCodes, type Release, type ReleaseRequest } from '../../../shared/core/holds';
 import { codeCheckProperties, requiredOrderReference } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
+import { asLegacyErrors } from '../versions';
 
 export const properties: INodeProperties[] = codeCheckProperties(
 	[],
@@ -24,7 +25,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			),
 			orderReference: parseRequiredOrderReference(this.getNodeParameter('orderReference', i)),
 		}),
-		serve: async (session, requests) => await releaseCodes(session, requests, now()),
+		serve: async (session, requests) =>
+			asLegacyErrors(
+				this,
+				await releaseCodes(session, requests, now()),
+				'reserved',
+				'Map Order Reference to the order that reserved the code, such as {{ $json.body.orderId }}.',
+			),
 		output: (json, release) => ({
 			...json,
 			release: { ...release, coupon: release.coupon && { ...release.coupon } },

@@ -12,12 +12,15 @@ import { parseDateStyle, type DateStyle } from '../../../shared/core/dates';
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_RUN,
 	MISSING_COUPON_ACTIONS,
+	UNFILLED_ACTIONS,
 	renderMessages,
 	type MissingCouponAction,
 	type RenderedMessage,
 	type RenderRequest,
 	type RenderSettings,
+	type UnfilledAction,
 } from '../../../shared/core/render';
+import type { UnresolvedPlaceholder } from '../../../shared/core/placeholders';
 import {
 	codeFormatOptions,
 	contactProperty,
@@ -26,6 +29,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
+import { beforeVersion3, byVersion } from '../versions';
 import { runItems } from '../../../shared/itemRunner';
 
 const showAssign = { show: { whenMissing: ['assign'] } };
@@ -45,33 +49,95 @@ export const properties: INodeProperties[] = [
 	contactProperty(
 		'Whose coupons to put in the text, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
-	{
-		displayName: 'If Contact Has No Active Coupon',
-		name: 'whenMissing',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{
-				name: 'Assign One Now',
-				value: 'assign',
-				description:
-					'Assign a coupon of that name as Generate for Contact would, with the settings below',
-			},
-			{
-				name: 'Leave the Placeholder',
-				value: 'leave',
-				description: 'Keep the placeholder in the text and list it under rendered.unresolved',
-			},
-			{
-				name: 'Fail the Item',
-				value: 'fail',
-				description: 'Stop with an error, so that no message goes out without its coupon',
-			},
-		],
-		default: 'assign',
-		description:
-			'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
-	},
+	...byVersion(
+		{
+			displayName: 'If Contact Has No Active Coupon',
+			name: 'whenMissing',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Assign One Now',
+					value: 'assign',
+					description:
+						'Assign a coupon of that name as Generate for Contact would, with the settings below',
+				},
+				{
+					name: 'Leave the Placeholder',
+					value: 'leave',
+					description: 'Keep the placeholder in the text and list it under rendered.unresolved',
+				},
+				{
+					name: 'Fail the Item',
+					value: 'fail',
+					description: 'Stop with an error, so that no message goes out without its coupon',
+				},
+			],
+			default: 'assign',
+			description:
+				'What to do with a placeholder for a coupon the contact does not hold, or holds only expired, redeemed or replaced',
+		},
+		{
+			options: [
+				{
+					name: 'Assign One Now',
+					value: 'assign',
+					description:
+						'Assign a coupon of that name as Generate for Contact would, with the settings below',
+				},
+				{
+					name: 'Do Not Assign',
+					value: 'leave',
+					description:
+						'The placeholder cannot be filled: If a Placeholder Cannot Be Filled says what happens',
+				},
+			],
+		},
+	),
+	...byVersion(
+		{
+			displayName: 'Create Unknown Coupons',
+			name: 'createCoupons',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether a placeholder naming no coupon creates a generated coupon of that name, whose codes are made here and unknown to your shop. Off, such a placeholder cannot be filled, and the message names the coupons closest to it, so that a typo in a template never becomes a coupon.',
+			displayOptions: showAssign,
+		},
+		{ default: false },
+	),
+	...byVersion(
+		{
+			displayName: 'If a Placeholder Cannot Be Filled',
+			name: 'whenUnfilled',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Fail the Item',
+					value: 'fail',
+					description:
+						'Stop with an error naming the placeholder, so that no message goes out with it',
+				},
+				{
+					name: 'Leave It in the Text',
+					value: 'leave',
+					description:
+						'Keep the placeholder as written; rendered.unresolved and a hint in the output pane list it',
+				},
+				{
+					name: 'Remove It',
+					value: 'remove',
+					description:
+						'Take the placeholder out of the text; rendered.unresolved and a hint in the output pane list it',
+				},
+			],
+			default: 'leave',
+			description:
+				'What to do with a coupon placeholder that cannot be filled: a coupon or detail that does not exist, a coupon the contact does not hold and gets none, or a name that cannot be a coupon. Other $cst. placeholders, such as $cst.firstname$, are left for another step.',
+		},
+		{ default: 'fail' },
+	),
 	...newCouponProperties(showAssign),
 	optionsCollection(
 		[
@@ -152,22 +218,48 @@ function readDateStyle(context: IExecuteFunctions, itemIndex: number): DateStyle
 	return parseDateStyle(options.dateFormat ?? 'isoDate', timeZone, options.locale);
 }
 
-function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
-	const whenMissing = context.getNodeParameter(
-		'whenMissing',
-		itemIndex,
-		'assign',
-	) as MissingCouponAction;
-	if (!MISSING_COUPON_ACTIONS.includes(whenMissing)) {
+/** A choice of an options parameter, checked against its values. */
+function readChoice<T extends string>(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	name: string,
+	label: string,
+	values: readonly T[],
+	fallback: T,
+): T {
+	const value = context.getNodeParameter(name, itemIndex, fallback) as T;
+	if (!values.includes(value))
 		throw new CouponError(
-			`Unknown choice "${whenMissing}" for If Contact Has No Active Coupon`,
+			`Unknown choice ${JSON.stringify(value) ?? String(value)} for ${label}`,
 			'Choose one of the listed choices.',
 		);
-	}
+	return value;
+}
+
+function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {
+	const legacy = beforeVersion3(context);
+	const whenMissing = readChoice<MissingCouponAction>(
+		context,
+		itemIndex,
+		'whenMissing',
+		'If Contact Has No Active Coupon',
+		MISSING_COUPON_ACTIONS,
+		'assign',
+	);
+	const whenUnfilled = readChoice<UnfilledAction>(
+		context,
+		itemIndex,
+		'whenUnfilled',
+		'If a Placeholder Cannot Be Filled',
+		UNFILLED_ACTIONS,
+		legacy ? 'leave' : 'fail',
+	);
 	const dates = readDateStyle(context, itemIndex);
 	if (whenMissing !== 'assign')
 		return {
 			whenMissing,
+			whenUnfilled,
+			createCoupons: false,
 			validDays: 0,
 			format: { characters: '', length: 0, prefix: '' },
 			maxNewCoupons: 0,
@@ -178,6 +270,8 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSett
 	};
 	return {
 		whenMissing,
+		whenUnfilled,
+		createCoupons: context.getNodeParameter('createCoupons', itemIndex, legacy) === true,
 		...readNewCouponSettings(context, itemIndex, options),
 		maxNewCoupons: parseLimit(
 			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_RUN,
@@ -196,10 +290,26 @@ function readTemplate(raw: unknown): string {
 	);
 }
 
+/** Unfilled placeholders a hint names, at most; the output lists them all per item. */
+const UNFILLED_IN_HINT = 5;
+
+/** The hint naming the placeholders that were left in messages or removed from them. */
+function unfilledHint(unfilled: Map<string, UnresolvedPlaceholder>, removed: boolean): string {
+	const named = [...unfilled.values()]
+		.slice(0, UNFILLED_IN_HINT)
+		.map(({ message }) => message)
+		.join('; ');
+	const more = unfilled.size - UNFILLED_IN_HINT;
+	return `${unfilled.size.toLocaleString('en-US')} coupon placeholder${unfilled.size === 1 ? '' : 's'} could not be filled and ${unfilled.size === 1 ? 'was' : 'were'} ${removed ? 'removed from' : 'left in'} the text: ${named}${more > 0 ? `; and ${more.toLocaleString('en-US')} more (see rendered.unresolved)` : ''}.`;
+}
+
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const created = new Set<string>();
 	let assigned = false;
+	// Unfilled coupon placeholders of the run by their text, and whether any were removed.
+	const unfilled = new Map<string, UnresolvedPlaceholder>();
+	let removed = false;
 	return await runItems<RenderRequest, RenderedMessage>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),
@@ -209,9 +319,15 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		serve: async (session, requests) => {
 			const rendered = await renderMessages(session, requests, now());
 			rendered.createdCoupons.forEach((name) => created.add(name));
-			assigned = rendered.outcomes.some(
-				(o) => 'value' in o && o.value.coupons.some((coupon) => !coupon.reused),
-			);
+			rendered.outcomes.forEach((outcome, j) => {
+				if (!('value' in outcome)) return;
+				if (outcome.value.coupons.some((coupon) => !coupon.reused)) assigned = true;
+				for (const placeholder of outcome.value.unresolved)
+					if (placeholder.problem !== 'not_a_coupon' && !unfilled.has(placeholder.placeholder)) {
+						unfilled.set(placeholder.placeholder, placeholder);
+						if (requests[j].settings.whenUnfilled === 'remove') removed = true;
+					}
+			});
 			return rendered.outcomes;
 		},
 		output: (json, rendered) => ({
@@ -223,10 +339,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			assigned
 				? 'coupons assigned while rendering were not stored and the same codes can be assigned again.'
 				: undefined,
-		hints: (where) =>
-			[...created].map(
+		hints: (where) => [
+			...[...created].map(
 				(name) =>
 					`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
 			),
+			...(unfilled.size > 0 ? [unfilledHint(unfilled, removed)] : []),
+		],
 	});
 }

@@ -10,6 +10,7 @@ import {
 } from '../../../shared/core/undo';
 import { codeCheckProperties, orderReferenceOption } from '../descriptions';
 import { runItems } from '../../../shared/itemRunner';
+import { asLegacyErrors } from '../versions';
 
 export const properties: INodeProperties[] = codeCheckProperties([
 	orderReferenceOption(
@@ -37,7 +38,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (reason !== undefined) request.reason = reason;
 			return request;
 		},
-		serve: async (session, requests) => await undoRedemptions(session, requests, now()),
+		serve: async (session, requests) =>
+			asLegacyErrors(
+				this,
+				await undoRedemptions(session, requests, now()),
+				'other_order',
+				'Map Order Reference to the order the code was redeemed for, or remove the option to undo the newest use.',
+			),
 		output: (json, undo) => ({
 			...json,
 			undo: { ...undo, coupon: undo.coupon && { ...undo.coupon } },
