@@ -90,6 +90,7 @@ describe('the package as n8n loads it', () => {
 			'couponName',
 			'createCoupons',
 			'dateOptions',
+			'deleteAssigned',
 			'holdMinutes',
 			'length',
 			'lengthNotice',
@@ -111,6 +112,7 @@ describe('the package as n8n loads it', () => {
 			(operation.options as Array<{ name: string; value: string }>).map((o) => [o.value, o.name]),
 		).toEqual([
 			['createCodes', 'Create Codes'],
+			['deleteCoupon', 'Delete Coupon'],
 			['exportCodes', 'Export Codes'],
 			['generate', 'Generate for Contact'],
 			['getForContact', 'Get Contact Coupons'],
@@ -128,7 +130,14 @@ describe('the package as n8n loads it', () => {
 				.filter((p) => p.name === name)
 				.flatMap((p) => (p.displayOptions?.show?.operation as string[] | undefined) ?? ['*'])
 				.sort();
-		expect(shownFor('couponName')).toEqual(['createCodes', 'exportCodes', 'generate', 'stats']);
+		expect(shownFor('couponName')).toEqual([
+			'createCodes',
+			'deleteCoupon',
+			'exportCodes',
+			'generate',
+			'stats',
+		]);
+		expect(shownFor('deleteAssigned')).toEqual(['deleteCoupon']);
 		expect(shownFor('status')).toEqual(['exportCodes']);
 		expect(shownFor('count')).toEqual(['createCodes']);
 		expect(shownFor('length')).toEqual(['createCodes', 'generate', 'render']);
@@ -161,6 +170,7 @@ describe('the package as n8n loads it', () => {
 		expect(shownFor('validDays')).toEqual(['generate', 'render']);
 		expect(shownFor('options')).toEqual([
 			'createCodes',
+			'deleteCoupon',
 			'exportCodes',
 			'generate',
 			'getForContact',
@@ -180,6 +190,7 @@ describe('the package as n8n loads it', () => {
 				)!.options as INodeProperties[],
 			);
 		expect(optionsOf('getForContact')).toEqual(['onlyActive']);
+		expect(optionsOf('deleteCoupon')).toEqual(['dryRun']);
 		expect(optionsOf('createCodes')).toEqual([
 			'characters',
 			'checkCharacter',

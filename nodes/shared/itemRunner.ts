@@ -89,7 +89,9 @@ export async function runItems<Request, Result>(
 			throw nodeError(context, error, 0);
 		});
 	}
-	const notSaved = operation.notSaved?.();
+	// A dry run keeps nothing on any storage: only requests that change coupons can be lost.
+	const changing = requests.some((request) => !(operation.dryRun?.(request) ?? false));
+	const notSaved = changing ? operation.notSaved?.() : undefined;
 	if (notSaved) warnIfNotSaved(context, storage, notSaved);
 	for (const message of operation.hints?.(where) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });

@@ -380,6 +380,48 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
 		});
 
+		it('deletes a pool with its codes, assignments and uses, leaving the others, and the name free', async () => {
+			// P last: a store that reuses the highest id gives the next pool P's id.
+			await run(async (s) => {
+				for (const name of ['Q', 'P']) {
+					await s.createPool(name, 'imported');
+					await s.addImported(name, codes(3, name));
+				}
+			});
+			const [held] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
+			await run(async (s) => {
+				const [found] = await s.findCodes([codeKey(held.code)], true);
+				await s.writeUses('P', [
+					{ code: found.code, entries: [{ n: 1, at: T0 + 1 }], uses: 1, redeemedAt: T0 + 1 },
+				]);
+			});
+			const dry = await fixture
+				.open()
+				.transaction(async (s) => await s.deletePool('P'), { rollBack: true });
+			expect(dry).toEqual({ codes: 3, assigned: 1 });
+			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(3);
+			expect(await run(async (s) => await s.deletePool('p'))).toEqual({ codes: 3, assigned: 1 });
+			expect(await run(async (s) => await s.findPool('P'))).toBeUndefined();
+			expect((await run(async (s) => await s.listPools())).map((pool) => pool.name)).toEqual(['Q']);
+			expect(await run(async (s) => await s.assignmentsOfContacts(['ann']))).toEqual(new Map());
+			expect(await run(async (s) => await s.findCodes([codeKey(held.code)], false))).toEqual([]);
+			// A new coupon of that name starts empty: no code, assignment or use of the old one.
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', [candidate(held.code, 2)]);
+			});
+			const [again] = await run(async (s) => await s.assignImported('P', [pending('bob')]));
+			await run(async (s) => {
+				await s.findCodes([codeKey(again.code)], true);
+				await s.writeUses('P', [
+					{ code: again.code, entries: [{ n: 1, at: T0 + 5 }], uses: 1, redeemedAt: T0 + 5 },
+				]);
+			});
+			const [found] = await run(async (s) => await s.findCodes([codeKey(held.code)], false));
+			expect(found.assignment).toMatchObject({ contactKey: 'bob', code: again.code });
+			expect(found.assignment!.redemptions).toEqual([{ n: 1, at: T0 + 5 }]);
+		});
+
 		it('counts which of some keys the pool holds, unused, and unused without lapsing', async () => {
 			await run(async (s) => {
 				await s.createPool('P', 'imported');

@@ -32,6 +32,7 @@ import {
 } from '../../nodes/shared/core/codeFormat';
 import { EXPORT_PAGE, exportCodes, type ExportStatus } from '../../nodes/shared/core/exportCodes';
 import { importSheet, type ImportMode } from '../../nodes/shared/core/importList';
+import { deleteCoupons } from '../../nodes/shared/core/deleteCoupon';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
 function generateCodeNotIn(format: CodeFormat, keys: Set<string>): string {
@@ -1146,6 +1147,59 @@ export function describeOperationsContract(
 				);
 				expect('value' in outcomes[2] && outcomes[2].value.coupons[0].name).toBe('NEW1');
 				expect((await run(async (s) => await s.listPools())).length).toBe(poolsBefore + 2);
+			});
+		});
+
+		describe('delete coupon', () => {
+			const remove = async (couponName: string, withAssigned: boolean, rollBack = false) =>
+				await fixture
+					.open()
+					.transaction(
+						async (s) => await deleteCoupons(s, [{ couponName, withAssigned }], T0 + DAY_MS),
+						{ rollBack },
+					);
+
+			it('refuses a coupon contacts hold codes of, saying what would go, and deletes it when asked', async () => {
+				await importList('SPRING10', ['S-1', 'S-2', 'S-3']);
+				const [annCode] = await give('SPRING10', ['ann@example.com']);
+				await redeem([request(annCode)], T0 + 1);
+				await give('SPRING10', ['bob@example.com']);
+				const [refused] = await remove('SPRING10', false);
+				expect('error' in refused && refused.error.message).toBe(
+					'Coupon "SPRING10" has 2 codes contacts were given (1 active, 1 redeemed), so deleting it would delete them and their history too',
+				);
+				expect('error' in refused && refused.error.description).toMatch(/^Nothing was deleted\./);
+				expect(await run(async (s) => await s.findPool('SPRING10'))).toBeDefined();
+				const [preview] = (await remove('spring10', true, true)).map(value);
+				expect(preview).toMatchObject({ couponName: 'SPRING10', codes: 3, available: 1 });
+				const [deleted] = (await remove('spring10', true)).map(value);
+				expect(deleted).toMatchObject({
+					couponName: 'SPRING10',
+					source: 'imported',
+					codes: 3,
+					available: 1,
+					assigned: 2,
+					active: 1,
+					redeemed: 1,
+					uses: 1,
+					message:
+						'Coupon "SPRING10" and its 3 codes were deleted (2 of them given to contacts, deleted with their history)',
+				});
+				expect(await run(async (s) => await s.findPool('SPRING10'))).toBeUndefined();
+				const cards = await run(async (s) => await contactCards(s, ['ann@example.com'], T0));
+				expect(cards.get('ann@example.com')).toEqual([]);
+				expect(value((await validate([request(annCode)], T0 + 2))[0]).status).toBe('unknown');
+			});
+
+			it('deletes a coupon nobody holds a code of at once, and names the closest to an unknown name', async () => {
+				await importList('WELCOME', ['W-1', 'W-2']);
+				const [deleted] = (await remove('WELCOME', false)).map(value);
+				expect(deleted.message).toBe('Coupon "WELCOME" and its 2 codes were deleted');
+				await importList('SPRING10', ['S-1']);
+				const [unknown] = await remove('SPRNG10', true);
+				expect('error' in unknown && unknown.error.message).toBe(
+					'No coupon is named "SPRNG10". The closest is "SPRING10".',
+				);
 			});
 		});
 

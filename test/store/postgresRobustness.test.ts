@@ -4,6 +4,7 @@ import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
 import { StoreError } from '../../nodes/shared/core/errors';
 import { importSheet } from '../../nodes/shared/core/importList';
 import { assignCoupons } from '../../nodes/shared/core/assign';
+import { deleteCoupons } from '../../nodes/shared/core/deleteCoupon';
 import { DAY_MS } from '../../nodes/shared/core/validity';
 import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
 import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
@@ -75,6 +76,44 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			release.open();
 			await expect(first).rejects.toThrow('rolls back');
 			expect((await second).map((a) => a.contactKey)).toEqual(['second']);
+		},
+		HEAVY_TEST_MS,
+	);
+
+	it(
+		'stops a Delete Coupon that finds a code given to a contact while it deleted, keeping the coupon',
+		async () => {
+			await store.transaction(async (s) => {
+				await s.createPool('Gone', 'imported');
+				await s.addImported('Gone', codes('G', 3));
+			});
+			const holding = gate();
+			const release = gate();
+			const assigning = store.transaction(async (s) => {
+				await s.assignImported('Gone', [pending('ann')]);
+				holding.open();
+				await release.opened;
+			});
+			await holding.opened;
+			// The deletion counts no assigned code (the assignment is not committed yet), then waits
+			// for the assigned row.
+			const deleting = store.transaction(
+				async (s) => await deleteCoupons(s, [{ couponName: 'Gone', withAssigned: false }], T0 + 1),
+			);
+			for (;;) {
+				const [waiting] = await sql<{ count: string }>(
+					`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM%codes%'`,
+				);
+				if (Number(waiting.count) > 0) break;
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+			release.open();
+			await assigning;
+			await expect(deleting).rejects.toThrow(
+				'Another run gave codes of coupon "Gone" to contacts while it was being deleted',
+			);
+			const left = await store.transaction(async (s) => await s.countPool('Gone', T0 + 1, 0));
+			expect(left).toMatchObject({ available: 2, assigned: 1 });
 		},
 		HEAVY_TEST_MS,
 	);

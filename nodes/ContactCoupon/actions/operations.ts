@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import * as createCodes from './createCodes/createCodes.operation';
+import * as deleteCoupon from './deleteCoupon/deleteCoupon.operation';
 import * as exportCodes from './exportCodes/exportCodes.operation';
 import * as generate from './generate/generate.operation';
 import * as getForContact from './getForContact/getForContact.operation';
@@ -114,6 +115,16 @@ export const operations: ContactCouponOperation[] = [
 		subtitle: '"Export Codes: " + $parameter["couponName"]',
 		properties: exportCodes.properties,
 		execute: exportCodes.execute,
+	},
+	{
+		value: 'deleteCoupon',
+		name: 'Delete Coupon',
+		description:
+			'Delete a coupon with all its codes; codes contacts were given only when you say so',
+		action: 'Delete a coupon and its codes',
+		subtitle: '"Delete: " + $parameter["couponName"]',
+		properties: deleteCoupon.properties,
+		execute: deleteCoupon.execute,
 	},
 	{
 		value: 'stats',

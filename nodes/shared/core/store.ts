@@ -253,6 +253,12 @@ export interface CouponStoreSession {
 	 * list); codes anyone holds stay. Returns how many were removed.
 	 */
 	withdrawUnused(name: string, keepKeys: string[]): Promise<number>;
+	/**
+	 * Removes the pool with every code, assignment and use of it; returns how many codes it held
+	 * and how many of them were assigned, counted as they were removed. Where sessions run
+	 * concurrently, an assignment that commits while this runs is removed too (and counted).
+	 */
+	deletePool(name: string): Promise<{ codes: number; assigned: number }>;
 	/** Adds imported codes the pool does not hold yet. The candidates' keys are distinct. */
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
 }

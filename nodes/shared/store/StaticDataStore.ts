@@ -347,6 +347,7 @@ class WorkingPool {
 class StaticDataSession implements CouponStoreSession {
 	private readonly working = new Map<string, WorkingPool>();
 	private readonly created: StoredPool[] = [];
+	private readonly deleted = new Set<StoredPool>();
 	/** Every stored pool by name key, built once per transaction: look-ups never scan the list. */
 	private storedByKey?: Map<string, StoredPool>;
 
@@ -355,9 +356,12 @@ class StaticDataSession implements CouponStoreSession {
 	/** The pools to store, or undefined when nothing changed. */
 	storedPools(): StoredPool[] | undefined {
 		const changed = [...this.working.values()].filter((pool) => pool.changed);
-		if (changed.length === 0 && this.created.length === 0) return undefined;
+		if (changed.length === 0 && this.created.length === 0 && this.deleted.size === 0)
+			return undefined;
 		const packed = new Map(changed.map((pool) => [pool.stored, pool.pack()]));
-		return [...this.state.pools, ...this.created].map((stored) => packed.get(stored) ?? stored);
+		return [...this.state.pools, ...this.created]
+			.filter((stored) => !this.deleted.has(stored))
+			.map((stored) => packed.get(stored) ?? stored);
 	}
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
@@ -613,6 +617,16 @@ class StaticDataSession implements CouponStoreSession {
 		const withdrawn = pool.withdrawAvailable((line) => !keep.has(codeKey(codeOfLine(line))));
 		pool.changed ||= withdrawn > 0;
 		return withdrawn;
+	}
+
+	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
+		const pool = this.requirePool(name);
+		const removed = { codes: pool.info.codeCount, assigned: pool.assignments.length };
+		const key = couponNameKey(name);
+		this.working.delete(key);
+		this.byKey().delete(key);
+		this.deleted.add(pool.stored);
+		return removed;
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {

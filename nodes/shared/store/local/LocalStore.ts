@@ -575,6 +575,20 @@ class LocalSession implements CouponStoreSession {
 		return withdrawn;
 	}
 
+	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
+		const poolId = await this.requirePoolId(name);
+		// The transaction holds the file's write lock: nobody assigns a code meanwhile.
+		const [removed] = this.all<{ codes: number; assigned: number }>(
+			'SELECT count(*) AS codes, count(contact_key) AS assigned FROM codes WHERE pool_id = ?',
+			poolId,
+		);
+		this.run('DELETE FROM redemptions WHERE pool_id = ?', poolId);
+		this.run('DELETE FROM codes WHERE pool_id = ?', poolId);
+		this.run('DELETE FROM pools WHERE id = ?', poolId);
+		this.poolIds.delete(couponNameKey(name));
+		return { ...removed };
+	}
+
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
 		const poolId = await this.requirePoolId(name);
 		const ranks = randomRanks(candidates.length);

@@ -716,6 +716,22 @@ class PostgresSession implements CouponStoreSession {
 		this.keysInTable = keys;
 	}
 
+	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
+		const poolId = await this.lockPoolForImport(name);
+		// Rows another run is assigning are waited for, then removed and counted as assigned.
+		const { rows } = await this.query<{ codes: string; assigned: string }>(
+			`WITH gone AS (DELETE FROM ${this.schema}.codes WHERE pool_id = $1 RETURNING contact_key)
+			SELECT count(*) AS codes, count(contact_key) AS assigned FROM gone`,
+			[poolId],
+		);
+		for (const table of ['redemptions', 'contacts'])
+			await this.query(`DELETE FROM ${this.schema}.${table} WHERE pool_id = $1`, [poolId]);
+		await this.query(`DELETE FROM ${this.schema}.pools WHERE id = $1`, [poolId]);
+		this.poolIds.delete(couponNameKey(name));
+		this.newCodes.delete(poolId);
+		return { codes: Number(rows[0].codes), assigned: Number(rows[0].assigned) };
+	}
+
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
 		const poolId = await this.requirePoolId(name);
 		// The pool row lock serialises imports into one pool; assignments never take it.
