@@ -93,7 +93,6 @@ describe('the package as n8n loads it', () => {
 			'deleteAssigned',
 			'holdMinutes',
 			'length',
-			'lengthNotice',
 			'localNotice',
 			'operation',
 			'options',

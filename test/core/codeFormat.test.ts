@@ -8,6 +8,7 @@ import {
 	generateCode,
 	log10KeySpace,
 	parsePattern,
+	parsePrefix,
 	parseSuffix,
 	resolveCharacters,
 	type CodeFormat,
@@ -89,6 +90,34 @@ describe('patterns', () => {
 		expect(refusal(() => resolveCharacters('custom', letters)).message).toBe(
 			'Custom Characters has 300 different characters; the limit is 256',
 		);
+	});
+
+	it.each([
+		['\u200b', 'the invisible character U+200B'],
+		['\ufeff', 'the invisible character U+FEFF'],
+		['\u202e', 'the direction control U+202E'],
+		['\u2067', 'the direction control U+2067'],
+		['\u0301', 'the combining mark U+0301'],
+		['\u00a0', 'the space U+00A0'],
+		['\u3000', 'the space U+3000'],
+		['\u2028', 'a line break (U+2028)'],
+		['\t', 'a tab'],
+	])('refuses %j in codes made here, which nobody can see or type: %s', (character, named) => {
+		expect(refusal(() => resolveCharacters('custom', `AB${character}C`)).message).toBe(
+			`Custom Characters contains ${named}, which a customer cannot see or type`,
+		);
+		for (const parse of [parsePrefix, parseSuffix])
+			expect(refusal(() => parse(`X${character}Y`)).message).toMatch(
+				new RegExp(`contains ${named.replace(/[()+]/g, '\\$&')}$`),
+			);
+		expect(refusal(() => parsePattern(`##${character}??`, 'AB12')).message).toBe(
+			`The pattern contains ${named}`,
+		);
+	});
+
+	it('keeps a plain space in a prefix and letters of any script in custom sets', () => {
+		expect(parsePrefix('SPRING 26-')).toBe('SPRING 26-');
+		expect(resolveCharacters('custom', 'ÄÖÜ23')).toBe('ÄÖÜ23');
 	});
 
 	it('limits the suffix as the prefix', () => {

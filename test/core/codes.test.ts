@@ -44,6 +44,9 @@ describe('code keys', () => {
 
 	it('rejects values that cannot be codes', () => {
 		expect(readCodeValue('ABC\nDEF')).toEqual({ problem: 'contains a line break' });
+		// JavaScript, JSON in HTML and many editors break lines there too.
+		expect(readCodeValue('ABC\u2028DEF')).toEqual({ problem: 'contains a line break (U+2028)' });
+		expect(readCodeValue('ABC\u2029DEF')).toEqual({ problem: 'contains a line break (U+2029)' });
 		expect(readCodeValue('--')).toEqual({ problem: 'has no letters or digits' });
 		expect(readCodeValue('x'.repeat(256))).toEqual({
 			problem: expect.stringMatching(/longer than 255/),
@@ -54,11 +57,12 @@ describe('code keys', () => {
 });
 
 describe('length and character settings', () => {
-	it('accepts whole numbers from 4 to 64 only, saying what to enter', () => {
-		expect(parseLength(4)).toBe(4);
+	it('accepts whole numbers from 1 to 64, as numbers or plain decimal text, saying what to enter', () => {
+		expect(parseLength(1)).toBe(1);
 		expect(parseLength(64)).toBe(64);
-		for (const bad of [3, 65, 8.5, '8', undefined]) {
-			expect(() => parseLength(bad)).toThrow(/Length must be a whole number from 4 to 64/);
+		expect(parseLength(' 8 ')).toBe(8);
+		for (const bad of [0, 65, 8.5, '0x10', '1e1', '', 'eight', undefined]) {
+			expect(() => parseLength(bad)).toThrow(/Length must be a whole number from 1 to 64/);
 		}
 	});
 

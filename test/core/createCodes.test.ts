@@ -63,7 +63,8 @@ describe('createCodesForRun', () => {
 	it('reads Count as a whole number from 1 to 1,000,000', () => {
 		expect(parseCount(1)).toBe(1);
 		expect(parseCount(1_000_000)).toBe(1_000_000);
-		for (const bad of [0, 1_000_001, 2.5, '5', null])
+		expect(parseCount('5')).toBe(5);
+		for (const bad of [0, 1_000_001, 2.5, '0x5', null])
 			expect(() => parseCount(bad)).toThrow(/^Count must be a whole number from 1 to 1,000,000/);
 	});
 });

@@ -1,4 +1,7 @@
-import { expiryNeeded } from '../../nodes/shared/core/validity';
+import { parseCount } from '../../nodes/shared/core/createCodes';
+import { parseHoldMinutes } from '../../nodes/shared/core/holds';
+import { parseLimit } from '../../nodes/shared/core/limits';
+import { expiryNeeded, parseUsesPerCode, parseValidDays } from '../../nodes/shared/core/validity';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 describe('expiryNeeded', () => {
@@ -23,4 +26,27 @@ describe('expiryNeeded', () => {
 		},
 		HEAVY_TEST_MS,
 	);
+});
+
+describe('number parameters given as text', () => {
+	it('reads plain decimal text only: not hexadecimal, exponents, Infinity or empty text', () => {
+		const parsers: Array<[string, (raw: unknown) => number, number]> = [
+			['Valid (Days)', parseValidDays, 16],
+			['Uses per Code', parseUsesPerCode, 16],
+			['Hold For', parseHoldMinutes, 16],
+			['Count', parseCount, 16],
+			['Max Rows', (raw) => parseLimit(raw, 'Max Rows'), 16],
+		];
+		for (const [label, parse, sixteen] of parsers) {
+			expect(parse('16')).toBe(sixteen);
+			expect(parse(' +16 ')).toBe(sixteen);
+			expect(parse(16)).toBe(sixteen);
+			for (const bad of ['0x10', '1.6e1', '0b10', 'Infinity', '', ' ', '16 days', '١٦'])
+				expect(() => parse(bad)).toThrow(new RegExp(`^${label.replace(/[()]/g, '\\$&')}`));
+		}
+		// A refusal quotes at most 60 characters of what it was given.
+		expect(() => parseValidDays('9'.repeat(10_000) + 'x')).toThrow(
+			`Valid (Days) must be a whole number from 1 to 3650; got "${'9'.repeat(59)}…`,
+		);
+	});
 });

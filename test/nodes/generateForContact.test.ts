@@ -189,7 +189,12 @@ describe('Contact Coupon: Generate for Contact', () => {
 			{ validDays: 2.5 },
 			'Valid (Days) must be a whole number from 1 to 3650; got 2.5',
 		],
-		['a Length of 3', { length: 3 }, 'Length must be a whole number from 4 to 64; got 3'],
+		['a Length of 0', { length: 0 }, 'Length must be a whole number from 1 to 64; got 0'],
+		[
+			'a Length of "0x10"',
+			{ length: '0x10' },
+			'Length must be a whole number from 1 to 64; got "0x10"',
+		],
 	])('refuses %s with the item index and how to fix it', async (_label, parameters, message) => {
 		const error = await nodeFailure(generate(staticData, ['ann'], { parameters }));
 		expect(error.message).toBe(message);
@@ -212,6 +217,17 @@ describe('Contact Coupon: Generate for Contact', () => {
 			'error',
 			'bob',
 		]);
+	});
+
+	it('refuses a Length the editor took, naming the minimum for the chosen characters', async () => {
+		// The editor used to raise 3 to 4 silently, then the rule asked for 5.
+		const error = await nodeFailure(generate(staticData, ['ann'], { parameters: { length: 3 } }));
+		expect(error.message).toBe(
+			'Length 3 is too short for coupon "WELCOME10": with 1 code, a random guess could match one of them about 1 in 29,791 tries',
+		);
+		expect(error.description).toMatch(/^Set Length to 5 or more \(31 possible characters\)/);
+		const [item] = (await generate(staticData, ['ann'], { parameters: { length: '6' } })).output;
+		expect(coupon(item).code).toMatch(/^[2-9A-Z]{6}$/);
 	});
 
 	it('refuses a length too short for the coupon, saying which length to enter', async () => {

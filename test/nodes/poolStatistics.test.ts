@@ -40,5 +40,24 @@ describe('Contact Coupon', () => {
 			const error = await nodeFailure(run('stats', [{}], { couponName: 'SPRNG10' }));
 			expect(error.message).toBe('No coupon is named "SPRNG10". The closest is "SPRING10".');
 		});
+
+		it('says which coupons Create Codes made, and rounds the days left to one decimal', async () => {
+			await run('createCodes', [{}], {
+				couponName: 'SHOP15',
+				count: 4_000,
+				length: 10,
+				options: {},
+			});
+			// 6 assigned in 7 days leave 3,994 codes: 4,659.67 days, which rounds to 4,659.7.
+			await generate(['a', 'b', 'c', 'd', 'e', 'f'], 'SHOP15');
+			const [created] = (await run('stats', [{}], { couponName: 'SHOP15' })).output;
+			expect(created.json).toMatchObject({ source: 'created', available: 3_994, daysLeft: 4659.7 });
+			const [list] = (await run('stats', [{}], { couponName: 'SPRING10' })).output;
+			expect(list.json).toMatchObject({ source: 'imported' });
+			// Nodes saved before version 3 called both imported lists.
+			const [saved] = (await run('stats', [{}], { couponName: 'SHOP15' }, { typeVersion: 2 }))
+				.output;
+			expect(saved.json.source).toBe('imported');
+		});
 	});
 });

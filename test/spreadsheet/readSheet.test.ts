@@ -424,7 +424,7 @@ describe('hostile spreadsheets', () => {
 			[
 				'an element named like a value',
 				'<row r="2"><c r="A2"><v-x>1</v-x><v></v></c></row>',
-				/hold a <v-x> element/,
+				/hold a "v-x" element/,
 			],
 			[
 				'a shared-text number that is not one',

@@ -5,8 +5,9 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import { CouponError } from '../../shared/core/errors';
-import { textParameter } from '../../shared/core/names';
+import { echo, textParameter } from '../../shared/core/names';
 import { MAX_XLSX_ROWS, MIME_TYPES, type SheetFormat } from '../../shared/spreadsheet/writeSheet';
+import { checkFileName, fileNameFrom } from '../../shared/spreadsheet/fileName';
 import {
 	GUESS_ODDS,
 	MAX_LENGTH,
@@ -75,22 +76,14 @@ export function lengthProperty(more = ''): INodeProperties {
 	};
 }
 
-/** Length and Valid (Days): how coupons assigned by the operation look and how long they last. */
+/**
+ * Length and Valid (Days): how coupons assigned by the operation look and how long they last.
+ * Whether Length applies (a generated coupon) or not (an imported list) is known only when the
+ * step runs: the run's hint says so then, not a notice that would show for every new name.
+ */
 export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
 	return [
 		{ ...lengthProperty(' Ignored for imported lists.'), displayOptions },
-		{
-			displayName:
-				'Imported lists keep their own values: Length and the code options apply only to generated coupons',
-			name: 'lengthNotice',
-			type: 'notice',
-			default: '',
-			// Only once the user changed Length: until then there is nothing to ignore.
-			displayOptions: {
-				...displayOptions,
-				hide: { ...displayOptions?.hide, length: [DEFAULT_LENGTH] },
-			},
-		},
 		{
 			displayName: 'Valid (Days)',
 			name: 'validDays',
@@ -301,7 +294,7 @@ export const fileOptions: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. spring10-codes.xlsx',
 		description:
-			'The name the file gets; empty for a name made of the coupon name and the extension',
+			'The name the file gets, without folders; the extension is added when missing. Empty for a name made of the coupon name and the extension.',
 	},
 	{
 		displayName: 'Put Output File in Field',
@@ -337,11 +330,13 @@ export function readFileOptions(
 	const format = SHEET_FORMATS.find((known) => known === (options.fileFormat ?? 'xlsx'));
 	if (!format)
 		throw new CouponError(
-			`Unknown choice ${JSON.stringify(options.fileFormat)} for File Format`,
+			`Unknown choice ${echo(options.fileFormat)} for File Format`,
 			'Choose XLSX or CSV.',
 		);
 	const fix = 'Enter a file name such as spring10-codes.xlsx, or leave it empty.';
-	const fileName = textParameter(options.fileName, 'The file name', fix) || defaultName(format);
+	const given = textParameter(options.fileName, 'The file name', fix);
+	const fileName =
+		given === '' ? fileNameFrom(defaultName(format), format) : checkFileName(given, format);
 	const field = textParameter(options.binaryPropertyName ?? 'data', 'The output field', fix);
 	if (field === '')
 		throw new CouponError(

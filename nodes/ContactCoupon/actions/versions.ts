@@ -5,7 +5,8 @@ import { CouponError, type Outcome } from '../../shared/core/errors';
  * Contact Coupon's versions. Version 3 changed what saved workflows may rely on: Render creates a
  * coupon for a name nobody has only when asked (Create Unknown Coupons) and fails an item whose
  * coupon placeholder it cannot fill; Release Code and Undo Redemption answer another order's hold
- * or use as a status instead of failing the item. Nodes saved at 1 or 2 keep their behaviour.
+ * or use as a status instead of failing the item; Get Pool Statistics calls codes Create Codes
+ * made `created`. Nodes saved at 1 or 2 keep their behaviour.
  */
 export const CONTACT_COUPON_VERSIONS = [1, 2, 3];
 

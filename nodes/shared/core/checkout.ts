@@ -8,7 +8,8 @@ import type {
 	UseChange,
 } from './store';
 import { viewAssignment, type AssignmentView } from './assignmentView';
-import { CouponError, outcomesOf, unknownCoupon, type Outcome } from './errors';
+import { CouponError, outcomesOf, type Outcome } from './errors';
+import { unknownCoupon } from './unknownNames';
 import { parseCheckoutCode } from './codes';
 import { checkAgainstFormat } from './codeFormat';
 import {

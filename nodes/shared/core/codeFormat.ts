@@ -1,10 +1,22 @@
 import { customAlphabet, random } from 'nanoid';
 import { CHARACTER_SETS, codeKey } from './codes';
 import { CouponError } from './errors';
+import { numberParameter } from './limits';
 import type { ImportCandidate } from './store';
-import { describeCharacter, textParameter, UNSAFE_CHARACTER } from './names';
+import {
+	describeCharacter,
+	echo,
+	textParameter,
+	UNSAFE_CHARACTER,
+	UNTYPEABLE_CHARACTER,
+} from './names';
 
-export const MIN_LENGTH = 4;
+/**
+ * Any length from 1 is read: the guessing rule (assertGuessProof) says what is too short for the
+ * chosen characters, pattern and count, and names the minimum. A bound of its own here would
+ * differ from the rule's and clamp silently in the editor.
+ */
+export const MIN_LENGTH = 1;
 export const MAX_LENGTH = 64;
 export const MAX_PREFIX_LENGTH = 32;
 export const MAX_PATTERN_LENGTH = 64;
@@ -65,13 +77,19 @@ export function sameFormat(a: CodeFormat, b: CodeFormat): boolean {
 }
 
 export function parseLength(raw: unknown): number {
-	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < MIN_LENGTH || raw > MAX_LENGTH) {
+	const length = numberParameter(raw);
+	if (
+		typeof length !== 'number' ||
+		!Number.isInteger(length) ||
+		length < MIN_LENGTH ||
+		length > MAX_LENGTH
+	) {
 		throw new CouponError(
-			`Length must be a whole number from ${MIN_LENGTH} to ${MAX_LENGTH}; got ${JSON.stringify(raw)}`,
+			`Length must be a whole number from ${MIN_LENGTH} to ${MAX_LENGTH}; got ${echo(raw)}`,
 			'Enter how many random characters each generated code has; 8 suits most campaigns.',
 		);
 	}
-	return raw;
+	return length;
 }
 
 export function resolveCharacters(set: unknown, custom: unknown): string {
@@ -79,7 +97,7 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 		const characters = typeof set === 'string' ? CHARACTER_SETS.get(set) : undefined;
 		if (characters === undefined)
 			throw new CouponError(
-				`Unknown character set ${JSON.stringify(set) ?? String(set)}`,
+				`Unknown character set ${echo(set)}`,
 				`Set Characters to one of ${[...CHARACTER_SETS.keys(), 'custom'].map((name) => `"${name}"`).join(', ')}.`,
 			);
 		return characters;
@@ -98,13 +116,18 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 		(c) =>
 			c.length !== 1 ||
 			UNSAFE_CHARACTER.test(c) ||
+			UNTYPEABLE_CHARACTER.test(c) ||
 			codeKey(c) === '' ||
 			codeKey(c).length !== 1 ||
 			PLACEHOLDERS.includes(c),
 	);
 	if (unusable !== undefined) {
 		throw new CouponError(
-			`Custom Characters contains ${describeCharacter(unusable)}, which codes are compared without or which marks a pattern`,
+			`Custom Characters contains ${describeCharacter(unusable)}, ${
+				UNTYPEABLE_CHARACTER.test(unusable) || UNSAFE_CHARACTER.test(unusable)
+					? 'which a customer cannot see or type'
+					: 'which codes are compared without or which marks a pattern'
+			}`,
 			fix,
 		);
 	}
@@ -122,7 +145,7 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 function parseAffix(raw: unknown, label: 'Prefix' | 'Suffix', example: string): string {
 	const fix = `Enter a short ${label.toLowerCase()} such as "${example}", or leave it empty.`;
 	const affix = textParameter(raw, `The ${label.toLowerCase()}`, fix);
-	const unsafe = UNSAFE_CHARACTER.exec(affix);
+	const unsafe = UNSAFE_CHARACTER.exec(affix) ?? UNTYPEABLE_CHARACTER.exec(affix);
 	const problem =
 		affix.length > MAX_PREFIX_LENGTH
 			? `is longer than ${MAX_PREFIX_LENGTH} characters`
@@ -154,7 +177,7 @@ export function parsePattern(raw: unknown, characters: string): string | undefin
 		'Write # for a digit, ? for a letter and * for any character of Characters, and anything else as it should appear, such as SPRING-####-??.';
 	const pattern = textParameter(raw, 'The pattern', fix);
 	if (pattern === '') return undefined;
-	const unsafe = UNSAFE_CHARACTER.exec(pattern);
+	const unsafe = UNSAFE_CHARACTER.exec(pattern) ?? UNTYPEABLE_CHARACTER.exec(pattern);
 	if (unsafe) throw new CouponError(`The pattern contains ${describeCharacter(unsafe[0])}`, fix);
 	if (pattern.length > MAX_PATTERN_LENGTH)
 		throw new CouponError(
@@ -235,16 +258,16 @@ export function assertGuessProof(format: CodeFormat, codeCount: number, couponNa
 	if (log10Space + 1e-9 >= Math.log10(Math.max(codeCount, 1) * GUESS_ODDS)) return;
 	const odds = `a random guess could match one of them about 1 in ${formatCount(10 ** log10Space / codeCount)} tries`;
 	const goal = `so that a guess succeeds at most 1 in ${GUESS_ODDS.toLocaleString('en-US')} tries`;
-	const count = codeCount.toLocaleString('en-US');
+	const count = `${codeCount.toLocaleString('en-US')} code${codeCount === 1 ? '' : 's'}`;
 	if (format.pattern === undefined) {
 		const needed = minimumSafeLength(codeCount, format.characters.length);
 		throw new CouponError(
-			`Length ${format.length} is too short for coupon "${couponName}": with ${count} codes, ${odds}`,
+			`Length ${format.length} is too short for coupon "${couponName}": with ${count}, ${odds}`,
 			`Set Length to ${needed} or more (${format.characters.length} possible characters), ${goal}.`,
 		);
 	}
 	throw new CouponError(
-		`The pattern "${format.pattern}" makes only ${formatCount(10 ** log10Space)} different codes, too few for coupon "${couponName}": with ${count} codes, ${odds}`,
+		`The pattern "${format.pattern}" makes only ${formatCount(10 ** log10Space)} different codes, too few for coupon "${couponName}": with ${count}, ${odds}`,
 		`Use a pattern with more random characters, such as "${longerPattern(format, codeCount, log10Space)}", ${goal}.`,
 	);
 }

@@ -2,7 +2,8 @@ import type { CouponStoreSession, Details, ImportOutcome, PoolInfo } from './sto
 import { assertGuessProof, drawCodes, sameFormat, type CodeFormat } from './codeFormat';
 import { sameDetails } from './details';
 import { CouponError, StoreError, type Outcome } from './errors';
-import { compareCouponNames } from './names';
+import { numberParameter } from './limits';
+import { compareCouponNames, echo } from './names';
 
 /** Codes one run may create, over all its items: they are held in memory while they are written. */
 export const MAX_CODES_PER_RUN = 1_000_000;
@@ -37,12 +38,18 @@ export interface CreatedCodes {
 
 /** The Count parameter as a whole number from 1 to MAX_CODES_PER_RUN, or a CouponError. */
 export function parseCount(raw: unknown): number {
-	if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_CODES_PER_RUN)
+	const count = numberParameter(raw);
+	if (
+		typeof count !== 'number' ||
+		!Number.isInteger(count) ||
+		count < 1 ||
+		count > MAX_CODES_PER_RUN
+	)
 		throw new CouponError(
-			`Count must be a whole number from 1 to ${MAX_CODES_PER_RUN.toLocaleString('en-US')}; got ${JSON.stringify(raw) ?? String(raw)}`,
+			`Count must be a whole number from 1 to ${MAX_CODES_PER_RUN.toLocaleString('en-US')}; got ${echo(raw)}`,
 			'Enter how many new codes to make; for more, run the step again.',
 		);
-	return raw;
+	return count;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CouponError } from './errors';
+import { echo } from './names';
 
 /** How a placeholder writes a date, such as `$cst.SPRING10.coupon.validUntil$`. */
 export type DateFormat = 'isoDate' | 'isoDateTime' | 'long';
@@ -16,7 +17,7 @@ export interface DateStyle {
 export function parseDateStyle(format: unknown, timeZone: unknown, locale: unknown): DateStyle {
 	if (!DATE_FORMATS.includes(format as DateFormat))
 		throw new CouponError(
-			`Unknown choice ${JSON.stringify(format)} for Date Format`,
+			`Unknown choice ${echo(format)} for Date Format`,
 			'Choose one of the listed choices.',
 		);
 	const zone = typeof timeZone === 'string' ? timeZone.trim() : '';
@@ -25,7 +26,7 @@ export function parseDateStyle(format: unknown, timeZone: unknown, locale: unkno
 		new Intl.DateTimeFormat('en-US', { timeZone: zone });
 	} catch {
 		throw new CouponError(
-			`Time Zone "${zone}" is not a time zone`,
+			`Time Zone ${echo(zone)} is not a time zone`,
 			'Enter a time zone such as Europe/Berlin or America/New_York, or leave it empty for the time zone of the workflow.',
 		);
 	}
@@ -33,7 +34,7 @@ export function parseDateStyle(format: unknown, timeZone: unknown, locale: unkno
 		Intl.getCanonicalLocales(language);
 	} catch {
 		throw new CouponError(
-			`Locale "${language}" is not a language tag`,
+			`Locale ${echo(language)} is not a language tag`,
 			'Enter a language tag such as en-US or de-DE.',
 		);
 	}

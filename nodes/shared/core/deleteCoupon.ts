@@ -1,5 +1,6 @@
 import type { CouponStoreSession, PoolCounts, PoolKind } from './store';
-import { CouponError, StoreError, unknownCoupon, type Outcome } from './errors';
+import { CouponError, StoreError, type Outcome } from './errors';
+import { unknownCoupon } from './unknownNames';
 import { compareCouponNames } from './names';
 
 export interface DeleteCouponRequest {

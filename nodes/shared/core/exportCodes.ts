@@ -1,6 +1,7 @@
 import type { CouponStoreSession, ListedCode, PoolCounts, PoolInfo } from './store';
 import { mergedDetails } from './details';
-import { CouponError, unknownCoupon } from './errors';
+import { CouponError } from './errors';
+import { unknownCoupon } from './unknownNames';
 import { assignmentStatus, type AssignmentStatus } from './validity';
 
 /** Which codes an export lists: stored in workflow JSON as the Status parameter, never rename. */

@@ -10,6 +10,7 @@ import {
 	type CodeStatus,
 } from './checkout';
 import { CouponError, type Outcome } from './errors';
+import { echo } from './names';
 import { numberParameter } from './limits';
 import { activeHold } from './validity';
 
@@ -62,7 +63,7 @@ export function parseHoldMinutes(raw: unknown): number {
 		minutes > MAX_HOLD_MINUTES
 	)
 		throw new CouponError(
-			`Hold For must be a whole number of minutes from 1 to ${MAX_HOLD_MINUTES}; got ${JSON.stringify(raw) ?? String(raw)}`,
+			`Hold For must be a whole number of minutes from 1 to ${MAX_HOLD_MINUTES}; got ${echo(raw)}`,
 			`Enter how long the payment may take, for example ${DEFAULT_HOLD_MINUTES} minutes.`,
 		);
 	return minutes;

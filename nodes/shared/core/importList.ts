@@ -3,7 +3,7 @@ import { detailNameProblem, detailValueProblem, MAX_DETAILS, sameDetails } from 
 import { readCodeValue } from './codes';
 import { parseExpiry } from './dates';
 import { CouponError, outcomesOf, StoreError, type Outcome } from './errors';
-import { compareCouponNames, couponNameKey, couponNameProblem, textParameter } from './names';
+import { compareCouponNames, couponNameKey, couponNameProblem, echo, textParameter } from './names';
 
 /** A cell as the spreadsheet reader hands it over: its text, a value that cannot be a code, or nothing. */
 export type Cell = string | { unusable: string; shown: string } | undefined;
@@ -30,7 +30,7 @@ export function parseImportMode(raw: unknown): ImportMode {
 	const mode = IMPORT_MODES.find((known) => known === raw);
 	if (mode === undefined)
 		throw new CouponError(
-			`Unknown choice ${JSON.stringify(raw) ?? String(raw)} for Mode`,
+			`Unknown choice ${echo(raw)} for Mode`,
 			'Choose Add, Replace or Dry Run.',
 		);
 	return mode;

@@ -7,13 +7,49 @@ export const MAX_CONTACT_LENGTH = 320;
 const PLACEHOLDER_DELIMITER = /[$.]/;
 /**
  * What no name, contact, code or order reference may hold: Unicode's control characters (category
- * Cc, written as ranges: faster than \p{Cc} on a million values), and lone UTF-16 surrogates, the
+ * Cc, written as ranges: faster than \p{Cc} on a million values), the line and paragraph
+ * separators U+2028 and U+2029 (line breaks to many programs), and lone UTF-16 surrogates, the
  * halves of a broken character. JavaScript strings can hold those but PostgreSQL stores them as
  * U+FFFD, so two different values would be one stored value; every store refuses them alike.
  */
 export const UNSAFE_CHARACTER =
 	// eslint-disable-next-line no-control-regex -- control characters are what it finds
-	/[\x00-\x1f\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+	/[\x00-\x1f\x7f-\x9f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What a customer cannot type or see in a code: invisible and direction-changing characters
+ * (Cf), combining marks (M) and spaces other than the plain one (Z). Codes made here (their
+ * characters, prefix, suffix and pattern) never hold them.
+ */
+export const UNTYPEABLE_CHARACTER = /(?! )[\p{Cf}\p{M}\p{Z}]/u;
+
+/** Input a message quotes is cut after this many characters: a huge value must not flood it. */
+export const ECHO_LENGTH = 60;
+
+/** A value as messages quote it: written as JSON, cut after ECHO_LENGTH characters. */
+export function echo(value: unknown): string {
+	let text: string;
+	try {
+		text = JSON.stringify(value) ?? String(value);
+	} catch {
+		text = typeof value;
+	}
+	if (text.length > ECHO_LENGTH) {
+		// A cut between the halves of a pair would leave a broken character in the message.
+		const end = /[\ud800-\udbff]/.test(text[ECHO_LENGTH - 1]) ? ECHO_LENGTH - 1 : ECHO_LENGTH;
+		text = `${text.slice(0, end)}…`;
+	}
+	// Shown as \uXXXX: a direction control would turn the rest of the message around.
+	return text.replace(UNSEEN, (c) =>
+		[...c].length === 1 && c.length === 2
+			? `\\u{${c.codePointAt(0)!.toString(16)}}`
+			: `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+	);
+}
+
+/** What a message shows escaped: invisible, direction and line-separating characters, broken halves. */
+const UNSEEN =
+	/[\p{Cf}\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 
 /** Problems with a coupon name, or undefined when it can be used. */
 export function couponNameProblem(name: string): string | undefined {
@@ -96,12 +132,21 @@ export function parseContact(raw: unknown): { contact: string; key: string } {
 	return { contact, key: contact.normalize('NFC').toLowerCase() };
 }
 
+/** Characters that change the direction text is shown in: a name could display reversed. */
+const DIRECTION_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** A character as messages name it: itself when it can be seen, else what it is and its code point. */
 export function describeCharacter(character: string): string {
-	if (character === '\n' || character === '\r') return 'a line break';
-	if (character === '\t') return 'a tab';
 	const codePoint = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+	if (character === '\n' || character === '\r') return 'a line break';
+	if (character === '\u2028' || character === '\u2029') return `a line break (${codePoint})`;
+	if (character === '\t') return 'a tab';
 	if (character.length === 1 && character >= '\ud800' && character <= '\udfff')
 		return `half of a broken character (the lone UTF-16 surrogate ${codePoint})`;
 	if (UNSAFE_CHARACTER.test(character)) return `the control character ${codePoint}`;
+	if (DIRECTION_CONTROL.test(character)) return `the direction control ${codePoint}`;
+	if (/\p{Cf}/u.test(character)) return `the invisible character ${codePoint}`;
+	if (/\p{M}/u.test(character)) return `the combining mark ${codePoint}`;
+	if (/\p{Z}/u.test(character)) return `the space ${codePoint}`;
 	return `"${character}"`;
 }

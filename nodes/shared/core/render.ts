@@ -1,6 +1,7 @@
 import type { CouponStoreSession, HeldAssignment, PoolInfo } from './store';
 import type { CodeFormat } from './codeFormat';
-import { CouponError, knownCouponsText, type Outcome } from './errors';
+import { CouponError, type Outcome } from './errors';
+import { knownCouponsText } from './unknownNames';
 import {
 	assignCouponsForRun,
 	type ContactRequest,

@@ -1,6 +1,7 @@
 import type { CouponStoreSession, PoolCounts, PoolInfo, PoolKind } from './store';
 import { groupIndexes } from './batches';
-import { outcomesOf, unknownCoupon, type Outcome } from './errors';
+import { outcomesOf, type Outcome } from './errors';
+import { unknownCoupon } from './unknownNames';
 import { couponNameKey } from './names';
 import { DAY_MS } from './validity';
 
@@ -8,15 +9,22 @@ import { DAY_MS } from './validity';
 export const RATE_WINDOW_DAYS = 7;
 
 /** A coupon's counts as the store keeps them (see PoolCounts), with what a report needs besides. */
+/**
+ * Where a coupon's codes come from: a list Coupon Import loaded (`imported`), codes Create Codes
+ * made in advance (`created`, assigned as a list too), or codes made as they are assigned
+ * (`generated`).
+ */
+export type CodeSource = PoolKind | 'created';
+
 export interface PoolStatistics extends Omit<PoolCounts, 'assignedSince'> {
 	name: string;
-	source: PoolKind;
+	source: CodeSource;
 	/** Codes generated so far (0 for an imported list). */
 	generated: number;
 	assignedLast7Days: number;
 	/**
-	 * Days until an imported list runs out at the last 7 days' rate, to one decimal; null for a
-	 * generated coupon or when nothing was assigned in those days.
+	 * Days until a list (imported or created) runs out at the last 7 days' rate, rounded to one
+	 * decimal; null for a generated coupon or when nothing was assigned in those days.
 	 */
 	daysLeft: number | null;
 }
@@ -25,7 +33,7 @@ function daysLeft(pool: PoolInfo, available: number, recent: number): number | n
 	if (pool.kind !== 'imported') return null;
 	if (available === 0) return 0;
 	if (recent === 0) return null;
-	return Math.floor((available / (recent / RATE_WINDOW_DAYS)) * 10) / 10;
+	return Math.round((available / (recent / RATE_WINDOW_DAYS)) * 10) / 10;
 }
 
 /** Statistics of one coupon, or of every coupon when `couponName` is undefined. */
@@ -53,7 +61,8 @@ export async function poolStatistics(
 		const { assignedSince, ...counts } = await session.countPool(pool.name, now, since);
 		statistics.push({
 			name: pool.name,
-			source: pool.kind,
+			// Create Codes notes the format of the codes it made; Coupon Import keeps none.
+			source: pool.kind === 'imported' && pool.codeFormat ? 'created' : pool.kind,
 			...counts,
 			generated: pool.kind === 'generated' ? pool.codeCount : 0,
 			assignedLast7Days: assignedSince,

@@ -1,4 +1,5 @@
 import { CouponError } from './errors';
+import { echo } from './names';
 import { numberParameter } from './limits';
 import type { AssignmentRecord, Hold, PendingAssignment, RedemptionEntry } from './store';
 
@@ -48,7 +49,7 @@ export function parseValidDays(raw: unknown): number {
 	const days = numberParameter(raw);
 	if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_VALID_DAYS) {
 		throw new CouponError(
-			`Valid (Days) must be a whole number from 1 to ${MAX_VALID_DAYS}; got ${JSON.stringify(raw)}`,
+			`Valid (Days) must be a whole number from 1 to ${MAX_VALID_DAYS}; got ${echo(raw)}`,
 			'Enter how many days each coupon stays usable after it is assigned, for example 30.',
 		);
 	}
@@ -64,7 +65,7 @@ export function parseUsesPerCode(raw: unknown): number {
 	const uses = numberParameter(raw);
 	if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < 1 || uses > MAX_USES_PER_CODE)
 		throw new CouponError(
-			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${JSON.stringify(raw) ?? String(raw)}`,
+			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${echo(raw)}`,
 			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
 		);
 	return uses;

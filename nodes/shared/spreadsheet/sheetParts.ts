@@ -431,7 +431,7 @@ export class SheetCutter {
 				return;
 			}
 			const name = xml.toString('latin1', tag.nameStart, tag.nameEnd);
-			if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a <${name}> element`);
+			if (!ROW_ELEMENTS.has(name)) throw unreadable(`its rows hold a "${name}" element`);
 			if (!isPlainTag(xml, tag))
 				throw unreadable(
 					`its rows hold a tag written in a way readers disagree on (${xml.toString('utf8', tag.start, Math.min(tag.end, tag.start + 40))})`,
@@ -472,7 +472,7 @@ export class SheetCutter {
 				if (type !== undefined && !bytesAre(xml, type[0], type[1], 'n') && !this.cellIsString)
 					this.rowHasValue = true;
 			} else if (name === 'v') {
-				if (tag.selfClosing) throw unreadable('it has an empty <v/> tag');
+				if (tag.selfClosing) throw unreadable('it has an empty "v" element');
 				if (!tag.closing) {
 					this.inValue = true;
 					valueTagStart = tag.start;

@@ -3,6 +3,7 @@ import { now } from '../../../shared/core/clock';
 import { couponNameKey, parseOptionalCouponName } from '../../../shared/core/names';
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
 import { runItems } from '../../../shared/itemRunner';
+import { beforeVersion3 } from '../versions';
 
 export const properties: INodeProperties[] = [
 	{
@@ -20,16 +21,21 @@ export const properties: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	// A report per run, not per input item: each coupon's row goes with the first item that asked.
 	const reported = new Set<string>();
+	const legacy = beforeVersion3(this);
 	return await runItems<string | undefined, PoolStatistics[]>(this, {
 		read: (i) => {
 			return parseOptionalCouponName(this.getNodeParameter('couponName', i, ''));
 		},
 		serve: async (session, names) => await poolStatisticsForRun(session, names, now()),
+		// Nodes saved before version 3 called codes Create Codes made an imported list.
 		output: (_json, statistics) =>
 			statistics
 				.filter(
 					({ name }) => !reported.has(couponNameKey(name)) && reported.add(couponNameKey(name)),
 				)
-				.map((pool) => ({ ...pool })),
+				.map((pool) => ({
+					...pool,
+					source: legacy && pool.source === 'created' ? 'imported' : pool.source,
+				})),
 	});
 }
