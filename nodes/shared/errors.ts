@@ -37,7 +37,11 @@ export function nodeError(
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
-/** The output item for a failed input item under "Continue on Fail": its data plus the error. */
+/**
+ * The output item for a failed input item under "Continue on Fail": its data plus the error. The
+ * error itself goes with it too: with On Error "Continue (using error output)" n8n sends an item
+ * that carries one to the node's error output, so a webhook can answer it there.
+ */
 export function errorItem(
 	item: INodeExecutionData,
 	error: NodeFailure,
@@ -49,6 +53,7 @@ export function errorItem(
 			error: error.message,
 			...(error.description ? { errorDescription: error.description } : {}),
 		},
+		error,
 		pairedItem: { item: itemIndex },
 	};
 }

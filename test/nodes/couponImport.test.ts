@@ -1,4 +1,4 @@
-import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
@@ -369,8 +369,11 @@ describe('Coupon Import', () => {
 				error: expect.stringMatching(/not an \.xlsx/),
 				errorDescription: expect.any(String),
 			},
+			// With On Error "Continue (using error output)", n8n sends an item carrying it there.
+			error: expect.any(NodeOperationError),
 			pairedItem: { item: 0 },
 		});
+		expect(output[0].error!.context.itemIndex).toBe(0);
 		expect(output.slice(1).map((item) => [item.json.couponName, item.pairedItem])).toEqual([
 			['Spring', { item: 1 }],
 			['Autumn', { item: 1 }],
