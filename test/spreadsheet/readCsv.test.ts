@@ -64,6 +64,12 @@ describe('CSV files', () => {
 		]);
 	});
 
+	it('reads a cell past the end of a short row as empty', async () => {
+		const table = await readRaw(Buffer.from('code,coupon,token\nA-1\n'), options);
+		expect(table.rows[1]).toEqual(['A-1']);
+		expect(table.cell(table.rows[1]?.[2])).toBeUndefined();
+	});
+
 	it('reads a file cut into pieces anywhere: a quote, a line end or a character split between them', async () => {
 		// Multi-byte characters and a CR LF straddle the 64 KiB pieces the reader decodes.
 		const filler = 'é'.repeat(32_760);

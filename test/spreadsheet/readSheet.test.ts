@@ -1,4 +1,5 @@
 import * as XLSX from '@e965/xlsx';
+import { planImport } from '../../nodes/shared/core/importList';
 import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -149,6 +150,30 @@ describe('readSheet', () => {
 		XLSX.CFB.utils.cfb_add(container, 'EncryptedPackage', Buffer.alloc(512, 2));
 		const file = XLSX.CFB.write(container, { type: 'buffer' }) as Buffer;
 		await expect(readSheet(file, options)).rejects.toThrow(/password-protected/);
+	});
+
+	it('reads an empty cell before the header it is looking for as empty', async () => {
+		// SheetJS leaves no entry for an empty cell: B1 is a hole in the row, not a cell.
+		const file = xlsx({
+			S: [
+				['note', null, 'coupon value', 'token'],
+				[null, null, 'X1', 't1'],
+			],
+		});
+		const plan = planImport(await readRaw(file, options), {
+			mode: 'add',
+			nameColumn: 'coupon name',
+			valueColumn: 'coupon value',
+			couponName: 'SPRING',
+			keepColumns: 'all',
+			maxRows: 10,
+			maxNewCoupons: 1,
+			usesPerCode: 1,
+			now: 0,
+		});
+		expect(plan.pools[0].candidates).toEqual([
+			{ code: 'X1', key: 'X1', row: 2, details: { token: 't1' } },
+		]);
 	});
 
 	it('reads a workbook written by hand with inline strings', async () => {

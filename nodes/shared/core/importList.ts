@@ -138,7 +138,8 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 	const wantedName = headerKey(columns.nameColumn);
 	const seen: Array<{ row: number; headers: string[] }> = [];
 	for (let r = 0; r < table.rows.length && seen.length < HEADER_SEARCH_ROWS; r++) {
-		const cells = (table.rows[r] ?? []).map((raw) => cellText(table.cell(raw)));
+		// Array.from, not map: an empty cell may be a hole in the row, which map would leave a hole.
+		const cells = Array.from(table.rows[r] ?? [], (raw) => cellText(table.cell(raw)));
 		if (cells.every((text) => text === '')) continue;
 		seen.push({ row: r + 1, headers: cells.filter((text) => text !== '') });
 		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);

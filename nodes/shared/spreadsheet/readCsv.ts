@@ -94,10 +94,10 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 /** Our Export writes a ' before a cell a spreadsheet would run as a formula; reading, it goes again. */
 const NEUTRALISED_FORMULA = /^'[=+\-@\t\r]/;
 
+/** A field as a cell; past the end of a short row there is no field, and the cell is empty. */
 function csvCell(raw: unknown): Cell {
-	const text = raw as string;
-	if (text.trim() === '') return undefined;
-	return NEUTRALISED_FORMULA.test(text) ? text.slice(1) : text;
+	if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+	return NEUTRALISED_FORMULA.test(raw) ? raw.slice(1) : raw;
 }
 
 /** The delimiter that splits the first records into the same number of columns, the most. */
