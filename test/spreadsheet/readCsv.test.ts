@@ -1,6 +1,7 @@
 import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
 import { MAX_CSV_CELL } from '../../nodes/shared/spreadsheet/readCsv';
 import { CouponError } from '../../nodes/shared/core/errors';
+import { planImport, type ImportSettings } from '../../nodes/shared/core/importList';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const MIB = 1024 * 1024;
@@ -20,6 +21,29 @@ async function read(text: string | Buffer, readOptions = options) {
 		sheetName: table.sheetName,
 		rows: table.rows.map((row) => row && Array.from(row, (raw) => table.cell(raw))),
 		valueBeyond: table.valueBeyond,
+	};
+}
+
+const settings: ImportSettings = {
+	mode: 'add',
+	nameColumn: 'coupon name',
+	valueColumn: 'coupon value',
+	maxRows: 1000,
+	maxNewCoupons: 10,
+	usesPerCode: 1,
+	now: 0,
+};
+
+/** What the import makes of the file: the codes of each coupon, and the rows it rejects. */
+async function plan(text: string, planSettings: Partial<ImportSettings> = {}) {
+	const { pools, file } = planImport(await readRaw(Buffer.from(text), options), {
+		...settings,
+		...planSettings,
+	});
+	return {
+		codes: pools.map((pool) => [pool.name, pool.candidates.map((candidate) => candidate.code)]),
+		rejected: [...file.rejectedRows, ...pools.flatMap((pool) => pool.rejected)],
+		file,
 	};
 }
 
@@ -68,6 +92,41 @@ describe('CSV files', () => {
 		const table = await readRaw(Buffer.from('code,coupon,token\nA-1\n'), options);
 		expect(table.rows[1]).toEqual(['A-1']);
 		expect(table.cell(table.rows[1]?.[2])).toBeUndefined();
+	});
+
+	it('rejects a row that does not line up with the header, with its reason, and reads the others', async () => {
+		const text = [
+			'coupon name,coupon value,token',
+			'SPRING,A-1,t1',
+			'SPRING',
+			'SPRING,A-3',
+			'A-4',
+			'SPRING,A-5,t5,extra',
+			'SPRING,A-6,t6,,',
+			'',
+			'SPRING,A-8,t8',
+		].join('\n');
+		const { codes, rejected, file } = await plan(text);
+		expect(codes).toEqual([['SPRING', ['A-1', 'A-6', 'A-8']]]);
+		expect(rejected).toEqual([
+			{ row: 3, value: '', reason: 'has 1 field, the header has 3' },
+			{ row: 5, value: '', reason: 'has 1 field, the header has 3' },
+			{ row: 4, value: 'A-3', reason: 'has 2 fields, the header has 3' },
+			{
+				row: 6,
+				value: 'A-5',
+				reason: 'has 4 fields, the header has 3 (a field holding a comma needs quotes)',
+			},
+		]);
+		expect(file).toMatchObject({ blankRows: 1, rowsWithoutValue: 2, rowsWithoutCoupon: 0 });
+		// Into one coupon, a short row is rejected too: its fields may have moved to other columns.
+		expect((await plan('coupon value,note\nA-1\nA-2,x', { couponName: 'S' })).rejected).toEqual([
+			{ row: 2, value: 'A-1', reason: 'has 1 field, the header has 2' },
+		]);
+		// A header ending in a delimiter names no column there: rows without that field line up.
+		expect((await plan('coupon name;coupon value;\nS;A-1\nS;A-2;x\n')).codes).toEqual([
+			['S', ['A-1', 'A-2']],
+		]);
 	});
 
 	it('reads a file cut into pieces anywhere: a quote, a line end or a character split between them', async () => {

@@ -16,6 +16,11 @@ export interface SheetTable {
 	valueBeyond?: number;
 	/** A raw cell as a Cell; called only for the cells the import reads. */
 	cell: (raw: unknown) => Cell;
+	/**
+	 * Why a row does not line up with the header row, where the format can tell (a CSV row with
+	 * fewer fields than the header): the row is rejected with this reason. A blank row has none.
+	 */
+	misalignment?: (row: unknown[] | undefined, header: unknown[]) => string | undefined;
 }
 
 /**
@@ -323,6 +328,7 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 		{ pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }
 	>();
 
+	const header = layout.headerRow === null ? undefined : (table.rows[layout.headerRow - 1] ?? []);
 	for (let r = firstDataRow; r < table.rows.length; r++) {
 		const row = r + 1;
 		const cells = table.rows[r];
@@ -330,15 +336,17 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 		const value = cellText(valueCell);
 		const rowName =
 			layout.nameColumn === undefined ? '' : cellText(table.cell(cells?.[layout.nameColumn]));
+		// A row that does not line up is rejected whatever its columns hold: they may be shifted.
+		const misaligned = header && table.misalignment?.(cells, header);
 		if (value === '') {
-			if (rowName === '') {
+			if (rowName === '' && !misaligned) {
 				file.blankRows++;
 			} else {
 				file.rowsWithoutValue++;
 				remember(file.rejectedRows, {
 					row,
 					value,
-					reason: `no value in column "${settings.valueColumn}"`,
+					reason: misaligned || `no value in column "${settings.valueColumn}"`,
 				});
 			}
 			continue;
@@ -373,11 +381,14 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 		const { pool } = target;
 		if (!pool) {
 			file.rowsWithoutCoupon++;
-			remember(file.rejectedRows, { row, value, reason: target.problem! });
+			remember(file.rejectedRows, { row, value, reason: misaligned || target.problem! });
 			continue;
 		}
-		const read =
-			typeof valueCell === 'object' ? { problem: valueCell.unusable } : readCodeValue(value);
+		const read = misaligned
+			? { problem: misaligned }
+			: typeof valueCell === 'object'
+				? { problem: valueCell.unusable }
+				: readCodeValue(value);
 		if ('problem' in read) {
 			pool.invalid++;
 			remember(pool.rejected, { row, value, reason: read.problem });

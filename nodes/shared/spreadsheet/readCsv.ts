@@ -6,7 +6,15 @@ import { CELLS_PER_ROW, type ReadOptions } from './readSheet';
 export const MAX_CSV_CELL = 32_767;
 /** Bytes decoded at a time: the file is read as far as the rows need, a piece at a time. */
 const PIECE = 64 * 1024;
-const DELIMITERS = [',', ';', '\t'];
+interface Delimiter {
+	character: string;
+	name: string;
+}
+const DELIMITERS: Delimiter[] = [
+	{ character: ',', name: 'comma' },
+	{ character: ';', name: 'semicolon' },
+	{ character: '\t', name: 'tab' },
+];
 /** Records looked at to tell the delimiter. */
 const SNIFF_RECORDS = 10;
 
@@ -49,7 +57,7 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 	/** Rows kept until this many; past it only a row with a value is looked for. */
 	let keepUntil = Infinity;
 	let valueBeyond: number | undefined;
-	const parser = new CsvParser(delimiter, (record, rowNumber) => {
+	const parser = new CsvParser(delimiter.character, (record, rowNumber) => {
 		const hasValue = record.some((cell) => cell.trim() !== '');
 		if (rows.length >= keepUntil) {
 			if (hasValue) valueBeyond = rowNumber;
@@ -87,8 +95,28 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 		sheetName: 'CSV',
 		rows,
 		cell: csvCell,
+		misalignment: (row, header) =>
+			misalignment((row ?? []) as string[], header as string[], delimiter),
 		...(valueBeyond === undefined ? {} : { valueBeyond }),
 	};
+}
+
+const hasText = (field: string) => field.trim() !== '';
+
+/**
+ * Why a row does not line up with the header: fewer fields than the header names columns, or text
+ * past the header's last field, which a delimiter inside a field without quotes makes (shifting
+ * the fields after it). Empty fields past the header, as many programs write, are fine.
+ */
+function misalignment(row: string[], header: string[], delimiter: Delimiter): string | undefined {
+	if (!row.some(hasText)) return undefined;
+	let named = header.length;
+	while (named > 0 && !hasText(header[named - 1])) named--;
+	const fields = `has ${row.length} field${row.length === 1 ? '' : 's'}`;
+	if (row.length < named) return `${fields}, the header has ${named}`;
+	if (row.slice(header.length).some(hasText))
+		return `${fields}, the header has ${header.length} (a field holding a ${delimiter.name} needs quotes)`;
+	return undefined;
 }
 
 /** Our Export writes a ' before a cell a spreadsheet would run as a formula; reading, it goes again. */
@@ -101,11 +129,11 @@ function csvCell(raw: unknown): Cell {
 }
 
 /** The delimiter that splits the first records into the same number of columns, the most. */
-function sniffDelimiter(sample: string): string {
-	let best = { delimiter: ',', consistent: 0, columns: 1 };
+function sniffDelimiter(sample: string): Delimiter {
+	let best = { delimiter: DELIMITERS[0], consistent: 0, columns: 1 };
 	for (const delimiter of DELIMITERS) {
 		const counts: number[] = [];
-		const parser = new CsvParser(delimiter, (record) => {
+		const parser = new CsvParser(delimiter.character, (record) => {
 			if (record.some((cell) => cell.trim() !== '')) counts.push(record.length);
 			return counts.length >= SNIFF_RECORDS;
 		});
