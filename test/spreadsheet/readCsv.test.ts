@@ -129,6 +129,39 @@ describe('CSV files', () => {
 		]);
 	});
 
+	it.each([
+		[
+			'coupon name,coupon value\nSPRING;A-1\nSPRING;A-2\n',
+			"The CSV file's header (row 1) is separated by commas, but the rows below it by semicolons, so no row lines up with the header",
+			'Use one delimiter throughout: separate the header by semicolons too, or save the file again from the spreadsheet program as "CSV UTF-8".',
+		],
+		[
+			'\r\ncoupon name;coupon value;token\r\nSPRING,A-1,t\r\n\r\nSPRING,A-2,t\r\n',
+			"The CSV file's header (row 2) is separated by semicolons, but the rows below it by commas, so no row lines up with the header",
+			'Use one delimiter throughout: separate the header by commas too, or save the file again from the spreadsheet program as "CSV UTF-8".',
+		],
+		[
+			'coupon value\tnote\nA-1,x\n',
+			"The CSV file's header (row 1) is separated by tabs, but the rows below it by commas, so no row lines up with the header",
+			'Use one delimiter throughout: separate the header by commas too, or save the file again from the spreadsheet program as "CSV UTF-8".',
+		],
+	])(
+		'refuses a header separated by one delimiter over rows separated by another: %j',
+		async (text, message, description) => {
+			expect(await refusal(text)).toMatchObject({ message, description });
+		},
+	);
+
+	it('reads rows that hold another delimiter inside their fields, or below a one-column header', async () => {
+		expect((await read('code;amount\nA-1;10,5\nA-2;7,25\n')).rows).toEqual([
+			['code', 'amount'],
+			['A-1', '10,5'],
+			['A-2', '7,25'],
+		]);
+		// A header of one column has no delimiter to differ from the rows': they are read whole.
+		expect((await read('code\nA;1\nB;2\n')).rows).toEqual([['code'], ['A;1'], ['B;2']]);
+	});
+
 	it('reads a file cut into pieces anywhere: a quote, a line end or a character split between them', async () => {
 		// Multi-byte characters and a CR LF straddle the 64 KiB pieces the reader decodes.
 		const filler = 'é'.repeat(32_760);

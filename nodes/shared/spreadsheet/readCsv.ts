@@ -130,20 +130,16 @@ function csvCell(raw: unknown): Cell {
 
 /** The delimiter that splits the first records into the same number of columns, the most. */
 function sniffDelimiter(sample: string): Delimiter {
+	const splits = DELIMITERS.map((delimiter) => ({
+		delimiter,
+		records: sampleRecords(sample, delimiter),
+	}));
+	refuseMixedDelimiters(splits);
 	let best = { delimiter: DELIMITERS[0], consistent: 0, columns: 1 };
-	for (const delimiter of DELIMITERS) {
-		const counts: number[] = [];
-		const parser = new CsvParser(delimiter.character, (record) => {
-			if (record.some((cell) => cell.trim() !== '')) counts.push(record.length);
-			return counts.length >= SNIFF_RECORDS;
-		});
-		try {
-			parser.feed(sample);
-		} catch {
-			continue; // a sample cut inside a long field: this delimiter cannot be judged by it
-		}
-		const columns = counts[0] ?? 1;
-		const consistent = counts.filter((count) => count === columns).length;
+	for (const { delimiter, records } of splits) {
+		if (records === undefined) continue;
+		const columns = records[0]?.fields ?? 1;
+		const consistent = records.filter((record) => record.fields === columns).length;
 		if (
 			columns > 1 &&
 			(consistent > best.consistent || (consistent === best.consistent && columns > best.columns))
@@ -151,6 +147,57 @@ function sniffDelimiter(sample: string): Delimiter {
 			best = { delimiter, consistent, columns };
 	}
 	return best.delimiter;
+}
+
+interface SampleRecord {
+	row: number;
+	fields: number;
+}
+
+/**
+ * The first records of the sample holding a value, split by `delimiter`; undefined when the sample
+ * is cut inside a long field, so this delimiter cannot be judged by it.
+ */
+function sampleRecords(sample: string, delimiter: Delimiter): SampleRecord[] | undefined {
+	const records: SampleRecord[] = [];
+	const parser = new CsvParser(delimiter.character, (record, row) => {
+		if (record.some(hasText)) records.push({ row, fields: record.length });
+		return records.length >= SNIFF_RECORDS;
+	});
+	try {
+		parser.feed(sample);
+	} catch {
+		return undefined;
+	}
+	return records;
+}
+
+/**
+ * Refuses a header split by one delimiter over rows split by another (a header typed with commas
+ * over rows a program wrote with semicolons): no row would line up with the header, and rejecting
+ * every row would bury the one thing to correct.
+ */
+function refuseMixedDelimiters(
+	splits: Array<{ delimiter: Delimiter; records: SampleRecord[] | undefined }>,
+): void {
+	for (const header of splits)
+		for (const rows of splits) {
+			const [headerRecord, ...below] = header.records ?? [];
+			const [sameRecord, ...rowRecords] = rows.records ?? [];
+			if (
+				headerRecord !== undefined &&
+				headerRecord.fields > 1 &&
+				sameRecord?.fields === 1 &&
+				below.length > 0 &&
+				below.every((record) => record.fields === 1) &&
+				rowRecords.length > 0 &&
+				rowRecords.every((record) => record.fields > 1)
+			)
+				throw new CouponError(
+					`The CSV file's header (row ${headerRecord.row.toLocaleString('en-US')}) is separated by ${header.delimiter.name}s, but the rows below it by ${rows.delimiter.name}s, so no row lines up with the header`,
+					`Use one delimiter throughout: separate the header by ${rows.delimiter.name}s too, or save the file again from the spreadsheet program as "CSV UTF-8".`,
+				);
+		}
 }
 
 const QUOTE = 34;
