@@ -174,6 +174,58 @@ describe('CSV files', () => {
 		]);
 	});
 
+	describe('a byte that is not UTF-8', () => {
+		const PIECE = 64 * 1024;
+		const allRows = { ...options, rowsAfter: 1_000_000 };
+		/** `before` as UTF-8, then one byte UTF-8 does not allow (é in Latin-1), then more rows. */
+		const withBadByte = (before: string) =>
+			Buffer.concat([Buffer.from(before), Buffer.from([0xe9]), Buffer.from('\nZ-1\nZ-2\n')]);
+
+		it(
+			'is refused naming its row, deep in a long file, past quoted line breaks',
+			async () => {
+				// Rows of varying length, so that no piece starts at a row; 3 line breaks inside quotes.
+				const rows = Array.from({ length: 10_000 }, (_, i) => `C-${'x'.repeat(i % 13)}${i}`);
+				rows[500] = '"a quoted\r\ncode, with\ntwo line breaks"';
+				rows[7000] = '"and one\rmore"';
+				const text = `code\n${rows.join('\n')}\nC-ü`;
+				expect((await refusal(withBadByte(text), allRows)).message).toBe(
+					'The CSV file is not UTF-8 text: row 10,002 (line 10,005 of the file) holds bytes UTF-8 does not allow',
+				);
+			},
+			HEAVY_TEST_MS,
+		);
+
+		it.each([PIECE - 2, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE - 1])(
+			'is refused naming its row at byte %i, around the 64 KiB pieces the file is decoded in',
+			async (at) => {
+				// The bad byte comes right after a 2-byte character, which the boundary cuts at PIECE + 1.
+				const before = `code\n${'A-1\n'.repeat(Math.floor((at - 7) / 4))}`;
+				const text = `${before}${'B'.repeat(at - Buffer.byteLength(before) - 2)}é`;
+				const file = withBadByte(text);
+				expect(file[at]).toBe(0xe9);
+				const row = text.split('\n').length;
+				expect((await refusal(file, allRows)).message).toBe(
+					`The CSV file is not UTF-8 text: row ${row.toLocaleString('en-US')} holds bytes UTF-8 does not allow`,
+				);
+			},
+		);
+
+		it('is refused when a character is cut short at the end of the file', async () => {
+			const file = Buffer.concat([Buffer.from('code\nA-1\n\nA-'), Buffer.from([0xc3])]);
+			expect((await refusal(file)).message).toBe(
+				'The CSV file is not UTF-8 text: row 4 holds bytes UTF-8 does not allow',
+			);
+		});
+
+		it('is not looked for past the rows the import reads, and U+FFFD written in UTF-8 is a character', async () => {
+			const text = `code\nA-\ufffd\n${'B\n'.repeat(PIECE)}`;
+			const table = await read(withBadByte(text), { ...options, leadingRows: 2, rowsAfter: 3 });
+			expect(table.rows).toEqual([['code'], ['A-\ufffd'], ['B'], ['B'], ['B']]);
+			expect(table.valueBeyond).toBe(6);
+		});
+	});
+
 	it('keeps the rows the import reads, and names the first row with a value beyond them', async () => {
 		const lines = ['code', ...Array.from({ length: 30 }, (_, i) => `C${i}`), '', '', 'LATE', ''];
 		const table = await read(lines.join('\n'), { ...options, leadingRows: 2, rowsAfter: 5 });
@@ -200,8 +252,10 @@ describe('CSV files', () => {
 			Buffer.from(`code\n${'A\n'.repeat(5000)}`),
 			Buffer.from([0x43, 0xe9, 0x0a]),
 		]);
-		const notUtf8 = await refusal(latin1);
-		expect(notUtf8.message).toMatch(/^The CSV file is not UTF-8 text \(row \d/);
+		const notUtf8 = await refusal(latin1, { ...options, rowsAfter: 10_000 });
+		expect(notUtf8.message).toBe(
+			'The CSV file is not UTF-8 text: row 5,002 holds bytes UTF-8 does not allow',
+		);
 		expect(notUtf8.description).toMatch(/CSV UTF-8/);
 		const wide = await refusal(`${Array.from({ length: 50 }, (_, i) => `c${i}`).join(',')}\n`, {
 			...options,

@@ -77,18 +77,28 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 			keepUntil = rows.length;
 		return false;
 	});
-	const decoder = new TextDecoder('utf-8', { fatal: true });
+	const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+	/** Where in the file the text the decoder returns next begins. */
+	let decodedTo = start;
 	for (let at = start; at < file.length && !parser.stopped; at += PIECE) {
-		let text: string;
-		try {
-			text = decoder.decode(file.subarray(at, at + PIECE), { stream: at + PIECE < file.length });
-		} catch {
+		const text = decoder.decode(file.subarray(at, at + PIECE), {
+			stream: at + PIECE < file.length,
+		});
+		// The text up to the bad bytes is read first: the parser then stands at their row, or has
+		// stopped before it, past the rows the import reads.
+		const bad = firstUndecodable(text, file, decodedTo);
+		parser.feed(bad < 0 ? text : text.slice(0, bad));
+		if (bad >= 0 && !parser.stopped) {
+			const line =
+				parser.lineNumber === parser.rowNumber
+					? ''
+					: ` (line ${parser.lineNumber.toLocaleString('en-US')} of the file)`;
 			throw new CouponError(
-				`The CSV file is not UTF-8 text (row ${parser.rowNumber.toLocaleString('en-US')} holds bytes UTF-8 does not allow)`,
+				`The CSV file is not UTF-8 text: row ${parser.rowNumber.toLocaleString('en-US')}${line} holds bytes UTF-8 does not allow`,
 				saveAsCsv,
 			);
 		}
-		parser.feed(text);
+		decodedTo += Buffer.byteLength(text);
 	}
 	if (!parser.stopped) parser.end();
 	return {
@@ -117,6 +127,26 @@ function misalignment(row: string[], header: string[], delimiter: Delimiter): st
 	if (row.slice(header.length).some(hasText))
 		return `${fields}, the header has ${header.length} (a field holding a ${delimiter.name} needs quotes)`;
 	return undefined;
+}
+
+const REPLACEMENT = '\ufffd';
+const UTF8_REPLACEMENT = Buffer.from(REPLACEMENT);
+
+/**
+ * Where in `text`, decoded from `file` from byte `offset` on, the decoder met bytes UTF-8 does not
+ * allow, or -1. It wrote U+FFFD for them; the file may hold U+FFFD as a character of its own, and
+ * then its bytes are at that place (the text before it decoded exactly, so its length in bytes
+ * says where).
+ */
+function firstUndecodable(text: string, file: Buffer, offset: number): number {
+	let at = offset;
+	let counted = 0;
+	for (let i = text.indexOf(REPLACEMENT); i >= 0; i = text.indexOf(REPLACEMENT, i + 1)) {
+		at += Buffer.byteLength(text.slice(counted, i));
+		counted = i;
+		if (!file.subarray(at, at + UTF8_REPLACEMENT.length).equals(UTF8_REPLACEMENT)) return i;
+	}
+	return -1;
 }
 
 /** Our Export writes a ' before a cell a spreadsheet would run as a formula; reading, it goes again. */
@@ -219,12 +249,21 @@ class CsvParser {
 	private quoteSeen = false;
 	/** A CR ended the last record: an LF right after it belongs to the same line end. */
 	private afterCr = false;
+	/** Line breaks inside quotes so far: the line of the text is the row plus these. */
+	private quotedLineBreaks = 0;
+	/** Inside quotes, the last character was a CR: an LF right after it ends the same line. */
+	private quotedCr = false;
 
 	constructor(
 		delimiter: string,
 		private readonly onRecord: (record: string[], rowNumber: number) => boolean,
 	) {
 		this.delimiter = delimiter.charCodeAt(0);
+	}
+
+	/** The line of the text being read, counting line breaks inside quotes. */
+	get lineNumber(): number {
+		return this.rowNumber + this.quotedLineBreaks;
 	}
 
 	feed(text: string): void {
@@ -251,7 +290,8 @@ class CsvParser {
 						this.append(text, from, i);
 						from = i + 1;
 						this.quoteSeen = true;
-					}
+					} else if (c === CR || (c === LF && !this.quotedCr)) this.quotedLineBreaks++;
+					this.quotedCr = c === CR;
 					continue;
 				}
 			}
