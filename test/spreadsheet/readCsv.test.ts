@@ -226,6 +226,63 @@ describe('CSV files', () => {
 		});
 	});
 
+	describe('UTF-16 with a byte order mark', () => {
+		const PIECE = 64 * 1024;
+		const utf16le = (text: string) =>
+			Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+		const utf16be = (text: string) =>
+			Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+
+		it.each([
+			['little-endian, as Excel saves "Unicode Text"', utf16le],
+			['big-endian', utf16be],
+		])('is read %s, tab separated, as UTF-8 is', async (_label, encode) => {
+			const text =
+				'coupon name\tcoupon value\r\nSPRING\t"A ""1"""\r\nÉTÉ 😀\tB-\ufffd\r\n"two\r\nlines"\tC-3\r\n';
+			expect((await read(encode(text))).rows).toEqual([
+				['coupon name', 'coupon value'],
+				['SPRING', 'A "1"'],
+				['ÉTÉ 😀', 'B-\ufffd'],
+				['two\r\nlines', 'C-3'],
+			]);
+		});
+
+		it('is read whatever the 64 KiB pieces cut: a character of two code units, a quote', async () => {
+			const filler = 'x'.repeat(PIECE / 2 - 20);
+			for (let shift = 0; shift < 4; shift++) {
+				const text = `code\tnote\r\nA-1\t"${filler}${'y'.repeat(shift)}😀"""\r\nB-2\tü\r\n`;
+				expect((await read(utf16le(text))).rows).toEqual([
+					['code', 'note'],
+					['A-1', `${filler}${'y'.repeat(shift)}😀"`],
+					['B-2', 'ü'],
+				]);
+			}
+		});
+
+		it('is refused with the same errors as UTF-8, naming the row of a broken character', async () => {
+			const rows = `code\r\n${'A-1\r\n'.repeat(20_000)}`;
+			const broken = Buffer.concat([utf16le(rows), Buffer.from([0x00, 0xd8]), utf16le('\r\n')]);
+			const allRows = { ...options, rowsAfter: 100_000 };
+			expect((await refusal(broken, allRows)).message).toBe(
+				'The CSV file is not UTF-16 text: row 20,002 holds bytes UTF-16 does not allow',
+			);
+			const odd = Buffer.concat([utf16le('code\nA-1\n'), Buffer.from([0x41])]);
+			expect((await refusal(odd)).message).toBe(
+				'The CSV file is not UTF-16 text: row 3 holds bytes UTF-16 does not allow',
+			);
+			expect((await refusal(utf16be('code\n"A-1\nB-2\n'))).message).toBe(
+				'Row 2 of the CSV file opens a quote that never closes',
+			);
+			const header = Array.from({ length: 50 }, (_, i) => `c${i}`).join('\t');
+			const wide = await refusal(utf16le(`${header}\n`), {
+				...options,
+				leadingRows: 1,
+				rowsAfter: 2,
+			});
+			expect(wide.message).toMatch(/^The CSV file has more than 12 cells in the 3 rows/);
+		});
+	});
+
 	it('keeps the rows the import reads, and names the first row with a value beyond them', async () => {
 		const lines = ['code', ...Array.from({ length: 30 }, (_, i) => `C${i}`), '', '', 'LATE', ''];
 		const table = await read(lines.join('\n'), { ...options, leadingRows: 2, rowsAfter: 5 });

@@ -18,16 +18,65 @@ const DELIMITERS: Delimiter[] = [
 /** Records looked at to tell the delimiter. */
 const SNIFF_RECORDS = 10;
 
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const REPLACEMENT = '\ufffd';
+
+/** An encoding a CSV file is read in, told by its byte order mark (optional for UTF-8). */
+interface TextEncoding {
+	/** As TextDecoder knows it. */
+	label: 'utf-8' | 'utf-16le' | 'utf-16be';
+	name: string;
+	byteOrderMark: Buffer;
+	/** U+FFFD as the file writes it, telling one of its own from the decoder's. */
+	replacement: Buffer;
+	byteLength(text: string): number;
+}
+
+const UTF8: TextEncoding = {
+	label: 'utf-8',
+	name: 'UTF-8',
+	byteOrderMark: Buffer.from([0xef, 0xbb, 0xbf]),
+	replacement: Buffer.from(REPLACEMENT, 'utf8'),
+	byteLength: (text) => Buffer.byteLength(text, 'utf8'),
+};
+/** Excel's "Unicode Text" is UTF-16 little-endian with a byte order mark, tab separated. */
+const UTF16LE: TextEncoding = {
+	label: 'utf-16le',
+	name: 'UTF-16',
+	byteOrderMark: Buffer.from([0xff, 0xfe]),
+	replacement: Buffer.from([0xfd, 0xff]),
+	byteLength: (text) => text.length * 2,
+};
+const UTF16BE: TextEncoding = {
+	...UTF16LE,
+	label: 'utf-16be',
+	byteOrderMark: Buffer.from([0xfe, 0xff]),
+	replacement: Buffer.from([0xff, 0xfd]),
+};
+
+/** The encoding the file's byte order mark names, and where its text begins; UTF-8 without one. */
+function encodingOf(file: Buffer): { encoding: TextEncoding; start: number } {
+	const encoding = [UTF8, UTF16LE, UTF16BE].find(({ byteOrderMark }) =>
+		file.subarray(0, byteOrderMark.length).equals(byteOrderMark),
+	);
+	return encoding
+		? { encoding, start: encoding.byteOrderMark.length }
+		: { encoding: UTF8, start: 0 };
+}
+
 const saveAsCsv =
 	'Save the file as "CSV UTF-8 (comma delimited)", or as an Excel Workbook (.xlsx).';
+/** Bytes of the file's start looked at to tell text from a binary file. */
+const SAMPLE_BYTES = 4096;
 
 /**
- * Whether the file's start reads as text: no NUL byte, and UTF-8 (a character cut at the end of
- * the sample aside). Spreadsheets and other binary files fail it at once.
+ * Whether the file's start reads as text: UTF-16 after its byte order mark with no NUL character,
+ * or else UTF-8 (a character cut at the end of the sample aside) with no NUL byte. Spreadsheets
+ * and other binary files fail it at once.
  */
 export function looksLikeText(file: Buffer): boolean {
-	const sample = file.subarray(0, 4096);
+	const { encoding, start } = encodingOf(file);
+	const sample = file.subarray(start, start + SAMPLE_BYTES);
+	if (encoding !== UTF8) return !new TextDecoder(encoding.label).decode(sample).includes('\0');
 	if (sample.includes(0)) return false;
 	try {
 		new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
@@ -41,13 +90,13 @@ export function looksLikeText(file: Buffer): boolean {
  * A comma, semicolon or tab separated file (told from its first records) as a table, read as the
  * .xlsx reader reads a sheet: up to the `leadingRows`-th row holding a value, then `rowsAfter` rows;
  * past them only the first row holding a value is looked for (`valueBeyond`). UTF-8 with or without
- * a byte order mark, quoted fields ("" for a quote, line breaks inside), any line ends. One pass,
- * a piece at a time, linear in the bytes it reads.
+ * a byte order mark, or UTF-16 with one; quoted fields ("" for a quote, line breaks inside), any
+ * line ends. One pass, a piece at a time, linear in the bytes it reads.
  */
 export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
-	const start = file.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+	const { encoding, start } = encodingOf(file);
 	const delimiter = sniffDelimiter(
-		new TextDecoder('utf-8').decode(file.subarray(start, start + PIECE)),
+		new TextDecoder(encoding.label).decode(file.subarray(start, start + PIECE)),
 	);
 	const maxCells =
 		(options.leadingRows + options.rowsAfter) * (options.cellsPerRow ?? CELLS_PER_ROW);
@@ -77,7 +126,7 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 			keepUntil = rows.length;
 		return false;
 	});
-	const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+	const decoder = new TextDecoder(encoding.label, { ignoreBOM: true });
 	/** Where in the file the text the decoder returns next begins. */
 	let decodedTo = start;
 	for (let at = start; at < file.length && !parser.stopped; at += PIECE) {
@@ -86,7 +135,7 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 		});
 		// The text up to the bad bytes is read first: the parser then stands at their row, or has
 		// stopped before it, past the rows the import reads.
-		const bad = firstUndecodable(text, file, decodedTo);
+		const bad = firstUndecodable(text, file, decodedTo, encoding);
 		parser.feed(bad < 0 ? text : text.slice(0, bad));
 		if (bad >= 0 && !parser.stopped) {
 			const line =
@@ -94,11 +143,11 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 					? ''
 					: ` (line ${parser.lineNumber.toLocaleString('en-US')} of the file)`;
 			throw new CouponError(
-				`The CSV file is not UTF-8 text: row ${parser.rowNumber.toLocaleString('en-US')}${line} holds bytes UTF-8 does not allow`,
+				`The CSV file is not ${encoding.name} text: row ${parser.rowNumber.toLocaleString('en-US')}${line} holds bytes ${encoding.name} does not allow`,
 				saveAsCsv,
 			);
 		}
-		decodedTo += Buffer.byteLength(text);
+		decodedTo += encoding.byteLength(text);
 	}
 	if (!parser.stopped) parser.end();
 	return {
@@ -129,22 +178,24 @@ function misalignment(row: string[], header: string[], delimiter: Delimiter): st
 	return undefined;
 }
 
-const REPLACEMENT = '\ufffd';
-const UTF8_REPLACEMENT = Buffer.from(REPLACEMENT);
-
 /**
- * Where in `text`, decoded from `file` from byte `offset` on, the decoder met bytes UTF-8 does not
- * allow, or -1. It wrote U+FFFD for them; the file may hold U+FFFD as a character of its own, and
- * then its bytes are at that place (the text before it decoded exactly, so its length in bytes
- * says where).
+ * Where in `text`, decoded from `file` from byte `offset` on, the decoder met bytes the encoding
+ * does not allow, or -1. It wrote U+FFFD for them; the file may hold U+FFFD as a character of its
+ * own, and then its bytes are at that place (the text before it decoded exactly, so its length in
+ * bytes says where).
  */
-function firstUndecodable(text: string, file: Buffer, offset: number): number {
+function firstUndecodable(
+	text: string,
+	file: Buffer,
+	offset: number,
+	{ replacement, byteLength }: TextEncoding,
+): number {
 	let at = offset;
 	let counted = 0;
 	for (let i = text.indexOf(REPLACEMENT); i >= 0; i = text.indexOf(REPLACEMENT, i + 1)) {
-		at += Buffer.byteLength(text.slice(counted, i));
+		at += byteLength(text.slice(counted, i));
 		counted = i;
-		if (!file.subarray(at, at + UTF8_REPLACEMENT.length).equals(UTF8_REPLACEMENT)) return i;
+		if (!file.subarray(at, at + replacement.length).equals(replacement)) return i;
 	}
 	return -1;
 }
