@@ -115,15 +115,6 @@ describe('readSheet', () => {
 	});
 
 	it.each([
-		[
-			'a CSV file in Latin-1',
-			Buffer.concat([
-				Buffer.from('coupon name,coupon value\nA,'),
-				Buffer.from([0xe9]),
-				Buffer.from('\n'),
-			]),
-			/not an \.xlsx spreadsheet \(it starts with the text "coupon name,coup": it may be a CSV/,
-		],
 		['a PDF', Buffer.from('%PDF-1.7 ...'), /it is a PDF/],
 		['an empty file', Buffer.alloc(0), /The file is empty/],
 		['a cut-off xlsx', xlsx({ S: [['a']] }).subarray(0, 200), /zip structure is damaged/],
@@ -142,6 +133,73 @@ describe('readSheet', () => {
 		],
 	])('refuses %s with a clear message', async (_label, file, message) => {
 		await expect(readSheet(file, options)).rejects.toThrow(message);
+	});
+
+	describe('a text file that is not UTF-8', () => {
+		const saveAsCsvUtf8 = expect.stringMatching(/^Save the file as "CSV UTF-8/);
+		// One byte a character: Latin-1's é is 0xe9, Windows-1252's “ and € are 0x93 and 0x80.
+		const oneByte = (text: string) => Buffer.from(text, 'latin1');
+
+		it.each([
+			['Latin-1 (é)', oneByte('coupon name,coupon value\nSPRING,CAF\xe9-1\n'), 2],
+			['Windows-1252 (“ in the header)', oneByte('\x93coupon value\x94\r\nA-1\r\n'), 1],
+			[
+				'Windows-1252 (€ deep in the first 4 KB)',
+				oneByte(`coupon value\n${'A-1\n'.repeat(900)}\x80-1\n`),
+				902,
+			],
+		])('is refused naming its row: %s', async (_label, file, row) => {
+			await expect(readSheet(file, options)).rejects.toMatchObject({
+				message: `The CSV file is not UTF-8 text: row ${row} holds bytes UTF-8 does not allow`,
+				description: saveAsCsvUtf8,
+			});
+		});
+
+		it.each([
+			['little-endian', Buffer.from('coupon value\tnote\r\nA-1\tx\r\n', 'utf16le')],
+			['big-endian', Buffer.from('coupon value\tnote\r\nA-1\tx\r\n', 'utf16le').swap16()],
+			['little-endian, in Japanese', Buffer.from('コード,名前\r\nABC-123,山田\r\n', 'utf16le')],
+		])('is refused as UTF-16 without a byte order mark: %s', async (_label, file) => {
+			await expect(readSheet(file, options)).rejects.toMatchObject({
+				message:
+					'The CSV file is not UTF-8 text: it is UTF-16 without a byte order mark (row 1 holds NUL bytes)',
+				description: saveAsCsvUtf8,
+			});
+		});
+
+		it.each([
+			[
+				'a PNG image',
+				Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+				/the bytes 89504e47\)/,
+			],
+			[
+				'a JPEG image',
+				Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'),
+				/the bytes ffd8ffe0\)/,
+			],
+			[
+				'a GIF image',
+				Buffer.from('GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff', 'latin1'),
+				/the bytes 47494638\)/,
+			],
+			['gzip', Buffer.from('1f8b0800000000000003', 'hex'), /the bytes 1f8b0800\)/],
+			[
+				'bytes of no kind',
+				Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)),
+				/the bytes 00efdecd\)/,
+			],
+			[
+				'UTF-8 text with a NUL byte',
+				Buffer.from('coupon value\nA-1\0\n'),
+				/the text "coupon value A-1/,
+			],
+		])('still refuses %s as a file that is not .xlsx', async (_label, file, start) => {
+			await expect(readSheet(file, options)).rejects.toThrow(
+				/^The file is not an \.xlsx spreadsheet \(it starts with /,
+			);
+			await expect(readSheet(file, options)).rejects.toThrow(start);
+		});
 	});
 
 	it('recognises a password-protected workbook', async () => {

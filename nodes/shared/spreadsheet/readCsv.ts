@@ -68,33 +68,65 @@ const saveAsCsv =
 /** Bytes of the file's start looked at to tell text from a binary file. */
 const SAMPLE_BYTES = 4096;
 
+/** Control characters no text file holds; tabs, line ends and form feeds are text. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTER = /[\x00-\x08\x0e-\x1f]/;
+
 /**
- * Whether the file's start reads as text: UTF-16 after its byte order mark with no NUL character,
- * or else UTF-8 (a character cut at the end of the sample aside) with no NUL byte. Spreadsheets
- * and other binary files fail it at once.
+ * Whether the file's start reads as text, which `readCsv` reads or refuses naming its encoding:
+ * UTF-16 after its byte order mark with no NUL character; UTF-8 (a character cut at the end of the
+ * sample aside) with no NUL byte; UTF-16 without a byte order mark; or text in a one-byte encoding
+ * such as Windows-1252, with no control character. Spreadsheets and other binary files fail it at
+ * once.
  */
 export function looksLikeText(file: Buffer): boolean {
 	const { encoding, start } = encodingOf(file);
 	const sample = file.subarray(start, start + SAMPLE_BYTES);
 	if (encoding !== UTF8) return !new TextDecoder(encoding.label).decode(sample).includes('\0');
-	if (sample.includes(0)) return false;
+	if (sample.includes(0)) {
+		const utf16 = utf16WithoutMark(sample);
+		return (
+			utf16 !== undefined && !CONTROL_CHARACTER.test(new TextDecoder(utf16.label).decode(sample))
+		);
+	}
 	try {
 		new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
 		return true;
 	} catch {
-		return false;
+		return !CONTROL_CHARACTER.test(sample.toString('latin1'));
 	}
+}
+
+/**
+ * UTF-16 without a byte order mark, told by its NUL bytes: a CSV's delimiters, line ends and most
+ * codes are ASCII, which UTF-16 writes with a NUL high byte (second in little-endian order, first
+ * in big-endian). Undefined unless a quarter of the sample's characters have one, all on one side.
+ */
+function utf16WithoutMark(sample: Buffer): TextEncoding | undefined {
+	const nulBytes = [0, 0];
+	for (let i = 0; i < sample.length; i++) if (sample[i] === 0) nulBytes[i % 2]++;
+	const [first, second] = nulBytes;
+	const characters = sample.length / 2;
+	if (first === 0 && second > 0 && second * 4 >= characters) return UTF16LE;
+	if (second === 0 && first > 0 && first * 4 >= characters) return UTF16BE;
+	return undefined;
 }
 
 /**
  * A comma, semicolon or tab separated file (told from its first records) as a table, read as the
  * .xlsx reader reads a sheet: up to the `leadingRows`-th row holding a value, then `rowsAfter` rows;
  * past them only the first row holding a value is looked for (`valueBeyond`). UTF-8 with or without
- * a byte order mark, or UTF-16 with one; quoted fields ("" for a quote, line breaks inside), any
- * line ends. One pass, a piece at a time, linear in the bytes it reads.
+ * a byte order mark, or UTF-16 with one; other text is refused, naming the row where it stops
+ * being UTF-8. Quoted fields ("" for a quote, line breaks inside), any line ends. One pass, a piece
+ * at a time, linear in the bytes it reads.
  */
 export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 	const { encoding, start } = encodingOf(file);
+	if (start === 0 && utf16WithoutMark(file.subarray(0, SAMPLE_BYTES)))
+		throw new CouponError(
+			'The CSV file is not UTF-8 text: it is UTF-16 without a byte order mark (row 1 holds NUL bytes)',
+			saveAsCsv,
+		);
 	const delimiter = sniffDelimiter(
 		new TextDecoder(encoding.label).decode(file.subarray(start, start + PIECE)),
 	);
