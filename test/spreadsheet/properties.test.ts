@@ -143,3 +143,85 @@ describe('properties of the spreadsheet reader', () => {
 		HEAVY_TEST_MS,
 	);
 });
+
+/** A CSV field: delimiters, quotes, line breaks, characters of 1 to 4 bytes; now and then long. */
+const csvField = fc
+	.tuple(
+		fc.array(fc.constantFrom(...'A1 ,"\r\né€😀\ufffd'.split(/(?:)/u)), { maxLength: 8 }),
+		fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30_000 })),
+	)
+	.map(([characters, length]) => 'é'.repeat(length) + characters.join(''));
+
+const csvLine = (fields: string[]) =>
+	fields
+		.map((field) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field))
+		.join(',');
+
+/** The encodings the reader reads, each with bytes it does not allow (0xff; a lone surrogate). */
+const encodings = [
+	{ name: 'UTF-8', mark: '', encode: (text: string) => Buffer.from(text), bad: [0xff] },
+	{ name: 'UTF-8', mark: '\ufeff', encode: (text: string) => Buffer.from(text), bad: [0xff] },
+	{
+		name: 'UTF-16',
+		mark: '\ufeff',
+		encode: (text: string) => Buffer.from(text, 'utf16le'),
+		bad: [0x00, 0xdc],
+	},
+	{
+		name: 'UTF-16',
+		mark: '\ufeff',
+		encode: (text: string) => Buffer.from(text, 'utf16le').swap16(),
+		bad: [0xdc, 0x00],
+	},
+];
+
+describe('properties of the CSV reader', () => {
+	it(
+		'reads every field as written in every encoding it reads, and names the row and line of a bad byte',
+		async () => {
+			await fc.assert(
+				fc.asyncProperty(
+					fc.integer({ min: 2, max: 4 }).chain((width) =>
+						fc.array(fc.array(csvField, { minLength: width, maxLength: width }), {
+							minLength: 1,
+							maxLength: 12,
+						}),
+					),
+					fc.constantFrom(...encodings),
+					fc.constantFrom('\n', '\r\n', '\r'),
+					fc.option(fc.nat(), { nil: undefined }),
+					async (records, encoding, lineEnd, badAt) => {
+						const rows = [records[0].map((_, i) => `column ${i}`), ...records];
+						const lines = rows.map((fields) => `${csvLine(fields)}${lineEnd}`);
+						const options = { leadingRows: 10, rowsAfter: 100, limits };
+						if (badAt === undefined) {
+							const table = await readSheet(
+								encoding.encode(encoding.mark + lines.join('')),
+								options,
+							);
+							expect(table.rows).toEqual(rows);
+							return;
+						}
+						// The bad bytes open a data row: on the line after every line break before them.
+						const row = 1 + (badAt % records.length);
+						const file = Buffer.concat([
+							encoding.encode(encoding.mark + lines.slice(0, row).join('')),
+							Buffer.from(encoding.bad),
+							encoding.encode(lines.slice(row).join('')),
+						]);
+						const line = lines
+							.slice(0, row)
+							.join('')
+							.split(/\r\n|\r|\n/).length;
+						const where = line === row + 1 ? '' : ` (line ${line} of the file)`;
+						await expect(readSheet(file, options)).rejects.toThrow(
+							`The CSV file is not ${encoding.name} text: row ${row + 1}${where} holds bytes ${encoding.name} does not allow`,
+						);
+					},
+				),
+				{ numRuns: 200 },
+			);
+		},
+		HEAVY_TEST_MS,
+	);
+});
