@@ -63,12 +63,17 @@ function encodingOf(file: Buffer): { encoding: TextEncoding; start: number } {
 		: { encoding: UTF8, start: 0 };
 }
 
+const hasText = (field: string) => field.trim() !== '';
+
 const saveAsCsv =
 	'Save the file as "CSV UTF-8 (comma delimited)", or as an Excel Workbook (.xlsx).';
 /** Bytes of the file's start looked at to tell text from a binary file. */
 const SAMPLE_BYTES = 4096;
 
-/** Control characters no text file holds; tabs, line ends and form feeds are text. */
+/**
+ * Control characters, which binary files are full of and text in a one-byte encoding does not hold
+ * (tabs, line ends and form feeds are text).
+ */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
 const CONTROL_CHARACTER = /[\x00-\x08\x0e-\x1f]/;
 
@@ -139,7 +144,7 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 	let keepUntil = Infinity;
 	let valueBeyond: number | undefined;
 	const parser = new CsvParser(delimiter.character, (record, rowNumber) => {
-		const hasValue = record.some((cell) => cell.trim() !== '');
+		const hasValue = record.some(hasText);
 		if (rows.length >= keepUntil) {
 			if (hasValue) valueBeyond = rowNumber;
 			return hasValue;
@@ -192,8 +197,6 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 	};
 }
 
-const hasText = (field: string) => field.trim() !== '';
-
 /**
  * Why a row does not line up with the header: fewer fields than the header names columns, or text
  * past the header's last field, which a delimiter inside a field without quotes makes (shifting
@@ -237,7 +240,7 @@ const NEUTRALISED_FORMULA = /^'[=+\-@\t\r]/;
 
 /** A field as a cell; past the end of a short row there is no field, and the cell is empty. */
 function csvCell(raw: unknown): Cell {
-	if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+	if (typeof raw !== 'string' || !hasText(raw)) return undefined;
 	return NEUTRALISED_FORMULA.test(raw) ? raw.slice(1) : raw;
 }
 
@@ -296,11 +299,11 @@ function refuseMixedDelimiters(
 	for (const header of splits)
 		for (const rows of splits) {
 			const [headerRecord, ...below] = header.records ?? [];
-			const [sameRecord, ...rowRecords] = rows.records ?? [];
+			const [headerAsRows, ...rowRecords] = rows.records ?? [];
 			if (
 				headerRecord !== undefined &&
 				headerRecord.fields > 1 &&
-				sameRecord?.fields === 1 &&
+				headerAsRows?.fields === 1 &&
 				below.length > 0 &&
 				below.every((record) => record.fields === 1) &&
 				rowRecords.length > 0 &&
