@@ -323,15 +323,15 @@ describe('CSV files', () => {
 	});
 
 	it(
-		'reads a million-row file in bounded time, keeping only the rows asked for',
+		'reads a million-row file only as far as the rows asked for: what follows is never parsed',
 		async () => {
 			const text = `code\n${Array.from({ length: 1_000_000 }, (_, i) => `CODE-${i}`).join('\n')}\n`;
-			const started = performance.now();
-			const table = await read(text, { ...options, leadingRows: 10, rowsAfter: 100 });
+			// Past the rows asked for, a byte that is not UTF-8 and a quote that never closes: read,
+			// either would refuse the file.
+			const file = Buffer.concat([Buffer.from(text), Buffer.from([0xff]), Buffer.from('"open')]);
+			const table = await read(file, { ...options, leadingRows: 10, rowsAfter: 100 });
 			expect(table.rows).toHaveLength(110);
 			expect(table.valueBeyond).toBe(111);
-			// It stops at the first value past them: the rest of the 14 MB is not parsed.
-			expect(performance.now() - started).toBeLessThan(2_000);
 		},
 		HEAVY_TEST_MS,
 	);
