@@ -142,6 +142,12 @@ export default [
 		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
 	},
 	{
+		// Long loops share n8n's event loop: setImmediate lets everything that waits run, then the
+		// loop goes on. n8n's sleep helper (setTimeout) may not be imported below the n8n layer.
+		files: ['nodes/shared/core/turns.ts'],
+		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
+	},
+	{
 		// The Local storage finds queue mode where n8n itself reads it (EXECUTIONS_MODE), and names
 		// the Node version it needs.
 		files: ['nodes/shared/transport/sqlite.ts'],

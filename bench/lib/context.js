@@ -9,7 +9,8 @@ function context(
 		getNode: () => ({
 			name: 'bench',
 			type: 'bench',
-			typeVersion: 1,
+			// The newest Contact Coupon version, as a node added today has.
+			typeVersion: 3,
 			position: [0, 0],
 			parameters: {},
 		}),

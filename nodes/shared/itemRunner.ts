@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 import type { Outcome } from './core/errors';
 import type { CouponStoreSession } from './core/store';
+import { Turns } from './core/turns';
 import { errorItem, nodeError, type NodeFailure } from './errors';
 import { openStore, warnIfNotSaved } from './storage';
 
@@ -53,7 +54,10 @@ export async function runItems<Request, Result>(
 
 	const requests: Request[] = [];
 	const itemIndexes: number[] = [];
+	// Items and what they hold may run to a million (Create Codes): read and built a turn at a time.
+	const turns = new Turns();
 	for (let i = 0; i < items.length; i++) {
+		if (turns.due()) await turns.pass();
 		try {
 			requests.push(await operation.read(i));
 			itemIndexes.push(i);
@@ -98,6 +102,7 @@ export async function runItems<Request, Result>(
 
 	const output: INodeExecutionData[] = [];
 	for (let i = 0; i < items.length; i++) {
+		if (turns.due()) await turns.pass();
 		const item = items[i];
 		const served = results[i];
 		if (served instanceof Error) {
@@ -107,7 +112,10 @@ export async function runItems<Request, Result>(
 		const json = operation.output(item.json, served.result, served.request);
 		if (Array.isArray(json)) {
 			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
-			for (const one of json) output.push({ json: one, pairedItem: { item: i } });
+			for (const one of json) {
+				output.push({ json: one, pairedItem: { item: i } });
+				if (turns.due()) await turns.pass();
+			}
 			continue;
 		}
 		const binary = operation.binary

@@ -260,7 +260,7 @@ describe('check character', () => {
 describe('drawing codes in bulk', () => {
 	it(
 		'draws different codes with their keys, in the format, up to every code of a small space',
-		() => {
+		async () => {
 			const digits: CodeFormat = {
 				characters: '0123456789',
 				length: 4,
@@ -268,7 +268,7 @@ describe('drawing codes in bulk', () => {
 				suffix: '.x',
 			};
 			// 9,990 of the 10,000 codes: most numbers are drawn more than once before all differ.
-			const drawn = drawCodes(digits, 9_990);
+			const drawn = await drawCodes(digits, 9_990);
 			expect(new Set(drawn.map((d) => d.key)).size).toBe(9_990);
 			for (const { code, key } of drawn) {
 				expect(code).toMatch(/^P-\d{4}\.x$/);
@@ -278,15 +278,15 @@ describe('drawing codes in bulk', () => {
 		HEAVY_TEST_MS,
 	);
 
-	it('matches generateCode: same shapes, keys as checkout reads them, valid check characters', () => {
-		fc.assert(
-			fc.property(
+	it('matches generateCode: same shapes, keys as checkout reads them, valid check characters', async () => {
+		await fc.assert(
+			fc.asyncProperty(
 				fc.constantFrom(...CHARACTER_SETS.keys(), 'custom'),
 				fc.constantFrom(undefined, '####-??', '*?#', 'ｓ-##*'),
 				fc.boolean(),
 				fc.constantFrom('', 'Vip-', 'ﬁ'),
 				fc.integer({ min: 4, max: 16 }),
-				(set, rawPattern, checkCharacter, prefix, length) => {
+				async (set, rawPattern, checkCharacter, prefix, length) => {
 					const characters = resolveCharacters(set, 'abcdefgh2345');
 					let pattern: string | undefined;
 					try {
@@ -302,7 +302,7 @@ describe('drawing codes in bulk', () => {
 						...(pattern ? { pattern } : {}),
 						checkCharacter,
 					};
-					for (const { code, key } of drawCodes(format, 20)) {
+					for (const { code, key } of await drawCodes(format, 20)) {
 						expect(key).toBe(codeKey(code));
 						if (checkCharacter) expect(checkAgainstFormat(key, format)).toBe('fits');
 					}
@@ -311,10 +311,10 @@ describe('drawing codes in bulk', () => {
 		);
 	});
 
-	it('uses every character at every position, over a space past 2^53 too', () => {
+	it('uses every character at every position, over a space past 2^53 too', async () => {
 		for (const length of [10, 12]) {
 			const format = { characters: CHARACTER_SETS.get('alphanumeric')!, length, prefix: '' };
-			const drawn = drawCodes(format, 3_000);
+			const drawn = await drawCodes(format, 3_000);
 			expect(new Set(drawn.map((d) => d.key)).size).toBe(3_000);
 			for (let at = 0; at < length; at++)
 				expect(new Set(drawn.map((d) => d.code[at])).size).toBe(36);

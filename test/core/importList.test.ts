@@ -27,8 +27,8 @@ const columns = {
 };
 
 describe('planImport', () => {
-	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', () => {
-		const plan = planImport(
+	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', async () => {
+		const plan = await planImport(
 			table([
 				['Token', 'Coupon Name', 'COUPON VALUE'],
 				['t1', 'Spring', 'AAA1'],
@@ -59,8 +59,8 @@ describe('planImport', () => {
 		expect(plan.file).toMatchObject({ headerRow: 1, blankRows: 0 });
 	});
 
-	it('finds the header below title rows', () => {
-		const plan = planImport(
+	it('finds the header below title rows', async () => {
+		const plan = await planImport(
 			table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]),
 			columns,
 		);
@@ -68,8 +68,8 @@ describe('planImport', () => {
 		expect(plan.pools[0].candidates).toEqual([{ code: 'X1', key: 'X1', row: 4 }]);
 	});
 
-	it('skips blank rows, trims values and rejects duplicates and unusable values with row numbers and reasons', () => {
-		const plan = planImport(
+	it('skips blank rows, trims values and rejects duplicates and unusable values with row numbers and reasons', async () => {
+		const plan = await planImport(
 			table([
 				['coupon name', 'coupon value'],
 				['P', '  007 '],
@@ -102,8 +102,8 @@ describe('planImport', () => {
 		]);
 	});
 
-	it('imports a single-column list without header into the pool named by Coupon Name, and says row 1 was read as a code', () => {
-		const plan = planImport(table([['X1'], ['X2'], [], ['X3']]), {
+	it('imports a single-column list without header into the pool named by Coupon Name, and says row 1 was read as a code', async () => {
+		const plan = await planImport(table([['X1'], ['X2'], [], ['X3']]), {
 			...columns,
 			couponName: 'List',
 		});
@@ -115,12 +115,13 @@ describe('planImport', () => {
 			),
 		]);
 		expect(
-			planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }).notes,
+			(await planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }))
+				.notes,
 		).toEqual([]);
 	});
 
-	it('counts rows with a name but no value apart from blank rows', () => {
-		const plan = planImport(
+	it('counts rows with a name but no value apart from blank rows', async () => {
+		const plan = await planImport(
 			table([
 				['coupon name', 'coupon value'],
 				['P', ''],
@@ -136,26 +137,26 @@ describe('planImport', () => {
 		});
 	});
 
-	it('counts Max Rows below the header, not the title rows above it', () => {
+	it('counts Max Rows below the header, not the title rows above it', async () => {
 		const rows = (n: number) =>
 			table([['Title'], [], ['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])]);
 		expect(
-			planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 }).pools[0].candidates,
+			(await planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 })).pools[0].candidates,
 		).toHaveLength(5);
-		expect(() => planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).toThrow(
+		await expect(planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).rejects.toThrow(
 			'Sheet "Sheet1" has more than 5 rows below its header, the limit set in Max Rows',
 		);
 	});
 
-	it('refuses a sheet with a value below the rows read, however many blank rows come before it', () => {
+	it('refuses a sheet with a value below the rows read, however many blank rows come before it', async () => {
 		const read = { ...table([['coupon value'], ['C1']]), valueBeyond: 50 };
-		expect(() => planImport(read, { ...columns, couponName: 'L', maxRows: 10 })).toThrow(
+		await expect(planImport(read, { ...columns, couponName: 'L', maxRows: 10 })).rejects.toThrow(
 			'Sheet "Sheet1" has more than 10 rows below its header, the limit set in Max Rows (it has a value in row 50)',
 		);
 	});
 
-	it('puts every value into Coupon Name when it is set, even with a name column', () => {
-		const plan = planImport(
+	it('puts every value into Coupon Name when it is set, even with a name column', async () => {
+		const plan = await planImport(
 			table([
 				['coupon name', 'coupon value'],
 				['A', 'X1'],
@@ -166,8 +167,8 @@ describe('planImport', () => {
 		expect(plan.pools.map((p) => [p.name, p.candidates.length])).toEqual([['Override', 2]]);
 	});
 
-	it('says which headers it found when the value column is missing', () => {
-		expect(() =>
+	it('says which headers it found when the value column is missing', async () => {
+		await expect(
 			planImport(
 				table([
 					['Email', 'Code'],
@@ -175,17 +176,17 @@ describe('planImport', () => {
 				]),
 				columns,
 			),
-		).toThrow('No "coupon value" column in sheet "Sheet1". Found row 1: "Email", "Code"');
+		).rejects.toThrow('No "coupon value" column in sheet "Sheet1". Found row 1: "Email", "Code"');
 	});
 
-	it('asks for Coupon Name when a value column has no name column beside it', () => {
-		expect(() => planImport(table([['coupon value'], ['C1']]), columns)).toThrow(
+	it('asks for Coupon Name when a value column has no name column beside it', async () => {
+		await expect(planImport(table([['coupon value'], ['C1']]), columns)).rejects.toThrow(
 			/no "coupon name" column/,
 		);
 	});
 
-	it('uses configured column names', () => {
-		const plan = planImport(
+	it('uses configured column names', async () => {
+		const plan = await planImport(
 			table([
 				['Campaign', 'Voucher'],
 				['X', 'V1'],

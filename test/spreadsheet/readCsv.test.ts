@@ -36,7 +36,7 @@ const settings: ImportSettings = {
 
 /** What the import makes of the file: the codes of each coupon, and the rows it rejects. */
 async function plan(text: string, planSettings: Partial<ImportSettings> = {}) {
-	const { pools, file } = planImport(await readRaw(Buffer.from(text), options), {
+	const { pools, file } = await planImport(await readRaw(Buffer.from(text), options), {
 		...settings,
 		...planSettings,
 	});

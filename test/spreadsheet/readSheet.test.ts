@@ -218,7 +218,7 @@ describe('readSheet', () => {
 				[null, null, 'X1', 't1'],
 			],
 		});
-		const plan = planImport(await readRaw(file, options), {
+		const plan = await planImport(await readRaw(file, options), {
 			mode: 'add',
 			nameColumn: 'coupon name',
 			valueColumn: 'coupon value',

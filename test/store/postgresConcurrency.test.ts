@@ -73,7 +73,9 @@ describeWithDatabase('PostgreSQL under concurrent processes', () => {
 								await new Promise((resolve) => setTimeout(resolve, 300));
 								return held;
 							}
-						: (target[property] as (...args: unknown[]) => unknown).bind(target),
+						: typeof target[property] === 'function'
+							? (target[property] as (...args: unknown[]) => unknown).bind(target)
+							: target[property],
 			});
 		const format = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
 		const render = async (template: string) =>

@@ -135,13 +135,16 @@ async function addNewCodes(
 	const codes: string[] = [];
 	let last: ImportOutcome | undefined;
 	for (let round = 0; round < CREATION_ROUNDS && codes.length < count; round++) {
-		const candidates = drawCodes(format, count - codes.length);
+		const candidates = await drawCodes(format, count - codes.length, session.turns);
 		last = await session.addImported(pool.name, candidates);
 		// The coupon held a few of them already (the guessing rule keeps that rare): keep the others
 		// and draw again for those. The store names up to DUPLICATE_EXAMPLES of them; more is not chance.
 		if (last.duplicates > last.duplicateExamples.length) throw notEnoughCodes(pool, count);
 		const held = new Set(last.duplicateExamples.map((duplicate) => duplicate.key));
-		for (const candidate of candidates) if (!held.has(candidate.key)) codes.push(candidate.code);
+		for (const candidate of candidates) {
+			if (!held.has(candidate.key)) codes.push(candidate.code);
+			if (session.turns.due()) await session.turns.pass();
+		}
 	}
 	if (codes.length < count) throw notEnoughCodes(pool, count);
 	return { codes, last: last! };

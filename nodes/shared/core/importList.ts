@@ -2,6 +2,7 @@ import type { CouponStoreSession, Details, ImportCandidate, PoolInfo } from './s
 import { detailNameProblem, detailValueProblem, MAX_DETAILS, sameDetails } from './details';
 import { readCodeValue } from './codes';
 import { parseExpiry } from './dates';
+import { Turns } from './turns';
 import { CouponError, outcomesOf, StoreError, type Outcome } from './errors';
 import { compareCouponNames, couponNameKey, couponNameProblem, echo, textParameter } from './names';
 
@@ -303,8 +304,15 @@ function rowExpiry(
 	return { expiresAt };
 }
 
-/** Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and why. */
-export function planImport(table: SheetTable, settings: ImportSettings): ImportPlan {
+/**
+ * Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and
+ * why. A million rows pass the event loop's turn as they go.
+ */
+export async function planImport(
+	table: SheetTable,
+	settings: ImportSettings,
+	turns = new Turns(),
+): Promise<ImportPlan> {
 	const layout = findLayout(table, settings);
 	const firstDataRow = layout.headerRow ?? 0;
 	if (table.valueBeyond !== undefined || table.rows.length - firstDataRow > settings.maxRows) {
@@ -330,6 +338,7 @@ export function planImport(table: SheetTable, settings: ImportSettings): ImportP
 
 	const header = layout.headerRow === null ? undefined : (table.rows[layout.headerRow - 1] ?? []);
 	for (let r = firstDataRow; r < table.rows.length; r++) {
+		if (turns.due()) await turns.pass();
 		const row = r + 1;
 		const cells = table.rows[r];
 		const valueCell = table.cell(cells?.[layout.valueColumn]);
@@ -546,7 +555,7 @@ export async function importSheet(
 	table: SheetTable,
 	settings: ImportSettings,
 ): Promise<ImportResult> {
-	const plan = planImport(table, settings);
+	const plan = await planImport(table, settings, session.turns);
 	if (
 		plan.pools.every(
 			(pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0,

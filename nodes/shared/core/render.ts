@@ -137,7 +137,12 @@ export async function renderMessages(
 	requests: RenderRequest[],
 	now: number,
 ): Promise<RenderResult> {
-	const templates: ParsedTemplate[] = requests.map((r) => parseTemplate(r.template));
+	const { turns } = session;
+	const templates: ParsedTemplate[] = [];
+	for (const { template } of requests) {
+		templates.push(parseTemplate(template));
+		if (turns.due()) await turns.pass();
+	}
 
 	// Coupon names as first written.
 	const names = new Map<string, string>();
@@ -196,7 +201,14 @@ export async function renderMessages(
 	for (const { pool } of assigned.pools) pools.set(couponNameKey(pool.name), pool);
 	const created = assigned.pools.filter((served) => served.created).map(({ pool }) => pool.name);
 
-	const outcomes = requests.map((request, i): Outcome<RenderedMessage> => {
+	const outcomes: Array<Outcome<RenderedMessage>> = [];
+	for (const [i, request] of requests.entries()) {
+		outcomes.push(renderOne(request, i));
+		if (turns.due()) await turns.pass();
+	}
+	return { outcomes, createdCoupons: created };
+
+	function renderOne(request: RenderRequest, i: number): Outcome<RenderedMessage> {
 		const refusal = refused.get(i);
 		if (refusal) return { error: refusal };
 		const { placeholders, unresolved, invalid } = templates[i];
@@ -265,8 +277,7 @@ export async function renderMessages(
 				...(unresolved.notListed > 0 ? { unresolvedNotListed: unresolved.notListed } : {}),
 			},
 		};
-	});
-	return { outcomes, createdCoupons: created };
+	}
 }
 
 const UNFILLED_CHOICE =

@@ -1,4 +1,5 @@
 import type { CodeFormat } from './codeFormat';
+import type { Turns } from './turns';
 
 /**
  * Storage behind both nodes. A store keeps pools, their codes and who holds which; it enforces
@@ -191,6 +192,11 @@ export interface KeysInPool {
 export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
 
 export interface CouponStoreSession {
+	/**
+	 * The transaction's share of n8n's event loop: long loops, of the rules and of the store alike,
+	 * pass the turn as they go, so that a million codes never freeze the editor or webhooks.
+	 */
+	readonly turns: Turns;
 	findPool(name: string): Promise<PoolInfo | undefined>;
 	/** Every pool, ordered by name key. */
 	listPools(): Promise<PoolInfo[]>;

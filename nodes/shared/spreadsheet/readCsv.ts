@@ -1,4 +1,5 @@
 import { CouponError } from '../core/errors';
+import { Turns } from '../core/turns';
 import type { Cell, SheetTable } from '../core/importList';
 import { CELLS_PER_ROW, type ReadOptions } from './readSheet';
 
@@ -125,7 +126,11 @@ function utf16WithoutMark(sample: Buffer): TextEncoding | undefined {
  * being UTF-8. Quoted fields ("" for a quote, line breaks inside), any line ends. One pass, a piece
  * at a time, linear in the bytes it reads.
  */
-export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
+export async function readCsv(
+	file: Buffer,
+	options: ReadOptions,
+	turns = new Turns(),
+): Promise<SheetTable> {
 	const { encoding, start } = encodingOf(file);
 	if (start === 0 && utf16WithoutMark(file.subarray(0, SAMPLE_BYTES)))
 		throw new CouponError(
@@ -185,6 +190,8 @@ export function readCsv(file: Buffer, options: ReadOptions): SheetTable {
 			);
 		}
 		decodedTo += encoding.byteLength(text);
+		// A piece takes milliseconds; a long file passes the event loop's turn between pieces.
+		if (turns.due()) await turns.pass();
 	}
 	if (!parser.stopped) parser.end();
 	return {

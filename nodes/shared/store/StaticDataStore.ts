@@ -4,6 +4,7 @@ import { codeKey } from '../core/codes';
 import { isCodeFormat, type CodeFormat } from '../core/codeFormat';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
+import { Turns } from '../core/turns';
 import { activeHold, assignmentStatus, expiryNeeded, usesOf } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
@@ -81,7 +82,7 @@ export class StaticDataStore implements CouponStore {
 		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));
 		const result = await work(session);
 		if (rollBack) return result;
-		const pools = session.storedPools();
+		const pools = await session.storedPools();
 		if (pools) this.staticData[STATIC_DATA_KEY] = { version: FORMAT_VERSION, pools };
 		return result;
 	}
@@ -184,10 +185,76 @@ function parseJson(text: string): unknown {
 	}
 }
 
-/** A pool unpacked for one transaction; packed back only if it changed. */
+/** The lines of `text` (none for ''), split a turn at a time: a pool's text may hold a million. */
+async function linesOf(text: string, turns: Turns): Promise<string[]> {
+	const lines: string[] = [];
+	if (text === '') return lines;
+	for (let at = 0; ;) {
+		const end = text.indexOf('\n', at);
+		if (end < 0) {
+			lines.push(text.slice(at));
+			return lines;
+		}
+		lines.push(text.slice(at, end));
+		at = end + 1;
+		if (turns.due()) await turns.pass();
+	}
+}
+
+/** `lines` joined by line breaks, a turn at a time. */
+async function joinedLines(lines: string[], turns: Turns): Promise<string> {
+	const parts: string[] = [];
+	for (let at = 0; at < lines.length; at += LINES_PER_JOIN) {
+		parts.push(lines.slice(at, at + LINES_PER_JOIN).join('\n'));
+		if (turns.due()) await turns.pass();
+	}
+	return parts.join('\n');
+}
+
+/** Lines joined in one call: a few milliseconds of work. */
+const LINES_PER_JOIN = 20_000;
+
+/** Code-unit order, as compareCouponNames and listCodes use. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * `values` sorted in code-unit order, a turn at a time: runs of a few thousand are sorted in one
+ * call each, then merged pairwise in loops that pass the turn. A million keys sorted in one call
+ * would keep the event loop for a second.
+ */
+async function sortedInTurns(values: string[], turns: Turns): Promise<string[]> {
+	let runs: string[][] = [];
+	for (let at = 0; at < values.length; at += VALUES_PER_SORT) {
+		runs.push(values.slice(at, at + VALUES_PER_SORT).sort(byCodeUnits));
+		if (turns.due()) await turns.pass();
+	}
+	while (runs.length > 1) {
+		const merged: string[][] = [];
+		for (let i = 0; i < runs.length; i += 2)
+			merged.push(i + 1 < runs.length ? await mergedRuns(runs[i], runs[i + 1], turns) : runs[i]);
+		runs = merged;
+	}
+	return runs[0] ?? [];
+}
+
+const VALUES_PER_SORT = 8_192;
+
+async function mergedRuns(a: string[], b: string[], turns: Turns): Promise<string[]> {
+	const out: string[] = new Array(a.length + b.length);
+	let i = 0;
+	let j = 0;
+	for (let k = 0; k < out.length; k++) {
+		out[k] = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+		if (turns.due()) await turns.pass();
+	}
+	return out;
+}
+
+/**
+ * A pool unpacked for one transaction; packed back only if it changed. A pool may hold a million
+ * codes: it is unpacked, indexed and packed a turn at a time (`open`, `codes`, `pack`...).
+ */
 class WorkingPool {
-	readonly available: string[];
-	readonly assignments: AssignmentRecord[];
 	changed = false;
 	/** Kept apart from `stored` until packed: a transaction that throws must leave static data as it was. */
 	details?: Details;
@@ -199,14 +266,24 @@ class WorkingPool {
 	private unusedByCode?: Map<string, { details?: Details; expiresAt?: number }>;
 	private byCode?: Map<string, AssignmentRecord>;
 
-	constructor(readonly stored: StoredPool) {
+	private constructor(
+		readonly stored: StoredPool,
+		readonly available: string[],
+		readonly assignments: AssignmentRecord[],
+		private readonly turns: Turns,
+	) {
 		this.details = stored.details;
 		this.codeFormat = stored.codeFormat;
-		this.available = stored.available === '' ? [] : stored.available.split('\n');
-		this.assignments =
-			stored.assignments === ''
-				? []
-				: stored.assignments.split('\n').map((line) => parseAssignment(line, stored));
+	}
+
+	static async open(stored: StoredPool, turns: Turns): Promise<WorkingPool> {
+		const available = await linesOf(stored.available, turns);
+		const assignments: AssignmentRecord[] = [];
+		for (const line of await linesOf(stored.assignments, turns)) {
+			assignments.push(parseAssignment(line, stored));
+			if (turns.due()) await turns.pass();
+		}
+		return new WorkingPool(stored, available, assignments, turns);
 	}
 
 	get info(): PoolInfo {
@@ -226,13 +303,20 @@ class WorkingPool {
 	}
 
 	/** Every code the pool holds by its code key, built on first use. */
-	get codes(): Map<string, string> {
-		this.codeByKey ??= new Map(
-			[...this.available.map(codeOfLine), ...this.assignments.map((a) => a.code)].map((code) => [
-				codeKey(code),
-				code,
-			]),
-		);
+	async codes(): Promise<Map<string, string>> {
+		if (!this.codeByKey) {
+			const codes = new Map<string, string>();
+			for (const line of this.available) {
+				const code = codeOfLine(line);
+				codes.set(codeKey(code), code);
+				if (this.turns.due()) await this.turns.pass();
+			}
+			for (const { code } of this.assignments) {
+				codes.set(codeKey(code), code);
+				if (this.turns.due()) await this.turns.pass();
+			}
+			this.codeByKey = codes;
+		}
 		return this.codeByKey;
 	}
 
@@ -240,51 +324,70 @@ class WorkingPool {
 	 * Takes up to `count` random unused codes whose own expiry, if any, reaches `needed`. Without
 	 * expiries (the usual list) each pick is O(1): a random code is swapped to the end and popped.
 	 */
-	takeRandomAvailable(
+	async takeRandomAvailable(
 		count: number,
 		needed: number,
-	): Array<{ code: string; details?: Details; expiresAt?: number }> {
+	): Promise<Array<{ code: string; details?: Details; expiresAt?: number }>> {
+		const { turns } = this;
 		const taken: Array<{ code: string; details?: Details; expiresAt?: number }> = [];
-		this.expiring ??= this.available.some((line) => expiryOfLine(line) !== undefined);
+		this.expiring ??= await this.someAvailable((line) => expiryOfLine(line) !== undefined);
 		if (!this.expiring) {
 			while (taken.length < count && this.available.length > 0) {
 				const pick = randomInt(this.available.length);
 				const last = this.available.length - 1;
 				[this.available[pick], this.available[last]] = [this.available[last], this.available[pick]];
 				taken.push(splitAvailable(this.available.pop()!));
+				if (turns.due()) await turns.pass();
 			}
 		} else {
 			// Codes with expiries: choose among those that last, then drop the chosen lines.
-			const lasting = this.available.flatMap((line, i) => {
+			const lasting: number[] = [];
+			for (const [i, line] of this.available.entries()) {
 				const expiresAt = expiryOfLine(line);
-				return expiresAt === undefined || expiresAt >= needed ? [i] : [];
-			});
+				if (expiresAt === undefined || expiresAt >= needed) lasting.push(i);
+				if (turns.due()) await turns.pass();
+			}
 			const chosen = new Set<number>();
 			for (let n = 0; n < count && n < lasting.length; n++) {
 				const pick = n + randomInt(lasting.length - n);
 				[lasting[n], lasting[pick]] = [lasting[pick], lasting[n]];
 				chosen.add(lasting[n]);
 				taken.push(splitAvailable(this.available[lasting[n]]));
+				if (turns.due()) await turns.pass();
 			}
-			this.withdrawAvailable((_line, i) => chosen.has(i));
+			await this.withdrawAvailable((_line, i) => chosen.has(i));
 		}
 		if (taken.length > 0) this.unusedByCode = undefined;
 		return taken;
 	}
 
+	/** Whether an unused code's line passes `test`. */
+	private async someAvailable(test: (line: string) => boolean): Promise<boolean> {
+		for (const line of this.available) {
+			if (test(line)) return true;
+			if (this.turns.due()) await this.turns.pass();
+		}
+		return false;
+	}
+
 	/** Unused codes past their own expiry at `now`. */
-	lapsedCount(now: number): number {
+	async lapsedCount(now: number): Promise<number> {
 		let lapsed = 0;
 		for (const line of this.available) {
 			const expiresAt = expiryOfLine(line);
 			if (expiresAt !== undefined && expiresAt <= now) lapsed++;
+			if (this.turns.due()) await this.turns.pass();
 		}
 		return lapsed;
 	}
 
 	/** Removes the unused codes `leaves` picks; returns how many. */
-	withdrawAvailable(leaves: (line: string, index: number) => boolean): number {
-		const kept = this.available.filter((line, i) => !leaves(line, i));
+	async withdrawAvailable(leaves: (line: string, index: number) => boolean): Promise<number> {
+		const kept: string[] = [];
+		for (const [i, line] of this.available.entries()) {
+			if (!leaves(line, i)) kept.push(line);
+			if (this.turns.due()) await this.turns.pass();
+		}
 		const withdrawn = this.available.length - kept.length;
 		if (withdrawn > 0) {
 			// In place, without spreading a list that may hold a million codes into one call.
@@ -297,32 +400,47 @@ class WorkingPool {
 		return withdrawn;
 	}
 
-	/** Notes a new code of the pool; what was built from the codes so far is built again when asked. */
+	/**
+	 * Notes a new code of the pool, once its line or assignment is added; what was built from the
+	 * codes so far is built again when asked (the map of codes, when built, is kept up to date).
+	 */
 	addKey(key: string, code: string): void {
-		this.codes.set(key, code);
+		this.codeByKey?.set(key, code);
 		this.keysInOrder = undefined;
 		this.unusedByCode = undefined;
 	}
 
 	/** Every code key, in code-unit order: built once per transaction, for listing codes a page at a time. */
-	sortedKeys(): string[] {
-		this.keysInOrder ??= [...this.codes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+	async sortedKeys(): Promise<string[]> {
+		this.keysInOrder ??= await sortedInTurns([...(await this.codes()).keys()], this.turns);
 		return this.keysInOrder;
 	}
 
 	/** An unused code as its line holds it: details and expiry. */
-	availableCode(code: string): { details?: Details; expiresAt?: number } | undefined {
-		this.unusedByCode ??= new Map(
-			this.available.map((line) => {
-				const unused = splitAvailable(line);
-				return [unused.code, unused];
-			}),
-		);
+	async availableCode(
+		code: string,
+	): Promise<{ details?: Details; expiresAt?: number } | undefined> {
+		if (!this.unusedByCode) {
+			const unused = new Map<string, { details?: Details; expiresAt?: number }>();
+			for (const line of this.available) {
+				const one = splitAvailable(line);
+				unused.set(one.code, one);
+				if (this.turns.due()) await this.turns.pass();
+			}
+			this.unusedByCode = unused;
+		}
 		return this.unusedByCode.get(code);
 	}
 
-	assignmentByCode(code: string): AssignmentRecord | undefined {
-		this.byCode ??= new Map(this.assignments.map((a) => [a.code, a]));
+	async assignmentByCode(code: string): Promise<AssignmentRecord | undefined> {
+		if (!this.byCode) {
+			const byCode = new Map<string, AssignmentRecord>();
+			for (const assignment of this.assignments) {
+				byCode.set(assignment.code, assignment);
+				if (this.turns.due()) await this.turns.pass();
+			}
+			this.byCode = byCode;
+		}
 		return this.byCode.get(code);
 	}
 
@@ -332,12 +450,17 @@ class WorkingPool {
 		this.changed = true;
 	}
 
-	pack(): StoredPool {
+	async pack(): Promise<StoredPool> {
 		const { details: _, codeFormat: __, ...stored } = this.stored;
+		const assignments: string[] = [];
+		for (const assignment of this.assignments) {
+			assignments.push(formatAssignment(assignment));
+			if (this.turns.due()) await this.turns.pass();
+		}
 		return {
 			...stored,
-			available: this.available.join('\n'),
-			assignments: this.assignments.map(formatAssignment).join('\n'),
+			available: await joinedLines(this.available, this.turns),
+			assignments: await joinedLines(assignments, this.turns),
 			...(this.details ? { details: this.details } : {}),
 			...(this.codeFormat ? { codeFormat: this.codeFormat } : {}),
 		};
@@ -345,6 +468,7 @@ class WorkingPool {
 }
 
 class StaticDataSession implements CouponStoreSession {
+	readonly turns = new Turns();
 	private readonly working = new Map<string, WorkingPool>();
 	private readonly created: StoredPool[] = [];
 	private readonly deleted = new Set<StoredPool>();
@@ -354,22 +478,23 @@ class StaticDataSession implements CouponStoreSession {
 	constructor(private readonly state: StoredState) {}
 
 	/** The pools to store, or undefined when nothing changed. */
-	storedPools(): StoredPool[] | undefined {
+	async storedPools(): Promise<StoredPool[] | undefined> {
 		const changed = [...this.working.values()].filter((pool) => pool.changed);
 		if (changed.length === 0 && this.created.length === 0 && this.deleted.size === 0)
 			return undefined;
-		const packed = new Map(changed.map((pool) => [pool.stored, pool.pack()]));
+		const packed = new Map<StoredPool, StoredPool>();
+		for (const pool of changed) packed.set(pool.stored, await pool.pack());
 		return [...this.state.pools, ...this.created]
 			.filter((stored) => !this.deleted.has(stored))
 			.map((stored) => packed.get(stored) ?? stored);
 	}
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
-		return this.pool(name)?.info;
+		return (await this.pool(name))?.info;
 	}
 
 	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
-		const existing = this.pool(name);
+		const existing = await this.pool(name);
 		if (existing) return existing.info;
 		const stored: StoredPool = {
 			name,
@@ -383,31 +508,32 @@ class StaticDataSession implements CouponStoreSession {
 		};
 		this.created.push(stored);
 		this.byKey().set(couponNameKey(name), stored);
-		return this.pool(name)!.info;
+		return (await this.requirePool(name)).info;
 	}
 
 	async listPools(): Promise<PoolInfo[]> {
 		// By name key in code-unit order, which is compareCouponNames's order.
-		return [...this.byKey()]
-			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-			.map(([, stored]) => this.pool(stored.name)!.info);
+		const infos: PoolInfo[] = [];
+		for (const [, stored] of [...this.byKey()].sort(([a], [b]) => byCodeUnits(a, b)))
+			infos.push((await this.requirePool(stored.name)).info);
+		return infos;
 	}
 
 	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		pool.details = details;
 		pool.changed = true;
 	}
 
 	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		pool.codeFormat = format;
 		pool.changed = true;
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
-		const pool = this.requirePool(name);
-		const lapsed = pool.lapsedCount(now);
+		const pool = await this.requirePool(name);
+		const lapsed = await pool.lapsedCount(now);
 		const counts: PoolCounts = {
 			available: pool.available.length - lapsed,
 			lapsed,
@@ -425,6 +551,7 @@ class StaticDataSession implements CouponStoreSession {
 			if (assignment.assignedAt >= since) counts.assignedSince++;
 			counts.uses += usesOf(assignment);
 			if (activeHold(assignment, now)) counts.held++;
+			if (this.turns.due()) await this.turns.pass();
 		}
 		return counts;
 	}
@@ -435,11 +562,10 @@ class StaticDataSession implements CouponStoreSession {
 	): Promise<Map<string, AssignmentRecord[]>> {
 		const wanted = new Set(contactKeys);
 		const found = new Map<string, AssignmentRecord[]>();
-		for (const assignment of this.pool(name)?.assignments ?? []) {
-			if (!wanted.has(assignment.contactKey)) continue;
-			const list = found.get(assignment.contactKey);
-			if (list) list.push(copyRecord(assignment));
-			else found.set(assignment.contactKey, [copyRecord(assignment)]);
+		for (const assignment of (await this.pool(name))?.assignments ?? []) {
+			if (wanted.has(assignment.contactKey))
+				listOf(found, assignment.contactKey).push(copyRecord(assignment));
+			if (this.turns.due()) await this.turns.pass();
 		}
 		return found;
 	}
@@ -448,22 +574,24 @@ class StaticDataSession implements CouponStoreSession {
 		const wanted = new Set(contactKeys);
 		const found = new Map<string, HeldAssignment[]>();
 		for (const { name } of await this.listPools()) {
-			const pool = this.pool(name)!;
+			const pool = await this.requirePool(name);
 			for (const assignment of pool.assignments) {
-				if (!wanted.has(assignment.contactKey)) continue;
-				const held = { ...copyRecord(assignment), couponName: name, terms: pool.terms };
-				const list = found.get(assignment.contactKey);
-				if (list) list.push(held);
-				else found.set(assignment.contactKey, [held]);
+				if (wanted.has(assignment.contactKey))
+					listOf(found, assignment.contactKey).push({
+						...copyRecord(assignment),
+						couponName: name,
+						terms: pool.terms,
+					});
+				if (this.turns.due()) await this.turns.pass();
 			}
 		}
 		return found;
 	}
 
 	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		for (const code of codes) {
-			const assignment = pool.assignmentByCode(code);
+			const assignment = await pool.assignmentByCode(code);
 			if (!assignment) throw new Error(`Code ${code} is not assigned in pool "${name}"`);
 			if (assignment.redeemedAt !== undefined || assignment.replacedAt !== undefined) continue;
 			assignment.replacedAt = at;
@@ -476,11 +604,12 @@ class StaticDataSession implements CouponStoreSession {
 		const found: StoredCode[] = [];
 		const distinctKeys = new Set(keys);
 		for (const { name } of await this.listPools()) {
-			const pool = this.pool(name)!;
+			const pool = await this.requirePool(name);
+			const codes = await pool.codes();
 			for (const key of distinctKeys) {
-				const code = pool.codes.get(key);
+				const code = codes.get(key);
 				if (code === undefined) continue;
-				const assignment = pool.assignmentByCode(code);
+				const assignment = await pool.assignmentByCode(code);
 				found.push({
 					couponName: name,
 					terms: pool.terms,
@@ -498,8 +627,9 @@ class StaticDataSession implements CouponStoreSession {
 		afterKey: string | undefined,
 		limit: number,
 	): Promise<ListedCode[]> {
-		const pool = this.requirePool(name);
-		const keys = pool.sortedKeys();
+		const pool = await this.requirePool(name);
+		const keys = await pool.sortedKeys();
+		const codes = await pool.codes();
 		// The first key after afterKey, by binary search: pages cost their own length.
 		let low = 0;
 		let high = keys.length;
@@ -508,32 +638,35 @@ class StaticDataSession implements CouponStoreSession {
 			if (keys[middle] <= afterKey) low = middle + 1;
 			else high = middle;
 		}
-		return keys.slice(low, low + limit).map((key) => {
-			const code = pool.codes.get(key)!;
-			const assignment = pool.assignmentByCode(code);
+		const listed: ListedCode[] = [];
+		for (const key of keys.slice(low, low + limit)) {
+			const code = codes.get(key)!;
+			const assignment = await pool.assignmentByCode(code);
 			if (!assignment) {
-				const { details, expiresAt } = pool.availableCode(code) ?? {};
-				return {
+				const { details, expiresAt } = (await pool.availableCode(code)) ?? {};
+				listed.push({
 					code,
 					key,
 					...(details ? { details } : {}),
 					...(expiresAt === undefined ? {} : { expiresAt }),
-				};
+				});
+				continue;
 			}
 			const { redemptions: _, ...record } = copyRecord(assignment);
-			return {
+			listed.push({
 				code,
 				key,
 				...(record.details ? { details: record.details } : {}),
 				assignment: record,
-			};
-		});
+			});
+		}
+		return listed;
 	}
 
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {
-			const assignment = pool.assignmentByCode(code);
+			const assignment = await pool.assignmentByCode(code);
 			if (!assignment)
 				throw new Error(`Code ${code} of pool "${name}" cannot take a use: it is not assigned`);
 			// A use undone replaces its entry; a use taken adds one. Entries stay in the order of n.
@@ -550,9 +683,9 @@ class StaticDataSession implements CouponStoreSession {
 	}
 
 	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		for (const { code, hold } of changes) {
-			const assignment = pool.assignmentByCode(code);
+			const assignment = await pool.assignmentByCode(code);
 			if (!assignment)
 				throw new Error(`Code ${code} of pool "${name}" cannot be held: it is not assigned`);
 			if (hold) assignment.hold = { ...hold };
@@ -566,10 +699,10 @@ class StaticDataSession implements CouponStoreSession {
 		pending: PendingAssignment[],
 		shortenToExpiry = false,
 	): Promise<AssignmentRecord[]> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		if (pending.length === 0) return [];
 		const needed = expiryNeeded(pending, shortenToExpiry);
-		const taken = pool.takeRandomAvailable(pending.length, needed);
+		const taken = await pool.takeRandomAvailable(pending.length, needed);
 		return taken.map(({ code, details, expiresAt }, i) => {
 			const { validUntil } = pending[i];
 			const record: AssignmentRecord = {
@@ -584,43 +717,47 @@ class StaticDataSession implements CouponStoreSession {
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
+		const codes = await pool.codes();
 		const inserted: AssignmentRecord[] = [];
 		for (const candidate of candidates) {
 			const key = codeKey(candidate.code);
-			if (pool.codes.has(key)) continue;
-			pool.addKey(key, candidate.code);
+			if (codes.has(key)) continue;
 			pool.record({ ...candidate });
+			pool.addKey(key, candidate.code);
 			inserted.push({ ...candidate });
+			if (this.turns.due()) await this.turns.pass();
 		}
 		return inserted;
 	}
 
 	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
+		const codes = await pool.codes();
 		const counted: KeysInPool = { known: 0, unused: 0, available: 0 };
 		for (const key of keys) {
-			const code = pool.codes.get(key);
+			if (this.turns.due()) await this.turns.pass();
+			const code = codes.get(key);
 			if (code === undefined) continue;
 			counted.known++;
-			if (pool.assignmentByCode(code)) continue;
+			if (await pool.assignmentByCode(code)) continue;
 			counted.unused++;
-			const { expiresAt } = pool.availableCode(code) ?? {};
+			const { expiresAt } = (await pool.availableCode(code)) ?? {};
 			if (expiresAt === undefined || expiresAt > now) counted.available++;
 		}
 		return counted;
 	}
 
 	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		const keep = new Set(keepKeys);
-		const withdrawn = pool.withdrawAvailable((line) => !keep.has(codeKey(codeOfLine(line))));
+		const withdrawn = await pool.withdrawAvailable((line) => !keep.has(codeKey(codeOfLine(line))));
 		pool.changed ||= withdrawn > 0;
 		return withdrawn;
 	}
 
 	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
 		const removed = { codes: pool.info.codeCount, assigned: pool.assignments.length };
 		const key = couponNameKey(name);
 		this.working.delete(key);
@@ -630,17 +767,19 @@ class StaticDataSession implements CouponStoreSession {
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
-		const pool = this.requirePool(name);
+		const pool = await this.requirePool(name);
+		const codes = await pool.codes();
 		let duplicates = 0;
 		const duplicateExamples: ImportCandidate[] = [];
 		for (const candidate of candidates) {
+			if (this.turns.due()) await this.turns.pass();
 			const { key } = candidate;
-			if (pool.codes.has(key)) {
+			if (codes.has(key)) {
 				if (duplicates++ < DUPLICATE_EXAMPLES) duplicateExamples.push(candidate);
 				continue;
 			}
-			pool.addKey(key, candidate.code);
 			pool.available.push(availableLine(candidate));
+			pool.addKey(key, candidate.code);
 			if (candidate.expiresAt !== undefined) pool.expiring = true;
 		}
 		const added = candidates.length - duplicates;
@@ -654,13 +793,14 @@ class StaticDataSession implements CouponStoreSession {
 		};
 	}
 
-	private pool(name: string): WorkingPool | undefined {
+	/** The working pool of that name, unpacked on first use in the transaction. */
+	private async pool(name: string): Promise<WorkingPool | undefined> {
 		const key = couponNameKey(name);
 		let pool = this.working.get(key);
 		if (!pool) {
 			const stored = this.byKey().get(key);
 			if (!stored) return undefined;
-			pool = new WorkingPool(stored);
+			pool = await WorkingPool.open(stored, this.turns);
 			this.working.set(key, pool);
 		}
 		return pool;
@@ -678,11 +818,18 @@ class StaticDataSession implements CouponStoreSession {
 		return this.storedByKey;
 	}
 
-	private requirePool(name: string): WorkingPool {
-		const pool = this.pool(name);
+	private async requirePool(name: string): Promise<WorkingPool> {
+		const pool = await this.pool(name);
 		if (!pool) throw new Error(`Pool "${name}" does not exist`);
 		return pool;
 	}
+}
+
+/** The list under `key`, made when missing. */
+function listOf<K, T>(lists: Map<K, T[]>, key: K): T[] {
+	let list = lists.get(key);
+	if (!list) lists.set(key, (list = []));
+	return list;
 }
 
 const TIME_RADIX = 36;

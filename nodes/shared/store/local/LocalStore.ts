@@ -3,6 +3,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { codeKey } from '../../core/codes';
 import { couponNameKey } from '../../core/names';
+import { Turns } from '../../core/turns';
 import { expiryNeeded } from '../../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
@@ -199,6 +200,7 @@ function randomRanks(count: number): Float64Array {
 const list = (values: string[]) => JSON.stringify(values);
 
 class LocalSession implements CouponStoreSession {
+	readonly turns = new Turns();
 	private readonly poolIds = new Map<string, number>();
 	private readonly statements = new Map<string, StatementSync>();
 

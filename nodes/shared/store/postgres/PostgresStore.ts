@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { codeKey } from '../../core/codes';
 import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
+import { Turns } from '../../core/turns';
 import { expiryNeeded } from '../../core/validity';
 import { describeDatabaseError, type CouponDatabase } from '../../transport/postgres';
 import {
@@ -232,12 +233,13 @@ function chunks<T>(list: T[], size = STATEMENT_BATCH): T[][] {
 }
 
 /** A uniformly shuffled copy (Fisher-Yates over one buffer of cryptographic randomness). */
-function shuffle<T>(items: T[]): T[] {
+async function shuffle<T>(items: T[], turns: Turns): Promise<T[]> {
 	const out = items.slice();
 	const random = randomFillSync(new Uint32Array(out.length));
 	for (let i = out.length - 1; i > 0; i--) {
 		const j = random[i] % (i + 1);
 		[out[i], out[j]] = [out[j], out[i]];
+		if (turns.due()) await turns.pass();
 	}
 	return out;
 }
@@ -269,6 +271,7 @@ const copyDetails = ({ details }: ImportCandidate) =>
 	details === undefined ? '\\N' : copyText(JSON.stringify(details));
 
 class PostgresSession implements CouponStoreSession {
+	readonly turns = new Turns();
 	private readonly poolIds = new Map<string, string>();
 	/**
 	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
@@ -745,7 +748,7 @@ class PostgresSession implements CouponStoreSession {
 		if (Number(locked[0].code_count) === 0) {
 			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
 			// with rising ranks, so the rank index is written in order and assignments still come out random.
-			const shuffled = shuffle(candidates);
+			const shuffled = await shuffle(candidates, this.turns);
 			const rank = evenRanks(shuffled.length);
 			await this.copy(
 				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at) FROM STDIN`,
@@ -809,13 +812,16 @@ class PostgresSession implements CouponStoreSession {
 		items: T[],
 		line: (item: T, index: number) => string,
 	): Promise<void> {
-		function* text() {
+		const { turns } = this;
+		// Made as COPY asks for them; a million rows pass the event loop's turn as they go.
+		async function* text() {
 			let chunk = '';
 			for (let i = 0; i < items.length; i++) {
 				chunk += line(items[i], i);
 				if (chunk.length >= 65_536) {
 					yield chunk;
 					chunk = '';
+					if (turns.due()) await turns.pass();
 				}
 			}
 			if (chunk) yield chunk;
