@@ -369,7 +369,10 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 		case 'd':
 			return {
 				unusable: 'is a date, not a code; format the column as text and enter the codes again',
-				shown: cell.v instanceof Date ? dateText(cell.v) : String(cell.v),
+				shown:
+					cell.v instanceof Date
+						? dateText(cell.v, typeof cell.z === 'string' ? cell.z : undefined)
+						: String(cell.v),
 			};
 		default:
 			return undefined;
@@ -394,10 +397,33 @@ function numberCell(value: number, format: string | undefined): Cell {
 	return String(value);
 }
 
-/** A date cell as Excel shows it: SheetJS gives its wall-clock time as UTC, whatever the time zone. */
-function dateText(date: Date): string {
-	const [day, time] = date.toISOString().split('T');
-	return time.startsWith('00:00:00') ? day : `${day} ${time.slice(0, 5)}`;
+/**
+ * A date cell as Excel shows it, to the second: SheetJS gives its wall-clock time as UTC, whatever
+ * the time zone. Midnight in a format without a time is the day alone (an expiry: through that
+ * day); in a format with a time it is that moment, as an export's `valid until` means it.
+ */
+function dateText(date: Date, format: string | undefined): string {
+	// Rounded as Excel shows seconds: SheetJS truncates the serial's fraction to milliseconds.
+	const [day, time] = new Date(Math.round(date.getTime() / 1000) * 1000).toISOString().split('T');
+	if (time.startsWith('00:00:00') && !(format !== undefined && showsTime(format))) return day;
+	return `${day} ${time.startsWith(':00', 5) ? time.slice(0, 5) : time.slice(0, 8)}`;
+}
+
+/**
+ * Whether a date format shows the time of day: an h or s outside quoted text, escaped characters
+ * and [brackets] (colours, locales). One pass over the characters, as for padding formats.
+ */
+function showsTime(format: string): boolean {
+	if (format.length > MAX_FORMAT_LENGTH) return false;
+	for (let i = 0; i < format.length; i++) {
+		const character = format[i];
+		if (character === '\\' || character === '_' || character === '*') i++;
+		else if (character === '"' || character === '[') {
+			i = format.indexOf(character === '"' ? '"' : ']', i + 1);
+			if (i < 0) return false;
+		} else if ('hHsS'.includes(character)) return true;
+	}
+	return false;
 }
 
 function describeStart(file: Buffer): string {
