@@ -62,10 +62,15 @@ export function contactCouponRuns() {
 		).output.map((item) => (item.json.coupon as IDataObject).code as string);
 
 	/** Coupon Import on the same static data, with one file. */
-	async function importFile(file: Buffer, parameters: Record<string, unknown>) {
+	async function importFile(
+		file: Buffer,
+		parameters: Record<string, unknown>,
+		extra: Partial<MockOptions> = {},
+	) {
 		const mock = mockExecuteFunctions({
 			items: [fileItem(file)],
 			staticData,
+			...extra,
 			parameters: { storage: 'staticData', binaryPropertyName: 'data', ...parameters },
 		});
 		const [output] = await new CouponImport().execute.call(mock.context);

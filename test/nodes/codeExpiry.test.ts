@@ -81,7 +81,7 @@ describe('Codes with their own expiry', () => {
 			options: { fileFormat: 'csv' },
 		});
 		const text = Buffer.from(exported.output[0].binary!.data.data, 'base64').toString('utf8');
-		expect(text.split('\r\n')[1]).toBe('SOON-1,lapsed,,,2026-04-13T00:00:00.000Z,,,');
+		expect(text.split('\r\n')[1]).toBe('SOON-1,lapsed,,,2026-04-13T00:00:00.000Z,,');
 	});
 
 	it('refuses an Expiry Column the sheet does not have, changing nothing', async () => {

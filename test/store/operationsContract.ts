@@ -17,7 +17,7 @@ import {
 } from '../../nodes/shared/core/render';
 import { poolStatistics } from '../../nodes/shared/core/statistics';
 import { DAY_MS } from '../../nodes/shared/core/validity';
-import type { CouponStoreSession } from '../../nodes/shared/core/store';
+import type { CouponStoreSession, Details } from '../../nodes/shared/core/store';
 import type { StoreFixture } from './contract';
 import { UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 import {
@@ -30,7 +30,15 @@ import {
 	generateCode,
 	type CodeFormat,
 } from '../../nodes/shared/core/codeFormat';
-import { EXPORT_PAGE, exportCodes, type ExportStatus } from '../../nodes/shared/core/exportCodes';
+import {
+	EXPORT_PAGE,
+	exportCodes,
+	FIXED_COLUMNS,
+	MAX_DETAIL_COLUMNS,
+	OTHER_DETAILS_COLUMN,
+	type ExportCell,
+	type ExportStatus,
+} from '../../nodes/shared/core/exportCodes';
 import { importSheet, type ImportMode } from '../../nodes/shared/core/importList';
 import { deleteCoupons } from '../../nodes/shared/core/deleteCoupon';
 
@@ -1328,18 +1336,33 @@ export function describeOperationsContract(
 		});
 
 		describe('export codes', () => {
-			const exported = async (status: ExportStatus, at: number, maxRows = Infinity) => {
-				const rows: string[][] = [];
+			const exported = async (
+				status: ExportStatus,
+				at: number,
+				{ maxRows = Infinity, session = (s: CouponStoreSession) => s } = {},
+			) => {
+				const written: ExportCell[][] = [];
 				const summary = await run(
 					async (s) =>
-						await exportCodes(s, { couponName: 'list', status }, at, {
+						await exportCodes(session(s), { couponName: 'list', status, timeZone: 'UTC' }, at, {
 							maxRows,
 							tooManyRows: 'the test allows',
-							write: async (page) => void rows.push(...page),
+							write: async (rows) => void written.push(...rows),
 						}),
 				);
-				return { summary, rows };
+				const [header, ...rows] = written;
+				return { summary, header, rows };
 			};
+			/** A moment as the export gives it in UTC, where the wall clock reads as the moment. */
+			const date = (at: number) => ({ at, wallClock: at });
+			const addCodes = async (codes: Array<{ code: string; details?: Details }>) =>
+				await run(async (s) => {
+					await s.createPool('LIST', 'imported', { usesPerCode: 1 });
+					await s.addImported(
+						'LIST',
+						codes.map((code, i) => ({ ...code, key: codeKey(code.code), row: i + 2 })),
+					);
+				});
 
 			it('lists the codes of each status, a page at a time, with holders, dates and details', async () => {
 				const codes = Array.from({ length: EXPORT_PAGE + 3 }, (_, i) => `L-${i}`);
@@ -1351,22 +1374,26 @@ export function describeOperationsContract(
 				const at = T0 + 11 * DAY_MS;
 				const all = await exported('all', at);
 				expect(all.summary).toEqual({ couponName: 'LIST', status: 'all', rows: codes.length });
+				expect(all.header).toEqual([...FIXED_COLUMNS, 'discount']);
 				expect(new Set(all.rows.map((row) => row[0]))).toEqual(new Set(codes));
 				const byCode = new Map(all.rows.map((row) => [row[0], row]));
 				expect(byCode.get(ann)).toEqual([
 					ann,
 					'redeemed',
 					'ann',
-					new Date(T0).toISOString(),
-					new Date(T0 + 10 * DAY_MS).toISOString(),
-					new Date(T0 + DAY_MS).toISOString(),
+					date(T0),
+					date(T0 + 10 * DAY_MS),
+					date(T0 + DAY_MS),
 					'A-1',
-					'{"discount":"5%"}',
+					'5%',
 				]);
 				expect(byCode.get(bob)![1]).toBe('replaced');
 				expect(byCode.get(cid)![1]).toBe('expired');
+				const unused = codes.find((code) => ![ann, bob, cid].includes(code))!;
+				expect(byCode.get(unused)).toEqual([unused, 'available', '', '', '', '', '', '5%']);
 				const counts = new Map<string, number>();
-				for (const row of all.rows) counts.set(row[1], (counts.get(row[1]) ?? 0) + 1);
+				for (const [, status] of all.rows)
+					counts.set(String(status), (counts.get(String(status)) ?? 0) + 1);
 				expect(Object.fromEntries(counts)).toEqual({
 					available: codes.length - 4,
 					redeemed: 1,
@@ -1381,16 +1408,117 @@ export function describeOperationsContract(
 				}
 			});
 
+			it("gives each detail name a column, from every page, named apart from the export's own columns", async () => {
+				// The codes of the first page carry the coupon's details only; one on the second page more.
+				const first = Array.from({ length: EXPORT_PAGE }, (_, i) => ({
+					code: `A-${String(i).padStart(5, '0')}`,
+				}));
+				await addCodes([
+					...first,
+					{ code: 'Z-1', details: { Discount: '7', 'free gift': true, note: null, level: 2 } },
+				]);
+				await run(
+					async (s) => await s.setCouponDetails('LIST', { discount: 5, 'Valid Until': 'June' }),
+				);
+				const { header, rows } = await exported('available', T0);
+				// By name; apart from the export's own columns and each other as Coupon Import compares
+				// headers: case and spaces aside.
+				expect(header).toEqual([
+					...FIXED_COLUMNS,
+					'discount',
+					'Discount (detail)',
+					'free gift',
+					'level',
+					'note',
+					'Valid Until (detail)',
+				]);
+				const unused = [first[0].code, 'available', '', '', '', '', ''];
+				expect(rows).toHaveLength(EXPORT_PAGE + 1);
+				expect(rows[0]).toEqual([...unused, 5, '', '', '', '', 'June']);
+				// A detail's cell shows what its placeholder would: true as text, null as nothing.
+				expect(rows.at(-1)).toEqual(['Z-1', ...unused.slice(1), 5, '7', 'true', 2, '', 'June']);
+			});
+
+			it(`puts the details past ${MAX_DETAIL_COLUMNS} names into one column, as JSON`, async () => {
+				const names = Array.from({ length: MAX_DETAIL_COLUMNS + 2 }, (_, i) => `n${i}`);
+				const detailsOf = (some: string[]) =>
+					Object.fromEntries(some.map((name) => [name, name.toUpperCase()]));
+				await addCodes([
+					{ code: 'A', details: detailsOf(names.slice(0, 50)) },
+					{ code: 'B', details: detailsOf(names.slice(50, MAX_DETAIL_COLUMNS)) },
+					{ code: 'C', details: detailsOf(['n0', ...names.slice(MAX_DETAIL_COLUMNS - 1)]) },
+				]);
+				await run(async (s) => await s.setCouponDetails('LIST', { 'Other Details': 'all' }));
+				const { header, rows } = await exported('available', T0);
+				const withColumns = names.slice(0, MAX_DETAIL_COLUMNS - 1);
+				const byName = [...withColumns, 'Other Details'].sort((a, b) => a.localeCompare(b, 'en'));
+				expect(header).toEqual([
+					...FIXED_COLUMNS,
+					...byName.map((name) => (name === 'Other Details' ? 'Other Details (detail)' : name)),
+					OTHER_DETAILS_COLUMN,
+				]);
+				const row = (code: string, own: string[], other: string) => [
+					code,
+					'available',
+					'',
+					'',
+					'',
+					'',
+					'',
+					...byName.map((name) =>
+						name === 'Other Details' ? 'all' : own.includes(name) ? name.toUpperCase() : '',
+					),
+					other,
+				];
+				expect(rows).toEqual([
+					row('A', names.slice(0, 50), ''),
+					row('B', names.slice(50, MAX_DETAIL_COLUMNS - 1), '{"n99":"N99"}'),
+					row('C', ['n0'], '{"n99":"N99","n100":"N100","n101":"N101"}'),
+				]);
+			});
+
+			it('refuses when codes gain details it has no column for while it writes them', async () => {
+				await importList('LIST', ['A', 'B']);
+				let passes = 0;
+				// Another run's import lands between reading the details' names and writing the rows.
+				const racing = (s: CouponStoreSession) => {
+					const session = Object.create(s) as CouponStoreSession;
+					session.listCodes = async (name, afterKey, limit) => {
+						if (afterKey === undefined) passes++;
+						const page = await s.listCodes(name, afterKey, limit);
+						return passes < 2 ? page : page.map((code) => ({ ...code, details: { late: 'x' } }));
+					};
+					return session;
+				};
+				await expect(exported('all', T0, { session: racing })).rejects.toThrow(
+					'Coupon "LIST" changed while its codes were exported: code A has a detail "late" the file has no column for',
+				);
+			});
+
 			it('refuses more rows than the file can hold before writing any, and an unknown coupon', async () => {
 				await importList('LIST', ['A', 'B', 'C']);
-				await expect(exported('available', T0, 2)).rejects.toThrow(
-					'Coupon "LIST" has 3 available codes, more than the test allows',
-				);
-				expect((await exported('available', T0, 3)).summary.rows).toBe(3);
+				const written: ExportCell[][] = [];
 				await expect(
 					run(
 						async (s) =>
-							await exportCodes(s, { couponName: 'NONE', status: 'all' }, T0, {
+							await exportCodes(
+								s,
+								{ couponName: 'LIST', status: 'available', timeZone: 'UTC' },
+								T0,
+								{
+									maxRows: 2,
+									tooManyRows: 'the test allows',
+									write: async (rows) => void written.push(...rows),
+								},
+							),
+					),
+				).rejects.toThrow('Coupon "LIST" has 3 available codes, more than the test allows');
+				expect(written).toEqual([]);
+				expect((await exported('available', T0, { maxRows: 3 })).summary.rows).toBe(3);
+				await expect(
+					run(
+						async (s) =>
+							await exportCodes(s, { couponName: 'NONE', status: 'all', timeZone: 'UTC' }, T0, {
 								maxRows: 1,
 								tooManyRows: '',
 								write: async () => undefined,

@@ -117,7 +117,8 @@ interface ImportPlan extends Omit<ImportResult, 'pools'> {
 	pools: PoolPlan[];
 }
 
-function headerKey(text: string): string {
+/** A header as Coupon Import matches it: spaces trimmed and collapsed, case ignored. */
+export function headerKey(text: string): string {
 	return text.trim().replace(/\s+/g, ' ').toLowerCase();
 }
 

@@ -1,4 +1,5 @@
 import { crc32, createDeflateRaw, deflateRawSync, type DeflateRaw } from 'node:zlib';
+import type { ExportCell } from '../core/exportCodes';
 
 /** Rows an .xlsx sheet holds below its header row (Excel's 1,048,576 rows, one the header). */
 export const MAX_XLSX_ROWS = 1_048_575;
@@ -13,16 +14,17 @@ export const MIME_TYPES: ReadonlyMap<SheetFormat, string> = new Map([
 /**
  * A spreadsheet written a batch of rows at a time: each batch is encoded (and, for .xlsx,
  * compressed) as it comes, so a million rows are never held as rows, only as the file they make.
- * Every cell is text.
+ * The first row is the header. A cell is text, a number, or a date and time: in an .xlsx a number
+ * or date cell, in a CSV a number as JavaScript writes it and a date in ISO 8601, UTC.
  */
 export interface SheetWriter {
-	addRows(rows: string[][]): Promise<void>;
+	addRows(rows: ExportCell[][]): Promise<void>;
 	/** The whole file. */
 	finish(): Promise<Buffer>;
 }
 
-export function sheetWriter(format: SheetFormat, header: string[]): SheetWriter {
-	return format === 'xlsx' ? new XlsxWriter(header) : new CsvWriter(header);
+export function sheetWriter(format: SheetFormat): SheetWriter {
+	return format === 'xlsx' ? new XlsxWriter() : new CsvWriter();
 }
 
 // CSV
@@ -31,20 +33,24 @@ export function sheetWriter(format: SheetFormat, header: string[]): SheetWriter 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
 
-function csvCell(text: string): string {
+function csvText(text: string): string {
 	const cell = FORMULA_START.test(text) ? `'${text}` : text;
 	return NEEDS_QUOTES.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
+
+/** Only text is guarded: a number is never run as a formula, -5 stays -5. */
+const csvCell = (cell: ExportCell): string =>
+	typeof cell === 'string'
+		? csvText(cell)
+		: typeof cell === 'number'
+			? String(cell)
+			: new Date(cell.at).toISOString();
 
 /** RFC 4180 with Windows line ends, in UTF-8 with a byte order mark so that Excel reads it as UTF-8. */
 class CsvWriter implements SheetWriter {
 	private readonly chunks: Buffer[] = [Buffer.from('\ufeff', 'utf8')];
 
-	constructor(header: string[]) {
-		this.chunks.push(Buffer.from(`${header.map(csvCell).join(',')}\r\n`, 'utf8'));
-	}
-
-	async addRows(rows: string[][]): Promise<void> {
+	async addRows(rows: ExportCell[][]): Promise<void> {
 		let text = '';
 		for (const row of rows) text += `${row.map(csvCell).join(',')}\r\n`;
 		this.chunks.push(Buffer.from(text, 'utf8'));
@@ -55,12 +61,24 @@ class CsvWriter implements SheetWriter {
 	}
 }
 
-// XLSX: a zip of a few fixed parts and one worksheet of inline strings.
+// XLSX: a zip of a few fixed parts and one worksheet of inline strings, numbers and dates.
 
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const RELATIONSHIPS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 const PACKAGE_RELATIONSHIPS = 'http://schemas.openxmlformats.org/package/2006/relationships';
+
+/**
+ * Dates are written as Excel writes them, so that it sorts and filters them as dates: days since
+ * its day zero (1899-12-30) in a date-and-time format, the styles' second cell format. Excel's
+ * dates have no time zone: the cell holds the wall-clock time it is given.
+ */
+const DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+/** The first number a workbook's own formats may have. */
+const DATE_FORMAT_ID = 164;
+const DATE_STYLE = 1;
+const EXCEL_DAY_ZERO = Date.UTC(1899, 11, 30);
+const DAY = 24 * 60 * 60 * 1000;
 
 const FIXED_PARTS: Array<[string, string]> = [
 	[
@@ -81,7 +99,7 @@ const FIXED_PARTS: Array<[string, string]> = [
 	],
 	[
 		'xl/styles.xml',
-		`${XML_HEADER}<styleSheet xmlns="${MAIN}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="1"><xf/></cellXfs></styleSheet>`,
+		`${XML_HEADER}<styleSheet xmlns="${MAIN}"><numFmts count="1"><numFmt numFmtId="${DATE_FORMAT_ID}" formatCode="${DATE_FORMAT}"/></numFmts><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/><xf numFmtId="${DATE_FORMAT_ID}" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`,
 	],
 ];
 
@@ -98,8 +116,38 @@ const XML_FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
 const xmlText = (text: string) =>
 	text.replace(XML_FORBIDDEN, '').replace(XML_SPECIAL, (c) => XML_ESCAPES.get(c)!);
 
-/** The column letters of the first 26 columns: the writer's rows are narrow. */
-const COLUMN = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+/** Excel's columns: A to XFD. */
+const MAX_XLSX_COLUMNS = 16_384;
+
+/** A column's letters: A to Z, then AA, AB and on. */
+function columnName(index: number): string {
+	let name = '';
+	for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
+		name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+	return name;
+}
+
+/** Columns are as wide as their header, and never too narrow for a date and time (else ####). */
+const columnWidth = (header: string) =>
+	Math.min(Math.max(header.length, DATE_FORMAT.length) + 2, 60);
+
+/**
+ * A number Excel keeps and shows as JavaScript writes it: at most 15 significant digits and no
+ * exponent. Others are written as text, so that nothing is rounded and Coupon Import reads back
+ * the same text.
+ */
+const isExcelNumber = (value: number) =>
+	Number(value.toPrecision(15)) === value && !String(value).includes('e');
+
+const inlineText = (ref: string, text: string) =>
+	`<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(text)}</t></is></c>`;
+
+function xlsxCell(ref: string, cell: ExportCell): string {
+	if (typeof cell === 'string') return inlineText(ref, cell);
+	if (typeof cell === 'number')
+		return isExcelNumber(cell) ? `<c r="${ref}"><v>${cell}</v></c>` : inlineText(ref, String(cell));
+	return `<c r="${ref}" s="${DATE_STYLE}"><v>${(cell.wallClock - EXCEL_DAY_ZERO) / DAY}</v></c>`;
+}
 
 interface ZipEntry {
 	name: Buffer;
@@ -113,29 +161,37 @@ class XlsxWriter implements SheetWriter {
 	private readonly deflate: DeflateRaw = createDeflateRaw();
 	private readonly sheet: ZipEntry = entry('xl/worksheets/sheet1.xml');
 	private rowNumber = 0;
+	/** The column letters, from the header row. */
+	private columns: string[] = [];
 	private failure?: Error;
-	/** The header row's writing, which the first batch waits for. */
-	private readonly pending: Promise<void>;
 
-	constructor(header: string[]) {
-		if (header.length > COLUMN.length) throw new Error('at most 26 columns');
+	constructor() {
 		this.deflate.on('data', (chunk: Buffer) => {
 			this.sheet.compressed.push(chunk);
 			this.sheet.compressedSize += chunk.length;
 		});
 		this.deflate.on('error', (error) => (this.failure = error));
-		this.pending = this.write(
-			`${XML_HEADER}<worksheet xmlns="${MAIN}"><sheetData>${this.row(header)}`,
-		);
 	}
 
-	private row(cells: string[]): string {
+	/** The worksheet up to its rows, with the columns' widths from the header row. */
+	private start(header: ExportCell[]): string {
+		if (header.length > MAX_XLSX_COLUMNS)
+			throw new Error(`an .xlsx sheet holds at most ${MAX_XLSX_COLUMNS} columns`);
+		this.columns = header.map((_, c) => columnName(c));
+		const widths = header.map(
+			(cell, c) =>
+				`<col min="${c + 1}" max="${c + 1}" width="${columnWidth(String(cell))}" customWidth="1"/>`,
+		);
+		return `${XML_HEADER}<worksheet xmlns="${MAIN}">${widths.length > 0 ? `<cols>${widths.join('')}</cols>` : ''}<sheetData>`;
+	}
+
+	private row(cells: ExportCell[]): string {
+		if (cells.length > this.columns.length) throw new Error('a row is wider than its header');
 		const r = ++this.rowNumber;
 		let xml = `<row r="${r}">`;
-		cells.forEach((cell, c) => {
-			if (cell !== '')
-				xml += `<c r="${COLUMN[c]}${r}" t="inlineStr"><is><t xml:space="preserve">${xmlText(cell)}</t></is></c>`;
-		});
+		// An empty cell is left out, as Excel does.
+		for (let c = 0; c < cells.length; c++)
+			if (cells[c] !== '') xml += xlsxCell(`${this.columns[c]}${r}`, cells[c]);
 		return `${xml}</row>`;
 	}
 
@@ -149,18 +205,17 @@ class XlsxWriter implements SheetWriter {
 		);
 	}
 
-	async addRows(rows: string[][]): Promise<void> {
-		await this.pending;
+	async addRows(rows: ExportCell[][]): Promise<void> {
+		if (rows.length === 0) return;
 		if (this.rowNumber - 1 + rows.length > MAX_XLSX_ROWS)
 			throw new Error(`an .xlsx sheet holds at most ${MAX_XLSX_ROWS} rows`);
-		let xml = '';
+		let xml = this.rowNumber === 0 ? this.start(rows[0]) : '';
 		for (const row of rows) xml += this.row(row);
 		await this.write(xml);
 	}
 
 	async finish(): Promise<Buffer> {
-		await this.pending;
-		await this.write('</sheetData></worksheet>');
+		await this.write(`${this.rowNumber === 0 ? this.start([]) : ''}</sheetData></worksheet>`);
 		await new Promise<void>((resolve, reject) => {
 			this.deflate.once('end', resolve);
 			this.deflate.once('error', reject);

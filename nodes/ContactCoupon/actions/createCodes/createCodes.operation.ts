@@ -144,7 +144,8 @@ async function newCodesFile(
 			`${codes.length.toLocaleString('en-US')} codes are more than an .xlsx sheet holds (${MAX_XLSX_ROWS.toLocaleString('en-US')} rows)`,
 			'Choose CSV as File Format.',
 		);
-	const writer = sheetWriter(file.format, NEW_CODES_HEADER);
+	const writer = sheetWriter(file.format);
+	await writer.addRows([NEW_CODES_HEADER]);
 	for (let at = 0; at < codes.length; at += FILE_BATCH)
 		await writer.addRows(codes.slice(at, at + FILE_BATCH).map((code) => [code, couponName]));
 	return await writer.finish();

@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { now } from '../../../shared/core/clock';
 import { outcomesOf } from '../../../shared/core/errors';
 import {
-	EXPORT_HEADER,
 	exportCodes,
 	parseExportStatus,
 	type ExportRequest,
@@ -66,6 +65,9 @@ function readRequest(context: IExecuteFunctions, i: number): ExportFileRequest {
 	return {
 		couponName,
 		status,
+		// Excel's dates have no time zone: they are written in the workflow's, in which Coupon
+		// Import reads them back.
+		timeZone: context.getTimezone(),
 		...readFileOptions(options, (format) => `${couponName}-${status}-codes.${format}`),
 	};
 }
@@ -78,7 +80,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		read: (i) => readRequest(this, i),
 		serve: async (session, requests) =>
 			await outcomesOf(requests, async (request) => {
-				const writer = sheetWriter(request.format, EXPORT_HEADER);
+				const writer = sheetWriter(request.format);
 				const summary = await exportCodes(session, request, now(), {
 					maxRows: request.format === 'xlsx' ? MAX_XLSX_ROWS : Number.POSITIVE_INFINITY,
 					tooManyRows: `an .xlsx sheet holds (${MAX_XLSX_ROWS.toLocaleString('en-US')} rows)`,
