@@ -31,8 +31,8 @@ const shownRows = (sheet: XLSX.WorkSheet) =>
 	XLSX.utils.sheet_to_json<string[]>(sheet, { header: 1, defval: '', raw: false });
 
 /** The CSV's rows as Coupon Import reads them (the ' before a formula-like cell taken off). */
-function csvRows(file: IBinaryData): string[][] {
-	const table = readCsv(fileBytes(file), {
+async function csvRows(file: IBinaryData): Promise<string[][]> {
+	const table = await readCsv(fileBytes(file), {
 		leadingRows: 10,
 		rowsAfter: 1_000,
 		cellsPerRow: 20,
@@ -251,7 +251,7 @@ describe('Contact Coupon', () => {
 				// Both coupons as CSV: moments to the millisecond, details as the text they show.
 				const asCsv = async (couponName: string) =>
 					records(
-						csvRows(
+						await csvRows(
 							(await exportCodes(couponName, 'available', { fileFormat: 'csv' }))[0].binary!.data,
 						),
 					);

@@ -3,6 +3,7 @@ import { toWallClock } from './dates';
 import { MAX_DETAILS, mergedDetails } from './details';
 import { CouponError } from './errors';
 import { headerKey } from './importList';
+import { echo } from './names';
 import { unknownCoupon } from './unknownNames';
 import { assignmentStatus, type AssignmentStatus } from './validity';
 
@@ -79,7 +80,7 @@ export function parseExportStatus(raw: unknown): ExportStatus {
 	const status = EXPORT_STATUSES.find((known) => known === raw);
 	if (status === undefined)
 		throw new CouponError(
-			`Unknown choice ${JSON.stringify(raw) ?? String(raw)} for Status`,
+			`Unknown choice ${echo(raw)} for Status`,
 			`Choose one of ${EXPORT_STATUSES.map((known) => `"${known}"`).join(', ')}.`,
 		);
 	return status;
@@ -158,6 +159,8 @@ async function* listedPages(
 		}
 		if (listed.length > 0) yield listed;
 		if (page.length < EXPORT_PAGE) return;
+		// A page is milliseconds of work, but a million codes are 200 pages, read twice.
+		if (session.turns.due()) await session.turns.pass();
 	}
 }
 
