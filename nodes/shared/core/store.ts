@@ -20,6 +20,12 @@ export interface CouponStore {
 
 export interface TransactionOptions {
 	rollBack?: boolean;
+	/**
+	 * The work only reads. A store may then serve it from a snapshot that takes no write lock and
+	 * waits for no writer; a write in it is a bug, and fails (the Local storage: a deferred
+	 * transaction on a read-only connection). Nothing is kept, whatever `rollBack` says.
+	 */
+	readOnly?: boolean;
 }
 
 /** What a store keeps of one code assigned to one contact. Times are epoch milliseconds. */

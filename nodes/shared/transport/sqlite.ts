@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
+import type { DatabaseSync, DatabaseSyncOptions } from 'node:sqlite';
 import { StoreError } from '../core/errors';
 
 /** The file of the Local storage, in n8n's own folder, next to n8n's database.sqlite. */
@@ -35,6 +36,9 @@ const BUSY_TIMEOUT_MS = 20;
 /** How long a transaction waits for another process to finish writing before it gives up. */
 export const LOCK_WAIT_MS = 30_000;
 
+/** Read connections kept open between reads; a burst of reads at once opens more, closed after. */
+const IDLE_READERS = 2;
+
 /** The Node that has what the Local storage uses of node:sqlite (busy timeout, isTransaction, isOpen). */
 const NEEDED_NODE = '22.16';
 
@@ -54,15 +58,33 @@ function sqliteModule(): typeof import('node:sqlite') {
 	}
 }
 
+/** A connection to the file, refused on a Node whose node:sqlite lacks what the store needs. */
+function connect(location: string | URL, options: DatabaseSyncOptions): DatabaseSync {
+	const { DatabaseSync } = sqliteModule();
+	const connection = new DatabaseSync(location, { timeout: BUSY_TIMEOUT_MS, ...options });
+	// Before 22.16 the module exists without it: a failed run could not be rolled back.
+	if (typeof connection.isTransaction !== 'boolean') {
+		connection.close();
+		throw olderNode();
+	}
+	return connection;
+}
+
 /**
  * One SQLite file, opened once per process and shared by every execution in it. Node's SQLite is
- * synchronous and one connection holds one transaction: executions take turns (`exclusive`), and
- * other processes on the host are kept out by SQLite's write lock (`BEGIN IMMEDIATE`).
+ * synchronous and one connection holds one transaction. Writes share one connection and take turns
+ * on it (`exclusive`); other processes on the host are kept out by SQLite's write lock (`BEGIN
+ * IMMEDIATE`). Reads each get a read-only connection of their own (`reading`): in WAL mode it reads
+ * a snapshot, so it waits neither for this process's writes nor for another's.
  */
 export class LocalDatabase {
-	private connection?: DatabaseSync;
+	private writer?: DatabaseSync;
 	private queue: Promise<void> = Promise.resolve();
-	/** Set once the file's schema has been migrated by this process. */
+	/** Every open read connection, idle or in use. */
+	private readonly readers = new Set<DatabaseSync>();
+	/** The read connections no read is using, at most IDLE_READERS. */
+	private idleReaders: DatabaseSync[] = [];
+	/** Set once this process has found the file's schema current, migrating it if it had to. */
 	migrated = false;
 
 	constructor(
@@ -71,39 +93,112 @@ export class LocalDatabase {
 		readonly lockWaitMs = LOCK_WAIT_MS,
 	) {}
 
-	/** Runs `work` when every earlier caller in this process has finished with the connection. */
+	/**
+	 * Runs `work` on the write connection when every earlier writer in this process has finished
+	 * with it. Refused at once when the file is read-only.
+	 */
 	async exclusive<T>(work: (connection: DatabaseSync) => Promise<T>): Promise<T> {
 		const previous = this.queue;
 		let done!: () => void;
 		this.queue = new Promise((resolveTurn) => (done = resolveTurn));
 		await previous;
 		try {
-			return await work(await this.open());
+			return await work(await this.openWriter());
 		} finally {
 			done();
 		}
 	}
 
-	private async open(): Promise<DatabaseSync> {
-		if (this.connection?.isOpen) {
-			// A turn that ended inside a transaction (it should not) must not leave it to the next one.
-			if (this.connection.isTransaction) this.rollBack(this.connection);
-			if (this.connection?.isOpen) return this.connection;
+	/**
+	 * Runs `work` at once on a read-only connection of its own, which cannot write: it waits for no
+	 * writer (the caller begins a deferred transaction) and for no other read. The file must exist.
+	 */
+	async reading<T>(work: (connection: DatabaseSync) => Promise<T>): Promise<T> {
+		const reader = this.idleReaders.pop() ?? this.openReader();
+		try {
+			return await work(reader);
+		} finally {
+			// A read keeps nothing: ending its transaction lets its snapshot go.
+			this.rollBack(reader);
+			if (reader.isOpen && this.readers.has(reader) && this.idleReaders.length < IDLE_READERS)
+				this.idleReaders.push(reader);
+			else this.closeReader(reader);
 		}
-		const { DatabaseSync } = sqliteModule();
+	}
+
+	/**
+	 * Whether the file exists and this process may not write it (its permissions, a read-only
+	 * mount). SQLite would open it all the same, read-only without a word, and fail at the first
+	 * write. Asked of the kernel without opening the file: closing a descriptor of a file SQLite has
+	 * open would drop SQLite's locks on it.
+	 */
+	isReadOnly(): boolean {
+		try {
+			accessSync(this.file, constants.W_OK);
+			return false;
+		} catch (error) {
+			return ['EACCES', 'EPERM', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '');
+		}
+	}
+
+	private async openWriter(): Promise<DatabaseSync> {
+		if (this.writer?.isOpen) {
+			// A turn that ended inside a transaction (it should not) must not leave it to the next one.
+			if (this.writer.isTransaction) this.rollBack(this.writer);
+			if (this.writer?.isOpen) return this.writer;
+		}
+		if (this.isReadOnly()) throw readOnlyFile(this.file);
 		let connection: DatabaseSync | undefined;
 		try {
 			mkdirSync(dirname(this.file), { recursive: true });
-			connection = new DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
-			// Before 22.16 the module exists without it: a failed run could not be rolled back.
-			if (typeof connection.isTransaction !== 'boolean') throw olderNode();
+			connection = connect(this.file, {});
 			// WAL: readers never wait for the writer. FULL: a committed assignment survives a power cut.
 			// Switching a new file to WAL needs the file to itself: processes opening it at once wait.
 			await execWaiting(connection, 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;', this);
-			this.connection = connection;
+			this.writer = connection;
 			return connection;
 		} catch (error) {
 			connection?.close();
+			throw describeSqliteError(error, this.file);
+		}
+	}
+
+	private openReader(): DatabaseSync {
+		let reader: DatabaseSync | undefined;
+		try {
+			reader = connect(this.file, { readOnly: true });
+			// The first read opens the WAL index (the -shm file), which SQLite may be unable to create.
+			reader.prepare('SELECT count(*) FROM sqlite_schema').get();
+		} catch (error) {
+			reader?.close();
+			// A read-only mount fails with CANTOPEN, a folder without write permission with READONLY.
+			const code = ((error as SqliteError).errcode ?? -1) % 256;
+			const noWalIndex = code === SQLITE_CANTOPEN || code === SQLITE_READONLY;
+			if (!noWalIndex || !readOnlyFolder(this.file)) throw describeSqliteError(error, this.file);
+			reader = this.openUnchanging();
+		}
+		this.readers.add(reader);
+		return reader;
+	}
+
+	/**
+	 * A read-only connection to a file in a folder this process cannot write to, such as a backup on
+	 * a read-only mount: SQLite cannot create the WAL index there, so the file is opened as unchanging
+	 * (`immutable`: without locks or the WAL, trusting that nobody writes it meanwhile). Refused when
+	 * the WAL holds writes not yet in the file, which that would miss.
+	 */
+	private openUnchanging(): DatabaseSync {
+		const wal = `${this.file}-wal`;
+		if ((statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > 0)
+			throw new StoreError(
+				`The local coupon file ${this.file} cannot be read: its folder is read-only, and writes not yet merged into the file wait in ${wal}`,
+				`Open it once where n8n can write it, which merges them, or make a copy with SQLite's own backup (sqlite3 "${this.file}" ".backup copy.sqlite") and read that.`,
+			);
+		const location = pathToFileURL(this.file);
+		location.searchParams.set('immutable', '1');
+		try {
+			return connect(location, { readOnly: true });
+		} catch (error) {
 			throw describeSqliteError(error, this.file);
 		}
 	}
@@ -114,20 +209,48 @@ export class LocalDatabase {
 	 */
 	rollBack(connection: DatabaseSync): void {
 		try {
-			if (connection.isTransaction) connection.exec('ROLLBACK');
+			if (connection.isOpen && connection.isTransaction) connection.exec('ROLLBACK');
 		} catch {
-			if (connection === this.connection) this.close();
+			if (connection === this.writer) this.closeWriter();
+			else if (this.readers.has(connection)) this.closeReader(connection);
 			else connection.close();
 		}
 	}
 
-	/** Closes the connection; the next transaction opens it again. */
-	close(): void {
-		this.connection?.close();
-		this.connection = undefined;
+	private closeWriter(): void {
+		this.writer?.close();
+		this.writer = undefined;
 		this.migrated = false;
 	}
+
+	private closeReader(reader: DatabaseSync): void {
+		if (reader.isOpen) reader.close();
+		this.readers.delete(reader);
+	}
+
+	/** Closes every connection, reads in progress included; the next transaction opens them again. */
+	close(): void {
+		this.closeWriter();
+		for (const reader of this.readers) this.closeReader(reader);
+		this.idleReaders = [];
+	}
 }
+
+/** Whether this process may not create files in the file's folder (the WAL's -shm file). */
+function readOnlyFolder(file: string): boolean {
+	try {
+		accessSync(dirname(file), constants.W_OK);
+		return false;
+	} catch {
+		return true;
+	}
+}
+
+const readOnlyFile = (file: string) =>
+	new StoreError(
+		`The local coupon file ${file} is read-only (its permissions or its file system do not let n8n write it), and this step changes coupons`,
+		'Validate Code, Get Pool Statistics, Get Contact Coupons and Export Codes work on a read-only file. To change coupons, let the user n8n runs as write the file and its folder, or mount it writable.',
+	);
 
 const databases = new Map<string, LocalDatabase>();
 
@@ -164,6 +287,13 @@ const SQLITE_NOTADB = 26;
 
 export const isBusy = (error: unknown): boolean =>
 	((error as SqliteError).errcode ?? 0) % 256 === SQLITE_BUSY;
+
+/**
+ * Whether SQLite refused a write because the connection or the file is read-only: READONLY itself,
+ * not its extended codes, which say that the WAL's own files could not be used.
+ */
+export const isReadOnlyRefusal = (error: unknown): boolean =>
+	(error as SqliteError).errcode === SQLITE_READONLY;
 
 /** Begins a write transaction, waiting for another process that holds the file's write lock. */
 export async function beginImmediate(

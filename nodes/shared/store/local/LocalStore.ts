@@ -1,7 +1,9 @@
 import { randomFillSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { codeKey } from '../../core/codes';
+import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
 import { Turns } from '../../core/turns';
 import { expiryNeeded } from '../../core/validity';
@@ -30,8 +32,13 @@ import {
 	type TransactionOptions,
 } from '../../core/store';
 import type { CodeFormat } from '../../core/codeFormat';
-import { beginImmediate, describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
-import { migrate } from './migrations';
+import {
+	beginImmediate,
+	describeSqliteError,
+	isReadOnlyRefusal,
+	type LocalDatabase,
+} from '../../transport/sqlite';
+import { LOCAL_SCHEMA_VERSION, migrate } from './migrations';
 
 /** Rows written between two yields to the event loop: a big import must not freeze n8n's editor. */
 const ROWS_PER_TURN = 5_000;
@@ -39,30 +46,39 @@ const ROWS_PER_TURN = 5_000;
 /**
  * Coupon storage in an SQLite file on this host (node:sqlite): shared by every workflow and
  * execution of this n8n, atomic across executions (they take turns on the connection) and across
- * processes (SQLite's write lock, taken at the start of each transaction).
+ * processes (SQLite's write lock, taken at the start of each transaction that writes). A transaction
+ * that only reads takes no lock: it reads a snapshot on a read-only connection of its own.
  */
 export class LocalStore implements CouponStore {
 	constructor(private readonly database: LocalDatabase) {}
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
-		{ rollBack = false }: TransactionOptions = {},
+		{ rollBack = false, readOnly = false }: TransactionOptions = {},
+	): Promise<T> {
+		return readOnly ? await this.read(work) : await this.write(work, rollBack);
+	}
+
+	/**
+	 * Takes the file's write lock at the start (`BEGIN IMMEDIATE`): the work decides on what every
+	 * transaction before it stored, in any process, and no other writes until it ends.
+	 */
+	private async write<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		rollBack: boolean,
 	): Promise<T> {
 		const { database } = this;
 		const { file } = database;
 		return await database.exclusive(async (connection) => {
 			try {
-				if (!database.migrated) {
-					await migrate(connection, database);
-					database.migrated = true;
-				}
+				await this.migrateOnce(connection);
 				await beginImmediate(connection, database);
 			} catch (error) {
 				throw describeSqliteError(error, file);
 			}
 			let result: T;
 			try {
-				result = await work(new LocalSession(connection, file));
+				result = await work(new LocalSession(connection, file, false));
 			} catch (error) {
 				// The work's own errors (a coupon rule, a node error) pass through as they are.
 				database.rollBack(connection);
@@ -81,6 +97,73 @@ export class LocalStore implements CouponStore {
 			return result;
 		});
 	}
+
+	/**
+	 * A deferred transaction (`BEGIN`) on a read-only connection: its first read takes a WAL
+	 * snapshot, which waits neither for this process's writes nor for another's. The connection
+	 * cannot write, so a write in the work fails at once instead of waiting for the write lock
+	 * halfway through (where it could meet another writer, and would end the snapshot).
+	 */
+	private async read<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
+		const { database } = this;
+		const { file } = database;
+		try {
+			// A new file is created and migrated by the write connection before anything reads it.
+			if (!database.migrated && !existsSync(file)) await this.migrateOnWriter();
+		} catch (error) {
+			throw describeSqliteError(error, file);
+		}
+		// `reading` ends the transaction when the work is done: a read keeps nothing.
+		return await database.reading(async (connection) => {
+			try {
+				if (!database.migrated) await this.checkSchemaForReading(connection);
+				connection.exec('BEGIN');
+			} catch (error) {
+				throw describeSqliteError(error, file);
+			}
+			return await work(new LocalSession(connection, file, true));
+		});
+	}
+
+	/**
+	 * A file at this package's schema is only read, without the write lock (`migrate` then just
+	 * refuses a newer one); an older one is migrated by the write connection first.
+	 */
+	private async checkSchemaForReading(reader: DatabaseSync): Promise<void> {
+		const { database } = this;
+		if (hasCurrentSchema(reader)) await migrate(reader, database);
+		else if (database.isReadOnly())
+			throw new StoreError(
+				`The local coupon file ${database.file} is read-only, and its schema is older than this version of n8n-nodes-coupons reads (version ${LOCAL_SCHEMA_VERSION})`,
+				'Let n8n write the file once (the upgrade is applied on first use), or read it with the version of n8n-nodes-coupons that wrote it.',
+			);
+		else await this.migrateOnWriter();
+		database.migrated = true;
+	}
+
+	private async migrateOnWriter(): Promise<void> {
+		await this.database.exclusive(async (connection) => await this.migrateOnce(connection));
+	}
+
+	/** Brings the file's schema up to date, once per process; the write lock only if it must change. */
+	private async migrateOnce(connection: DatabaseSync): Promise<void> {
+		if (this.database.migrated) return;
+		await migrate(connection, this.database);
+		this.database.migrated = true;
+	}
+}
+
+/** Whether the file has this package's schema (or a newer one, which `migrate` refuses). */
+function hasCurrentSchema(connection: DatabaseSync): boolean {
+	const tracked = connection
+		.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'")
+		.get();
+	return (
+		tracked !== undefined &&
+		connection
+			.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
+			.get(LOCAL_SCHEMA_VERSION) !== undefined
+	);
 }
 
 interface PoolRow {
@@ -207,6 +290,8 @@ class LocalSession implements CouponStoreSession {
 	constructor(
 		private readonly connection: DatabaseSync,
 		private readonly file: string,
+		/** Whether the session serves a read-only transaction: any write in it is a bug. */
+		private readonly readOnly: boolean,
 	) {}
 
 	/** A prepared statement, prepared once per session; errors name the file. */
@@ -223,6 +308,10 @@ class LocalSession implements CouponStoreSession {
 		try {
 			return run();
 		} catch (error) {
+			if (this.readOnly && isReadOnlyRefusal(error))
+				throw new Error(
+					`A read-only transaction tried to write to the local coupon file ${this.file}: a bug in n8n-nodes-coupons, please report it`,
+				);
 			throw describeSqliteError(error, this.file);
 		}
 	}
@@ -387,7 +476,7 @@ class LocalSession implements CouponStoreSession {
 
 	async findCodes(keys: string[]): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
-		// Nothing to lock: the transaction holds the file's write lock already.
+		// Nothing to lock: a transaction that writes holds the file's write lock already.
 		const rows = this.all<AssignmentRow & TermsRow>(
 			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM pools p
 			JOIN codes c ON c.pool_id = p.id AND c.code_key IN (SELECT DISTINCT value FROM json_each(?))
