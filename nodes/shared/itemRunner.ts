@@ -25,6 +25,8 @@ export interface ItemOperation<Request, Result> {
 	binary?(result: Result, request: Request): Promise<IBinaryKeyData | undefined>;
 	/** Whether the request only previews its changes: served in a transaction that is rolled back. */
 	dryRun?(request: Request): boolean;
+	/** Whether the operation only reads: served in a read-only transaction, which waits for no writer. */
+	readOnly?: boolean;
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
 	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
@@ -86,7 +88,7 @@ export async function runItems<Request, Result>(
 					else fail(outcome.error, itemIndexes[j]);
 				});
 			},
-			{ rollBack },
+			{ rollBack, readOnly: operation.readOnly },
 		);
 		// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
 		await served.catch((error: unknown) => {

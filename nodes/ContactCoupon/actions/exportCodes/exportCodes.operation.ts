@@ -88,6 +88,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				});
 				return { ...summary, file: await writer.finish() };
 			}),
+		readOnly: true,
 		output: (_json, { couponName, status, rows }, { fileName, format }) => ({
 			couponName,
 			status,

@@ -31,6 +31,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				(this.getNodeParameter('options', i, {}) as { onlyActive?: boolean }).onlyActive === true,
 		}),
 		serve: async (session, requests) => await contactCardsForRun(session, requests, now()),
+		readOnly: true,
 		output: (json, coupons) => ({ ...json, coupons: coupons.map((coupon) => ({ ...coupon })) }),
 	});
 }

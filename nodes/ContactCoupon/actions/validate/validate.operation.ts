@@ -25,6 +25,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				this.getNodeParameter('options', i, {}) as CodeCheckOptions,
 			),
 		serve: async (session, requests) => await validateCodes(session, requests, now()),
+		readOnly: true,
 		output: (json, validation) => ({
 			...json,
 			validation: { ...validation, coupon: validation.coupon && { ...validation.coupon } },
