@@ -1,17 +1,51 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+	chmodSync,
+	copyFileSync,
+	existsSync,
+	mkdtempSync,
+	readFileSync,
+	readdirSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { NodeApiError, type IDataObject } from 'n8n-workflow';
+import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
+import { codeKey } from '../../nodes/shared/core/codes';
 import { StoreError } from '../../nodes/shared/core/errors';
 import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
 import { LOCAL_SCHEMA_VERSION, MIGRATIONS } from '../../nodes/shared/store/local/migrations';
 import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
 import { undoRedemptions } from '../../nodes/shared/core/undo';
-import { LocalDatabase, localDatabase } from '../../nodes/shared/transport/sqlite';
-import { failureOf } from '../helpers/executeFunctions';
+import {
+	LOCAL_FILE_NAME,
+	LocalDatabase,
+	closeLocalDatabase,
+	localDatabase,
+} from '../../nodes/shared/transport/sqlite';
+import { failureOf, jsonItems, mockExecuteFunctions } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { assignInProcesses } from './assignProcesses';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
+
+/** A file as version 1 of the package left it: a free code, a held one and a redeemed one. */
+function writeVersion1File(path: string): void {
+	const old = new DatabaseSync(path);
+	old.exec(`PRAGMA journal_mode = WAL; ${MIGRATIONS[0].sql}`);
+	old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;
+		INSERT INTO schema_migrations VALUES (1, 0);
+		INSERT INTO pools (id, name, name_key, kind, code_count, created_at) VALUES (1, 'Old', 'old', 'imported', 3, 0);
+		INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until, redeemed_at, order_reference) VALUES
+			(1, 'FREE', 'FREE', 0.5, NULL, NULL, NULL, NULL, NULL),
+			(1, 'HELD', 'HELD', 0.1, 'ann', 1000, 9000, NULL, NULL),
+			(1, 'USED', 'USED', 0.2, 'bob', 1000, 9000, 2000, 'A-1');`);
+	old.close();
+}
 
 describe('LocalStore', () => {
 	let file: string;
@@ -37,17 +71,65 @@ describe('LocalStore', () => {
 		};
 	}
 
+	it('upgrades a version 1 file on a first read, then reads it', async () => {
+		writeVersion1File(file);
+		const checks = await new LocalStore(localDatabase(file)).transaction(
+			async (s) =>
+				await validateCodes(
+					s,
+					['FREE', 'HELD', 'USED'].map((code) => parseCodeRequest(code, {})),
+					3000,
+				),
+			{ readOnly: true },
+		);
+		expect(checks.map((c) => 'value' in c && c.value.status)).toEqual([
+			'not_assigned',
+			'valid',
+			'redeemed',
+		]);
+		const check = new DatabaseSync(file, { readOnly: true });
+		const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+		check.close();
+		expect(versions).toHaveLength(LOCAL_SCHEMA_VERSION);
+	});
+
+	it('creates the file on a first read, as on a first write', async () => {
+		const pools = await new LocalStore(localDatabase(file)).transaction(
+			async (s) => await s.listPools(),
+			{ readOnly: true },
+		);
+		expect(pools).toEqual([]);
+		const check = new DatabaseSync(file, { readOnly: true });
+		const versions = check.prepare('SELECT version FROM schema_migrations').all();
+		check.close();
+		expect(versions).toHaveLength(LOCAL_SCHEMA_VERSION);
+	});
+
+	it('fails a write inside a read-only transaction as a bug, keeping nothing, and reads holding no write lock', async () => {
+		const store = new LocalStore(localDatabase(file));
+		await createPool(store);
+		const error = await failureOf(
+			store.transaction(
+				async (s) => {
+					expect(await s.findPool('P')).toBeDefined();
+					// Another connection can take the write lock at once: the read holds none.
+					const other = new DatabaseSync(file, { timeout: 0 });
+					other.exec('BEGIN IMMEDIATE; ROLLBACK;');
+					other.close();
+					await s.createPool('Q', 'imported');
+				},
+				{ readOnly: true },
+			),
+			Error,
+		);
+		expect(error.message).toBe(
+			`A read-only transaction tried to write to the local coupon file ${file}: a bug in n8n-nodes-coupons, please report it`,
+		);
+		expect(await store.transaction(async (s) => await s.findPool('Q'))).toBeUndefined();
+	});
+
 	it('upgrades a version 1 file holding coupons in place, a redemption in it counting as one use', async () => {
-		const old = new DatabaseSync(file);
-		old.exec(`PRAGMA journal_mode = WAL; ${MIGRATIONS[0].sql}`);
-		old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;
-			INSERT INTO schema_migrations VALUES (1, 0);
-			INSERT INTO pools (id, name, name_key, kind, code_count, created_at) VALUES (1, 'Old', 'old', 'imported', 3, 0);
-			INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until, redeemed_at, order_reference) VALUES
-				(1, 'FREE', 'FREE', 0.5, NULL, NULL, NULL, NULL, NULL),
-				(1, 'HELD', 'HELD', 0.1, 'ann', 1000, 9000, NULL, NULL),
-				(1, 'USED', 'USED', 0.2, 'bob', 1000, 9000, 2000, 'A-1');`);
-		old.close();
+		writeVersion1File(file);
 		const store = new LocalStore(localDatabase(file));
 		const [checks, undo, redeemed] = await store.transaction(async (s) => [
 			await validateCodes(
@@ -217,6 +299,190 @@ describe('LocalStore', () => {
 		} finally {
 			raw.close();
 		}
+	});
+});
+
+/**
+ * Makes `folder` and the files in it read-only for this process, as a read-only mount or another
+ * user's folder would be. Tests run as root in CI containers, where permissions stop no write: root
+ * gets a read-only bind mount of the folder onto itself (which needs CAP_SYS_ADMIN), other users a
+ * chmod. Returns what undoes it, or undefined when this machine allows neither.
+ */
+function makeReadOnly(folder: string): (() => void) | undefined {
+	if (process.getuid?.() !== 0) {
+		const files = readdirSync(folder).map((name) => join(folder, name));
+		for (const path of files) chmodSync(path, 0o444);
+		chmodSync(folder, 0o555);
+		return () => {
+			chmodSync(folder, 0o755);
+			for (const path of files) chmodSync(path, 0o644);
+		};
+	}
+	try {
+		execFileSync('mount', ['--bind', folder, folder], { stdio: 'ignore' });
+	} catch {
+		return undefined;
+	}
+	try {
+		execFileSync('mount', ['-o', 'remount,bind,ro', folder], { stdio: 'ignore' });
+	} catch {
+		execFileSync('umount', [folder]);
+		return undefined;
+	}
+	return () => execFileSync('umount', [folder]);
+}
+
+/** Whether this machine lets the tests make a folder read-only (see makeReadOnly). */
+function readOnlyFoldersWork(): boolean {
+	const folder = mkdtempSync(join(tmpdir(), 'coupons-read-only-probe-'));
+	try {
+		const undo = makeReadOnly(folder);
+		undo?.();
+		return undo !== undefined;
+	} finally {
+		rmSync(folder, { recursive: true, force: true });
+	}
+}
+
+const withReadOnlyFolders = readOnlyFoldersWork();
+if (!withReadOnlyFolders)
+	console.warn(
+		'\n*** The read-only file tests are SKIPPED: running as root without the right to mount (CAP_SYS_ADMIN), this machine cannot make a folder read-only. ***\n',
+	);
+
+(withReadOnlyFolders ? describe : describe.skip)('a read-only local coupon file', () => {
+	let file: string;
+	let folder: string;
+	let remove: () => void;
+	let writable: (() => void) | undefined;
+	beforeEach(() => {
+		({ file, remove } = temporaryLocalFile('read-only'));
+		folder = dirname(file);
+	});
+	afterEach(() => {
+		// Unmounting needs the file closed.
+		closeLocalDatabase(file);
+		writable?.();
+		writable = undefined;
+		remove();
+	});
+
+	/** Closes the file (SQLite then merges and removes its WAL) and makes its folder read-only. */
+	const closeAndMakeReadOnly = () => {
+		closeLocalDatabase(file);
+		writable = makeReadOnly(folder);
+		if (!writable) throw new Error(`could not make ${folder} read-only`);
+	};
+
+	const contactCoupon = async (parameters: IDataObject): Promise<IDataObject[]> => {
+		const { context } = mockExecuteFunctions({
+			items: jsonItems({}),
+			n8nFolder: folder,
+			parameters: { storage: 'local', options: {}, ...parameters },
+		});
+		const [output] = await new ContactCoupon().execute.call(context);
+		return output.map((item) => item.json);
+	};
+
+	it('serves Validate, Statistics, Contact card and Export, and refuses changes saying the file is read-only', async () => {
+		await new LocalStore(localDatabase(file)).transaction(async (s) => {
+			await s.createPool('SPRING', 'imported');
+			await s.addImported(
+				'SPRING',
+				['SPR-1', 'SPR-2', 'SPR-3'].map((code, i) => ({ code, key: codeKey(code), row: i + 2 })),
+			);
+			await s.assignImported('SPRING', [
+				{ contactKey: 'ann@example.com', assignedAt: Date.now(), validUntil: Date.now() + 1e9 },
+			]);
+		});
+		closeAndMakeReadOnly();
+		const before = readFileSync(file);
+		expect(() => writeFileSync(join(folder, 'probe'), '')).toThrow();
+
+		const [card] = await contactCoupon({ operation: 'getForContact', contact: 'ann@example.com' });
+		const [{ code }] = card.coupons as Array<{ code: string }>;
+		const [checked] = await contactCoupon({ operation: 'validate', code });
+		expect(checked.validation).toMatchObject({ code, status: 'valid' });
+		const statistics = await contactCoupon({ operation: 'stats', couponName: '' });
+		expect(statistics).toEqual([expect.objectContaining({ name: 'SPRING', assigned: 1 })]);
+		const [exported] = await contactCoupon({
+			operation: 'exportCodes',
+			couponName: 'SPRING',
+			status: 'all',
+			options: { fileFormat: 'csv' },
+		});
+		expect(exported).toMatchObject({ couponName: 'SPRING', rows: 3 });
+
+		const refusal = `The local coupon file ${file} is read-only (its permissions or its file system do not let n8n write it), and this step changes coupons`;
+		const error = await failureOf(
+			contactCoupon({
+				operation: 'generate',
+				couponName: 'SPRING',
+				contact: 'bob@example.com',
+				length: 8,
+				validDays: 30,
+			}),
+			NodeApiError,
+		);
+		expect(error.message).toBe(refusal);
+		expect(error.description).toMatch(/^Validate Code, Get Pool Statistics, Get Contact Coupons/);
+		// A dry run writes before it rolls back: it needs the write lock, which a read-only file has not.
+		const dryRun = await caught(
+			new LocalStore(localDatabase(file)).transaction(
+				async (s) => await s.createPool('DRY', 'imported'),
+				{ rollBack: true },
+			),
+		);
+		expect(dryRun.message).toBe(refusal);
+		expect(readFileSync(file).equals(before)).toBe(true);
+		expect(readdirSync(folder)).toEqual([LOCAL_FILE_NAME]);
+	});
+
+	it('refuses to read a file whose writes still wait in its WAL, which a read-only folder hides', async () => {
+		await new LocalStore(localDatabase(file)).transaction(
+			async (s) => await s.createPool('SAVED', 'imported'),
+		);
+		// A copy of the file while a connection that never merges its WAL is open, as a crash leaves it.
+		const live = new DatabaseSync(file);
+		live.exec('PRAGMA wal_autocheckpoint = 0');
+		live.exec(
+			"INSERT INTO pools (name, name_key, kind, created_at) VALUES ('LATE', 'late', 'imported', 0)",
+		);
+		closeLocalDatabase(file);
+		const copy = join(mkdtempSync(join(tmpdir(), 'coupons-wal-copy-')), LOCAL_FILE_NAME);
+		copyFileSync(file, copy);
+		copyFileSync(`${file}-wal`, `${copy}-wal`);
+		live.close();
+		try {
+			writable = makeReadOnly(dirname(copy));
+			const error = await caught(
+				new LocalStore(localDatabase(copy)).transaction(async (s) => await s.listPools(), {
+					readOnly: true,
+				}),
+			);
+			expect(error.message).toBe(
+				`The local coupon file ${copy} cannot be read: its folder is read-only, and writes not yet merged into the file wait in ${copy}-wal`,
+			);
+		} finally {
+			closeLocalDatabase(copy);
+			writable?.();
+			writable = undefined;
+			rmSync(dirname(copy), { recursive: true, force: true });
+		}
+	});
+
+	it('refuses to read a file of an older schema, which it cannot upgrade', async () => {
+		writeVersion1File(file);
+		closeAndMakeReadOnly();
+		const error = await caught(
+			new LocalStore(localDatabase(file)).transaction(async (s) => await s.listPools(), {
+				readOnly: true,
+			}),
+		);
+		expect(error.message).toBe(
+			`The local coupon file ${file} is read-only, and its schema is older than this version of n8n-nodes-coupons reads (version ${LOCAL_SCHEMA_VERSION})`,
+		);
+		expect(existsSync(`${file}-wal`)).toBe(false);
 	});
 });
 
