@@ -1,7 +1,8 @@
 // Local storage benchmark (run by `npm run bench` on a Node with node:sqlite, after the build):
 // prints figures and ratios against raw node:sqlite in the same run; asserts nothing.
 // Each measured step runs in a process of its own (bench/localChild.js).
-const { execFile } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
+const { once } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -11,6 +12,7 @@ const { workbook } = require('./lib/workbook');
 const run = promisify(execFile);
 const CONTACTS = 10_000;
 const PROCESSES = 4;
+const VALIDATIONS = 200;
 const folders = [];
 
 async function step(name, ...args) {
@@ -20,6 +22,25 @@ async function step(name, ...args) {
 		{ maxBuffer: 1 << 20 },
 	);
 	return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+/** Another process holding a write transaction on the folder's file until the returned function is called. */
+async function writerInAnotherProcess(folder) {
+	const child = spawn(
+		process.execPath,
+		[path.join(__dirname, 'localChild.js'), 'hold-write', folder],
+		{
+			stdio: ['pipe', 'pipe', 'inherit'],
+		},
+	);
+	const exited = once(child, 'exit');
+	const [first] = await Promise.race([once(child.stdout, 'data'), exited]);
+	if (!String(first).startsWith('holding')) throw new Error('the writing process did not start');
+	return async () => {
+		child.stdin.end('release\n');
+		const [code] = await exited;
+		if (code !== 0) throw new Error(`the writing process failed with code ${code}`);
+	};
 }
 
 /** A fresh n8n folder, whose coupons.sqlite the step creates. */
@@ -78,6 +99,25 @@ async function main() {
 		console.log(
 			`  ${processes} process${processes > 1 ? 'es' : ''}: node ${rate(count, ours)} assignments/s | raw ${rate(count, raw)}/s | ratio ${fixed(raw / ours)} (raw time / node time)`,
 		);
+	}
+
+	console.log(
+		`\nValidate Code of one assigned code, ${VALIDATIONS} runs one after the other, on the 1,000,000-code pool: latency p50 / p99 (reads take no write lock)`,
+	);
+	const alone = await step('validate-latency', pool, VALIDATIONS, 'none');
+	const release = await writerInAnotherProcess(pool);
+	const beside = await step('validate-latency', pool, VALIDATIONS, 'another process').finally(
+		release,
+	);
+	const inProcess = await step('validate-latency', pool, VALIDATIONS, 'this process');
+	for (const [label, measured] of [
+		['no writer', alone],
+		['another process holds a write transaction', beside],
+		['a write transaction of the same process is open', inProcess],
+	]) {
+		if (label !== 'no writer' && !measured.writerHeld)
+			throw new Error(`the write lock was not held all along: ${label}`);
+		console.log(`  ${label.padEnd(48)} ${fixed(measured.p50)} / ${fixed(measured.p99)} ms`);
 	}
 }
 

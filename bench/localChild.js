@@ -6,6 +6,8 @@ const { DatabaseSync } = require('node:sqlite');
 const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
+const { LocalStore } = require('../dist/nodes/shared/store/local/LocalStore');
+const { localDatabase } = require('../dist/nodes/shared/transport/sqlite');
 const { context, fileItem } = require('./lib/context');
 
 const [step, ...args] = process.argv.slice(2);
@@ -24,6 +26,40 @@ const generate = (items) => ({
 	contact: (i) => items[i].json.email,
 	options: {},
 });
+
+/** A write transaction of the store on the pool's file, open until `release` is called; rolled back. */
+async function openWrite(n8nFolder) {
+	const store = new LocalStore(localDatabase(path.join(n8nFolder, 'coupons.sqlite')));
+	let opened;
+	let release;
+	const open = new Promise((resolve) => (opened = resolve));
+	const done = store.transaction(
+		async (session) => {
+			await session.createPool('BENCH-HELD', 'imported');
+			opened();
+			await new Promise((resolve) => (release = resolve));
+		},
+		{ rollBack: true },
+	);
+	await open;
+	return async () => {
+		release();
+		await done;
+	};
+}
+
+/** Whether another connection holds the file's write lock: a begin that does not wait is refused. */
+function writeLockHeld(n8nFolder) {
+	const probe = new DatabaseSync(path.join(n8nFolder, 'coupons.sqlite'), { timeout: 0 });
+	try {
+		probe.exec('BEGIN IMMEDIATE; ROLLBACK;');
+		return false;
+	} catch {
+		return true;
+	} finally {
+		probe.close();
+	}
+}
 
 const steps = {
 	/** Coupon Import node, Local storage, one file into an empty coupon. */
@@ -76,6 +112,53 @@ const steps = {
 		const finished = Date.now();
 		if (output.some((item) => !item.json.coupon)) throw new Error('an item got no coupon');
 		return { seconds: (performance.now() - started) / 1000, finishedAt: finished };
+	},
+
+	/**
+	 * Another n8n process in a long write: a store transaction held open until a line arrives on
+	 * stdin, then rolled back. Prints "holding" once it holds the write lock.
+	 */
+	async 'hold-write'(n8nFolder) {
+		const release = await openWrite(n8nFolder);
+		console.log('holding');
+		await new Promise((resolve) => process.stdin.once('data', resolve));
+		process.stdin.destroy();
+		await release();
+		return {};
+	},
+
+	/**
+	 * `count` Validate Code runs of one assigned code, one after the other, each timed. `writer`:
+	 * "none", "another process" (bench/local.js holds one) or "this process" (a store write
+	 * transaction open in this process meanwhile).
+	 */
+	async 'validate-latency'(n8nFolder, count, writer) {
+		const check = new DatabaseSync(path.join(n8nFolder, 'coupons.sqlite'), { readOnly: true });
+		const { code } = check
+			.prepare('SELECT code FROM codes WHERE contact_key IS NOT NULL LIMIT 1')
+			.get();
+		check.close();
+		const items = [{ json: {} }];
+		const validate = { operation: 'validate', storage: 'local', code, options: {} };
+		// Open and check the file first, as a long-running n8n process has already done.
+		await new ContactCoupon().execute.call(context(items, validate, { n8nFolder }));
+		const release = writer === 'this process' ? await openWrite(n8nFolder) : undefined;
+		const times = [];
+		for (let i = 0; i < Number(count); i++) {
+			const started = performance.now();
+			const [output] = await new ContactCoupon().execute.call(
+				context(items, validate, { n8nFolder }),
+			);
+			times.push(performance.now() - started);
+			if (output[0].json.validation.status !== 'valid')
+				throw new Error('the code did not validate');
+		}
+		const writerHeld = writeLockHeld(n8nFolder);
+		await release?.();
+		times.sort((a, b) => a - b);
+		const percentile = (p) =>
+			times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
+		return { p50: percentile(50), p99: percentile(99), writerHeld };
 	},
 
 	/** The store's assigning statements run directly with node:sqlite, in one transaction. */
