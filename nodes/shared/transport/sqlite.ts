@@ -304,6 +304,19 @@ export async function beginImmediate(
 }
 
 /**
+ * Begins a read transaction and takes its WAL snapshot at once, with no lock that a writer holds.
+ * Only in rare moments (another connection recovering the WAL after a crash) does SQLite make a
+ * reader wait: waited out as a write lock is, with the event loop free.
+ */
+export async function beginReading(
+	connection: DatabaseSync,
+	database: Pick<LocalDatabase, 'file' | 'lockWaitMs'>,
+): Promise<void> {
+	connection.exec('BEGIN');
+	await execWaiting(connection, 'SELECT count(*) FROM sqlite_schema', database);
+}
+
+/**
  * Runs `sql`, waiting while another process holds the lock it needs: each attempt waits up to the
  * busy timeout inside SQLite, then the event loop is let go between attempts.
  */

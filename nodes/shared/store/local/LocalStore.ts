@@ -34,6 +34,7 @@ import {
 import type { CodeFormat } from '../../core/codeFormat';
 import {
 	beginImmediate,
+	beginReading,
 	describeSqliteError,
 	isReadOnlyRefusal,
 	type LocalDatabase,
@@ -99,10 +100,11 @@ export class LocalStore implements CouponStore {
 	}
 
 	/**
-	 * A deferred transaction (`BEGIN`) on a read-only connection: its first read takes a WAL
-	 * snapshot, which waits neither for this process's writes nor for another's. The connection
-	 * cannot write, so a write in the work fails at once instead of waiting for the write lock
-	 * halfway through (where it could meet another writer, and would end the snapshot).
+	 * A deferred transaction (`BEGIN`) on a read-only connection, its WAL snapshot taken at the
+	 * start: it waits neither for this process's writes nor for another's. The connection cannot
+	 * write, so a write in the work fails at once; on a connection that could, it would try to take
+	 * the write lock halfway through, waiting for another writer, or failing because its snapshot
+	 * is older than the last commit.
 	 */
 	private async read<T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> {
 		const { database } = this;
@@ -117,7 +119,7 @@ export class LocalStore implements CouponStore {
 		return await database.reading(async (connection) => {
 			try {
 				if (!database.migrated) await this.checkSchemaForReading(connection);
-				connection.exec('BEGIN');
+				await beginReading(connection, database);
 			} catch (error) {
 				throw describeSqliteError(error, file);
 			}
