@@ -422,6 +422,23 @@ export function describeCouponStoreContract(
 			expect(found.assignment!.redemptions).toEqual([{ n: 1, at: T0 + 5 }]);
 		});
 
+		it('serves reads in a read-only transaction, which never keeps a write', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', codes(2));
+			});
+			const read = await fixture
+				.open()
+				.transaction(async (s) => await s.countPool('P', T0, T0), { readOnly: true });
+			expect(read).toMatchObject({ available: 2 });
+			// A store may refuse the write (PostgreSQL, Local) or drop it (static data): never keep it.
+			await fixture
+				.open()
+				.transaction(async (s) => await s.createPool('R', 'imported'), { readOnly: true })
+				.catch(() => undefined);
+			expect(await run(async (s) => await s.findPool('R'))).toBeUndefined();
+		});
+
 		it('counts which of some keys the pool holds, unused, and unused without lapsing', async () => {
 			await run(async (s) => {
 				await s.createPool('P', 'imported');

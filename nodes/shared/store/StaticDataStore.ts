@@ -77,11 +77,11 @@ export class StaticDataStore implements CouponStore {
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
-		{ rollBack = false }: TransactionOptions = {},
+		{ rollBack = false, readOnly = false }: TransactionOptions = {},
 	): Promise<T> {
 		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));
 		const result = await work(session);
-		if (rollBack) return result;
+		if (rollBack || readOnly) return result;
 		const pools = await session.storedPools();
 		if (pools) this.staticData[STATIC_DATA_KEY] = { version: FORMAT_VERSION, pools };
 		return result;

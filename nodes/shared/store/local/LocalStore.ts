@@ -1,7 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { codeKey } from '../../core/codes';
 import { StoreError } from '../../core/errors';
 import { couponNameKey } from '../../core/names';
@@ -40,9 +39,6 @@ import {
 	type LocalDatabase,
 } from '../../transport/sqlite';
 import { LOCAL_SCHEMA_VERSION, migrate } from './migrations';
-
-/** Rows written between two yields to the event loop: a big import must not freeze n8n's editor. */
-const ROWS_PER_TURN = 5_000;
 
 /**
  * Coupon storage in an SQLite file on this host (node:sqlite): shared by every workflow and
@@ -480,8 +476,11 @@ class LocalSession implements CouponStoreSession {
 		if (keys.length === 0) return [];
 		// Nothing to lock: a transaction that writes holds the file's write lock already.
 		const rows = this.all<AssignmentRow & TermsRow>(
-			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM pools p
-			JOIN codes c ON c.pool_id = p.id AND c.code_key IN (SELECT DISTINCT value FROM json_each(?))
+			// Pool by pool and key by key through the primary key: with the keys as a list beside the
+			// join, SQLite read every code of the file (over 100 ms for a million).
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS}
+			FROM pools p CROSS JOIN (SELECT DISTINCT value AS code_key FROM json_each(?)) AS k
+			JOIN codes c ON c.pool_id = p.id AND c.code_key = k.code_key
 			ORDER BY c.pool_id, c.code_key`,
 			list(keys),
 		);
@@ -613,7 +612,7 @@ class LocalSession implements CouponStoreSession {
 				validUntil,
 				...(details === null ? {} : { details: JSON.parse(details) as Details }),
 			});
-			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+			if (this.turns.due()) await this.turns.pass();
 		}
 		return assigned;
 	}
@@ -621,7 +620,7 @@ class LocalSession implements CouponStoreSession {
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
 		const poolId = await this.requirePoolId(name);
 		const inserted: AssignmentRecord[] = [];
-		for (const [i, candidate] of candidates.entries()) {
+		for (const candidate of candidates) {
 			// A generated code is assigned as it is made: its rank, read only for unused codes, is moot.
 			const added = this.run(
 				`INSERT INTO codes (pool_id, code_key, code, rank, contact_key, assigned_at, valid_until)
@@ -635,7 +634,7 @@ class LocalSession implements CouponStoreSession {
 				candidate.validUntil,
 			);
 			if (added === 1) inserted.push({ ...candidate });
-			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+			if (this.turns.due()) await this.turns.pass();
 		}
 		this.run('UPDATE pools SET code_count = code_count + ? WHERE id = ?', inserted.length, poolId);
 		return inserted;
@@ -697,7 +696,7 @@ class LocalSession implements CouponStoreSession {
 				candidate.expiresAt ?? null,
 			);
 			if (added === 0) duplicateRows.push(candidate);
-			if ((i + 1) % ROWS_PER_TURN === 0) await yieldToEventLoop();
+			if (this.turns.due()) await this.turns.pass();
 		}
 		const added = candidates.length - duplicateRows.length;
 		const [counts] = this.all<{ code_count: number; available: number }>(

@@ -75,7 +75,7 @@ export class PostgresStore implements CouponStore {
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
-		{ rollBack = false }: TransactionOptions = {},
+		{ rollBack = false, readOnly = false }: TransactionOptions = {},
 	): Promise<T> {
 		const { database } = this;
 		const client = await database.connect();
@@ -84,7 +84,12 @@ export class PostgresStore implements CouponStore {
 			await this.statement(client, async () => {
 				await this.migrated(client);
 				// Explicitly: a database or role default of REPEATABLE READ would fail concurrent assignments.
-				await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+				// A read sees one snapshot (an export's pages agree), and PostgreSQL refuses a write in it.
+				await client.query(
+					readOnly
+						? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
+						: 'BEGIN ISOLATION LEVEL READ COMMITTED',
+				);
 			});
 			const session = new PostgresSession(client, `"${database.schema}"`, database.where);
 			let result: T;
@@ -97,7 +102,7 @@ export class PostgresStore implements CouponStore {
 				throw error;
 			}
 			try {
-				await client.query(rollBack ? 'ROLLBACK' : 'COMMIT');
+				await client.query(rollBack || readOnly ? 'ROLLBACK' : 'COMMIT');
 			} catch (error) {
 				const lost = describeDatabaseError(error, database.where);
 				throw new StoreError(
