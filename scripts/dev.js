@@ -1,14 +1,18 @@
 // `npm run dev`: a pinned n8n with this package installed as users install it, the example workflows,
-// the sample spreadsheet and a Coupon PostgreSQL credential, at http://localhost:5678.
+// the sample spreadsheet and a Coupon PostgreSQL credential, at http://localhost:5678 (or the next
+// free port).
 // `npm run dev:shop` (`--shop`): a real Vendure shop beside it, for the shop examples (scripts/shop.js).
 const fs = require('node:fs');
 const path = require('node:path');
-const { CACHE, ensureN8n, installPackage, n8n, startN8n } = require('./n8n');
+const { CACHE, ensureN8n, installPackage, lastLines, n8n, startN8n } = require('./n8n');
+const { freePort, isPortFree, portHolder } = require('./ports');
 
 const ROOT = path.join(__dirname, '..');
 const USER_FOLDER = path.join(CACHE, 'dev');
 const FILES = path.join(USER_FOLDER, 'files');
-const PORT = Number(process.env.N8N_PORT || 5678);
+// n8n's own output: kept out of the terminal (it logs failed look-ups of its own hosts), shown when
+// n8n ends unasked.
+const N8N_LOG = path.join(USER_FOLDER, 'n8n.log');
 const DATABASE_URL =
 	process.env.COUPONS_DEV_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const DEV_SHOP_KEY = 'dev-shop-key';
@@ -67,18 +71,95 @@ function devCredential() {
 	];
 }
 
-async function waitForHealth(child) {
-	for (let i = 0; i < 120; i++) {
-		if (child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode}`);
-		try {
-			const response = await fetch(`http://127.0.0.1:${PORT}/healthz`);
-			if (response.ok) return;
-		} catch {
-			// not listening yet
+/**
+ * The ports n8n will open: its own (N8N_PORT if set, else 5678 or the next free one) and its task
+ * broker's (N8N_RUNNERS_BROKER_PORT, else 5679 or the next free one): every n8n opens the broker,
+ * and beside another n8n the second one exits at start on either port.
+ */
+async function choosePorts() {
+	const port = await choosePort('N8N_PORT', 5678, 'n8n');
+	const brokerPort = await choosePort('N8N_RUNNERS_BROKER_PORT', 5679, "n8n's task broker", [port]);
+	return { port, brokerPort };
+}
+
+/** The port `variable` names, which must be free; else `preferred` or the next free port, said. */
+async function choosePort(variable, preferred, what, taken = []) {
+	const set = process.env[variable];
+	if (set) {
+		const port = Number(set);
+		if (!Number.isInteger(port) || port < 1 || port > 65535)
+			throw new Error(`${variable}=${set} is not a port number`);
+		if (taken.includes(port)) throw new Error(`${variable}=${port} is n8n's own port too`);
+		if (!(await isPortFree(port)))
+			throw new Error(
+				`${variable}=${port} is in use${byWhom(port)}. Stop that, set another ${variable}, or leave ${variable} unset to get a free port.`,
+			);
+		return port;
+	}
+	if (!taken.includes(preferred) && (await isPortFree(preferred))) return preferred;
+	const port = await freePort(preferred + 1, taken);
+	say(
+		`port ${preferred} is in use${byWhom(preferred)}: ${what} gets port ${port} instead (set ${variable} to choose one)`,
+	);
+	return port;
+}
+
+const byWhom = (port) => {
+	const holder = portHolder(port);
+	return holder ? ` by ${holder}` : '';
+};
+
+/**
+ * Waits until n8n is ready (/healthz/readiness: /healthz answers as soon as the port is open,
+ * before the database is migrated), saying so each minute. False if n8n exited first.
+ */
+async function waitForReady(child, port) {
+	const started = Date.now();
+	let minutesSaid = 0;
+	while (child.exitCode === null && child.signalCode === null) {
+		const ready = await fetch(`http://127.0.0.1:${port}/healthz/readiness`).then(
+			(response) => response.ok,
+			() => false,
+		);
+		if (ready) return true;
+		const minutes = Math.floor((Date.now() - started) / 60_000);
+		if (minutes >= 10)
+			throw new Error(
+				`n8n was not ready within 10 minutes. The end of its own output (all of it is in ${N8N_LOG}):\n${lastLines(N8N_LOG, 40).join('\n')}`,
+			);
+		if (minutes > minutesSaid) {
+			minutesSaid = minutes;
+			say(`still starting n8n (${minutes} min; a first start sets up its database)`);
 		}
 		await new Promise((resolve) => setTimeout(resolve, 1000));
 	}
-	throw new Error('n8n did not answer on /healthz within 2 minutes');
+	return false;
+}
+
+// What n8n's last words usually mean, for the hint after them.
+const EXIT_HINTS = [
+	[
+		/is already in use/,
+		'Another program took that port after npm run dev found it free: run npm run dev again.',
+	],
+	[
+		/EADDRNOTAVAIL|address .* is not available/,
+		'N8N_LISTEN_ADDRESS names an address this machine does not have: unset it or correct it.',
+	],
+];
+
+/** Says that n8n ended without being asked, in n8n's own words: the end of its output, and a hint. */
+function reportExit(child, when) {
+	process.exitCode = 1;
+	const how = child.signalCode ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`;
+	say(`n8n exited ${when} (${how}). The end of its own output (all of it is in ${N8N_LOG}):`);
+	const lines = lastLines(N8N_LOG, 40);
+	for (const line of lines) say(`  | ${line}`);
+	const hint = EXIT_HINTS.find(([pattern]) => lines.some((line) => pattern.test(line)));
+	say(
+		hint?.[1] ??
+			`n8n says why above. It reads N8N_* settings from your environment and keeps its data in ${path.join(USER_FOLDER, '.n8n')}.`,
+	);
 }
 
 /**
@@ -118,56 +199,82 @@ function prepareDevFolder(userFolder) {
 }
 
 async function main() {
+	// First: a busy N8N_PORT fails now, not after the install.
+	const { port, brokerPort } = await choosePorts();
 	ensureN8n();
 	prepareDevFolder(USER_FOLDER);
 
-	say('starting n8n');
-	const child = startN8n(USER_FOLDER, ['start'], { N8N_PORT: String(PORT) }, [
-		'ignore',
-		'ignore',
-		'inherit',
-	]);
-	process.on('SIGINT', () => child.kill('SIGINT'));
-	process.on('SIGTERM', () => child.kill('SIGTERM'));
-	await waitForHealth(child);
-	if (process.argv.includes('--shop')) await startDevShop(child);
-	say('');
-	say(`n8n is ready: http://localhost:${PORT}`);
-	say('  First visit: create the owner account (it stays in this dev folder).');
-	say(
-		'  Workflows "Coupons: ..." are imported. Start with "Coupons: import a list from a spreadsheet":',
+	say(`starting n8n; its own output goes to ${N8N_LOG}`);
+	const log = fs.openSync(N8N_LOG, 'w');
+	const child = startN8n(
+		USER_FOLDER,
+		['start'],
+		{ N8N_PORT: String(port), N8N_RUNNERS_BROKER_PORT: String(brokerPort) },
+		['ignore', log, log],
 	);
-	say(`  Execute workflow imports the sample list (${path.join(FILES, 'sample-coupons.xlsx')})`);
-	say(
-		`  into the Local storage, ${path.join(USER_FOLDER, '.n8n', 'coupons.sqlite')}, which every workflow shares.`,
-	);
-	say('  Ctrl+C stops n8n.');
-	await new Promise((resolve) => child.on('exit', resolve));
+	fs.closeSync(log);
+	let stopping = false;
+	for (const signal of ['SIGINT', 'SIGTERM'])
+		process.on(signal, () => {
+			stopping = true;
+			child.kill(signal);
+		});
+	const exited = new Promise((resolve) => child.on('exit', resolve));
+	let shop;
+	try {
+		if (!(await waitForReady(child, port))) {
+			if (!stopping) reportExit(child, 'before it was ready');
+			return;
+		}
+		if (process.argv.includes('--shop')) shop = await startDevShop(port);
+		say('');
+		say(`n8n is ready: http://localhost:${port}`);
+		say('  First visit: create the owner account (it stays in this dev folder).');
+		say(
+			'  Workflows "Coupons: ..." are imported. Start with "Coupons: import a list from a spreadsheet":',
+		);
+		say(`  Execute workflow imports the sample list (${path.join(FILES, 'sample-coupons.xlsx')})`);
+		say(
+			`  into the Local storage, ${path.join(USER_FOLDER, '.n8n', 'coupons.sqlite')}, which every workflow shares.`,
+		);
+		say('  Ctrl+C stops n8n.');
+		await exited;
+		if (stopping) say('n8n stopped');
+		else reportExit(child, 'while running');
+	} catch (error) {
+		child.kill('SIGTERM');
+		throw error;
+	} finally {
+		await shop?.stop();
+	}
 }
 
 /** The Vendure shop of the shop examples, posting its orders to their order webhook. */
-async function startDevShop(child) {
+async function startDevShop(port) {
 	// Required here: the shop's packages are needed only with --shop.
 	const { SHOP_PORT, SUPERADMIN, startShop } = require('./shop');
 	say(`starting a Vendure shop on port ${SHOP_PORT} (about 10 seconds)`);
 	const shop = await startShop({
-		orderWebhook: `http://127.0.0.1:${PORT}/webhook/vendure-order-placed`,
+		orderWebhook: `http://127.0.0.1:${port}/webhook/vendure-order-placed`,
 		shopKey: DEV_SHOP_KEY,
 		log: say,
 	});
-	child.on('exit', () => shop.stop().then(() => process.exit(0)));
 	say(
 		`Vendure is ready: Admin API ${shop.adminApi} (${SUPERADMIN.username} / ${SUPERADMIN.password}), Shop API ${shop.shopApi}`,
 	);
 	say(
 		'  Run "Coupons: push new codes to a Vendure shop", then publish "Coupons: Vendure coupon and order webhooks".',
 	);
+	return shop;
 }
 
 module.exports = { prepareDevFolder };
 
 if (require.main === module)
-	main().catch((error) => {
-		say(error.message);
-		process.exit(1);
-	});
+	main().then(
+		() => process.exit(process.exitCode ?? 0),
+		(error) => {
+			say(error.message);
+			process.exit(1);
+		},
+	);
