@@ -1,6 +1,6 @@
 // `npm run dev`: a pinned n8n with this package installed as users install it, the example workflows,
 // the sample spreadsheet and a Coupon PostgreSQL credential, at http://localhost:5678 (or the next
-// free port).
+// free port). A restart keeps what the user changed there.
 // `npm run dev:shop` (`--shop`): a real Vendure shop beside it, for the shop examples (scripts/shop.js).
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,7 +18,7 @@ const DATABASE_URL =
 const DEV_SHOP_KEY = 'dev-shop-key';
 const say = (message) => process.stderr.write(`[dev] ${message}\n`);
 
-function devCredential() {
+function devCredentials() {
 	const url = new URL(DATABASE_URL);
 	const data = {
 		host: url.hostname,
@@ -136,6 +136,22 @@ async function waitForReady(child, port) {
 	return false;
 }
 
+/** Whether n8n has its owner account (n8n's editor asks for one on a first visit otherwise). */
+async function hasOwner(port) {
+	let failure;
+	for (let attempt = 0; attempt < 30; attempt++) {
+		try {
+			const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
+			const settings = await response.json();
+			return !settings.data.userManagement.showSetupOnFirstLoad;
+		} catch (error) {
+			failure = error;
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+	}
+	throw new Error(`n8n's /rest/settings did not say whether it has an owner: ${failure.message}`);
+}
+
 // What n8n's last words usually mean, for the hint after them.
 const EXIT_HINTS = [
 	[
@@ -164,8 +180,11 @@ function reportExit(child, when) {
 
 /**
  * An n8n user folder as `npm run dev` sets it up: the package installed as n8n installs it, the
- * sample list in n8n's files folder, every example and the dev credentials imported. The
- * end-to-end tests of the first hour use it too, so they see what a new user sees.
+ * sample list in n8n's files folder, the examples and the dev credentials imported where n8n does
+ * not have them yet. n8n's import overwrites a workflow of the same id and unpublishes it, and
+ * overwrites a credential: importing again would undo the user's edits, names, keys and
+ * publishing. The end-to-end tests of the first hour use it too, so they see what a new user sees.
+ * Returns every example, as imported.
  */
 function prepareDevFolder(userFolder) {
 	const files = path.join(userFolder, 'files');
@@ -176,12 +195,64 @@ function prepareDevFolder(userFolder) {
 		path.join(ROOT, 'examples', 'sample-coupons.xlsx'),
 		path.join(files, 'sample-coupons.xlsx'),
 	);
-	say(
-		'importing the example workflows, the Coupon PostgreSQL credential and the Shop Webhook Key (header X-Shop-Key: dev-shop-key)',
-	);
 	const imports = path.join(userFolder, 'imports');
 	fs.mkdirSync(imports, { recursive: true });
-	const workflows = fs
+	const stored = storedIds(userFolder, imports);
+	const credentials = devCredentials();
+	const newCredentials = credentials.filter((credential) => !stored.credentials.has(credential.id));
+	if (newCredentials.length > 0) {
+		fs.writeFileSync(path.join(imports, 'credentials.json'), JSON.stringify(newCredentials));
+		n8n(userFolder, ['import:credentials', `--input=${path.join(imports, 'credentials.json')}`]);
+	}
+	const note =
+		newCredentials.length > 0
+			? ` (Shop Webhook Key: header X-Shop-Key: ${DEV_SHOP_KEY}; Shopify, WooCommerce and Stripe: placeholders for your shop's)`
+			: '';
+	say(`dev credentials: ${imported(newCredentials, credentials)}${note}`);
+	const workflows = exampleWorkflows(files);
+	const newWorkflows = workflows.filter((workflow) => !stored.workflows.has(workflow.id));
+	if (newWorkflows.length > 0) {
+		fs.writeFileSync(path.join(imports, 'workflows.json'), JSON.stringify(newWorkflows));
+		n8n(userFolder, ['import:workflow', `--input=${path.join(imports, 'workflows.json')}`]);
+	}
+	say(`example workflows: ${imported(newWorkflows, workflows)}`);
+	return workflows;
+}
+
+/** What an import did: "5 imported", "all 5 already in n8n, kept as you left them", or both. */
+function imported(added, all) {
+	const kept = all.length - added.length;
+	if (kept === 0) return `${added.length} imported`;
+	if (added.length === 0) return `all ${kept} already in n8n, kept as you left them`;
+	const names = added.map((item) => item.name).join(', ');
+	return `${added.length} imported (${names}), ${kept} already in n8n, kept as you left them`;
+}
+
+/** The ids of the workflows (archived ones too) and credentials n8n has. */
+function storedIds(userFolder, imports) {
+	const workflows = new Set(
+		n8n(userFolder, ['list:workflow', '--onlyId'])
+			.split('\n')
+			.map((line) => line.trim()),
+	);
+	// Encrypted as n8n keeps them; only the ids are read, and the file is removed at once.
+	const exported = path.join(imports, 'stored-credentials.json');
+	try {
+		n8n(userFolder, ['export:credentials', '--all', `--output=${exported}`]);
+		const credentials = JSON.parse(fs.readFileSync(exported, 'utf8'));
+		return { workflows, credentials: new Set(credentials.map((credential) => credential.id)) };
+	} catch (error) {
+		// n8n refuses to export when it has no credential.
+		if (!error.message.includes('No credentials found')) throw error;
+		return { workflows, credentials: new Set() };
+	} finally {
+		fs.rmSync(exported, { force: true });
+	}
+}
+
+/** The example workflows, with the path of n8n's files folder that of this user folder. */
+function exampleWorkflows(files) {
+	return fs
 		.readdirSync(path.join(ROOT, 'examples'))
 		.filter((file) => file.endsWith('.json'))
 		.map((file) =>
@@ -191,11 +262,6 @@ function prepareDevFolder(userFolder) {
 					.replaceAll('/home/node/.n8n-files', files),
 			),
 		);
-	fs.writeFileSync(path.join(imports, 'workflows.json'), JSON.stringify(workflows));
-	fs.writeFileSync(path.join(imports, 'credentials.json'), JSON.stringify(devCredential()));
-	n8n(userFolder, ['import:credentials', `--input=${path.join(imports, 'credentials.json')}`]);
-	n8n(userFolder, ['import:workflow', `--input=${path.join(imports, 'workflows.json')}`]);
-	return workflows;
 }
 
 async function main() {
@@ -227,11 +293,16 @@ async function main() {
 			return;
 		}
 		if (process.argv.includes('--shop')) shop = await startDevShop(port);
+		const ownerExists = await hasOwner(port);
 		say('');
 		say(`n8n is ready: http://localhost:${port}`);
-		say('  First visit: create the owner account (it stays in this dev folder).');
 		say(
-			'  Workflows "Coupons: ..." are imported. Start with "Coupons: import a list from a spreadsheet":',
+			ownerExists
+				? '  Log in with the owner account you created (it is kept in this dev folder).'
+				: '  First visit: create the owner account (it stays in this dev folder).',
+		);
+		say(
+			'  The example workflows are named "Coupons: ...". Start with "Coupons: import a list from a spreadsheet":',
 		);
 		say(`  Execute workflow imports the sample list (${path.join(FILES, 'sample-coupons.xlsx')})`);
 		say(
