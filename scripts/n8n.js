@@ -144,12 +144,12 @@ function installSteps({ nodeOnly }) {
 	steps.push(
 		{
 			title: "building sqlite3 (n8n's own database) for Node 24",
-			usually: 'about 1.5 minutes',
+			usually: '1.5 to 4 minutes',
 			run: buildSqlite,
 		},
 		{
 			title: 'checking that n8n opens its database and answers',
-			usually: 'about 20 s',
+			usually: 'a few seconds',
 			run: checkN8n,
 		},
 	);
@@ -173,7 +173,10 @@ async function install({ nodeOnly = false } = {}) {
 		const stepStarted = Date.now();
 		say(`${label} ${step.title}: usually ${step.usually} on a 2-core machine`);
 		const stillRunning = setInterval(
-			() => say(`${label} still ${step.title} (${elapsed(stepStarted)} so far)`),
+			() =>
+				say(
+					`${label} still ${step.title}: ${Math.round((Date.now() - stepStarted) / 60_000)} min so far`,
+				),
 			60_000,
 		);
 		try {
