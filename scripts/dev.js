@@ -117,7 +117,10 @@ async function waitForReady(child, port) {
 	const started = Date.now();
 	let minutesSaid = 0;
 	while (child.exitCode === null && child.signalCode === null) {
-		const ready = await fetch(`http://127.0.0.1:${port}/healthz/readiness`).then(
+		// A bounded wait: a program that accepts connections and never answers must not stall this.
+		const ready = await fetch(`http://127.0.0.1:${port}/healthz/readiness`, {
+			signal: AbortSignal.timeout(10_000),
+		}).then(
 			(response) => response.ok,
 			() => false,
 		);
@@ -141,7 +144,9 @@ async function hasOwner(port) {
 	let failure;
 	for (let attempt = 0; attempt < 30; attempt++) {
 		try {
-			const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
+			const response = await fetch(`http://127.0.0.1:${port}/rest/settings`, {
+				signal: AbortSignal.timeout(10_000),
+			});
 			const settings = await response.json();
 			return !settings.data.userManagement.showSetupOnFirstLoad;
 		} catch (error) {
