@@ -38,22 +38,29 @@ export function nodeError(
 }
 
 /**
- * The output item for a failed input item under "Continue on Fail": its data plus the error. The
- * error itself goes with it too: with On Error "Continue (using error output)" n8n sends an item
- * that carries one to the node's error output, so a webhook can answer it there.
+ * The output item for a failed input item under "Continue on Fail": its data plus the error, and
+ * what to do (`errorDescription`). Under On Error "Continue (using error output)" n8n sends to the
+ * error output an item whose data holds only `error`, `message` and `details`, and adds the input
+ * item's data itself: the error's description goes in `details` then.
  */
 export function errorItem(
+	context: IExecuteFunctions,
 	item: INodeExecutionData,
 	error: NodeFailure,
 	itemIndex: number,
 ): INodeExecutionData {
+	const pairedItem = { item: itemIndex };
+	if (context.getNode().onError === 'continueErrorOutput')
+		return {
+			json: { error: error.message, ...(error.description ? { details: error.description } : {}) },
+			pairedItem,
+		};
 	return {
 		json: {
 			...item.json,
 			error: error.message,
 			...(error.description ? { errorDescription: error.description } : {}),
 		},
-		error,
-		pairedItem: { item: itemIndex },
+		pairedItem,
 	};
 }

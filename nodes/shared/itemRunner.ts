@@ -90,9 +90,12 @@ export async function runItems<Request, Result>(
 			},
 			{ rollBack, readOnly: operation.readOnly },
 		);
-		// A storage failure (such as a lost connection) ends the whole run: nothing of it was kept.
+		// A storage failure (such as a lost connection) fails every item of the transaction, which
+		// kept nothing: the run, or under Continue on Fail each item (n8n passes a thrown error's
+		// items on as if they had succeeded, which would answer a webhook with nothing).
 		await served.catch((error: unknown) => {
-			throw nodeError(context, error, 0);
+			if (!context.continueOnFail()) throw nodeError(context, error, 0);
+			for (const j of group) results[itemIndexes[j]] = nodeError(context, error, itemIndexes[j]);
 		});
 	}
 	// A dry run keeps nothing on any storage: only requests that change coupons can be lost.
@@ -108,7 +111,7 @@ export async function runItems<Request, Result>(
 		const item = items[i];
 		const served = results[i];
 		if (served instanceof Error) {
-			output.push(errorItem(item, served, i));
+			output.push(errorItem(context, item, served, i));
 			continue;
 		}
 		const json = operation.output(item.json, served.result, served.request);

@@ -105,6 +105,8 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			'refund-undo-redemption',
 			'multi-use-coupon',
 			'email-coupon-details',
+			'assign-coupon-webhook',
+			'render-email-placeholders',
 		);
 		importInto(userFolder, 'workflow', shipped);
 		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
@@ -256,8 +258,12 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	});
 
 	it('makes a team code that five orders can redeem, the sixth refused', async () => {
-		const team = await post('team-code', { email: 'lead@example.com' });
-		expect(team).toMatchObject({ name: 'TEAM5', details: { discount: '10%', uses: '5 orders' } });
+		const answer = await post('team-code', { email: 'lead@example.com' });
+		expect(answer).toMatchObject({
+			status: 'assigned',
+			coupon: { name: 'TEAM5', details: { discount: '10%', uses: '5 orders' } },
+		});
+		const team = answer.coupon as { code: string };
 		const statuses: unknown[] = [];
 		for (let order = 1; order <= 6; order++)
 			statuses.push(
@@ -269,7 +275,9 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 
 	it('writes the discount, the minimum order and the end of validity into the offer email', async () => {
 		// Ann redeemed her SPRING10 code above, so the email assigns her the list's other code.
-		const rendered = await post('offer-email', { email: 'ann@example.com' });
+		const answer = await post('offer-email', { email: 'ann@example.com' });
+		expect(answer.status).toBe('sent');
+		const rendered = answer.rendered as Record<string, unknown>;
 		const [coupon] = rendered.coupons as Array<{ code: string; validUntil: string }>;
 		expect(coupon.code).not.toBe(code);
 		const validUntil = new Date(coupon.validUntil).toLocaleDateString('en-GB', {
@@ -280,5 +288,86 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 		expect(rendered.text).toBe(
 			`<p>Hello!</p>\n<p>Your code <b>${coupon.code}</b> gives you <b>10%</b> off orders over 50 EUR.</p>\n<p>Valid until ${validUntil}.</p>`,
 		);
+	});
+
+	it('answers every call with JSON: an order not its own as a status, a call the step cannot serve as a 422 naming the fix', async () => {
+		// Another order's hold, and another order's refund: answers, not errors.
+		const held = await post('cart-code', {
+			code: flow.cal,
+			email: 'cal@example.com',
+			orderId: 'E-1',
+		});
+		expect(held).toMatchObject({ status: 'held' });
+		expect(await post('payment-failed', { code: flow.cal, orderId: 'E-2' })).toMatchObject({
+			released: false,
+			status: 'reserved',
+			coupon: { hold: { orderReference: null } },
+		});
+		// Bea's code was redeemed for C-1 (and refunded) above, never for Z-9.
+		expect(await post('order-refunded', { code: flow.bea, orderId: 'Z-9' })).toMatchObject({
+			undone: false,
+			status: 'other_order',
+		});
+		// Ann holds SPRING10's second code since the offer email: she gets it again, and her welcome
+		// email makes the WELCOME coupon the example creates on purpose.
+		expect(await post('coupon', { email: 'ann@example.com' })).toMatchObject({
+			status: 'assigned',
+			coupon: { name: 'SPRING10', reused: true },
+		});
+		const welcome = await post('subscribe', { email: 'ann@example.com' });
+		expect(welcome).toMatchObject({ status: 'sent', rendered: { unresolved: [] } });
+		expect(
+			(welcome.rendered as { coupons: Array<{ name: string }> }).coupons.map((c) => c.name),
+		).toEqual(['SPRING10', 'WELCOME']);
+		const exhausted = await call('coupon', {
+			method: 'POST',
+			body: JSON.stringify({ email: 'dora@example.com' }),
+		});
+		expect(exhausted.status).toBe(422);
+		expect(await exhausted.json()).toMatchObject({
+			status: 'error',
+			message: expect.stringMatching(/^Coupon "SPRING10" has no unused codes left/),
+		});
+		const failures: Array<[string, RequestInit, string]> = [
+			['coupon', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
+			['subscribe', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
+			[
+				'checkout',
+				{ method: 'POST', body: JSON.stringify({ code: '', orderId: 'X-1' }) },
+				'The code is empty',
+			],
+			['coupon-check?code=', {}, 'The code is empty'],
+			['contact-coupons', {}, 'The contact is empty'],
+			[
+				'cart-code',
+				{ method: 'POST', body: JSON.stringify({ code: flow.cal }) },
+				'The order reference is empty',
+			],
+			[
+				'payment-succeeded',
+				{ method: 'POST', body: JSON.stringify({ code: '' }) },
+				'The code is empty',
+			],
+			[
+				'payment-failed',
+				{ method: 'POST', body: JSON.stringify({ code: flow.cal }) },
+				'The order reference is empty',
+			],
+			[
+				'order-refunded',
+				{ method: 'POST', body: JSON.stringify({ code: '' }) },
+				'The code is empty',
+			],
+			['team-code', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
+			['offer-email', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
+		];
+		for (const [path, init, message] of failures) {
+			const response = await call(path, init);
+			expect({ path, status: response.status, body: await response.json() }).toEqual({
+				path,
+				status: 422,
+				body: { status: 'error', message, fix: expect.any(String) },
+			});
+		}
 	});
 });

@@ -24,7 +24,13 @@ beforeAll(async () => {
 			'create-shop-codes',
 		),
 	);
-	server = startN8n(userFolder, ['start'], { N8N_PORT: String(PORT) }, 'ignore');
+	// A broker port of its own: every n8n opens one, and the default 5679 may be another n8n's.
+	server = startN8n(
+		userFolder,
+		['start'],
+		{ N8N_PORT: String(PORT), N8N_RUNNERS_BROKER_PORT: '5689' },
+		'ignore',
+	);
 	await waitForN8n(PORT);
 	({ browser, page } = await openEditor(PORT));
 }, 25 * 60_000);

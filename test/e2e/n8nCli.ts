@@ -28,7 +28,8 @@ export const startN8n = n8nScripts.startN8n;
 export async function waitForN8n(port: number): Promise<void> {
 	for (let i = 0; i < 180; i++) {
 		if (
-			await fetch(`http://127.0.0.1:${port}/rest/settings`).then(
+			// Ready once its migrations ran: /rest/settings answers 200 "starting up" before that.
+			await fetch(`http://127.0.0.1:${port}/healthz/readiness`).then(
 				(r) => r.ok,
 				() => false,
 			)

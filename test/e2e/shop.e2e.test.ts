@@ -201,4 +201,27 @@ describe('in a real n8n, with a real Vendure shop', () => {
 			{ code: coupon.code, order_reference: order.code, contact_key: 'ann@example.com' },
 		]);
 	});
+
+	it('answers each order the shop posts: redeemed or why not, no coupon, or the failure', async () => {
+		const order = async (body: object) => {
+			const response = await fetch(`http://127.0.0.1:${PORT}/webhook/vendure-order-placed`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'x-shop-key': SHOP_KEY },
+				body: JSON.stringify(body),
+			});
+			return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+		};
+		expect(await order({ orderCode: 'V-1', couponCodes: [] })).toEqual({
+			status: 200,
+			body: { status: 'no_coupon', message: 'Order V-1 used no coupon code: nothing to redeem' },
+		});
+		expect(await order({ orderCode: 'V-2', couponCodes: ['NOT-A-CODE'] })).toMatchObject({
+			status: 200,
+			body: { accepted: false, status: 'unknown' },
+		});
+		expect(await order({ orderCode: 'V-3', couponCodes: [' '] })).toEqual({
+			status: 422,
+			body: { status: 'error', message: 'The code is empty', fix: expect.any(String) },
+		});
+	});
 });

@@ -26,6 +26,8 @@ export interface MockOptions {
 	timezone?: string;
 	/** The node's version, as saved in the workflow; the newest Contact Coupon version when not given. */
 	typeVersion?: number;
+	/** The node's On Error setting; either "continue" turns Continue on Fail on, as in n8n. */
+	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 }
 
 export interface MockContext {
@@ -46,6 +48,7 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		name: 'Coupon Node',
 		type: 'test',
 		typeVersion: options.typeVersion ?? 3,
+		...(options.onError ? { onError: options.onError } : {}),
 		position: [0, 0],
 		parameters: {},
 	};
@@ -54,7 +57,8 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 		getNode: () => node,
 		getMode: () => options.mode ?? 'trigger',
 		getTimezone: () => options.timezone ?? 'UTC',
-		continueOnFail: () => options.continueOnFail ?? false,
+		continueOnFail: () =>
+			options.continueOnFail ?? (options.onError ?? 'stopWorkflow') !== 'stopWorkflow',
 		getWorkflowStaticData: (type: string) => {
 			if (type !== 'global') throw new Error(`Test expects global static data, got ${type}`);
 			return staticData;

@@ -1,4 +1,4 @@
-import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
 import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
@@ -369,15 +369,37 @@ describe('Coupon Import', () => {
 				error: expect.stringMatching(/not an \.xlsx/),
 				errorDescription: expect.any(String),
 			},
-			// With On Error "Continue (using error output)", n8n sends an item carrying it there.
-			error: expect.any(NodeOperationError),
 			pairedItem: { item: 0 },
 		});
-		expect(output[0].error!.context.itemIndex).toBe(0);
 		expect(output.slice(1).map((item) => [item.json.couponName, item.pairedItem])).toEqual([
 			['Spring', { item: 1 }],
 			['Autumn', { item: 1 }],
 		]);
+	});
+
+	it('with On Error "Continue (using error output)", outputs the failed file as n8n routes it to the error output', async () => {
+		const mock = mockExecuteFunctions({
+			items: [fileItem(Buffer.from([0, 1, 2, 3])), fileItem(exportSheet)],
+			staticData,
+			onError: 'continueErrorOutput',
+			parameters: {
+				storage: 'staticData',
+				binaryPropertyName: 'data',
+				couponName: '',
+				options: {},
+			},
+		});
+		const [output] = await new CouponImport().execute.call(mock.context);
+		// Only error, message and details: n8n sends such an item to the error output and adds the
+		// input item's data to it itself.
+		expect(output[0]).toEqual({
+			json: {
+				error: expect.stringMatching(/not an \.xlsx/),
+				details: expect.stringMatching(/Open the file in Excel/),
+			},
+			pairedItem: { item: 0 },
+		});
+		expect(output.slice(1).map((item) => item.json.couponName)).toEqual(['Spring', 'Autumn']);
 	});
 
 	it('with Continue on Fail, keeps nothing of a file refused for naming a generated coupon, in the same run as the files it keeps', async () => {

@@ -336,4 +336,30 @@ describe('workflow static data at scale and when damaged', () => {
 			expect(staticData.n8nNodesCoupons).toEqual(stored);
 		},
 	);
+
+	it('fails each item, not the run, when the storage fails under Continue on Fail, so a webhook still answers', async () => {
+		const staticData: IDataObject = { n8nNodesCoupons: 'oops' };
+		for (const onError of ['continueRegularOutput', 'continueErrorOutput'] as const) {
+			const mock = mockExecuteFunctions({
+				items: jsonItems({ email: 'a@x.com' }, { email: 'b@x.com' }),
+				staticData,
+				onError,
+				parameters: {
+					operation: 'generate',
+					storage: 'staticData',
+					couponName: 'W',
+					contact: (i: number) => ['a@x.com', 'b@x.com'][i],
+					length: 8,
+					validDays: 30,
+					options: {},
+				},
+			});
+			const [output] = await new ContactCoupon().execute.call(mock.context);
+			expect(output.map((item) => [item.json.error, item.pairedItem])).toEqual([
+				[expect.stringMatching(/are damaged/), { item: 0 }],
+				[expect.stringMatching(/are damaged/), { item: 1 }],
+			]);
+		}
+		expect(staticData.n8nNodesCoupons).toBe('oops');
+	});
 });

@@ -1,6 +1,7 @@
 import type { CouponStore, CouponStoreSession } from '../../nodes/shared/core/store';
 import { codeKey } from '../../nodes/shared/core/codes';
 import { DAY_MS } from '../../nodes/shared/core/validity';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 export interface StoreFixture {
 	/** A store over the fixture's data, as a new execution would open it. */
@@ -421,6 +422,38 @@ export function describeCouponStoreContract(
 			expect(found.assignment).toMatchObject({ contactKey: 'bob', code: again.code });
 			expect(found.assignment!.redemptions).toEqual([{ n: 1, at: T0 + 5 }]);
 		});
+
+		it(
+			'counts a pool of a quarter of a million codes exactly, whose counting takes several ranges',
+			async () => {
+				const many = Array.from({ length: 250_000 }, (_, i) => ({
+					...candidate(`B${String(i).padStart(6, '0')}`, i + 2),
+					// Every tenth code lapsed before T0.
+					...(i % 10 === 0 ? { expiresAt: T0 - 1 } : {}),
+				}));
+				await run(async (s) => {
+					await s.createPool('BIG', 'imported');
+					await s.addImported('BIG', many);
+				});
+				const given = await run(
+					async (s) =>
+						await s.assignImported('BIG', [pending('ann'), pending('bob'), pending('cy', 1)]),
+				);
+				expect(await run(async (s) => await s.countPool('BIG', T0 + 2 * DAY_MS, T0))).toEqual({
+					available: 225_000 - given.length,
+					lapsed: 25_000,
+					assigned: 3,
+					active: 2,
+					expired: 1,
+					redeemed: 0,
+					replaced: 0,
+					assignedSince: 3,
+					uses: 0,
+					held: 0,
+				});
+			},
+			HEAVY_TEST_MS,
+		);
 
 		it('serves reads in a read-only transaction, which never keeps a write', async () => {
 			await run(async (s) => {

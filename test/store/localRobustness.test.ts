@@ -7,6 +7,8 @@ import {
 	readFileSync,
 	readdirSync,
 	rmSync,
+	statSync,
+	symlinkSync,
 	writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -240,6 +242,50 @@ describe('LocalStore', () => {
 			`The local coupon file ${file} has schema version ${LOCAL_SCHEMA_VERSION + 1}, newer than this version of n8n-nodes-coupons knows (${LOCAL_SCHEMA_VERSION})`,
 		);
 		expect(error.description).toBe('Update n8n-nodes-coupons to the latest version.');
+	});
+
+	it(
+		'merges the WAL into the file after a commit, off the event loop (a process that wrote still ends: the migration test)',
+		async () => {
+			const store = new LocalStore(localDatabase(file));
+			await store.transaction(async (s) => {
+				await s.createPool('BIG', 'imported');
+				await s.addImported(
+					'BIG',
+					Array.from({ length: 20_000 }, (_, i) => ({ code: `C${i}`, key: `C${i}`, row: i + 2 })),
+				);
+			});
+			// The codes reach the file itself only by a checkpoint, which SQLite no longer runs in COMMIT.
+			for (let i = 0; i < 300 && statSync(file).size < 500_000; i++)
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			expect(statSync(file).size).toBeGreaterThan(500_000);
+		},
+		HEAVY_TEST_MS,
+	);
+
+	it('refuses a symbolic link at the file or its WAL, for reads and writes, changing nothing', async () => {
+		// Whoever can write n8n's folder could point the coupon file at n8n's own database.
+		const target = `${file}.target`;
+		writeFileSync(target, 'n8n database');
+		symlinkSync(target, file);
+		for (const readOnly of [false, true]) {
+			const error = await caught(
+				new LocalStore(new LocalDatabase(file)).transaction(async (s) => await s.listPools(), {
+					readOnly,
+				}),
+			);
+			expect(error.message).toBe(
+				`The local coupon file ${file} cannot be opened: ${file} is a symbolic link (to ${target}), which the Local storage does not follow`,
+			);
+		}
+		expect(readFileSync(target, 'utf8')).toBe('n8n database');
+		rmSync(file);
+		symlinkSync(target, `${file}-wal`);
+		const wal = await caught(
+			new LocalStore(new LocalDatabase(file)).transaction(async (s) => await s.listPools()),
+		);
+		expect(wal.message).toMatch(/-wal is a symbolic link/);
+		expect(readFileSync(target, 'utf8')).toBe('n8n database');
 	});
 
 	it('says that a file which is not a coupon database is damaged, naming it', async () => {
