@@ -340,7 +340,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			['contact-coupons', {}, 'The contact is empty'],
 			[
 				'cart-code',
-				{ method: 'POST', body: JSON.stringify({ code: flow.cal }) },
+				{ method: 'POST', body: JSON.stringify({ code: flow.cal, email: 'cal@example.com' }) },
 				'The order reference is empty',
 			],
 			[
