@@ -27,6 +27,8 @@ export interface ItemOperation<Request, Result> {
 	dryRun?(request: Request): boolean;
 	/** Whether the operation only reads: served in a read-only transaction, which waits for no writer. */
 	readOnly?: boolean;
+	/** Whether a run may write up to a million rows: its store then syncs to disk off the event loop. */
+	bulk?: boolean;
 	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
 	notSaved?: () => string | undefined;
 	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
@@ -88,7 +90,7 @@ export async function runItems<Request, Result>(
 					else fail(outcome.error, itemIndexes[j]);
 				});
 			},
-			{ rollBack, readOnly: operation.readOnly },
+			{ rollBack, readOnly: operation.readOnly, bulk: operation.bulk },
 		);
 		// A storage failure (such as a lost connection) fails every item of the transaction, which
 		// kept nothing: the run, or under Continue on Fail each item (n8n passes a thrown error's

@@ -254,6 +254,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			return outcomes;
 		},
 		dryRun: ({ settings }) => settings.mode === 'dryRun',
+		bulk: true,
 		output: (_json, { pools, file }, { fileName, settings }) =>
 			pools.map(
 				(pool) =>

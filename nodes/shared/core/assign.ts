@@ -140,6 +140,8 @@ export async function assignCoupons(
 		policy === 'issueAnother'
 			? new Map<string, AssignmentRecord[]>()
 			: await session.assignmentsOf(pool.name, contactKeys);
+	// Looking up thousands of contacts takes a turn of its own: the assigning that follows another.
+	await session.turns.share();
 
 	const activeHeld = new Map<string, AssignmentRecord[]>();
 	for (const [contactKey, assignments] of held) {

@@ -26,6 +26,12 @@ export interface TransactionOptions {
 	 * transaction on a read-only connection). Nothing is kept, whatever `rollBack` says.
 	 */
 	readOnly?: boolean;
+	/**
+	 * The work may write up to a million rows (Create Codes, an import, deleting a coupon). A store
+	 * may then sync its commit to disk without keeping the event loop meanwhile (the Local storage);
+	 * the transaction still ends only once it is durable.
+	 */
+	bulk?: boolean;
 }
 
 /** What a store keeps of one code assigned to one contact. Times are epoch milliseconds. */

@@ -4,7 +4,7 @@ import { codeKey } from '../core/codes';
 import { isCodeFormat, type CodeFormat } from '../core/codeFormat';
 import { CouponError } from '../core/errors';
 import { couponNameKey } from '../core/names';
-import { Turns } from '../core/turns';
+import { sortedInTurns, Turns } from '../core/turns';
 import { activeHold, assignmentStatus, expiryNeeded, usesOf } from '../core/validity';
 import {
 	DUPLICATE_EXAMPLES,
@@ -218,39 +218,6 @@ const LINES_PER_JOIN = 20_000;
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * `values` sorted in code-unit order, a turn at a time: runs of a few thousand are sorted in one
- * call each, then merged pairwise in loops that pass the turn. A million keys sorted in one call
- * would keep the event loop for a second.
- */
-async function sortedInTurns(values: string[], turns: Turns): Promise<string[]> {
-	let runs: string[][] = [];
-	for (let at = 0; at < values.length; at += VALUES_PER_SORT) {
-		runs.push(values.slice(at, at + VALUES_PER_SORT).sort(byCodeUnits));
-		if (turns.due()) await turns.pass();
-	}
-	while (runs.length > 1) {
-		const merged: string[][] = [];
-		for (let i = 0; i < runs.length; i += 2)
-			merged.push(i + 1 < runs.length ? await mergedRuns(runs[i], runs[i + 1], turns) : runs[i]);
-		runs = merged;
-	}
-	return runs[0] ?? [];
-}
-
-const VALUES_PER_SORT = 8_192;
-
-async function mergedRuns(a: string[], b: string[], turns: Turns): Promise<string[]> {
-	const out: string[] = new Array(a.length + b.length);
-	let i = 0;
-	let j = 0;
-	for (let k = 0; k < out.length; k++) {
-		out[k] = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
-		if (turns.due()) await turns.pass();
-	}
-	return out;
-}
-
-/**
  * A pool unpacked for one transaction; packed back only if it changed. A pool may hold a million
  * codes: it is unpacked, indexed and packed a turn at a time (`open`, `codes`, `pack`...).
  */
@@ -412,7 +379,11 @@ class WorkingPool {
 
 	/** Every code key, in code-unit order: built once per transaction, for listing codes a page at a time. */
 	async sortedKeys(): Promise<string[]> {
-		this.keysInOrder ??= await sortedInTurns([...(await this.codes()).keys()], this.turns);
+		this.keysInOrder ??= await sortedInTurns(
+			[...(await this.codes()).keys()],
+			byCodeUnits,
+			this.turns,
+		);
 		return this.keysInOrder;
 	}
 

@@ -1,4 +1,5 @@
 import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -241,6 +242,27 @@ export class LocalDatabase {
 			if (connection === this.writer) this.closeWriter();
 			else if (this.readers.has(connection)) this.closeReader(connection);
 			else connection.close();
+		}
+	}
+
+	/**
+	 * Syncs the WAL file to disk on a thread of libuv's pool. SQLite holds no lock on the WAL file
+	 * itself (its locks are on the database and -shm files), so opening and closing it here frees
+	 * none of them.
+	 */
+	async syncWal(): Promise<void> {
+		try {
+			const wal = await open(`${this.file}-wal`, 'r');
+			try {
+				await wal.datasync();
+			} finally {
+				await wal.close();
+			}
+		} catch (error) {
+			throw new StoreError(
+				`The local coupon file ${this.file} could not be written to disk: ${(error as Error).message}`,
+				'The step may or may not have been saved. Check the coupons (Get Pool Statistics) before running it again.',
+			);
 		}
 	}
 

@@ -161,6 +161,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),
 		serve: async (session, requests) => await createCodesForRun(session, requests),
+		bulk: true,
 		output: (_json, created, request) =>
 			request.output === 'codes'
 				? created.codes.map((code) => ({ code, couponName: created.couponName }))

@@ -63,6 +63,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			};
 		},
 		serve: async (session, requests) => await deleteCoupons(session, requests, now()),
+		bulk: true,
 		dryRun: (request) => request.dryRun,
 		// The name and the outcome first, then the counts of what went.
 		output: (_json, { couponName, message, ...counts }, { dryRun }): IDataObject => ({
