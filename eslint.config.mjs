@@ -7,9 +7,10 @@ import jsonParser from 'jsonc-eslint-parser';
 import tseslint from 'typescript-eslint';
 
 /**
- * The layers import in one direction: nodes -> item runner -> rules (core/, which defines the store
- * contract) <- stores -> transport. The rules import nothing but themselves (and nanoid); stores,
- * transport and spreadsheet reading never import n8n or the node layer. See docs/ARCHITECTURE.md.
+ * The layers import in one direction: nodes -> the n8n layer (nodes/shared/n8n) -> rules (core/,
+ * which defines the store contract) <- stores -> transport. Only the node folders and the n8n layer
+ * import n8n; the rules import nothing but themselves (and nanoid); stores, transport and
+ * spreadsheet reading never import n8n, the n8n layer or the nodes. See docs/ARCHITECTURE.md.
  */
 const layerZones = [
 	{
@@ -19,23 +20,34 @@ const layerZones = [
 		message: 'core/ holds the rules and the store contract; it imports only core/ (and nanoid).',
 	},
 	{
-		target: ['./nodes/shared/store', './nodes/shared/transport', './nodes/shared/spreadsheet'],
+		target: ['./nodes/shared/stores', './nodes/shared/transport', './nodes/shared/spreadsheet'],
 		from: ['./nodes', './node_modules/n8n-workflow'],
-		except: ['./shared/core', './shared/store', './shared/transport', './shared/spreadsheet'],
+		except: ['./shared/core', './shared/stores', './shared/transport', './shared/spreadsheet'],
 		message: 'Stores, transport and spreadsheet reading know nothing of n8n or the nodes.',
 	},
 	{
 		target: ['./nodes/shared/transport', './nodes/shared/spreadsheet'],
-		from: './nodes/shared/store',
+		from: './nodes/shared/stores',
 		message:
 			'Transport and spreadsheet reading are used by stores and operations, never the reverse.',
 	},
 ];
 
+/** Only the node folders and the n8n layer may import n8n (a new shared file goes below it). */
+const n8nOnlyInTheN8nLayer = {
+	paths: [
+		{
+			name: 'n8n-workflow',
+			message:
+				'Only the node folders and nodes/shared/n8n import n8n-workflow: put n8n-facing code in nodes/shared/n8n.',
+		},
+	],
+};
+
 /** The code below the n8n layer: it cannot wrap errors in n8n's classes, as it may not import n8n. */
 const belowN8n = [
 	'nodes/shared/core/**',
-	'nodes/shared/store/**',
+	'nodes/shared/stores/**',
 	'nodes/shared/transport/**',
 	'nodes/shared/spreadsheet/**',
 ];
@@ -76,8 +88,22 @@ export default [
 	{
 		files: ['nodes/**/*.ts'],
 		plugins: { import: importPlugin },
-		settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
-		rules: { 'import/no-restricted-paths': ['error', { zones: layerZones }] },
+		settings: {
+			'import/resolver': { node: { extensions: ['.ts', '.js'] } },
+			// The import rules read the imported files too (no-cycle follows them): with TypeScript's parser.
+			'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+		},
+		rules: {
+			'import/no-restricted-paths': ['error', { zones: layerZones }],
+			// No file imports itself through others: a circle has no layer to start reading from.
+			'import/no-cycle': 'error',
+		},
+	},
+	{
+		// The layers below n8n have their zones above; this catches any other shared file.
+		files: ['nodes/shared/**/*.ts'],
+		ignores: ['nodes/shared/n8n/**', ...belowN8n],
+		rules: { '@typescript-eslint/no-restricted-imports': ['error', n8nOnlyInTheN8nLayer] },
 	},
 
 	// n8n's community-node rules: the classic plugin...
@@ -127,11 +153,11 @@ export default [
 	{
 		// The code that uses those dependencies (and Node's streams, for COPY) imports them.
 		files: [
-			'nodes/shared/core/codeFormat.ts',
-			'nodes/shared/store/**',
+			'nodes/shared/core/codes/codeFormat.ts',
+			'nodes/shared/stores/**',
 			'nodes/shared/transport/**',
 			'nodes/shared/spreadsheet/**',
-			'nodes/shared/methods/credentialTest.ts',
+			'nodes/shared/n8n/methods/credentialTest.ts',
 		],
 		rules: { '@n8n/community-nodes/no-restricted-imports': 'off' },
 	},
@@ -144,7 +170,7 @@ export default [
 	{
 		// Long loops share n8n's event loop: setImmediate lets everything that waits run, then the
 		// loop goes on. n8n's sleep helper (setTimeout) may not be imported below the n8n layer.
-		files: ['nodes/shared/core/turns.ts'],
+		files: ['nodes/shared/core/common/turns.ts'],
 		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
 	},
 	{

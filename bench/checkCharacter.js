@@ -1,8 +1,8 @@
 // The check character's catch rate (run by `npm run bench`, after the build): for each character
 // set, how many mistyped codes of each kind Validate Code answers as a typo. Prints, asserts nothing.
 const { randomInt } = require('node:crypto');
-const { CHARACTER_SETS, codeKey } = require('../dist/nodes/shared/core/codes');
-const { checkAgainstFormat, generateCode } = require('../dist/nodes/shared/core/codeFormat');
+const { CHARACTER_SETS, codeKey } = require('../dist/nodes/shared/core/codes/codes');
+const { checkAgainstFormat, generateCode } = require('../dist/nodes/shared/core/codes/codeFormat');
 
 const CODES = 20_000;
 const LENGTH = 10;

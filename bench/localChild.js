@@ -6,7 +6,7 @@ const { DatabaseSync } = require('node:sqlite');
 const XLSX = require('@e965/xlsx');
 const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.node');
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
-const { LocalStore } = require('../dist/nodes/shared/store/local/LocalStore');
+const { LocalStore } = require('../dist/nodes/shared/stores/local/LocalStore');
 const { localDatabase } = require('../dist/nodes/shared/transport/sqlite');
 const { context, fileItem } = require('./lib/context');
 

@@ -31,9 +31,9 @@ function lintProbe(folder: string, lines: string[]): Array<{ ruleId: string; mes
 describe('the direction of imports, as npm run lint enforces it', () => {
 	it('refuses an import from core/ into a store, the transport, spreadsheet reading or n8n', () => {
 		const messages = lintProbe('nodes/shared/core', [
-			"import type { StaticDataStore } from '../store/StaticDataStore';",
+			"import type { StaticDataStore } from '../stores/staticData/StaticDataStore';",
 			"import type { CouponDatabase } from '../transport/postgres';",
-			"import type { ReadOptions } from '../spreadsheet/readSheet';",
+			"import type { ReadOptions } from '../spreadsheet/readOptions';",
 			"import type { INode } from 'n8n-workflow';",
 			'export type Layers = [StaticDataStore, CouponDatabase, ReadOptions, INode];',
 		]);
@@ -42,12 +42,38 @@ describe('the direction of imports, as npm run lint enforces it', () => {
 	}, 60_000);
 
 	it('refuses an import from a store into n8n or the node layer, and lets stores use core/', () => {
-		const messages = lintProbe('nodes/shared/store', [
+		const messages = lintProbe('nodes/shared/stores', [
 			"import type { INode } from 'n8n-workflow';",
-			"import type { ItemOperation } from '../itemRunner';",
-			"import type { CouponStore as Contract } from '../core/store';",
+			"import type { ItemOperation } from '../n8n/itemRunner';",
+			"import type { CouponStore as Contract } from '../core/storeContract';",
 			'export type Layers = [INode, ItemOperation<1, 2>, Contract];',
 		]);
 		expect(messages.map((m) => m.ruleId)).toEqual(Array(2).fill('import/no-restricted-paths'));
+	}, 60_000);
+
+	it('lets only the node folders and the n8n layer import n8n', () => {
+		const imports = ["import type { INode } from 'n8n-workflow';", 'export type Layers = [INode];'];
+		expect(lintProbe('nodes/shared/n8n', imports)).toEqual([]);
+		expect(lintProbe('nodes/ContactCoupon/actions', imports)).toEqual([]);
+		const loose = lintProbe('nodes/shared', imports);
+		expect(loose.map((m) => m.ruleId)).toEqual(['@typescript-eslint/no-restricted-imports']);
+		expect(loose[0].message).toContain('put n8n-facing code in nodes/shared/n8n');
+	}, 60_000);
+
+	it('refuses a circle of imports', () => {
+		const partner = join(root, 'nodes/shared/core/common', `circleProbe${process.pid}.ts`);
+		writeFileSync(
+			partner,
+			`import { probe } from './layerProbe${process.pid}';\nexport const partner = () => probe;\n`,
+		);
+		try {
+			const messages = lintProbe('nodes/shared/core/common', [
+				`import { partner } from './circleProbe${process.pid}';`,
+				'export const probe = () => partner;',
+			]);
+			expect(messages.map((m) => m.ruleId)).toEqual(['import/no-cycle']);
+		} finally {
+			rmSync(partner, { force: true });
+		}
 	}, 60_000);
 });

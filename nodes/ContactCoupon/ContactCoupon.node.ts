@@ -5,8 +5,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { storageNotices, storageProperties } from '../shared/descriptions';
-import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
+import { storageNotices, storageProperties } from '../shared/n8n/properties';
+import { couponPostgresConnectionTest } from '../shared/n8n/methods/credentialTest';
 import { operationProperties, operationProperty, operationSubtitle } from './actions/operations';
 import { router } from './actions/router';
 import { CONTACT_COUPON_VERSIONS } from './actions/versions';

@@ -5,8 +5,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { storageNotices, storageProperties } from '../shared/descriptions';
-import { couponPostgresConnectionTest } from '../shared/methods/credentialTest';
+import { storageNotices, storageProperties } from '../shared/n8n/properties';
+import { couponPostgresConnectionTest } from '../shared/n8n/methods/credentialTest';
 import * as importList from './actions/import.operation';
 
 export class CouponImport implements INodeType {

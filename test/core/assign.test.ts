@@ -1,14 +1,14 @@
 import type { IDataObject } from 'n8n-workflow';
-import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { CouponError } from '../../nodes/shared/core/errors';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { CouponError } from '../../nodes/shared/core/common/errors';
 import {
 	assignCoupons,
 	type ActiveCouponPolicy,
 	type AssignmentOutcome,
 	type AssignmentSettings,
-} from '../../nodes/shared/core/assign';
-import { DAY_MS } from '../../nodes/shared/core/validity';
-import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+} from '../../nodes/shared/core/assign/assign';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 30);
 

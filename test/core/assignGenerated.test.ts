@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
-import { assignCoupons, type AssignmentOutcome } from '../../nodes/shared/core/assign';
-import { DAY_MS } from '../../nodes/shared/core/validity';
-import type { CouponStoreSession } from '../../nodes/shared/core/store';
-import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+import { assignCoupons, type AssignmentOutcome } from '../../nodes/shared/core/assign/assign';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
+import type { CouponStoreSession } from '../../nodes/shared/core/storeContract';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 
 // Collisions are rare at safe lengths by design, so the generator is scripted to produce them on demand.
 const scripted: string[] = [];

@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { CHARACTER_SETS, codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import {
+	CHARACTER_SETS,
+	codeKey,
+	UNAMBIGUOUS_CHARACTERS,
+} from '../../nodes/shared/core/codes/codes';
 import {
 	assertGuessProof,
 	checkAgainstFormat,
@@ -11,9 +15,9 @@ import {
 	parsePrefix,
 	parseSuffix,
 	resolveCharacters,
-	type CodeFormat,
-} from '../../nodes/shared/core/codeFormat';
-import { CouponError } from '../../nodes/shared/core/errors';
+} from '../../nodes/shared/core/codes/codeFormat';
+import type { CodeFormat } from '../../nodes/shared/core/storeContract';
+import { CouponError } from '../../nodes/shared/core/common/errors';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const LETTERS_WITHOUT_LOOK_ALIKES = '[ABCDEFGHJKMNPQRSTUVWXYZ]';

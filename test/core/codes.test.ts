@@ -1,4 +1,8 @@
-import { readCodeValue, codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
+import {
+	readCodeValue,
+	codeKey,
+	UNAMBIGUOUS_CHARACTERS,
+} from '../../nodes/shared/core/codes/codes';
 import {
 	assertGuessProof,
 	generateCode,
@@ -6,8 +10,8 @@ import {
 	parseLength,
 	parsePrefix,
 	resolveCharacters,
-} from '../../nodes/shared/core/codeFormat';
-import { CouponError } from '../../nodes/shared/core/errors';
+} from '../../nodes/shared/core/codes/codeFormat';
+import { CouponError } from '../../nodes/shared/core/common/errors';
 
 describe('code generation', () => {
 	it('uses only the requested characters and length, with the prefix in front', () => {

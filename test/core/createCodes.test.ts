@@ -1,8 +1,8 @@
-import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { createCodesForRun, parseCount } from '../../nodes/shared/core/createCodes';
-import { StoreError } from '../../nodes/shared/core/errors';
-import type { CouponStoreSession, ImportCandidate } from '../../nodes/shared/core/store';
-import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { createCodesForRun, parseCount } from '../../nodes/shared/core/codes/createCodes';
+import { StoreError } from '../../nodes/shared/core/common/errors';
+import type { CouponStoreSession, ImportCandidate } from '../../nodes/shared/core/storeContract';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 
 const FORMAT = { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' };
 

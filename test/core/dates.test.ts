@@ -1,4 +1,4 @@
-import { parseExpiry, toWallClock } from '../../nodes/shared/core/dates';
+import { parseExpiry, toWallClock } from '../../nodes/shared/core/common/dates';
 
 const utc = (text: string) => Date.parse(text);
 

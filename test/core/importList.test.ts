@@ -1,14 +1,14 @@
 import type { IDataObject } from 'n8n-workflow';
-import { CouponError, StoreError } from '../../nodes/shared/core/errors';
+import { CouponError, StoreError } from '../../nodes/shared/core/common/errors';
 import {
 	importSheet,
 	importSheets,
 	planImport,
 	type Cell,
 	type SheetTable,
-} from '../../nodes/shared/core/importList';
-import type { CouponStoreSession, PoolKind } from '../../nodes/shared/core/store';
-import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+} from '../../nodes/shared/core/import/importList';
+import type { CouponStoreSession, PoolKind } from '../../nodes/shared/core/storeContract';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 import { failureOf } from '../helpers/executeFunctions';
 
 const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTable => ({

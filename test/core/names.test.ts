@@ -1,5 +1,10 @@
-import { couponNameKey, parseContact, parseCouponName } from '../../nodes/shared/core/names';
-import { DAY_MS, isActive, parseValidDays, validUntilFor } from '../../nodes/shared/core/validity';
+import { couponNameKey, parseContact, parseCouponName } from '../../nodes/shared/core/common/names';
+import {
+	DAY_MS,
+	isActive,
+	parseValidDays,
+	validUntilFor,
+} from '../../nodes/shared/core/common/validity';
 
 describe('coupon names', () => {
 	it('trims names and matches them ignoring case', () => {

@@ -2,7 +2,7 @@ import {
 	fillTemplate,
 	MAX_LISTED_UNRESOLVED,
 	parseTemplate,
-} from '../../nodes/shared/core/placeholders';
+} from '../../nodes/shared/core/render/placeholders';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 describe('parseTemplate', () => {

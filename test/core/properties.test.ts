@@ -4,20 +4,20 @@ import {
 	codeKey,
 	parseCheckoutCode,
 	readCodeValue,
-} from '../../nodes/shared/core/codes';
-import { generateCode, MAX_LENGTH, MIN_LENGTH } from '../../nodes/shared/core/codeFormat';
-import { CouponError } from '../../nodes/shared/core/errors';
+} from '../../nodes/shared/core/codes/codes';
+import { generateCode, MAX_LENGTH, MIN_LENGTH } from '../../nodes/shared/core/codes/codeFormat';
+import { CouponError } from '../../nodes/shared/core/common/errors';
 import {
 	couponNameKey,
 	parseContact,
 	parseCouponName,
 	UNSAFE_CHARACTER,
-} from '../../nodes/shared/core/names';
+} from '../../nodes/shared/core/common/names';
 import {
 	fillTemplate,
 	MAX_LISTED_UNRESOLVED,
 	parseTemplate,
-} from '../../nodes/shared/core/placeholders';
+} from '../../nodes/shared/core/render/placeholders';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 /** Any UTF-16 text, lone surrogates and control characters included, as a webhook body can carry. */

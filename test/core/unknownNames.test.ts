@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { closestNames, typingDistance } from '../../nodes/shared/core/unknownNames';
+import { closestNames, typingDistance } from '../../nodes/shared/core/common/unknownNames';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 /** The optimal-string-alignment distance, computed in full: what the banded one must agree with. */

@@ -1,7 +1,11 @@
-import { parseCount } from '../../nodes/shared/core/createCodes';
-import { parseHoldMinutes } from '../../nodes/shared/core/holds';
-import { parseLimit } from '../../nodes/shared/core/limits';
-import { expiryNeeded, parseUsesPerCode, parseValidDays } from '../../nodes/shared/core/validity';
+import { parseCount } from '../../nodes/shared/core/codes/createCodes';
+import { parseHoldMinutes } from '../../nodes/shared/core/checkout/holds';
+import { parseLimit } from '../../nodes/shared/core/common/limits';
+import {
+	expiryNeeded,
+	parseUsesPerCode,
+	parseValidDays,
+} from '../../nodes/shared/core/common/validity';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 describe('expiryNeeded', () => {

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes';
-import { assignCoupons } from '../../nodes/shared/core/assign';
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
+import { UNAMBIGUOUS_CHARACTERS, codeKey } from '../../nodes/shared/core/codes/codes';
+import { assignCoupons } from '../../nodes/shared/core/assign/assign';
+import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
 import {
 	LOCAL_FILE_NAME,
 	closeLocalDatabase,

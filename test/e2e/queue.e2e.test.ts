@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { codeKey } from '../../nodes/shared/core/codes';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
+import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import {
 	describeWithDatabase,

@@ -1,12 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeKey } from '../../nodes/shared/core/codes';
-import {
-	checkAgainstFormat,
-	generateCode,
-	type CodeFormat,
-} from '../../nodes/shared/core/codeFormat';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
+import { checkAgainstFormat, generateCode } from '../../nodes/shared/core/codes/codeFormat';
+import type { CodeFormat } from '../../nodes/shared/core/storeContract';
 import { LOCAL_FILE_NAME } from '../../nodes/shared/transport/sqlite';
 import {
 	examples,

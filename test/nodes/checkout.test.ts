@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { DAY_MS } from '../../nodes/shared/core/validity';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import { nodeFailure, type MockOptions } from '../helpers/executeFunctions';
 import { contactCouponRuns, iso, T0, UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 

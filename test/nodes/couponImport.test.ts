@@ -1,6 +1,6 @@
 import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
-import { StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 

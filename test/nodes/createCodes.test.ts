@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import * as XLSX from '@e965/xlsx';
-import { codeKey } from '../../nodes/shared/core/codes';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
 import { nodeFailure } from '../helpers/executeFunctions';
 import { contactCouponRuns } from '../helpers/contactCouponRuns';
 

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ICredentialsDecrypted, ICredentialTestFunctions } from 'n8n-workflow';
-import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
+import { couponPostgresConnectionTest } from '../../nodes/shared/n8n/methods/credentialTest';
 import {
 	closeAllDatabases,
 	databaseFor,

@@ -6,7 +6,7 @@ import {
 } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
-import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
+import { couponPostgresConnectionTest } from '../../nodes/shared/n8n/methods/credentialTest';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import {
 	failureOf,

@@ -1,7 +1,7 @@
 import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
-import { DAY_MS } from '../../nodes/shared/core/validity';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import {
 	fileItem,
 	jsonItems,

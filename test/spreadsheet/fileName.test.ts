@@ -1,4 +1,4 @@
-import { CouponError } from '../../nodes/shared/core/errors';
+import { CouponError } from '../../nodes/shared/core/common/errors';
 import {
 	checkFileName,
 	fileNameFrom,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { readSheet } from '../../nodes/shared/spreadsheet/readSheet';
+import { readTable } from '../../nodes/shared/spreadsheet/readTable';
 import { cutSheet, SheetCutter } from '../../nodes/shared/spreadsheet/sheetParts';
 import { workbookParts, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -51,7 +51,7 @@ describe('properties of the spreadsheet reader', () => {
 					fc.integer({ min: 1, max: 200 }),
 					fc.boolean(),
 					async (rows, leadingRows, rowsAfter, shared) => {
-						const table = await readSheet(workbook(rows, shared), {
+						const table = await readTable(workbook(rows, shared), {
 							leadingRows,
 							rowsAfter,
 							limits,
@@ -130,7 +130,7 @@ describe('properties of the spreadsheet reader', () => {
 						const file = zip(workbookParts(broken, '<sst><si><t>X1</t></si></sst>'));
 						const start = performance.now();
 						try {
-							await readSheet(file, { leadingRows: 10, rowsAfter: 100, limits });
+							await readTable(file, { leadingRows: 10, rowsAfter: 100, limits });
 						} catch (error) {
 							expect((error as Error).name).toBe('CouponError');
 						}
@@ -195,7 +195,7 @@ describe('properties of the CSV reader', () => {
 						const lines = rows.map((fields) => `${csvLine(fields)}${lineEnd}`);
 						const options = { leadingRows: 10, rowsAfter: 100, limits };
 						if (badAt === undefined) {
-							const table = await readSheet(
+							const table = await readTable(
 								encoding.encode(encoding.mark + lines.join('')),
 								options,
 							);
@@ -214,7 +214,7 @@ describe('properties of the CSV reader', () => {
 							.join('')
 							.split(/\r\n|\r|\n/).length;
 						const where = line === row + 1 ? '' : ` (line ${line} of the file)`;
-						await expect(readSheet(file, options)).rejects.toThrow(
+						await expect(readTable(file, options)).rejects.toThrow(
 							`The CSV file is not ${encoding.name} text: row ${row + 1}${where} holds bytes ${encoding.name} does not allow`,
 						);
 					},

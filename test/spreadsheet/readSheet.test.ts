@@ -1,6 +1,7 @@
 import * as XLSX from '@e965/xlsx';
-import { planImport } from '../../nodes/shared/core/importList';
-import { readSheet as readRaw, type ReadOptions } from '../../nodes/shared/spreadsheet/readSheet';
+import { planImport } from '../../nodes/shared/core/import/importList';
+import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
+import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { CouponStore } from '../../nodes/shared/core/store';
+import type { CouponStore } from '../../nodes/shared/core/storeContract';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 // One OS process of a concurrency test: several executions assigning coupons from one pool.
 // argv: store (postgres:<schema> or local:<file>), worker index, rounds, unique contacts per round,
 // shared contacts, start time (ms)
-import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { assignCoupons } from '../../nodes/shared/core/assign';
+import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { closeAllDatabases } from '../../nodes/shared/transport/postgres';
 import { openStore } from './workerStore';
 

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { codeKey } from '../../nodes/shared/core/codes';
-import type { CouponStore } from '../../nodes/shared/core/store';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
+import type { CouponStore } from '../../nodes/shared/core/storeContract';
 
 const run = promisify(execFile);
 

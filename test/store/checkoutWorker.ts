@@ -3,8 +3,8 @@
 // argv: store (postgres:<schema> or local:<file>), start time (ms), requests per execution;
 // stdin: the steps, as JSON, in this process's order.
 import { readFileSync } from 'node:fs';
-import { parseCodeRequest, redeemCodes } from '../../nodes/shared/core/checkout';
-import { reserveCodes } from '../../nodes/shared/core/holds';
+import { parseCodeRequest, redeemCodes } from '../../nodes/shared/core/checkout/checkout';
+import { reserveCodes } from '../../nodes/shared/core/checkout/holds';
 import { closeAllDatabases } from '../../nodes/shared/transport/postgres';
 import type { CheckoutStep, StepResult } from './checkoutRaces';
 import { openStore } from './workerStore';

@@ -1,6 +1,6 @@
-import type { CouponStore, CouponStoreSession } from '../../nodes/shared/core/store';
-import { codeKey } from '../../nodes/shared/core/codes';
-import { DAY_MS } from '../../nodes/shared/core/validity';
+import type { CouponStore, CouponStoreSession } from '../../nodes/shared/core/storeContract';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 export interface StoreFixture {

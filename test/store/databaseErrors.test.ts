@@ -1,4 +1,4 @@
-import { StoreError } from '../../nodes/shared/core/errors';
+import { StoreError } from '../../nodes/shared/core/common/errors';
 import { describeDatabaseError } from '../../nodes/shared/transport/postgres';
 
 const pgError = (code: string | undefined, message: string) =>

@@ -1,4 +1,4 @@
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
+import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
 import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { describeCouponStoreContract, type StoreFixture } from './contract';

@@ -16,12 +16,16 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { NodeApiError, type IDataObject } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
-import { codeKey } from '../../nodes/shared/core/codes';
-import { StoreError } from '../../nodes/shared/core/errors';
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
-import { LOCAL_SCHEMA_VERSION, MIGRATIONS } from '../../nodes/shared/store/local/migrations';
-import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
-import { undoRedemptions } from '../../nodes/shared/core/undo';
+import { codeKey } from '../../nodes/shared/core/codes/codes';
+import { StoreError } from '../../nodes/shared/core/common/errors';
+import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
+import { LOCAL_SCHEMA_VERSION, MIGRATIONS } from '../../nodes/shared/stores/local/migrations';
+import {
+	parseCodeRequest,
+	redeemCodes,
+	validateCodes,
+} from '../../nodes/shared/core/checkout/checkout';
+import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import {
 	LOCAL_FILE_NAME,
 	LocalDatabase,
@@ -552,9 +556,10 @@ describe('the Local storage on a Node without what it needs of node:sqlite', () 
 	])('refuses with the Node version it needs and the storages that work: %s', async (_, sqlite) => {
 		await jest.isolateModulesAsync(async () => {
 			jest.doMock('node:sqlite', sqlite);
-			const { LocalStore: Store } = await import('../../nodes/shared/store/local/LocalStore');
+			const { LocalStore: Store } = await import('../../nodes/shared/stores/local/LocalStore');
 			const { localDatabase: open } = await import('../../nodes/shared/transport/sqlite');
-			const { StoreError: IsolatedStoreError } = await import('../../nodes/shared/core/errors');
+			const { StoreError: IsolatedStoreError } =
+				await import('../../nodes/shared/core/common/errors');
 			const { file, remove } = temporaryLocalFile('old-node');
 			try {
 				const error = await failureOf(

@@ -1,35 +1,39 @@
-import { validateCodes, redeemCodes, type CodeRequest } from '../../nodes/shared/core/checkout';
-import { releaseCodes, reserveCodes } from '../../nodes/shared/core/holds';
-import { undoRedemptions, type UndoRequest } from '../../nodes/shared/core/undo';
-import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { contactCards } from '../../nodes/shared/core/contactCard';
-import type { Outcome } from '../../nodes/shared/core/errors';
+import {
+	validateCodes,
+	redeemCodes,
+	type CodeRequest,
+} from '../../nodes/shared/core/checkout/checkout';
+import { releaseCodes, reserveCodes } from '../../nodes/shared/core/checkout/holds';
+import { undoRedemptions, type UndoRequest } from '../../nodes/shared/core/checkout/undo';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { contactCards } from '../../nodes/shared/core/assign/contactCard';
+import type { Outcome } from '../../nodes/shared/core/common/errors';
 import {
 	assignCoupons,
 	assignCouponsForRun,
 	type ActiveCouponPolicy,
 	type AssignmentResult,
-} from '../../nodes/shared/core/assign';
+} from '../../nodes/shared/core/assign/assign';
 import {
 	renderMessages,
 	type MissingCouponAction,
 	type UnfilledAction,
-} from '../../nodes/shared/core/render';
-import { poolStatistics } from '../../nodes/shared/core/statistics';
-import { DAY_MS } from '../../nodes/shared/core/validity';
-import type { CouponStoreSession, Details } from '../../nodes/shared/core/store';
+} from '../../nodes/shared/core/render/render';
+import { poolStatistics } from '../../nodes/shared/core/pool/statistics';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
+import type {
+	CodeFormat,
+	CouponStoreSession,
+	Details,
+} from '../../nodes/shared/core/storeContract';
 import type { StoreFixture } from './contract';
 import { UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 import {
 	createCodesForRun,
 	MAX_CODES_PER_RUN,
 	type CreateCodesRequest,
-} from '../../nodes/shared/core/createCodes';
-import {
-	checkAgainstFormat,
-	generateCode,
-	type CodeFormat,
-} from '../../nodes/shared/core/codeFormat';
+} from '../../nodes/shared/core/codes/createCodes';
+import { checkAgainstFormat, generateCode } from '../../nodes/shared/core/codes/codeFormat';
 import {
 	EXPORT_PAGE,
 	exportCodes,
@@ -38,9 +42,9 @@ import {
 	OTHER_DETAILS_COLUMN,
 	type ExportCell,
 	type ExportStatus,
-} from '../../nodes/shared/core/exportCodes';
-import { importSheet, type ImportMode } from '../../nodes/shared/core/importList';
-import { deleteCoupons } from '../../nodes/shared/core/deleteCoupon';
+} from '../../nodes/shared/core/codes/exportCodes';
+import { importSheet, type ImportMode } from '../../nodes/shared/core/import/importList';
+import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
 function generateCodeNotIn(format: CodeFormat, keys: Set<string>): string {

@@ -1,12 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { StoreError } from '../../nodes/shared/core/errors';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
-import { MIGRATIONS, SCHEMA_VERSION } from '../../nodes/shared/store/postgres/migrations';
-import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
-import { contactCards } from '../../nodes/shared/core/contactCard';
-import { undoRedemptions } from '../../nodes/shared/core/undo';
+import { StoreError } from '../../nodes/shared/core/common/errors';
+import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../nodes/shared/stores/postgres/migrations';
+import {
+	parseCodeRequest,
+	redeemCodes,
+	validateCodes,
+} from '../../nodes/shared/core/checkout/checkout';
+import { contactCards } from '../../nodes/shared/core/assign/contactCard';
+import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
-import { DAY_MS } from '../../nodes/shared/core/validity';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import {
 	describeWithDatabase,
 	dropSchema,

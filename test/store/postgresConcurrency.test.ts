@@ -1,7 +1,7 @@
-import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { renderMessages } from '../../nodes/shared/core/render';
-import type { CouponStoreSession } from '../../nodes/shared/core/store';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import { UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { renderMessages } from '../../nodes/shared/core/render/render';
+import type { CouponStoreSession } from '../../nodes/shared/core/storeContract';
+import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
 import {
 	describeWithDatabase,

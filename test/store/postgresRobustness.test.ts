@@ -1,13 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ICredentialsDecrypted, ICredentialTestFunctions } from 'n8n-workflow';
-import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes';
-import { StoreError } from '../../nodes/shared/core/errors';
-import { importSheet } from '../../nodes/shared/core/importList';
-import { assignCoupons } from '../../nodes/shared/core/assign';
-import { deleteCoupons } from '../../nodes/shared/core/deleteCoupon';
-import { DAY_MS } from '../../nodes/shared/core/validity';
-import { couponPostgresConnectionTest } from '../../nodes/shared/methods/credentialTest';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
+import { StoreError } from '../../nodes/shared/core/common/errors';
+import { importSheet } from '../../nodes/shared/core/import/importList';
+import { assignCoupons } from '../../nodes/shared/core/assign/assign';
+import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
+import { couponPostgresConnectionTest } from '../../nodes/shared/n8n/methods/credentialTest';
+import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { CouponDatabase, databaseFor } from '../../nodes/shared/transport/postgres';
 import { failureOf } from '../helpers/executeFunctions';
 import {

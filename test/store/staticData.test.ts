@@ -1,8 +1,15 @@
 import type { IDataObject } from 'n8n-workflow';
-import { STATIC_DATA_KEY, StaticDataStore } from '../../nodes/shared/store/StaticDataStore';
-import { DAY_MS } from '../../nodes/shared/core/validity';
-import { parseCodeRequest, redeemCodes, validateCodes } from '../../nodes/shared/core/checkout';
-import { undoRedemptions } from '../../nodes/shared/core/undo';
+import {
+	STATIC_DATA_KEY,
+	StaticDataStore,
+} from '../../nodes/shared/stores/staticData/StaticDataStore';
+import { DAY_MS } from '../../nodes/shared/core/common/validity';
+import {
+	parseCodeRequest,
+	redeemCodes,
+	validateCodes,
+} from '../../nodes/shared/core/checkout/checkout';
+import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
 

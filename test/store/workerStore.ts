@@ -1,6 +1,6 @@
-import type { CouponStore } from '../../nodes/shared/core/store';
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
-import { PostgresStore } from '../../nodes/shared/store/postgres/PostgresStore';
+import type { CouponStore } from '../../nodes/shared/core/storeContract';
+import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
+import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
 import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { testCredentials } from '../helpers/postgres';

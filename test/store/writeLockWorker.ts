@@ -2,7 +2,7 @@
 // transaction (BEGIN IMMEDIATE) that creates coupon <name> and stays open until a line arrives on
 // stdin, then commits. argv: file, coupon name. Prints "holding" once the lock is held.
 import { once } from 'node:events';
-import { LocalStore } from '../../nodes/shared/store/local/LocalStore';
+import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
 import { localDatabase } from '../../nodes/shared/transport/sqlite';
 
 async function main(): Promise<void> {

@@ -4,8 +4,8 @@ import type {
 	IExecuteFunctions,
 	INodeProperties,
 } from 'n8n-workflow';
-import { CouponError } from '../../shared/core/errors';
-import { echo, textParameter } from '../../shared/core/names';
+import { CouponError } from '../../shared/core/common/errors';
+import { echo, textParameter } from '../../shared/core/common/names';
 import { MAX_XLSX_ROWS, MIME_TYPES, type SheetFormat } from '../../shared/spreadsheet/writeSheet';
 import { checkFileName, fileNameFrom } from '../../shared/spreadsheet/fileName';
 import {
@@ -18,10 +18,10 @@ import {
 	parsePrefix,
 	parseSuffix,
 	resolveCharacters,
-	type CodeFormat,
-} from '../../shared/core/codeFormat';
-import { UNAMBIGUOUS_CHARACTERS } from '../../shared/core/codes';
-import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/validity';
+} from '../../shared/core/codes/codeFormat';
+import type { CodeFormat } from '../../shared/core/storeContract';
+import { UNAMBIGUOUS_CHARACTERS } from '../../shared/core/codes/codes';
+import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/common/validity';
 
 /**
  * Parameters several operations share. Internal names are stored in workflow JSON: never rename

@@ -1,5 +1,5 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { CouponError, type Outcome } from '../../shared/core/errors';
+import { CouponError, type Outcome } from '../../shared/core/common/errors';
 
 /**
  * Contact Coupon's versions. Version 3 changed what saved workflows may rely on: Render creates a

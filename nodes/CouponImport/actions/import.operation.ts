@@ -13,15 +13,16 @@ import {
 	type ImportRequest,
 	type ImportResult,
 	type ImportSettings,
-} from '../../shared/core/importList';
-import { parseLimit } from '../../shared/core/limits';
-import { now } from '../../shared/core/clock';
-import { parseOptionalCouponName, textParameter } from '../../shared/core/names';
-import { parseUsesPerCode } from '../../shared/core/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../shared/descriptions';
-import { MAX_DETAILS, parseDetails } from '../../shared/core/details';
-import { runItems } from '../../shared/itemRunner';
-import { CELLS_PER_ROW, readSheet } from '../../shared/spreadsheet/readSheet';
+} from '../../shared/core/import/importList';
+import { parseLimit } from '../../shared/core/common/limits';
+import { now } from '../../shared/core/common/clock';
+import { parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
+import { parseUsesPerCode } from '../../shared/core/common/validity';
+import { couponDetailsOption, usesPerCodeOption } from '../../shared/n8n/properties';
+import { MAX_DETAILS, parseDetails } from '../../shared/core/common/details';
+import { runItems } from '../../shared/n8n/itemRunner';
+import { CELLS_PER_ROW } from '../../shared/spreadsheet/readOptions';
+import { readTable } from '../../shared/spreadsheet/readTable';
 import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
 
 export const DEFAULT_MAX_ROWS = 1_000_000;
@@ -221,7 +222,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		// Read when its turn comes, so a run holds one file at a time. Past the header search and
 		// Max Rows, plus one row that shows the cap was passed, the reader only looks for values.
 		readTable: async () =>
-			await readSheet(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
+			await readTable(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
 				sheetName: options.sheetName,
 				leadingRows: HEADER_SEARCH_ROWS,
 				rowsAfter: maxRows + 1,

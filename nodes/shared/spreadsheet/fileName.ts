@@ -1,5 +1,5 @@
-import { CouponError } from '../core/errors';
-import { describeCharacter, echo } from '../core/names';
+import { CouponError } from '../core/common/errors';
+import { describeCharacter, echo } from '../core/common/names';
 import type { SheetFormat } from './writeSheet';
 
 /** The longest file name most file systems take, in bytes of UTF-8. */

@@ -1,7 +1,7 @@
-import { CouponError } from '../core/errors';
-import { Turns } from '../core/turns';
-import type { Cell, SheetTable } from '../core/importList';
-import { CELLS_PER_ROW, type ReadOptions } from './readSheet';
+import { CouponError } from '../core/common/errors';
+import { Turns } from '../core/common/turns';
+import type { Cell, SheetTable } from '../core/import/importList';
+import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 
 /** Excel's own limit for a cell; a longer field is a broken quote or not a coupon list. */
 export const MAX_CSV_CELL = 32_767;

@@ -1,7 +1,7 @@
 import * as XLSX from '@e965/xlsx';
-import { CouponError } from '../core/errors';
-import type { Cell, SheetTable } from '../core/importList';
-import { looksLikeText, readCsv } from './readCsv';
+import { CouponError } from '../core/common/errors';
+import type { Cell, SheetTable } from '../core/import/importList';
+import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 import { cutSharedStrings, readLayout, SheetCutter } from './sheetParts';
 import {
 	checkDeclaredSizes,
@@ -9,76 +9,30 @@ import {
 	unpackEntries,
 	unpackPieces,
 	unpackPrefix,
-	type UnpackLimits,
 	type ZipEntry,
 } from './zipGuard';
 
-export interface ReadOptions {
-	/** The sheet to read; the first one when empty. Matched case-insensitively. */
-	sheetName?: string;
-	/**
-	 * Rows read: up to the `leadingRows`-th row holding a value (where the header is looked for),
-	 * then `rowsAfter` more. Past them the sheet is only looked through for a value, which the table
-	 * reports as `valueBeyond`: a huge sheet costs no more than these rows.
-	 */
-	leadingRows: number;
-	rowsAfter: number;
-	/** Cells allowed per row read, on average: more when the import keeps other columns. */
-	cellsPerRow?: number;
-	limits: UnpackLimits;
-}
-
-/** Cells the rows read may hold, on average per row: a coupon list needs two columns. */
-export const CELLS_PER_ROW = 4;
 /**
  * Shared strings (the workbook's table of texts) read beyond one per cell read: other sheets'
  * texts may come first in the table.
  */
 export const SHARED_STRINGS_SLACK = 100_000;
 
-const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
-const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-// Office writes password-protected workbooks as an OLE container holding an "EncryptionInfo" stream.
-const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
 const WORKBOOK_PART = /^xl\/workbook\.(xml|bin)$/i;
 
-const saveAsXlsx =
+export const SAVE_AS_XLSX =
 	'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
 
-/** Checks that `file` is a safe .xlsx, then reads one sheet into a table of cell texts; a CSV file is read as one sheet. */
+/**
+ * Checks that `file` (a zip, as `readTable` found) is a safe .xlsx, then reads one sheet into a
+ * table of cell texts.
+ */
 export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
-	if (file.length === 0)
-		throw new CouponError(
-			'The file is empty (0 bytes)',
-			'Check the node before this one: it passed an empty file.',
-		);
-	if (file.subarray(0, 8).equals(OLE_MAGIC)) {
-		if (file.includes(ENCRYPTION_STREAM)) {
-			throw new CouponError(
-				'The spreadsheet is password-protected, so it cannot be read',
-				'Open it in Excel, remove the password (File > Info > Protect Workbook), and save it again.',
-			);
-		}
-		throw new CouponError(
-			'The file is an old Excel 97-2003 (.xls) workbook, not .xlsx',
-			saveAsXlsx,
-		);
-	}
-	if (!file.subarray(0, 4).equals(ZIP_MAGIC)) {
-		if (!file.subarray(0, 5).equals(PDF_MAGIC) && looksLikeText(file))
-			return readCsv(file, options);
-		throw new CouponError(
-			`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`,
-			`${saveAsXlsx} A CSV list must be UTF-8 text: save it as "CSV UTF-8", or as .xlsx the same way.`,
-		);
-	}
-
 	const entries = readZipDirectory(file);
 	if (!entries.some((entry) => WORKBOOK_PART.test(entry.name))) {
 		throw new CouponError(
 			'The file is a zip archive but not an Excel workbook (it has no xl/workbook part)',
-			saveAsXlsx,
+			SAVE_AS_XLSX,
 		);
 	}
 	checkDeclaredSizes(entries, options.limits);
@@ -90,7 +44,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		: 0;
 	const sheet = layout.sheets[index];
 	if (sheet === undefined) {
-		if (!wantedSheet) throw new CouponError('The workbook has no sheets', saveAsXlsx);
+		if (!wantedSheet) throw new CouponError('The workbook has no sheets', SAVE_AS_XLSX);
 		throw new CouponError(
 			`The workbook has no sheet named "${wantedSheet}"; its sheets are ${layout.sheets.map((n) => `"${n.name}"`).join(', ')}`,
 			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
@@ -100,7 +54,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	if (sheetEntry === undefined)
 		throw new CouponError(
 			`The workbook lists sheet "${sheet.name}" but the file does not hold it (${sheet.part ?? 'no part named'})`,
-			saveAsXlsx,
+			SAVE_AS_XLSX,
 		);
 
 	const rowsRead = options.leadingRows + options.rowsAfter;
@@ -146,7 +100,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	} catch (error) {
 		throw new CouponError(
 			`The spreadsheet could not be read: ${(error as Error).message}`,
-			saveAsXlsx,
+			SAVE_AS_XLSX,
 		);
 	}
 	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name
@@ -186,7 +140,7 @@ function sharedStringsMissing(cut: { maxStringIndex: number }): never {
 function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string): CouponError {
 	return new CouponError(
 		`The file is damaged: a cell refers to text number ${(cut.maxStringIndex + 1).toLocaleString('en-US')} of the workbook's shared texts, but ${problem}`,
-		saveAsXlsx,
+		SAVE_AS_XLSX,
 	);
 }
 
@@ -307,7 +261,7 @@ function stylesXml(
 	if (entry && entry.uncompressedSize > MAX_STYLES_BYTES)
 		throw new CouponError(
 			`The file's cell styles take ${Math.ceil(entry.uncompressedSize / 2 ** 20)} MB, far more than a spreadsheet program writes (at most ${MAX_STYLES_BYTES / 2 ** 20} MB)`,
-			`${saveAsXlsx} Copy only the coupon columns into a new workbook if the file is a damaged one.`,
+			`${SAVE_AS_XLSX} Copy only the coupon columns into a new workbook if the file is a damaged one.`,
 		);
 	return part(name);
 }
@@ -424,12 +378,4 @@ function showsTime(format: string): boolean {
 		} else if ('hHsS'.includes(character)) return true;
 	}
 	return false;
-}
-
-function describeStart(file: Buffer): string {
-	const text = file.subarray(0, 16).toString('latin1');
-	if (/^%PDF/.test(text)) return '"%PDF": it is a PDF';
-	if (/^[\x20-\x7e\t\r\n]+$/.test(text))
-		return `the text "${text.replace(/\s+/g, ' ').slice(0, 16)}": it may be a CSV or text file`;
-	return `the bytes ${file.subarray(0, 4).toString('hex')}`;
 }

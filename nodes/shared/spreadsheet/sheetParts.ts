@@ -1,4 +1,4 @@
-import { CouponError } from '../core/errors';
+import { CouponError } from '../core/common/errors';
 
 /**
  * The parts of an .xlsx the import reads, found and cut to size before SheetJS sees them. SheetJS

@@ -1,5 +1,5 @@
 import { crc32, createDeflateRaw, deflateRawSync, type DeflateRaw } from 'node:zlib';
-import type { ExportCell } from '../core/exportCodes';
+import type { ExportCell } from '../core/codes/exportCodes';
 
 /** Rows an .xlsx sheet holds below its header row (Excel's 1,048,576 rows, one the header). */
 export const MAX_XLSX_ROWS = 1_048_575;

@@ -1,5 +1,5 @@
 import { constants, createInflateRaw, inflateRawSync } from 'node:zlib';
-import { CouponError } from '../core/errors';
+import { CouponError } from '../core/common/errors';
 
 /** How far a spreadsheet may unpack before it is treated as a zip bomb. */
 export interface UnpackLimits {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, Pool, type ClientConfig, type PoolClient, type PoolConfig } from 'pg';
-import { CouponError, StoreError } from '../core/errors';
+import { CouponError, StoreError } from '../core/common/errors';
 
 /** The fields of the "Coupon PostgreSQL" credential. */
 export interface CouponPostgresCredentials {

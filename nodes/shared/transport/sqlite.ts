@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync, DatabaseSyncOptions } from 'node:sqlite';
-import { StoreError } from '../core/errors';
+import { StoreError } from '../core/common/errors';
 
 /** The file of the Local storage, in n8n's own folder, next to n8n's database.sqlite. */
 export const LOCAL_FILE_NAME = 'coupons.sqlite';

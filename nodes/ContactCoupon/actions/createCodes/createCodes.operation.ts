@@ -10,14 +10,14 @@ import {
 	parseCount,
 	type CreateCodesRequest,
 	type CreatedCodes,
-} from '../../../shared/core/createCodes';
-import { CouponError } from '../../../shared/core/errors';
-import { parseDetails } from '../../../shared/core/details';
-import { numberParameter } from '../../../shared/core/limits';
-import { parseCouponName } from '../../../shared/core/names';
-import { parseUsesPerCode } from '../../../shared/core/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../../shared/descriptions';
-import { runItems } from '../../../shared/itemRunner';
+} from '../../../shared/core/codes/createCodes';
+import { CouponError } from '../../../shared/core/common/errors';
+import { parseDetails } from '../../../shared/core/common/details';
+import { numberParameter } from '../../../shared/core/common/limits';
+import { parseCouponName } from '../../../shared/core/common/names';
+import { parseUsesPerCode } from '../../../shared/core/common/validity';
+import { couponDetailsOption, usesPerCodeOption } from '../../../shared/n8n/properties';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
 import {
 	binaryFile,

@@ -4,14 +4,14 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
+import { now } from '../../../shared/core/common/clock';
 import {
 	deleteCoupons,
 	type DeleteCouponRequest,
 	type DeletedCoupon,
-} from '../../../shared/core/deleteCoupon';
-import { parseCouponName } from '../../../shared/core/names';
-import { runItems } from '../../../shared/itemRunner';
+} from '../../../shared/core/pool/deleteCoupon';
+import { parseCouponName } from '../../../shared/core/common/names';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import { optionsCollection } from '../descriptions';
 
 export const properties: INodeProperties[] = [

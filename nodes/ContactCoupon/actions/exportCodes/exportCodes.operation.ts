@@ -1,15 +1,15 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
-import { outcomesOf } from '../../../shared/core/errors';
+import { now } from '../../../shared/core/common/clock';
+import { outcomesOf } from '../../../shared/core/common/errors';
 import {
 	exportCodes,
 	parseExportStatus,
 	type ExportRequest,
 	type ExportSummary,
-} from '../../../shared/core/exportCodes';
-import { parseCouponName } from '../../../shared/core/names';
+} from '../../../shared/core/codes/exportCodes';
+import { parseCouponName } from '../../../shared/core/common/names';
 import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import {
 	binaryFile,
 	fileOptions,

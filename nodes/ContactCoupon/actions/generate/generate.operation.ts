@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
-import { CouponError } from '../../../shared/core/errors';
+import { now } from '../../../shared/core/common/clock';
+import { CouponError } from '../../../shared/core/common/errors';
 import {
 	ACTIVE_COUPON_POLICIES,
 	assignCouponsForRun,
@@ -9,12 +9,12 @@ import {
 	type AssignmentResult,
 	type AssignmentSettings,
 	type AssignmentRequest,
-} from '../../../shared/core/assign';
-import { parseCouponName } from '../../../shared/core/names';
-import { parseUsesPerCode } from '../../../shared/core/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../../shared/descriptions';
-import { parseDetails } from '../../../shared/core/details';
-import type { Details } from '../../../shared/core/store';
+} from '../../../shared/core/assign/assign';
+import { parseCouponName } from '../../../shared/core/common/names';
+import { parseUsesPerCode } from '../../../shared/core/common/validity';
+import { couponDetailsOption, usesPerCodeOption } from '../../../shared/n8n/properties';
+import { parseDetails } from '../../../shared/core/common/details';
+import type { Details } from '../../../shared/core/storeContract';
 import {
 	DEFAULT_LENGTH,
 	codeFormatOptions,
@@ -25,7 +25,7 @@ import {
 	readNewCouponSettings,
 	type CodeFormatOptions,
 } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = [
 	{

@@ -1,10 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
-import { contactCardsForRun, type ContactCardRequest } from '../../../shared/core/contactCard';
-import type { AssignmentView } from '../../../shared/core/assignmentView';
-import { parseContact } from '../../../shared/core/names';
+import { now } from '../../../shared/core/common/clock';
+import {
+	contactCardsForRun,
+	type ContactCardRequest,
+} from '../../../shared/core/assign/contactCard';
+import type { AssignmentView } from '../../../shared/core/assign/assignmentView';
+import { parseContact } from '../../../shared/core/common/names';
 import { contactProperty, optionsCollection } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = [
 	contactProperty(

@@ -5,10 +5,10 @@ import {
 	type CodeCheckOptions,
 	type CodeRequest,
 	type Redemption,
-} from '../../../shared/core/checkout';
-import { now } from '../../../shared/core/clock';
+} from '../../../shared/core/checkout/checkout';
+import { now } from '../../../shared/core/common/clock';
 import { codeCheckProperties, orderReferenceOption } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties([
 	orderReferenceOption(

@@ -1,9 +1,16 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { parseCodeRequest, parseRequiredOrderReference } from '../../../shared/core/checkout';
-import { now } from '../../../shared/core/clock';
-import { releaseCodes, type Release, type ReleaseRequest } from '../../../shared/core/holds';
+import {
+	parseCodeRequest,
+	parseRequiredOrderReference,
+} from '../../../shared/core/checkout/checkout';
+import { now } from '../../../shared/core/common/clock';
+import {
+	releaseCodes,
+	type Release,
+	type ReleaseRequest,
+} from '../../../shared/core/checkout/holds';
 import { codeCheckProperties, requiredOrderReference } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import { asLegacyErrors } from '../versions';
 
 export const properties: INodeProperties[] = codeCheckProperties(

@@ -4,11 +4,11 @@ import type {
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
-import { CouponError } from '../../../shared/core/errors';
-import { parseContactRequest } from '../../../shared/core/assign';
-import { parseLimit } from '../../../shared/core/limits';
-import { parseDateStyle, type DateStyle } from '../../../shared/core/dates';
+import { now } from '../../../shared/core/common/clock';
+import { CouponError } from '../../../shared/core/common/errors';
+import { parseContactRequest } from '../../../shared/core/assign/assign';
+import { parseLimit } from '../../../shared/core/common/limits';
+import { parseDateStyle, type DateStyle } from '../../../shared/core/common/dates';
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_RUN,
 	MISSING_COUPON_ACTIONS,
@@ -19,8 +19,8 @@ import {
 	type RenderRequest,
 	type RenderSettings,
 	type UnfilledAction,
-} from '../../../shared/core/render';
-import type { UnresolvedPlaceholder } from '../../../shared/core/placeholders';
+} from '../../../shared/core/render/render';
+import type { UnresolvedPlaceholder } from '../../../shared/core/render/placeholders';
 import {
 	codeFormatOptions,
 	contactProperty,
@@ -30,7 +30,7 @@ import {
 	type CodeFormatOptions,
 } from '../descriptions';
 import { beforeVersion3, byVersion } from '../versions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 
 const showAssign = { show: { whenMissing: ['assign'] } };
 

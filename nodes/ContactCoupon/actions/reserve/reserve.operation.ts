@@ -1,6 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { parseCodeRequest, parseRequiredOrderReference } from '../../../shared/core/checkout';
-import { now } from '../../../shared/core/clock';
+import {
+	parseCodeRequest,
+	parseRequiredOrderReference,
+} from '../../../shared/core/checkout/checkout';
+import { now } from '../../../shared/core/common/clock';
 import {
 	DEFAULT_HOLD_MINUTES,
 	MAX_HOLD_MINUTES,
@@ -8,9 +11,9 @@ import {
 	reserveCodes,
 	type Reservation,
 	type ReserveRequest,
-} from '../../../shared/core/holds';
+} from '../../../shared/core/checkout/holds';
 import { codeCheckProperties, requiredOrderReference } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties(
 	[],

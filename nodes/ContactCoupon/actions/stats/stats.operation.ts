@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { now } from '../../../shared/core/clock';
-import { couponNameKey, parseOptionalCouponName } from '../../../shared/core/names';
-import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/statistics';
-import { runItems } from '../../../shared/itemRunner';
+import { now } from '../../../shared/core/common/clock';
+import { couponNameKey, parseOptionalCouponName } from '../../../shared/core/common/names';
+import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/pool/statistics';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import { beforeVersion3 } from '../versions';
 
 export const properties: INodeProperties[] = [

@@ -1,15 +1,15 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { parseCodeRequest, type CodeCheckOptions } from '../../../shared/core/checkout';
-import { now } from '../../../shared/core/clock';
+import { parseCodeRequest, type CodeCheckOptions } from '../../../shared/core/checkout/checkout';
+import { now } from '../../../shared/core/common/clock';
 import {
 	MAX_UNDO_REASON_LENGTH,
 	parseUndoReason,
 	undoRedemptions,
 	type Undo,
 	type UndoRequest,
-} from '../../../shared/core/undo';
+} from '../../../shared/core/checkout/undo';
 import { codeCheckProperties, orderReferenceOption } from '../descriptions';
-import { runItems } from '../../../shared/itemRunner';
+import { runItems } from '../../../shared/n8n/itemRunner';
 import { asLegacyErrors } from '../versions';
 
 export const properties: INodeProperties[] = codeCheckProperties([

@@ -1,0 +1,86 @@
+import type { AssignmentRecord, Details, OfCoupon } from '../storeContract';
+import { mergedDetails } from '../common/details';
+import {
+	activeHold,
+	assignmentStatus,
+	redemptionsOf,
+	usesOf,
+	type AssignmentStatus,
+} from '../common/validity';
+
+/** One use of a code as the outputs show it. */
+export interface RedemptionView {
+	redeemedAt: string;
+	orderReference: string | null;
+	undoneAt: string | null;
+	undoReason: string | null;
+}
+
+/** A coupon as the operations output it: the contact card, and the coupon a checked code belongs to. */
+export interface AssignmentView {
+	name: string;
+	code: string;
+	status: AssignmentStatus;
+	assignedAt: string;
+	validUntil: string;
+	/** When the last use was taken: set while the status is `redeemed`. */
+	redeemedAt: string | null;
+	/** The order of the newest use that is not undone. */
+	orderReference: string | null;
+	usesPerCode: number;
+	/** Uses taken and not undone. */
+	uses: number;
+	usesLeft: number;
+	/** The checkout holding the code now, if any; its order is null when shown to another order. */
+	hold: { orderReference: string | null; until: string } | null;
+	/** The coupon's details with the code's own over them. */
+	details: Details;
+	/** Every use, undone ones included, oldest first. */
+	redemptions: RedemptionView[];
+}
+
+const isoOrNull = (ms: number | undefined) =>
+	ms === undefined ? null : new Date(ms).toISOString();
+
+/**
+ * The coupon of an assignment as the outputs show it. `forOrder` is set when the answer goes to
+ * one order at checkout (Validate, Redeem, Reserve, Release): references of other orders, of a
+ * hold or of uses, are then null, so that a checkout never learns another customer's order.
+ */
+export function viewAssignment(
+	{ couponName, terms }: OfCoupon,
+	assignment: AssignmentRecord,
+	now: number,
+	forOrder?: { orderReference?: string },
+): AssignmentView {
+	const redemptions = redemptionsOf(assignment);
+	const uses = usesOf(assignment);
+	const hold = activeHold(assignment, now);
+	const latestUse = redemptions.filter((entry) => entry.undoneAt === undefined).at(-1);
+	const shown = (reference: string | undefined): string | null =>
+		reference === undefined || (forOrder !== undefined && reference !== forOrder.orderReference)
+			? null
+			: reference;
+	return {
+		name: couponName,
+		code: assignment.code,
+		status: assignmentStatus(assignment, now),
+		assignedAt: new Date(assignment.assignedAt).toISOString(),
+		validUntil: new Date(assignment.validUntil).toISOString(),
+		redeemedAt: isoOrNull(assignment.redeemedAt),
+		orderReference: shown(latestUse?.orderReference),
+		usesPerCode: terms.usesPerCode,
+		uses,
+		usesLeft: Math.max(0, terms.usesPerCode - uses),
+		hold: hold
+			? { orderReference: shown(hold.orderReference), until: isoOrNull(hold.until)! }
+			: null,
+		details: mergedDetails(terms.details, assignment.details),
+		redemptions: redemptions.map((entry) => ({
+			redeemedAt: isoOrNull(entry.at)!,
+			orderReference: shown(entry.orderReference),
+			undoneAt: isoOrNull(entry.undoneAt),
+			undoReason: entry.undoReason ?? null,
+		})),
+	};
+}

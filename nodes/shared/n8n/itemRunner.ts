@@ -1,0 +1,134 @@
+import type {
+	IBinaryKeyData,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
+import type { Outcome } from '../core/common/errors';
+import type { CouponStoreSession } from '../core/storeContract';
+import { Turns } from '../core/common/turns';
+import { errorItem, nodeError, type NodeFailure } from './nodeErrors';
+import { openStore, warnIfNotSaved } from './openStore';
+
+/** One operation of either node, as `runItems` runs it. */
+export interface ItemOperation<Request, Result> {
+	/** Reads one item's parameters (and input file); an error it throws concerns that item alone. */
+	read(itemIndex: number): Request | Promise<Request>;
+	/** Serves the requests of every readable item in one store session; outcome i belongs to request i. */
+	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
+	/** The output for one served item: JSON merged into the item, or a list of new items. */
+	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
+	/**
+	 * For operations that output a file: the served item's binary data, made after the transaction
+	 * (n8n may write it to disk). It replaces the input item's binary data.
+	 */
+	binary?(result: Result, request: Request): Promise<IBinaryKeyData | undefined>;
+	/** Whether the request only previews its changes: served in a transaction that is rolled back. */
+	dryRun?(request: Request): boolean;
+	/** Whether the operation only reads: served in a read-only transaction, which waits for no writer. */
+	readOnly?: boolean;
+	/** Whether a run may write up to a million rows: its store then syncs to disk off the event loop. */
+	bulk?: boolean;
+	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
+	notSaved?: () => string | undefined;
+	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
+	hints?: (where: string) => string[];
+}
+
+/**
+ * The item handling every operation of both nodes shares: read each item, serve them all in one
+ * transaction, then build the output items with pairedItem. A failed item fails the run, and nothing
+ * of the run is kept, unless Continue on Fail is on: then it becomes an item with the input data and
+ * the error, and the others go on (the rules make sure a failed request changes nothing).
+ */
+export async function runItems<Request, Result>(
+	context: IExecuteFunctions,
+	operation: ItemOperation<Request, Result>,
+): Promise<INodeExecutionData[]> {
+	const items = context.getInputData();
+	const { store, storage, where } = await openStore(context);
+	const results: Array<{ result: Result; request: Request } | NodeFailure> = new Array(
+		items.length,
+	);
+	const fail = (error: unknown, itemIndex: number) => {
+		const failure = nodeError(context, error, itemIndex);
+		if (!context.continueOnFail()) throw failure;
+		results[itemIndex] = failure;
+	};
+
+	const requests: Request[] = [];
+	const itemIndexes: number[] = [];
+	// Items and what they hold may run to a million (Create Codes): read and built a turn at a time.
+	const turns = new Turns();
+	for (let i = 0; i < items.length; i++) {
+		if (turns.due()) await turns.pass();
+		try {
+			requests.push(await operation.read(i));
+			itemIndexes.push(i);
+		} catch (error) {
+			fail(error, i);
+		}
+	}
+
+	// The requests that change coupons first, then those that only preview (they see the first).
+	for (const rollBack of [false, true]) {
+		const group = requests.flatMap((request, j) =>
+			(operation.dryRun?.(request) ?? false) === rollBack ? [j] : [],
+		);
+		if (group.length === 0) continue;
+		const served = store.transaction(
+			async (session) => {
+				const outcomes = await operation.serve(
+					session,
+					group.map((j) => requests[j]),
+				);
+				// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
+				outcomes.forEach((outcome, k) => {
+					const j = group[k];
+					if ('value' in outcome)
+						results[itemIndexes[j]] = { result: outcome.value, request: requests[j] };
+					else fail(outcome.error, itemIndexes[j]);
+				});
+			},
+			{ rollBack, readOnly: operation.readOnly, bulk: operation.bulk },
+		);
+		// A storage failure (such as a lost connection) fails every item of the transaction, which
+		// kept nothing: the run, or under Continue on Fail each item (n8n passes a thrown error's
+		// items on as if they had succeeded, which would answer a webhook with nothing).
+		await served.catch((error: unknown) => {
+			if (!context.continueOnFail()) throw nodeError(context, error, 0);
+			for (const j of group) results[itemIndexes[j]] = nodeError(context, error, itemIndexes[j]);
+		});
+	}
+	// A dry run keeps nothing on any storage: only requests that change coupons can be lost.
+	const changing = requests.some((request) => !(operation.dryRun?.(request) ?? false));
+	const notSaved = changing ? operation.notSaved?.() : undefined;
+	if (notSaved) warnIfNotSaved(context, storage, notSaved);
+	for (const message of operation.hints?.(where) ?? [])
+		context.addExecutionHints({ message, location: 'outputPane' });
+
+	const output: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		if (turns.due()) await turns.pass();
+		const item = items[i];
+		const served = results[i];
+		if (served instanceof Error) {
+			output.push(errorItem(context, item, served, i));
+			continue;
+		}
+		const json = operation.output(item.json, served.result, served.request);
+		if (Array.isArray(json)) {
+			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
+			for (const one of json) {
+				output.push({ json: one, pairedItem: { item: i } });
+				if (turns.due()) await turns.pass();
+			}
+			continue;
+		}
+		const binary = operation.binary
+			? await operation.binary(served.result, served.request)
+			: item.binary;
+		output.push({ json, binary, pairedItem: { item: i } });
+	}
+	return output;
+}
