@@ -1,8 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
-import {
-	STATIC_DATA_KEY,
-	StaticDataStore,
-} from '../../nodes/shared/stores/staticData/StaticDataStore';
+import { STATIC_DATA_KEY } from '../../nodes/shared/stores/staticData/codec';
+import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import {
 	parseCodeRequest,
