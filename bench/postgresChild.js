@@ -11,7 +11,7 @@ const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node')
 const {
 	assignStatement,
 	STATEMENT_BATCH,
-} = require('../dist/nodes/shared/stores/postgres/PostgresStore');
+} = require('../dist/nodes/shared/stores/postgres/statements');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
 const { context, fileItem } = require('./lib/context');
 const { credentials, databaseUrl } = require('./lib/database');

@@ -1,0 +1,597 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient, QueryResultRow } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { codeKey } from '../../core/codes/codes';
+import { couponNameKey } from '../../core/common/names';
+import { Turns } from '../../core/common/turns';
+import { expiryNeeded } from '../../core/common/validity';
+import { describeDatabaseError } from '../../transport/postgres';
+import {
+	DUPLICATE_EXAMPLES,
+	type AssignmentRecord,
+	type CouponStoreSession,
+	type HeldAssignment,
+	type ImportCandidate,
+	type ImportOutcome,
+	type KeysInPool,
+	type PendingAssignment,
+	type PoolCounts,
+	type PoolInfo,
+	type PoolKind,
+	type StoredCode,
+	type UseChange,
+	type HoldChange,
+	type Details,
+	type NewCouponTerms,
+	type ListedCode,
+	type CodeFormat,
+} from '../../core/storeContract';
+import {
+	ASSIGNMENT_COLUMNS,
+	groupByContact,
+	POOL_COLUMNS,
+	SqlRows,
+	LISTED_COLUMNS,
+	TERMS_COLUMNS,
+	type AssignmentRow as SqlAssignmentRow,
+	type ListedRow as SqlListedRow,
+	type PoolRow as SqlPoolRow,
+	type RedemptionRow as SqlRedemptionRow,
+	type TermsRow as SqlTermsRow,
+} from '../sqlRows';
+
+import {
+	assignStatement,
+	chunks,
+	copyDetails,
+	copyExpiry,
+	copyText,
+	evenRanks,
+	iso,
+	isoOrNull,
+	shuffle,
+} from './statements';
+
+/** Imports of this many codes or more refresh the table statistics. */
+const ANALYZE_AFTER_ROWS = 10_000;
+
+/** pg hands back timestamps as Dates and jsonb as parsed JSON. */
+const sqlRows = new SqlRows<string, Date, unknown>({
+	ms: (time) => time.getTime(),
+	parsed: (json) => json,
+});
+
+type PoolRow = SqlPoolRow<string, string, unknown>;
+type AssignmentRow = SqlAssignmentRow<string, Date, unknown>;
+type TermsRow = SqlTermsRow<unknown>;
+type ListedRow = SqlListedRow<string, Date, unknown>;
+type RedemptionRow = SqlRedemptionRow<string, Date>;
+
+export class PostgresSession implements CouponStoreSession {
+	readonly turns = new Turns();
+	private readonly poolIds = new Map<string, string>();
+	/**
+	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
+	 * at once would hold its lock for the rest of the transaction: every run assigning that coupon would
+	 * wait for the one before, and runs serving several coupons could deadlock.
+	 */
+	private readonly newCodes = new Map<string, number>();
+	/** The list of keys coupon_keys holds now (see keyTable). */
+	private keysInTable?: string[];
+
+	constructor(
+		private readonly client: PoolClient,
+		/** The schema, quoted for SQL. */
+		private readonly schema: string,
+		private readonly where: string,
+	) {}
+
+	private async query<R extends QueryResultRow>(
+		sql: string,
+		params: unknown[] = [],
+	): Promise<{ rows: R[]; rowCount: number }> {
+		try {
+			const result = await this.client.query<R>(sql, params);
+			return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+		} catch (error) {
+			throw describeDatabaseError(error, this.where);
+		}
+	}
+
+	private info(row: PoolRow): PoolInfo {
+		this.poolIds.set(couponNameKey(row.name), row.id);
+		return sqlRows.poolInfo(row, Number(row.code_count) + (this.newCodes.get(row.id) ?? 0));
+	}
+
+	/** The records of these rows, with the uses of those that count them, in one query. */
+	private async records(rows: AssignmentRow[]): Promise<AssignmentRecord[]> {
+		const counted = rows.filter((row) => row.uses !== null);
+		if (counted.length === 0) return rows.map((row) => sqlRows.record(row));
+		const { rows: entries } = await this.query<RedemptionRow>(
+			`SELECT r.* FROM ${this.schema}.redemptions r
+			JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
+			[counted.map((row) => row.pool_id), counted.map((row) => row.code_key)],
+		);
+		const history = sqlRows.history(entries);
+		return rows.map((row) => sqlRows.record(row, history));
+	}
+
+	/** Adds this transaction's generated codes to the pool counts, pools in id order (no deadlock). */
+	async finish(): Promise<void> {
+		const pending = [...this.newCodes]
+			.filter(([, count]) => count > 0)
+			.sort(([a], [b]) => Number(a) - Number(b));
+		for (const [poolId, count] of pending)
+			await this.query(
+				`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1`,
+				[poolId, count],
+			);
+		this.newCodes.clear();
+	}
+
+	private async poolId(name: string): Promise<string | undefined> {
+		const key = couponNameKey(name);
+		if (!this.poolIds.has(key)) await this.findPool(name);
+		return this.poolIds.get(key);
+	}
+
+	private async requirePoolId(name: string): Promise<string> {
+		const id = await this.poolId(name);
+		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
+		return id;
+	}
+
+	async findPool(name: string): Promise<PoolInfo | undefined> {
+		const { rows } = await this.query<PoolRow>(
+			`SELECT ${POOL_COLUMNS} FROM ${this.schema}.pools WHERE name_key = $1`,
+			[couponNameKey(name)],
+		);
+		return rows[0] && this.info(rows[0]);
+	}
+
+	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
+		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
+		const { rows } = await this.query<PoolRow>(
+			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, details, code_format) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
+			[
+				name,
+				couponNameKey(name),
+				kind,
+				terms?.usesPerCode ?? 1,
+				terms?.details ?? null,
+				terms?.codeFormat ?? null,
+			],
+		);
+		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
+	}
+
+	async listPools(): Promise<PoolInfo[]> {
+		const { rows } = await this.query<PoolRow>(
+			`SELECT ${POOL_COLUMNS} FROM ${this.schema}.pools ORDER BY name_key COLLATE "C"`,
+		);
+		return rows.map((row) => this.info(row));
+	}
+
+	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
+		await this.query(`UPDATE ${this.schema}.pools SET details = $2 WHERE id = $1`, [
+			await this.requirePoolId(name),
+			details ?? null,
+		]);
+	}
+
+	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
+		await this.query(`UPDATE ${this.schema}.pools SET code_format = $2 WHERE id = $1`, [
+			await this.requirePoolId(name),
+			format,
+		]);
+	}
+
+	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
+		// The classes of assignmentStatus (core/common/validity.ts): replaced, else redeemed, else active or expired.
+		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
+			`SELECT count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS available,
+				count(*) FILTER (WHERE contact_key IS NULL AND expires_at <= $2) AS lapsed,
+				count(contact_key) AS assigned,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 < valid_until) AS active,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
+				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
+				count(replaced_at) AS replaced,
+				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince",
+				coalesce(sum(coalesce(uses, (redeemed_at IS NOT NULL)::integer)), 0) AS uses,
+				count(*) FILTER (WHERE held_until > $2) AS held
+			FROM ${this.schema}.codes WHERE pool_id = $1`,
+			[await this.requirePoolId(name), iso(now), iso(since)],
+		);
+		const counts = Object.fromEntries(
+			Object.entries(rows[0]).map(([key, value]) => [key, Number(value)]),
+		);
+		return counts as unknown as PoolCounts;
+	}
+
+	async assignmentsOf(
+		name: string,
+		contactKeys: string[],
+	): Promise<Map<string, AssignmentRecord[]>> {
+		const poolId = await this.poolId(name);
+		if (poolId === undefined || contactKeys.length === 0) return new Map();
+		// Lock each contact's row until the transaction ends (creating it first), in one sorted order.
+		const sorted = [...new Set(contactKeys)].sort();
+		await this.query(
+			`INSERT INTO ${this.schema}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
+			[poolId, sorted],
+		);
+		await this.query(
+			`SELECT count(*) FROM (SELECT 1 FROM ${this.schema}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`,
+			[poolId, sorted],
+		);
+		const { rows } = await this.query<AssignmentRow>(
+			`SELECT ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.codes c
+			WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY assigned_at, code_key`,
+			[poolId, sorted],
+		);
+		return groupByContact(await this.records(rows));
+	}
+
+	async assignmentsOfContacts(contactKeys: string[]): Promise<Map<string, HeldAssignment[]>> {
+		if (contactKeys.length === 0) return new Map();
+		// Pool by pool through codes_by_contact: pools are few, assigned codes may be millions.
+		const { rows } = await this.query<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.contact_key = ANY($1::text[])`,
+			[[...new Set(contactKeys)]],
+		);
+		const records = await this.records(rows);
+		return groupByContact(rows.map((row, i) => ({ ...records[i], ...sqlRows.termsOf(row) })));
+	}
+
+	async markReplaced(name: string, codes: string[], at: number): Promise<void> {
+		if (codes.length === 0) return;
+		// The row locks make a redemption that committed meanwhile visible here; such a code is skipped.
+		await this.query(
+			`UPDATE ${this.schema}.codes SET replaced_at = $3
+			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
+			[await this.requirePoolId(name), codes.map(codeKey), iso(at)],
+		);
+	}
+
+	async findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]> {
+		if (keys.length === 0) return [];
+		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
+		const { rows } = await this.query<AssignmentRow & TermsRow>(
+			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
+			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
+			ORDER BY c.pool_id, c.code_key${forUpdate ? ' FOR UPDATE OF c' : ''}`,
+			[[...new Set(keys)]],
+		);
+		const records = await this.records(rows.filter((row) => row.contact_key !== null));
+		let next = 0;
+		return rows.map((row) => ({
+			...sqlRows.termsOf(row),
+			code: row.code,
+			key: row.code_key,
+			...(row.contact_key === null ? {} : { assignment: records[next++] }),
+		}));
+	}
+
+	async listCodes(
+		name: string,
+		afterKey: string | undefined,
+		limit: number,
+	): Promise<ListedCode[]> {
+		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
+		const { rows } = await this.query<ListedRow>(
+			`SELECT ${LISTED_COLUMNS}
+			FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND ($2::text IS NULL OR c.code_key > $2)
+			ORDER BY c.code_key LIMIT $3`,
+			[await this.requirePoolId(name), afterKey ?? null, limit],
+		);
+		return rows.map((row) => sqlRows.listed(row));
+	}
+
+	async writeUses(name: string, changes: UseChange[]): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const batch of chunks(changes)) {
+			const entries = batch.flatMap(({ code, entries }) =>
+				entries.map((entry) => ({ key: codeKey(code), ...entry })),
+			);
+			// A use undone updates its entry; a use taken adds one.
+			await this.query(
+				`INSERT INTO ${this.schema}.redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
+				SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
+				ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason`,
+				[
+					poolId,
+					entries.map((e) => e.key),
+					entries.map((e) => e.n),
+					entries.map((e) => iso(e.at)),
+					entries.map((e) => e.orderReference ?? null),
+					entries.map((e) => isoOrNull(e.undoneAt)),
+					entries.map((e) => e.undoReason ?? null),
+				],
+			);
+			const { rowCount } = await this.query(
+				`UPDATE ${this.schema}.codes AS c SET uses = u.uses, redeemed_at = u.redeemed_at, order_reference = u.order_reference
+				FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[]) AS u (code_key, uses, redeemed_at, order_reference)
+				WHERE c.pool_id = $1 AND c.code_key = u.code_key AND c.contact_key IS NOT NULL`,
+				[
+					poolId,
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.uses),
+					batch.map((c) => isoOrNull(c.redeemedAt)),
+					batch.map((c) => c.orderReference ?? null),
+				],
+			);
+			// The codes were locked when found: anything else is a broken invariant, and rolls back.
+			if (rowCount !== batch.length)
+				throw new Error(
+					`Only ${rowCount} of ${batch.length} codes of pool "${name}" took their uses: the others are not assigned`,
+				);
+		}
+	}
+
+	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
+		const poolId = await this.requirePoolId(name);
+		for (const batch of chunks(changes)) {
+			const { rowCount } = await this.query(
+				`UPDATE ${this.schema}.codes AS c SET held_for = h.held_for, held_until = h.held_until
+				FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS h (code_key, held_for, held_until)
+				WHERE c.pool_id = $1 AND c.code_key = h.code_key AND c.contact_key IS NOT NULL`,
+				[
+					poolId,
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.hold?.orderReference ?? null),
+					batch.map((c) => isoOrNull(c.hold?.until)),
+				],
+			);
+			if (rowCount !== batch.length)
+				throw new Error(
+					`Only ${rowCount} of ${batch.length} codes of pool "${name}" took their holds: the others are not assigned`,
+				);
+		}
+	}
+
+	async assignImported(
+		name: string,
+		pending: PendingAssignment[],
+		shortenToExpiry = false,
+	): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const assigned: AssignmentRecord[] = [];
+		const needed = expiryNeeded(pending, shortenToExpiry);
+		for (const batch of chunks(pending)) {
+			let got = await this.assignUnused(poolId, batch, needed, true);
+			if (got.length < batch.length) {
+				// Rows other runs hold were skipped; one of them may yet roll back. Wait for them before
+				// calling the coupon exhausted.
+				got = [
+					...got,
+					...(await this.assignUnused(poolId, batch.slice(got.length), needed, false)),
+				];
+			}
+			assigned.push(...got);
+			if (got.length < batch.length) break;
+		}
+		return assigned;
+	}
+
+	private async assignUnused(
+		poolId: string,
+		batch: PendingAssignment[],
+		needed: number,
+		skipLocked: boolean,
+	): Promise<AssignmentRecord[]> {
+		const { rows } = await this.query<AssignmentRow & { n: string }>(
+			assignStatement(this.schema, skipLocked),
+			[
+				poolId,
+				batch.map((p) => p.contactKey),
+				batch.map((p) => iso(p.assignedAt)),
+				batch.map((p) => iso(p.validUntil)),
+				batch.length,
+				iso(needed),
+			],
+		);
+		rows.sort((a, b) => Number(a.n) - Number(b.n));
+		// Locked rows cannot change under us, so the assigned requests are always the first ones.
+		if (rows.some((row, i) => Number(row.n) !== i + 1))
+			throw new Error('An assignment skipped a request: the codes table changed under a row lock');
+		// Codes taken from the unused ones were never redeemed: they have no history to read.
+		return rows.map((row) => sqlRows.record(row));
+	}
+
+	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
+		const poolId = await this.requirePoolId(name);
+		const inserted: AssignmentRecord[] = [];
+		for (const batch of chunks(candidates)) {
+			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
+			const { rows } = await this.query<AssignmentRow>(
+				`INSERT INTO ${this.schema}.codes AS c (pool_id, code, code_key, contact_key, assigned_at, valid_until)
+				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+				ON CONFLICT (pool_id, code_key) DO NOTHING
+				RETURNING ${ASSIGNMENT_COLUMNS}`,
+				[
+					poolId,
+					batch.map((c) => c.code),
+					batch.map((c) => codeKey(c.code)),
+					batch.map((c) => c.contactKey),
+					batch.map((c) => iso(c.assignedAt)),
+					batch.map((c) => iso(c.validUntil)),
+				],
+			);
+			this.newCodes.set(poolId, (this.newCodes.get(poolId) ?? 0) + rows.length);
+			inserted.push(...rows.map((row) => sqlRows.record(row)));
+		}
+		return inserted;
+	}
+
+	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+		const poolId = await this.lockPoolForImport(name);
+		await this.keyTable(keys);
+		const { rows } = await this.query<Record<keyof KeysInPool, string>>(
+			`SELECT count(*) AS known,
+				count(*) FILTER (WHERE c.contact_key IS NULL) AS unused,
+				count(*) FILTER (WHERE c.contact_key IS NULL AND (c.expires_at IS NULL OR c.expires_at > $2)) AS available
+			FROM coupon_keys k JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = k.code_key`,
+			[poolId, iso(now)],
+		);
+		return {
+			known: Number(rows[0].known),
+			unused: Number(rows[0].unused),
+			available: Number(rows[0].available),
+		};
+	}
+
+	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+		const poolId = await this.lockPoolForImport(name);
+		await this.keyTable(keepKeys);
+		// An assignment committed meanwhile makes its row fail "contact_key IS NULL" when re-checked.
+		const { rowCount: withdrawn } = await this.query(
+			`DELETE FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND c.contact_key IS NULL
+			AND NOT EXISTS (SELECT 1 FROM coupon_keys k WHERE k.code_key = c.code_key)`,
+			[poolId],
+		);
+		if (withdrawn > 0)
+			await this.query(
+				`UPDATE ${this.schema}.pools SET code_count = code_count - $2 WHERE id = $1`,
+				[poolId, withdrawn],
+			);
+		return withdrawn;
+	}
+
+	/** The pool's id, its row locked: imports into one pool (and withdrawals) wait for each other. */
+	private async lockPoolForImport(name: string): Promise<string> {
+		const poolId = await this.requirePoolId(name);
+		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
+		return poolId;
+	}
+
+	/**
+	 * The temporary table coupon_keys holding `keys`, for joins. An import that counts the keys it
+	 * keeps, then withdraws the others, passes the same list twice: it is copied once.
+	 */
+	private async keyTable(keys: string[]): Promise<void> {
+		if (this.keysInTable === keys) return;
+		await this.query(
+			'CREATE TEMP TABLE IF NOT EXISTS coupon_keys (code_key text PRIMARY KEY) ON COMMIT DROP',
+		);
+		await this.query('TRUNCATE coupon_keys');
+		await this.copy('COPY coupon_keys (code_key) FROM STDIN', keys, (key) => `${copyText(key)}\n`);
+		this.keysInTable = keys;
+	}
+
+	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
+		const poolId = await this.lockPoolForImport(name);
+		// Rows another run is assigning are waited for, then removed and counted as assigned.
+		const { rows } = await this.query<{ codes: string; assigned: string }>(
+			`WITH gone AS (DELETE FROM ${this.schema}.codes WHERE pool_id = $1 RETURNING contact_key)
+			SELECT count(*) AS codes, count(contact_key) AS assigned FROM gone`,
+			[poolId],
+		);
+		for (const table of ['redemptions', 'contacts'])
+			await this.query(`DELETE FROM ${this.schema}.${table} WHERE pool_id = $1`, [poolId]);
+		await this.query(`DELETE FROM ${this.schema}.pools WHERE id = $1`, [poolId]);
+		this.poolIds.delete(couponNameKey(name));
+		this.newCodes.delete(poolId);
+		return { codes: Number(rows[0].codes), assigned: Number(rows[0].assigned) };
+	}
+
+	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
+		const poolId = await this.requirePoolId(name);
+		// The pool row lock serialises imports into one pool; assignments never take it.
+		const { rows: locked } = await this.query<{ code_count: string }>(
+			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
+			[poolId],
+		);
+		let added: number;
+		let duplicates = 0;
+		let duplicateExamples: ImportCandidate[] = [];
+		if (Number(locked[0].code_count) === 0) {
+			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
+			// with rising ranks, so the rank index is written in order and assignments still come out random.
+			const shuffled = await shuffle(candidates, this.turns);
+			const rank = evenRanks(shuffled.length);
+			await this.copy(
+				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at) FROM STDIN`,
+				shuffled,
+				(c, i) => {
+					const key = copyText(c.key);
+					// Most codes are their own key (imports of plain codes, generated codes): escaped once.
+					const code = c.code === c.key ? key : copyText(c.code);
+					return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\t${copyExpiry(c)}\n`;
+				},
+			);
+			added = shuffled.length;
+		} else {
+			await this.query(
+				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, details jsonb, expires_at timestamptz) ON COMMIT DROP`,
+			);
+			await this.copy(
+				`COPY coupon_import_staging (code_key, code, source_row, details, expires_at) FROM STDIN`,
+				candidates,
+				(c) =>
+					`${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\t${copyDetails(c)}\t${copyExpiry(c)}\n`,
+			);
+			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
+				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
+				JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
+				[poolId, DUPLICATE_EXAMPLES],
+			);
+			duplicateExamples = rows.map((row) => ({
+				code: row.code,
+				key: codeKey(row.code),
+				row: row.source_row,
+			}));
+			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
+			({ rowCount: added } = await this.query(
+				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, details, expires_at) SELECT $1, code_key, code, details, expires_at FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				[poolId],
+			));
+			await this.query('DROP TABLE coupon_import_staging');
+		}
+		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for assignments.
+		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.schema}.codes`);
+		// A pool that was empty holds only the codes just added, all unused: no need to count them.
+		const wasEmpty = Number(locked[0].code_count) === 0;
+		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
+			`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1
+			RETURNING code_count, ${wasEmpty ? '$2::bigint' : `(SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL)`} AS available`,
+			[poolId, added],
+		);
+		return {
+			added,
+			duplicates,
+			duplicateExamples,
+			codeCount: Number(counts[0].code_count),
+			available: Number(counts[0].available),
+		};
+	}
+
+	/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
+	private async copy<T>(
+		sql: string,
+		items: T[],
+		line: (item: T, index: number) => string,
+	): Promise<void> {
+		const { turns } = this;
+		// Made as COPY asks for them; a million rows pass the event loop's turn as they go.
+		async function* text() {
+			let chunk = '';
+			for (let i = 0; i < items.length; i++) {
+				chunk += line(items[i], i);
+				if (chunk.length >= 65_536) {
+					yield chunk;
+					chunk = '';
+					if (turns.due()) await turns.pass();
+				}
+			}
+			if (chunk) yield chunk;
+		}
+		try {
+			await pipeline(Readable.from(text()), this.client.query(copyFrom(sql)));
+		} catch (error) {
+			throw describeDatabaseError(error, this.where);
+		}
+	}
+}

@@ -1,0 +1,182 @@
+import type {
+	AssignmentRecord,
+	CodeFormat,
+	CouponTerms,
+	Details,
+	ListedCode,
+	OfCoupon,
+	PoolInfo,
+	PoolKind,
+	RedemptionEntry,
+} from '../core/storeContract';
+
+// The rows the two SQL stores (PostgreSQL and the Local file) read, and the records they make of
+// them: one table layout, so one mapping. Only how the driver hands back times and JSON differs.
+
+/**
+ * How a driver hands back a time and a JSON column: PostgreSQL (pg) as a Date and parsed JSON,
+ * SQLite as milliseconds and text. Details and code formats were checked before they were stored.
+ */
+export interface SqlValues<Time, Json> {
+	ms(time: Time): number;
+	parsed(json: Json): unknown;
+}
+
+export const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details, code_format';
+
+export interface PoolRow<Id, Count, Json> {
+	id: Id;
+	name: string;
+	kind: PoolKind;
+	code_count: Count;
+	uses_per_code: number;
+	details: Json | null;
+	code_format: Json | null;
+}
+
+/** The columns `record` reads, qualified by the table alias `c`. */
+export const ASSIGNMENT_COLUMNS =
+	'c.pool_id, c.code_key, c.code, c.contact_key, c.assigned_at, c.valid_until, c.replaced_at, c.redeemed_at, c.order_reference, c.uses, c.held_for, c.held_until, c.details';
+
+export interface AssignmentRow<Id, Time, Json> {
+	pool_id: Id;
+	code_key: string;
+	code: string;
+	contact_key: string;
+	assigned_at: Time;
+	valid_until: Time;
+	replaced_at: Time | null;
+	redeemed_at: Time | null;
+	order_reference: string | null;
+	uses: number | null;
+	held_for: string | null;
+	held_until: Time | null;
+	details: Json | null;
+}
+
+/** A code as Export Codes lists it: unused (no contact) or assigned, with an unused code's expiry. */
+export const LISTED_COLUMNS = `${ASSIGNMENT_COLUMNS}, c.expires_at`;
+
+export type ListedRow<Id, Time, Json> = Omit<AssignmentRow<Id, Time, Json>, 'contact_key'> & {
+	contact_key: string | null;
+	expires_at: Time | null;
+};
+
+/** The coupon columns of a row joined with pools as `p`, read by `termsOf`. */
+export const TERMS_COLUMNS = 'p.name AS pool_name, p.uses_per_code, p.details AS pool_details';
+
+export interface TermsRow<Json> {
+	pool_name: string;
+	uses_per_code: number;
+	pool_details: Json | null;
+}
+
+export interface RedemptionRow<Id, Time> {
+	pool_id: Id;
+	code_key: string;
+	n: number;
+	redeemed_at: Time;
+	order_reference: string | null;
+	undone_at: Time | null;
+	undo_reason: string | null;
+}
+
+/** Records and terms made from one driver's rows. */
+export class SqlRows<Id, Time, Json> {
+	constructor(private readonly values: SqlValues<Time, Json>) {}
+
+	terms(usesPerCode: number, details: Json | null): CouponTerms {
+		return details === null
+			? { usesPerCode }
+			: { usesPerCode, details: this.values.parsed(details) as Details };
+	}
+
+	termsOf(row: TermsRow<Json>): OfCoupon {
+		return { couponName: row.pool_name, terms: this.terms(row.uses_per_code, row.pool_details) };
+	}
+
+	/** The pool of a row, with the number of codes it holds now. */
+	poolInfo(row: PoolRow<Id, unknown, Json>, codeCount: number): PoolInfo {
+		return {
+			name: row.name,
+			kind: row.kind,
+			codeCount,
+			...this.terms(row.uses_per_code, row.details),
+			...(row.code_format === null
+				? {}
+				: { codeFormat: this.values.parsed(row.code_format) as CodeFormat }),
+		};
+	}
+
+	/** The record of a row; `history` holds its uses when the row counts them (`uses` is set). */
+	record(
+		row: AssignmentRow<Id, Time, Json>,
+		history?: Map<string, RedemptionEntry[]>,
+	): AssignmentRecord {
+		const { ms } = this.values;
+		const record: AssignmentRecord = {
+			code: row.code,
+			contactKey: row.contact_key,
+			assignedAt: ms(row.assigned_at),
+			validUntil: ms(row.valid_until),
+		};
+		if (row.replaced_at !== null) record.replacedAt = ms(row.replaced_at);
+		if (row.redeemed_at !== null) record.redeemedAt = ms(row.redeemed_at);
+		if (row.order_reference !== null) record.orderReference = row.order_reference;
+		if (row.uses !== null) {
+			record.uses = row.uses;
+			record.redemptions = history?.get(historyKey(row.pool_id, row.code_key)) ?? [];
+		}
+		if (row.held_for !== null && row.held_until !== null)
+			record.hold = { orderReference: row.held_for, until: ms(row.held_until) };
+		if (row.details !== null) record.details = this.values.parsed(row.details) as Details;
+		return record;
+	}
+
+	/** A listed code; an assigned one carries its assignment without the history of its uses. */
+	listed(row: ListedRow<Id, Time, Json>): ListedCode {
+		const listed: ListedCode = { code: row.code, key: row.code_key };
+		if (row.details !== null) listed.details = this.values.parsed(row.details) as Details;
+		if (row.contact_key === null) {
+			if (row.expires_at !== null) listed.expiresAt = this.values.ms(row.expires_at);
+		} else {
+			const { redemptions: _, ...assignment } = this.record(row as AssignmentRow<Id, Time, Json>);
+			listed.assignment = assignment;
+		}
+		return listed;
+	}
+
+	/** The uses of each code, in the order of `rows`, keyed for `record`. */
+	history(rows: Array<RedemptionRow<Id, Time>>): Map<string, RedemptionEntry[]> {
+		const history = new Map<string, RedemptionEntry[]>();
+		for (const row of rows) {
+			const key = historyKey(row.pool_id, row.code_key);
+			const list = history.get(key);
+			if (list) list.push(this.entry(row));
+			else history.set(key, [this.entry(row)]);
+		}
+		return history;
+	}
+
+	private entry(row: RedemptionRow<Id, Time>): RedemptionEntry {
+		const { ms } = this.values;
+		const entry: RedemptionEntry = { n: row.n, at: ms(row.redeemed_at) };
+		if (row.order_reference !== null) entry.orderReference = row.order_reference;
+		if (row.undone_at !== null) entry.undoneAt = ms(row.undone_at);
+		if (row.undo_reason !== null) entry.undoReason = row.undo_reason;
+		return entry;
+	}
+}
+
+const historyKey = (poolId: unknown, codeKey: string) => `${String(poolId)}\t${codeKey}`;
+
+/** Records grouped by their contact, in their order. */
+export function groupByContact<T extends AssignmentRecord>(records: T[]): Map<string, T[]> {
+	const found = new Map<string, T[]>();
+	for (const record of records) {
+		const list = found.get(record.contactKey);
+		if (list) list.push(record);
+		else found.set(record.contactKey, [record]);
+	}
+	return found;
+}
