@@ -18,7 +18,11 @@ import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';
 import { parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
 import { parseUsesPerCode } from '../../shared/core/common/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../shared/n8n/properties';
+import {
+	couponDetailsOption,
+	usesPerCodeOption,
+	couponNameProperty,
+} from '../../shared/n8n/properties';
 import { MAX_DETAILS, parseDetails } from '../../shared/core/common/details';
 import { runItems } from '../../shared/n8n/itemRunner';
 import { CELLS_PER_ROW } from '../../shared/spreadsheet/readOptions';
@@ -40,15 +44,10 @@ export const properties: INodeProperties[] = [
 		placeholder: 'e.g. data',
 		hint: 'The name of the input binary field containing the .xlsx or CSV file to import',
 	},
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. SUMMER10',
-		description:
-			'Leave empty to import each row into the coupon named in its "coupon name" column. Enter a name to import every value of the sheet into that one coupon, as for a single-column list of codes.',
-	},
+	couponNameProperty(
+		'Leave empty to import each row into the coupon named in its "coupon name" column. Enter a name to import every value of the sheet into that one coupon, as for a single-column list of codes.',
+		{ required: false, placeholder: 'e.g. SUMMER10' },
+	),
 	{
 		displayName: 'Mode',
 		name: 'mode',

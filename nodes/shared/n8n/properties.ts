@@ -83,3 +83,22 @@ export const couponDetailsOption: INodeProperties = {
 	description:
 		"Facts every code of the coupon carries, such as its discount, shown in every output as details and in messages as $cst.&lt;coupon name&gt;.coupon.&lt;detail&gt;$. A flat JSON object; when set, it replaces the coupon's details. A code's own details (Keep Columns of Coupon Import) win over these.",
 };
+
+/**
+ * The Coupon Name parameter (or option); `description` says what the operation does with the
+ * coupon. Matched ignoring case everywhere.
+ */
+export function couponNameProperty(
+	description: string,
+	{ required = true, placeholder = 'e.g. SPRING10' } = {},
+): INodeProperties {
+	return {
+		displayName: 'Coupon Name',
+		name: 'couponName',
+		type: 'string',
+		default: '',
+		...(required ? { required: true } : {}),
+		placeholder,
+		description,
+	};
+}

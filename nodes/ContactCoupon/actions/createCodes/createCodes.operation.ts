@@ -16,21 +16,22 @@ import { parseDetails } from '../../../shared/core/common/details';
 import { numberParameter } from '../../../shared/core/common/limits';
 import { parseCouponName } from '../../../shared/core/common/names';
 import { parseUsesPerCode } from '../../../shared/core/common/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../../shared/n8n/properties';
+import {
+	couponDetailsOption,
+	usesPerCodeOption,
+	couponNameProperty,
+} from '../../../shared/n8n/properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
+import { codeFormatOptions, fileOptions, lengthProperty, optionsCollection } from '../properties';
 import {
 	binaryFile,
-	codeFormatOptions,
-	fileOptions,
-	lengthProperty,
-	optionsCollection,
 	readCodeFormat,
 	readFileOptions,
 	type CodeFormatOptions,
 	type FileOptions,
 	type OutputFile,
-} from '../descriptions';
+} from '../parameters';
 
 /** What the operation outputs: stored in workflow JSON, never rename. */
 const OUTPUTS = ['summary', 'codes', 'file'] as const;
@@ -64,16 +65,9 @@ const outputOption: INodeProperties = {
 };
 
 export const properties: INodeProperties[] = [
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. SPRING10',
-		description:
-			'The coupon to make codes for. A new name creates it; an imported list gets more codes. Generate for Contact then assigns them, one unused code per contact, and fails when they run out.',
-	},
+	couponNameProperty(
+		'The coupon to make codes for. A new name creates it; an imported list gets more codes. Generate for Contact then assigns them, one unused code per contact, and fails when they run out.',
+	),
 	{
 		displayName: 'Count',
 		name: 'count',

@@ -12,18 +12,13 @@ import {
 } from '../../../shared/core/pool/deleteCoupon';
 import { parseCouponName } from '../../../shared/core/common/names';
 import { runItems } from '../../../shared/n8n/itemRunner';
-import { optionsCollection } from '../descriptions';
+import { optionsCollection } from '../properties';
+import { couponNameProperty } from '../../../shared/n8n/properties';
 
 export const properties: INodeProperties[] = [
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		required: true,
+	couponNameProperty('The coupon to delete with all its codes. Names match ignoring case.', {
 		placeholder: 'e.g. SPRNG10',
-		description: 'The coupon to delete with all its codes. Names match ignoring case.',
-	},
+	}),
 	{
 		displayName: 'Delete Assigned Codes Too',
 		name: 'deleteAssigned',

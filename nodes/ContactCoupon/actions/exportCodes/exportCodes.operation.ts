@@ -10,25 +10,12 @@ import {
 import { parseCouponName } from '../../../shared/core/common/names';
 import { MAX_XLSX_ROWS, sheetWriter } from '../../../shared/spreadsheet/writeSheet';
 import { runItems } from '../../../shared/n8n/itemRunner';
-import {
-	binaryFile,
-	fileOptions,
-	optionsCollection,
-	readFileOptions,
-	type FileOptions,
-	type OutputFile,
-} from '../descriptions';
+import { fileOptions, optionsCollection } from '../properties';
+import { binaryFile, readFileOptions, type FileOptions, type OutputFile } from '../parameters';
+import { couponNameProperty } from '../../../shared/n8n/properties';
 
 export const properties: INodeProperties[] = [
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. SPRING10',
-		description: 'The coupon whose codes to list in the file',
-	},
+	couponNameProperty('The coupon whose codes to list in the file'),
 	{
 		displayName: 'Status',
 		name: 'status',

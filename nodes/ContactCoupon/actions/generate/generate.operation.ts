@@ -12,32 +12,28 @@ import {
 } from '../../../shared/core/assign/assign';
 import { parseCouponName } from '../../../shared/core/common/names';
 import { parseUsesPerCode } from '../../../shared/core/common/validity';
-import { couponDetailsOption, usesPerCodeOption } from '../../../shared/n8n/properties';
+import {
+	couponDetailsOption,
+	usesPerCodeOption,
+	couponNameProperty,
+} from '../../../shared/n8n/properties';
 import { parseDetails } from '../../../shared/core/common/details';
 import type { Details } from '../../../shared/core/storeContract';
 import {
 	DEFAULT_LENGTH,
 	codeFormatOptions,
 	contactProperty,
-	formatOptionChosen,
 	newCouponProperties,
 	optionsCollection,
-	readNewCouponSettings,
-	type CodeFormatOptions,
-} from '../descriptions';
+} from '../properties';
+import { formatOptionChosen, readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = [
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. WELCOME10',
-		description:
-			'The coupon to assign. If a list of this name was imported with Coupon Import, each contact gets a random unused value from it; otherwise this becomes a generated coupon and each contact gets a new random code.',
-	},
+	couponNameProperty(
+		'The coupon to assign. If a list of this name was imported with Coupon Import, each contact gets a random unused value from it; otherwise this becomes a generated coupon and each contact gets a new random code.',
+		{ placeholder: 'e.g. WELCOME10' },
+	),
 	...newCouponProperties(),
 	contactProperty(
 		'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',

@@ -6,7 +6,7 @@ import {
 } from '../../../shared/core/assign/contactCard';
 import type { AssignmentView } from '../../../shared/core/assign/assignmentView';
 import { parseContact } from '../../../shared/core/common/names';
-import { contactProperty, optionsCollection } from '../descriptions';
+import { contactProperty, optionsCollection } from '../properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = [

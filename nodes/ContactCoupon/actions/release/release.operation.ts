@@ -9,7 +9,7 @@ import {
 	type Release,
 	type ReleaseRequest,
 } from '../../../shared/core/checkout/holds';
-import { codeCheckProperties, requiredOrderReference } from '../descriptions';
+import { codeCheckProperties, requiredOrderReference } from '../properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 import { asLegacyErrors } from '../versions';
 

@@ -26,9 +26,8 @@ import {
 	contactProperty,
 	newCouponProperties,
 	optionsCollection,
-	readNewCouponSettings,
-	type CodeFormatOptions,
-} from '../descriptions';
+} from '../properties';
+import { readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { beforeVersion3, byVersion } from '../versions';
 import { runItems } from '../../../shared/n8n/itemRunner';
 

@@ -12,7 +12,7 @@ import {
 	type Reservation,
 	type ReserveRequest,
 } from '../../../shared/core/checkout/holds';
-import { codeCheckProperties, requiredOrderReference } from '../descriptions';
+import { codeCheckProperties, requiredOrderReference } from '../properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties(

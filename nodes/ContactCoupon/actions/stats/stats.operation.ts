@@ -4,17 +4,13 @@ import { couponNameKey, parseOptionalCouponName } from '../../../shared/core/com
 import { poolStatisticsForRun, type PoolStatistics } from '../../../shared/core/pool/statistics';
 import { runItems } from '../../../shared/n8n/itemRunner';
 import { beforeVersion3 } from '../versions';
+import { couponNameProperty } from '../../../shared/n8n/properties';
 
 export const properties: INodeProperties[] = [
-	{
-		displayName: 'Coupon Name',
-		name: 'couponName',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. SPRING10',
-		description:
-			'The coupon to report on. Leave empty for one item per coupon. Each coupon comes out once per run, however many input items there are.',
-	},
+	couponNameProperty(
+		'The coupon to report on. Leave empty for one item per coupon. Each coupon comes out once per run, however many input items there are.',
+		{ required: false },
+	),
 ];
 
 /** "Get Pool Statistics": one item per coupon with its counts and, for imported lists, the days left. */

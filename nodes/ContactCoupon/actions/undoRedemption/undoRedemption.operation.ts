@@ -8,7 +8,7 @@ import {
 	type Undo,
 	type UndoRequest,
 } from '../../../shared/core/checkout/undo';
-import { codeCheckProperties, orderReferenceOption } from '../descriptions';
+import { codeCheckProperties, orderReferenceOption } from '../properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 import { asLegacyErrors } from '../versions';
 

@@ -7,7 +7,7 @@ import {
 	type CodeRequest,
 } from '../../../shared/core/checkout/checkout';
 import { now } from '../../../shared/core/common/clock';
-import { codeCheckProperties, orderReferenceOption } from '../descriptions';
+import { codeCheckProperties, orderReferenceOption } from '../properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
 
 export const properties: INodeProperties[] = codeCheckProperties([

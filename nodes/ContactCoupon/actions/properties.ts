@@ -1,27 +1,14 @@
-import type {
-	IBinaryKeyData,
-	IDisplayOptions,
-	IExecuteFunctions,
-	INodeProperties,
-} from 'n8n-workflow';
-import { CouponError } from '../../shared/core/common/errors';
-import { echo, textParameter } from '../../shared/core/common/names';
-import { MAX_XLSX_ROWS, MIME_TYPES, type SheetFormat } from '../../shared/spreadsheet/writeSheet';
-import { checkFileName, fileNameFrom } from '../../shared/spreadsheet/fileName';
+import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
+import { MAX_XLSX_ROWS } from '../../shared/spreadsheet/writeSheet';
 import {
 	GUESS_ODDS,
 	MAX_LENGTH,
 	MIN_LENGTH,
 	minimumSafeLength,
-	parseLength,
-	parsePattern,
-	parsePrefix,
-	parseSuffix,
-	resolveCharacters,
 } from '../../shared/core/codes/codeFormat';
-import type { CodeFormat } from '../../shared/core/storeContract';
 import { UNAMBIGUOUS_CHARACTERS } from '../../shared/core/codes/codes';
-import { MAX_VALID_DAYS, parseValidDays } from '../../shared/core/common/validity';
+import { MAX_VALID_DAYS } from '../../shared/core/common/validity';
+import { couponNameProperty } from '../../shared/n8n/properties';
 
 /**
  * Parameters several operations share. Internal names are stored in workflow JSON: never rename
@@ -165,55 +152,6 @@ export const codeFormatOptions: INodeProperties[] = [
 	},
 ];
 
-export interface CodeFormatOptions {
-	characters?: string;
-	checkCharacter?: boolean;
-	customCharacters?: string;
-	pattern?: string;
-	prefix?: string;
-	suffix?: string;
-}
-
-/** Whether the options set a code format other than the default, which an imported list ignores. */
-export const formatOptionChosen = (options: CodeFormatOptions): boolean =>
-	(options.characters ?? 'unambiguous') !== 'unambiguous' ||
-	Boolean(options.prefix || options.suffix || options.pattern || options.checkCharacter);
-
-/** The code format the Length parameter and the code format options set. */
-export function readCodeFormat(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	options: CodeFormatOptions,
-): CodeFormat {
-	const characters = resolveCharacters(
-		options.characters ?? 'unambiguous',
-		options.customCharacters ?? '',
-	);
-	const pattern = parsePattern(options.pattern, characters);
-	const suffix = parseSuffix(options.suffix);
-	return {
-		characters,
-		// Ignored with a pattern, which sets the random part itself.
-		length: parseLength(context.getNodeParameter('length', itemIndex, DEFAULT_LENGTH)),
-		prefix: parsePrefix(options.prefix),
-		...(suffix ? { suffix } : {}),
-		...(pattern ? { pattern } : {}),
-		...(options.checkCharacter === true ? { checkCharacter: true } : {}),
-	};
-}
-
-/** Valid (Days) and the code format as `newCouponProperties` and `codeFormatOptions` set them. */
-export function readNewCouponSettings(
-	context: IExecuteFunctions,
-	itemIndex: number,
-	options: CodeFormatOptions,
-): { validDays: number; format: CodeFormat } {
-	return {
-		validDays: parseValidDays(context.getNodeParameter('validDays', itemIndex)),
-		format: readCodeFormat(context, itemIndex, options),
-	};
-}
-
 /** An Order Reference option; `description` says what the operation does with it. */
 export function orderReferenceOption(description: string): INodeProperties {
 	return {
@@ -256,14 +194,10 @@ export function codeCheckProperties(
 				description:
 					'Accept the code only from the contact it was given to. Without it, any customer may use the code.',
 			},
-			{
-				displayName: 'Coupon Name',
-				name: 'couponName',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. SPRING10',
-				description: 'Accept only codes of this coupon. Without it, a code of any coupon counts.',
-			},
+			couponNameProperty(
+				'Accept only codes of this coupon. Without it, a code of any coupon counts.',
+				{ required: false },
+			),
 			...extraOptions,
 		]),
 	];
@@ -305,54 +239,3 @@ export const fileOptions: INodeProperties[] = [
 		description: 'The binary field of the output item that holds the file',
 	},
 ];
-
-export interface FileOptions {
-	fileFormat?: string;
-	fileName?: unknown;
-	binaryPropertyName?: unknown;
-}
-
-/** Where and how an operation writes its spreadsheet. */
-export interface OutputFile {
-	format: SheetFormat;
-	fileName: string;
-	/** The output item's binary field. */
-	field: string;
-}
-
-const SHEET_FORMATS: readonly SheetFormat[] = ['xlsx', 'csv'];
-
-/** The file options as an OutputFile; `defaultName` names the file when File Name is empty. */
-export function readFileOptions(
-	options: FileOptions,
-	defaultName: (format: SheetFormat) => string,
-): OutputFile {
-	const format = SHEET_FORMATS.find((known) => known === (options.fileFormat ?? 'xlsx'));
-	if (!format)
-		throw new CouponError(
-			`Unknown choice ${echo(options.fileFormat)} for File Format`,
-			'Choose XLSX or CSV.',
-		);
-	const fix = 'Enter a file name such as spring10-codes.xlsx, or leave it empty.';
-	const given = textParameter(options.fileName, 'The file name', fix);
-	const fileName =
-		given === '' ? fileNameFrom(defaultName(format), format) : checkFileName(given, format);
-	const field = textParameter(options.binaryPropertyName ?? 'data', 'The output field', fix);
-	if (field === '')
-		throw new CouponError(
-			'Put Output File in Field is empty',
-			'Enter the name of the binary field for the file, such as data.',
-		);
-	return { format, fileName, field };
-}
-
-/** A written spreadsheet as the output item's binary data, in the field the options name. */
-export async function binaryFile(
-	context: IExecuteFunctions,
-	{ format, fileName, field }: OutputFile,
-	file: Buffer,
-): Promise<IBinaryKeyData> {
-	return {
-		[field]: await context.helpers.prepareBinaryData(file, fileName, MIME_TYPES.get(format)),
-	};
-}
