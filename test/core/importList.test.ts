@@ -17,7 +17,7 @@ const table = (rows: Array<Cell[] | undefined>, sheetName = 'Sheet1'): SheetTabl
 	cell: (raw) => raw as Cell,
 });
 const columns = {
-	mode: 'add' as const,
+	withdraw: false,
 	nameColumn: 'coupon name',
 	valueColumn: 'coupon value',
 	maxRows: 1000,

@@ -26,7 +26,7 @@ async function read(text: string | Buffer, readOptions = options) {
 }
 
 const settings: ImportSettings = {
-	mode: 'add',
+	withdraw: false,
 	nameColumn: 'coupon name',
 	valueColumn: 'coupon value',
 	maxRows: 1000,

@@ -220,7 +220,7 @@ describe('readSheet', () => {
 			],
 		});
 		const plan = await planImport(await readRaw(file, options), {
-			mode: 'add',
+			withdraw: false,
 			nameColumn: 'coupon name',
 			valueColumn: 'coupon value',
 			couponName: 'SPRING',

@@ -43,7 +43,7 @@ import {
 	type ExportCell,
 	type ExportStatus,
 } from '../../nodes/shared/core/codes/exportCodes';
-import { importSheet, type ImportMode } from '../../nodes/shared/core/import/importList';
+import { importSheet } from '../../nodes/shared/core/import/importList';
 import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
@@ -1538,11 +1538,12 @@ export function describeOperationsContract(
 				rows: [['coupon value'], ...codes.map((code) => [code])],
 				cell: (raw: unknown) => raw as string,
 			});
-			const importMode = async (codes: string[], mode: ImportMode) =>
+			// Coupon Import's modes, as its operation turns them into settings and transactions.
+			const importMode = async (codes: string[], mode: 'add' | 'replace' | 'dryRun') =>
 				await fixture.open().transaction(
 					async (s) =>
 						await importSheet(s, sheet(codes), {
-							mode,
+							withdraw: mode !== 'add',
 							nameColumn: 'coupon name',
 							valueColumn: 'coupon value',
 							couponName: 'LIST',

@@ -165,7 +165,7 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 			cell: (raw: unknown) => raw as string,
 		});
 		const settings = {
-			mode: 'add' as const,
+			withdraw: false,
 			nameColumn: 'coupon name',
 			valueColumn: 'coupon value',
 			maxRows: 1000,

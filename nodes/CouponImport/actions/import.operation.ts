@@ -7,7 +7,6 @@ import type {
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 	HEADER_SEARCH_ROWS,
-	parseImportMode,
 	parseKeepColumns,
 	importSheets,
 	type ImportRequest,
@@ -16,7 +15,8 @@ import {
 } from '../../shared/core/import/importList';
 import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';
-import { parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
+import { echo, parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
+import { CouponError } from '../../shared/core/common/errors';
 import { parseUsesPerCode } from '../../shared/core/common/validity';
 import {
 	couponDetailsOption,
@@ -165,8 +165,27 @@ interface ImportOptions {
 	expiryColumn?: unknown;
 }
 
+/**
+ * What an import does with the codes a coupon already has: Add keeps them; Replace withdraws the
+ * unused ones the file does not list; Dry Run changes nothing and says what Add would add and
+ * Replace would withdraw. Stored in workflow JSON as the Mode parameter: never rename.
+ */
+const IMPORT_MODES = ['add', 'replace', 'dryRun'] as const;
+type ImportMode = (typeof IMPORT_MODES)[number];
+
+function parseImportMode(raw: unknown): ImportMode {
+	const mode = IMPORT_MODES.find((known) => known === raw);
+	if (mode === undefined)
+		throw new CouponError(
+			`Unknown choice ${echo(raw)} for Mode`,
+			'Choose Add, Replace or Dry Run.',
+		);
+	return mode;
+}
+
 interface FileImport extends ImportRequest {
 	fileName: string | null;
+	mode: ImportMode;
 }
 
 /** The Expiry Column setting, read in the workflow's time zone. */
@@ -188,8 +207,9 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 	const options = context.getNodeParameter('options', itemIndex, {}) as ImportOptions;
 	const rawName = context.getNodeParameter('couponName', itemIndex, '');
 	const maxRows = parseLimit(options.maxRows ?? DEFAULT_MAX_ROWS, 'Max Rows');
+	const mode = parseImportMode(context.getNodeParameter('mode', itemIndex, 'add'));
 	const settings: ImportSettings = {
-		mode: parseImportMode(context.getNodeParameter('mode', itemIndex, 'add')),
+		withdraw: mode !== 'add',
 		nameColumn: options.nameColumn?.trim() || 'coupon name',
 		valueColumn: options.valueColumn?.trim() || 'coupon value',
 		couponName: parseOptionalCouponName(rawName),
@@ -217,6 +237,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 	const binary = context.helpers.assertBinaryData(itemIndex, binaryPropertyName);
 	return {
 		fileName: binary.fileName ?? null,
+		mode,
 		settings,
 		// Read when its turn comes, so a run holds one file at a time. Past the header search and
 		// Max Rows, plus one row that shows the cap was passed, the reader only looks for values.
@@ -236,36 +257,30 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
  * the file names. A file that fails changes nothing; without Continue on Fail, the run keeps nothing.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	let dryRuns = 0;
-	return await runItems<FileImport, ImportResult>(this, {
-		read: async (i) => {
-			const request = await readFileImport(this, i);
-			if (request.settings.mode === 'dryRun') dryRuns++;
-			return request;
-		},
+	return await runItems<FileImport, ImportResult, string[]>(this, {
+		read: async (i) => await readFileImport(this, i),
 		serve: async (session, requests) => {
 			const outcomes = await importSheets(session, requests, {
 				stopAtFailure: !this.continueOnFail(),
 			});
-			for (const outcome of outcomes) {
-				const notes = 'value' in outcome ? outcome.value.notes : [];
-				for (const note of notes) this.addExecutionHints({ message: note, location: 'outputPane' });
-			}
-			return outcomes;
+			// The notes of each file (such as Keep Columns naming a column the sheet lacks).
+			const notes = outcomes.flatMap((outcome) => ('value' in outcome ? outcome.value.notes : []));
+			return { outcomes, report: notes };
 		},
-		dryRun: ({ settings }) => settings.mode === 'dryRun',
+		dryRun: ({ mode }) => mode === 'dryRun',
 		bulk: true,
-		output: (_json, { pools, file }, { fileName, settings }) =>
+		output: (_json, { pools, file }, { fileName, mode }) =>
 			pools.map(
-				(pool) =>
-					({ ...pool, mode: settings.mode, file: { fileName, ...file } }) as unknown as IDataObject,
+				(pool) => ({ ...pool, mode, file: { fileName, ...file } }) as unknown as IDataObject,
 			),
 		notSaved: () => 'these codes were not stored: Contact Coupon will not find them in later runs.',
-		hints: () =>
-			dryRuns > 0
+		hints: ({ requests, reports }) => [
+			...reports.flat(),
+			...(requests.some((request) => request.mode === 'dryRun')
 				? [
 						'Dry Run: nothing was changed. "added" is what Add (or Replace) would add, "withdrawn" what Replace would withdraw.',
 					]
-				: [],
+				: []),
+		],
 	});
 }

@@ -10,12 +10,29 @@ import { Turns } from '../core/common/turns';
 import { errorItem, nodeError, type NodeFailure } from './nodeErrors';
 import { openStore, warnIfNotSaved } from './openStore';
 
+/**
+ * What serving one transaction's requests gives: outcome i belongs to request i; `report` is what
+ * the operation noticed on the way, for the run's hints.
+ */
+export interface Served<Result, Report> {
+	outcomes: Array<Outcome<Result>>;
+	report?: Report;
+}
+
+/** A run as its hints see it: where it stored, every request read, and its transactions' reports. */
+export interface RunReport<Request, Report> {
+	/** The storage, as OpenStore.where names it. */
+	where: string;
+	requests: Request[];
+	reports: Report[];
+}
+
 /** One operation of either node, as `runItems` runs it. */
-export interface ItemOperation<Request, Result> {
+export interface ItemOperation<Request, Result, Report = never> {
 	/** Reads one item's parameters (and input file); an error it throws concerns that item alone. */
 	read(itemIndex: number): Request | Promise<Request>;
-	/** Serves the requests of every readable item in one store session; outcome i belongs to request i. */
-	serve(session: CouponStoreSession, requests: Request[]): Promise<Array<Outcome<Result>>>;
+	/** Serves the requests of every readable item in one store session. */
+	serve(session: CouponStoreSession, requests: Request[]): Promise<Served<Result, Report>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
 	/**
@@ -29,10 +46,10 @@ export interface ItemOperation<Request, Result> {
 	readOnly?: boolean;
 	/** Whether a run may write up to a million rows: its store then syncs to disk off the event loop. */
 	bulk?: boolean;
-	/** For operations that write: what a test run on static data does not keep, for the hint; asked after serving. */
-	notSaved?: () => string | undefined;
-	/** Hints for the output pane, asked after serving; `where` names the storage, as OpenStore.where. */
-	hints?: (where: string) => string[];
+	/** For operations that write: what a test run on static data does not keep, for the hint. */
+	notSaved?: (run: RunReport<Request, Report>) => string | undefined;
+	/** Hints for the output pane, once the run is served. */
+	hints?: (run: RunReport<Request, Report>) => string[];
 }
 
 /**
@@ -41,9 +58,9 @@ export interface ItemOperation<Request, Result> {
  * of the run is kept, unless Continue on Fail is on: then it becomes an item with the input data and
  * the error, and the others go on (the rules make sure a failed request changes nothing).
  */
-export async function runItems<Request, Result>(
+export async function runItems<Request, Result, Report = never>(
 	context: IExecuteFunctions,
-	operation: ItemOperation<Request, Result>,
+	operation: ItemOperation<Request, Result, Report>,
 ): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const { store, storage, where } = await openStore(context);
@@ -71,17 +88,20 @@ export async function runItems<Request, Result>(
 	}
 
 	// The requests that change coupons first, then those that only preview (they see the first).
+	const reports: Report[] = [];
 	for (const rollBack of [false, true]) {
 		const group = requests.flatMap((request, j) =>
 			(operation.dryRun?.(request) ?? false) === rollBack ? [j] : [],
 		);
 		if (group.length === 0) continue;
+		let report: Report | undefined;
 		const served = store.transaction(
 			async (session) => {
-				const outcomes = await operation.serve(
+				const { outcomes, report: noticed } = await operation.serve(
 					session,
 					group.map((j) => requests[j]),
 				);
+				report = noticed;
 				// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
 				outcomes.forEach((outcome, k) => {
 					const j = group[k];
@@ -95,16 +115,22 @@ export async function runItems<Request, Result>(
 		// A storage failure (such as a lost connection) fails every item of the transaction, which
 		// kept nothing: the run, or under Continue on Fail each item (n8n passes a thrown error's
 		// items on as if they had succeeded, which would answer a webhook with nothing).
-		await served.catch((error: unknown) => {
-			if (!context.continueOnFail()) throw nodeError(context, error, 0);
-			for (const j of group) results[itemIndexes[j]] = nodeError(context, error, itemIndexes[j]);
-		});
+		await served.then(
+			() => {
+				if (report !== undefined) reports.push(report);
+			},
+			(error: unknown) => {
+				if (!context.continueOnFail()) throw nodeError(context, error, 0);
+				for (const j of group) results[itemIndexes[j]] = nodeError(context, error, itemIndexes[j]);
+			},
+		);
 	}
 	// A dry run keeps nothing on any storage: only requests that change coupons can be lost.
 	const changing = requests.some((request) => !(operation.dryRun?.(request) ?? false));
-	const notSaved = changing ? operation.notSaved?.() : undefined;
+	const run: RunReport<Request, Report> = { where, requests, reports };
+	const notSaved = changing ? operation.notSaved?.(run) : undefined;
 	if (notSaved) warnIfNotSaved(context, storage, notSaved);
-	for (const message of operation.hints?.(where) ?? [])
+	for (const message of operation.hints?.(run) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });
 
 	const output: INodeExecutionData[] = [];

@@ -154,7 +154,7 @@ const summary = ({ codes: _, ...created }: CreatedCodes): IDataObject => ({ ...c
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),
-		serve: async (session, requests) => await createCodesForRun(session, requests),
+		serve: async (session, requests) => ({ outcomes: await createCodesForRun(session, requests) }),
 		bulk: true,
 		output: (_json, created, request) =>
 			request.output === 'codes'

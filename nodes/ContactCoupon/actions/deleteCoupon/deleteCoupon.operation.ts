@@ -45,19 +45,18 @@ interface DeleteRequest extends DeleteCouponRequest {
 
 /** "Delete Coupon": removes a coupon with its codes; one item per input item says what went. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	let dryRuns = 0;
 	return await runItems<DeleteRequest, DeletedCoupon>(this, {
 		read: (i) => {
 			const options = this.getNodeParameter('options', i, {}) as { dryRun?: boolean };
-			const dryRun = options.dryRun === true;
-			if (dryRun) dryRuns++;
 			return {
 				couponName: parseCouponName(this.getNodeParameter('couponName', i)),
 				withAssigned: this.getNodeParameter('deleteAssigned', i, false) === true,
-				dryRun,
+				dryRun: options.dryRun === true,
 			};
 		},
-		serve: async (session, requests) => await deleteCoupons(session, requests, now()),
+		serve: async (session, requests) => ({
+			outcomes: await deleteCoupons(session, requests, now()),
+		}),
 		bulk: true,
 		dryRun: (request) => request.dryRun,
 		// The name and the outcome first, then the counts of what went.
@@ -69,7 +68,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			...counts,
 		}),
 		notSaved: () => 'the coupons were not deleted.',
-		hints: () =>
-			dryRuns > 0 ? ['Dry Run: nothing was deleted; the items say what would be.'] : [],
+		hints: ({ requests }) =>
+			requests.some((request) => request.dryRun)
+				? ['Dry Run: nothing was deleted; the items say what would be.']
+				: [],
 	});
 }

@@ -65,8 +65,8 @@ type ExportedFile = ExportSummary & { file: Buffer };
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await runItems<ExportFileRequest, ExportedFile>(this, {
 		read: (i) => readRequest(this, i),
-		serve: async (session, requests) =>
-			await outcomesOf(requests, async (request) => {
+		serve: async (session, requests) => ({
+			outcomes: await outcomesOf(requests, async (request) => {
 				const writer = sheetWriter(request.format);
 				const summary = await exportCodes(session, request, now(), {
 					maxRows: request.format === 'xlsx' ? MAX_XLSX_ROWS : Number.POSITIVE_INFINITY,
@@ -75,6 +75,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				});
 				return { ...summary, file: await writer.finish() };
 			}),
+		}),
 		readOnly: true,
 		output: (_json, { couponName, status, rows }, { fileName, format }) => ({
 			couponName,

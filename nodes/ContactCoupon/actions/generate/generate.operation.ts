@@ -117,33 +117,40 @@ function formatChosen(context: IExecuteFunctions): boolean {
 	);
 }
 
+/** The coupons a run found: created as generated ones, or imported lists. */
+interface PoolsFound {
+	created: string[];
+	imported: string[];
+}
+
 /** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const imported = new Set<string>();
-	const created = new Set<string>();
-
-	return await runItems<AssignmentRequest, AssignmentResult>(this, {
+	return await runItems<AssignmentRequest, AssignmentResult, PoolsFound>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
 		}),
 		serve: async (session, requests) => {
 			const { outcomes, pools } = await assignCouponsForRun(session, requests, now());
-			for (const { pool, created: isNew } of pools) {
-				if (isNew) created.add(pool.name);
-				else if (pool.kind === 'imported') imported.add(pool.name);
-			}
-			return outcomes;
+			return {
+				outcomes,
+				report: {
+					created: pools.filter((found) => found.created).map(({ pool }) => pool.name),
+					imported: pools
+						.filter((found) => !found.created && found.pool.kind === 'imported')
+						.map(({ pool }) => pool.name),
+				},
+			};
 		},
 		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
 		notSaved: () => 'these coupons were not stored and the same codes can be assigned again.',
-		hints: (where) => [
-			...[...created].map(
+		hints: ({ where, reports }) => [
+			...[...new Set(reports.flatMap((report) => report.created))].map(
 				(name) =>
 					`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created. To assign values from a list instead, import it under this name first (Coupon Import, same storage).`,
 			),
 			...(formatChosen(this)
-				? [...imported].map(
+				? [...new Set(reports.flatMap((report) => report.imported))].map(
 						(name) =>
 							`Coupon "${name}" is an imported list, so its own values were assigned; Length and the code options were ignored.`,
 					)

@@ -33,7 +33,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			onlyActive:
 				(this.getNodeParameter('options', i, {}) as { onlyActive?: boolean }).onlyActive === true,
 		}),
-		serve: async (session, requests) => await contactCardsForRun(session, requests, now()),
+		serve: async (session, requests) => ({
+			outcomes: await contactCardsForRun(session, requests, now()),
+		}),
 		readOnly: true,
 		output: (json, coupons) => ({ ...json, coupons: coupons.map((coupon) => ({ ...coupon })) }),
 	});

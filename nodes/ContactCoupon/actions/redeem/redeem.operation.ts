@@ -24,7 +24,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				this.getNodeParameter('code', i),
 				this.getNodeParameter('options', i, {}) as CodeCheckOptions,
 			),
-		serve: async (session, requests) => await redeemCodes(session, requests, now()),
+		serve: async (session, requests) => ({ outcomes: await redeemCodes(session, requests, now()) }),
 		output: (json, redemption) => ({
 			...json,
 			redemption: { ...redemption, coupon: redemption.coupon && { ...redemption.coupon } },

@@ -32,13 +32,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			),
 			orderReference: parseRequiredOrderReference(this.getNodeParameter('orderReference', i)),
 		}),
-		serve: async (session, requests) =>
-			asLegacyErrors(
+		serve: async (session, requests) => ({
+			outcomes: asLegacyErrors(
 				this,
 				await releaseCodes(session, requests, now()),
 				'reserved',
 				'Map Order Reference to the order that reserved the code, such as {{ $json.body.orderId }}.',
 			),
+		}),
 		output: (json, release) => ({
 			...json,
 			release: { ...release, coupon: release.coupon && { ...release.coupon } },

@@ -17,6 +17,7 @@ import {
 	type MissingCouponAction,
 	type RenderedMessage,
 	type RenderRequest,
+	type RenderResult,
 	type RenderSettings,
 	type UnfilledAction,
 } from '../../../shared/core/render/render';
@@ -302,14 +303,39 @@ function unfilledHint(unfilled: Map<string, UnresolvedPlaceholder>, removed: boo
 	return `${unfilled.size.toLocaleString('en-US')} coupon placeholder${unfilled.size === 1 ? '' : 's'} could not be filled and ${unfilled.size === 1 ? 'was' : 'were'} ${removed ? 'removed from' : 'left in'} the text: ${named}${more > 0 ? `; and ${more.toLocaleString('en-US')} more (see rendered.unresolved)` : ''}.`;
 }
 
+/** What a run of Render Placeholders noticed, for its hints. */
+interface RenderReport {
+	/** Coupons created for placeholders that named none. */
+	created: string[];
+	/** Whether a contact was given a coupon while rendering. */
+	assigned: boolean;
+	/** Unfilled coupon placeholders by their text, and whether any were removed from the text. */
+	unfilled: Map<string, UnresolvedPlaceholder>;
+	removed: boolean;
+}
+
+function renderReport(requests: RenderRequest[], rendered: RenderResult): RenderReport {
+	const report: RenderReport = {
+		created: rendered.createdCoupons,
+		assigned: false,
+		unfilled: new Map(),
+		removed: false,
+	};
+	rendered.outcomes.forEach((outcome, j) => {
+		if (!('value' in outcome)) return;
+		if (outcome.value.coupons.some((coupon) => !coupon.reused)) report.assigned = true;
+		for (const placeholder of outcome.value.unresolved)
+			if (placeholder.problem !== 'not_a_coupon' && !report.unfilled.has(placeholder.placeholder)) {
+				report.unfilled.set(placeholder.placeholder, placeholder);
+				if (requests[j].settings.whenUnfilled === 'remove') report.removed = true;
+			}
+	});
+	return report;
+}
+
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	const created = new Set<string>();
-	let assigned = false;
-	// Unfilled coupon placeholders of the run by their text, and whether any were removed.
-	const unfilled = new Map<string, UnresolvedPlaceholder>();
-	let removed = false;
-	return await runItems<RenderRequest, RenderedMessage>(this, {
+	return await runItems<RenderRequest, RenderedMessage, RenderReport>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
@@ -317,33 +343,33 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}),
 		serve: async (session, requests) => {
 			const rendered = await renderMessages(session, requests, now());
-			rendered.createdCoupons.forEach((name) => created.add(name));
-			rendered.outcomes.forEach((outcome, j) => {
-				if (!('value' in outcome)) return;
-				if (outcome.value.coupons.some((coupon) => !coupon.reused)) assigned = true;
-				for (const placeholder of outcome.value.unresolved)
-					if (placeholder.problem !== 'not_a_coupon' && !unfilled.has(placeholder.placeholder)) {
-						unfilled.set(placeholder.placeholder, placeholder);
-						if (requests[j].settings.whenUnfilled === 'remove') removed = true;
-					}
-			});
-			return rendered.outcomes;
+			return { outcomes: rendered.outcomes, report: renderReport(requests, rendered) };
 		},
 		output: (json, rendered) => ({
 			...json,
 			rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject,
 		}),
 		// Only coupons assigned now were lost; rendering what contacts already hold writes nothing.
-		notSaved: () =>
-			assigned
+		notSaved: ({ reports }) =>
+			reports.some((report) => report.assigned)
 				? 'coupons assigned while rendering were not stored and the same codes can be assigned again.'
 				: undefined,
-		hints: (where) => [
-			...[...created].map(
-				(name) =>
-					`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
-			),
-			...(unfilled.size > 0 ? [unfilledHint(unfilled, removed)] : []),
-		],
+		hints: ({ where, reports }) => {
+			const unfilled = new Map(reports.flatMap((report) => [...report.unfilled]));
+			return [
+				...[...new Set(reports.flatMap((report) => report.created))].map(
+					(name) =>
+						`No coupon was named "${name}" in ${where}, so a generated coupon of that name was created for its placeholder. If that name is a typo, correct the template.`,
+				),
+				...(unfilled.size > 0
+					? [
+							unfilledHint(
+								unfilled,
+								reports.some((report) => report.removed),
+							),
+						]
+					: []),
+			];
+		},
 	});
 }

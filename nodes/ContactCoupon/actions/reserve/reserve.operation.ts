@@ -44,7 +44,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			orderReference: parseRequiredOrderReference(this.getNodeParameter('orderReference', i)),
 			holdMinutes: parseHoldMinutes(this.getNodeParameter('holdMinutes', i)),
 		}),
-		serve: async (session, requests) => await reserveCodes(session, requests, now()),
+		serve: async (session, requests) => ({
+			outcomes: await reserveCodes(session, requests, now()),
+		}),
 		output: (json, reservation) => ({
 			...json,
 			reservation: { ...reservation, coupon: reservation.coupon && { ...reservation.coupon } },

@@ -22,7 +22,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		read: (i) => {
 			return parseOptionalCouponName(this.getNodeParameter('couponName', i, ''));
 		},
-		serve: async (session, names) => await poolStatisticsForRun(session, names, now()),
+		serve: async (session, names) => ({
+			outcomes: await poolStatisticsForRun(session, names, now()),
+		}),
 		readOnly: true,
 		// Nodes saved before version 3 called codes Create Codes made an imported list.
 		output: (_json, statistics) =>

@@ -38,13 +38,14 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			if (reason !== undefined) request.reason = reason;
 			return request;
 		},
-		serve: async (session, requests) =>
-			asLegacyErrors(
+		serve: async (session, requests) => ({
+			outcomes: asLegacyErrors(
 				this,
 				await undoRedemptions(session, requests, now()),
 				'other_order',
 				'Map Order Reference to the order the code was redeemed for, or remove the option to undo the newest use.',
 			),
+		}),
 		output: (json, undo) => ({
 			...json,
 			undo: { ...undo, coupon: undo.coupon && { ...undo.coupon } },

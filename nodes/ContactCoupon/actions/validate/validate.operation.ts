@@ -24,7 +24,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				this.getNodeParameter('code', i),
 				this.getNodeParameter('options', i, {}) as CodeCheckOptions,
 			),
-		serve: async (session, requests) => await validateCodes(session, requests, now()),
+		serve: async (session, requests) => ({
+			outcomes: await validateCodes(session, requests, now()),
+		}),
 		readOnly: true,
 		output: (json, validation) => ({
 			...json,

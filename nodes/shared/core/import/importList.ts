@@ -8,7 +8,6 @@ import {
 	compareCouponNames,
 	couponNameKey,
 	couponNameProblem,
-	echo,
 	textParameter,
 } from '../common/names';
 
@@ -30,26 +29,12 @@ export interface SheetTable {
 	misalignment?: (row: unknown[] | undefined, header: unknown[]) => string | undefined;
 }
 
-/**
- * What an import does with the codes a coupon already has: Add keeps them; Replace withdraws the
- * unused ones the file does not list; Dry Run changes nothing and says what Add would add and
- * Replace would withdraw. Stored in workflow JSON as the Mode parameter: never rename.
- */
-export const IMPORT_MODES = ['add', 'replace', 'dryRun'] as const;
-export type ImportMode = (typeof IMPORT_MODES)[number];
-
-export function parseImportMode(raw: unknown): ImportMode {
-	const mode = IMPORT_MODES.find((known) => known === raw);
-	if (mode === undefined)
-		throw new CouponError(
-			`Unknown choice ${echo(raw)} for Mode`,
-			'Choose Add, Replace or Dry Run.',
-		);
-	return mode;
-}
-
 export interface ImportSettings {
-	mode: ImportMode;
+	/**
+	 * Whether unused codes the file does not list are withdrawn (Replace, and the Dry Run that shows
+	 * what Replace would do); otherwise a coupon keeps every code it has (Add).
+	 */
+	withdraw: boolean;
 	/** Header of the column naming each row's coupon. */
 	nameColumn: string;
 	/** Header of the column holding the codes. */
@@ -578,8 +563,7 @@ export async function importSheet(
 	for (const pool of plan.pools) existing.push(await session.findPool(pool.name));
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
-	const withdraw = settings.mode !== 'add';
-	if (withdraw)
+	if (settings.withdraw)
 		for (const [i, pool] of plan.pools.entries())
 			await refuseEmptyingReplace(session, table.sheetName, pool, existing[i], settings.now);
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
@@ -619,7 +603,7 @@ export async function importSheet(
 		const pool = plan.pools[i];
 		const info = infos[i];
 		// Before adding, so that the counts addImported returns are the coupon's after the import.
-		const withdrawn = withdraw ? await session.withdrawUnused(info.name, keysOf(pool)) : 0;
+		const withdrawn = settings.withdraw ? await session.withdrawUnused(info.name, keysOf(pool)) : 0;
 		const outcome = await session.addImported(info.name, pool.candidates);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({
