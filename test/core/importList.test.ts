@@ -1,12 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { CouponError, StoreError } from '../../nodes/shared/core/common/errors';
-import {
-	importSheet,
-	importSheets,
-	planImport,
-	type Cell,
-	type SheetTable,
-} from '../../nodes/shared/core/import/importList';
+import { importSheet, importSheets } from '../../nodes/shared/core/import/importList';
+import { planImport } from '../../nodes/shared/core/import/sheetPlan';
+import { type Cell, type SheetTable } from '../../nodes/shared/core/import/importTypes';
 import type { CouponStoreSession, PoolKind } from '../../nodes/shared/core/storeContract';
 import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
 import { failureOf } from '../helpers/executeFunctions';

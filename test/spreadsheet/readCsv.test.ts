@@ -2,7 +2,8 @@ import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
 import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { MAX_CSV_CELL } from '../../nodes/shared/spreadsheet/readCsv';
 import { CouponError } from '../../nodes/shared/core/common/errors';
-import { planImport, type ImportSettings } from '../../nodes/shared/core/import/importList';
+import { planImport } from '../../nodes/shared/core/import/sheetPlan';
+import { type ImportSettings } from '../../nodes/shared/core/import/importTypes';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const MIB = 1024 * 1024;

@@ -1,5 +1,5 @@
 import * as XLSX from '@e965/xlsx';
-import { planImport } from '../../nodes/shared/core/import/importList';
+import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
 import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';

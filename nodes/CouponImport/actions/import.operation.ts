@@ -7,12 +7,12 @@ import type {
 import {
 	DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 	HEADER_SEARCH_ROWS,
-	parseKeepColumns,
-	importSheets,
 	type ImportRequest,
 	type ImportResult,
 	type ImportSettings,
-} from '../../shared/core/import/importList';
+} from '../../shared/core/import/importTypes';
+import { parseKeepColumns } from '../../shared/core/import/sheetPlan';
+import { importSheets } from '../../shared/core/import/importList';
 import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';
 import { echo, parseOptionalCouponName, textParameter } from '../../shared/core/common/names';

@@ -1,6 +1,6 @@
 import { CouponError } from '../core/common/errors';
 import { Turns } from '../core/common/turns';
-import type { Cell, SheetTable } from '../core/import/importList';
+import type { Cell, SheetTable } from '../core/import/importTypes';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 
 /** Excel's own limit for a cell; a longer field is a broken quote or not a coupon list. */

@@ -1,6 +1,6 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/common/errors';
-import type { Cell, SheetTable } from '../core/import/importList';
+import type { Cell, SheetTable } from '../core/import/importTypes';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 import { cutSharedStrings, readLayout, SheetCutter } from './sheetParts';
 import {

@@ -1,5 +1,5 @@
 import { CouponError } from '../core/common/errors';
-import type { SheetTable } from '../core/import/importList';
+import type { SheetTable } from '../core/import/importTypes';
 import { looksLikeText, readCsv } from './readCsv';
 import type { ReadOptions } from './readOptions';
 import { readSheet, SAVE_AS_XLSX } from './readSheet';

@@ -1,0 +1,344 @@
+import type { Details, ImportCandidate } from '../storeContract';
+import { detailNameProblem, detailValueProblem, MAX_DETAILS } from '../common/details';
+import { readCodeValue } from '../codes/codes';
+import { parseExpiry } from '../common/dates';
+import { Turns } from '../common/turns';
+import { CouponError } from '../common/errors';
+import { couponNameKey, couponNameProblem, textParameter } from '../common/names';
+import {
+	type Cell,
+	type FileSummary,
+	HEADER_SEARCH_ROWS,
+	type ImportResult,
+	type ImportSettings,
+	LISTED_REJECTIONS,
+	type RejectedRow,
+	type SheetTable,
+} from './importTypes';
+
+export interface PoolPlan {
+	name: string;
+	candidates: ImportCandidate[];
+	duplicates: number;
+	invalid: number;
+	rejected: RejectedRow[];
+}
+
+interface ImportPlan extends Omit<ImportResult, 'pools'> {
+	pools: PoolPlan[];
+}
+
+/** A header as Coupon Import matches it: spaces trimmed and collapsed, case ignored. */
+export function headerKey(text: string): string {
+	return text.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+function cellText(cell: Cell): string {
+	if (cell === undefined) return '';
+	return typeof cell === 'string' ? cell.trim() : cell.shown;
+}
+
+function remember(list: RejectedRow[], rejection: RejectedRow): void {
+	if (list.length < LISTED_REJECTIONS) list.push(rejection);
+}
+
+interface Layout {
+	headerRow: number | null;
+	valueColumn: number;
+	nameColumn?: number;
+	expiryColumn?: number;
+	/** The columns kept as details, with their headers as the details' names. */
+	kept: Array<{ column: number; name: string }>;
+}
+
+function findLayout(table: SheetTable, columns: ImportSettings): Layout {
+	const wantedValue = headerKey(columns.valueColumn);
+	const wantedName = headerKey(columns.nameColumn);
+	const seen: Array<{ row: number; headers: string[] }> = [];
+	for (let r = 0; r < table.rows.length && seen.length < HEADER_SEARCH_ROWS; r++) {
+		// Array.from, not map: an empty cell may be a hole in the row, which map would leave a hole.
+		const cells = Array.from(table.rows[r] ?? [], (raw) => cellText(table.cell(raw)));
+		if (cells.every((text) => text === '')) continue;
+		seen.push({ row: r + 1, headers: cells.filter((text) => text !== '') });
+		const valueColumn = cells.findIndex((text) => headerKey(text) === wantedValue);
+		if (valueColumn < 0) continue;
+		const nameColumn = cells.findIndex((text) => headerKey(text) === wantedName);
+		const expiryColumn = columns.expiry
+			? cells.findIndex((text) => headerKey(text) === headerKey(columns.expiry!.column))
+			: undefined;
+		if (expiryColumn !== undefined && expiryColumn < 0)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no "${columns.expiry!.column}" column in its header row (row ${r + 1}), which Expiry Column names`,
+				"Set Expiry Column to the header of the column with each code's expiry, or leave it empty.",
+			);
+		const kept = keptColumns(table, cells, r + 1, columns, [
+			valueColumn,
+			...(columns.couponName ? [] : [nameColumn]),
+			...(expiryColumn === undefined ? [] : [expiryColumn]),
+		]);
+		const expiry = expiryColumn === undefined ? {} : { expiryColumn };
+		if (columns.couponName) return { headerRow: r + 1, valueColumn, kept, ...expiry };
+		if (nameColumn < 0) {
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has a "${columns.valueColumn}" column (row ${r + 1}) but no "${columns.nameColumn}" column, so the coupon of each value is unknown`,
+				'Enter a Coupon Name to import every value into that coupon, or set Name Column to the header of the column that names the coupons.',
+			);
+		}
+		return { headerRow: r + 1, valueColumn, nameColumn, kept, ...expiry };
+	}
+
+	if (seen.length === 0)
+		throw new CouponError(
+			`Sheet "${table.sheetName}" is empty`,
+			'Check that the file has coupon values on its first sheet, or set Sheet Name.',
+		);
+	const usedColumns = new Set<number>();
+	table.rows.forEach((row) =>
+		row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)),
+	);
+	if (columns.couponName && usedColumns.size === 1) {
+		if (columns.keepColumns)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no header row, so no columns can be kept as details`,
+				'Give the sheet a header row naming its columns, or remove Keep Columns.',
+			);
+		if (columns.expiry)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no header row, so no column can give the codes' expiry`,
+				'Give the sheet a header row naming its columns, or leave Expiry Column empty.',
+			);
+		return { headerRow: null, valueColumn: [...usedColumns][0], kept: [] };
+	}
+
+	const found = seen.slice(0, 3).map(
+		(s) =>
+			`row ${s.row}: ${s.headers
+				.slice(0, 8)
+				.map((h) => `"${h}"`)
+				.join(', ')}`,
+	);
+	throw new CouponError(
+		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
+		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
+	);
+}
+
+/**
+ * The columns of the header row `cells` that Keep Columns names (every one but `used` for "all"),
+ * or a CouponError naming a header the row does not have or that cannot name a detail.
+ */
+function keptColumns(
+	table: SheetTable,
+	cells: string[],
+	headerRow: number,
+	{ keepColumns }: ImportSettings,
+	used: number[],
+): Layout['kept'] {
+	if (!keepColumns) return [];
+	const fix = 'Set Keep Columns to headers of the sheet, separated by commas, or to "all".';
+	const wanted =
+		keepColumns === 'all'
+			? cells.flatMap((text, column) => (text === '' || used.includes(column) ? [] : [text]))
+			: keepColumns;
+	const kept: Layout['kept'] = [];
+	for (const header of wanted) {
+		const column = cells.findIndex((text) => headerKey(text) === headerKey(header));
+		if (column < 0)
+			throw new CouponError(
+				`Sheet "${table.sheetName}" has no "${header}" column in its header row (row ${headerRow}) to keep as a detail`,
+				fix,
+			);
+		const name = cells[column];
+		const problem = detailNameProblem(name);
+		if (problem) throw new CouponError(`Sheet "${table.sheetName}": ${problem}`, fix);
+		if (!kept.some((k) => k.column === column)) kept.push({ column, name });
+	}
+	if (kept.length > MAX_DETAILS)
+		throw new CouponError(
+			`Sheet "${table.sheetName}" would keep ${kept.length} columns as details; a code keeps at most ${MAX_DETAILS}`,
+			fix,
+		);
+	return kept;
+}
+
+/** A row's kept cells as the code's details (empty ones left out), or the problem with one. */
+function rowDetails(
+	table: SheetTable,
+	cells: unknown[] | undefined,
+	layout: Layout,
+): { details?: Details } | { problem: string } {
+	if (layout.kept.length === 0) return {};
+	const entries: Array<[string, string]> = [];
+	for (const { column, name } of layout.kept) {
+		const text = cellText(table.cell(cells?.[column]));
+		if (text === '') continue;
+		const problem = detailValueProblem(name, text);
+		if (problem) return { problem };
+		entries.push([name, text]);
+	}
+	// From entries: a header "__proto__" stays a detail, never a prototype.
+	return entries.length > 0 ? { details: Object.fromEntries(entries) } : {};
+}
+
+/** Keep Columns as the option gives it: off when empty, "all", or headers separated by commas. */
+export function parseKeepColumns(raw: unknown): ImportSettings['keepColumns'] {
+	const text = textParameter(
+		raw,
+		'Keep Columns',
+		'Enter headers of the sheet separated by commas, or "all".',
+	);
+	if (text === '') return undefined;
+	if (text.toLowerCase() === 'all') return 'all';
+	const headers = text
+		.split(',')
+		.map((header) => header.trim())
+		.filter((header) => header !== '');
+	return headers.length > 0 ? headers : undefined;
+}
+
+/** A row's expiry from the Expiry Column, as a candidate's field; none when the cell is empty. */
+function rowExpiry(
+	table: SheetTable,
+	cells: unknown[] | undefined,
+	layout: Layout,
+	{ expiry, now }: ImportSettings,
+): { expiresAt?: number } | { problem: string } {
+	if (layout.expiryColumn === undefined || !expiry) return {};
+	const text = cellText(table.cell(cells?.[layout.expiryColumn]));
+	if (text === '') return {};
+	const expiresAt = parseExpiry(text, expiry.timeZone);
+	if (expiresAt === undefined)
+		return {
+			problem: `its expiry "${text.slice(0, 40)}" is not a date such as 2027-01-31 or 2027-01-31 18:00`,
+		};
+	if (expiresAt <= now)
+		return { problem: `expired on ${new Date(expiresAt).toISOString()}, before this import` };
+	return { expiresAt };
+}
+
+/**
+ * Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and
+ * why. A million rows pass the event loop's turn as they go.
+ */
+export async function planImport(
+	table: SheetTable,
+	settings: ImportSettings,
+	turns = new Turns(),
+): Promise<ImportPlan> {
+	const layout = findLayout(table, settings);
+	const firstDataRow = layout.headerRow ?? 0;
+	if (table.valueBeyond !== undefined || table.rows.length - firstDataRow > settings.maxRows) {
+		throw new CouponError(
+			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows${table.valueBeyond === undefined ? '' : ` (it has a value in row ${table.valueBeyond.toLocaleString('en-US')})`}`,
+			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
+		);
+	}
+	const file: FileSummary = {
+		sheet: table.sheetName,
+		headerRow: layout.headerRow,
+		blankRows: 0,
+		rowsWithoutValue: 0,
+		rowsWithoutCoupon: 0,
+		rejectedRows: [],
+	};
+	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
+	// Rows repeat a handful of coupon names: each distinct spelling is checked once.
+	const poolByName = new Map<
+		string,
+		{ pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }
+	>();
+
+	const header = layout.headerRow === null ? undefined : (table.rows[layout.headerRow - 1] ?? []);
+	for (let r = firstDataRow; r < table.rows.length; r++) {
+		if (turns.due()) await turns.pass();
+		const row = r + 1;
+		const cells = table.rows[r];
+		const valueCell = table.cell(cells?.[layout.valueColumn]);
+		const value = cellText(valueCell);
+		const rowName =
+			layout.nameColumn === undefined ? '' : cellText(table.cell(cells?.[layout.nameColumn]));
+		// A row that does not line up is rejected whatever its columns hold: they may be shifted.
+		const misaligned = header && table.misalignment?.(cells, header);
+		if (value === '') {
+			if (rowName === '' && !misaligned) {
+				file.blankRows++;
+			} else {
+				file.rowsWithoutValue++;
+				remember(file.rejectedRows, {
+					row,
+					value,
+					reason: misaligned || `no value in column "${settings.valueColumn}"`,
+				});
+			}
+			continue;
+		}
+		const name = settings.couponName ?? rowName;
+		let target = poolByName.get(name);
+		if (!target) {
+			const problem = couponNameProblem(name);
+			if (problem) {
+				target = {
+					problem: name === '' ? `no coupon name in column "${settings.nameColumn}"` : problem,
+				};
+			} else {
+				const poolKey = couponNameKey(name);
+				let pool = pools.get(poolKey);
+				if (!pool)
+					pools.set(
+						poolKey,
+						(pool = {
+							name,
+							candidates: [],
+							duplicates: 0,
+							invalid: 0,
+							rejected: [],
+							firstRowOf: new Map(),
+						}),
+					);
+				target = { pool };
+			}
+			poolByName.set(name, target);
+		}
+		const { pool } = target;
+		if (!pool) {
+			file.rowsWithoutCoupon++;
+			remember(file.rejectedRows, { row, value, reason: misaligned || target.problem! });
+			continue;
+		}
+		const read = misaligned
+			? { problem: misaligned }
+			: typeof valueCell === 'object'
+				? { problem: valueCell.unusable }
+				: readCodeValue(value);
+		if ('problem' in read) {
+			pool.invalid++;
+			remember(pool.rejected, { row, value, reason: read.problem });
+			continue;
+		}
+		const firstRow = pool.firstRowOf.get(read.key);
+		if (firstRow !== undefined) {
+			pool.duplicates++;
+			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
+			continue;
+		}
+		const kept = rowDetails(table, cells, layout);
+		const expiry = rowExpiry(table, cells, layout, settings);
+		const problem = 'problem' in kept ? kept.problem : 'problem' in expiry ? expiry.problem : '';
+		if (problem) {
+			pool.invalid++;
+			remember(pool.rejected, { row, value, reason: problem });
+			continue;
+		}
+		pool.firstRowOf.set(read.key, row);
+		pool.candidates.push({ code: value, key: read.key, row, ...kept, ...expiry });
+	}
+
+	const notes: string[] = [];
+	const first = pools.values().next().value?.candidates[0];
+	if (layout.headerRow === null && first) {
+		notes.push(
+			`Sheet "${table.sheetName}" has no "${settings.valueColumn}" header, so every row was read as a code, starting with row ${first.row} ("${first.code}"). If that row is a header, set Value Column to its text and import again: codes already imported are not added twice.`,
+		);
+	}
+	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file, notes };
+}
