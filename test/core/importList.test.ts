@@ -292,7 +292,11 @@ describe('importSheets', () => {
 			[name, `${name}-1`],
 		]);
 	const unreadable = async (): Promise<SheetTable> => {
-		throw new CouponError('The file is empty (0 bytes)', 'Check the node before this one.');
+		throw new CouponError(
+			'FILE_EMPTY',
+			'The file is empty (0 bytes)',
+			'Check the node before this one.',
+		);
 	};
 
 	it.each([

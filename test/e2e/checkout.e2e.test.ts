@@ -361,12 +361,22 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			['team-code', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
 			['offer-email', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
 		];
+		const errorCodes = new Map([
+			['The contact is empty', 'CONTACT_INVALID'],
+			['The code is empty', 'CODE_INVALID'],
+			['The order reference is empty', 'ORDER_REFERENCE_INVALID'],
+		]);
 		for (const [path, init, message] of failures) {
 			const response = await call(path, init);
 			expect({ path, status: response.status, body: await response.json() }).toEqual({
 				path,
 				status: 422,
-				body: { status: 'error', message, fix: expect.any(String) },
+				body: {
+					status: 'error',
+					errorCode: errorCodes.get(message),
+					message,
+					fix: expect.any(String),
+				},
 			});
 		}
 	});

@@ -218,7 +218,12 @@ describe('in a real n8n, with a real Vendure shop', () => {
 		});
 		expect(await order({ orderCode: 'V-3', couponCodes: [' '] })).toEqual({
 			status: 422,
-			body: { status: 'error', message: 'The code is empty', fix: expect.any(String) },
+			body: {
+				status: 'error',
+				errorCode: 'CODE_INVALID',
+				message: 'The code is empty',
+				fix: expect.any(String),
+			},
 		});
 	});
 });

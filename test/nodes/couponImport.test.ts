@@ -367,6 +367,7 @@ describe('Coupon Import', () => {
 			json: {
 				fileName: 'coupons.xlsx',
 				error: expect.stringMatching(/not an \.xlsx/),
+				errorCode: 'FILE_NOT_SPREADSHEET',
 				errorDescription: expect.any(String),
 			},
 			pairedItem: { item: 0 },
@@ -390,12 +391,15 @@ describe('Coupon Import', () => {
 			},
 		});
 		const [output] = await new CouponImport().execute.call(mock.context);
-		// Only error, message and details: n8n sends such an item to the error output and adds the
+		// Only error and details (the code and what to do): n8n sends such an item to the error output and adds the
 		// input item's data to it itself.
 		expect(output[0]).toEqual({
 			json: {
 				error: expect.stringMatching(/not an \.xlsx/),
-				details: expect.stringMatching(/Open the file in Excel/),
+				details: {
+					errorCode: 'FILE_NOT_SPREADSHEET',
+					fix: expect.stringMatching(/Open the file in Excel/),
+				},
 			},
 			pairedItem: { item: 0 },
 		});

@@ -90,6 +90,7 @@ export function readFileOptions(
 	const format = SHEET_FORMATS.find((known) => known === (options.fileFormat ?? 'xlsx'));
 	if (!format)
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice ${echo(options.fileFormat)} for File Format`,
 			'Choose XLSX or CSV.',
 		);
@@ -100,6 +101,7 @@ export function readFileOptions(
 	const field = textParameter(options.binaryPropertyName ?? 'data', 'The output field', fix);
 	if (field === '')
 		throw new CouponError(
+			'TEXT_INVALID',
 			'Put Output File in Field is empty',
 			'Enter the name of the binary field for the file, such as data.',
 		);

@@ -53,7 +53,7 @@ export function asLegacyErrors<T extends { status: string; message: string }>(
 	if (!beforeVersion3(context)) return outcomes;
 	return outcomes.map((outcome) =>
 		'value' in outcome && outcome.value.status === status
-			? { error: new CouponError(outcome.value.message, fix) }
+			? { error: new CouponError('ORDER_MISMATCH', outcome.value.message, fix) }
 			: outcome,
 	);
 }

@@ -177,6 +177,7 @@ function parseImportMode(raw: unknown): ImportMode {
 	const mode = IMPORT_MODES.find((known) => known === raw);
 	if (mode === undefined)
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice ${echo(raw)} for Mode`,
 			'Choose Add, Replace or Dry Run.',
 		);

@@ -6,13 +6,15 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 import { CouponError, StoreError } from '../core/common/errors';
+import type { ErrorCode } from '../core/common/errorCodes';
 
 /** A failure as n8n shows it. */
 export type NodeFailure = NodeOperationError | NodeApiError;
 
 /**
  * Any failure as the error n8n shows, naming the item it concerns: a NodeApiError when the
- * storage (PostgreSQL) failed, a NodeOperationError for bad input and broken coupon rules.
+ * storage (PostgreSQL) failed, a NodeOperationError for bad input and broken coupon rules. The
+ * refusal's stable code goes in the error's context as `errorCode`.
  */
 export function nodeError(
 	context: IExecuteFunctions,
@@ -22,26 +24,42 @@ export function nodeError(
 	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
 	if (error instanceof StoreError) {
 		const { message, description } = error;
-		return new NodeApiError(context.getNode(), error as unknown as JsonObject, {
-			message,
-			description,
-			itemIndex,
-		});
+		return withCode(
+			new NodeApiError(context.getNode(), error as unknown as JsonObject, {
+				message,
+				description,
+				itemIndex,
+			}),
+			error.code,
+		);
 	}
 	if (error instanceof CouponError) {
-		return new NodeOperationError(context.getNode(), error.message, {
-			itemIndex,
-			description: error.description,
-		});
+		return withCode(
+			new NodeOperationError(context.getNode(), error.message, {
+				itemIndex,
+				description: error.description,
+			}),
+			error.code,
+		);
 	}
 	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 }
 
+function withCode(failure: NodeFailure, code: ErrorCode): NodeFailure {
+	failure.context.errorCode = code;
+	return failure;
+}
+
+/** The stable code of a failure this package made; none for an unexpected error. */
+const errorCodeOf = (failure: NodeFailure): ErrorCode | undefined =>
+	failure.context.errorCode as ErrorCode | undefined;
+
 /**
- * The output item for a failed input item under "Continue on Fail": its data plus the error, and
- * what to do (`errorDescription`). Under On Error "Continue (using error output)" n8n sends to the
- * error output an item whose data holds only `error`, `message` and `details`, and adds the input
- * item's data itself: the error's description goes in `details` then.
+ * The output item for a failed input item under "Continue on Fail": its data plus the error, what
+ * to do (`errorDescription`) and the refusal's stable code (`errorCode`). Under On Error "Continue
+ * (using error output)" n8n sends to the error output only an item whose data holds nothing but
+ * `error`, `message` and `details`, and adds the input item's data itself: the code and what to do
+ * go in `details` then.
  */
 export function errorItem(
 	context: IExecuteFunctions,
@@ -50,15 +68,22 @@ export function errorItem(
 	itemIndex: number,
 ): INodeExecutionData {
 	const pairedItem = { item: itemIndex };
-	if (context.getNode().onError === 'continueErrorOutput')
+	const errorCode = errorCodeOf(error);
+	if (context.getNode().onError === 'continueErrorOutput') {
+		const details = {
+			...(errorCode ? { errorCode } : {}),
+			...(error.description ? { fix: error.description } : {}),
+		};
 		return {
-			json: { error: error.message, ...(error.description ? { details: error.description } : {}) },
+			json: { error: error.message, ...(Object.keys(details).length > 0 ? { details } : {}) },
 			pairedItem,
 		};
+	}
 	return {
 		json: {
 			...item.json,
 			error: error.message,
+			...(errorCode ? { errorCode } : {}),
 			...(error.description ? { errorDescription: error.description } : {}),
 		},
 		pairedItem,

@@ -1,4 +1,5 @@
-import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { CouponError } from '../core/common/errors';
 import type { CouponStore } from '../core/storeContract';
 import { LocalStore } from '../stores/local/LocalStore';
 import { PostgresStore } from '../stores/postgres/PostgresStore';
@@ -24,13 +25,14 @@ export async function openStore(context: IExecuteFunctions): Promise<OpenStore> 
 	const storage = context.getNodeParameter('storage', 0) as string;
 	if (storage === 'local') {
 		if (isQueueMode())
-			throw new NodeOperationError(
-				context.getNode(),
-				'The Local storage cannot be used in queue mode: each worker would keep its own coupons on its own disk',
-				{
-					description:
-						'Choose Database (PostgreSQL) as the storage, with a Coupon PostgreSQL credential that every worker can reach.',
-				},
+			throw nodeError(
+				context,
+				new CouponError(
+					'STORE_NOT_SUPPORTED',
+					'The Local storage cannot be used in queue mode: each worker would keep its own coupons on its own disk',
+					'Choose Database (PostgreSQL) as the storage, with a Coupon PostgreSQL credential that every worker can reach.',
+				),
+				0,
 			);
 		const file = localCouponFile(context.helpers.getStoragePath());
 		return { store: new LocalStore(localDatabase(file)), storage, where: `the local file ${file}` };
@@ -54,9 +56,15 @@ export async function openStore(context: IExecuteFunctions): Promise<OpenStore> 
 			throw nodeError(context, error, 0);
 		}
 	}
-	throw new NodeOperationError(context.getNode(), `Unknown storage "${storage}"`, {
-		description: 'Choose a storage from the list in the node panel.',
-	});
+	throw nodeError(
+		context,
+		new CouponError(
+			'CHOICE_UNKNOWN',
+			`Unknown storage "${storage}"`,
+			'Choose a storage from the list in the node panel.',
+		),
+		0,
+	);
 }
 
 /** Test runs from the editor never save static data: say so, or the next run surprises the user. */

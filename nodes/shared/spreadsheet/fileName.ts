@@ -24,7 +24,7 @@ const fix = (format: SheetFormat) =>
  */
 export function checkFileName(name: string, format: SheetFormat): string {
 	const refuse = (problem: string) =>
-		new CouponError(`File Name ${echo(name)} ${problem}`, fix(format));
+		new CouponError('FILE_NAME_INVALID', `File Name ${echo(name)} ${problem}`, fix(format));
 	const forbidden = FORBIDDEN.exec(name);
 	if (forbidden) throw refuse(`contains ${describeCharacter(forbidden[0])}`);
 	if (/^\.*$/.test(name)) throw refuse('is not a name');

@@ -134,6 +134,7 @@ export async function readCsv(
 	const { encoding, start } = encodingOf(file);
 	if (start === 0 && utf16WithoutMark(file.subarray(0, SAMPLE_BYTES)))
 		throw new CouponError(
+			'FILE_ENCODING_UNSUPPORTED',
 			'The CSV file is not UTF-8 text: it is UTF-16 without a byte order mark (row 1 holds NUL bytes)',
 			saveAsCsv,
 		);
@@ -158,6 +159,7 @@ export async function readCsv(
 		cells += record.length;
 		if (cells > maxCells)
 			throw new CouponError(
+				'LIMIT_EXCEEDED',
 				`The CSV file has more than ${maxCells.toLocaleString('en-US')} cells in the ${(options.leadingRows + options.rowsAfter).toLocaleString('en-US')} rows the import reads (${options.cellsPerRow ?? CELLS_PER_ROW} a row on average)`,
 				'Remove the columns the import does not need, or lower Max Rows.',
 			);
@@ -185,6 +187,7 @@ export async function readCsv(
 					? ''
 					: ` (line ${parser.lineNumber.toLocaleString('en-US')} of the file)`;
 			throw new CouponError(
+				'FILE_ENCODING_UNSUPPORTED',
 				`The CSV file is not ${encoding.name} text: row ${parser.rowNumber.toLocaleString('en-US')}${line} holds bytes ${encoding.name} does not allow`,
 				saveAsCsv,
 			);
@@ -317,6 +320,7 @@ function refuseMixedDelimiters(
 				rowRecords.every((record) => record.fields > 1)
 			)
 				throw new CouponError(
+					'SHEET_LAYOUT_INVALID',
 					`The CSV file's header (row ${headerRecord.row.toLocaleString('en-US')}) is separated by ${header.delimiter.name}s, but the rows below it by ${rows.delimiter.name}s, so no row lines up with the header`,
 					`Use one delimiter throughout: separate the header by ${rows.delimiter.name}s too, or save the file again from the spreadsheet program as "CSV UTF-8".`,
 				);
@@ -408,6 +412,7 @@ class CsvParser {
 	end(): void {
 		if (this.quoted && !this.quoteSeen)
 			throw new CouponError(
+				'FILE_DAMAGED',
 				`Row ${this.rowNumber.toLocaleString('en-US')} of the CSV file opens a quote that never closes`,
 				'Close the quote, or remove it, and import the file again.',
 			);
@@ -418,6 +423,7 @@ class CsvParser {
 		if (to <= from) return;
 		if (this.field.length + (to - from) > MAX_CSV_CELL)
 			throw new CouponError(
+				'FILE_DAMAGED',
 				`Row ${this.rowNumber.toLocaleString('en-US')} of the CSV file has a cell longer than ${MAX_CSV_CELL.toLocaleString('en-US')} characters${this.quoted ? ', inside a quote that may never close' : ''}`,
 				'Check that the file is a list of codes, with its quotes closed.',
 			);

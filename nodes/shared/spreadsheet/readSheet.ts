@@ -31,6 +31,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	const entries = readZipDirectory(file);
 	if (!entries.some((entry) => WORKBOOK_PART.test(entry.name))) {
 		throw new CouponError(
+			'FILE_NOT_SPREADSHEET',
 			'The file is a zip archive but not an Excel workbook (it has no xl/workbook part)',
 			SAVE_AS_XLSX,
 		);
@@ -44,8 +45,10 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		: 0;
 	const sheet = layout.sheets[index];
 	if (sheet === undefined) {
-		if (!wantedSheet) throw new CouponError('The workbook has no sheets', SAVE_AS_XLSX);
+		if (!wantedSheet)
+			throw new CouponError('SHEET_NOT_FOUND', 'The workbook has no sheets', SAVE_AS_XLSX);
 		throw new CouponError(
+			'SHEET_NOT_FOUND',
 			`The workbook has no sheet named "${wantedSheet}"; its sheets are ${layout.sheets.map((n) => `"${n.name}"`).join(', ')}`,
 			'Set Sheet Name to one of these, or leave it empty for the first sheet.',
 		);
@@ -53,6 +56,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	const sheetEntry = sheet.part === undefined ? undefined : entryNamed(entries, sheet.part);
 	if (sheetEntry === undefined)
 		throw new CouponError(
+			'FILE_DAMAGED',
 			`The workbook lists sheet "${sheet.name}" but the file does not hold it (${sheet.part ?? 'no part named'})`,
 			SAVE_AS_XLSX,
 		);
@@ -69,6 +73,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	const cut = cutter.finish();
 	if (cut.cells > maxCells)
 		throw new CouponError(
+			'LIMIT_EXCEEDED',
 			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${cellsPerRow} a row on average)`,
 			'Delete the columns the import does not use (it reads the coupon name and value columns, and those Keep Columns names), or save those columns alone as a new .xlsx file.',
 		);
@@ -99,6 +104,7 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 		});
 	} catch (error) {
 		throw new CouponError(
+			'FILE_DAMAGED',
 			`The spreadsheet could not be read: ${(error as Error).message}`,
 			SAVE_AS_XLSX,
 		);
@@ -139,6 +145,7 @@ function sharedStringsMissing(cut: { maxStringIndex: number }): never {
 
 function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string): CouponError {
 	return new CouponError(
+		'FILE_DAMAGED',
 		`The file is damaged: a cell refers to text number ${(cut.maxStringIndex + 1).toLocaleString('en-US')} of the workbook's shared texts, but ${problem}`,
 		SAVE_AS_XLSX,
 	);
@@ -260,6 +267,7 @@ function stylesXml(
 	const entry = entryNamed(entries, name);
 	if (entry && entry.uncompressedSize > MAX_STYLES_BYTES)
 		throw new CouponError(
+			'FILE_DAMAGED',
 			`The file's cell styles take ${Math.ceil(entry.uncompressedSize / 2 ** 20)} MB, far more than a spreadsheet program writes (at most ${MAX_STYLES_BYTES / 2 ** 20} MB)`,
 			`${SAVE_AS_XLSX} Copy only the coupon columns into a new workbook if the file is a damaged one.`,
 		);

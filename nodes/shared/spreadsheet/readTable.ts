@@ -18,17 +18,20 @@ const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
 export async function readTable(file: Buffer, options: ReadOptions): Promise<SheetTable> {
 	if (file.length === 0)
 		throw new CouponError(
+			'FILE_EMPTY',
 			'The file is empty (0 bytes)',
 			'Check the node before this one: it passed an empty file.',
 		);
 	if (file.subarray(0, 8).equals(OLE_MAGIC)) {
 		if (file.includes(ENCRYPTION_STREAM)) {
 			throw new CouponError(
+				'FILE_PROTECTED',
 				'The spreadsheet is password-protected, so it cannot be read',
 				'Open it in Excel, remove the password (File > Info > Protect Workbook), and save it again.',
 			);
 		}
 		throw new CouponError(
+			'FILE_NOT_SPREADSHEET',
 			'The file is an old Excel 97-2003 (.xls) workbook, not .xlsx',
 			SAVE_AS_XLSX,
 		);
@@ -37,6 +40,7 @@ export async function readTable(file: Buffer, options: ReadOptions): Promise<She
 		if (!file.subarray(0, 5).equals(PDF_MAGIC) && looksLikeText(file))
 			return readCsv(file, options);
 		throw new CouponError(
+			'FILE_NOT_SPREADSHEET',
 			`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`,
 			`${SAVE_AS_XLSX} A CSV list must be UTF-8 text: save it as "CSV UTF-8", or as .xlsx the same way.`,
 		);

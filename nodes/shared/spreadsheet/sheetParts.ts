@@ -180,6 +180,7 @@ export function readLayout(part: (name: string) => Buffer | undefined): Workbook
 	const workbook = part(workbookName);
 	if (!workbook)
 		throw new CouponError(
+			'FILE_NOT_SPREADSHEET',
 			`The file is not an .xlsx workbook: it has no ${workbookName} part (an .xlsb binary workbook, or not a workbook at all)`,
 			saveAgain,
 		);
@@ -266,6 +267,7 @@ const ROW_ELEMENTS = new Set([
 
 const unreadable = (what: string) =>
 	new CouponError(
+		'FILE_DAMAGED',
 		`The sheet cannot be read safely: ${what}, which spreadsheet programs do not write`,
 		saveAgain,
 	);
@@ -447,6 +449,7 @@ export class SheetCutter {
 					throw unreadable(`it has rows past row ${MAX_ROW.toLocaleString('en-US')}, Excel's last`);
 				if (!Number.isInteger(next) || next <= this.row)
 					throw new CouponError(
+						'FILE_DAMAGED',
 						`The sheet's rows are out of order (row ${range ? xml.toString('utf8', range[0], range[1]) : '?'} comes after row ${this.row})`,
 						saveAgain,
 					);

@@ -32,6 +32,7 @@ const DEFLATED = 8;
 
 const corrupt = (detail: string) =>
 	new CouponError(
+		'FILE_DAMAGED',
 		`The file is not a readable .xlsx file: its zip structure is damaged (${detail})`,
 		'Open the file in Excel or LibreOffice and save it again as .xlsx.',
 	);
@@ -126,6 +127,7 @@ export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): v
 		total += entry.uncompressedSize;
 		if (entry.uncompressedSize > limits.maxEntryBytes) {
 			throw new CouponError(
+				'FILE_TOO_LARGE',
 				`The file is refused: its part ${entry.name} unpacks to ${mib(entry.uncompressedSize)}, over the limit of ${mib(limits.maxEntryBytes)}`,
 				fix,
 			);
@@ -133,6 +135,7 @@ export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): v
 		const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
 		if (entry.uncompressedSize > RATIO_FLOOR && ratio > limits.maxRatio) {
 			throw new CouponError(
+				'FILE_TOO_LARGE',
 				`The file is refused as a possible zip bomb: its part ${entry.name} unpacks ${Math.round(ratio)} times larger than it is packed (${mib(entry.compressedSize)} to ${mib(entry.uncompressedSize)}); the limit is ${limits.maxRatio} times`,
 				fix,
 			);
@@ -140,6 +143,7 @@ export function checkDeclaredSizes(entries: ZipEntry[], limits: UnpackLimits): v
 	}
 	if (total > limits.maxTotalBytes) {
 		throw new CouponError(
+			'FILE_TOO_LARGE',
 			`The file is refused: it unpacks to ${mib(total)}, over the limit of ${mib(limits.maxTotalBytes)}`,
 			fix,
 		);
@@ -257,6 +261,7 @@ function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {
 
 const lyingSize = (entry: ZipEntry) =>
 	new CouponError(
+		'FILE_TOO_LARGE',
 		`The file is refused as a possible zip bomb: its part ${entry.name} unpacks to more than the ${mib(entry.uncompressedSize)} its header declares`,
 		'Open the file in Excel or LibreOffice and save it again as .xlsx.',
 	);

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/common/errorCodes';
 import { createHash } from 'node:crypto';
 import { Client, Pool, type ClientConfig, type PoolClient, type PoolConfig } from 'pg';
 import { CouponError, StoreError } from '../core/common/errors';
@@ -101,11 +102,13 @@ export function parseSchema(raw: string | undefined): string {
 		'Use letters, digits and underscores only, starting with a letter, such as "coupons".';
 	if (!SCHEMA_NAME.test(schema))
 		throw new CouponError(
+			'CREDENTIAL_INVALID',
 			`The schema name "${schema}" in the Coupon PostgreSQL credential is not allowed`,
 			fix,
 		);
 	if (SYSTEM_SCHEMA.test(schema))
 		throw new CouponError(
+			'CREDENTIAL_INVALID',
 			`The schema "${schema}" in the Coupon PostgreSQL credential is one of PostgreSQL's own schemas`,
 			`Choose a schema of your own for the coupon tables. ${fix}`,
 		);
@@ -141,6 +144,7 @@ function credentialText(raw: unknown, field: string, example: string): string {
 	const text = typeof raw === 'string' ? raw.trim() : '';
 	if (text === '')
 		throw new CouponError(
+			'CREDENTIAL_INVALID',
 			`${field} in the Coupon PostgreSQL credential is empty`,
 			`Enter ${field}, such as ${example}; nothing is taken from the environment of the machine running n8n.`,
 		);
@@ -151,6 +155,7 @@ function credentialPort(raw: unknown): number {
 	const port = typeof raw === 'string' && /^\d{1,5}$/.test(raw.trim()) ? Number(raw) : raw;
 	if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
 		throw new CouponError(
+			'CREDENTIAL_INVALID',
 			`Port in the Coupon PostgreSQL credential must be a whole number from 1 to 65535; got ${JSON.stringify(raw)}`,
 			'Enter the port PostgreSQL listens on, usually 5432.',
 		);
@@ -239,10 +244,12 @@ export function describeDatabaseError(
 ): Error {
 	if (error instanceof CouponError || error instanceof StoreError) return error;
 	const { code, message } = error as PgError;
-	const failed = (problem: string, fix: string) => new StoreError(problem, fix);
+	const failed = (errorCode: ErrorCode, problem: string, fix: string) =>
+		new StoreError(errorCode, problem, fix);
 	const runAgain = 'Nothing of this step was saved. Run it again.';
 	if (/timeout exceeded when trying to connect/i.test(message)) {
 		return failed(
+			'STORE_UNREACHABLE',
 			`Could not get a connection to PostgreSQL at ${where} within ${CONNECT_TIMEOUT_MS / 1000} seconds: ${maxConnections ? `all ${maxConnections} connections of this n8n process were busy, or ` : ''}the server did not answer`,
 			'Raise Max Connections in the Coupon PostgreSQL credential if many runs overlap, and check that PostgreSQL is reachable.',
 		);
@@ -252,6 +259,7 @@ export function describeDatabaseError(
 	if (connectionFailure || timedOut) {
 		const reason = connectionFailure || `no answer within ${CONNECT_TIMEOUT_MS / 1000} seconds`;
 		return failed(
+			'STORE_UNREACHABLE',
 			`Could not connect to PostgreSQL at ${where}: ${reason}`,
 			'Check that PostgreSQL is running and reachable from n8n, and the host and port in the Coupon PostgreSQL credential.',
 		);
@@ -260,36 +268,43 @@ export function describeDatabaseError(
 		case '28P01':
 		case '28000':
 			return failed(
+				'STORE_ACCESS_DENIED',
 				`PostgreSQL at ${where} refused the login: ${message}`,
 				'Check the user and password in the Coupon PostgreSQL credential.',
 			);
 		case '3D000':
 			return failed(
+				'STORE_ACCESS_DENIED',
 				`PostgreSQL at ${where}: ${message}`,
 				'Check the database name in the Coupon PostgreSQL credential, or create that database.',
 			);
 		case '42501':
 			return failed(
+				'STORE_ACCESS_DENIED',
 				`PostgreSQL at ${where}: ${message}`,
 				"Grant the credential's user the right to create tables in its schema (or run the nodes once with a user who can).",
 			);
 		case '57014':
 			return failed(
+				'STORE_BUSY',
 				`PostgreSQL at ${where} stopped a statement that took too long: ${message}`,
 				`${runAgain} For very large imports, split the file.`,
 			);
 		case '40001':
 			return failed(
+				'STORE_CONFLICT',
 				`PostgreSQL at ${where} could not serialise this step with another run: ${message}`,
 				runAgain,
 			);
 		case '55P03':
 			return failed(
+				'STORE_BUSY',
 				`PostgreSQL at ${where}: waited too long for another run working on the same coupons: ${message}`,
 				runAgain,
 			);
 		case '40P01':
 			return failed(
+				'STORE_CONFLICT',
 				`PostgreSQL at ${where} stopped this step to break a deadlock with another run: ${message}`,
 				runAgain,
 			);
@@ -300,9 +315,14 @@ export function describeDatabaseError(
 		/Connection terminated|terminating connection|not queryable/i.test(message)
 	) {
 		return failed(
+			'STORE_CONNECTION_LOST',
 			`The connection to PostgreSQL at ${where} was lost: ${message}`,
 			`${runAgain} If it keeps happening, check the database server.`,
 		);
 	}
-	return failed(`PostgreSQL at ${where} failed: ${message}`, 'Nothing of this step was saved.');
+	return failed(
+		'STORE_FAILED',
+		`PostgreSQL at ${where} failed: ${message}`,
+		'Nothing of this step was saved.',
+	);
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/common/errorCodes';
 import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -46,6 +47,7 @@ const NEEDED_NODE = '22.16';
 
 const olderNode = () =>
 	new StoreError(
+		'STORE_NOT_SUPPORTED',
 		`The Local storage needs Node.js ${NEEDED_NODE} or later (n8n 2.x runs on Node 24); this n8n runs on Node ${process.versions.node}`,
 		'Update n8n, or choose Workflow Static Data or Database (PostgreSQL) as the storage.',
 	);
@@ -68,6 +70,7 @@ function refuseLinks(file: string): void {
 	for (const path of [file, `${file}-wal`, `${file}-shm`]) {
 		if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
 		throw new StoreError(
+			'STORE_NOT_SUPPORTED',
 			`The local coupon file ${file} cannot be opened: ${path} is a symbolic link (to ${readlinkSync(path)}), which the Local storage does not follow`,
 			'Replace the link with the file itself, or set N8N_USER_FOLDER to the folder that holds the file.',
 		);
@@ -219,6 +222,7 @@ export class LocalDatabase {
 		const wal = `${this.file}-wal`;
 		if ((statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > 0)
 			throw new StoreError(
+				'STORE_READ_ONLY',
 				`The local coupon file ${this.file} cannot be read: its folder is read-only, and writes not yet merged into the file wait in ${wal}`,
 				`Open it once where n8n can write it, which merges them, or make a copy with SQLite's own backup (sqlite3 "${this.file}" ".backup copy.sqlite") and read that.`,
 			);
@@ -260,6 +264,7 @@ export class LocalDatabase {
 			}
 		} catch (error) {
 			throw new StoreError(
+				'STORE_WRITE_FAILED',
 				`The local coupon file ${this.file} could not be written to disk: ${(error as Error).message}`,
 				'The step may or may not have been saved. Check the coupons (Get Pool Statistics) before running it again.',
 			);
@@ -368,6 +373,7 @@ function readOnlyFolder(file: string): boolean {
 
 const readOnlyFile = (file: string) =>
 	new StoreError(
+		'STORE_READ_ONLY',
 		`The local coupon file ${file} is read-only (its permissions or its file system do not let n8n write it), and this step changes coupons`,
 		'Validate Code, Get Pool Statistics, Get Contact Coupons and Export Codes work on a read-only file. To change coupons, let the user n8n runs as write the file and its folder, or mount it writable.',
 	);
@@ -460,6 +466,7 @@ async function execWaiting(
 
 const lockedTooLong = (file: string, waitedMs: number) =>
 	new StoreError(
+		'STORE_BUSY',
 		`The local coupon file ${file} stayed locked by another process for more than ${waitedMs / 1000} seconds`,
 		'Nothing of this step was saved. Run it again; if it keeps happening, another program holds the file open in a transaction.',
 	);
@@ -468,29 +475,36 @@ const lockedTooLong = (file: string, waitedMs: number) =>
 export function describeSqliteError(error: unknown, file: string): Error {
 	if (error instanceof StoreError) return error;
 	const { errcode, message } = error as SqliteError;
-	const failed = (problem: string, fix: string) =>
-		new StoreError(`The local coupon file ${file} ${problem}`, fix);
+	const failed = (errorCode: ErrorCode, problem: string, fix: string) =>
+		new StoreError(errorCode, `The local coupon file ${file} ${problem}`, fix);
 	switch ((errcode ?? -1) % 256) {
 		case SQLITE_BUSY:
 			return lockedTooLong(file, BUSY_TIMEOUT_MS);
 		case SQLITE_READONLY:
 		case SQLITE_CANTOPEN:
 			return failed(
+				'STORE_ACCESS_DENIED',
 				`cannot be opened for writing: ${message}`,
 				"Give the user n8n runs as the right to write that file and its folder (n8n's user folder), or set N8N_USER_FOLDER.",
 			);
 		case SQLITE_FULL:
 			return failed(
+				'STORE_WRITE_FAILED',
 				'could not grow: the disk is full',
 				'Nothing of this step was saved. Free disk space, then run it again.',
 			);
 		case SQLITE_CORRUPT:
 		case SQLITE_NOTADB:
 			return failed(
+				'STORE_DAMAGED',
 				`is damaged or not an SQLite database: ${message}`,
 				'Restore it from a backup, or move it away to start with no coupons.',
 			);
 		default:
-			return failed(`failed: ${message}`, 'Nothing of this step was saved. Run it again.');
+			return failed(
+				'STORE_FAILED',
+				`failed: ${message}`,
+				'Nothing of this step was saved. Run it again.',
+			);
 	}
 }

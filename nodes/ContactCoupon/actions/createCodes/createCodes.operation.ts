@@ -99,6 +99,7 @@ function readOutput(options: CreateOptions): Output {
 	const output = options.output ?? 'summary';
 	if (!(OUTPUTS as readonly string[]).includes(output))
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice "${output}" for Output`,
 			'Choose Summary, One Item per Code or Summary With File.',
 		);
@@ -135,6 +136,7 @@ async function newCodesFile(
 ): Promise<Buffer> {
 	if (file.format === 'xlsx' && codes.length > MAX_XLSX_ROWS)
 		throw new CouponError(
+			'LIMIT_EXCEEDED',
 			`${codes.length.toLocaleString('en-US')} codes are more than an .xlsx sheet holds (${MAX_XLSX_ROWS.toLocaleString('en-US')} rows)`,
 			'Choose CSV as File Format.',
 		);

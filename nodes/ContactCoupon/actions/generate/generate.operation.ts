@@ -91,6 +91,7 @@ function readSettings(context: IExecuteFunctions, itemIndex: number): Assignment
 	const policy = (options.activeCoupon ?? 'reuse') as ActiveCouponPolicy;
 	if (!ACTIVE_COUPON_POLICIES.includes(policy)) {
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice "${policy}" for If Contact Already Has One`,
 			'Choose one of the listed choices.',
 		);

@@ -230,6 +230,7 @@ function readChoice<T extends string>(
 	const value = context.getNodeParameter(name, itemIndex, fallback) as T;
 	if (!values.includes(value))
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice ${JSON.stringify(value) ?? String(value)} for ${label}`,
 			'Choose one of the listed choices.',
 		);
@@ -285,6 +286,7 @@ function readTemplate(raw: unknown): string {
 	if (typeof raw === 'string') return raw;
 	if (typeof raw === 'number') return String(raw);
 	throw new CouponError(
+		'TEXT_INVALID',
 		`Text must be text or HTML; got ${raw === null ? 'null' : typeof raw}`,
 		'Map Text to the field that holds the message, such as {{ $json.html }}.',
 	);

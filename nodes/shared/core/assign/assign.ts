@@ -264,10 +264,12 @@ async function exhaustedError(
 	if (counts.available > 0)
 		// Unused codes are left, but each expires before this assignment's validity would end.
 		return new CouponError(
+			'COUPON_EXHAUSTED',
 			`Coupon "${pool.name}" has no unused code that lasts ${validDays} days: its ${counts.available} unused codes expire sooner`,
 			'Turn on Assign Codes Expiring Sooner in the options (they are then valid until their own expiry), lower Valid (Days), or import codes that last longer.',
 		);
 	return new CouponError(
+		'COUPON_EXHAUSTED',
 		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available${counts.lapsed > 0 ? `, ${counts.lapsed} past their own expiry` : ''}`,
 		'Import more codes into this coupon with the Coupon Import node, make more with Create Codes, or use another coupon name.',
 	);
@@ -297,6 +299,7 @@ async function generateInto(
 	}
 	if (waiting.length === 0) return undefined;
 	return new CouponError(
+		'COUPON_EXHAUSTED',
 		`Could not find unused codes for coupon "${pool.name}" after ${GENERATION_ROUNDS} tries: codes of ${format.length} characters are running out`,
 		`Increase Length above ${format.length}.`,
 	);

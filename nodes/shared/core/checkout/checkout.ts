@@ -99,7 +99,7 @@ function withFix<T>(parse: () => T, fix: string): T {
 	try {
 		return parse();
 	} catch (error) {
-		if (error instanceof CouponError) throw new CouponError(error.message, fix);
+		if (error instanceof CouponError) throw new CouponError(error.code, error.message, fix);
 		throw error;
 	}
 }
@@ -116,7 +116,8 @@ export function parseOrderReference(raw: unknown): string | undefined {
 			: control
 				? `contains ${describeCharacter(control[0])}`
 				: undefined;
-	if (problem) throw new CouponError(`The order reference ${problem}`, fix);
+	if (problem)
+		throw new CouponError('ORDER_REFERENCE_INVALID', `The order reference ${problem}`, fix);
 	return reference;
 }
 
@@ -125,6 +126,7 @@ export function parseRequiredOrderReference(raw: unknown): string {
 	const reference = parseOrderReference(raw);
 	if (reference === undefined)
 		throw new CouponError(
+			'ORDER_REFERENCE_INVALID',
 			'The order reference is empty',
 			'Map Order Reference to the order number or ID, such as {{ $json.body.orderId }}: a hold belongs to one order.',
 		);

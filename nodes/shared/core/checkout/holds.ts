@@ -63,6 +63,7 @@ export function parseHoldMinutes(raw: unknown): number {
 		minutes > MAX_HOLD_MINUTES
 	)
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`Hold For must be a whole number of minutes from 1 to ${MAX_HOLD_MINUTES}; got ${echo(raw)}`,
 			`Enter how long the payment may take, for example ${DEFAULT_HOLD_MINUTES} minutes.`,
 		);

@@ -47,6 +47,7 @@ export function parseUndoReason(raw: unknown): string | undefined {
 	const unsafe = UNSAFE_CHARACTER.exec(reason);
 	if (reason.length > MAX_UNDO_REASON_LENGTH || unsafe)
 		throw new CouponError(
+			'TEXT_INVALID',
 			`The reason ${unsafe ? `contains ${describeCharacter(unsafe[0])}` : `is longer than ${MAX_UNDO_REASON_LENGTH} characters`}`,
 			fix,
 		);

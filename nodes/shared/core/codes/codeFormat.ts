@@ -68,6 +68,7 @@ export function parseLength(raw: unknown): number {
 		length > MAX_LENGTH
 	) {
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`Length must be a whole number from ${MIN_LENGTH} to ${MAX_LENGTH}; got ${echo(raw)}`,
 			'Enter how many random characters each generated code has; 8 suits most campaigns.',
 		);
@@ -80,6 +81,7 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 		const characters = typeof set === 'string' ? CHARACTER_SETS.get(set) : undefined;
 		if (characters === undefined)
 			throw new CouponError(
+				'CHOICE_UNKNOWN',
 				`Unknown character set ${echo(set)}`,
 				`Set Characters to one of ${[...CHARACTER_SETS.keys(), 'custom'].map((name) => `"${name}"`).join(', ')}.`,
 			);
@@ -89,9 +91,14 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 		'Enter at least 2 different letters or digits, for example ABCDEFGHJKMNPQRSTUVWXYZ23456789.';
 	const characters = [...new Set(textParameter(custom, 'Custom Characters', fix))].join('');
 	if (characters.length < 2)
-		throw new CouponError('Custom Characters needs at least 2 different characters', fix);
+		throw new CouponError(
+			'FORMAT_INVALID',
+			'Custom Characters needs at least 2 different characters',
+			fix,
+		);
 	if (characters.length > MAX_CHARACTERS)
 		throw new CouponError(
+			'FORMAT_INVALID',
 			`Custom Characters has ${characters.length} different characters; the limit is ${MAX_CHARACTERS}`,
 			fix,
 		);
@@ -106,6 +113,7 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 	);
 	if (unusable !== undefined) {
 		throw new CouponError(
+			'FORMAT_INVALID',
 			`Custom Characters contains ${describeCharacter(unusable)}, ${
 				UNTYPEABLE_CHARACTER.test(unusable) || UNSAFE_CHARACTER.test(unusable)
 					? 'which a customer cannot see or type'
@@ -117,6 +125,7 @@ export function resolveCharacters(set: unknown, custom: unknown): string {
 	const keys = new Set([...characters].map(codeKey));
 	if (keys.size !== characters.length) {
 		throw new CouponError(
+			'FORMAT_INVALID',
 			'Custom Characters contains the same letter in upper and lower case, which checkout cannot tell apart',
 			fix,
 		);
@@ -135,7 +144,8 @@ function parseAffix(raw: unknown, label: 'Prefix' | 'Suffix', example: string): 
 			: unsafe
 				? `contains ${describeCharacter(unsafe[0])}`
 				: undefined;
-	if (problem) throw new CouponError(`The ${label.toLowerCase()} ${problem}`, fix);
+	if (problem)
+		throw new CouponError('FORMAT_INVALID', `The ${label.toLowerCase()} ${problem}`, fix);
 	return affix;
 }
 
@@ -161,20 +171,28 @@ export function parsePattern(raw: unknown, characters: string): string | undefin
 	const pattern = textParameter(raw, 'The pattern', fix);
 	if (pattern === '') return undefined;
 	const unsafe = UNSAFE_CHARACTER.exec(pattern) ?? UNTYPEABLE_CHARACTER.exec(pattern);
-	if (unsafe) throw new CouponError(`The pattern contains ${describeCharacter(unsafe[0])}`, fix);
+	if (unsafe)
+		throw new CouponError(
+			'FORMAT_INVALID',
+			`The pattern contains ${describeCharacter(unsafe[0])}`,
+			fix,
+		);
 	if (pattern.length > MAX_PATTERN_LENGTH)
 		throw new CouponError(
+			'FORMAT_INVALID',
 			`The pattern is ${pattern.length} characters long; the limit is ${MAX_PATTERN_LENGTH}`,
 			fix,
 		);
 	if (![...pattern].some((c) => PLACEHOLDERS.includes(c)))
 		throw new CouponError(
+			'FORMAT_INVALID',
 			`The pattern "${pattern}" has no # ? or *, so every code would be alike`,
 			fix,
 		);
 	for (const [placeholder, word] of PLACEHOLDER_WORDS) {
 		if (pattern.includes(placeholder) && placeholderCharacters(placeholder, characters) === '')
 			throw new CouponError(
+				'FORMAT_INVALID',
 				`The pattern "${pattern}" asks for ${word} (${placeholder}) but Characters has none`,
 				`Choose Characters that hold ${word === 'a digit' ? 'digits' : 'letters'}, or use * in the pattern.`,
 			);
@@ -245,11 +263,13 @@ export function assertGuessProof(format: CodeFormat, codeCount: number, couponNa
 	if (format.pattern === undefined) {
 		const needed = minimumSafeLength(codeCount, format.characters.length);
 		throw new CouponError(
+			'LENGTH_TOO_SHORT',
 			`Length ${format.length} is too short for coupon "${couponName}": with ${count}, ${odds}`,
 			`Set Length to ${needed} or more (${format.characters.length} possible characters), ${goal}.`,
 		);
 	}
 	throw new CouponError(
+		'LENGTH_TOO_SHORT',
 		`The pattern "${format.pattern}" makes only ${formatCount(10 ** log10Space)} different codes, too few for coupon "${couponName}": with ${count}, ${odds}`,
 		`Use a pattern with more random characters, such as "${longerPattern(format, codeCount, log10Space)}", ${goal}.`,
 	);

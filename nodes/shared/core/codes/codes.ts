@@ -43,8 +43,8 @@ export function parseCheckoutCode(raw: unknown): { code: string; key: string } {
 	const fix =
 		'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
 	const code = textParameter(raw, 'The code', fix);
-	if (code === '') throw new CouponError('The code is empty', fix);
+	if (code === '') throw new CouponError('CODE_INVALID', 'The code is empty', fix);
 	const read = readCodeValue(code);
-	if ('problem' in read) throw new CouponError(`The code ${read.problem}`, fix);
+	if ('problem' in read) throw new CouponError('CODE_INVALID', `The code ${read.problem}`, fix);
 	return { code, key: read.key };
 }

@@ -52,6 +52,7 @@ export function parseCount(raw: unknown): number {
 		count > MAX_CODES_PER_RUN
 	)
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`Count must be a whole number from 1 to ${MAX_CODES_PER_RUN.toLocaleString('en-US')}; got ${echo(raw)}`,
 			'Enter how many new codes to make; for more, run the step again.',
 		);
@@ -78,6 +79,7 @@ export async function createCodesForRun(
 			const request = requests[i];
 			if (total + request.count > MAX_CODES_PER_RUN)
 				throw new CouponError(
+					'LIMIT_EXCEEDED',
 					`This run would create more than ${MAX_CODES_PER_RUN.toLocaleString('en-US')} codes over its items; this item's ${request.count.toLocaleString('en-US')} were not made`,
 					'Create the codes over several runs, for example with Loop Over Items in batches.',
 				);
@@ -159,12 +161,14 @@ async function addNewCodes(
 /** Codes were added already when this happens: the whole run must go, not this request alone. */
 const notEnoughCodes = (pool: PoolInfo, count: number) =>
 	new StoreError(
+		'COUPON_EXHAUSTED',
 		`Could not find ${count.toLocaleString('en-US')} unused codes for coupon "${pool.name}" after ${CREATION_ROUNDS} tries`,
 		'Nothing of this step was saved. Make the codes longer (Length or Pattern), or use a new coupon name.',
 	);
 
 export function generatedCouponError(pool: PoolInfo): CouponError {
 	return new CouponError(
+		'COUPON_KIND_MISMATCH',
 		`Coupon "${pool.name}" is a generated coupon: its codes are made as contacts get them, so codes cannot be created for it in advance`,
 		'Use a new coupon name for codes made in advance (Generate for Contact then hands them out as a list).',
 	);
@@ -172,6 +176,7 @@ export function generatedCouponError(pool: PoolInfo): CouponError {
 
 function generatedMeanwhileError(pool: PoolInfo): StoreError {
 	return new StoreError(
+		'STORE_CONFLICT',
 		`Another run created a generated coupon "${pool.name}" while this one was creating codes for it`,
 		'Nothing of this step was saved. Run the step again with a new coupon name.',
 	);

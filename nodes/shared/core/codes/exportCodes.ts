@@ -86,6 +86,7 @@ export function parseExportStatus(raw: unknown): ExportStatus {
 	const status = EXPORT_STATUSES.find((known) => known === raw);
 	if (status === undefined)
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice ${echo(raw)} for Status`,
 			`Choose one of ${EXPORT_STATUSES.map((known) => `"${known}"`).join(', ')}.`,
 		);
@@ -120,6 +121,7 @@ export async function exportCodes(
 	const expected = rowsOf(await session.countPool(pool.name, now, now), request.status);
 	if (expected > sink.maxRows)
 		throw new CouponError(
+			'STORE_CONFLICT',
 			`Coupon "${pool.name}" has ${expected.toLocaleString('en-US')} ${request.status === 'all' ? '' : `${request.status} `}codes, more than ${sink.tooManyRows}`,
 			'Choose CSV as File Format, or export one status at a time.',
 		);
@@ -130,6 +132,7 @@ export async function exportCodes(
 		// Codes assigned meanwhile by another run can make the count stale: the limit holds anyway.
 		if (rows + listed.length > sink.maxRows)
 			throw new CouponError(
+				'LIMIT_EXCEEDED',
 				`Coupon "${pool.name}" has more codes than ${sink.tooManyRows}`,
 				'Choose CSV as File Format, or export one status at a time.',
 			);
@@ -249,6 +252,7 @@ function row(
 		// Another run's import between the two passes (PostgreSQL reads what others committed).
 		else
 			throw new CouponError(
+				'STORE_CONFLICT',
 				`Coupon "${pool.name}" changed while its codes were exported: code ${code} has a detail "${name}" the file has no column for`,
 				'Nothing was written. Run the step again.',
 			);

@@ -17,6 +17,7 @@ export interface DateStyle {
 export function parseDateStyle(format: unknown, timeZone: unknown, locale: unknown): DateStyle {
 	if (!DATE_FORMATS.includes(format as DateFormat))
 		throw new CouponError(
+			'CHOICE_UNKNOWN',
 			`Unknown choice ${echo(format)} for Date Format`,
 			'Choose one of the listed choices.',
 		);
@@ -26,6 +27,7 @@ export function parseDateStyle(format: unknown, timeZone: unknown, locale: unkno
 		new Intl.DateTimeFormat('en-US', { timeZone: zone });
 	} catch {
 		throw new CouponError(
+			'DATE_SETTING_INVALID',
 			`Time Zone ${echo(zone)} is not a time zone`,
 			'Enter a time zone such as Europe/Berlin or America/New_York, or leave it empty for the time zone of the workflow.',
 		);
@@ -34,6 +36,7 @@ export function parseDateStyle(format: unknown, timeZone: unknown, locale: unkno
 		Intl.getCanonicalLocales(language);
 	} catch {
 		throw new CouponError(
+			'DATE_SETTING_INVALID',
 			`Locale ${echo(language)} is not a language tag`,
 			'Enter a language tag such as en-US or de-DE.',
 		);

@@ -38,7 +38,8 @@ export function detailValueProblem(name: string, value: unknown): string | undef
 export function parseDetails(raw: unknown): Details | undefined {
 	const fix =
 		'Enter the details as a flat JSON object, such as { "discount": "15%", "minimumOrder": 50 }.';
-	const refuse = (problem: string) => new CouponError(`Coupon Details: ${problem}`, fix);
+	const refuse = (problem: string) =>
+		new CouponError('DETAILS_INVALID', `Coupon Details: ${problem}`, fix);
 	let value = raw;
 	if (typeof raw === 'string') {
 		if (raw.trim() === '') return undefined;

@@ -1,9 +1,13 @@
+import type { ErrorCode } from './errorCodes';
+
 /**
  * A broken coupon rule or bad input, described for the person who has to fix it.
  * Core code throws this; the n8n layer turns it into a NodeOperationError with the item index.
  */
 export class CouponError extends Error {
 	constructor(
+		/** Its stable code (errorCodes.ts), which workflows may branch on. */
+		readonly code: ErrorCode,
 		message: string,
 		readonly description?: string,
 	) {
@@ -19,6 +23,7 @@ export class CouponError extends Error {
  */
 export class StoreError extends Error {
 	constructor(
+		readonly code: ErrorCode,
 		message: string,
 		readonly description?: string,
 	) {

@@ -6,6 +6,7 @@ export function parseLimit(raw: unknown, label: string): number {
 	const value = numberParameter(raw);
 	if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`${label} must be a whole number of at least 1; got ${echo(raw)}`,
 			`Enter a positive whole number in ${label}.`,
 		);

@@ -73,7 +73,7 @@ export function textParameter(raw: unknown, what: string, fix: string): string {
 	if (typeof raw === 'string') return raw.trim();
 	if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
 	if (raw === undefined || raw === null) return '';
-	throw new CouponError(`${what} is ${describeValue(raw)}, not text`, fix);
+	throw new CouponError('TEXT_INVALID', `${what} is ${describeValue(raw)}, not text`, fix);
 }
 
 function describeValue(raw: unknown): string {
@@ -89,7 +89,7 @@ export function parseCouponName(raw: unknown): string {
 		'Enter the name of an imported coupon list, or a new name to create a generated coupon, such as "WELCOME10".';
 	const name = textParameter(raw, 'The coupon name', fix);
 	const problem = couponNameProblem(name);
-	if (problem) throw new CouponError(problem, fix);
+	if (problem) throw new CouponError('NAME_INVALID', problem, fix);
 	return name;
 }
 
@@ -120,15 +120,21 @@ export function parseContact(raw: unknown): { contact: string; key: string } {
 	const fix =
 		'Map Contact to a field that identifies the person, such as {{ $json.email }}, and check that the incoming item has it.';
 	const contact = textParameter(raw, 'The contact', fix);
-	if (contact === '') throw new CouponError('The contact is empty', fix);
+	if (contact === '') throw new CouponError('CONTACT_INVALID', 'The contact is empty', fix);
 	if (contact.length > MAX_CONTACT_LENGTH) {
 		throw new CouponError(
+			'CONTACT_INVALID',
 			`The contact is ${contact.length} characters long; the limit is ${MAX_CONTACT_LENGTH}`,
 			fix,
 		);
 	}
 	const unsafe = UNSAFE_CHARACTER.exec(contact);
-	if (unsafe) throw new CouponError(`The contact contains ${describeCharacter(unsafe[0])}`, fix);
+	if (unsafe)
+		throw new CouponError(
+			'CONTACT_INVALID',
+			`The contact contains ${describeCharacter(unsafe[0])}`,
+			fix,
+		);
 	return { contact, key: contact.normalize('NFC').toLowerCase() };
 }
 

@@ -93,6 +93,7 @@ export async function unknownCoupon(
 ): Promise<CouponError> {
 	const names = (await session.listPools()).map((pool) => pool.name);
 	return new CouponError(
+		'COUPON_NOT_FOUND',
 		`No coupon is named "${couponName}". ${knownCouponsText(names, couponName)}.`,
 		fix,
 	);

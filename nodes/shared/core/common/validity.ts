@@ -49,6 +49,7 @@ export function parseValidDays(raw: unknown): number {
 	const days = numberParameter(raw);
 	if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_VALID_DAYS) {
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`Valid (Days) must be a whole number from 1 to ${MAX_VALID_DAYS}; got ${echo(raw)}`,
 			'Enter how many days each coupon stays usable after it is assigned, for example 30.',
 		);
@@ -65,6 +66,7 @@ export function parseUsesPerCode(raw: unknown): number {
 	const uses = numberParameter(raw);
 	if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < 1 || uses > MAX_USES_PER_CODE)
 		throw new CouponError(
+			'NUMBER_INVALID',
 			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${echo(raw)}`,
 			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
 		);

@@ -39,6 +39,7 @@ async function refuseEmptyingReplace(
 	if (!existing) {
 		if (listed > 0) return;
 		throw new CouponError(
+			'REPLACE_WOULD_EMPTY',
 			`Sheet "${sheetName}" lists no usable code for coupon "${pool.name}", so Replace would create it with no code to assign`,
 			replaceFix,
 		);
@@ -58,6 +59,7 @@ async function refuseEmptyingReplace(
 					...(lapsed > 0 ? [`${countIs(lapsed)} past their own expiry`] : []),
 				].join(' and ')}`;
 	throw new CouponError(
+		'REPLACE_WOULD_EMPTY',
 		`Replace would leave coupon "${existing.name}" with no code to assign: it would withdraw ${codesText(withdrawn)} nobody holds, and ${why}`,
 		replaceFix,
 	);
@@ -68,6 +70,7 @@ const replaceFix =
 
 function generatedCouponError(pool: PoolInfo): CouponError {
 	return new CouponError(
+		'COUPON_KIND_MISMATCH',
 		`Coupon "${pool.name}" is a generated coupon (${pool.codeCount} codes generated), so a list cannot be imported into it`,
 		'Rename the coupon in the spreadsheet (or in Coupon Name) to import the list as a new coupon.',
 	);
@@ -80,6 +83,7 @@ function generatedCouponError(pool: PoolInfo): CouponError {
  */
 function createdMeanwhileError(pool: PoolInfo): StoreError {
 	return new StoreError(
+		'STORE_CONFLICT',
 		`Another run created a generated coupon "${pool.name}" while this file was being imported, so the list cannot go into it`,
 		'Nothing of this step was saved. Rename the coupon in the spreadsheet (or in Coupon Name) and run the step again.',
 	);
@@ -109,6 +113,7 @@ export async function importSheets(
 }
 
 const skippedAfterFailure = new CouponError(
+	'RUN_SKIPPED',
 	'Not imported: an earlier file of this run failed',
 	'Correct that file, or turn on Continue on Fail to import the other files without it.',
 );
@@ -129,6 +134,7 @@ export async function importSheet(
 		)
 	) {
 		throw new CouponError(
+			'SHEET_EMPTY',
 			`Sheet "${table.sheetName}" has no coupon values to import (${plan.file.blankRows} blank rows, ${plan.file.rowsWithoutValue} rows without a value, ${plan.file.rowsWithoutCoupon} rows without a coupon name)`,
 			'Check that the codes are in the value column below the header row.',
 		);
@@ -144,6 +150,7 @@ export async function importSheet(
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
 	if (created.length > settings.maxNewCoupons) {
 		throw new CouponError(
+			'LIMIT_EXCEEDED',
 			`Sheet "${table.sheetName}" would create ${created.length.toLocaleString('en-US')} new coupons (${created
 				.slice(0, 3)
 				.map((pool) => `"${pool.name}"`)

@@ -68,6 +68,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 			: undefined;
 		if (expiryColumn !== undefined && expiryColumn < 0)
 			throw new CouponError(
+				'SHEET_LAYOUT_INVALID',
 				`Sheet "${table.sheetName}" has no "${columns.expiry!.column}" column in its header row (row ${r + 1}), which Expiry Column names`,
 				"Set Expiry Column to the header of the column with each code's expiry, or leave it empty.",
 			);
@@ -80,6 +81,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 		if (columns.couponName) return { headerRow: r + 1, valueColumn, kept, ...expiry };
 		if (nameColumn < 0) {
 			throw new CouponError(
+				'SHEET_LAYOUT_INVALID',
 				`Sheet "${table.sheetName}" has a "${columns.valueColumn}" column (row ${r + 1}) but no "${columns.nameColumn}" column, so the coupon of each value is unknown`,
 				'Enter a Coupon Name to import every value into that coupon, or set Name Column to the header of the column that names the coupons.',
 			);
@@ -89,6 +91,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 
 	if (seen.length === 0)
 		throw new CouponError(
+			'SHEET_EMPTY',
 			`Sheet "${table.sheetName}" is empty`,
 			'Check that the file has coupon values on its first sheet, or set Sheet Name.',
 		);
@@ -99,11 +102,13 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 	if (columns.couponName && usedColumns.size === 1) {
 		if (columns.keepColumns)
 			throw new CouponError(
+				'SHEET_LAYOUT_INVALID',
 				`Sheet "${table.sheetName}" has no header row, so no columns can be kept as details`,
 				'Give the sheet a header row naming its columns, or remove Keep Columns.',
 			);
 		if (columns.expiry)
 			throw new CouponError(
+				'SHEET_LAYOUT_INVALID',
 				`Sheet "${table.sheetName}" has no header row, so no column can give the codes' expiry`,
 				'Give the sheet a header row naming its columns, or leave Expiry Column empty.',
 			);
@@ -118,6 +123,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 				.join(', ')}`,
 	);
 	throw new CouponError(
+		'SHEET_LAYOUT_INVALID',
 		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
 		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
 	);
@@ -145,16 +151,19 @@ function keptColumns(
 		const column = cells.findIndex((text) => headerKey(text) === headerKey(header));
 		if (column < 0)
 			throw new CouponError(
+				'SHEET_LAYOUT_INVALID',
 				`Sheet "${table.sheetName}" has no "${header}" column in its header row (row ${headerRow}) to keep as a detail`,
 				fix,
 			);
 		const name = cells[column];
 		const problem = detailNameProblem(name);
-		if (problem) throw new CouponError(`Sheet "${table.sheetName}": ${problem}`, fix);
+		if (problem)
+			throw new CouponError('DETAILS_INVALID', `Sheet "${table.sheetName}": ${problem}`, fix);
 		if (!kept.some((k) => k.column === column)) kept.push({ column, name });
 	}
 	if (kept.length > MAX_DETAILS)
 		throw new CouponError(
+			'LIMIT_EXCEEDED',
 			`Sheet "${table.sheetName}" would keep ${kept.length} columns as details; a code keeps at most ${MAX_DETAILS}`,
 			fix,
 		);
@@ -229,6 +238,7 @@ export async function planImport(
 	const firstDataRow = layout.headerRow ?? 0;
 	if (table.valueBeyond !== undefined || table.rows.length - firstDataRow > settings.maxRows) {
 		throw new CouponError(
+			'LIMIT_EXCEEDED',
 			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows${table.valueBeyond === undefined ? '' : ` (it has a value in row ${table.valueBeyond.toLocaleString('en-US')})`}`,
 			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
 		);

@@ -72,6 +72,7 @@ async function deleteCoupon(
 	const { assignedSince: _, ...counts } = await session.countPool(pool.name, now, now);
 	if (counts.assigned > 0 && !withAssigned)
 		throw new CouponError(
+			'DELETE_NEEDS_CONFIRMATION',
 			`Coupon "${pool.name}" has ${codesText(counts.assigned)} contacts were given (${assignedText(counts)}${counts.held > 0 ? `, ${counts.held.toLocaleString('en-US')} held at checkout` : ''}), so deleting it would delete them and their history too`,
 			'Nothing was deleted. Turn on Delete Assigned Codes Too to delete them as well; to stop assigning the coupon instead, import a list with Replace, or stop the workflows that assign it.',
 		);
@@ -79,6 +80,7 @@ async function deleteCoupon(
 	// Assigned meanwhile by another run: the count the user agreed to no longer holds.
 	if (removed.assigned > counts.assigned && !withAssigned)
 		throw new StoreError(
+			'STORE_CONFLICT',
 			`Another run gave codes of coupon "${pool.name}" to contacts while it was being deleted`,
 			'Nothing of this step was saved. Run it again; stop the workflows that assign the coupon first.',
 		);

@@ -267,7 +267,13 @@ export async function renderMessages(
 					? unresolved.firstMalformed
 					: undefined;
 		if (blocking)
-			return { error: new CouponError(blocking.message, unfilledFix(blocking, request.settings)) };
+			return {
+				error: new CouponError(
+					'PLACEHOLDER_UNFILLED',
+					blocking.message,
+					unfilledFix(blocking, request.settings),
+				),
+			};
 		return {
 			value: {
 				text,
@@ -354,6 +360,7 @@ function refuseNewCouponsPastLimit(
 		refused.set(
 			i,
 			new CouponError(
+				'LIMIT_EXCEEDED',
 				`The text names ${own.size.toLocaleString('en-US')} coupons that do not exist yet (${names.join(', ')}${own.size > 3 ? ', ...' : ''}); creating them would pass Max New Coupons (${settings.maxNewCoupons.toLocaleString('en-US')} in one run, ${created.size.toLocaleString('en-US')} created already)`,
 				'Check the placeholders of the template for typos, import the coupons first, or raise Max New Coupons in the options.',
 			),

@@ -130,6 +130,7 @@ export class LocalStore implements CouponStore {
 		if (hasCurrentSchema(reader)) await migrate(reader, database);
 		else if (database.isReadOnly())
 			throw new StoreError(
+				'STORE_READ_ONLY',
 				`The local coupon file ${database.file} is read-only, and its schema is older than this version of n8n-nodes-coupons reads (version ${LOCAL_SCHEMA_VERSION})`,
 				'Let n8n write the file once (the upgrade is applied on first use), or read it with the version of n8n-nodes-coupons that wrote it.',
 			);

@@ -151,6 +151,7 @@ function refuseNewer(connection: DatabaseSync, file: string): void {
 	const newest = Math.max(...appliedVersions(connection));
 	if (newest > LOCAL_SCHEMA_VERSION)
 		throw new StoreError(
+			'STORE_NEWER',
 			`The local coupon file ${file} has schema version ${newest}, newer than this version of n8n-nodes-coupons knows (${LOCAL_SCHEMA_VERSION})`,
 			'Update n8n-nodes-coupons to the latest version.',
 		);

@@ -49,6 +49,7 @@ export class PostgresStore implements CouponStore {
 			} catch (error) {
 				const lost = describeDatabaseError(error, database.where);
 				throw new StoreError(
+					'STORE_CONNECTION_LOST',
 					`${lost.message} (while saving this step)`,
 					'The step may or may not have been saved. Check the coupons (for example with the Coupon Import summary or the database) before running it again.',
 				);

@@ -64,20 +64,27 @@ export function readState(raw: unknown): StoredState {
 	if (raw === undefined || raw === null) return { version: FORMAT_VERSION, pools: [] };
 	const where = `The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}")`;
 	if (!isPlainObject(raw) || !Array.isArray(raw.pools))
-		throw new CouponError(`${where} are damaged: they are not a list of coupons`, damagedFix);
+		throw new CouponError(
+			'STORE_DAMAGED',
+			`${where} are damaged: they are not a list of coupons`,
+			damagedFix,
+		);
 	if (typeof raw.version !== 'number' || !Number.isInteger(raw.version) || raw.version < 1)
 		throw new CouponError(
+			'STORE_DAMAGED',
 			`${where} have an unknown format version ${JSON.stringify(raw.version)}`,
 			damagedFix,
 		);
 	if (!READABLE_VERSIONS.includes(raw.version))
 		throw new CouponError(
+			'STORE_NEWER',
 			`${where} have format version ${raw.version}, newer than this version of n8n-nodes-coupons reads (${FORMAT_VERSION})`,
 			'Update n8n-nodes-coupons to the version that stored them, or a later one.',
 		);
 	const damaged = raw.pools.findIndex((pool) => !isStoredPool(pool));
 	if (damaged >= 0)
 		throw new CouponError(
+			'STORE_DAMAGED',
 			`${where} are damaged: coupon number ${damaged + 1} is not a stored coupon`,
 			damagedFix,
 		);
@@ -109,6 +116,7 @@ export function splitAvailable(line: string): {
 	const [code, detailsText, expiryText] = line.split('\t', 3);
 	const damaged = (what: string) =>
 		new CouponError(
+			'STORE_DAMAGED',
 			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: the ${what} of code ${code} cannot be read`,
 			damagedFix,
 		);
@@ -257,6 +265,7 @@ export function parseAssignment(line: string, pool: StoredPool): AssignmentRecor
 		(checkout === undefined || readCheckout(checkout, record));
 	if (!readable)
 		throw new CouponError(
+			'STORE_DAMAGED',
 			`The coupons kept in this workflow's static data (under "${STATIC_DATA_KEY}") are damaged: coupon "${pool.name}" holds an assignment that cannot be read`,
 			damagedFix,
 		);
