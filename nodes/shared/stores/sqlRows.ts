@@ -1,3 +1,4 @@
+import { couponNameKey } from '../core/common/names';
 import type {
 	AssignmentRecord,
 	CodeFormat,
@@ -8,6 +9,7 @@ import type {
 	PoolInfo,
 	PoolKind,
 	RedemptionEntry,
+	StoredCode,
 } from '../core/storeContract';
 
 // The rows the two SQL stores (PostgreSQL and the Local file) read, and the records they make of
@@ -146,6 +148,20 @@ export class SqlRows<Id, Time, Json> {
 		return listed;
 	}
 
+	/** Codes found with their coupon's terms; `records` are those of the assigned rows, in order. */
+	storedCodes(
+		rows: Array<ListedRow<Id, Time, Json> & TermsRow<Json>>,
+		records: AssignmentRecord[],
+	): StoredCode[] {
+		let next = 0;
+		return rows.map((row) => ({
+			...this.termsOf(row),
+			code: row.code,
+			key: row.code_key,
+			...(row.contact_key === null ? {} : { assignment: records[next++] }),
+		}));
+	}
+
 	/** The uses of each code, in the order of `rows`, keyed for `record`. */
 	history(rows: Array<RedemptionRow<Id, Time>>): Map<string, RedemptionEntry[]> {
 		const history = new Map<string, RedemptionEntry[]>();
@@ -179,4 +195,33 @@ export function groupByContact<T extends AssignmentRecord>(records: T[]): Map<st
 		else found.set(record.contactKey, [record]);
 	}
 	return found;
+}
+
+/** The ids of the pools a session has looked up, by name key: each is looked up once a session. */
+export class PoolIds<Id> {
+	private readonly ids = new Map<string, Id>();
+
+	/** `lookUp` finds a pool by name; the session calls `remember` for each pool it reads. */
+	constructor(private readonly lookUp: (name: string) => Promise<unknown>) {}
+
+	remember(name: string, id: Id): void {
+		this.ids.set(couponNameKey(name), id);
+	}
+
+	forget(name: string): void {
+		this.ids.delete(couponNameKey(name));
+	}
+
+	async of(name: string): Promise<Id | undefined> {
+		const key = couponNameKey(name);
+		if (!this.ids.has(key)) await this.lookUp(name);
+		return this.ids.get(key);
+	}
+
+	/** The id of a pool the rules found before they asked for it. */
+	async required(name: string): Promise<Id> {
+		const id = await this.of(name);
+		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
+		return id;
+	}
 }

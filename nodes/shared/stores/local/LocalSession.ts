@@ -28,6 +28,7 @@ import {
 	ASSIGNMENT_COLUMNS,
 	groupByContact,
 	POOL_COLUMNS,
+	PoolIds,
 	SqlRows,
 	LISTED_COLUMNS,
 	TERMS_COLUMNS,
@@ -71,7 +72,7 @@ const list = (values: string[]) => JSON.stringify(values);
 
 export class LocalSession implements CouponStoreSession {
 	readonly turns = new Turns();
-	private readonly poolIds = new Map<string, number>();
+	private readonly poolIds = new PoolIds<number>(async (name) => await this.findPool(name));
 	private readonly statements = new Map<string, StatementSync>();
 
 	constructor(
@@ -112,7 +113,7 @@ export class LocalSession implements CouponStoreSession {
 	}
 
 	private info(row: PoolRow): PoolInfo {
-		this.poolIds.set(couponNameKey(row.name), row.id);
+		this.poolIds.remember(row.name, row.id);
 		return sqlRows.poolInfo(row, row.code_count);
 	}
 
@@ -127,19 +128,6 @@ export class LocalSession implements CouponStoreSession {
 		);
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
-	}
-
-	/** The pool's id, found once per session. */
-	private async poolId(name: string): Promise<number | undefined> {
-		const key = couponNameKey(name);
-		if (!this.poolIds.has(key)) await this.findPool(name);
-		return this.poolIds.get(key);
-	}
-
-	private async requirePoolId(name: string): Promise<number> {
-		const id = await this.poolId(name);
-		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
-		return id;
 	}
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
@@ -175,7 +163,7 @@ export class LocalSession implements CouponStoreSession {
 		this.run(
 			'UPDATE pools SET details = ? WHERE id = ?',
 			detailsText(details),
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 		);
 	}
 
@@ -183,12 +171,12 @@ export class LocalSession implements CouponStoreSession {
 		this.run(
 			'UPDATE pools SET code_format = ? WHERE id = ?',
 			JSON.stringify(format),
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 		);
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		// A range of codes at a time, in code-key order, the turn passed between: counting a million
 		// codes in one statement would keep the event loop for a third of a second.
 		const totals: PoolCounts = {
@@ -242,7 +230,7 @@ export class LocalSession implements CouponStoreSession {
 		name: string,
 		contactKeys: string[],
 	): Promise<Map<string, AssignmentRecord[]>> {
-		const poolId = await this.poolId(name);
+		const poolId = await this.poolIds.of(name);
 		if (poolId === undefined || contactKeys.length === 0) return new Map();
 		// The transaction holds the file's write lock: no other run can decide for these contacts now.
 		const rows = this.all<AssignmentRow>(
@@ -273,7 +261,7 @@ export class LocalSession implements CouponStoreSession {
 			WHERE pool_id = ? AND code_key IN (SELECT value FROM json_each(?))
 				AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
 			at,
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 			list(codes.map(codeKey)),
 		);
 	}
@@ -281,7 +269,7 @@ export class LocalSession implements CouponStoreSession {
 	async findCodes(keys: string[]): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Nothing to lock: a transaction that writes holds the file's write lock already.
-		const rows = this.all<AssignmentRow & TermsRow>(
+		const rows = this.all<ListedRow & TermsRow>(
 			// Pool by pool and key by key through the primary key: with the keys as a list beside the
 			// join, SQLite read every code of the file (over 100 ms for a million).
 			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS}
@@ -290,14 +278,8 @@ export class LocalSession implements CouponStoreSession {
 			ORDER BY c.pool_id, c.code_key`,
 			list(keys),
 		);
-		const records = this.records(rows.filter((row) => row.contact_key !== null));
-		let next = 0;
-		return rows.map((row) => ({
-			...sqlRows.termsOf(row),
-			code: row.code,
-			key: row.code_key,
-			...(row.contact_key === null ? {} : { assignment: records[next++] }),
-		}));
+		const assigned = rows.filter((row) => row.contact_key !== null) as AssignmentRow[];
+		return sqlRows.storedCodes(rows, this.records(assigned));
 	}
 
 	async listCodes(
@@ -309,7 +291,7 @@ export class LocalSession implements CouponStoreSession {
 		const rows = this.all<ListedRow>(
 			`SELECT ${LISTED_COLUMNS}
 			FROM codes c WHERE c.pool_id = ? AND c.code_key > ? ORDER BY c.code_key LIMIT ?`,
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 			afterKey ?? '',
 			limit,
 		);
@@ -317,7 +299,7 @@ export class LocalSession implements CouponStoreSession {
 	}
 
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {
 			const key = codeKey(code);
 			for (const entry of entries)
@@ -350,7 +332,7 @@ export class LocalSession implements CouponStoreSession {
 	}
 
 	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		for (const { code, hold } of changes) {
 			const changed = this.run(
 				'UPDATE codes SET held_for = ?, held_until = ? WHERE pool_id = ? AND code_key = ? AND contact_key IS NOT NULL',
@@ -369,7 +351,7 @@ export class LocalSession implements CouponStoreSession {
 		pending: PendingAssignment[],
 		shortenToExpiry = false,
 	): Promise<AssignmentRecord[]> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		if (pending.length === 0) return [];
 		const needed = expiryNeeded(pending, shortenToExpiry);
 		const free = this.all<{
@@ -415,7 +397,7 @@ export class LocalSession implements CouponStoreSession {
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		const inserted: AssignmentRecord[] = [];
 		for (const candidate of candidates) {
 			// A generated code is assigned as it is made: its rank, read only for unused codes, is moot.
@@ -445,14 +427,14 @@ export class LocalSession implements CouponStoreSession {
 				count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > ?)) AS available
 			FROM codes WHERE pool_id = ? AND code_key IN (SELECT value FROM json_each(?))`,
 			now,
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 			list(keys),
 		);
 		return { ...counted };
 	}
 
 	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		const withdrawn = this.run(
 			`DELETE FROM codes WHERE pool_id = ? AND contact_key IS NULL
 			AND code_key NOT IN (SELECT value FROM json_each(?))`,
@@ -465,7 +447,7 @@ export class LocalSession implements CouponStoreSession {
 	}
 
 	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		// The transaction holds the file's write lock: nobody assigns a code meanwhile.
 		const [removed] = this.all<{ codes: number; assigned: number }>(
 			'SELECT count(*) AS codes, count(contact_key) AS assigned FROM codes WHERE pool_id = ?',
@@ -474,12 +456,12 @@ export class LocalSession implements CouponStoreSession {
 		this.run('DELETE FROM redemptions WHERE pool_id = ?', poolId);
 		this.run('DELETE FROM codes WHERE pool_id = ?', poolId);
 		this.run('DELETE FROM pools WHERE id = ?', poolId);
-		this.poolIds.delete(couponNameKey(name));
+		this.poolIds.forget(name);
 		return { ...removed };
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		const ranks = randomRanks(candidates.length);
 		const duplicateRows: ImportCandidate[] = [];
 		for (const [i, candidate] of candidates.entries()) {

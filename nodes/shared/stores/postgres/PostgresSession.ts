@@ -31,6 +31,7 @@ import {
 	ASSIGNMENT_COLUMNS,
 	groupByContact,
 	POOL_COLUMNS,
+	PoolIds,
 	SqlRows,
 	LISTED_COLUMNS,
 	TERMS_COLUMNS,
@@ -70,7 +71,7 @@ type RedemptionRow = SqlRedemptionRow<string, Date>;
 
 export class PostgresSession implements CouponStoreSession {
 	readonly turns = new Turns();
-	private readonly poolIds = new Map<string, string>();
+	private readonly poolIds = new PoolIds<string>(async (name) => await this.findPool(name));
 	/**
 	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
 	 * at once would hold its lock for the rest of the transaction: every run assigning that coupon would
@@ -100,7 +101,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	private info(row: PoolRow): PoolInfo {
-		this.poolIds.set(couponNameKey(row.name), row.id);
+		this.poolIds.remember(row.name, row.id);
 		return sqlRows.poolInfo(row, Number(row.code_count) + (this.newCodes.get(row.id) ?? 0));
 	}
 
@@ -128,18 +129,6 @@ export class PostgresSession implements CouponStoreSession {
 				[poolId, count],
 			);
 		this.newCodes.clear();
-	}
-
-	private async poolId(name: string): Promise<string | undefined> {
-		const key = couponNameKey(name);
-		if (!this.poolIds.has(key)) await this.findPool(name);
-		return this.poolIds.get(key);
-	}
-
-	private async requirePoolId(name: string): Promise<string> {
-		const id = await this.poolId(name);
-		if (id === undefined) throw new Error(`Pool "${name}" does not exist`);
-		return id;
 	}
 
 	async findPool(name: string): Promise<PoolInfo | undefined> {
@@ -176,14 +165,14 @@ export class PostgresSession implements CouponStoreSession {
 
 	async setCouponDetails(name: string, details: Details | undefined): Promise<void> {
 		await this.query(`UPDATE ${this.schema}.pools SET details = $2 WHERE id = $1`, [
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 			details ?? null,
 		]);
 	}
 
 	async setCodeFormat(name: string, format: CodeFormat): Promise<void> {
 		await this.query(`UPDATE ${this.schema}.pools SET code_format = $2 WHERE id = $1`, [
-			await this.requirePoolId(name),
+			await this.poolIds.required(name),
 			format,
 		]);
 	}
@@ -202,7 +191,7 @@ export class PostgresSession implements CouponStoreSession {
 				coalesce(sum(coalesce(uses, (redeemed_at IS NOT NULL)::integer)), 0) AS uses,
 				count(*) FILTER (WHERE held_until > $2) AS held
 			FROM ${this.schema}.codes WHERE pool_id = $1`,
-			[await this.requirePoolId(name), iso(now), iso(since)],
+			[await this.poolIds.required(name), iso(now), iso(since)],
 		);
 		const counts = Object.fromEntries(
 			Object.entries(rows[0]).map(([key, value]) => [key, Number(value)]),
@@ -214,7 +203,7 @@ export class PostgresSession implements CouponStoreSession {
 		name: string,
 		contactKeys: string[],
 	): Promise<Map<string, AssignmentRecord[]>> {
-		const poolId = await this.poolId(name);
+		const poolId = await this.poolIds.of(name);
 		if (poolId === undefined || contactKeys.length === 0) return new Map();
 		// Lock each contact's row until the transaction ends (creating it first), in one sorted order.
 		const sorted = [...new Set(contactKeys)].sort();
@@ -252,27 +241,21 @@ export class PostgresSession implements CouponStoreSession {
 		await this.query(
 			`UPDATE ${this.schema}.codes SET replaced_at = $3
 			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL`,
-			[await this.requirePoolId(name), codes.map(codeKey), iso(at)],
+			[await this.poolIds.required(name), codes.map(codeKey), iso(at)],
 		);
 	}
 
 	async findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
-		const { rows } = await this.query<AssignmentRow & TermsRow>(
+		const { rows } = await this.query<ListedRow & TermsRow>(
 			`SELECT ${TERMS_COLUMNS}, ${ASSIGNMENT_COLUMNS} FROM ${this.schema}.pools p
 			JOIN ${this.schema}.codes c ON c.pool_id = p.id AND c.code_key = ANY($1::text[])
 			ORDER BY c.pool_id, c.code_key${forUpdate ? ' FOR UPDATE OF c' : ''}`,
 			[[...new Set(keys)]],
 		);
-		const records = await this.records(rows.filter((row) => row.contact_key !== null));
-		let next = 0;
-		return rows.map((row) => ({
-			...sqlRows.termsOf(row),
-			code: row.code,
-			key: row.code_key,
-			...(row.contact_key === null ? {} : { assignment: records[next++] }),
-		}));
+		const assigned = rows.filter((row) => row.contact_key !== null) as AssignmentRow[];
+		return sqlRows.storedCodes(rows, await this.records(assigned));
 	}
 
 	async listCodes(
@@ -285,13 +268,13 @@ export class PostgresSession implements CouponStoreSession {
 			`SELECT ${LISTED_COLUMNS}
 			FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND ($2::text IS NULL OR c.code_key > $2)
 			ORDER BY c.code_key LIMIT $3`,
-			[await this.requirePoolId(name), afterKey ?? null, limit],
+			[await this.poolIds.required(name), afterKey ?? null, limit],
 		);
 		return rows.map((row) => sqlRows.listed(row));
 	}
 
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		for (const batch of chunks(changes)) {
 			const entries = batch.flatMap(({ code, entries }) =>
 				entries.map((entry) => ({ key: codeKey(code), ...entry })),
@@ -332,7 +315,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		for (const batch of chunks(changes)) {
 			const { rowCount } = await this.query(
 				`UPDATE ${this.schema}.codes AS c SET held_for = h.held_for, held_until = h.held_until
@@ -357,7 +340,7 @@ export class PostgresSession implements CouponStoreSession {
 		pending: PendingAssignment[],
 		shortenToExpiry = false,
 	): Promise<AssignmentRecord[]> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		const assigned: AssignmentRecord[] = [];
 		const needed = expiryNeeded(pending, shortenToExpiry);
 		for (const batch of chunks(pending)) {
@@ -402,7 +385,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		const inserted: AssignmentRecord[] = [];
 		for (const batch of chunks(candidates)) {
 			// The unique index decides: a key already in the pool (or twice in the batch) is skipped.
@@ -462,7 +445,7 @@ export class PostgresSession implements CouponStoreSession {
 
 	/** The pool's id, its row locked: imports into one pool (and withdrawals) wait for each other. */
 	private async lockPoolForImport(name: string): Promise<string> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
 		return poolId;
 	}
@@ -492,13 +475,13 @@ export class PostgresSession implements CouponStoreSession {
 		for (const table of ['redemptions', 'contacts'])
 			await this.query(`DELETE FROM ${this.schema}.${table} WHERE pool_id = $1`, [poolId]);
 		await this.query(`DELETE FROM ${this.schema}.pools WHERE id = $1`, [poolId]);
-		this.poolIds.delete(couponNameKey(name));
+		this.poolIds.forget(name);
 		this.newCodes.delete(poolId);
 		return { codes: Number(rows[0].codes), assigned: Number(rows[0].assigned) };
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
-		const poolId = await this.requirePoolId(name);
+		const poolId = await this.poolIds.required(name);
 		// The pool row lock serialises imports into one pool; assignments never take it.
 		const { rows: locked } = await this.query<{ code_count: string }>(
 			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
