@@ -33,6 +33,66 @@ describeCouponStoreContract('workflow static data', staticDataFixture);
 describeOperationsContract('workflow static data', staticDataFixture);
 
 describe('StaticDataStore', () => {
+	describe('size limit', () => {
+		const LIMIT = 64 * 1024;
+		const codes = (prefix: string, count: number) =>
+			Array.from({ length: count }, (_, i) => {
+				const code = `${prefix}${String(i).padStart(8, '0')}`;
+				return { code, key: code, row: i + 2 };
+			});
+		const addCodes = async (store: StaticDataStore, prefix: string, count: number) =>
+			await store.transaction(async (s) => {
+				await s.createPool('LIST', 'imported');
+				return await s.addImported('LIST', codes(prefix, count));
+			});
+
+		it('refuses a step that would add codes past it, keeping nothing, and says what to use instead', async () => {
+			const data: IDataObject = {};
+			const store = new StaticDataStore(data, LIMIT);
+			await addCodes(store, 'A', 1_000);
+			const before = JSON.stringify(data);
+			const refusal = addCodes(store, 'B', 10_000);
+			await expect(refusal).rejects.toMatchObject({
+				name: 'StoreError',
+				code: 'LIMIT_EXCEEDED',
+				message: expect.stringMatching(/static data .* MB, over the limit of 0\.1 MB/),
+				description: expect.stringMatching(/choose Local .* or Database/),
+			});
+			expect(JSON.stringify(data)).toBe(before);
+			// A generated coupon's new code is a code added too.
+			const generated = store.transaction(async (s) => {
+				await s.createPool('GEN', 'generated');
+				return await s.insertGenerated(
+					'GEN',
+					codes('G', 3_000).map(({ code }, i) => ({
+						code,
+						contactKey: `c${i}`,
+						assignedAt: 0,
+						validUntil: DAY_MS,
+					})),
+				);
+			});
+			await expect(generated).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+			expect(JSON.stringify(data)).toBe(before);
+		});
+
+		it('lets coupons already past it be read, assigned from and deleted', async () => {
+			const data: IDataObject = {};
+			await addCodes(new StaticDataStore(data), 'A', 10_000);
+			const store = new StaticDataStore(data, LIMIT);
+			const [assigned] = await store.transaction(
+				async (s) =>
+					await s.assignImported('LIST', [
+						{ contactKey: 'ann', assignedAt: 0, validUntil: DAY_MS },
+					]),
+			);
+			expect(assigned.contactKey).toBe('ann');
+			await expect(addCodes(store, 'B', 1)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+			await store.transaction(async (s) => await s.deletePool('LIST'));
+			expect(await store.transaction(async (s) => await s.listPools())).toEqual([]);
+		});
+	});
+
 	it('keeps a pool of 50,000 codes with 10,000 assignments compact', async () => {
 		const data: IDataObject = {};
 		const store = new StaticDataStore(data);

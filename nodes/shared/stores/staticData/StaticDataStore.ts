@@ -1,5 +1,6 @@
 import { now } from '../../core/common/clock';
 import { codeKey } from '../../core/codes/codes';
+import { StoreError } from '../../core/common/errors';
 import { couponNameKey } from '../../core/common/names';
 import { Turns } from '../../core/common/turns';
 import { activeHold, assignmentStatus, expiryNeeded, usesOf } from '../../core/common/validity';
@@ -32,8 +33,10 @@ import {
 	codeOfLine,
 	copyRecord,
 	FORMAT_VERSION,
+	MAX_STATIC_DATA_BYTES,
 	readState,
 	STATIC_DATA_KEY,
+	storedBytes,
 	type StoredPool,
 	type StoredState,
 } from './codec';
@@ -41,8 +44,14 @@ import { WorkingPool } from './WorkingPool';
 
 /** Coupon storage in n8n's workflow static data: zero configuration, one workflow, low volume. */
 export class StaticDataStore implements CouponStore {
-	/** `staticData` is the workflow's global static data; the store uses only its STATIC_DATA_KEY. */
-	constructor(private readonly staticData: Record<string, unknown>) {}
+	/**
+	 * `staticData` is the workflow's global static data; the store uses only its STATIC_DATA_KEY.
+	 * `maxBytes` bounds what the coupons may take there (tests give a smaller bound).
+	 */
+	constructor(
+		private readonly staticData: Record<string, unknown>,
+		private readonly maxBytes = MAX_STATIC_DATA_BYTES,
+	) {}
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
@@ -52,9 +61,23 @@ export class StaticDataStore implements CouponStore {
 		const result = await work(session);
 		if (rollBack || readOnly) return result;
 		const pools = await session.storedPools();
-		if (pools) this.staticData[STATIC_DATA_KEY] = { version: FORMAT_VERSION, pools };
+		if (!pools) return result;
+		const state: StoredState = { version: FORMAT_VERSION, pools };
+		if (session.addedCodes) refuseOversized(storedBytes(state), this.maxBytes);
+		this.staticData[STATIC_DATA_KEY] = state;
 		return result;
 	}
+}
+
+/** Refuses a step that adds codes when the coupons would take more than `maxBytes` of static data. */
+function refuseOversized(bytes: number, maxBytes: number): void {
+	if (bytes <= maxBytes) return;
+	const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+	throw new StoreError(
+		'LIMIT_EXCEEDED',
+		`This step would make the coupons kept in this workflow's static data ${megabytes(bytes)}, over the limit of ${megabytes(maxBytes)}: n8n loads static data with the workflow and saves it whole after every execution`,
+		'Nothing of this step was saved. For lists this large choose Local (This n8n) or Database (PostgreSQL) as the storage, and import the list there. Redeeming, statistics, exports and deleting coupons go on as before.',
+	);
 }
 
 class StaticDataSession implements CouponStoreSession {
@@ -64,6 +87,8 @@ class StaticDataSession implements CouponStoreSession {
 	private readonly deleted = new Set<StoredPool>();
 	/** Every stored pool by name key, built once per transaction: look-ups never scan the list. */
 	private storedByKey?: Map<string, StoredPool>;
+	/** Whether the session added codes (imported, created or generated), which the size limit bounds. */
+	addedCodes = false;
 
 	constructor(private readonly state: StoredState) {}
 
@@ -316,6 +341,7 @@ class StaticDataSession implements CouponStoreSession {
 			pool.record({ ...candidate });
 			pool.addKey(key, candidate.code);
 			inserted.push({ ...candidate });
+			this.addedCodes = true;
 			if (this.turns.due()) await this.turns.pass();
 		}
 		return inserted;
@@ -374,6 +400,7 @@ class StaticDataSession implements CouponStoreSession {
 		}
 		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;
+		this.addedCodes ||= added > 0;
 		return {
 			added,
 			duplicates,

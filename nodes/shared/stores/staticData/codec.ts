@@ -22,6 +22,17 @@ export const STATIC_DATA_KEY = 'n8nNodesCoupons';
  * versions reads as it is.
  */
 export const FORMAT_VERSION = 4;
+
+/**
+ * The most the coupons may take in a workflow's static data, as n8n stores it (JSON). n8n loads
+ * static data with the workflow and writes it back whole after every execution that changed it,
+ * and its docs ask that it stay small: a million unused codes of 10 characters take about 11.5 MB. Past this, steps that add
+ * codes are refused; everything else goes on.
+ */
+export const MAX_STATIC_DATA_BYTES = 16 * 1024 * 1024;
+
+/** The bytes `state` takes as n8n stores it. */
+export const storedBytes = (state: StoredState): number => Buffer.byteLength(JSON.stringify(state));
 const READABLE_VERSIONS = [1, 2, 3, 4];
 
 /**
