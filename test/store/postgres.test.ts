@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Client } from 'pg';
 import { StoreError } from '../../nodes/shared/core/common/errors';
 import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../nodes/shared/stores/postgres/migrations';
@@ -67,6 +68,36 @@ describeWithDatabase('PostgresStore', () => {
 	afterAll(async () => {
 		await database.close();
 		await dropSchema(schema);
+	});
+
+	it('redeems a code in five statements: begin, the code with its coupon, the use, the count, commit', async () => {
+		const at = Date.UTC(2026, 3, 1);
+		const [held] = await store.transaction(
+			async (s) =>
+				await s.assignImported('P', [
+					{ contactKey: 'round-trips', assignedAt: at, validUntil: at + DAY_MS },
+				]),
+		);
+		const sent: string[] = [];
+		const send = Client.prototype.query;
+		const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
+			this: Client,
+			...args: unknown[]
+		) {
+			sent.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
+			return (send as (...a: unknown[]) => unknown).apply(this, args);
+		} as typeof send);
+		try {
+			const [outcome] = await store.transaction(
+				async (s) => await redeemCodes(s, [parseCodeRequest(held.code, {})], at + 1),
+			);
+			expect(outcome).toMatchObject({ value: { status: 'accepted' } });
+		} finally {
+			spy.mockRestore();
+		}
+		// The pool was read with the code: it is not looked up again by name before the writes.
+		expect(sent.filter((text) => /FROM \S+\.pools WHERE name_key/.test(text))).toEqual([]);
+		expect(sent).toHaveLength(5);
 	});
 
 	it('migrates once when several processes start at the same moment', async () => {

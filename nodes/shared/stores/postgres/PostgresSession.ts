@@ -255,6 +255,8 @@ export class PostgresSession implements CouponStoreSession {
 			[[...new Set(keys)]],
 		);
 		const assigned = rows.filter((row) => row.contact_key !== null) as AssignmentRow[];
+		// The checkout writes to these pools next: their ids are known now, not looked up again.
+		for (const row of rows) this.poolIds.remember(row.pool_name, row.pool_id);
 		return sqlRows.storedCodes(rows, await this.records(assigned));
 	}
 
