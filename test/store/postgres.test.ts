@@ -141,7 +141,10 @@ describeWithDatabase('PostgresStore', () => {
 			),
 		).rejects.toThrow(/codes_pkey/);
 		await expect(
-			sql(`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = 'P2'`),
+			// Any code no contact holds: the random assignment above may have taken any one.
+			sql(
+				`UPDATE "${schema}".codes SET contact_key = 'bob' WHERE code = (SELECT code FROM "${schema}".codes WHERE contact_key IS NULL LIMIT 1)`,
+			),
 		).rejects.toThrow(/codes_assignment_whole/);
 	});
 
