@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import type { RowBatch } from '../../nodes/shared/core/import/importTypes';
+import { wholeTable } from '../../nodes/shared/core/import/sheetRows';
+import { openSheet, readSheet } from '../../nodes/shared/spreadsheet/readSheet';
 import { readTable } from '../../nodes/shared/spreadsheet/readTable';
 import { cutSheet, SheetCutter } from '../../nodes/shared/spreadsheet/sheetParts';
 import { workbookParts, zip } from '../helpers/spreadsheets';
@@ -62,6 +65,53 @@ describe('properties of the spreadsheet reader', () => {
 							expect(table.cell(table.rows[row - 1]?.[0])).toBe(text);
 						expect(table.rows.length).toBeLessThanOrEqual(Math.min(lastKept, rows.at(-1)!.row));
 						expect(table.valueBeyond).toBe(rows.find((r) => r.row > lastKept)?.row);
+					},
+				),
+				{ numRuns: 150 },
+			);
+		},
+		HEAVY_TEST_MS,
+	);
+
+	it(
+		'reads a sheet streamed in small pieces and batches exactly as in one batch, whichever order its shared texts are in',
+		async () => {
+			await fc.assert(
+				fc.asyncProperty(
+					sparseSheet,
+					fc.integer({ min: 1, max: 12 }),
+					fc.integer({ min: 1, max: 200 }),
+					fc.boolean(),
+					fc.integer({ min: 64, max: 300 }),
+					fc.integer({ min: 1, max: 400 }),
+					async (rows, leadingRows, rowsAfter, reversed, pieceBytes, batchBytes) => {
+						// Texts stored last first: each batch's own table of texts is built out of order.
+						const order = rows.map((_, i) => (reversed ? rows.length - 1 - i : i));
+						const sheet = `<worksheet><sheetData>${rows.map((r, i) => `<row r="${r.row}"><c r="A${r.row}" t="s"><v>${order[i]}</v></c><c r="B${r.row}"><v>${i}</v></c></row>`).join('')}</sheetData></worksheet>`;
+						const texts = [...rows].map((_, i) => rows[order.indexOf(i)].text);
+						const strings = `<sst>${texts.map((text) => `<si><t>${escapeXml(text)}</t></si>`).join('')}</sst>`;
+						const file = zip(workbookParts(Buffer.from(sheet), strings));
+						const options = { leadingRows, rowsAfter, limits };
+						const whole = await readSheet(file, options);
+						const streamed = await openSheet(file, options, { pieceBytes, batchBytes });
+						const batches: RowBatch[] = [];
+						for await (const batch of streamed.batches) batches.push(batch);
+						const again = (async function* () {
+							yield* batches;
+						})();
+						// The raw cells SheetJS made, compared whole: texts, types and formats.
+						const { cell: _, ...read } = await wholeTable({ ...streamed, batches: again });
+						expect(read).toEqual({ ...whole, cell: undefined });
+						const rowsRead = batches.flatMap((batch) =>
+							batch.rows.flatMap((row, i) =>
+								row ? [[batch.firstRow + i, streamed.cell(row[0]), streamed.cell(row[1])]] : [],
+							),
+						);
+						expect(rowsRead).toEqual(
+							rows
+								.map((r, i) => [r.row, r.text, String(i)])
+								.filter(([row]) => (whole.rows[(row as number) - 1] ?? null) !== null),
+						);
 					},
 				),
 				{ numRuns: 150 },

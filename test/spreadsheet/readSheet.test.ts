@@ -416,6 +416,28 @@ describe('hostile spreadsheets', () => {
 		);
 	});
 
+	it('refuses a cell whose reference names another row, where SheetJS would move it', async () => {
+		for (const reference of ['A3', '99999999A2', 'A02', 'a2', 'ABCD2'])
+			await expect(
+				readSheet(
+					zip(
+						workbookParts(
+							sheet(`${header}<row r="2"><c r="${reference}"><v>1</v></c></row>`),
+							sharedStrings(['coupon value']),
+						),
+					),
+					options,
+				),
+			).rejects.toThrow(`row 2 holds a cell whose reference "${reference}" names another row`);
+		const fine = zip(
+			workbookParts(
+				sheet(`${header}<row r="2"><c r="XFD2"><v>1</v></c><c><v>2</v></c></row>`),
+				sharedStrings(['coupon value']),
+			),
+		);
+		expect((await readSheet(fine, options)).rows[1]?.slice(-2)).toEqual(['1', '2']);
+	});
+
 	it('reads characters beyond U+FFFF written as references, and refuses date cells written as text', async () => {
 		const file = zip(
 			workbookParts(

@@ -26,7 +26,7 @@ import {
 import { MAX_DETAILS, parseDetails } from '../../shared/core/common/details';
 import { runItems } from '../../shared/n8n/itemRunner';
 import { CELLS_PER_ROW } from '../../shared/spreadsheet/readOptions';
-import { readTable } from '../../shared/spreadsheet/readTable';
+import { openTable } from '../../shared/spreadsheet/readTable';
 import type { UnpackLimits } from '../../shared/spreadsheet/zipGuard';
 
 export const DEFAULT_MAX_ROWS = 1_000_000;
@@ -243,7 +243,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		// Read when its turn comes, so a run holds one file at a time. Past the header search and
 		// Max Rows, plus one row that shows the cap was passed, the reader only looks for values.
 		readTable: async () =>
-			await readTable(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
+			await openTable(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
 				sheetName: options.sheetName,
 				leadingRows: HEADER_SEARCH_ROWS,
 				rowsAfter: maxRows + 1,

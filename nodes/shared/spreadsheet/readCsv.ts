@@ -1,6 +1,7 @@
 import { CouponError } from '../core/common/errors';
 import { Turns } from '../core/common/turns';
-import type { Cell, SheetTable } from '../core/import/importTypes';
+import type { Cell, RowBatch, SheetRows, SheetTable } from '../core/import/importTypes';
+import { wholeTable } from '../core/import/sheetRows';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 
 /** Excel's own limit for a cell; a longer field is a broken quote or not a coupon list. */
@@ -119,18 +120,18 @@ function utf16WithoutMark(sample: Buffer): TextEncoding | undefined {
 }
 
 /**
- * A comma, semicolon or tab separated file (told from its first records) as a table, read as the
+ * A comma, semicolon or tab separated file (told from its first records) read as rows, as the
  * .xlsx reader reads a sheet: up to the `leadingRows`-th row holding a value, then `rowsAfter` rows;
  * past them only the first row holding a value is looked for (`valueBeyond`). UTF-8 with or without
  * a byte order mark, or UTF-16 with one; other text is refused, naming the row where it stops
  * being UTF-8. Quoted fields ("" for a quote, line breaks inside), any line ends. One pass, a piece
- * at a time, linear in the bytes it reads.
+ * at a time, linear in the bytes it reads; the rows come a batch at a time as they are read.
  */
-export async function readCsv(
+export async function openCsv(
 	file: Buffer,
 	options: ReadOptions,
 	turns = new Turns(),
-): Promise<SheetTable> {
+): Promise<SheetRows> {
 	const { encoding, start } = encodingOf(file);
 	if (start === 0 && utf16WithoutMark(file.subarray(0, SAMPLE_BYTES)))
 		throw new CouponError(
@@ -141,21 +142,49 @@ export async function readCsv(
 	const delimiter = sniffDelimiter(
 		new TextDecoder(encoding.label).decode(file.subarray(start, start + PIECE)),
 	);
+	const end: { valueBeyond?: number } = {};
+	return {
+		sheetName: 'CSV',
+		cell: csvCell,
+		misalignment: (row, header) =>
+			misalignment((row ?? []) as string[], header as string[], delimiter),
+		batches: csvBatches(file, options, turns, { encoding, start, delimiter }, end),
+		valueBeyond: () => end.valueBeyond,
+	};
+}
+
+/** A CSV file read whole into a table. */
+export async function readCsv(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+	return await wholeTable(await openCsv(file, options));
+}
+
+/** Rows handed over at a time. */
+const BATCH_ROWS = 20_000;
+
+async function* csvBatches(
+	file: Buffer,
+	options: ReadOptions,
+	turns: Turns,
+	{ encoding, start, delimiter }: { encoding: TextEncoding; start: number; delimiter: Delimiter },
+	end: { valueBeyond?: number },
+): AsyncGenerator<RowBatch> {
 	const maxCells =
 		(options.leadingRows + options.rowsAfter) * (options.cellsPerRow ?? CELLS_PER_ROW);
-	const rows: string[][] = [];
+	let rows: string[][] = [];
+	/** Rows read so far, those handed over included. */
+	let rowCount = 0;
 	let cells = 0;
 	let valueRows = 0;
 	/** Rows kept until this many; past it only a row with a value is looked for. */
 	let keepUntil = Infinity;
-	let valueBeyond: number | undefined;
 	const parser = new CsvParser(delimiter.character, (record, rowNumber) => {
 		const hasValue = record.some(hasText);
-		if (rows.length >= keepUntil) {
-			if (hasValue) valueBeyond = rowNumber;
+		if (rowCount >= keepUntil) {
+			if (hasValue) end.valueBeyond = rowNumber;
 			return hasValue;
 		}
 		rows.push(record);
+		rowCount++;
 		cells += record.length;
 		if (cells > maxCells)
 			throw new CouponError(
@@ -163,13 +192,17 @@ export async function readCsv(
 				`The CSV file has more than ${maxCells.toLocaleString('en-US')} cells in the ${(options.leadingRows + options.rowsAfter).toLocaleString('en-US')} rows the import reads (${options.cellsPerRow ?? CELLS_PER_ROW} a row on average)`,
 				'Remove the columns the import does not need, or lower Max Rows.',
 			);
-		if (hasValue && ++valueRows === options.leadingRows)
-			keepUntil = rows.length + options.rowsAfter;
+		if (hasValue && ++valueRows === options.leadingRows) keepUntil = rowCount + options.rowsAfter;
 		// Mostly blank lines: no more rows than the import could use are kept.
-		else if (keepUntil === Infinity && rows.length >= options.leadingRows + options.rowsAfter)
-			keepUntil = rows.length;
+		else if (keepUntil === Infinity && rowCount >= options.leadingRows + options.rowsAfter)
+			keepUntil = rowCount;
 		return false;
 	});
+	const batch = (): RowBatch => {
+		const taken = { firstRow: rowCount - rows.length + 1, rows };
+		rows = [];
+		return taken;
+	};
 	const decoder = new TextDecoder(encoding.label, { ignoreBOM: true });
 	/** Where in the file the text the decoder returns next begins. */
 	let decodedTo = start;
@@ -193,18 +226,12 @@ export async function readCsv(
 			);
 		}
 		decodedTo += encoding.byteLength(text);
+		if (rows.length >= BATCH_ROWS) yield batch();
 		// A piece takes milliseconds; a long file passes the event loop's turn between pieces.
 		if (turns.due()) await turns.pass();
 	}
 	if (!parser.stopped) parser.end();
-	return {
-		sheetName: 'CSV',
-		rows,
-		cell: csvCell,
-		misalignment: (row, header) =>
-			misalignment((row ?? []) as string[], header as string[], delimiter),
-		...(valueBeyond === undefined ? {} : { valueBeyond }),
-	};
+	if (rows.length > 0) yield batch();
 }
 
 /**

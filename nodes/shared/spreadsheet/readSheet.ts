@@ -1,14 +1,14 @@
 import * as XLSX from '@e965/xlsx';
 import { CouponError } from '../core/common/errors';
-import type { Cell, SheetTable } from '../core/import/importTypes';
+import type { Cell, RowBatch, SheetRows, SheetTable } from '../core/import/importTypes';
+import { wholeTable } from '../core/import/sheetRows';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
-import { cutSharedStrings, readLayout, SheetCutter } from './sheetParts';
+import { readLayout, renumberSharedStrings, SharedStringTable, SheetCutter } from './sheetParts';
 import {
 	checkDeclaredSizes,
 	readZipDirectory,
 	unpackEntries,
 	unpackPieces,
-	unpackPrefix,
 	type ZipEntry,
 } from './zipGuard';
 
@@ -24,10 +24,24 @@ export const SAVE_AS_XLSX =
 	'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
 
 /**
- * Checks that `file` (a zip, as `readTable` found) is a safe .xlsx, then reads one sheet into a
- * table of cell texts.
+ * How the sheet is streamed: the bytes unpacked at a time, and the bytes of rows SheetJS parses
+ * at a time (it builds a batch's cells whole, so memory follows this, not the sheet).
  */
-export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+export interface Streaming {
+	pieceBytes: number;
+	batchBytes: number;
+}
+const STREAMING: Streaming = { pieceBytes: 1024 * 1024, batchBytes: 4 * 1024 * 1024 };
+
+/**
+ * Checks that `file` (a zip, as `readTable` found) is a safe .xlsx and finds the sheet to read; its
+ * rows are then read as they are unpacked, a batch at a time (see `sheetBatches`).
+ */
+export async function openSheet(
+	file: Buffer,
+	options: ReadOptions,
+	streaming = STREAMING,
+): Promise<SheetRows> {
 	const entries = readZipDirectory(file);
 	if (!entries.some((entry) => WORKBOOK_PART.test(entry.name))) {
 		throw new CouponError(
@@ -60,36 +74,134 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 			`The workbook lists sheet "${sheet.name}" but the file does not hold it (${sheet.part ?? 'no part named'})`,
 			SAVE_AS_XLSX,
 		);
+	const end: { valueBeyond?: number } = {};
+	return {
+		sheetName: sheet.name,
+		cell: (raw) => cellOf(raw as XLSX.CellObject | undefined),
+		batches: sheetBatches({
+			file,
+			entries,
+			sheetName: sheet.name,
+			sheetEntry,
+			sharedStrings: layout.sharedStrings,
+			styles: layout.styles === undefined ? undefined : stylesXml(layout.styles, entries, part),
+			options,
+			streaming,
+			end,
+		}),
+		valueBeyond: () => end.valueBeyond,
+	};
+}
 
+/** A safe .xlsx's chosen sheet read whole into a table of cell texts. */
+export async function readSheet(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+	return await wholeTable(await openSheet(file, options));
+}
+
+interface SheetSource {
+	file: Buffer;
+	entries: ZipEntry[];
+	sheetName: string;
+	sheetEntry: ZipEntry;
+	/** The shared strings part's name, when the workbook has one. */
+	sharedStrings: string | undefined;
+	styles: Buffer | undefined;
+	options: ReadOptions;
+	streaming: Streaming;
+	/** Filled once the sheet is read to its end. */
+	end: { valueBeyond?: number };
+}
+
+/**
+ * The sheet unpacked piece by piece and cut to the rows read (SheetCutter), each `batchBytes` of
+ * rows parsed by SheetJS with the shared strings they use. SheetJS stays the reader of cells, as
+ * n8n's own Extract From File reads them (number formats, dates, rich text), but it only ever sees
+ * a batch: it would build a whole sheet's cells at once.
+ */
+async function* sheetBatches(source: SheetSource): AsyncGenerator<RowBatch> {
+	const { file, entries, options, sheetName } = source;
 	const rowsRead = options.leadingRows + options.rowsAfter;
 	const cellsPerRow = options.cellsPerRow ?? CELLS_PER_ROW;
 	const maxCells = rowsRead * cellsPerRow;
-	// Unpacked piece by piece: only the rows read are kept, whatever follows them.
+	const refuseCells = (cells: number) => {
+		if (cells > maxCells)
+			throw new CouponError(
+				'LIMIT_EXCEEDED',
+				`Sheet "${sheetName}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${cellsPerRow} a row on average)`,
+				'Delete the columns the import does not use (it reads the coupon name and value columns, and those Keep Columns names), or save those columns alone as a new .xlsx file.',
+			);
+	};
+	const stringsEntry =
+		source.sharedStrings === undefined ? undefined : entryNamed(entries, source.sharedStrings);
+	const stringPieces =
+		stringsEntry && unpackPieces(file, stringsEntry, source.streaming.pieceBytes);
+	const strings = stringPieces && new SharedStringTable(stringPieces);
 	const cutter = new SheetCutter(options.leadingRows, options.rowsAfter, maxCells);
-	for await (const piece of unpackPieces(file, sheetEntry)) {
-		cutter.push(piece);
-		if (cutter.done) break;
+	let waiting: Buffer[] = [];
+	let waitingBytes = 0;
+	let waitingFrom = 0;
+	const keep = ({ rows, firstRow }: { rows: Buffer; firstRow?: number }) => {
+		if (firstRow === undefined) return;
+		if (waiting.length === 0) waitingFrom = firstRow;
+		waiting.push(rows);
+		waitingBytes += rows.length;
+	};
+	const parseWaiting = async () => {
+		const rows = Buffer.concat(waiting);
+		waiting = [];
+		waitingBytes = 0;
+		return await parseRows(rows, waitingFrom, source, strings, cutter.cellCount);
+	};
+	try {
+		// Unpacked piece by piece: only the rows read are kept, whatever follows them.
+		for await (const piece of unpackPieces(file, source.sheetEntry, source.streaming.pieceBytes)) {
+			cutter.push(piece);
+			refuseCells(cutter.cellCount);
+			keep(cutter.take());
+			if (waitingBytes >= source.streaming.batchBytes) yield await parseWaiting();
+			if (cutter.done) break;
+		}
+		const cut = cutter.finish();
+		refuseCells(cut.cells);
+		keep(cut);
+		if (waiting.length > 0) yield await parseWaiting();
+		if (cut.valueBeyond !== undefined) source.end.valueBeyond = cut.valueBeyond;
+	} finally {
+		await stringPieces?.return(undefined);
 	}
-	const cut = cutter.finish();
-	if (cut.cells > maxCells)
-		throw new CouponError(
-			'LIMIT_EXCEEDED',
-			`Sheet "${sheet.name}" has more than ${maxCells.toLocaleString('en-US')} cells in the ${rowsRead.toLocaleString('en-US')} rows Max Rows lets the import read (${cellsPerRow} a row on average)`,
-			'Delete the columns the import does not use (it reads the coupon name and value columns, and those Keep Columns names), or save those columns alone as a new .xlsx file.',
-		);
-	const sharedStrings =
-		cut.maxStringIndex < 0
-			? undefined
-			: layout.sharedStrings === undefined
-				? sharedStringsMissing(cut)
-				: sharedStringsXml(layout.sharedStrings, file, entries, cut);
-	const container = ownWorkbook(
-		sheet.name,
-		withAstralCharacters(cut.rows),
-		sharedStrings,
-		layout.styles === undefined ? undefined : stylesXml(layout.styles, entries, part),
-	);
+}
 
+/** One batch of kept rows parsed by SheetJS, with the shared strings it uses and the styles. */
+async function parseRows(
+	rows: Buffer,
+	firstRow: number,
+	source: SheetSource,
+	strings: SharedStringTable | undefined,
+	cellsRead: number,
+): Promise<RowBatch> {
+	const renumbered = renumberSharedStrings(rows);
+	let sharedStrings: Buffer | undefined;
+	if (renumbered.indices.length > 0) {
+		let maxIndex = -1;
+		for (const index of renumbered.indices) if (index > maxIndex) maxIndex = index;
+		const cut = { maxStringIndex: maxIndex };
+		if (strings === undefined) sharedStringsMissing(cut);
+		if (maxIndex + 1 > cellsRead + SHARED_STRINGS_SLACK)
+			throw sharedStringsDamaged(
+				cut,
+				`the sheet's rows read hold only ${cellsRead.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
+			);
+		const count = await strings.ensure(maxIndex + 1);
+		if (count < maxIndex + 1)
+			throw sharedStringsDamaged(cut, `the workbook has only ${count.toLocaleString('en-US')}`);
+		sharedStrings = withAstralCharacters(strings.partFor(renumbered.indices));
+	}
+	const container = ownWorkbook(
+		source.sheetName,
+		withAstralCharacters(renumbered.rows),
+		sharedStrings,
+		source.styles,
+	);
 	let workbook: XLSX.WorkBook;
 	try {
 		workbook = parseZip(container, {
@@ -112,13 +224,10 @@ export async function readSheet(file: Buffer, options: ReadOptions): Promise<She
 	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name
 	// is the prototype. The workbook it parsed holds this one sheet.
 	const parsed = workbook.Sheets[workbook.SheetNames[0]] as XLSX.WorkSheet | undefined;
-	const rows = (parsed?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
-	return {
-		sheetName: sheet.name,
-		rows,
-		cell: (raw) => cellOf(raw as XLSX.CellObject | undefined),
-		...(cut.valueBeyond === undefined ? {} : { valueBeyond: cut.valueBeyond }),
-	};
+	const data = (parsed?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
+	// SheetJS placed the rows by their numbers (the reader checked that every cell names its row):
+	// the array has holes for the rows before the batch.
+	return { firstRow, rows: data.slice(firstRow - 1) };
 }
 
 /** The entry of a part; names are matched ignoring case, as SheetJS does. */
@@ -149,34 +258,6 @@ function sharedStringsDamaged(cut: { maxStringIndex: number }, problem: string):
 		`The file is damaged: a cell refers to text number ${(cut.maxStringIndex + 1).toLocaleString('en-US')} of the workbook's shared texts, but ${problem}`,
 		SAVE_AS_XLSX,
 	);
-}
-
-/**
- * The shared strings the kept rows use, and no more, unpacked only that far; refuses an index that
- * points past them all.
- */
-function sharedStringsXml(
-	name: string,
-	file: Buffer,
-	entries: ZipEntry[],
-	cut: { cells: number; maxStringIndex: number },
-): Buffer {
-	const needed = cut.maxStringIndex + 1;
-	const entry = entryNamed(entries, name);
-	if (entry === undefined) sharedStringsMissing(cut);
-	if (needed > cut.cells + SHARED_STRINGS_SLACK)
-		throw sharedStringsDamaged(
-			cut,
-			`the sheet's rows read hold only ${cut.cells.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
-		);
-	const xml = unpackPrefix(file, entry, (data) => cutSharedStrings(data, needed).count >= needed);
-	const strings = cutSharedStrings(xml, needed);
-	if (strings.count < needed)
-		throw sharedStringsDamaged(
-			cut,
-			`the workbook has only ${strings.count.toLocaleString('en-US')}`,
-		);
-	return withAstralCharacters(strings.xml);
 }
 
 // Numeric character references to characters beyond U+FFFF, such as &#128512;, which SheetJS would

@@ -1,8 +1,9 @@
 import { CouponError } from '../core/common/errors';
-import type { SheetTable } from '../core/import/importTypes';
-import { looksLikeText, readCsv } from './readCsv';
+import type { SheetRows, SheetTable } from '../core/import/importTypes';
+import { wholeTable } from '../core/import/sheetRows';
+import { looksLikeText, openCsv } from './readCsv';
 import type { ReadOptions } from './readOptions';
-import { readSheet, SAVE_AS_XLSX } from './readSheet';
+import { openSheet, SAVE_AS_XLSX } from './readSheet';
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
@@ -11,11 +12,11 @@ const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const ENCRYPTION_STREAM = Buffer.from('EncryptionInfo', 'utf16le');
 
 /**
- * Reads a coupon list into a table of cell texts: a CSV file (UTF-8, or UTF-16 with a byte order
- * mark) as one sheet, an .xlsx file's chosen sheet after checking that the file is safe; anything
- * else is refused, naming what the file looks like.
+ * Opens a coupon list to be read as its rows stream in: a CSV file (UTF-8, or UTF-16 with a byte
+ * order mark) as one sheet, an .xlsx file's chosen sheet after checking that the file is safe;
+ * anything else is refused, naming what the file looks like.
  */
-export async function readTable(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+export async function openTable(file: Buffer, options: ReadOptions): Promise<SheetRows> {
 	if (file.length === 0)
 		throw new CouponError(
 			'FILE_EMPTY',
@@ -38,14 +39,19 @@ export async function readTable(file: Buffer, options: ReadOptions): Promise<She
 	}
 	if (!file.subarray(0, 4).equals(ZIP_MAGIC)) {
 		if (!file.subarray(0, 5).equals(PDF_MAGIC) && looksLikeText(file))
-			return readCsv(file, options);
+			return await openCsv(file, options);
 		throw new CouponError(
 			'FILE_NOT_SPREADSHEET',
 			`The file is not an .xlsx spreadsheet (it starts with ${describeStart(file)})`,
 			`${SAVE_AS_XLSX} A CSV list must be UTF-8 text: save it as "CSV UTF-8", or as .xlsx the same way.`,
 		);
 	}
-	return readSheet(file, options);
+	return await openSheet(file, options);
+}
+
+/** A coupon list read whole into a table of cell texts (see openTable): for small files and tests. */
+export async function readTable(file: Buffer, options: ReadOptions): Promise<SheetTable> {
+	return await wholeTable(await openTable(file, options));
 }
 
 function describeStart(file: Buffer): string {

@@ -117,6 +117,13 @@ function wholeNumber(xml: Buffer, from: number, to: number): number {
 	return to > from ? value : NaN;
 }
 
+/** Whether a cell reference (column letters, then the row number, as A12) names row `row`. */
+function namesRow(xml: Buffer, from: number, to: number, row: number): boolean {
+	let digits = from;
+	while (digits < to && digits - from < 3 && xml[digits] >= 0x41 && xml[digits] <= 0x5a) digits++;
+	return digits > from && xml[digits] !== 0x30 && wholeNumber(xml, digits, to) === row;
+}
+
 /** Whether bytes `from` to `to` hold anything but white space. */
 function hasText(xml: Buffer, from: number, to: number): boolean {
 	for (let i = from; i < to; i++) if (!isSpace(xml[i])) return true;
@@ -228,6 +235,8 @@ function resolveTarget(folder: string, target: string): string {
 export interface CutSheet {
 	/** The rows kept, as they are written inside the sheet's sheetData element. */
 	rows: Buffer;
+	/** The number of the first row kept, when one is. */
+	firstRow?: number;
 	/** Cells in the rows kept. */
 	cells: number;
 	/** The highest shared-string index a kept cell refers to; -1 when none does. */
@@ -370,6 +379,8 @@ export class SheetCutter {
 	private inValue = false;
 	private valueBeyond?: number;
 	private readonly kept: Buffer[] = [];
+	/** The number of the first row in `kept`. */
+	private firstKeptRow?: number;
 	/** The open row's bytes from earlier pieces, or its tag rewritten with its number. */
 	private rowBytes: Buffer[] = [];
 	private rowByteCount = 0;
@@ -468,6 +479,12 @@ export class SheetCutter {
 					: [Buffer.from(`<row r="${this.row}"`), Buffer.from(xml.subarray(tag.nameEnd, tag.end))];
 			} else if (name === 'c' && !tag.closing) {
 				if (!this.rowOpen) throw unreadable('it has a cell outside a row');
+				// SheetJS places a cell by its reference: one naming another row would move it there.
+				const reference = attributeRange(xml, tag, 'r');
+				if (reference && !namesRow(xml, reference[0], reference[1], this.row))
+					throw unreadable(
+						`row ${this.row} holds a cell whose reference "${xml.toString('utf8', reference[0], Math.min(reference[1], reference[0] + 20))}" names another row`,
+					);
 				this.rowCells++;
 				const type = attributeRange(xml, tag, 't');
 				this.cellIsString = type !== undefined && bytesAre(xml, type[0], type[1], 's');
@@ -509,11 +526,28 @@ export class SheetCutter {
 		this.pending = Buffer.from(xml.subarray(readTo));
 	}
 
-	/** What was found, once the whole sheet (or enough of it) was pushed. */
+	/** Cells in the rows kept so far. */
+	get cellCount(): number {
+		return this.cells;
+	}
+
+	/**
+	 * The rows kept since the last call, whole rows only, and the number of the first (none when
+	 * there are none): a streaming reader parses them as they come.
+	 */
+	take(): { rows: Buffer; firstRow?: number } {
+		const rows = Buffer.concat(this.kept);
+		const firstRow = this.firstKeptRow;
+		this.kept.length = 0;
+		this.firstKeptRow = undefined;
+		return { rows, ...(firstRow === undefined ? {} : { firstRow }) };
+	}
+
+	/** What was found, once the whole sheet (or enough of it) was pushed; rows taken before are not in it. */
 	finish(): CutSheet {
 		if (this.rowOpen) this.endRow(Buffer.alloc(0), 0);
 		return {
-			rows: Buffer.concat(this.kept),
+			...this.take(),
 			cells: this.cells,
 			maxStringIndex: this.maxStringIndex,
 			...(this.valueBeyond === undefined ? {} : { valueBeyond: this.valueBeyond }),
@@ -544,6 +578,7 @@ export class SheetCutter {
 			return;
 		}
 		this.cells += this.rowCells;
+		this.firstKeptRow ??= this.row;
 		if (++this.valueRows === this.leadingRows) this.keepUntil = this.row + this.rowsAfter;
 		if (rowStart !== undefined && closeEnd !== undefined) {
 			if (closeEnd - rowStart > MAX_ROW_BYTES)
@@ -593,4 +628,111 @@ export function cutSharedStrings(xml: Buffer, count: number): { xml: Buffer; cou
 			return { xml: Buffer.concat([xml.subarray(0, tag.end), Buffer.from('</sst>')]), count };
 	}
 	return { xml, count: seen };
+}
+
+/**
+ * Kept rows with their shared-string numbers renumbered from 0, in order of first use, and the
+ * numbers they had: a batch of rows is parsed with a table of only the texts it uses. The rows were
+ * read strictly by SheetCutter, so a plain walk over their tags finds every string cell's value.
+ */
+export function renumberSharedStrings(rows: Buffer): { rows: Buffer; indices: number[] } {
+	const pieces: Buffer[] = [];
+	const indices: number[] = [];
+	const renumbered = new Map<number, number>();
+	let copiedTo = 0;
+	let cellIsString = false;
+	let valueStart = -1;
+	for (let tag = nextTag(rows, 0); tag; tag = nextTag(rows, tag.end)) {
+		if (isNamed(rows, tag, 'c') && !tag.closing) {
+			const type = attributeRange(rows, tag, 't');
+			cellIsString = type !== undefined && bytesAre(rows, type[0], type[1], 's');
+		} else if (isNamed(rows, tag, 'v') && cellIsString) {
+			if (!tag.closing) {
+				valueStart = tag.end;
+				continue;
+			}
+			const index = wholeNumber(rows, valueStart, tag.start);
+			if (!Number.isInteger(index)) continue;
+			let number = renumbered.get(index);
+			if (number === undefined) {
+				renumbered.set(index, (number = indices.length));
+				indices.push(index);
+			}
+			pieces.push(rows.subarray(copiedTo, valueStart), Buffer.from(String(number)));
+			copiedTo = tag.start;
+		}
+	}
+	if (copiedTo === 0) return { rows, indices };
+	pieces.push(rows.subarray(copiedTo));
+	return { rows: Buffer.concat(pieces), indices };
+}
+
+/**
+ * A workbook's shared strings, unpacked only as far as the rows read so far refer (Excel writes
+ * them in order of first use), with where each `<si>` element lies: a batch of rows takes the texts
+ * it uses without the whole table being parsed again.
+ */
+export class SharedStringTable {
+	private data = Buffer.alloc(0);
+	private filled = 0;
+	private scannedTo = 0;
+	/** Start and end of each `<si>` element found, two numbers an element. */
+	private readonly bounds: number[] = [];
+	/** Where the first `<si>` starts: the root element's tag and whatever precedes it. */
+	private prefixEnd?: number;
+	private ended = false;
+
+	constructor(private readonly pieces: AsyncIterator<Buffer>) {}
+
+	/** Unpacks until `count` texts are found or the table ends; returns how many there are then. */
+	async ensure(count: number): Promise<number> {
+		while (this.bounds.length / 2 < count && !this.ended) {
+			const next = await this.pieces.next();
+			if (next.done) {
+				this.ended = true;
+				break;
+			}
+			this.append(next.value);
+			this.scan();
+		}
+		return Math.min(count, this.bounds.length / 2);
+	}
+
+	/** The shared strings part holding these texts, in this order: text i of the part is `indices[i]`. */
+	partFor(indices: number[]): Buffer {
+		const parts = [this.data.subarray(0, this.prefixEnd ?? this.scannedTo)];
+		for (const index of indices)
+			parts.push(this.data.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]));
+		parts.push(Buffer.from('</sst>'));
+		return Buffer.concat(parts);
+	}
+
+	private append(piece: Buffer): void {
+		if (this.filled + piece.length > this.data.length) {
+			const grown = Buffer.allocUnsafe(Math.max(2 * this.data.length, this.filled + piece.length));
+			this.data.copy(grown, 0, 0, this.filled);
+			this.data = grown;
+		}
+		piece.copy(this.data, this.filled);
+		this.filled += piece.length;
+	}
+
+	private scan(): void {
+		const xml = this.data.subarray(0, this.filled);
+		let open = -1;
+		for (let tag = nextTag(xml, this.scannedTo); tag; tag = nextTag(xml, tag.end)) {
+			if (tag.special || !isNamed(xml, tag, 'si')) {
+				if (open < 0) this.scannedTo = tag.end;
+				continue;
+			}
+			if (tag.selfClosing) this.bounds.push(tag.start, tag.end);
+			else if (!tag.closing) {
+				open = tag.start;
+				continue;
+			} else if (open >= 0) this.bounds.push(open, tag.end);
+			this.prefixEnd ??= this.bounds.at(-2);
+			open = -1;
+			this.scannedTo = tag.end;
+		}
+	}
 }

@@ -8,6 +8,7 @@ import {
 	type ImportSettings,
 	LISTED_REJECTIONS,
 	type PoolSummary,
+	type SheetRows,
 	type SheetTable,
 } from './importTypes';
 import { type PoolPlan, planImport } from './sheetPlan';
@@ -124,7 +125,7 @@ const skippedAfterFailure = new CouponError(
  */
 export async function importSheet(
 	session: CouponStoreSession,
-	table: SheetTable,
+	table: SheetTable | SheetRows,
 	settings: ImportSettings,
 ): Promise<ImportResult> {
 	const plan = await planImport(table, settings, session.turns);

@@ -20,6 +20,23 @@ export interface SheetTable {
 	misalignment?: (row: unknown[] | undefined, header: unknown[]) => string | undefined;
 }
 
+/** Rows of a sheet as a reader hands them over while it reads: `rows[i]` is row `firstRow + i`. */
+export interface RowBatch {
+	firstRow: number;
+	rows: Array<unknown[] | undefined>;
+}
+
+/**
+ * A sheet read as it streams: rows come a batch at a time, so that a list of millions of rows is
+ * never held whole. Errors found in the file come while the batches are read.
+ */
+export interface SheetRows extends Omit<SheetTable, 'rows' | 'valueBeyond'> {
+	/** The rows read, in order, each once. */
+	batches: AsyncIterable<RowBatch>;
+	/** Once `batches` has ended: the first row below those read that holds a value, if any. */
+	valueBeyond(): number | undefined;
+}
+
 export interface ImportSettings {
 	/**
 	 * Whether unused codes the file does not list are withdrawn (Replace, and the Dry Run that shows
@@ -98,5 +115,5 @@ export interface ImportResult {
 /** One file to import: its settings, and how to read its sheet once its turn comes. */
 export interface ImportRequest {
 	settings: ImportSettings;
-	readTable(): Promise<SheetTable>;
+	readTable(): Promise<SheetTable | SheetRows>;
 }

@@ -13,8 +13,11 @@ import {
 	type ImportSettings,
 	LISTED_REJECTIONS,
 	type RejectedRow,
+	type RowBatch,
+	type SheetRows,
 	type SheetTable,
 } from './importTypes';
+import { sheetRowsOf } from './sheetRows';
 
 export interface PoolPlan {
 	name: string;
@@ -49,9 +52,17 @@ interface Layout {
 	expiryColumn?: number;
 	/** The columns kept as details, with their headers as the details' names. */
 	kept: Array<{ column: number; name: string }>;
+	/**
+	 * A sheet without a header row is one column: the refusal should a row past those searched for
+	 * the header hold a value in any other.
+	 */
+	otherColumnError?: CouponError;
 }
 
-function findLayout(table: SheetTable, columns: ImportSettings): Layout {
+function findLayout(
+	table: Pick<SheetTable, 'sheetName' | 'rows' | 'cell'>,
+	columns: ImportSettings,
+): Layout {
 	const wantedValue = headerKey(columns.valueColumn);
 	const wantedName = headerKey(columns.nameColumn);
 	const seen: Array<{ row: number; headers: string[] }> = [];
@@ -95,10 +106,19 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 			`Sheet "${table.sheetName}" is empty`,
 			'Check that the file has coupon values on its first sheet, or set Sheet Name.',
 		);
-	const usedColumns = new Set<number>();
-	table.rows.forEach((row) =>
-		row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && usedColumns.add(c)),
+	const found = seen.slice(0, 3).map(
+		(s) =>
+			`row ${s.row}: ${s.headers
+				.slice(0, 8)
+				.map((h) => `"${h}"`)
+				.join(', ')}`,
 	);
+	const noValueColumn = new CouponError(
+		'SHEET_LAYOUT_INVALID',
+		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
+		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
+	);
+	const usedColumns = usedColumnsOf(table, table.rows);
 	if (columns.couponName && usedColumns.size === 1) {
 		if (columns.keepColumns)
 			throw new CouponError(
@@ -112,21 +132,24 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
 				`Sheet "${table.sheetName}" has no header row, so no column can give the codes' expiry`,
 				'Give the sheet a header row naming its columns, or leave Expiry Column empty.',
 			);
-		return { headerRow: null, valueColumn: [...usedColumns][0], kept: [] };
+		return {
+			headerRow: null,
+			valueColumn: [...usedColumns][0],
+			kept: [],
+			otherColumnError: noValueColumn,
+		};
 	}
+	throw noValueColumn;
+}
 
-	const found = seen.slice(0, 3).map(
-		(s) =>
-			`row ${s.row}: ${s.headers
-				.slice(0, 8)
-				.map((h) => `"${h}"`)
-				.join(', ')}`,
-	);
-	throw new CouponError(
-		'SHEET_LAYOUT_INVALID',
-		`No "${columns.valueColumn}" column in sheet "${table.sheetName}". Found ${found.join('; ')}`,
-		`Set Value Column (and Name Column) to the headers your file uses, or give the sheet a header row with "${columns.nameColumn}" and "${columns.valueColumn}". A list of codes in a single column without a header is imported into the coupon named in Coupon Name.`,
-	);
+/** The columns holding a value in any of these rows. */
+function usedColumnsOf(
+	table: Pick<SheetTable, 'cell'>,
+	rows: Array<unknown[] | undefined>,
+): Set<number> {
+	const used = new Set<number>();
+	rows.forEach((row) => row?.forEach((raw, c) => cellText(table.cell(raw)) !== '' && used.add(c)));
+	return used;
 }
 
 /**
@@ -134,7 +157,7 @@ function findLayout(table: SheetTable, columns: ImportSettings): Layout {
  * or a CouponError naming a header the row does not have or that cannot name a detail.
  */
 function keptColumns(
-	table: SheetTable,
+	table: Pick<SheetTable, 'sheetName'>,
 	cells: string[],
 	headerRow: number,
 	{ keepColumns }: ImportSettings,
@@ -172,7 +195,7 @@ function keptColumns(
 
 /** A row's kept cells as the code's details (empty ones left out), or the problem with one. */
 function rowDetails(
-	table: SheetTable,
+	table: Pick<SheetTable, 'cell'>,
 	cells: unknown[] | undefined,
 	layout: Layout,
 ): { details?: Details } | { problem: string } {
@@ -207,7 +230,7 @@ export function parseKeepColumns(raw: unknown): ImportSettings['keepColumns'] {
 
 /** A row's expiry from the Expiry Column, as a candidate's field; none when the cell is empty. */
 function rowExpiry(
-	table: SheetTable,
+	table: Pick<SheetTable, 'cell'>,
 	cells: unknown[] | undefined,
 	layout: Layout,
 	{ expiry, now }: ImportSettings,
@@ -226,23 +249,46 @@ function rowExpiry(
 }
 
 /**
- * Reads the coupon values of a sheet: which rows go into which coupon, and which are rejected and
- * why. A million rows pass the event loop's turn as they go.
+ * The rows the header is looked for in (up to HEADER_SEARCH_ROWS rows holding a value), taken from
+ * the front of the batches; the batches go on after them.
+ */
+async function headRows(
+	batches: AsyncIterator<RowBatch>,
+	cell: SheetTable['cell'],
+): Promise<Array<unknown[] | undefined>> {
+	const head: Array<unknown[] | undefined> = [];
+	let withValue = 0;
+	while (withValue < HEADER_SEARCH_ROWS) {
+		const next = await batches.next();
+		if (next.done) break;
+		next.value.rows.forEach((row, i) => {
+			head[next.value.firstRow - 1 + i] = row;
+			if (row?.some((raw) => cellText(cell(raw)) !== '')) withValue++;
+		});
+	}
+	return head;
+}
+
+/**
+ * Reads the coupon values of a sheet as its rows stream in: which rows go into which coupon, and
+ * which are rejected and why. A million rows pass the event loop's turn as they go.
  */
 export async function planImport(
-	table: SheetTable,
+	sheet: SheetTable | SheetRows,
 	settings: ImportSettings,
 	turns = new Turns(),
 ): Promise<ImportPlan> {
-	const layout = findLayout(table, settings);
+	const table = 'rows' in sheet ? sheetRowsOf(sheet) : sheet;
+	const batches = table.batches[Symbol.asyncIterator]();
+	const head = await headRows(batches, table.cell);
+	const layout = findLayout({ sheetName: table.sheetName, cell: table.cell, rows: head }, settings);
 	const firstDataRow = layout.headerRow ?? 0;
-	if (table.valueBeyond !== undefined || table.rows.length - firstDataRow > settings.maxRows) {
-		throw new CouponError(
+	const tooManyRows = (valueBeyond?: number) =>
+		new CouponError(
 			'LIMIT_EXCEEDED',
-			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows${table.valueBeyond === undefined ? '' : ` (it has a value in row ${table.valueBeyond.toLocaleString('en-US')})`}`,
+			`Sheet "${table.sheetName}" has more than ${settings.maxRows.toLocaleString('en-US')} rows below its header, the limit set in Max Rows${valueBeyond === undefined ? '' : ` (it has a value in row ${valueBeyond.toLocaleString('en-US')})`}`,
 			'Raise Max Rows in the options if the list is meant to be this long, or split the file.',
 		);
-	}
 	const file: FileSummary = {
 		sheet: table.sheetName,
 		headerRow: layout.headerRow,
@@ -258,11 +304,8 @@ export async function planImport(
 		{ pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }
 	>();
 
-	const header = layout.headerRow === null ? undefined : (table.rows[layout.headerRow - 1] ?? []);
-	for (let r = firstDataRow; r < table.rows.length; r++) {
-		if (turns.due()) await turns.pass();
-		const row = r + 1;
-		const cells = table.rows[r];
+	const header = layout.headerRow === null ? undefined : (head[layout.headerRow - 1] ?? []);
+	const planRow = (row: number, cells: unknown[] | undefined) => {
 		const valueCell = table.cell(cells?.[layout.valueColumn]);
 		const value = cellText(valueCell);
 		const rowName =
@@ -280,7 +323,7 @@ export async function planImport(
 					reason: misaligned || `no value in column "${settings.valueColumn}"`,
 				});
 			}
-			continue;
+			return;
 		}
 		const name = settings.couponName ?? rowName;
 		let target = poolByName.get(name);
@@ -313,7 +356,7 @@ export async function planImport(
 		if (!pool) {
 			file.rowsWithoutCoupon++;
 			remember(file.rejectedRows, { row, value, reason: misaligned || target.problem! });
-			continue;
+			return;
 		}
 		const read = misaligned
 			? { problem: misaligned }
@@ -323,13 +366,13 @@ export async function planImport(
 		if ('problem' in read) {
 			pool.invalid++;
 			remember(pool.rejected, { row, value, reason: read.problem });
-			continue;
+			return;
 		}
 		const firstRow = pool.firstRowOf.get(read.key);
 		if (firstRow !== undefined) {
 			pool.duplicates++;
 			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
-			continue;
+			return;
 		}
 		const kept = rowDetails(table, cells, layout);
 		const expiry = rowExpiry(table, cells, layout, settings);
@@ -337,11 +380,37 @@ export async function planImport(
 		if (problem) {
 			pool.invalid++;
 			remember(pool.rejected, { row, value, reason: problem });
-			continue;
+			return;
 		}
 		pool.firstRowOf.set(read.key, row);
 		pool.candidates.push({ code: value, key: read.key, row, ...kept, ...expiry });
-	}
+	};
+
+	/** The next row to plan: rows the reader left out before it are blank. */
+	let nextRow = firstDataRow + 1;
+	const planBatch = async ({ firstRow, rows }: RowBatch, after: number) => {
+		const lastRow = firstRow + rows.length - 1;
+		if (lastRow - firstDataRow > settings.maxRows) throw tooManyRows();
+		for (let row = Math.max(firstRow, nextRow); row <= lastRow; row++) {
+			if (turns.due()) await turns.pass();
+			const cells = rows[row - firstRow];
+			if (row > after && layout.otherColumnError && holdsValueBeside(cells, layout.valueColumn))
+				throw layout.otherColumnError;
+			planRow(row, cells);
+		}
+		if (lastRow >= nextRow) {
+			file.blankRows += Math.max(0, firstRow - nextRow);
+			nextRow = lastRow + 1;
+		}
+	};
+	const holdsValueBeside = (cells: unknown[] | undefined, column: number) =>
+		cells?.some((raw, c) => c !== column && cellText(table.cell(raw)) !== '') ?? false;
+
+	await planBatch({ firstRow: 1, rows: head }, head.length);
+	for (let next = await batches.next(); !next.done; next = await batches.next())
+		await planBatch(next.value, head.length);
+	const valueBeyond = table.valueBeyond();
+	if (valueBeyond !== undefined) throw tooManyRows(valueBeyond);
 
 	const notes: string[] = [];
 	const first = pools.values().next().value?.candidates[0];
