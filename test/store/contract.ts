@@ -354,6 +354,25 @@ export function describeCouponStoreContract(
 			expect(await run(async (s) => await s.listCodes('P', 'D1', 4))).toEqual([]);
 		});
 
+		it("tells whether a pool's codes, unused or assigned, have details of their own", async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported', { usesPerCode: 1, details: { discount: '5%' } });
+				await s.addImported('P', codes(3));
+				await s.createPool('Q', 'imported');
+				await s.addImported('Q', [{ ...candidate('q-1', 2), details: { discount: '5%' } }]);
+			});
+			// The coupon's own details are not its codes'.
+			expect(await run(async (s) => await s.hasCodeDetails('p'))).toBe(false);
+			expect(await run(async (s) => await s.hasCodeDetails('Q'))).toBe(true);
+			await run(async (s) => await s.assignImported('Q', [pending('ann')]));
+			expect(await run(async (s) => await s.hasCodeDetails('Q'))).toBe(true);
+			await run(
+				async (s) =>
+					await s.addImported('P', [{ ...candidate('p-9', 5), details: { colour: 'red' } }]),
+			);
+			expect(await run(async (s) => await s.hasCodeDetails('P'))).toBe(true);
+		});
+
 		it('withdraws unused codes not kept, leaving held ones, and rolls a dry run back', async () => {
 			await run(async (s) => {
 				await s.createPool('P', 'imported');

@@ -1481,22 +1481,29 @@ export function describeOperationsContract(
 				]);
 			});
 
-			it('refuses when codes gain details it has no column for while it writes them', async () => {
+			it.each([
+				['between the pass for their names and the rows', true],
+				['after the store said none has any, while it writes the rows', false],
+			])('refuses when codes gain details it has no column for %s', async (_when, namesPass) => {
 				await importList('LIST', ['A', 'B']);
 				let passes = 0;
-				// Another run's import lands between reading the details' names and writing the rows.
+				// Another run's import lands before the rows are written.
 				const racing = (s: CouponStoreSession) => {
 					const session = Object.create(s) as CouponStoreSession;
+					session.hasCodeDetails = async () => namesPass;
 					session.listCodes = async (name, afterKey, limit) => {
 						if (afterKey === undefined) passes++;
 						const page = await s.listCodes(name, afterKey, limit);
-						return passes < 2 ? page : page.map((code) => ({ ...code, details: { late: 'x' } }));
+						return namesPass && passes < 2
+							? page
+							: page.map((code) => ({ ...code, details: { late: 'x' } }));
 					};
 					return session;
 				};
 				await expect(exported('all', T0, { session: racing })).rejects.toThrow(
 					'Coupon "LIST" changed while its codes were exported: code A has a detail "late" the file has no column for',
 				);
+				expect(passes).toBe(namesPass ? 2 : 1);
 			});
 
 			it('refuses more rows than the file can hold before writing any, and an unknown coupon', async () => {

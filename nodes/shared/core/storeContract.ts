@@ -259,6 +259,8 @@ export interface CouponStoreSession {
 	 * on every call), those after `afterKey` when given. Read only; it locks nothing.
 	 */
 	listCodes(name: string, afterKey: string | undefined, limit: number): Promise<ListedCode[]>;
+	/** Whether any of the pool's codes has details of its own. Read only; it locks nothing. */
+	hasCodeDetails(name: string): Promise<boolean>;
 	/** Writes uses taken or undone on assigned codes of the pool (locked by `findCodes`); all or none. */
 	writeUses(name: string, changes: UseChange[]): Promise<void>;
 	/** Sets or ends holds on assigned codes of the pool (locked by `findCodes`). */

@@ -31,7 +31,9 @@ export interface Streaming {
 	pieceBytes: number;
 	batchBytes: number;
 }
-const STREAMING: Streaming = { pieceBytes: 1024 * 1024, batchBytes: 4 * 1024 * 1024 };
+// A batch of 256 KB (about 3,500 rows of two cells) makes SheetJS's own copies of it small; larger
+// batches were no faster on a 1,000,000-row file (11.7 s at 256 KB and at 1 MB, peak 299 MB and 365 MB).
+const STREAMING: Streaming = { pieceBytes: 1024 * 1024, batchBytes: 256 * 1024 };
 
 /**
  * Checks that `file` (a zip, as `readTable` found) is a safe .xlsx and finds the sheet to read; its

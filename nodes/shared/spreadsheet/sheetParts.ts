@@ -676,8 +676,9 @@ export class SharedStringTable {
 	private data = Buffer.alloc(0);
 	private filled = 0;
 	private scannedTo = 0;
-	/** Start and end of each `<si>` element found, two numbers an element. */
-	private readonly bounds: number[] = [];
+	/** Start and end of each `<si>` element found, two numbers an element: a million texts take 8 MB. */
+	private bounds = new Uint32Array(1024);
+	private boundCount = 0;
 	/** Where the first `<si>` starts: the root element's tag and whatever precedes it. */
 	private prefixEnd?: number;
 	private ended = false;
@@ -686,7 +687,7 @@ export class SharedStringTable {
 
 	/** Unpacks until `count` texts are found or the table ends; returns how many there are then. */
 	async ensure(count: number): Promise<number> {
-		while (this.bounds.length / 2 < count && !this.ended) {
+		while (this.boundCount / 2 < count && !this.ended) {
 			const next = await this.pieces.next();
 			if (next.done) {
 				this.ended = true;
@@ -695,7 +696,7 @@ export class SharedStringTable {
 			this.append(next.value);
 			this.scan();
 		}
-		return Math.min(count, this.bounds.length / 2);
+		return Math.min(count, this.boundCount / 2);
 	}
 
 	/** The shared strings part holding these texts, in this order: text i of the part is `indices[i]`. */
@@ -717,6 +718,16 @@ export class SharedStringTable {
 		this.filled += piece.length;
 	}
 
+	private addBounds(start: number, end: number): void {
+		if (this.boundCount + 2 > this.bounds.length) {
+			const grown = new Uint32Array(2 * this.bounds.length);
+			grown.set(this.bounds);
+			this.bounds = grown;
+		}
+		this.bounds[this.boundCount++] = start;
+		this.bounds[this.boundCount++] = end;
+	}
+
 	private scan(): void {
 		const xml = this.data.subarray(0, this.filled);
 		let open = -1;
@@ -725,12 +736,12 @@ export class SharedStringTable {
 				if (open < 0) this.scannedTo = tag.end;
 				continue;
 			}
-			if (tag.selfClosing) this.bounds.push(tag.start, tag.end);
+			if (tag.selfClosing) this.addBounds(tag.start, tag.end);
 			else if (!tag.closing) {
 				open = tag.start;
 				continue;
-			} else if (open >= 0) this.bounds.push(open, tag.end);
-			this.prefixEnd ??= this.bounds.at(-2);
+			} else if (open >= 0) this.addBounds(open, tag.end);
+			if (this.boundCount > 0) this.prefixEnd ??= this.bounds[0];
 			open = -1;
 			this.scannedTo = tag.end;
 		}

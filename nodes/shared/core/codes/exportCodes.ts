@@ -101,7 +101,8 @@ const rowsOf = (counts: PoolCounts, status: ExportStatus) =>
 
 /**
  * Writes the coupon's codes of one status (or all) to `sink`, in code-key order, a page at a time:
- * a first pass over the pages finds the details' names for the header, the second writes the rows.
+ * when codes have details of their own, a first pass over the pages finds the details' names for
+ * the header; the (other) pass writes the rows.
  * Refused before anything is written when the coupon is unknown or its rows pass `sink.maxRows`.
  * Changes nothing.
  */
@@ -125,7 +126,12 @@ export async function exportCodes(
 			`Coupon "${pool.name}" has ${expected.toLocaleString('en-US')} ${request.status === 'all' ? '' : `${request.status} `}codes, more than ${sink.tooManyRows}`,
 			'Choose CSV as File Format, or export one status at a time.',
 		);
-	const columns = detailColumns(await detailNames(session, pool, request.status, now));
+	// Codes without details of their own (most lists) need no pass for their names: one read.
+	const columns = detailColumns(
+		(await session.hasCodeDetails(pool.name))
+			? await detailNames(session, pool, request.status, now)
+			: Object.keys(pool.details ?? {}),
+	);
 	await sink.write([[...FIXED_COLUMNS, ...columns.header]]);
 	let rows = 0;
 	for await (const listed of listedPages(session, pool, request.status, now)) {
@@ -156,20 +162,31 @@ async function* listedPages(
 	status: ExportStatus,
 	now: number,
 ): AsyncGenerator<Listed[]> {
-	let after: string | undefined;
-	for (;;) {
-		const page = await session.listCodes(pool.name, after, EXPORT_PAGE);
-		if (page.length === 0) return;
-		after = page[page.length - 1].key;
-		const listed: Listed[] = [];
-		for (const code of page) {
-			const codeStatus = statusOf(code, now);
-			if (status === 'all' || status === codeStatus) listed.push({ code, status: codeStatus });
+	// The next page is asked for before this one is written: the database reads it meanwhile.
+	let next: Promise<ListedCode[]> | undefined = session.listCodes(
+		pool.name,
+		undefined,
+		EXPORT_PAGE,
+	);
+	try {
+		while (next) {
+			const page: ListedCode[] = await next;
+			next =
+				page.length < EXPORT_PAGE
+					? undefined
+					: session.listCodes(pool.name, page[page.length - 1].key, EXPORT_PAGE);
+			const listed: Listed[] = [];
+			for (const code of page) {
+				const codeStatus = statusOf(code, now);
+				if (status === 'all' || status === codeStatus) listed.push({ code, status: codeStatus });
+			}
+			if (listed.length > 0) yield listed;
+			// A page is milliseconds of work, but a million codes are 200 pages.
+			if (session.turns.due()) await session.turns.pass();
 		}
-		if (listed.length > 0) yield listed;
-		if (page.length < EXPORT_PAGE) return;
-		// A page is milliseconds of work, but a million codes are 200 pages, read twice.
-		if (session.turns.due()) await session.turns.pass();
+	} finally {
+		// An export that stopped early leaves no read behind it, nor its failure unhandled.
+		await next?.catch(() => undefined);
 	}
 }
 

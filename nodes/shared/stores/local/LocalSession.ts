@@ -300,6 +300,14 @@ export class LocalSession implements CouponStoreSession {
 		return rows.map((row) => sqlRows.listed(row));
 	}
 
+	async hasCodeDetails(name: string): Promise<boolean> {
+		const [row] = this.all<{ found: number }>(
+			'SELECT EXISTS (SELECT 1 FROM codes WHERE pool_id = ? AND details IS NOT NULL) AS found',
+			await this.poolIds.required(name),
+		);
+		return row.found === 1;
+	}
+
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const poolId = await this.poolIds.required(name);
 		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {

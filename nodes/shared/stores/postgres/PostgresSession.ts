@@ -275,6 +275,14 @@ export class PostgresSession implements CouponStoreSession {
 		return rows.map((row) => sqlRows.listed(row));
 	}
 
+	async hasCodeDetails(name: string): Promise<boolean> {
+		const { rows } = await this.query<{ found: boolean }>(
+			`SELECT EXISTS (SELECT 1 FROM ${this.schema}.codes WHERE pool_id = $1 AND details IS NOT NULL) AS found`,
+			[await this.poolIds.required(name)],
+		);
+		return rows[0].found;
+	}
+
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const poolId = await this.poolIds.required(name);
 		for (const batch of chunks(changes)) {

@@ -278,6 +278,10 @@ class StaticDataSession implements CouponStoreSession {
 		return listed;
 	}
 
+	async hasCodeDetails(name: string): Promise<boolean> {
+		return await (await this.requirePool(name)).hasCodeDetails();
+	}
+
 	async writeUses(name: string, changes: UseChange[]): Promise<void> {
 		const pool = await this.requirePool(name);
 		for (const { code, entries, uses, redeemedAt, orderReference } of changes) {

@@ -194,6 +194,16 @@ export class WorkingPool {
 	async availableCode(
 		code: string,
 	): Promise<{ details?: Details; expiresAt?: number } | undefined> {
+		return (await this.unusedCodes()).get(code);
+	}
+
+	/** Whether any code, unused or assigned, has details of its own. */
+	async hasCodeDetails(): Promise<boolean> {
+		for (const { details } of (await this.unusedCodes()).values()) if (details) return true;
+		return this.assignments.some((assignment) => assignment.details !== undefined);
+	}
+
+	private async unusedCodes(): Promise<Map<string, { details?: Details; expiresAt?: number }>> {
 		if (!this.unusedByCode) {
 			const unused = new Map<string, { details?: Details; expiresAt?: number }>();
 			for (const line of this.available) {
@@ -203,7 +213,7 @@ export class WorkingPool {
 			}
 			this.unusedByCode = unused;
 		}
-		return this.unusedByCode.get(code);
+		return this.unusedByCode;
 	}
 
 	async assignmentByCode(code: string): Promise<AssignmentRecord | undefined> {
