@@ -9,6 +9,7 @@ const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.nod
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
 const { context, fileItem } = require('./lib/context');
+const { workbook } = require('./lib/workbook');
 const { credentials } = require('./lib/database');
 
 const [storage, codes, schema] = process.argv.slice(2);
@@ -46,6 +47,21 @@ async function watched(step, work) {
 		...detail,
 	};
 	process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** Coupon Import of a file, as n8n hands it over from disk. */
+async function importFile(file, filePath) {
+	const importing = context(
+		[fileItem(file)],
+		{ storage, binaryPropertyName: 'data', couponName: '', options: { maxRows: COUNT } },
+		// A workflow of its own on static data: two million codes in one would pass its size limit.
+		{ ...options, staticData: {} },
+	);
+	// As n8n's filesystem binary mode hands the file over: read from disk, not decoded from base64
+	// on the event loop (n8n's own work, whichever package imports).
+	importing.helpers.getBinaryDataBuffer = async () => await fs.promises.readFile(filePath);
+	const [output] = await new CouponImport().execute.call(importing);
+	return { added: output[0].json.added };
 }
 
 const contactCoupon = async (items, parameters) =>
@@ -120,19 +136,9 @@ async function main() {
 	const csv = csvFile(COUNT);
 	const csvPath = path.join(n8nFolder, 'codes.csv');
 	fs.writeFileSync(csvPath, csv);
-	await watched('import csv', async () => {
-		const importing = context(
-			[fileItem(csv)],
-			{ storage, binaryPropertyName: 'data', couponName: '', options: { maxRows: COUNT } },
-			// A workflow of its own on static data: two million codes in one would pass its size limit.
-			{ ...options, staticData: {} },
-		);
-		// As n8n's filesystem binary mode hands the file over: read from disk, not decoded from base64
-		// on the event loop (n8n's own work, whichever package imports).
-		importing.helpers.getBinaryDataBuffer = async () => await fs.promises.readFile(csvPath);
-		const [output] = await new CouponImport().execute.call(importing);
-		return { added: output[0].json.added };
-	});
+	await watched('import csv', async () => await importFile(csv, csvPath));
+	const xlsxPath = workbook(COUNT, 'LOOP');
+	await watched('import xlsx', async () => await importFile(fs.readFileSync(xlsxPath), xlsxPath));
 	await closeAllDatabases?.();
 }
 

@@ -69,7 +69,7 @@ async function main() {
 		`\nLocal storage benchmark (node:sqlite, WAL, synchronous=FULL), Node ${process.version}, ${os.cpus().length} cores`,
 	);
 	console.log(
-		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare inserts of the same codes into a table keyed by code, one transaction)',
+		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare inserts of the same codes into a table keyed by code, one transaction; targets at 1,000,000 rows: time ratio at most 1.3, peak RSS at most 350 MiB)',
 	);
 	let pool;
 	for (const rows of [100_000, 1_000_000]) {

@@ -47,7 +47,7 @@ async function main() {
 		`PostgreSQL benchmark, Node ${process.version}, ${require('node:os').cpus().length} cores`,
 	);
 	console.log(
-		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare COPY of the same codes into a table with a unique index)',
+		'\nImport (Coupon Import node into an empty coupon, vs bare SheetJS parse + bare COPY of the same codes into a table with a unique index; targets at 1,000,000 rows: time ratio at most 1.1, peak RSS at most 350 MiB)',
 	);
 	let poolSchema;
 	for (const rows of [100_000, 1_000_000]) {
@@ -108,7 +108,7 @@ async function main() {
 	);
 
 	console.log(
-		'\nExport Codes of that 1,000,000-code coupon (one file; vs PostgreSQL writing the same columns as CSV itself, and vs SheetJS writing the same rows as one workbook)',
+		'\nExport Codes of that 1,000,000-code coupon (one file; vs PostgreSQL writing the same columns as CSV itself, target: CSV time ratio at most 2; and vs SheetJS writing the same rows as one workbook)',
 	);
 	const copyOut = await step('export-copy', createSchema);
 	const sheetjs = await step('export-sheetjs', createSchema);

@@ -130,18 +130,32 @@ describe('properties of the spreadsheet reader', () => {
 					fc.integer({ min: 1, max: 200 }),
 					fc.boolean(),
 					fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
-					(rows, leadingRows, rowsAfter, shared, sizes) => {
+					fc.integer({ min: 1, max: 300 }),
+					fc.integer({ min: 1, max: 300 }),
+					(rows, leadingRows, rowsAfter, shared, sizes, runBytes, takeBytes) => {
 						const xml = Buffer.from(sheetXml(rows, shared));
 						const whole = cutSheet(xml, leadingRows, rowsAfter);
-						const cutter = new SheetCutter(leadingRows, rowsAfter);
+						const cutter = new SheetCutter(leadingRows, rowsAfter, Infinity, runBytes);
+						// Rows taken as a streaming reader takes them: whole rows, numbered by the first.
+						const taken: Array<{ rows: Buffer; firstRow?: number }> = [];
 						for (let at = 0, i = 0; at < xml.length && !cutter.done; i++) {
 							const size = sizes[i % sizes.length];
 							cutter.push(xml.subarray(at, at + size));
 							at += size;
+							while (cutter.keptBytes >= takeBytes) taken.push(cutter.take(takeBytes));
 						}
 						const pieces = cutter.finish();
-						expect(pieces.rows.toString()).toBe(whole.rows.toString());
-						expect({ ...pieces, rows: 0 }).toEqual({ ...whole, rows: 0 });
+						taken.push(pieces);
+						expect(Buffer.concat(taken.map((t) => t.rows)).toString()).toBe(whole.rows.toString());
+						for (const { rows: part, firstRow } of taken.filter((t) => t.rows.length > 0)) {
+							expect(part.toString()).toMatch(/^<row r="\d+">.*<\/row>$/);
+							expect(firstRow).toBe(Number(/^<row r="(\d+)"/.exec(part.toString())![1]));
+						}
+						expect({ ...pieces, rows: 0, firstRow: 0 }).toEqual({
+							...whole,
+							rows: 0,
+							firstRow: 0,
+						});
 					},
 				),
 				{ numRuns: 300 },

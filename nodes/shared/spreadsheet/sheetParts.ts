@@ -289,6 +289,8 @@ const MAX_ROW = 1_048_576;
 /** A tag, value or row this long is no spreadsheet's (a cell holds 32,767 characters at most). */
 const MAX_UNFINISHED_BYTES = 4 * 1024 * 1024;
 const MAX_ROW_BYTES = 4 * 1024 * 1024;
+/** Rows kept are copied out in runs of about this size, so that a reader can take a batch of them. */
+const MAX_RUN_BYTES = 64 * 1024;
 
 /**
  * Whether a tag inside the rows is written plainly: `name="value"` attributes (or single quotes)
@@ -378,9 +380,11 @@ export class SheetCutter {
 	private cellIsString = false;
 	private inValue = false;
 	private valueBeyond?: number;
-	private readonly kept: Buffer[] = [];
-	/** The number of the first row in `kept`. */
-	private firstKeptRow?: number;
+	/** Rows kept and not yet taken, whole rows each, and the number of each one's first row. */
+	private kept: Buffer[] = [];
+	private keptFirstRows: number[] = [];
+	private keptByteCount = 0;
+	private runFirstRow = 0;
 	/** The open row's bytes from earlier pieces, or its tag rewritten with its number. */
 	private rowBytes: Buffer[] = [];
 	private rowByteCount = 0;
@@ -397,6 +401,7 @@ export class SheetCutter {
 		private readonly leadingRows: number,
 		private readonly rowsAfter: number,
 		private readonly maxCells = Infinity,
+		private readonly maxRunBytes = MAX_RUN_BYTES,
 	) {}
 
 	get done(): boolean {
@@ -531,16 +536,27 @@ export class SheetCutter {
 		return this.cells;
 	}
 
+	/** Bytes of the rows kept and not yet taken. */
+	get keptBytes(): number {
+		return this.keptByteCount;
+	}
+
 	/**
-	 * The rows kept since the last call, whole rows only, and the number of the first (none when
-	 * there are none): a streaming reader parses them as they come.
+	 * The rows kept and not yet taken, whole rows only, up to about `maxBytes` (runs of rows are
+	 * cut at MAX_RUN_BYTES), and the number of the first (none when there are none): a streaming
+	 * reader parses them as they come.
 	 */
-	take(): { rows: Buffer; firstRow?: number } {
-		const rows = Buffer.concat(this.kept);
-		const firstRow = this.firstKeptRow;
-		this.kept.length = 0;
-		this.firstKeptRow = undefined;
-		return { rows, ...(firstRow === undefined ? {} : { firstRow }) };
+	take(maxBytes = Infinity): { rows: Buffer; firstRow?: number } {
+		let count = 0;
+		let bytes = 0;
+		while (count < this.kept.length && (count === 0 || bytes + this.kept[count].length <= maxBytes))
+			bytes += this.kept[count++].length;
+		const rows = Buffer.concat(this.kept.slice(0, count));
+		const firstRow = this.keptFirstRows[0];
+		this.kept = this.kept.slice(count);
+		this.keptFirstRows = this.keptFirstRows.slice(count);
+		this.keptByteCount -= bytes;
+		return { rows, ...(count === 0 ? {} : { firstRow }) };
 	}
 
 	/** What was found, once the whole sheet (or enough of it) was pushed; rows taken before are not in it. */
@@ -578,28 +594,39 @@ export class SheetCutter {
 			return;
 		}
 		this.cells += this.rowCells;
-		this.firstKeptRow ??= this.row;
 		if (++this.valueRows === this.leadingRows) this.keepUntil = this.row + this.rowsAfter;
 		if (rowStart !== undefined && closeEnd !== undefined) {
 			if (closeEnd - rowStart > MAX_ROW_BYTES)
 				throw unreadable(`row ${this.row} takes more than ${MAX_ROW_BYTES / 2 ** 20} MB`);
-			if (this.runStart !== undefined && this.runEnd === rowStart) this.runEnd = closeEnd;
+			if (
+				this.runStart !== undefined &&
+				this.runEnd === rowStart &&
+				this.runEnd - this.runStart < this.maxRunBytes
+			)
+				this.runEnd = closeEnd;
 			else {
 				this.flushRun(xml);
 				this.runStart = rowStart;
 				this.runEnd = closeEnd;
+				this.runFirstRow = this.row;
 			}
 			return;
 		}
 		this.flushRun(xml);
 		this.addRowBytes(xml, rowStart ?? this.rowFrom, to);
-		this.kept.push(...this.rowBytes, Buffer.from('</row>'));
+		this.keep(Buffer.concat([...this.rowBytes, Buffer.from('</row>')]), this.row);
 		this.rowBytes = [];
+	}
+
+	private keep(rows: Buffer, firstRow: number): void {
+		this.kept.push(rows);
+		this.keptFirstRows.push(firstRow);
+		this.keptByteCount += rows.length;
 	}
 
 	private flushRun(xml: Buffer): void {
 		if (this.runStart === undefined) return;
-		this.kept.push(Buffer.from(xml.subarray(this.runStart, this.runEnd)));
+		this.keep(Buffer.from(xml.subarray(this.runStart, this.runEnd)), this.runFirstRow);
 		this.runStart = undefined;
 	}
 }
@@ -614,20 +641,6 @@ export function cutSheet(
 	const cutter = new SheetCutter(leadingRows, rowsAfter, maxCells);
 	cutter.push(xml);
 	return cutter.finish();
-}
-
-/**
- * The shared strings part with its first `count` strings only (the sheet's kept rows use no others),
- * and how many it holds of them.
- */
-export function cutSharedStrings(xml: Buffer, count: number): { xml: Buffer; count: number } {
-	let seen = 0;
-	for (let tag = nextTag(xml, 0); tag; tag = nextTag(xml, tag.end)) {
-		if (!isNamed(xml, tag, 'si') || (!tag.closing && !tag.selfClosing)) continue;
-		if (++seen === count)
-			return { xml: Buffer.concat([xml.subarray(0, tag.end), Buffer.from('</sst>')]), count };
-	}
-	return { xml, count: seen };
 }
 
 /**

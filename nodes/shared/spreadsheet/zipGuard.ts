@@ -1,4 +1,4 @@
-import { constants, createInflateRaw, inflateRawSync } from 'node:zlib';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import { CouponError } from '../core/common/errors';
 
 /** How far a spreadsheet may unpack before it is treated as a zip bomb. */
@@ -216,35 +216,6 @@ export async function* unpackPieces(
 	} finally {
 		inflater.destroy();
 	}
-}
-
-const FIRST_PREFIX = 64 * 1024;
-
-/**
- * The start of an entry, unpacked only as far as `enough` needs: the packed data is inflated from
- * its beginning, a doubling length at a time, until `enough` says the output holds what it wants
- * (or the entry ends). A part of 400 MB of which the first kilobytes matter costs those kilobytes.
- */
-export function unpackPrefix(
-	file: Buffer,
-	entry: ZipEntry,
-	enough: (data: Buffer) => boolean,
-): Buffer {
-	const packed = packedData(file, entry);
-	if (entry.method === STORED) return packed;
-	for (let length = FIRST_PREFIX; length < packed.length; length *= 2) {
-		let data: Buffer;
-		try {
-			data = inflateRawSync(packed.subarray(0, length), {
-				finishFlush: constants.Z_SYNC_FLUSH,
-				maxOutputLength: entry.uncompressedSize + 1,
-			});
-		} catch {
-			break; // Whatever went wrong, the whole entry is inflated below, with its checks.
-		}
-		if (enough(data)) return data;
-	}
-	return inflateCapped(packed, entry);
 }
 
 function inflateCapped(packed: Buffer, entry: ZipEntry): Buffer {
