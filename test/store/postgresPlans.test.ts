@@ -1,0 +1,207 @@
+import { Client, type QueryConfig } from 'pg';
+import type { IDataObject } from 'n8n-workflow';
+import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
+import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
+import { databaseFor } from '../../nodes/shared/transport/postgres';
+import { fileItem, jsonItems, mockExecuteFunctions } from '../helpers/executeFunctions';
+import {
+	DATABASE_URL,
+	describeWithDatabase,
+	dropSchema,
+	testCredentials,
+	uniqueSchema,
+} from '../helpers/postgres';
+import { xlsx } from '../helpers/spreadsheets';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
+
+/** The tables a distributed PostgreSQL (Citus) would shard by the coupon, `pool_id`. */
+const BY_COUPON = new Set(['codes', 'contacts', 'redemptions']);
+
+/**
+ * The scans that read every coupon, by what they look for: a checkout knows the code the customer
+ * typed, not its coupon; a contact card lists a contact's codes of every coupon. On Citus they go to
+ * every shard (docs/ARCHITECTURE.md); any other scan must name its coupon.
+ */
+const ACROSS_COUPONS = new Map([
+	['a code typed at checkout', /^\(code_key = ANY \(/],
+	["a contact's card", /^\(contact_key = ANY \(/],
+]);
+
+interface PlanNode {
+	'Node Type': string;
+	Operation?: string;
+	'Relation Name'?: string;
+	'Index Cond'?: string;
+	'Recheck Cond'?: string;
+	Filter?: string;
+	Plans?: PlanNode[];
+}
+
+/**
+ * Every scan of a table sharded by coupon in the plan, with the conditions it scans by. The rows a
+ * statement writes are those of its scans, or for an INSERT those its text gives (see `inserts`).
+ */
+function scans(node: PlanNode): Array<{ table: string; conditions: string }> {
+	const own =
+		node['Relation Name'] &&
+		BY_COUPON.has(node['Relation Name']) &&
+		node['Node Type'] !== 'ModifyTable'
+			? [
+					{
+						table: node['Relation Name'],
+						conditions: [node['Index Cond'], node['Recheck Cond'], node.Filter]
+							.filter(Boolean)
+							.join(' AND '),
+					},
+				]
+			: [];
+	return [...own, ...(node.Plans ?? []).flatMap(scans)];
+}
+
+/** Whether an INSERT writes rows of one coupon, given as its first parameter. */
+const insertsOneCoupon = (text: string) =>
+	/^INSERT INTO \S+ (AS \w+ )?\(pool_id, [^)]*\)\s+(SELECT |VALUES \()\$1, /.test(text.trim());
+
+describeWithDatabase('PostgreSQL statements, as a distributed PostgreSQL would route them', () => {
+	const schema = uniqueSchema('plans');
+	const credentials = testCredentials(schema);
+	afterAll(async () => {
+		await databaseFor(credentials).close();
+		await dropSchema(schema);
+	});
+
+	const run = async (node: 'import' | 'coupon', parameters: IDataObject, items = jsonItems({})) => {
+		const mock = mockExecuteFunctions({
+			items,
+			credentials,
+			parameters: { storage: 'database', options: {}, ...parameters },
+		});
+		return await (node === 'import' ? new CouponImport() : new ContactCoupon()).execute.call(
+			mock.context,
+		);
+	};
+
+	it(
+		'names the coupon in every scan of codes, contacts and redemptions, but the look-up of a code typed at checkout',
+		async () => {
+			const statements = new Map<string, unknown[]>();
+			const query = Client.prototype.query as (...args: unknown[]) => unknown;
+			const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
+				this: Client,
+				...args: unknown[]
+			) {
+				const [first, values] = args as [string | QueryConfig, unknown[] | undefined];
+				const text = typeof first === 'string' ? first : first?.text;
+				if (typeof text === 'string' && text.includes(`"${schema}"`) && !statements.has(text))
+					statements.set(text, (typeof first === 'string' ? values : first.values) ?? []);
+				return query.apply(this, args);
+			} as never);
+			try {
+				const list = (name: string, codes: string[]) =>
+					fileItem(
+						xlsx({ Sheet1: [['coupon name', 'coupon value'], ...codes.map((c) => [name, c])] }),
+					);
+				// A list into a new coupon, then more into it (duplicates found against the coupon).
+				await run('import', { binaryPropertyName: 'data', couponName: '' }, [
+					list('SPRING', ['S-1', 'S-2', 'S-3', 'S-4']),
+				]);
+				await run('import', { binaryPropertyName: 'data', couponName: '', mode: 'replace' }, [
+					list('SPRING', ['S-1', 'S-2', 'S-3', 'S-5', 'S-6']),
+				]);
+				const generate = (couponName: string, email: string) =>
+					run(
+						'coupon',
+						{ operation: 'generate', couponName, length: 8, validDays: 30, contact: email },
+						jsonItems({ email }),
+					);
+				const [[given]] = await generate('SPRING', 'ann@example.com');
+				await generate('SPRING', 'ann@example.com');
+				await generate('WELCOME', 'bob@example.com');
+				const code = (given.json.coupon as IDataObject).code as string;
+				const checkout = (operation: string, more: IDataObject = {}) =>
+					run('coupon', { operation, code, ...more });
+				await checkout('validate');
+				await checkout('reserve', { orderReference: 'A-1', holdMinutes: 15 });
+				await checkout('release', { orderReference: 'A-1' });
+				await checkout('redeem', { options: { orderReference: 'A-1' } });
+				await checkout('undoRedemption', { reason: 'refund', options: { orderReference: 'A-1' } });
+				await run('coupon', {
+					operation: 'getForContact',
+					couponName: 'SPRING',
+					contact: 'ann@example.com',
+				});
+				await run('coupon', { operation: 'stats', couponName: 'SPRING' });
+				await run('coupon', {
+					operation: 'createCodes',
+					couponName: 'SHOP',
+					count: 50,
+					length: 10,
+				});
+				await run('coupon', { operation: 'exportCodes', couponName: 'SPRING', status: 'all' });
+				await run('coupon', {
+					operation: 'deleteCoupon',
+					couponName: 'SHOP',
+					deleteAssigned: false,
+					dryRun: false,
+				});
+			} finally {
+				spy.mockRestore();
+			}
+
+			const client = new Client({ connectionString: DATABASE_URL });
+			await client.connect();
+			const acrossCoupons = new Set<string>();
+			const unpinned: string[] = [];
+			let checked = 0;
+			let withTemporaryTable = 0;
+			try {
+				for (const [text, values] of statements) {
+					// Data statements only: DDL of the migrations and COPY have no plan to read.
+					if (!/^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(text)) continue;
+					let plan: PlanNode;
+					try {
+						[
+							{
+								'QUERY PLAN': [{ Plan: plan }],
+							},
+						] = (
+							await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+								`EXPLAIN (FORMAT JSON) ${text}`,
+								values,
+							)
+						).rows;
+					} catch (error) {
+						// A statement on the session's own temporary table (an import's keys) has no plan
+						// in another session: it must name the coupon in its text.
+						if ((error as { code?: string }).code !== '42P01') throw error;
+						withTemporaryTable++;
+						if (!insertsOneCoupon(text) && !/\bpool_id = \$\d/.test(text))
+							unpinned.push(text.trim().slice(0, 200));
+						continue;
+					}
+					if (plan.Operation === 'Insert' && BY_COUPON.has(plan['Relation Name'] ?? '')) {
+						checked++;
+						// The coupon of every row written is one parameter.
+						if (!insertsOneCoupon(text)) unpinned.push(text.trim());
+					}
+					const found = scans(plan);
+					if (found.length > 0) checked++;
+					for (const { table, conditions } of found) {
+						if (/\bpool_id = /.test(conditions)) continue;
+						const across = [...ACROSS_COUPONS].find(([, pattern]) => pattern.test(conditions));
+						if (across) acrossCoupons.add(across[0]);
+						else unpinned.push(`${text.trim().slice(0, 200)}\n  ${table}: ${conditions}`);
+					}
+				}
+			} finally {
+				await client.end();
+			}
+			expect(unpinned).toEqual([]);
+			// Each allowance is used: those look-ups are there.
+			expect([...acrossCoupons].sort()).toEqual([...ACROSS_COUPONS.keys()].sort());
+			expect(checked).toBeGreaterThanOrEqual(15);
+			expect(withTemporaryTable).toBeGreaterThan(0);
+		},
+		HEAVY_TEST_MS,
+	);
+});
