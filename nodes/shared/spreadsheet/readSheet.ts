@@ -222,8 +222,10 @@ async function parseRows(
 	const parsed = workbook.Sheets[workbook.SheetNames[0]] as XLSX.WorkSheet | undefined;
 	const data = (parsed?.['!data'] ?? []) as Array<XLSX.CellObject[] | undefined>;
 	// SheetJS placed the rows by their numbers (the reader checked that every cell names its row):
-	// the array has holes for the rows before the batch.
-	return { firstRow, rows: data.slice(firstRow - 1) };
+	// the array has holes for the rows before the batch, which slice would walk through.
+	const batch: Array<XLSX.CellObject[] | undefined> = [];
+	for (let row = firstRow - 1; row < data.length; row++) batch.push(data[row]);
+	return { firstRow, rows: batch };
 }
 
 /** The entry of a part; names are matched ignoring case, as SheetJS does. */
