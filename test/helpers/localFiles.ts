@@ -11,7 +11,9 @@ export function temporaryLocalFile(label = 'local'): { file: string; remove: () 
 		file,
 		remove: () => {
 			closeLocalDatabase(file);
-			rmSync(folder, { recursive: true, force: true });
+			// A checkpoint thread of a database the test opened may still end its work on the -wal
+			// and -shm files: removal retries (ENOTEMPTY) rather than fail the test that passed.
+			rmSync(folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 		},
 	};
 }

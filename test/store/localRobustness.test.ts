@@ -196,7 +196,8 @@ describe('LocalStore', () => {
 		'gives up on a lock held too long, naming the file, and changes nothing',
 		async () => {
 			await createPool(new LocalStore(localDatabase(file)));
-			const store = new LocalStore(new LocalDatabase(file, 600));
+			const database = new LocalDatabase(file, 600);
+			const store = new LocalStore(database);
 			const lock = holdWriteLock();
 			try {
 				const error = await caught(
@@ -210,6 +211,7 @@ describe('LocalStore', () => {
 				lock.release();
 			}
 			expect(await store.transaction(async (s) => await s.findPool('Q'))).toBeUndefined();
+			database.close();
 		},
 		HEAVY_TEST_MS,
 	);

@@ -80,6 +80,48 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		HEAVY_TEST_MS,
 	);
 
+	it.each([
+		['a contact seen before', true],
+		['a new contact', false],
+	])(
+		'holds %s until the transaction ends: a second run waits before it reads their assignments',
+		async (_label, seenBefore) => {
+			const contact = seenBefore ? 'seen-before' : 'new-contact';
+			await store.transaction(async (s) => {
+				if (!(await s.findPool('Contacts'))) await s.createPool('Contacts', 'imported');
+				if (seenBefore) await s.assignmentsOf('Contacts', [contact]);
+			});
+			const holding = gate();
+			const release = gate();
+			const first = store.transaction(async (s) => {
+				await s.assignmentsOf('Contacts', [contact]);
+				holding.open();
+				await release.opened;
+			});
+			await holding.opened;
+			let secondRead = false;
+			const second = store.transaction(async (s) => {
+				await s.assignmentsOf('Contacts', [contact]);
+				secondRead = true;
+			});
+			// Polled: the second run's statement on the contact waits for the first run's lock (or,
+			// without it, reads at once).
+			while (!secondRead) {
+				const [waiting] = await sql<{ count: string }>(
+					`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%"${schema}".contacts%'`,
+				);
+				if (Number(waiting.count) > 0) break;
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+			expect(secondRead).toBe(false);
+			release.open();
+			await first;
+			await second;
+			expect(secondRead).toBe(true);
+		},
+		HEAVY_TEST_MS,
+	);
+
 	it(
 		'stops a Delete Coupon that finds a code given to a contact while it deleted, keeping the coupon',
 		async () => {

@@ -205,14 +205,13 @@ export class PostgresSession implements CouponStoreSession {
 	): Promise<Map<string, AssignmentRecord[]>> {
 		const poolId = await this.poolIds.of(name);
 		if (poolId === undefined || contactKeys.length === 0) return new Map();
-		// Lock each contact's row until the transaction ends (creating it first), in one sorted order.
+		// Lock each contact's row until the transaction ends, in one sorted order, in one statement:
+		// a new row is the inserter's, and ON CONFLICT DO UPDATE locks an existing one, even one
+		// committed after the statement began (which a SELECT FOR UPDATE beside the insert would miss).
 		const sorted = [...new Set(contactKeys)].sort();
 		await this.query(
-			`INSERT INTO ${this.schema}.contacts (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
-			[poolId, sorted],
-		);
-		await this.query(
-			`SELECT count(*) FROM (SELECT 1 FROM ${this.schema}.contacts WHERE pool_id = $1 AND contact_key = ANY($2::text[]) ORDER BY contact_key FOR UPDATE) locked`,
+			`INSERT INTO ${this.schema}.contacts AS c (pool_id, contact_key) SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k
+			ON CONFLICT (pool_id, contact_key) DO UPDATE SET contact_key = c.contact_key`,
 			[poolId, sorted],
 		);
 		const { rows } = await this.query<AssignmentRow>(
