@@ -60,6 +60,24 @@ const files = {
 			parts[parts.length - 1].data = Buffer.from(pieces.join(''));
 			return zip(parts);
 		}),
+	// One shared text of 100 MB (random letters, which pass the packing-ratio check) that the only
+	// code refers to: the shared texts are unpacked a piece at a time, and each piece is read once,
+	// not the text so far again.
+	longSharedString: () =>
+		cached('long-shared-string', () => {
+			const letters = require('node:crypto').randomBytes(100 * 1024 * 1024);
+			for (let i = 0; i < letters.length; i++) letters[i] = 0x41 + (letters[i] % 26);
+			const sheet = sheetOf(
+				'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>',
+			);
+			const parts = workbookParts(sheet, '');
+			parts[parts.length - 1].data = Buffer.concat([
+				Buffer.from('<sst><si><t>coupon value</t></si><si><t>'),
+				letters,
+				Buffer.from('</t></si></sst>'),
+			]);
+			return zip(parts);
+		}),
 	// A code on the last row Excel has, below a gap of blank rows.
 	lastRow: () =>
 		cached('last-row', () =>
@@ -114,6 +132,11 @@ const cases = {
 	sharedStrings: {
 		label: '24,000,000 shared strings, one code',
 		file: files.sharedStrings,
+		run: async (file) => await importFile(file),
+	},
+	longSharedString: {
+		label: 'one shared text of 100 MB for the only code',
+		file: files.longSharedString,
 		run: async (file) => await importFile(file),
 	},
 	lastRow: {

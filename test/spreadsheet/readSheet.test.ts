@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as XLSX from '@e965/xlsx';
 import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
@@ -385,6 +386,28 @@ describe('hostile spreadsheets', () => {
 			/refers to text number 27,000,001 .* the table of texts is far larger than the sheet needs/,
 		);
 	});
+
+	it(
+		'refuses a shared text of megabytes, which no cell holds, and reads one of many pieces',
+		async () => {
+			const letters = (bytes: number) =>
+				Array.from(randomBytes(bytes), (byte) => String.fromCharCode(0x41 + (byte % 26))).join('');
+			const long = letters(3 * MIB);
+			const withText = (text: string) =>
+				zip(
+					workbookParts(
+						sheet(`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row>`),
+						sharedStrings(['coupon value', text]),
+					),
+				);
+			// Unpacked a megabyte at a time: the text spans pieces, and is read whole.
+			expect((await readSheet(withText(long), options)).rows[1]).toEqual([long]);
+			await expect(readSheet(withText(letters(5 * MIB)), options)).rejects.toThrow(
+				'The sheet cannot be read safely: its shared texts hold one longer than 4 MB, which spreadsheet programs do not write',
+			);
+		},
+		HEAVY_TEST_MS,
+	);
 
 	it('refuses rows with far more cells than a coupon list needs, before parsing them', async () => {
 		const cells = Array.from(

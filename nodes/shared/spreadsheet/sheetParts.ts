@@ -688,7 +688,10 @@ export function renumberSharedStrings(rows: Buffer): { rows: Buffer; indices: nu
 export class SharedStringTable {
 	private data = Buffer.alloc(0);
 	private filled = 0;
-	private scannedTo = 0;
+	/** Where the next scan starts: past the last tag read, or at a tag cut by the piece's end. */
+	private scanFrom = 0;
+	/** Where the `<si>` element being read began, or -1. */
+	private openAt = -1;
 	/** Start and end of each `<si>` element found, two numbers an element: a million texts take 8 MB. */
 	private bounds = new Uint32Array(1024);
 	private boundCount = 0;
@@ -714,7 +717,7 @@ export class SharedStringTable {
 
 	/** The shared strings part holding these texts, in this order: text i of the part is `indices[i]`. */
 	partFor(indices: number[]): Buffer {
-		const parts = [this.data.subarray(0, this.prefixEnd ?? this.scannedTo)];
+		const parts = [this.data.subarray(0, this.prefixEnd ?? this.scanFrom)];
 		for (const index of indices)
 			parts.push(this.data.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]));
 		parts.push(Buffer.from('</sst>'));
@@ -741,22 +744,40 @@ export class SharedStringTable {
 		this.bounds[this.boundCount++] = end;
 	}
 
+	/**
+	 * Finds the `<si>` elements in what was unpacked since the last scan, going on from where it
+	 * stopped (an element open, or a tag cut by the piece's end): each byte is read about once, even
+	 * for a text of hundreds of MB.
+	 */
 	private scan(): void {
 		const xml = this.data.subarray(0, this.filled);
-		let open = -1;
-		for (let tag = nextTag(xml, this.scannedTo); tag; tag = nextTag(xml, tag.end)) {
-			if (tag.special || !isNamed(xml, tag, 'si')) {
-				if (open < 0) this.scannedTo = tag.end;
-				continue;
-			}
+		let at = this.scanFrom;
+		for (let tag = nextTag(xml, at); tag; tag = nextTag(xml, at)) {
+			at = tag.end;
+			if (tag.special || !isNamed(xml, tag, 'si')) continue;
 			if (tag.selfClosing) this.addBounds(tag.start, tag.end);
 			else if (!tag.closing) {
-				open = tag.start;
+				this.openAt = tag.start;
 				continue;
-			} else if (open >= 0) this.addBounds(open, tag.end);
+			} else if (this.openAt >= 0) {
+				this.refuseLongText(tag.end);
+				this.addBounds(this.openAt, tag.end);
+			}
 			if (this.boundCount > 0) this.prefixEnd ??= this.bounds[0];
-			open = -1;
-			this.scannedTo = tag.end;
+			this.openAt = -1;
 		}
+		const unfinished = xml.indexOf(LT, at);
+		this.scanFrom = unfinished >= 0 ? unfinished : xml.length;
+		if (xml.length - this.scanFrom > MAX_UNFINISHED_BYTES)
+			throw unreadable(
+				`its shared texts hold a tag longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`,
+			);
+		if (this.openAt >= 0) this.refuseLongText(xml.length);
+	}
+
+	/** A cell holds 32,767 characters at most: a shared text of megabytes is no spreadsheet's. */
+	private refuseLongText(end: number): void {
+		if (end - this.openAt > MAX_ROW_BYTES)
+			throw unreadable(`its shared texts hold one longer than ${MAX_ROW_BYTES / 2 ** 20} MB`);
 	}
 }
