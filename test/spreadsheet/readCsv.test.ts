@@ -1,6 +1,7 @@
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
 import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { MAX_CSV_CELL } from '../../nodes/shared/spreadsheet/readCsv';
+import { openTable } from '../../nodes/shared/spreadsheet/readTable';
 import { CouponError } from '../../nodes/shared/core/common/errors';
 import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import { type ImportSettings } from '../../nodes/shared/core/import/importTypes';
@@ -337,4 +338,43 @@ describe('CSV files', () => {
 		},
 		HEAVY_TEST_MS,
 	);
+
+	describe('streamed in batches of 20,000 rows', () => {
+		const streamed = async (text: string, maxRows: number, couponName?: string) => {
+			const rowsRead = { ...options, rowsAfter: maxRows + 1 };
+			const table = await openTable(Buffer.from(text, 'utf8'), rowsRead);
+			return await planImport(table, {
+				...settings,
+				maxRows,
+				...(couponName ? { couponName } : {}),
+			});
+		};
+		const codes = (from: number, to: number) =>
+			Array.from({ length: to - from + 1 }, (_, i) => `C${from + i}`).join('\n');
+
+		it(
+			'refuses a list longer than Max Rows naming the first row past those read, in any batch',
+			async () => {
+				await expect(streamed(`coupon value\n${codes(1, 99)}\n`, 50, 'L')).rejects.toThrow(
+					'Sheet "CSV" has more than 50 rows below its header, the limit set in Max Rows (it has a value in row 62)',
+				);
+				await expect(streamed(`coupon value\n${codes(1, 30_020)}\n`, 30_000, 'L')).rejects.toThrow(
+					'the limit set in Max Rows (it has a value in row 30,012)',
+				);
+			},
+			HEAVY_TEST_MS,
+		);
+
+		it(
+			'refuses a list without header that has a second column, even in a batch past Max Rows',
+			async () => {
+				const rows = codes(1, 30_020).split('\n');
+				rows[24_999] += ',stray';
+				await expect(streamed(`${rows.join('\n')}\n`, 30_000, 'L')).rejects.toThrow(
+					'No "coupon value" column in sheet "CSV"',
+				);
+			},
+			HEAVY_TEST_MS,
+		);
+	});
 });

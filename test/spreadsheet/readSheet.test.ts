@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as XLSX from '@e965/xlsx';
 import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
+import { wholeTable } from '../../nodes/shared/core/import/sheetRows';
+import { openSheet } from '../../nodes/shared/spreadsheet/readSheet';
 import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -408,6 +410,53 @@ describe('hostile spreadsheets', () => {
 		},
 		HEAVY_TEST_MS,
 	);
+
+	it('tells shared texts apart as SheetJS does, whichever batches read them', async () => {
+		// Texts written oddly: an empty element, a namespace prefix, an old name, a comment holding
+		// a closing tag. SheetJS reading the whole file is the oracle.
+		const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+		const strings = `<sst xmlns="${MAIN}"><si><t>coupon value</t></si><si/><si><t>A1</t></si><x:si xmlns:x="${MAIN}"><x:t>A2</x:t></x:si><sstItem><t>A3</t></sstItem><si><!-- </si> --><t>A4</t></si><si><r><t>A</t></r><r><t>5</t></r></si></sst>`;
+		const rows = Array.from(
+			{ length: 6 },
+			(_, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="s"><v>${i + 1}</v></c></row>`,
+		);
+		const file = zip(workbookParts(sheet(`${header}${rows.join('')}`), strings));
+		const oracle = XLSX.read(file, { type: 'buffer', dense: true });
+		const expected = (oracle.Sheets[oracle.SheetNames[0]]['!data'] as XLSX.CellObject[][])
+			.slice(1, 7)
+			.map((row) => String(row[0].v ?? ''));
+		const values = async (streaming?: { pieceBytes: number; batchBytes: number }) => {
+			const table = await wholeTable(await openSheet(file, options, streaming));
+			return table.rows.slice(1, 7).map((row) => table.cell(row?.[0]) ?? '');
+		};
+		expect(expected).toHaveLength(6);
+		expect(await values()).toEqual(expected);
+		expect(await values({ pieceBytes: 64, batchBytes: 1 })).toEqual(expected);
+		// Text 7 is past the texts SheetJS finds (7 closing tags, one inside a comment): refused.
+		const past = zip(
+			workbookParts(sheet(`${header}<row r="2"><c r="A2" t="s"><v>7</v></c></row>`), strings),
+		);
+		await expect(readSheet(past, options)).rejects.toThrow(/refers to text number 8 .* only 7$/);
+	});
+
+	it('refuses a batch SheetJS cannot parse, naming where, instead of losing its rows', async () => {
+		const rows = Array.from({ length: 60 }, (_, i) => {
+			const r = i + 2;
+			// A date cell without a value makes SheetJS give up on the sheet it parses.
+			const broken = r === 40 ? `<c r="B${r}" t="d"/>` : '';
+			return `<row r="${r}"><c r="A${r}"><v>${r}</v></c>${broken}</row>`;
+		});
+		const file = zip(
+			workbookParts(sheet(`${header}${rows.join('')}`), sharedStrings(['coupon value'])),
+		);
+		await expect(readSheet(file, options)).rejects.toThrow(
+			/^Sheet "Codes" could not be read from row 1 on: /,
+		);
+		const batches = await openSheet(file, options, { pieceBytes: 64, batchBytes: 200 });
+		await expect(wholeTable(batches)).rejects.toThrow(
+			/^Sheet "Codes" could not be read from row (3\d|40) on: /,
+		);
+	});
 
 	it('refuses rows with far more cells than a coupon list needs, before parsing them', async () => {
 		const cells = Array.from(

@@ -144,6 +144,9 @@ async function* sheetBatches(source: SheetSource): AsyncGenerator<RowBatch> {
 		stringsEntry && unpackPieces(file, stringsEntry, source.streaming.pieceBytes);
 	const strings = stringPieces && new SharedStringTable(stringPieces);
 	const cutter = new SheetCutter(options.leadingRows, options.rowsAfter, maxCells);
+	// SheetJS reads the styles again for each batch: a batch is at least as large as they are, so
+	// that a styles part of megabytes costs no more than the rows.
+	const batchBytes = Math.max(source.streaming.batchBytes, source.styles?.length ?? 0);
 	const parse = async (rows: { rows: Buffer; firstRow?: number }) =>
 		await parseRows(rows.rows, rows.firstRow!, source, strings, cutter.cellCount);
 	try {
@@ -151,8 +154,8 @@ async function* sheetBatches(source: SheetSource): AsyncGenerator<RowBatch> {
 		for await (const piece of unpackPieces(file, source.sheetEntry, source.streaming.pieceBytes)) {
 			cutter.push(piece);
 			refuseCells(cutter.cellCount);
-			while (cutter.keptBytes >= source.streaming.batchBytes) {
-				yield await parse(cutter.take(source.streaming.batchBytes));
+			while (cutter.keptBytes >= batchBytes) {
+				yield await parse(cutter.take(batchBytes));
 				// The plan passes the turn within a batch; the cut of a piece passes it here.
 				if (source.turns.due()) await source.turns.pass();
 			}
@@ -198,25 +201,7 @@ async function parseRows(
 		sharedStrings,
 		source.styles,
 	);
-	let workbook: XLSX.WorkBook;
-	try {
-		workbook = parseZip(container, {
-			dense: true,
-			cellText: false,
-			cellNF: true,
-			// Date cells (t="d") come as dates, to be refused, not as serial numbers.
-			cellDates: true,
-			cellFormula: false,
-			cellHTML: false,
-			cellStyles: false,
-		});
-	} catch (error) {
-		throw new CouponError(
-			'FILE_DAMAGED',
-			`The spreadsheet could not be read: ${(error as Error).message}`,
-			SAVE_AS_XLSX,
-		);
-	}
+	const workbook = parseBatch(container);
 	// Read by name even for "__proto__": SheetJS stores sheets in a plain object, where that name
 	// is the prototype. The workbook it parsed holds this one sheet.
 	const parsed = workbook.Sheets[workbook.SheetNames[0]] as XLSX.WorkSheet | undefined;
@@ -225,7 +210,45 @@ async function parseRows(
 	// the array has holes for the rows before the batch, which slice would walk through.
 	const batch: Array<XLSX.CellObject[] | undefined> = [];
 	for (let row = firstRow - 1; row < data.length; row++) batch.push(data[row]);
+	// SheetJS drops a sheet it fails on and goes on: every batch has a row holding a value, so no
+	// row at all means the batch failed. Parsed again to say why, rather than lose its rows.
+	if (!batch.some(Boolean)) {
+		let why = 'a cell there is damaged';
+		try {
+			parseBatch(container, true);
+		} catch (error) {
+			why = (error as Error).message;
+		}
+		throw new CouponError(
+			'FILE_DAMAGED',
+			`Sheet "${source.sheetName}" could not be read from row ${firstRow.toLocaleString('en-US')} on: ${why}`,
+			SAVE_AS_XLSX,
+		);
+	}
 	return { firstRow, rows: batch };
+}
+
+/** SheetJS's parse of a batch's workbook; `strict` makes it throw what it would otherwise swallow. */
+function parseBatch(container: unknown, strict = false): XLSX.WorkBook {
+	try {
+		return parseZip(container, {
+			dense: true,
+			cellText: false,
+			cellNF: true,
+			// Date cells (t="d") come as dates, to be refused, not as serial numbers.
+			cellDates: true,
+			cellFormula: false,
+			cellHTML: false,
+			cellStyles: false,
+			...(strict ? { WTF: true } : {}),
+		});
+	} catch (error) {
+		throw new CouponError(
+			'FILE_DAMAGED',
+			`The spreadsheet could not be read: ${(error as Error).message}`,
+			SAVE_AS_XLSX,
+		);
+	}
 }
 
 /** The entry of a part; names are matched ignoring case, as SheetJS does. */

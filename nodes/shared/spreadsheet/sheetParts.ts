@@ -682,21 +682,24 @@ export function renumberSharedStrings(rows: Buffer): { rows: Buffer; indices: nu
 
 /**
  * A workbook's shared strings, unpacked only as far as the rows read so far refer (Excel writes
- * them in order of first use), with where each `<si>` element lies: a batch of rows takes the texts
- * it uses without the whole table being parsed again.
+ * them in order of first use), with where each text lies: a batch of rows takes the texts it uses
+ * without the whole table being parsed again. Texts are told apart as SheetJS tells them: text i
+ * is what lies between the (i-1)-th and the i-th closing `</si>` (or `</x:si>`, `</sstItem>`),
+ * after the root's opening tag; so a batch's table, made of the same bytes, reads the same.
  */
 export class SharedStringTable {
 	private data = Buffer.alloc(0);
 	private filled = 0;
-	/** Where the next scan starts: past the last tag read, or at a tag cut by the piece's end. */
+	/** Where the next scan starts: past what was read, or at a tag cut by the piece's end. */
 	private scanFrom = 0;
-	/** Where the `<si>` element being read began, or -1. */
-	private openAt = -1;
-	/** Start and end of each `<si>` element found, two numbers an element: a million texts take 8 MB. */
+	/** The root element's opening tag, as written (up to its end), once found; and its name. */
+	private rootEnd?: number;
+	private rootName = 'sst';
+	/** Where the text being read began: the end of the last closing tag, or of the root's tag. */
+	private textStart = 0;
+	/** Start and end of each text found, two numbers a text: a million texts take 8 MB. */
 	private bounds = new Uint32Array(1024);
 	private boundCount = 0;
-	/** Where the first `<si>` starts: the root element's tag and whatever precedes it. */
-	private prefixEnd?: number;
 	private ended = false;
 
 	constructor(private readonly pieces: AsyncIterator<Buffer>) {}
@@ -717,10 +720,10 @@ export class SharedStringTable {
 
 	/** The shared strings part holding these texts, in this order: text i of the part is `indices[i]`. */
 	partFor(indices: number[]): Buffer {
-		const parts = [this.data.subarray(0, this.prefixEnd ?? this.scanFrom)];
+		const parts = [this.data.subarray(0, this.rootEnd ?? 0)];
 		for (const index of indices)
 			parts.push(this.data.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]));
-		parts.push(Buffer.from('</sst>'));
+		parts.push(Buffer.from(`</${this.rootName}>`));
 		return Buffer.concat(parts);
 	}
 
@@ -745,39 +748,86 @@ export class SharedStringTable {
 	}
 
 	/**
-	 * Finds the `<si>` elements in what was unpacked since the last scan, going on from where it
-	 * stopped (an element open, or a tag cut by the piece's end): each byte is read about once, even
-	 * for a text of hundreds of MB.
+	 * Reads what was unpacked since the last scan, going on from where it stopped: each byte is read
+	 * about once, even for a text of megabytes.
 	 */
 	private scan(): void {
 		const xml = this.data.subarray(0, this.filled);
 		let at = this.scanFrom;
-		for (let tag = nextTag(xml, at); tag; tag = nextTag(xml, at)) {
-			at = tag.end;
-			if (tag.special || !isNamed(xml, tag, 'si')) continue;
-			if (tag.selfClosing) this.addBounds(tag.start, tag.end);
-			else if (!tag.closing) {
-				this.openAt = tag.start;
-				continue;
-			} else if (this.openAt >= 0) {
-				this.refuseLongText(tag.end);
-				this.addBounds(this.openAt, tag.end);
+		if (this.rootEnd === undefined) {
+			for (let tag = nextTag(xml, at); tag; tag = nextTag(xml, at)) {
+				at = tag.end;
+				if (tag.closing || tag.special || !isNamed(xml, tag, 'sst')) continue;
+				this.rootEnd = this.textStart = tag.end;
+				this.rootName = xml.toString('latin1', tag.start + 1, tag.nameEnd);
+				break;
 			}
-			if (this.boundCount > 0) this.prefixEnd ??= this.bounds[0];
-			this.openAt = -1;
+			if (this.rootEnd === undefined) {
+				const unfinished = xml.indexOf(LT, at);
+				this.scanFrom = unfinished >= 0 ? unfinished : xml.length;
+				if (xml.length - this.scanFrom > MAX_UNFINISHED_BYTES)
+					throw unreadable(
+						`its shared texts hold a tag longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`,
+					);
+				return;
+			}
 		}
-		const unfinished = xml.indexOf(LT, at);
-		this.scanFrom = unfinished >= 0 ? unfinished : xml.length;
-		if (xml.length - this.scanFrom > MAX_UNFINISHED_BYTES)
-			throw unreadable(
-				`its shared texts hold a tag longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`,
-			);
-		if (this.openAt >= 0) this.refuseLongText(xml.length);
+		for (;;) {
+			const close = xml.indexOf(CLOSING, at);
+			if (close < 0) {
+				// A "<" at the very end may begin a closing tag.
+				at = Math.max(at, xml.length - 1);
+				break;
+			}
+			const end = closingTextEnd(xml, close);
+			if (end === undefined) {
+				at = close;
+				break;
+			}
+			at = end < 0 ? close + 2 : end;
+			if (end < 0) continue;
+			this.refuseLongText(end);
+			this.addBounds(this.textStart, end);
+			this.textStart = end;
+		}
+		this.scanFrom = at;
+		this.refuseLongText(xml.length);
 	}
 
 	/** A cell holds 32,767 characters at most: a shared text of megabytes is no spreadsheet's. */
 	private refuseLongText(end: number): void {
-		if (end - this.openAt > MAX_ROW_BYTES)
+		if (end - this.textStart > MAX_ROW_BYTES)
 			throw unreadable(`its shared texts hold one longer than ${MAX_ROW_BYTES / 2 ** 20} MB`);
 	}
+}
+
+const CLOSING = Buffer.from('</');
+const SHARED_TEXT_NAMES = new Set(['si', 'sstItem']);
+
+/**
+ * Where a closing tag that ends a shared text, as SheetJS finds them (`</si>`, `</x:si>`,
+ * `</sstItem>`: word characters, an optional prefix, no space), ends when one starts at `at`; -1
+ * when another tag does; undefined when the bytes end before that is known.
+ */
+function closingTextEnd(xml: Buffer, at: number): number | undefined {
+	let nameStart = at + 2;
+	let i = nameStart;
+	for (;;) {
+		if (i >= xml.length) return undefined;
+		const byte = xml[i];
+		if (isWordByte(byte)) i++;
+		else if (byte === COLON && nameStart === at + 2 && i > nameStart) nameStart = ++i;
+		else break;
+	}
+	if (xml[i] !== GT) return -1;
+	return SHARED_TEXT_NAMES.has(xml.toString('latin1', nameStart, i)) ? i + 1 : -1;
+}
+
+function isWordByte(byte: number): boolean {
+	return (
+		(byte >= 0x61 && byte <= 0x7a) ||
+		(byte >= 0x41 && byte <= 0x5a) ||
+		(byte >= 0x30 && byte <= 0x39) ||
+		byte === 0x5f
+	);
 }

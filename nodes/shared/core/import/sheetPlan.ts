@@ -280,6 +280,21 @@ export async function planImport(
 ): Promise<ImportPlan> {
 	const table = 'rows' in sheet ? sheetRowsOf(sheet) : sheet;
 	const batches = table.batches[Symbol.asyncIterator]();
+	try {
+		return await planRows(table, batches, settings, turns);
+	} catch (error) {
+		// The reader stops unpacking the file now, not when its inflaters are collected.
+		await batches.return?.();
+		throw error;
+	}
+}
+
+async function planRows(
+	table: SheetRows,
+	batches: AsyncIterator<RowBatch>,
+	settings: ImportSettings,
+	turns: Turns,
+): Promise<ImportPlan> {
 	const head = await headRows(batches, table.cell);
 	const layout = findLayout({ sheetName: table.sheetName, cell: table.cell, rows: head }, settings);
 	const firstDataRow = layout.headerRow ?? 0;
@@ -388,15 +403,18 @@ export async function planImport(
 
 	/** The next row to plan: rows the reader left out before it are blank. */
 	let nextRow = firstDataRow + 1;
+	/** Past Max Rows rows are not planned; the sheet is refused once it is read. */
+	const lastAllowed = firstDataRow + settings.maxRows;
+	let overLimit = false;
 	const planBatch = async ({ firstRow, rows }: RowBatch, after: number) => {
 		const lastRow = firstRow + rows.length - 1;
-		if (lastRow - firstDataRow > settings.maxRows) throw tooManyRows();
 		for (let row = Math.max(firstRow, nextRow); row <= lastRow; row++) {
 			if (turns.due()) await turns.pass();
 			const cells = rows[row - firstRow];
 			if (row > after && layout.otherColumnError && holdsValueBeside(cells, layout.valueColumn))
 				throw layout.otherColumnError;
-			planRow(row, cells);
+			if (row <= lastAllowed) planRow(row, cells);
+			else overLimit = true;
 		}
 		if (lastRow >= nextRow) {
 			file.blankRows += Math.max(0, firstRow - nextRow);
@@ -410,7 +428,7 @@ export async function planImport(
 	for (let next = await batches.next(); !next.done; next = await batches.next())
 		await planBatch(next.value, head.length);
 	const valueBeyond = table.valueBeyond();
-	if (valueBeyond !== undefined) throw tooManyRows(valueBeyond);
+	if (overLimit || valueBeyond !== undefined) throw tooManyRows(valueBeyond);
 
 	const notes: string[] = [];
 	const first = pools.values().next().value?.candidates[0];
