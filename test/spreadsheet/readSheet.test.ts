@@ -514,7 +514,7 @@ describe('hostile spreadsheets', () => {
 		const file = zip(
 			workbookParts(
 				sheet(
-					`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>B&#x1F600;&#128512;</t></is></c></row><row r="4"><c r="A4" t="d"><v>2024-05-01T00:00:00</v></c></row>`,
+					`${header}<row r="2"><c r="A2" t="s"><v>1</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>B&#x1F600;&#128512;</t></is></c></row><row r="4"><c r="A4" t="d"><v>2024-05-01T00:00:00</v></c></row><row r="5"><c r="A5" t="d"><v>zzz</v></c></row>`,
 				),
 				sharedStrings(['coupon value', 'A&#128512;']),
 			),
@@ -527,6 +527,13 @@ describe('hostile spreadsheets', () => {
 				{
 					unusable: 'is a date, not a code; format the column as text and enter the codes again',
 					shown: '2024-05-01',
+				},
+			],
+			// A date cell holding no date is refused like any date, not a crash.
+			[
+				{
+					unusable: 'is a date, not a code; format the column as text and enter the codes again',
+					shown: 'Invalid Date',
 				},
 			],
 		]);

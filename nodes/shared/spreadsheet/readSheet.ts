@@ -434,7 +434,7 @@ function cellOf(cell: XLSX.CellObject | undefined): Cell {
 			return {
 				unusable: 'is a date, not a code; format the column as text and enter the codes again',
 				shown:
-					cell.v instanceof Date
+					cell.v instanceof Date && !Number.isNaN(cell.v.getTime())
 						? dateText(cell.v, typeof cell.z === 'string' ? cell.z : undefined)
 						: String(cell.v),
 			};
