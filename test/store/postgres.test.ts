@@ -273,15 +273,19 @@ describeWithDatabase('PostgresStore', () => {
 		await expect(
 			sql(`UPDATE "${schema}".codes SET replaced_at = now() WHERE code = $1`, [assigned.code]),
 		).rejects.toThrow(/both redeemed and replaced/);
+		// Any code no contact holds: the random assignment above may have taken any one.
+		const [{ code: unassigned }] = await sql<{ code: string }>(
+			`SELECT code FROM "${schema}".codes WHERE contact_key IS NULL LIMIT 1`,
+		);
 		await expect(
-			sql(
-				`UPDATE "${schema}".codes SET uses = 1, redeemed_at = now() WHERE code = 'P3' AND contact_key IS NULL`,
-			),
+			sql(`UPDATE "${schema}".codes SET uses = 1, redeemed_at = now() WHERE code = $1`, [
+				unassigned,
+			]),
 		).rejects.toThrow(/codes_redeemed_when_assigned/);
 		await expect(
-			sql(
-				`UPDATE "${schema}".codes SET held_for = 'x', held_until = now() WHERE code = 'P3' AND contact_key IS NULL`,
-			),
+			sql(`UPDATE "${schema}".codes SET held_for = 'x', held_until = now() WHERE code = $1`, [
+				unassigned,
+			]),
 		).rejects.toThrow(/codes_held_when_assigned/);
 		await expect(
 			sql(`UPDATE "${schema}".codes SET held_for = 'x' WHERE code = $1`, [assigned.code]),
