@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
+import { importInto, planOf } from '../helpers/imports';
 import { CouponError, StoreError } from '../../nodes/shared/core/common/errors';
-import { importSheet, importSheets } from '../../nodes/shared/core/import/importList';
-import { planImport } from '../../nodes/shared/core/import/sheetPlan';
+import { publishSheets, stageSheets } from '../../nodes/shared/core/import/importList';
 import { type Cell, type SheetTable } from '../../nodes/shared/core/import/importTypes';
 import type { CouponStoreSession, PoolKind } from '../../nodes/shared/core/storeContract';
 import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
@@ -24,7 +24,7 @@ const columns = {
 
 describe('planImport', () => {
 	it('reads the marketing export layout: any case, extra columns ignored, one pool per name', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([
 				['Token', 'Coupon Name', 'COUPON VALUE'],
 				['t1', 'Spring', 'AAA1'],
@@ -56,7 +56,7 @@ describe('planImport', () => {
 	});
 
 	it('finds the header below title rows', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([['Spring campaign export'], undefined, ['coupon name', 'coupon value'], ['S', 'X1']]),
 			columns,
 		);
@@ -65,7 +65,7 @@ describe('planImport', () => {
 	});
 
 	it('skips blank rows, trims values and rejects duplicates and unusable values with row numbers and reasons', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([
 				['coupon name', 'coupon value'],
 				['P', '  007 '],
@@ -99,7 +99,7 @@ describe('planImport', () => {
 	});
 
 	it('imports a single-column list without header into the pool named by Coupon Name, and says row 1 was read as a code', async () => {
-		const plan = await planImport(table([['X1'], ['X2'], [], ['X3']]), {
+		const plan = await planOf(table([['X1'], ['X2'], [], ['X3']]), {
 			...columns,
 			couponName: 'List',
 		});
@@ -111,13 +111,12 @@ describe('planImport', () => {
 			),
 		]);
 		expect(
-			(await planImport(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' }))
-				.notes,
+			(await planOf(table([['coupon value'], ['X1']]), { ...columns, couponName: 'List' })).notes,
 		).toEqual([]);
 	});
 
 	it('counts rows with a name but no value apart from blank rows', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([
 				['coupon name', 'coupon value'],
 				['P', ''],
@@ -137,22 +136,22 @@ describe('planImport', () => {
 		const rows = (n: number) =>
 			table([['Title'], [], ['coupon value'], ...Array.from({ length: n }, (_, i) => [`C${i}`])]);
 		expect(
-			(await planImport(rows(5), { ...columns, couponName: 'L', maxRows: 5 })).pools[0].candidates,
+			(await planOf(rows(5), { ...columns, couponName: 'L', maxRows: 5 })).pools[0].candidates,
 		).toHaveLength(5);
-		await expect(planImport(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).rejects.toThrow(
+		await expect(planOf(rows(6), { ...columns, couponName: 'L', maxRows: 5 })).rejects.toThrow(
 			'Sheet "Sheet1" has more than 5 rows below its header, the limit set in Max Rows',
 		);
 	});
 
 	it('refuses a sheet with a value below the rows read, however many blank rows come before it', async () => {
 		const read = { ...table([['coupon value'], ['C1']]), valueBeyond: 50 };
-		await expect(planImport(read, { ...columns, couponName: 'L', maxRows: 10 })).rejects.toThrow(
+		await expect(planOf(read, { ...columns, couponName: 'L', maxRows: 10 })).rejects.toThrow(
 			'Sheet "Sheet1" has more than 10 rows below its header, the limit set in Max Rows (it has a value in row 50)',
 		);
 	});
 
 	it('puts every value into Coupon Name when it is set, even with a name column', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([
 				['coupon name', 'coupon value'],
 				['A', 'X1'],
@@ -165,7 +164,7 @@ describe('planImport', () => {
 
 	it('says which headers it found when the value column is missing', async () => {
 		await expect(
-			planImport(
+			planOf(
 				table([
 					['Email', 'Code'],
 					['a@x', 'C1'],
@@ -176,13 +175,13 @@ describe('planImport', () => {
 	});
 
 	it('asks for Coupon Name when a value column has no name column beside it', async () => {
-		await expect(planImport(table([['coupon value'], ['C1']]), columns)).rejects.toThrow(
+		await expect(planOf(table([['coupon value'], ['C1']]), columns)).rejects.toThrow(
 			/no "coupon name" column/,
 		);
 	});
 
 	it('uses configured column names', async () => {
-		const plan = await planImport(
+		const plan = await planOf(
 			table([
 				['Campaign', 'Voucher'],
 				['X', 'V1'],
@@ -206,25 +205,28 @@ describe('importSheet', () => {
 	it('looks up the coupons of a file one after another: a session is one database connection', async () => {
 		let running = 0;
 		let mostAtOnce = 0;
-		await new StaticDataStore({}).transaction(async (session) => {
-			const findPool = session.findPool.bind(session);
-			session.findPool = async (name) => {
-				mostAtOnce = Math.max(mostAtOnce, ++running);
-				await new Promise((resolve) => setTimeout(resolve, 5));
-				running--;
-				return await findPool(name);
-			};
-			await importSheet(
-				session,
-				table([
-					['coupon name', 'coupon value'],
-					['A', 'A1'],
-					['B', 'B1'],
-					['C', 'C1'],
-				]),
-				columns,
-			);
-		});
+		await importInto(
+			new StaticDataStore({}),
+			table([
+				['coupon name', 'coupon value'],
+				['A', 'A1'],
+				['B', 'B1'],
+				['C', 'C1'],
+			]),
+			columns,
+			{
+				session: (session) => {
+					const findPool = session.findPool.bind(session);
+					session.findPool = async (name) => {
+						mostAtOnce = Math.max(mostAtOnce, ++running);
+						await new Promise((resolve) => setTimeout(resolve, 5));
+						running--;
+						return await findPool(name);
+					};
+					return session;
+				},
+			},
+		);
 		expect(mostAtOnce).toBe(1);
 	});
 
@@ -235,8 +237,7 @@ describe('importSheet', () => {
 			['P', 'A1'],
 			['P', 'B2'],
 		]);
-		const run = async (t: SheetTable) =>
-			await new StaticDataStore(data).transaction(async (s) => await importSheet(s, t, columns));
+		const run = async (t: SheetTable) => await importInto(new StaticDataStore(data), t, columns);
 		await run(sheet);
 		const second = await run(
 			table([
@@ -268,16 +269,17 @@ describe('importSheet', () => {
 			['Fresh', 'A1'],
 			['gen', 'B2'],
 		]);
-		await expect(
-			store().transaction(async (s) => await importSheet(s, sheet, columns)),
-		).rejects.toThrow(/Coupon "Gen" is a generated coupon/);
+		await expect(importInto(store(), sheet, columns)).rejects.toThrow(
+			/Coupon "Gen" is a generated coupon/,
+		);
 		expect(await store().transaction(async (s) => await s.findPool('Fresh'))).toBeUndefined();
 	});
 
 	it('refuses a sheet with no values', async () => {
-		const run = new StaticDataStore({}).transaction(
-			async (s) =>
-				await importSheet(s, table([['coupon name', 'coupon value'], [], ['', '']]), columns),
+		const run = importInto(
+			new StaticDataStore({}),
+			table([['coupon name', 'coupon value'], [], ['', '']]),
+			columns,
 		);
 		await expect(run).rejects.toThrow(
 			'Sheet "Sheet1" has no coupon values to import (2 blank rows, 0 rows without a value, 0 rows without a coupon name)',
@@ -307,18 +309,26 @@ describe('importSheets', () => {
 		async (stopAtFailure, kinds, imported) => {
 			const data: IDataObject = {};
 			const readC = jest.fn(async () => good('C'));
-			const outcomes = await new StaticDataStore(data).transaction(
-				async (s) =>
-					await importSheets(
-						s,
-						[
-							{ settings: columns, readTable: async () => good('A') },
-							{ settings: columns, readTable: unreadable },
-							{ settings: columns, readTable: readC },
-						],
-						{ stopAtFailure },
-					),
-			);
+			const outcomes = await new StaticDataStore(data).withStaging(async (staging) => {
+				const staged = await stageSheets(
+					staging,
+					[
+						{ settings: columns, readTable: async () => good('A') },
+						{ settings: columns, readTable: unreadable },
+						{ settings: columns, readTable: readC },
+					],
+					{ stopAtFailure },
+				);
+				await staging.transaction(
+					async (s) =>
+						await publishSheets(
+							s,
+							staged.flatMap((outcome) => ('value' in outcome ? [outcome.value] : [])),
+							{ stopAtFailure },
+						),
+				);
+				return staged;
+			});
 			expect(outcomes.map((outcome) => Object.keys(outcome)[0])).toEqual(kinds);
 			expect(readC).toHaveBeenCalledTimes(stopAtFailure ? 0 : 1);
 			const pools = await new StaticDataStore(data).transaction(async (s) => await s.listPools());
@@ -342,7 +352,7 @@ describe('importSheets', () => {
 			['B', 'B-1'],
 		]);
 		const error = await failureOf(
-			store.transaction(async (s) => await importSheet(racing(s), sheet, columns)),
+			importInto(store, sheet, columns, { session: racing }),
 			StoreError,
 		);
 		expect(error.message).toBe(

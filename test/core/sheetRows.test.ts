@@ -1,6 +1,6 @@
 import fc from 'fast-check';
+import { planOf } from '../helpers/imports';
 import type { Cell, RowBatch, SheetTable } from '../../nodes/shared/core/import/importTypes';
-import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
 const columns = {
@@ -104,7 +104,7 @@ describe('planImport of a sheet streamed in batches', () => {
 							...beyond,
 						};
 						const batches = batchesOf(rows, cuts);
-						const streamed = planImport(
+						const streamed = planOf(
 							{
 								sheetName: 'S',
 								cell: (raw) => raw as Cell,
@@ -115,7 +115,7 @@ describe('planImport of a sheet streamed in batches', () => {
 							},
 							settings,
 						);
-						expect(await outcome(streamed)).toEqual(await outcome(planImport(whole, settings)));
+						expect(await outcome(streamed)).toEqual(await outcome(planOf(whole, settings)));
 					},
 				),
 				{ numRuns: 300 },

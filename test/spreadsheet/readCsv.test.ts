@@ -1,9 +1,9 @@
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
+import { planOf } from '../helpers/imports';
 import { readTable as readRaw } from '../../nodes/shared/spreadsheet/readTable';
 import { MAX_CSV_CELL } from '../../nodes/shared/spreadsheet/readCsv';
 import { openTable } from '../../nodes/shared/spreadsheet/readTable';
 import { CouponError } from '../../nodes/shared/core/common/errors';
-import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import { type ImportSettings } from '../../nodes/shared/core/import/importTypes';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
@@ -39,7 +39,7 @@ const settings: ImportSettings = {
 
 /** What the import makes of the file: the codes of each coupon, and the rows it rejects. */
 async function plan(text: string, planSettings: Partial<ImportSettings> = {}) {
-	const { pools, file } = await planImport(await readRaw(Buffer.from(text), options), {
+	const { pools, file } = await planOf(await readRaw(Buffer.from(text), options), {
 		...settings,
 		...planSettings,
 	});
@@ -343,7 +343,7 @@ describe('CSV files', () => {
 		const streamed = async (text: string, maxRows: number, couponName?: string) => {
 			const rowsRead = { ...options, rowsAfter: maxRows + 1 };
 			const table = await openTable(Buffer.from(text, 'utf8'), rowsRead);
-			return await planImport(table, {
+			return await planOf(table, {
 				...settings,
 				maxRows,
 				...(couponName ? { couponName } : {}),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { planOf } from '../helpers/imports';
 import * as XLSX from '@e965/xlsx';
-import { planImport } from '../../nodes/shared/core/import/sheetPlan';
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
 import { wholeTable } from '../../nodes/shared/core/import/sheetRows';
 import { openSheet } from '../../nodes/shared/spreadsheet/readSheet';
@@ -222,7 +222,7 @@ describe('readSheet', () => {
 				[null, null, 'X1', 't1'],
 			],
 		});
-		const plan = await planImport(await readRaw(file, options), {
+		const plan = await planOf(await readRaw(file, options), {
 			withdraw: false,
 			nameColumn: 'coupon name',
 			valueColumn: 'coupon value',

@@ -1,4 +1,9 @@
-import type { CouponStore, CouponStoreSession } from '../../nodes/shared/core/storeContract';
+import type {
+	CouponStore,
+	CouponStoreSession,
+	StagedList,
+	TransactionOptions,
+} from '../../nodes/shared/core/storeContract';
 import { codeKey } from '../../nodes/shared/core/codes/codes';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -34,6 +39,20 @@ export function describeCouponStoreContract(
 
 		const run = <T>(work: (session: CouponStoreSession) => Promise<T>): Promise<T> =>
 			fixture.open().transaction(work);
+		/** `work` in a transaction of a staging area holding one list of these keys. */
+		const withKeys = async <T>(
+			keys: string[],
+			work: (session: CouponStoreSession, list: StagedList) => Promise<T>,
+			options?: TransactionOptions,
+		): Promise<T> =>
+			await fixture.open().withStaging(async (staging) => {
+				const list = staging.newList();
+				await staging.stage(
+					list,
+					keys.map((key, i) => candidate(key, i + 2)),
+				);
+				return await staging.transaction(async (s) => await work(s, list), options);
+			});
 
 		it('creates pools and finds them by name in any case, keeping the first spelling', async () => {
 			await run(async (s) => await s.createPool('Summer Sale', 'imported'));
@@ -380,12 +399,12 @@ export function describeCouponStoreContract(
 			});
 			const [held] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
 			const keep = ['C0000', 'C0001'];
-			const dry = await fixture
-				.open()
-				.transaction(async (s) => await s.withdrawUnused('P', keep), { rollBack: true });
+			const dry = await withKeys(keep, async (s, list) => await s.withdrawUnused('P', list), {
+				rollBack: true,
+			});
 			expect(dry).toBe(keep.includes(held.code) ? 4 : 3);
 			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(6);
-			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(dry);
+			expect(await withKeys(keep, async (s, list) => await s.withdrawUnused('P', list))).toBe(dry);
 			const left = await run(async (s) => await s.listCodes('P', undefined, 10));
 			expect(left.map((code) => code.key).sort()).toEqual(
 				[...new Set([...keep, codeKey(held.code)])].sort(),
@@ -397,7 +416,81 @@ export function describeCouponStoreContract(
 				assigned: 1,
 			});
 			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(left.length);
-			expect(await run(async (s) => await s.withdrawUnused('P', keep))).toBe(0);
+			expect(await withKeys(keep, async (s, list) => await s.withdrawUnused('P', list))).toBe(0);
+		});
+
+		it('stages lists apart: a repeated key comes back with its first row, and only publishing adds them', async () => {
+			await run(async (s) => {
+				await s.createPool('P', 'imported');
+				await s.addImported('P', [candidate('OLD', 2)]);
+			});
+			const outcome = await fixture.open().withStaging(async (staging) => {
+				const list = staging.newList();
+				const other = staging.newList();
+				expect(await staging.stage(list, [candidate('A1', 3), candidate('OLD', 4)])).toEqual([]);
+				// A later batch: its repeat of A1 comes back, its new key goes in.
+				expect(
+					await staging.stage(list, [
+						{ ...candidate('B2', 5), details: { colour: 'red' }, expiresAt: T0 + DAY_MS },
+						candidate('A1', 6),
+					]),
+				).toEqual([{ row: 6, firstRow: 3 }]);
+				// Another list holds its own keys.
+				expect(await staging.stage(other, [candidate('A1', 7)])).toEqual([]);
+				expect([list.size, other.size]).toEqual([3, 1]);
+				// Nothing staged is in the pool before it is published.
+				const look = async () =>
+					await staging.transaction(
+						async (s) => ({
+							found: (await s.findCodes(['A1', 'B2'], false)).map((c) => c.code),
+							counts: await s.countPool('P', T0, T0),
+							pool: await s.findPool('P'),
+						}),
+						{ readOnly: true },
+					);
+				expect(await look()).toMatchObject({ found: [], counts: { available: 1 } });
+				await staging.transaction(async (s) => await s.addStaged('P', list), { rollBack: true });
+				expect((await look()).pool!.codeCount).toBe(1);
+				return await staging.transaction(async (s) => await s.addStaged('P', list));
+			});
+			expect(outcome).toEqual({
+				added: 2,
+				duplicates: 1,
+				duplicateExamples: [candidate('OLD', 4)],
+				codeCount: 3,
+				available: 3,
+			});
+			const listed = await run(async (s) => await s.listCodes('P', undefined, 10));
+			expect(listed.map(({ code, details, expiresAt }) => ({ code, details, expiresAt }))).toEqual([
+				{ code: 'A1', details: undefined, expiresAt: undefined },
+				{ code: 'B2', details: { colour: 'red' }, expiresAt: T0 + DAY_MS },
+				{ code: 'OLD', details: undefined, expiresAt: undefined },
+			]);
+		});
+
+		it('leaves nothing of a staging area once it ends, published or not, and holds no lock while it stages', async () => {
+			await run(async (s) => await s.createPool('P', 'imported'));
+			await expect(
+				fixture.open().withStaging(async (staging) => {
+					const list = staging.newList();
+					await staging.stage(list, codes(3));
+					// A checkout's write goes through between batches: staging keeps no lock it would wait for.
+					await run(async (s) => await s.createPool('Q', 'imported'));
+					await staging.stage(list, codes(5).slice(3));
+					throw new Error('cancelled');
+				}),
+			).rejects.toThrow('cancelled');
+			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(0);
+			// The next staging area starts empty, its lists numbered anew.
+			const sizes = await fixture.open().withStaging(async (staging) => {
+				const list = staging.newList();
+				const repeats = await staging.stage(list, codes(2));
+				return { repeats, size: list.size };
+			});
+			expect(sizes).toEqual({ repeats: [], size: 2 });
+			await expect(run(async (s) => await s.addStaged('P', { id: 1, size: 2 }))).rejects.toThrow(
+				'A staged list is read only in a transaction of its staging area',
+			);
 		});
 
 		it('deletes a pool with its codes, assignments and uses, leaving the others, and the name free', async () => {
@@ -502,16 +595,19 @@ export function describeCouponStoreContract(
 			});
 			const [held] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
 			const keys = ['C0000', 'C0001', 'C0002', 'GONE', 'LATER', 'NOT-THERE'];
-			expect(await run(async (s) => await s.keysInPool('P', keys, T0))).toEqual({
+			expect(await withKeys(keys, async (s, list) => await s.keysInPool('P', list, T0))).toEqual({
 				known: 5,
 				unused: 4,
 				available: 3,
 			});
 			// LATER lapses a day on; the held code counts as known, never as unused.
 			expect(
-				await run(async (s) => await s.keysInPool('P', [codeKey(held.code), 'LATER'], T0 + DAY_MS)),
+				await withKeys(
+					[codeKey(held.code), 'LATER'],
+					async (s, list) => await s.keysInPool('P', list, T0 + DAY_MS),
+				),
 			).toEqual({ known: 2, unused: 1, available: 0 });
-			expect(await run(async (s) => await s.keysInPool('P', [], T0))).toEqual({
+			expect(await withKeys([], async (s, list) => await s.keysInPool('P', list, T0))).toEqual({
 				known: 0,
 				unused: 0,
 				available: 0,

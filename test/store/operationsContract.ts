@@ -43,7 +43,7 @@ import {
 	type ExportCell,
 	type ExportStatus,
 } from '../../nodes/shared/core/codes/exportCodes';
-import { importSheet } from '../../nodes/shared/core/import/importList';
+import { importInto } from '../helpers/imports';
 import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 
 /** A code of the format that is not one of `keys`: well formed, with a right check character. */
@@ -1547,18 +1547,19 @@ export function describeOperationsContract(
 			});
 			// Coupon Import's modes, as its operation turns them into settings and transactions.
 			const importMode = async (codes: string[], mode: 'add' | 'replace' | 'dryRun') =>
-				await fixture.open().transaction(
-					async (s) =>
-						await importSheet(s, sheet(codes), {
-							withdraw: mode !== 'add',
-							nameColumn: 'coupon name',
-							valueColumn: 'coupon value',
-							couponName: 'LIST',
-							maxRows: 1000,
-							maxNewCoupons: 10,
-							usesPerCode: 1,
-							now: T0,
-						}),
+				await importInto(
+					fixture.open(),
+					sheet(codes),
+					{
+						withdraw: mode !== 'add',
+						nameColumn: 'coupon name',
+						valueColumn: 'coupon value',
+						couponName: 'LIST',
+						maxRows: 1000,
+						maxNewCoupons: 10,
+						usesPerCode: 1,
+						now: T0,
+					},
 					{ rollBack: mode === 'dryRun' },
 				);
 

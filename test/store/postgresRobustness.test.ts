@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ICredentialsDecrypted, ICredentialTestFunctions } from 'n8n-workflow';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
 import { StoreError } from '../../nodes/shared/core/common/errors';
-import { importSheet } from '../../nodes/shared/core/import/importList';
+import { importInto } from '../helpers/imports';
 import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
@@ -217,8 +217,8 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		};
 		for (let round = 0; round < 5; round++) {
 			await Promise.all([
-				store.transaction(async (s) => await importSheet(s, table(['Xmas', 'Yule']), settings)),
-				store.transaction(async (s) => await importSheet(s, table(['Yule', 'Xmas']), settings)),
+				importInto(store, table(['Xmas', 'Yule']), settings),
+				importInto(store, table(['Yule', 'Xmas']), settings),
 			]);
 		}
 		expect(

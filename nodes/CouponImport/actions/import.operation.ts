@@ -12,7 +12,7 @@ import {
 	type ImportSettings,
 } from '../../shared/core/import/importTypes';
 import { parseKeepColumns } from '../../shared/core/import/sheetPlan';
-import { importSheets } from '../../shared/core/import/importList';
+import { publishSheets, stageSheets, type StagedSheet } from '../../shared/core/import/importList';
 import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';
 import { echo, parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
@@ -187,6 +187,8 @@ function parseImportMode(raw: unknown): ImportMode {
 interface FileImport extends ImportRequest {
 	fileName: string | null;
 	mode: ImportMode;
+	/** The file once read into the staging area. */
+	staged?: StagedSheet;
 }
 
 /** The Expiry Column setting, read in the workflow's time zone. */
@@ -260,10 +262,20 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	return await runItems<FileImport, ImportResult, string[]>(this, {
 		read: async (i) => await readFileImport(this, i),
-		serve: async (session, requests) => {
-			const outcomes = await importSheets(session, requests, {
+		stage: async (staging, requests) => {
+			const outcomes = await stageSheets(staging, requests, {
 				stopAtFailure: !this.continueOnFail(),
 			});
+			return outcomes.map((outcome, i) =>
+				'value' in outcome ? { value: { ...requests[i], staged: outcome.value } } : outcome,
+			);
+		},
+		serve: async (session, requests) => {
+			const outcomes = await publishSheets(
+				session,
+				requests.map((request) => request.staged!),
+				{ stopAtFailure: !this.continueOnFail() },
+			);
 			// The notes of each file (such as Keep Columns naming a column the sheet lacks).
 			const notes = outcomes.flatMap((outcome) => ('value' in outcome ? outcome.value.notes : []));
 			return { outcomes, report: notes };

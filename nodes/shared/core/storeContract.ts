@@ -15,6 +15,45 @@ export interface CouponStore {
 		work: (session: CouponStoreSession) => Promise<T>,
 		options?: TransactionOptions,
 	): Promise<T>;
+	/**
+	 * Gives `use` a staging area for an import, gone when `use` ends (and when the process ends
+	 * half way). What it stages is seen by no assignment, count or export, and staging holds no lock
+	 * a checkout waits for; a transaction of the staging area publishes it.
+	 */
+	withStaging<T>(use: (staging: ImportStaging) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Lists of codes an import has read, kept apart from every coupon, each written a batch at a time
+ * in a short step of its own, so that an import never holds the whole list in memory nor a lock
+ * for the whole read.
+ */
+export interface ImportStaging {
+	/** A new, empty list of this staging area. */
+	newList(): StagedList;
+	/**
+	 * Adds candidates to `list`; their keys are distinct. A candidate whose key the list holds
+	 * already is not added: it comes back as a repeat, with the row of the one the list holds.
+	 */
+	stage(list: StagedList, candidates: ImportCandidate[]): Promise<StagedRepeat[]>;
+	/** As CouponStore.transaction; its session's `keysInPool`, `withdrawUnused` and `addStaged` read this area's lists. */
+	transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		options?: TransactionOptions,
+	): Promise<T>;
+}
+
+/** One list of a staging area: the codes an import read for one coupon. */
+export interface StagedList {
+	readonly id: number;
+	/** How many codes it holds. */
+	size: number;
+}
+
+/** A candidate `stage` did not add: the list holds its key from row `firstRow`. */
+export interface StagedRepeat {
+	row: number;
+	firstRow: number;
 }
 
 export interface TransactionOptions {
@@ -280,16 +319,16 @@ export interface CouponStoreSession {
 	/** Records generated assignments whose code key the pool does not hold yet; returns those recorded. */
 	insertGenerated(name: string, candidates: AssignmentRecord[]): Promise<AssignmentRecord[]>;
 	/**
-	 * How the pool holds these distinct code keys at `now`. Read only; where sessions run
+	 * How the pool holds the keys of a staged list at `now`. Read only; where sessions run
 	 * concurrently it also locks the pool against imports until the session ends, as
 	 * `withdrawUnused` does, so that what it counted stays true for the import that asked.
 	 */
-	keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool>;
+	keysInPool(name: string, list: StagedList, now: number): Promise<KeysInPool>;
 	/**
-	 * Removes the pool's unused codes whose key is not in `keepKeys` (an import that replaces the
-	 * list); codes anyone holds stay. Returns how many were removed.
+	 * Removes the pool's unused codes whose key is not in the staged list `keep` (an import that
+	 * replaces the list); codes anyone holds stay. Returns how many were removed.
 	 */
-	withdrawUnused(name: string, keepKeys: string[]): Promise<number>;
+	withdrawUnused(name: string, keep: StagedList): Promise<number>;
 	/**
 	 * Removes the pool with every code, assignment and use of it; returns how many codes it held
 	 * and how many of them were assigned, counted as they were removed. Where sessions run
@@ -298,4 +337,6 @@ export interface CouponStoreSession {
 	deletePool(name: string): Promise<{ codes: number; assigned: number }>;
 	/** Adds imported codes the pool does not hold yet. The candidates' keys are distinct. */
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
+	/** Adds the codes of a staged list that the pool does not hold yet, as `addImported` does. */
+	addStaged(name: string, list: StagedList): Promise<ImportOutcome>;
 }

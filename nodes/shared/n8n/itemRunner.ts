@@ -5,7 +5,7 @@ import type {
 	INodeExecutionData,
 } from 'n8n-workflow';
 import type { Outcome } from '../core/common/errors';
-import type { CouponStoreSession } from '../core/storeContract';
+import type { CouponStore, CouponStoreSession, ImportStaging } from '../core/storeContract';
 import { Turns } from '../core/common/turns';
 import { errorItem, nodeError, type NodeFailure } from './nodeErrors';
 import { openStore, warnIfNotSaved } from './openStore';
@@ -31,7 +31,13 @@ export interface RunReport<Request, Report> {
 export interface ItemOperation<Request, Result, Report = never> {
 	/** Reads one item's parameters (and input file); an error it throws concerns that item alone. */
 	read(itemIndex: number): Request | Promise<Request>;
-	/** Serves the requests of every readable item in one store session. */
+	/**
+	 * Reads what the requests bring (an import's files) into the store's staging area first, outside
+	 * any transaction and holding no lock; `serve` then publishes it. Outcome i is request i as it
+	 * is served.
+	 */
+	stage?(staging: ImportStaging, requests: Request[]): Promise<Array<Outcome<Request>>>;
+	/** Serves the requests of every readable (and staged) item in one store session. */
 	serve(session: CouponStoreSession, requests: Request[]): Promise<Served<Result, Report>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
@@ -87,43 +93,71 @@ export async function runItems<Request, Result, Report = never>(
 		}
 	}
 
+	// A storage failure (such as a lost connection) fails every item it concerns, which kept nothing:
+	// the run, or under Continue on Fail each item (n8n passes a thrown error's items on as if they
+	// had succeeded, which would answer a webhook with nothing).
+	const failAll = (error: unknown, indexes: number[]) => {
+		if (!context.continueOnFail()) throw nodeError(context, error, 0);
+		for (const i of indexes) results[i] = nodeError(context, error, i);
+	};
+
 	// The requests that change coupons first, then those that only preview (they see the first).
 	const reports: Report[] = [];
-	for (const rollBack of [false, true]) {
-		const group = requests.flatMap((request, j) =>
-			(operation.dryRun?.(request) ?? false) === rollBack ? [j] : [],
-		);
-		if (group.length === 0) continue;
-		let report: Report | undefined;
-		const served = store.transaction(
-			async (session) => {
-				const { outcomes, report: noticed } = await operation.serve(
-					session,
-					group.map((j) => requests[j]),
-				);
-				report = noticed;
-				// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
-				outcomes.forEach((outcome, k) => {
-					const j = group[k];
-					if ('value' in outcome)
-						results[itemIndexes[j]] = { result: outcome.value, request: requests[j] };
-					else fail(outcome.error, itemIndexes[j]);
+	const serveAll = async (transaction: CouponStore['transaction']) => {
+		for (const rollBack of [false, true]) {
+			const group = requests.flatMap((request, j) =>
+				(operation.dryRun?.(request) ?? false) === rollBack ? [j] : [],
+			);
+			if (group.length === 0) continue;
+			let report: Report | undefined;
+			const served = transaction(
+				async (session) => {
+					const { outcomes, report: noticed } = await operation.serve(
+						session,
+						group.map((j) => requests[j]),
+					);
+					report = noticed;
+					// A throw here rolls the whole transaction back: without Continue on Fail nothing is kept.
+					outcomes.forEach((outcome, k) => {
+						const j = group[k];
+						if ('value' in outcome)
+							results[itemIndexes[j]] = { result: outcome.value, request: requests[j] };
+						else fail(outcome.error, itemIndexes[j]);
+					});
+				},
+				{ rollBack, readOnly: operation.readOnly, bulk: operation.bulk },
+			);
+			await served.then(
+				() => {
+					if (report !== undefined) reports.push(report);
+				},
+				(error: unknown) =>
+					failAll(
+						error,
+						group.map((j) => itemIndexes[j]),
+					),
+			);
+		}
+	};
+	const { stage } = operation;
+	if (stage) {
+		await store
+			.withStaging(async (staging) => {
+				const staged = await stage(staging, requests);
+				const read = [...itemIndexes];
+				requests.length = 0;
+				itemIndexes.length = 0;
+				staged.forEach((outcome, j) => {
+					if ('error' in outcome) return fail(outcome.error, read[j]);
+					requests.push(outcome.value);
+					itemIndexes.push(read[j]);
 				});
-			},
-			{ rollBack, readOnly: operation.readOnly, bulk: operation.bulk },
-		);
-		// A storage failure (such as a lost connection) fails every item of the transaction, which
-		// kept nothing: the run, or under Continue on Fail each item (n8n passes a thrown error's
-		// items on as if they had succeeded, which would answer a webhook with nothing).
-		await served.then(
-			() => {
-				if (report !== undefined) reports.push(report);
-			},
-			(error: unknown) => {
-				if (!context.continueOnFail()) throw nodeError(context, error, 0);
-				for (const j of group) results[itemIndexes[j]] = nodeError(context, error, itemIndexes[j]);
-			},
-		);
+				await serveAll(async (work, options) => await staging.transaction(work, options));
+			})
+			// The staging area failed (an item's own failure is thrown as its n8n error already).
+			.catch((error: unknown) => failAll(error, [...itemIndexes]));
+	} else {
+		await serveAll(async (work, options) => await store.transaction(work, options));
 	}
 	// A dry run keeps nothing on any storage: only requests that change coupons can be lost.
 	const changing = requests.some((request) => !(operation.dryRun?.(request) ?? false));

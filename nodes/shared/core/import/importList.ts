@@ -1,24 +1,23 @@
-import type { CouponStoreSession, PoolInfo } from '../storeContract';
+import type { CouponStoreSession, ImportStaging, PoolInfo } from '../storeContract';
 import { sameDetails } from '../common/details';
 import { CouponError, outcomesOf, StoreError, type Outcome } from '../common/errors';
+import { Turns } from '../common/turns';
 import { compareCouponNames } from '../common/names';
 import {
 	type ImportRequest,
 	type ImportResult,
 	type ImportSettings,
-	LISTED_REJECTIONS,
 	type PoolSummary,
 	type SheetRows,
 	type SheetTable,
 } from './importTypes';
-import { type PoolPlan, planImport } from './sheetPlan';
+import { firstRejections, type PoolPlan, planImport } from './sheetPlan';
 
-/** A planned coupon's code keys, one list per plan: stores copy the same list once. */
-const plannedKeys = new WeakMap<PoolPlan, string[]>();
-function keysOf(pool: PoolPlan): string[] {
-	let keys = plannedKeys.get(pool);
-	if (!keys) plannedKeys.set(pool, (keys = pool.candidates.map((candidate) => candidate.key)));
-	return keys;
+/** A sheet read into the staging area: what publishing it needs. */
+export interface StagedSheet {
+	sheetName: string;
+	settings: ImportSettings;
+	plan: Awaited<ReturnType<typeof planImport>>;
 }
 
 const countIs = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'is' : 'are'}`;
@@ -36,7 +35,7 @@ async function refuseEmptyingReplace(
 	existing: PoolInfo | undefined,
 	now: number,
 ): Promise<void> {
-	const listed = pool.candidates.length;
+	const listed = pool.list.size;
 	if (!existing) {
 		if (listed > 0) return;
 		throw new CouponError(
@@ -45,7 +44,7 @@ async function refuseEmptyingReplace(
 			replaceFix,
 		);
 	}
-	const keys = await session.keysInPool(existing.name, keysOf(pool), now);
+	const keys = await session.keysInPool(existing.name, pool.list, now);
 	const fresh = listed - keys.known;
 	if (keys.available + fresh > 0) return;
 	const counts = await session.countPool(existing.name, now, now);
@@ -91,21 +90,43 @@ function createdMeanwhileError(pool: PoolInfo): StoreError {
 }
 
 /**
- * Imports each request's sheet in turn within one store session. Sheets are read one at a time, so
- * a run of several large files never holds more than one parsed sheet. A file that fails (a sheet
- * that cannot be read, a coupon that is generated) changes nothing, and the others go on unless
- * `stopAtFailure` says the run ends there: then the files after it are not even read.
+ * Reads each request's sheet into the staging area in turn, a batch at a time, outside any
+ * transaction. A file that fails (a sheet that cannot be read) stages nothing that is published,
+ * and the others go on unless `stopAtFailure` says the run ends there: then the files after it are
+ * not even read.
  */
-export async function importSheets(
-	session: CouponStoreSession,
+export async function stageSheets(
+	staging: ImportStaging,
 	requests: ImportRequest[],
 	{ stopAtFailure }: { stopAtFailure: boolean },
-): Promise<Array<Outcome<ImportResult>>> {
+): Promise<Array<Outcome<StagedSheet>>> {
 	let failed = false;
 	return await outcomesOf(requests, async ({ settings, readTable }) => {
 		if (failed && stopAtFailure) throw skippedAfterFailure;
 		try {
-			return await importSheet(session, await readTable(), settings);
+			return await stageSheet(staging, await readTable(), settings);
+		} catch (error) {
+			failed = true;
+			throw error;
+		}
+	});
+}
+
+/**
+ * Publishes each staged sheet in turn within one store session. A file that fails (a coupon that
+ * is generated, a Replace that would empty a coupon) changes nothing, and the others go on unless
+ * `stopAtFailure` says the run ends there.
+ */
+export async function publishSheets(
+	session: CouponStoreSession,
+	sheets: StagedSheet[],
+	{ stopAtFailure }: { stopAtFailure: boolean },
+): Promise<Array<Outcome<ImportResult>>> {
+	let failed = false;
+	return await outcomesOf(sheets, async (sheet) => {
+		if (failed && stopAtFailure) throw skippedAfterFailure;
+		try {
+			return await publishSheet(session, sheet);
 		} catch (error) {
 			failed = true;
 			throw error;
@@ -119,20 +140,15 @@ const skippedAfterFailure = new CouponError(
 	'Correct that file, or turn on Continue on Fail to import the other files without it.',
 );
 
-/**
- * Imports a planned sheet into the store: finds or creates every coupon first, then adds the
- * values, so a refusal comes before any code is added.
- */
-export async function importSheet(
-	session: CouponStoreSession,
+/** Reads a sheet into the staging area: which codes go into which coupon, and which rows are rejected. */
+export async function stageSheet(
+	staging: ImportStaging,
 	table: SheetTable | SheetRows,
 	settings: ImportSettings,
-): Promise<ImportResult> {
-	const plan = await planImport(table, settings, session.turns);
+): Promise<StagedSheet> {
+	const plan = await planImport(table, settings, staging, new Turns());
 	if (
-		plan.pools.every(
-			(pool) => pool.candidates.length === 0 && pool.invalid === 0 && pool.duplicates === 0,
-		)
+		plan.pools.every((pool) => pool.list.size === 0 && pool.invalid === 0 && pool.duplicates === 0)
 	) {
 		throw new CouponError(
 			'SHEET_EMPTY',
@@ -140,6 +156,17 @@ export async function importSheet(
 			'Check that the codes are in the value column below the header row.',
 		);
 	}
+	return { sheetName: table.sheetName, settings, plan };
+}
+
+/**
+ * Publishes a staged sheet into the store: finds or creates every coupon first, then adds the
+ * values, so a refusal comes before any code is added.
+ */
+export async function publishSheet(
+	session: CouponStoreSession,
+	{ sheetName, settings, plan }: StagedSheet,
+): Promise<ImportResult> {
 	// One look-up after another: a session is one database connection.
 	const existing: Array<PoolInfo | undefined> = [];
 	for (const pool of plan.pools) existing.push(await session.findPool(pool.name));
@@ -147,12 +174,12 @@ export async function importSheet(
 	if (generated) throw generatedCouponError(generated);
 	if (settings.withdraw)
 		for (const [i, pool] of plan.pools.entries())
-			await refuseEmptyingReplace(session, table.sheetName, pool, existing[i], settings.now);
+			await refuseEmptyingReplace(session, sheetName, pool, existing[i], settings.now);
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
 	if (created.length > settings.maxNewCoupons) {
 		throw new CouponError(
 			'LIMIT_EXCEEDED',
-			`Sheet "${table.sheetName}" would create ${created.length.toLocaleString('en-US')} new coupons (${created
+			`Sheet "${sheetName}" would create ${created.length.toLocaleString('en-US')} new coupons (${created
 				.slice(0, 3)
 				.map((pool) => `"${pool.name}"`)
 				.join(
@@ -186,8 +213,8 @@ export async function importSheet(
 		const pool = plan.pools[i];
 		const info = infos[i];
 		// Before adding, so that the counts addImported returns are the coupon's after the import.
-		const withdrawn = settings.withdraw ? await session.withdrawUnused(info.name, keysOf(pool)) : 0;
-		const outcome = await session.addImported(info.name, pool.candidates);
+		const withdrawn = settings.withdraw ? await session.withdrawUnused(info.name, pool.list) : 0;
+		const outcome = await session.addStaged(info.name, pool.list);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({
 				row: duplicate.row,
@@ -203,7 +230,7 @@ export async function importSheet(
 			withdrawn,
 			poolSize: outcome.codeCount,
 			available: outcome.available,
-			rejectedRows: pool.rejected.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS),
+			rejectedRows: firstRejections(pool.rejected),
 		};
 	}
 	const kept = existing.filter(

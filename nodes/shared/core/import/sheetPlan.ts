@@ -1,4 +1,4 @@
-import type { Details, ImportCandidate } from '../storeContract';
+import type { Details, ImportCandidate, ImportStaging, StagedList } from '../storeContract';
 import { detailNameProblem, detailValueProblem, MAX_DETAILS } from '../common/details';
 import { readCodeValue } from '../codes/codes';
 import { parseExpiry } from '../common/dates';
@@ -21,7 +21,8 @@ import { sheetRowsOf } from './sheetRows';
 
 export interface PoolPlan {
 	name: string;
-	candidates: ImportCandidate[];
+	/** The pool's codes, staged: one candidate per code key, the first row that lists it. */
+	list: StagedList;
 	duplicates: number;
 	invalid: number;
 	rejected: RejectedRow[];
@@ -29,6 +30,23 @@ export interface PoolPlan {
 
 interface ImportPlan extends Omit<ImportResult, 'pools'> {
 	pools: PoolPlan[];
+}
+
+/**
+ * Rows planned before they are staged: each staging step is a transaction of the store, which costs
+ * about as much as writing thousands of rows.
+ */
+const STAGED_ROWS = 50_000;
+
+/** A row the plan keeps for a pool, until its batch is staged. */
+interface PlannedRow {
+	pool: PoolPlan;
+	candidate: ImportCandidate;
+}
+
+/** A row repeating the key of row `first` of its batch. */
+interface RepeatedRow extends PlannedRow {
+	first: number;
 }
 
 /** A header as Coupon Import matches it: spaces trimmed and collapsed, case ignored. */
@@ -41,8 +59,20 @@ function cellText(cell: Cell): string {
 	return typeof cell === 'string' ? cell.trim() : cell.shown;
 }
 
+/**
+ * Keeps the first LISTED_REJECTIONS rejections by row. A repeat is found once its batch is staged,
+ * after later rows of the batch were rejected, so the list is cut by row, not by arrival.
+ */
 function remember(list: RejectedRow[], rejection: RejectedRow): void {
-	if (list.length < LISTED_REJECTIONS) list.push(rejection);
+	list.push(rejection);
+	if (list.length < 2 * LISTED_REJECTIONS) return;
+	list.sort((a, b) => a.row - b.row);
+	list.length = LISTED_REJECTIONS;
+}
+
+/** The first LISTED_REJECTIONS rejections by row. */
+export function firstRejections(list: RejectedRow[]): RejectedRow[] {
+	return list.sort((a, b) => a.row - b.row).slice(0, LISTED_REJECTIONS);
 }
 
 interface Layout {
@@ -276,12 +306,13 @@ async function headRows(
 export async function planImport(
 	sheet: SheetTable | SheetRows,
 	settings: ImportSettings,
+	staging: ImportStaging,
 	turns = new Turns(),
 ): Promise<ImportPlan> {
 	const table = 'rows' in sheet ? sheetRowsOf(sheet) : sheet;
 	const batches = table.batches[Symbol.asyncIterator]();
 	try {
-		return await planRows(table, batches, settings, turns);
+		return await planRows(table, batches, settings, staging, turns);
 	} catch (error) {
 		// The reader stops unpacking the file now, not when its inflaters are collected.
 		await batches.return?.();
@@ -293,6 +324,7 @@ async function planRows(
 	table: SheetRows,
 	batches: AsyncIterator<RowBatch>,
 	settings: ImportSettings,
+	staging: ImportStaging,
 	turns: Turns,
 ): Promise<ImportPlan> {
 	const head = await headRows(batches, table.cell);
@@ -312,12 +344,16 @@ async function planRows(
 		rowsWithoutCoupon: 0,
 		rejectedRows: [],
 	};
-	const pools = new Map<string, PoolPlan & { firstRowOf: Map<string, number> }>();
+	const pools = new Map<string, PoolPlan>();
 	// Rows repeat a handful of coupon names: each distinct spelling is checked once.
-	const poolByName = new Map<
-		string,
-		{ pool?: PoolPlan & { firstRowOf: Map<string, number> }; problem?: string }
-	>();
+	const poolByName = new Map<string, { pool?: PoolPlan; problem?: string }>();
+	/** The batch's rows for their pools, each code key once per pool; staged once the batch is read. */
+	let planned: PlannedRow[] = [];
+	/** The batch's first row of each code key, by pool; later rows with that key are `repeated`. */
+	let firstRowOf = new Map<PoolPlan, Map<string, number>>();
+	let repeated: RepeatedRow[] = [];
+	/** The sheet's first code, for the note on a sheet without a header row. */
+	let firstCode: ImportCandidate | undefined;
 
 	const header = layout.headerRow === null ? undefined : (head[layout.headerRow - 1] ?? []);
 	const planRow = (row: number, cells: unknown[] | undefined) => {
@@ -356,11 +392,10 @@ async function planRows(
 						poolKey,
 						(pool = {
 							name,
-							candidates: [],
+							list: staging.newList(),
 							duplicates: 0,
 							invalid: 0,
 							rejected: [],
-							firstRowOf: new Map(),
 						}),
 					);
 				target = { pool };
@@ -383,10 +418,11 @@ async function planRows(
 			remember(pool.rejected, { row, value, reason: read.problem });
 			return;
 		}
-		const firstRow = pool.firstRowOf.get(read.key);
-		if (firstRow !== undefined) {
-			pool.duplicates++;
-			remember(pool.rejected, { row, value, reason: `duplicate of row ${firstRow}` });
+		let firstRows = firstRowOf.get(pool);
+		if (!firstRows) firstRowOf.set(pool, (firstRows = new Map()));
+		const first = firstRows.get(read.key);
+		if (first !== undefined) {
+			repeated.push({ pool, candidate: { code: value, key: read.key, row }, first });
 			return;
 		}
 		const kept = rowDetails(table, cells, layout);
@@ -397,8 +433,53 @@ async function planRows(
 			remember(pool.rejected, { row, value, reason: problem });
 			return;
 		}
-		pool.firstRowOf.set(read.key, row);
-		pool.candidates.push({ code: value, key: read.key, row, ...kept, ...expiry });
+		firstRows.set(read.key, row);
+		const candidate = { code: value, key: read.key, row, ...kept, ...expiry };
+		firstCode ??= candidate;
+		planned.push({ pool, candidate });
+	};
+
+	/**
+	 * Stages a batch's rows, pool by pool. A row whose key an earlier batch staged is a duplicate
+	 * of that batch's row, and so are the rows of this batch that repeat it.
+	 */
+	const stageRows = async (planned: PlannedRow[], repeated: RepeatedRow[]) => {
+		const earlierRow = new Map<number, number>();
+		for (const [pool, candidates] of groupByPool(planned)) {
+			const repeats = await staging.stage(pool.list, candidates);
+			if (repeats.length === 0) continue;
+			const codeAt = new Map(candidates.map((candidate) => [candidate.row, candidate.code]));
+			for (const { row, firstRow } of repeats) {
+				earlierRow.set(row, firstRow);
+				pool.duplicates++;
+				remember(pool.rejected, {
+					row,
+					value: codeAt.get(row)!,
+					reason: `duplicate of row ${firstRow}`,
+				});
+			}
+		}
+		for (const { pool, candidate, first } of repeated) {
+			pool.duplicates++;
+			remember(pool.rejected, {
+				row: candidate.row,
+				value: candidate.code,
+				reason: `duplicate of row ${earlierRow.get(first) ?? first}`,
+			});
+		}
+	};
+	/** The batch being staged while the next one is planned: a store may stage on another core. */
+	let inFlight: Promise<void> | undefined;
+	/** Stages the rows planned so far, once the batch before them is staged. */
+	const stageBatch = async () => {
+		const batch = [planned, repeated] as const;
+		planned = [];
+		repeated = [];
+		firstRowOf = new Map();
+		await inFlight;
+		inFlight = stageRows(...batch);
+		// Awaited by the next batch or at the end; a plan that fails first must not leave it unhandled.
+		inFlight.catch(() => undefined);
 	};
 
 	/** The next row to plan: rows the reader left out before it are blank. */
@@ -420,22 +501,48 @@ async function planRows(
 			file.blankRows += Math.max(0, firstRow - nextRow);
 			nextRow = lastRow + 1;
 		}
+		if (planned.length + repeated.length >= STAGED_ROWS) await stageBatch();
 	};
 	const holdsValueBeside = (cells: unknown[] | undefined, column: number) =>
 		cells?.some((raw, c) => c !== column && cellText(table.cell(raw)) !== '') ?? false;
 
-	await planBatch({ firstRow: 1, rows: head }, head.length);
-	for (let next = await batches.next(); !next.done; next = await batches.next())
-		await planBatch(next.value, head.length);
+	try {
+		await planBatch({ firstRow: 1, rows: head }, head.length);
+		for (let next = await batches.next(); !next.done; next = await batches.next())
+			await planBatch(next.value, head.length);
+		await stageBatch();
+		await inFlight;
+	} catch (error) {
+		// The batch being staged ends before the staging area can go.
+		await inFlight?.catch(() => undefined);
+		throw error;
+	}
 	const valueBeyond = table.valueBeyond();
 	if (overLimit || valueBeyond !== undefined) throw tooManyRows(valueBeyond);
 
 	const notes: string[] = [];
-	const first = pools.values().next().value?.candidates[0];
-	if (layout.headerRow === null && first) {
+	if (layout.headerRow === null && firstCode) {
 		notes.push(
-			`Sheet "${table.sheetName}" has no "${settings.valueColumn}" header, so every row was read as a code, starting with row ${first.row} ("${first.code}"). If that row is a header, set Value Column to its text and import again: codes already imported are not added twice.`,
+			`Sheet "${table.sheetName}" has no "${settings.valueColumn}" header, so every row was read as a code, starting with row ${firstCode.row} ("${firstCode.code}"). If that row is a header, set Value Column to its text and import again: codes already imported are not added twice.`,
 		);
 	}
-	return { pools: [...pools.values()].map(({ firstRowOf: _, ...pool }) => pool), file, notes };
+	return {
+		pools: [...pools.values()].map((pool) => ({
+			...pool,
+			rejected: firstRejections(pool.rejected),
+		})),
+		file: { ...file, rejectedRows: firstRejections(file.rejectedRows) },
+		notes,
+	};
+}
+
+/** The candidates of planned rows, by pool, in row order. */
+function groupByPool(planned: PlannedRow[]): Map<PoolPlan, ImportCandidate[]> {
+	const byPool = new Map<PoolPlan, ImportCandidate[]>();
+	for (const { pool, candidate } of planned) {
+		const candidates = byPool.get(pool);
+		if (candidates) candidates.push(candidate);
+		else byPool.set(pool, [candidate]);
+	}
+	return byPool;
 }

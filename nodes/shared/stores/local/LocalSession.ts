@@ -23,6 +23,7 @@ import {
 	type NewCouponTerms,
 	type ListedCode,
 	type CodeFormat,
+	type StagedList,
 } from '../../core/storeContract';
 import {
 	ASSIGNMENT_COLUMNS,
@@ -59,13 +60,16 @@ const detailsText = (details: Details | undefined) =>
 	details === undefined ? null : JSON.stringify(details);
 
 /** Random ranks in [0, 1) from cryptographic randomness, as many as asked for. */
-function randomRanks(count: number): Float64Array {
+export function randomRanks(count: number): Float64Array {
 	const random = randomFillSync(new Uint32Array(count * 2));
 	const ranks = new Float64Array(count);
 	for (let i = 0; i < count; i++)
 		ranks[i] = (random[2 * i] * 2 ** 21 + (random[2 * i + 1] >>> 11)) / 2 ** 53;
 	return ranks;
 }
+
+/** Staged rows published per statement. */
+const STAGED_WINDOW = 20_000;
 
 /** A list bound as one parameter and read in SQL with json_each. */
 const list = (values: string[]) => JSON.stringify(values);
@@ -80,6 +84,8 @@ export class LocalSession implements CouponStoreSession {
 		private readonly file: string,
 		/** Whether the session serves a read-only transaction: any write in it is a bug. */
 		private readonly readOnly: boolean,
+		/** The staging area's table of staged codes, in a transaction of a staging area (LocalStaging). */
+		private readonly staged?: string,
 	) {}
 
 	/** A prepared statement, prepared once per session; errors name the file. */
@@ -429,31 +435,37 @@ export class LocalSession implements CouponStoreSession {
 		return inserted;
 	}
 
-	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+	async keysInPool(name: string, list: StagedList, now: number): Promise<KeysInPool> {
 		// The transaction holds the file's write lock: no import can change the pool meanwhile.
 		const [counted] = this.all<KeysInPool>(
 			`SELECT count(*) AS known,
-				count(*) FILTER (WHERE contact_key IS NULL) AS unused,
-				count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > ?)) AS available
-			FROM codes WHERE pool_id = ? AND code_key IN (SELECT value FROM json_each(?))`,
+				count(*) FILTER (WHERE c.contact_key IS NULL) AS unused,
+				count(*) FILTER (WHERE c.contact_key IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)) AS available
+			FROM ${this.stagedTable()} k JOIN codes c ON c.pool_id = ? AND c.code_key = k.code_key WHERE k.list = ?`,
 			now,
 			await this.poolIds.required(name),
-			list(keys),
+			list.id,
 		);
 		return { ...counted };
 	}
 
-	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+	async withdrawUnused(name: string, keep: StagedList): Promise<number> {
 		const poolId = await this.poolIds.required(name);
 		const withdrawn = this.run(
 			`DELETE FROM codes WHERE pool_id = ? AND contact_key IS NULL
-			AND code_key NOT IN (SELECT value FROM json_each(?))`,
+			AND code_key NOT IN (SELECT code_key FROM ${this.stagedTable()} WHERE list = ?)`,
 			poolId,
-			list(keepKeys),
+			keep.id,
 		);
 		if (withdrawn > 0)
 			this.run('UPDATE pools SET code_count = code_count - ? WHERE id = ?', withdrawn, poolId);
 		return withdrawn;
+	}
+
+	private stagedTable(): string {
+		if (!this.staged)
+			throw new Error('A staged list is read only in a transaction of its staging area');
+		return this.staged;
 	}
 
 	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
@@ -487,7 +499,67 @@ export class LocalSession implements CouponStoreSession {
 			if (added === 0) duplicateRows.push(candidate);
 			if (this.turns.due()) await this.turns.pass();
 		}
-		const added = candidates.length - duplicateRows.length;
+		return this.counted(
+			poolId,
+			candidates.length - duplicateRows.length,
+			duplicateRows.length,
+			duplicateRows,
+		);
+	}
+
+	async addStaged(name: string, list: StagedList): Promise<ImportOutcome> {
+		const poolId = await this.poolIds.required(name);
+		const table = this.stagedTable();
+		let added = 0;
+		let examples: ImportCandidate[] = [];
+		// A window of keys per statement, in key order, as the codes table keeps them: a million
+		// staged codes never hold the event loop at once, and go in where the last ones went.
+		for (let after = ''; ;) {
+			const [end] = this.all<{ code_key: string }>(
+				`SELECT code_key FROM ${table} WHERE list = ? AND code_key > ? ORDER BY code_key LIMIT 1 OFFSET ?`,
+				list.id,
+				after,
+				STAGED_WINDOW - 1,
+			);
+			const window = [list.id, after, end?.code_key ?? '\u{10FFFF}\u{10FFFF}'] as const;
+			const repeated = this.all<{ code: string; source_row: number }>(
+				`SELECT s.code, s.source_row FROM ${table} s JOIN codes c ON c.pool_id = ? AND c.code_key = s.code_key
+				WHERE s.list = ? AND s.code_key > ? AND s.code_key <= ? ORDER BY s.source_row LIMIT ?`,
+				poolId,
+				...window,
+				DUPLICATE_EXAMPLES,
+			);
+			if (repeated.length > 0)
+				examples = [
+					...examples,
+					...repeated.map((row) => ({
+						code: row.code,
+						key: codeKey(row.code),
+						row: row.source_row,
+					})),
+				];
+			added += this.run(
+				`INSERT INTO codes (pool_id, code_key, code, rank, details, expires_at)
+				SELECT ?, code_key, code, rank, details, expires_at FROM ${table}
+				WHERE list = ? AND code_key > ? AND code_key <= ? ORDER BY code_key
+				ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				poolId,
+				...window,
+			);
+			if (!end) break;
+			after = end.code_key;
+			if (this.turns.due()) await this.turns.pass();
+		}
+		return this.counted(poolId, added, list.size - added, examples);
+	}
+
+	/** The outcome of adding `added` codes to the pool, its count brought up to date. */
+	private counted(
+		poolId: number,
+		added: number,
+		duplicates: number,
+		repeated: ImportCandidate[],
+	): ImportOutcome {
 		// A pool that was empty holds only the codes just added, all unused: no need to count them.
 		const [counts] = this.all<{ code_count: number; available: number }>(
 			`UPDATE pools SET code_count = code_count + ?1 WHERE id = ?2
@@ -498,8 +570,8 @@ export class LocalSession implements CouponStoreSession {
 		);
 		return {
 			added,
-			duplicates: duplicateRows.length,
-			duplicateExamples: duplicateRows
+			duplicates,
+			duplicateExamples: repeated
 				.sort((a, b) => a.row - b.row)
 				.slice(0, DUPLICATE_EXAMPLES)
 				.map((candidate) => ({ ...candidate })),

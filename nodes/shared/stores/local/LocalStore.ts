@@ -4,6 +4,7 @@ import { StoreError } from '../../core/common/errors';
 import {
 	type CouponStore,
 	type CouponStoreSession,
+	type ImportStaging,
 	type TransactionOptions,
 } from '../../core/storeContract';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../transport/sqlite';
 import { LOCAL_SCHEMA_VERSION, migrate } from './migrations';
 import { LocalSession } from './LocalSession';
+import { LocalStaging } from './LocalStaging';
 
 /**
  * Commits the write transaction, durably: with `synchronous = FULL` SQLite syncs the WAL inside
@@ -53,6 +55,20 @@ export class LocalStore implements CouponStore {
 		return readOnly ? await this.read(work) : await this.write(work, rollBack, bulk);
 	}
 
+	async withStaging<T>(use: (staging: ImportStaging) => Promise<T>): Promise<T> {
+		// Its transactions all write: even a dry run publishes, then rolls back.
+		const staging: LocalStaging = new LocalStaging(
+			this.database,
+			async (work, { rollBack = false, bulk = false } = {}) =>
+				await this.write(work, rollBack, bulk, staging),
+		);
+		try {
+			return await use(staging);
+		} finally {
+			await staging.discard();
+		}
+	}
+
 	/**
 	 * Takes the file's write lock at the start (`BEGIN IMMEDIATE`): the work decides on what every
 	 * transaction before it stored, in any process, and no other writes until it ends.
@@ -61,11 +77,14 @@ export class LocalStore implements CouponStore {
 		work: (session: CouponStoreSession) => Promise<T>,
 		rollBack: boolean,
 		bulk: boolean,
+		staging?: LocalStaging,
 	): Promise<T> {
 		const { database } = this;
 		const { file } = database;
 		return await database.exclusive(async (connection) => {
+			let staged: string | undefined;
 			try {
+				staged = staging?.tableOn(connection);
 				// A bulk transaction's COMMIT does not sync: `commit` syncs the WAL off the event loop.
 				connection.exec(`PRAGMA synchronous = ${bulk ? 'NORMAL' : 'FULL'}`);
 				await this.migrateOnce(connection);
@@ -74,7 +93,7 @@ export class LocalStore implements CouponStore {
 				throw describeSqliteError(error, file);
 			}
 			let result: T;
-			const session = new LocalSession(connection, file, false);
+			const session = new LocalSession(connection, file, false, staged);
 			try {
 				result = await work(session);
 			} catch (error) {

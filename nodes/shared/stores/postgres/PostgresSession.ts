@@ -1,7 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { codeKey } from '../../core/codes/codes';
 import { couponNameKey } from '../../core/common/names';
 import { Turns } from '../../core/common/turns';
@@ -26,6 +23,7 @@ import {
 	type NewCouponTerms,
 	type ListedCode,
 	type CodeFormat,
+	type StagedList,
 } from '../../core/storeContract';
 import {
 	ASSIGNMENT_COLUMNS,
@@ -47,11 +45,13 @@ import {
 	chunks,
 	copyDetails,
 	copyExpiry,
+	copyRows,
 	copyText,
 	evenRanks,
 	iso,
 	isoOrNull,
 	shuffle,
+	STAGED_TABLE,
 } from './statements';
 
 /** Imports of this many codes or more refresh the table statistics. */
@@ -78,14 +78,14 @@ export class PostgresSession implements CouponStoreSession {
 	 * wait for the one before, and runs serving several coupons could deadlock.
 	 */
 	private readonly newCodes = new Map<string, number>();
-	/** The list of keys coupon_keys holds now (see keyTable). */
-	private keysInTable?: string[];
 
 	constructor(
 		private readonly client: PoolClient,
 		/** The schema, quoted for SQL. */
 		private readonly schema: string,
 		private readonly where: string,
+		/** Whether the connection holds a staging area (`PostgresStaging`): its lists can be read. */
+		private readonly staging = false,
 	) {}
 
 	private async query<R extends QueryResultRow>(
@@ -418,15 +418,15 @@ export class PostgresSession implements CouponStoreSession {
 		return inserted;
 	}
 
-	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+	async keysInPool(name: string, list: StagedList, now: number): Promise<KeysInPool> {
 		const poolId = await this.lockPoolForImport(name);
-		await this.keyTable(keys);
 		const { rows } = await this.query<Record<keyof KeysInPool, string>>(
 			`SELECT count(*) AS known,
 				count(*) FILTER (WHERE c.contact_key IS NULL) AS unused,
 				count(*) FILTER (WHERE c.contact_key IS NULL AND (c.expires_at IS NULL OR c.expires_at > $2)) AS available
-			FROM coupon_keys k JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = k.code_key`,
-			[poolId, iso(now)],
+			FROM ${this.stagedTable()} k JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = k.code_key
+			WHERE k.list = $3`,
+			[poolId, iso(now), list.id],
 		);
 		return {
 			known: Number(rows[0].known),
@@ -435,14 +435,13 @@ export class PostgresSession implements CouponStoreSession {
 		};
 	}
 
-	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+	async withdrawUnused(name: string, keep: StagedList): Promise<number> {
 		const poolId = await this.lockPoolForImport(name);
-		await this.keyTable(keepKeys);
 		// An assignment committed meanwhile makes its row fail "contact_key IS NULL" when re-checked.
 		const { rowCount: withdrawn } = await this.query(
 			`DELETE FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND c.contact_key IS NULL
-			AND NOT EXISTS (SELECT 1 FROM coupon_keys k WHERE k.code_key = c.code_key)`,
-			[poolId],
+			AND NOT EXISTS (SELECT 1 FROM ${this.stagedTable()} k WHERE k.list = $2 AND k.code_key = c.code_key)`,
+			[poolId, keep.id],
 		);
 		if (withdrawn > 0)
 			await this.query(
@@ -459,18 +458,11 @@ export class PostgresSession implements CouponStoreSession {
 		return poolId;
 	}
 
-	/**
-	 * The temporary table coupon_keys holding `keys`, for joins. An import that counts the keys it
-	 * keeps, then withdraws the others, passes the same list twice: it is copied once.
-	 */
-	private async keyTable(keys: string[]): Promise<void> {
-		if (this.keysInTable === keys) return;
-		await this.query(
-			'CREATE TEMP TABLE IF NOT EXISTS coupon_keys (code_key text PRIMARY KEY) ON COMMIT DROP',
-		);
-		await this.query('TRUNCATE coupon_keys');
-		await this.copy('COPY coupon_keys (code_key) FROM STDIN', keys, (key) => `${copyText(key)}\n`);
-		this.keysInTable = keys;
+	/** The staging area's table of staged codes (see PostgresStaging). */
+	private stagedTable(): string {
+		if (!this.staging)
+			throw new Error('A staged list is read only in a transaction of its staging area');
+		return STAGED_TABLE;
 	}
 
 	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
@@ -490,34 +482,10 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
-		const poolId = await this.poolIds.required(name);
-		// The pool row lock serialises imports into one pool; assignments never take it.
-		const { rows: locked } = await this.query<{ code_count: string }>(
-			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
-			[poolId],
-		);
-		let added: number;
-		let duplicates = 0;
-		let duplicateExamples: ImportCandidate[] = [];
-		if (Number(locked[0].code_count) === 0) {
-			// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
-			// with rising ranks, so the rank index is written in order and assignments still come out random.
-			const shuffled = await shuffle(candidates, this.turns);
-			const rank = evenRanks(shuffled.length);
-			await this.copy(
-				`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at) FROM STDIN`,
-				shuffled,
-				(c, i) => {
-					const key = copyText(c.key);
-					// Most codes are their own key (imports of plain codes, generated codes): escaped once.
-					const code = c.code === c.key ? key : copyText(c.code);
-					return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\t${copyExpiry(c)}\n`;
-				},
-			);
-			added = shuffled.length;
-		} else {
+		const { poolId, wasEmpty } = await this.lockPoolForAdding(name);
+		if (!wasEmpty) {
 			await this.query(
-				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, details jsonb, expires_at timestamptz) ON COMMIT DROP`,
+				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, rank double precision DEFAULT random(), details jsonb, expires_at timestamptz) ON COMMIT DROP`,
 			);
 			await this.copy(
 				`COPY coupon_import_staging (code_key, code, source_row, details, expires_at) FROM STDIN`,
@@ -525,10 +493,63 @@ export class PostgresSession implements CouponStoreSession {
 				(c) =>
 					`${copyText(c.key)}\t${copyText(c.code)}\t${c.row}\t${copyDetails(c)}\t${copyExpiry(c)}\n`,
 			);
+			const outcome = await this.addRows(poolId, wasEmpty, 'coupon_import_staging');
+			await this.query('DROP TABLE coupon_import_staging');
+			return outcome;
+		}
+		// An empty pool cannot hold duplicates: COPY straight into the table. Rows go in shuffled,
+		// with rising ranks, so the rank index is written in order and assignments still come out random.
+		const shuffled = await shuffle(candidates, this.turns);
+		const rank = evenRanks(shuffled.length);
+		await this.copy(
+			`COPY ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at) FROM STDIN`,
+			shuffled,
+			(c, i) => {
+				const key = copyText(c.key);
+				// Most codes are their own key (imports of plain codes, generated codes): escaped once.
+				const code = c.code === c.key ? key : copyText(c.code);
+				return `${poolId}\t${key}\t${code}\t${rank(i)}\t${copyDetails(c)}\t${copyExpiry(c)}\n`;
+			},
+		);
+		return await this.counted(poolId, wasEmpty, shuffled.length, 0, []);
+	}
+
+	async addStaged(name: string, list: StagedList): Promise<ImportOutcome> {
+		const { poolId, wasEmpty } = await this.lockPoolForAdding(name);
+		return await this.addRows(poolId, wasEmpty, this.stagedTable(), list.id);
+	}
+
+	/** The pool's id, its row locked (imports into one pool wait for each other), and whether it holds no code. */
+	private async lockPoolForAdding(name: string): Promise<{ poolId: string; wasEmpty: boolean }> {
+		const poolId = await this.poolIds.required(name);
+		// The pool row lock serialises imports into one pool; assignments never take it.
+		const { rows: locked } = await this.query<{ code_count: string }>(
+			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
+			[poolId],
+		);
+		return { poolId, wasEmpty: Number(locked[0].code_count) === 0 };
+	}
+
+	/**
+	 * Adds the rows of `table` (of its list `list`, when given) whose key the pool does not hold, in
+	 * rank order, so that the rank index is written in order.
+	 */
+	private async addRows(
+		poolId: string,
+		wasEmpty: boolean,
+		table: string,
+		list?: number,
+	): Promise<ImportOutcome> {
+		const listed = (n: number) => (list === undefined ? 'true' : `s.list = $${n}`);
+		const listParams = list === undefined ? [] : [list];
+		let duplicates = 0;
+		let duplicateExamples: ImportCandidate[] = [];
+		if (!wasEmpty) {
 			const { rows } = await this.query<{ code: string; source_row: number; total: string }>(
-				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM coupon_import_staging s
-				JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key ORDER BY s.source_row LIMIT $2`,
-				[poolId, DUPLICATE_EXAMPLES],
+				`SELECT s.code, s.source_row, count(*) OVER () AS total FROM ${table} s
+				JOIN ${this.schema}.codes c ON c.pool_id = $1 AND c.code_key = s.code_key
+				WHERE ${listed(3)} ORDER BY s.source_row LIMIT $2`,
+				[poolId, DUPLICATE_EXAMPLES, ...listParams],
 			);
 			duplicateExamples = rows.map((row) => ({
 				code: row.code,
@@ -536,16 +557,28 @@ export class PostgresSession implements CouponStoreSession {
 				row: row.source_row,
 			}));
 			duplicates = rows.length > 0 ? Number(rows[0].total) : 0;
-			({ rowCount: added } = await this.query(
-				`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, details, expires_at) SELECT $1, code_key, code, details, expires_at FROM coupon_import_staging ON CONFLICT (pool_id, code_key) DO NOTHING`,
-				[poolId],
-			));
-			await this.query('DROP TABLE coupon_import_staging');
 		}
+		const { rowCount: added } = await this.query(
+			`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at)
+			SELECT $1, s.code_key, s.code, s.rank, s.details, s.expires_at FROM ${table} s
+			WHERE ${listed(2)} ORDER BY s.rank
+			ON CONFLICT (pool_id, code_key) DO NOTHING`,
+			[poolId, ...listParams],
+		);
+		return await this.counted(poolId, wasEmpty, added, duplicates, duplicateExamples);
+	}
+
+	/** The outcome of adding `added` codes to the pool, its count brought up to date. */
+	private async counted(
+		poolId: string,
+		wasEmpty: boolean,
+		added: number,
+		duplicates: number,
+		duplicateExamples: ImportCandidate[],
+	): Promise<ImportOutcome> {
 		// Fresh statistics after a bulk load: without them the planner may pick a slow plan for assignments.
 		if (added >= ANALYZE_AFTER_ROWS) await this.query(`ANALYZE ${this.schema}.codes`);
 		// A pool that was empty holds only the codes just added, all unused: no need to count them.
-		const wasEmpty = Number(locked[0].code_count) === 0;
 		const { rows: counts } = await this.query<{ code_count: string; available: string }>(
 			`UPDATE ${this.schema}.pools SET code_count = code_count + $2 WHERE id = $1
 			RETURNING code_count, ${wasEmpty ? '$2::bigint' : `(SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL)`} AS available`,
@@ -560,30 +593,11 @@ export class PostgresSession implements CouponStoreSession {
 		};
 	}
 
-	/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
 	private async copy<T>(
 		sql: string,
 		items: T[],
 		line: (item: T, index: number) => string,
 	): Promise<void> {
-		const { turns } = this;
-		// Made as COPY asks for them; a million rows pass the event loop's turn as they go.
-		async function* text() {
-			let chunk = '';
-			for (let i = 0; i < items.length; i++) {
-				chunk += line(items[i], i);
-				if (chunk.length >= 65_536) {
-					yield chunk;
-					chunk = '';
-					if (turns.due()) await turns.pass();
-				}
-			}
-			if (chunk) yield chunk;
-		}
-		try {
-			await pipeline(Readable.from(text()), this.client.query(copyFrom(sql)));
-		} catch (error) {
-			throw describeDatabaseError(error, this.where);
-		}
+		await copyRows(this.client, sql, items, line, this.turns, this.where);
 	}
 }

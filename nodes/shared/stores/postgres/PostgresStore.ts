@@ -4,10 +4,12 @@ import { describeDatabaseError, type CouponDatabase } from '../../transport/post
 import {
 	type CouponStore,
 	type CouponStoreSession,
+	type ImportStaging,
 	type TransactionOptions,
 } from '../../core/storeContract';
 import { migrate } from './migrations';
 import { PostgresSession } from './PostgresSession';
+import { PostgresStaging } from './PostgresStaging';
 
 /**
  * Coupon storage in PostgreSQL: atomic under concurrent executions and n8n queue-mode workers.
@@ -18,50 +20,86 @@ export class PostgresStore implements CouponStore {
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
-		{ rollBack = false, readOnly = false }: TransactionOptions = {},
+		options: TransactionOptions = {},
+	): Promise<T> {
+		return await this.onConnection(
+			async (client, broken) => await this.transactionOn(client, false, work, options, broken),
+		);
+	}
+
+	async withStaging<T>(use: (staging: ImportStaging) => Promise<T>): Promise<T> {
+		return await this.onConnection(async (client, broken) => {
+			const staging = new PostgresStaging(
+				client,
+				this.database.where,
+				async (work, options = {}) => await this.transactionOn(client, true, work, options, broken),
+			);
+			try {
+				return await use(staging);
+			} finally {
+				// A connection that cannot drop them is closed, which drops them.
+				await staging.discard().catch(() => (broken.connection = true));
+			}
+		});
+	}
+
+	/** Runs `use` on a connection of the pool, migrated; one that broke is closed, not reused. */
+	private async onConnection<T>(
+		use: (client: PoolClient, broken: { connection: boolean }) => Promise<T>,
 	): Promise<T> {
 		const { database } = this;
 		const client = await database.connect();
-		let broken = false;
+		const broken = { connection: false };
 		try {
-			await this.statement(client, async () => {
-				await this.migrated(client);
-				// Explicitly: a database or role default of REPEATABLE READ would fail concurrent assignments.
-				// A read sees one snapshot (an export's pages agree), and PostgreSQL refuses a write in it.
-				await client.query(
-					readOnly
-						? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
-						: 'BEGIN ISOLATION LEVEL READ COMMITTED',
-				);
-			});
-			const session = new PostgresSession(client, `"${database.schema}"`, database.where);
-			let result: T;
-			try {
-				result = await work(session);
-				await session.finish();
-			} catch (error) {
-				// The work's own errors (a coupon rule, a node error) pass through as they are.
-				await client.query('ROLLBACK').catch(() => (broken = true));
-				throw error;
-			}
-			try {
-				await client.query(rollBack || readOnly ? 'ROLLBACK' : 'COMMIT');
-			} catch (error) {
-				const lost = describeDatabaseError(error, database.where);
-				throw new StoreError(
-					'STORE_CONNECTION_LOST',
-					`${lost.message} (while saving this step)`,
-					'The step may or may not have been saved. Check the coupons (for example with the Coupon Import summary or the database) before running it again.',
-				);
-			}
-			return result;
+			await this.statement(client, async () => await this.migrated(client));
+			return await use(client, broken);
 		} catch (error) {
 			// After a database failure the connection may be unusable: drop it.
-			if (error instanceof StoreError) broken = true;
+			if (error instanceof StoreError) broken.connection = true;
 			throw error;
 		} finally {
-			database.release(client, broken);
+			database.release(client, broken.connection);
 		}
+	}
+
+	private async transactionOn<T>(
+		client: PoolClient,
+		staging: boolean,
+		work: (session: CouponStoreSession) => Promise<T>,
+		{ rollBack = false, readOnly = false }: TransactionOptions,
+		broken: { connection: boolean },
+	): Promise<T> {
+		const { database } = this;
+		await this.statement(client, async () => {
+			// Explicitly: a database or role default of REPEATABLE READ would fail concurrent assignments.
+			// A read sees one snapshot (an export's pages agree), and PostgreSQL refuses a write in it.
+			await client.query(
+				readOnly
+					? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
+					: 'BEGIN ISOLATION LEVEL READ COMMITTED',
+			);
+		});
+		const session = new PostgresSession(client, `"${database.schema}"`, database.where, staging);
+		let result: T;
+		try {
+			result = await work(session);
+			await session.finish();
+		} catch (error) {
+			// The work's own errors (a coupon rule, a node error) pass through as they are.
+			await client.query('ROLLBACK').catch(() => (broken.connection = true));
+			throw error;
+		}
+		try {
+			await client.query(rollBack || readOnly ? 'ROLLBACK' : 'COMMIT');
+		} catch (error) {
+			const lost = describeDatabaseError(error, database.where);
+			throw new StoreError(
+				'STORE_CONNECTION_LOST',
+				`${lost.message} (while saving this step)`,
+				'The step may or may not have been saved. Check the coupons (for example with the Coupon Import summary or the database) before running it again.',
+			);
+		}
+		return result;
 	}
 
 	private async statement(client: PoolClient, run: () => Promise<unknown>): Promise<void> {

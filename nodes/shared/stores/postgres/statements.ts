@@ -1,9 +1,20 @@
 import { randomFillSync } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Turns } from '../../core/common/turns';
+import { describeDatabaseError } from '../../transport/postgres';
 import type { ImportCandidate } from '../../core/storeContract';
 import { ASSIGNMENT_COLUMNS } from '../sqlRows';
 
 // What the PostgreSQL session sends: its assigning statement, times, batches and COPY text.
+
+/**
+ * An import's staged codes (PostgresStaging): a temporary table, so that it is the connection's
+ * own, written without the write-ahead log, and gone when the connection ends.
+ */
+export const STAGED_TABLE = 'pg_temp.coupon_staged';
 
 /** Rows per assigning or inserting statement: few round trips, statements of bounded size. */
 export const STATEMENT_BATCH = 5_000;
@@ -78,3 +89,32 @@ export const copyExpiry = ({ expiresAt }: ImportCandidate) =>
 /** A candidate's details as a COPY field: JSON text, or COPY's NULL. */
 export const copyDetails = ({ details }: ImportCandidate) =>
 	details === undefined ? '\\N' : copyText(JSON.stringify(details));
+
+/** Streams rows into a COPY ... FROM STDIN in chunks of about 64 KB, with back-pressure. */
+export async function copyRows<T>(
+	client: PoolClient,
+	sql: string,
+	items: T[],
+	line: (item: T, index: number) => string,
+	turns: Turns,
+	where: string,
+): Promise<void> {
+	// Made as COPY asks for them; a million rows pass the event loop's turn as they go.
+	async function* text() {
+		let chunk = '';
+		for (let i = 0; i < items.length; i++) {
+			chunk += line(items[i], i);
+			if (chunk.length >= 65_536) {
+				yield chunk;
+				chunk = '';
+				if (turns.due()) await turns.pass();
+			}
+		}
+		if (chunk) yield chunk;
+	}
+	try {
+		await pipeline(Readable.from(text()), client.query(copyFrom(sql)));
+	} catch (error) {
+		throw describeDatabaseError(error, where);
+	}
+}

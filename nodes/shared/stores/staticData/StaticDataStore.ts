@@ -1,6 +1,6 @@
 import { now } from '../../core/common/clock';
 import { codeKey } from '../../core/codes/codes';
-import { StoreError } from '../../core/common/errors';
+import { CouponError, StoreError } from '../../core/common/errors';
 import { couponNameKey } from '../../core/common/names';
 import { Turns } from '../../core/common/turns';
 import { activeHold, assignmentStatus, expiryNeeded, usesOf } from '../../core/common/validity';
@@ -12,6 +12,9 @@ import {
 	type HeldAssignment,
 	type ImportCandidate,
 	type ImportOutcome,
+	type ImportStaging,
+	type StagedList,
+	type StagedRepeat,
 	type KeysInPool,
 	type PendingAssignment,
 	type PoolCounts,
@@ -55,9 +58,21 @@ export class StaticDataStore implements CouponStore {
 
 	async transaction<T>(
 		work: (session: CouponStoreSession) => Promise<T>,
-		{ rollBack = false, readOnly = false }: TransactionOptions = {},
+		options: TransactionOptions = {},
 	): Promise<T> {
-		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]));
+		return await this.transactionWith(undefined, work, options);
+	}
+
+	async withStaging<T>(use: (staging: ImportStaging) => Promise<T>): Promise<T> {
+		return await use(new StaticDataStaging(this, this.maxBytes));
+	}
+
+	async transactionWith<T>(
+		staging: StaticDataStaging | undefined,
+		work: (session: CouponStoreSession) => Promise<T>,
+		{ rollBack = false, readOnly = false }: TransactionOptions,
+	): Promise<T> {
+		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]), staging);
 		const result = await work(session);
 		if (rollBack || readOnly) return result;
 		const pools = await session.storedPools();
@@ -69,15 +84,71 @@ export class StaticDataStore implements CouponStore {
 	}
 }
 
+const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
 /** Refuses a step that adds codes when the coupons would take more than `maxBytes` of static data. */
 function refuseOversized(bytes: number, maxBytes: number): void {
 	if (bytes <= maxBytes) return;
-	const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
 	throw new StoreError(
 		'LIMIT_EXCEEDED',
 		`This step would make the coupons kept in this workflow's static data ${megabytes(bytes)}, over the limit of ${megabytes(maxBytes)}: n8n loads static data with the workflow and saves it whole after every execution`,
 		'Nothing of this step was saved. For lists this large choose Local (This n8n) or Database (PostgreSQL) as the storage, and import the list there. Redeeming, statistics, exports and deleting coupons go on as before.',
 	);
+}
+
+/**
+ * An import's staged lists, in memory: static data is bounded, and so is what staging holds, as
+ * the lines the codes would take there.
+ */
+export class StaticDataStaging implements ImportStaging {
+	readonly lists = new Map<number, Map<string, ImportCandidate>>();
+	private stagedBytes = 0;
+
+	constructor(
+		private readonly store: StaticDataStore,
+		private readonly maxBytes: number,
+	) {}
+
+	newList(): StagedList {
+		const list = { id: this.lists.size, size: 0 };
+		this.lists.set(list.id, new Map());
+		return list;
+	}
+
+	async stage(list: StagedList, candidates: ImportCandidate[]): Promise<StagedRepeat[]> {
+		const staged = this.candidatesOf(list);
+		const repeats: StagedRepeat[] = [];
+		for (const candidate of candidates) {
+			const first = staged.get(candidate.key);
+			if (first) {
+				repeats.push({ row: candidate.row, firstRow: first.row });
+				continue;
+			}
+			staged.set(candidate.key, candidate);
+			this.stagedBytes += Buffer.byteLength(availableLine(candidate)) + 1;
+		}
+		list.size = staged.size;
+		if (this.stagedBytes > this.maxBytes)
+			throw new CouponError(
+				'LIMIT_EXCEEDED',
+				`The codes read so far (to row ${candidates[candidates.length - 1].row.toLocaleString('en-US')}) would take more than ${megabytes(this.maxBytes)} of this workflow's static data, its limit: n8n loads static data with the workflow and saves it whole after every execution`,
+				'Nothing was imported. For lists this large choose Local (This n8n) or Database (PostgreSQL) as the storage, and import the list there.',
+			);
+		return repeats;
+	}
+
+	async transaction<T>(
+		work: (session: CouponStoreSession) => Promise<T>,
+		options: TransactionOptions = {},
+	): Promise<T> {
+		return await this.store.transactionWith(this, work, options);
+	}
+
+	candidatesOf(list: StagedList): Map<string, ImportCandidate> {
+		const staged = this.lists.get(list.id);
+		if (!staged) throw new Error(`List ${list.id} is not of this staging area`);
+		return staged;
+	}
 }
 
 class StaticDataSession implements CouponStoreSession {
@@ -90,7 +161,10 @@ class StaticDataSession implements CouponStoreSession {
 	/** Whether the session added codes (imported, created or generated), which the size limit bounds. */
 	addedCodes = false;
 
-	constructor(private readonly state: StoredState) {}
+	constructor(
+		private readonly state: StoredState,
+		private readonly staging?: StaticDataStaging,
+	) {}
 
 	/** The pools to store, or undefined when nothing changed. */
 	async storedPools(): Promise<StoredPool[] | undefined> {
@@ -351,11 +425,11 @@ class StaticDataSession implements CouponStoreSession {
 		return inserted;
 	}
 
-	async keysInPool(name: string, keys: string[], now: number): Promise<KeysInPool> {
+	async keysInPool(name: string, list: StagedList, now: number): Promise<KeysInPool> {
 		const pool = await this.requirePool(name);
 		const codes = await pool.codes();
 		const counted: KeysInPool = { known: 0, unused: 0, available: 0 };
-		for (const key of keys) {
+		for (const key of this.staged(list).keys()) {
 			if (this.turns.due()) await this.turns.pass();
 			const code = codes.get(key);
 			if (code === undefined) continue;
@@ -368,9 +442,9 @@ class StaticDataSession implements CouponStoreSession {
 		return counted;
 	}
 
-	async withdrawUnused(name: string, keepKeys: string[]): Promise<number> {
+	async withdrawUnused(name: string, list: StagedList): Promise<number> {
 		const pool = await this.requirePool(name);
-		const keep = new Set(keepKeys);
+		const keep = this.staged(list);
 		const withdrawn = await pool.withdrawAvailable((line) => !keep.has(codeKey(codeOfLine(line))));
 		pool.changed ||= withdrawn > 0;
 		return withdrawn;
@@ -386,9 +460,14 @@ class StaticDataSession implements CouponStoreSession {
 		return removed;
 	}
 
-	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
+	async addStaged(name: string, list: StagedList): Promise<ImportOutcome> {
+		return await this.addImported(name, this.staged(list).values());
+	}
+
+	async addImported(name: string, candidates: Iterable<ImportCandidate>): Promise<ImportOutcome> {
 		const pool = await this.requirePool(name);
 		const codes = await pool.codes();
+		let added = 0;
 		let duplicates = 0;
 		const duplicateExamples: ImportCandidate[] = [];
 		for (const candidate of candidates) {
@@ -401,8 +480,8 @@ class StaticDataSession implements CouponStoreSession {
 			pool.available.push(availableLine(candidate));
 			pool.addKey(key, candidate.code);
 			if (candidate.expiresAt !== undefined) pool.expiring = true;
+			added++;
 		}
-		const added = candidates.length - duplicates;
 		pool.changed ||= added > 0;
 		this.addedCodes ||= added > 0;
 		return {
@@ -437,6 +516,13 @@ class StaticDataSession implements CouponStoreSession {
 			}
 		}
 		return this.storedByKey;
+	}
+
+	/** A staged list of the session's staging area. */
+	private staged(list: StagedList): Map<string, ImportCandidate> {
+		if (!this.staging)
+			throw new Error('A staged list is read only in a transaction of its staging area');
+		return this.staging.candidatesOf(list);
 	}
 
 	private async requirePool(name: string): Promise<WorkingPool> {
