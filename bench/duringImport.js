@@ -7,9 +7,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
-const { Client } = require('pg');
 const { workbook } = require('./lib/workbook');
-const { databaseUrl } = require('./lib/database');
+const { dropSchemas } = require('./lib/database');
 
 const ROWS = 1_000_000;
 const SHOP_CODES = 50_000;
@@ -74,10 +73,7 @@ async function main() {
 		}
 	} finally {
 		fs.rmSync(folder, { recursive: true, force: true });
-		const client = new Client({ connectionString: databaseUrl });
-		await client.connect();
-		await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-		await client.end();
+		await dropSchemas(schema);
 	}
 }
 

@@ -6,8 +6,7 @@ const { execFile } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
-const { Client } = require('pg');
-const { databaseUrl } = require('./lib/database');
+const { dropSchemas } = require('./lib/database');
 
 const run = promisify(execFile);
 const CODES = 1_000_000;
@@ -38,10 +37,7 @@ async function main() {
 			}
 		}
 	} finally {
-		const client = new Client({ connectionString: databaseUrl });
-		await client.connect();
-		await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-		await client.end();
+		await dropSchemas(schema);
 	}
 }
 

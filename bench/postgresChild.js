@@ -13,7 +13,7 @@ const {
 	STATEMENT_BATCH,
 } = require('../dist/nodes/shared/stores/postgres/statements');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
-const { context, fileItem } = require('./lib/context');
+const { context, diskFileItem, fileItem } = require('./lib/context');
 const { credentials, databaseUrl } = require('./lib/database');
 
 const [step, ...args] = process.argv.slice(2);
@@ -23,18 +23,22 @@ async function waitUntil(startAt) {
 }
 
 const steps = {
-	/** Coupon Import node, database storage, one file. */
-	async 'import-node'(file, schema) {
-		const buffer = fs.readFileSync(file);
+	/**
+	 * Coupon Import node, database storage, one file; Max Rows when given. With `onDisk`, the file is
+	 * where n8n's filesystem binary mode keeps it; otherwise in the item, as its memory mode does.
+	 */
+	async 'import-node'(file, schema, maxRows, onDisk) {
 		const parameters = {
 			storage: 'database',
 			binaryPropertyName: 'data',
 			couponName: '',
-			options: {},
+			options: maxRows === undefined ? {} : { maxRows: Number(maxRows) },
 		};
 		const started = performance.now();
 		const [output] = await new CouponImport().execute.call(
-			context([fileItem(buffer)], parameters, { credentials: credentials(schema) }),
+			context([onDisk ? diskFileItem(file) : fileItem(fs.readFileSync(file))], parameters, {
+				credentials: credentials(schema),
+			}),
 		);
 		return { seconds: (performance.now() - started) / 1000, added: output[0].json.added };
 	},

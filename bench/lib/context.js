@@ -1,4 +1,6 @@
 // A minimal stand-in for n8n's IExecuteFunctions, enough to drive the nodes' execute() in benchmarks.
+const fs = require('node:fs');
+
 function context(
 	items,
 	parameters,
@@ -28,8 +30,11 @@ function context(
 			// n8n's storage folder for a node type, inside n8n's own folder (the Local storage's home).
 			getStoragePath: () => `${n8nFolder}/storage/bench`,
 			assertBinaryData: (i, property) => items[i].binary[property],
-			getBinaryDataBuffer: async (i, property) =>
-				Buffer.from(items[i].binary[property].data, 'base64'),
+			// A file n8n keeps on disk (filesystem mode) is read from there, as n8n does.
+			getBinaryDataBuffer: async (i, property) => {
+				const { id, data } = items[i].binary[property];
+				return id ? await fs.promises.readFile(id) : Buffer.from(data, 'base64');
+			},
 			prepareBinaryData:
 				prepareBinaryData ??
 				(async (data, fileName, mimeType) => ({
@@ -54,4 +59,14 @@ function fileItem(file) {
 	};
 }
 
-module.exports = { context, fileItem };
+/** An item whose file n8n keeps on disk (filesystem binary mode): its binary data names the file. */
+function diskFileItem(path) {
+	return {
+		json: {},
+		binary: {
+			data: { id: path, fileName: 'bench.csv', mimeType: 'application/octet-stream' },
+		},
+	};
+}
+
+module.exports = { context, fileItem, diskFileItem };

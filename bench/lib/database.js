@@ -16,4 +16,16 @@ function credentials(schema) {
 	};
 }
 
-module.exports = { databaseUrl, credentials };
+/** Drops the benchmark's schemas, with everything in them. */
+async function dropSchemas(...schemas) {
+	const { Client } = require('pg');
+	const client = new Client({ connectionString: databaseUrl });
+	await client.connect();
+	try {
+		for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+	} finally {
+		await client.end();
+	}
+}
+
+module.exports = { databaseUrl, credentials, dropSchemas };

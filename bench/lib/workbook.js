@@ -44,4 +44,4 @@ function workbook(rows, couponName = 'BENCH') {
 	return file;
 }
 
-module.exports = { workbook };
+module.exports = { workbook, codeOf };

@@ -83,7 +83,7 @@ async function outcome(run: Promise<unknown>): Promise<unknown> {
 
 describe('planImport of a sheet streamed in batches', () => {
 	it(
-		'plans exactly what it plans for the same rows read whole, wherever the batches split',
+		'plans exactly what it plans for the same rows read whole, wherever the batches split and however few rows are staged at a time',
 		async () => {
 			await fc.assert(
 				fc.asyncProperty(
@@ -91,7 +91,8 @@ describe('planImport of a sheet streamed in batches', () => {
 					fc.array(fc.nat(40), { maxLength: 8 }),
 					fc.constantFrom(undefined, 'List'),
 					fc.integer({ min: 0, max: 30 }),
-					async (rows, cuts, couponName, valueBeyond) => {
+					fc.integer({ min: 1, max: 6 }),
+					async (rows, cuts, couponName, valueBeyond, stagedRows) => {
 						const settings = { ...columns, ...(couponName ? { couponName } : {}) };
 						const beyond = valueBeyond > 25 ? { valueBeyond } : {};
 						// A reader's table ends at its last row holding a value.
@@ -114,6 +115,7 @@ describe('planImport of a sheet streamed in batches', () => {
 								valueBeyond: () => beyond.valueBeyond,
 							},
 							settings,
+							stagedRows,
 						);
 						expect(await outcome(streamed)).toEqual(await outcome(planOf(whole, settings)));
 					},

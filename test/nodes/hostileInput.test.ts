@@ -245,6 +245,24 @@ describe('workflow static data at scale and when damaged', () => {
 		expect(await importFile(staticData, rows, { maxNewCoupons: 1_001 })).toHaveLength(1_001);
 	});
 
+	it(
+		'refuses a file naming a new coupon on every row before it stages them, as when the name column holds codes',
+		async () => {
+			const staticData: IDataObject = {};
+			const rows = [
+				['coupon name', 'coupon value'],
+				...Array.from({ length: 60_000 }, (_, i) => [`C${i}`, `CODE${i}`]),
+			];
+			const error = await nodeFailure(importFile(staticData, rows));
+			// Refused once the first 50,000 rows were read, having looked up only the coupons it names first.
+			expect(error.message).toBe(
+				'Sheet "S" would create at least 1,001 new coupons ("C0", "C1", "C2", ...), more than Max New Coupons (1,000)',
+			);
+			expect(staticData).toEqual({});
+		},
+		HEAVY_TEST_MS,
+	);
+
 	it('fails a Render item whose text names thousands of coupons nobody has, creating none', async () => {
 		const staticData: IDataObject = {};
 		const text = Array.from({ length: 5_000 }, (_, i) => `$cst.P${i}.coupon$`).join(' ');

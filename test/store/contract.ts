@@ -424,10 +424,14 @@ export function describeCouponStoreContract(
 				await s.createPool('P', 'imported');
 				await s.addImported('P', [candidate('OLD', 2)]);
 			});
+			// A key past any bound a store might use for its last window of keys.
+			const last = candidate('\u{10FFFF}\u{10FFFF}Z', 8);
 			const outcome = await fixture.open().withStaging(async (staging) => {
 				const list = staging.newList();
 				const other = staging.newList();
-				expect(await staging.stage(list, [candidate('A1', 3), candidate('OLD', 4)])).toEqual([]);
+				expect(await staging.stage(list, [candidate('A1', 3), candidate('OLD', 4), last])).toEqual(
+					[],
+				);
 				// A later batch: its repeat of A1 comes back, its new key goes in.
 				expect(
 					await staging.stage(list, [
@@ -437,7 +441,7 @@ export function describeCouponStoreContract(
 				).toEqual([{ row: 6, firstRow: 3 }]);
 				// Another list holds its own keys.
 				expect(await staging.stage(other, [candidate('A1', 7)])).toEqual([]);
-				expect([list.size, other.size]).toEqual([3, 1]);
+				expect([list.size, other.size]).toEqual([4, 1]);
 				// Nothing staged is in the pool before it is published.
 				const look = async () =>
 					await staging.transaction(
@@ -454,17 +458,22 @@ export function describeCouponStoreContract(
 				return await staging.transaction(async (s) => await s.addStaged('P', list));
 			});
 			expect(outcome).toEqual({
-				added: 2,
+				added: 3,
 				duplicates: 1,
 				duplicateExamples: [candidate('OLD', 4)],
-				codeCount: 3,
-				available: 3,
+				codeCount: 4,
+				available: 4,
 			});
 			const listed = await run(async (s) => await s.listCodes('P', undefined, 10));
-			expect(listed.map(({ code, details, expiresAt }) => ({ code, details, expiresAt }))).toEqual([
+			expect(
+				listed
+					.map(({ code, details, expiresAt }) => ({ code, details, expiresAt }))
+					.sort((a, b) => (a.code < b.code ? -1 : 1)),
+			).toEqual([
 				{ code: 'A1', details: undefined, expiresAt: undefined },
 				{ code: 'B2', details: { colour: 'red' }, expiresAt: T0 + DAY_MS },
 				{ code: 'OLD', details: undefined, expiresAt: undefined },
+				{ code: last.code, details: undefined, expiresAt: undefined },
 			]);
 		});
 

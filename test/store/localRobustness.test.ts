@@ -34,6 +34,7 @@ import {
 } from '../../nodes/shared/transport/sqlite';
 import { failureOf, jsonItems, mockExecuteFunctions } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
+import { candidatesFrom } from '../helpers/imports';
 import { assignInProcesses } from './assignProcesses';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
@@ -97,6 +98,29 @@ describe('LocalStore', () => {
 		const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
 		check.close();
 		expect(versions).toHaveLength(LOCAL_SCHEMA_VERSION);
+	});
+
+	it('stages an import without the write lock, and loses it, saying so, if the connection was reopened', async () => {
+		const database = localDatabase(file);
+		const store = new LocalStore(database);
+		await store.transaction(async (s) => await s.createPool('Staged', 'imported'));
+		const error = await caught(
+			store.withStaging(async (staging) => {
+				const list = staging.newList();
+				await staging.stage(list, candidatesFrom(2));
+				// Staging keeps no write lock: another process writes meanwhile.
+				const other = new DatabaseSync(file, { timeout: 0 });
+				other.exec('BEGIN IMMEDIATE; ROLLBACK;');
+				other.close();
+				// Closing the connection drops its temporary table with the codes staged on it.
+				database.close();
+				await staging.stage(list, candidatesFrom(5));
+				return await staging.transaction(async (s) => await s.addStaged('Staged', list));
+			}),
+		);
+		expect(error).toMatchObject({ code: 'STORE_CONNECTION_LOST' });
+		expect(error.message).toContain('The codes read so far were lost');
+		expect((await store.transaction(async (s) => await s.findPool('Staged')))!.codeCount).toBe(0);
 	});
 
 	it('creates the file on a first read, as on a first write', async () => {

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ICredentialsDecrypted, ICredentialTestFunctions } from 'n8n-workflow';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
 import { StoreError } from '../../nodes/shared/core/common/errors';
-import { importInto } from '../helpers/imports';
+import { candidatesFrom, importInto } from '../helpers/imports';
 import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
@@ -224,6 +224,36 @@ describeWithDatabase('PostgreSQL store under contention', () => {
 		expect(
 			await store.transaction(async (s) => [await s.findPool('Xmas'), await s.findPool('Yule')]),
 		).toMatchObject([{ codeCount: 500 }, { codeCount: 500 }]);
+	});
+
+	it('loses an import whose staging connection is killed half way, saying so, and leaves nothing behind', async () => {
+		await store.transaction(async (s) => await s.createPool('Killed', 'imported'));
+		const error = await failureOf(
+			store.withStaging(async (staging) => {
+				const list = staging.newList();
+				await staging.stage(list, candidatesFrom(2));
+				// Another connection ends the one that holds the staged table.
+				await sql(
+					`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND query LIKE '%pg_temp.coupon_sta%'`,
+				);
+				await staging.stage(list, candidatesFrom(5));
+				return await staging.transaction(async (s) => await s.addStaged('Killed', list));
+			}),
+			StoreError,
+		);
+		expect(error.message).toMatch(/PostgreSQL at .* (failed|closed the connection|lost)/);
+		expect((await store.transaction(async (s) => await s.findPool('Killed')))!.codeCount).toBe(0);
+		// The pool's other connections were never touched; a new staging area starts empty.
+		const outcome = await store.withStaging(async (staging) => {
+			const list = staging.newList();
+			expect(await staging.stage(list, candidatesFrom(2))).toEqual([]);
+			return await staging.transaction(async (s) => await s.addStaged('Killed', list));
+		});
+		expect(outcome).toMatchObject({ added: 3, codeCount: 3 });
+		const [{ staged }] = await sql<{ staged: string }>(
+			`SELECT count(*) AS staged FROM pg_class WHERE relname = 'coupon_staged' AND relpersistence = 't'`,
+		);
+		expect(Number(staged)).toBe(0);
 	});
 
 	it(

@@ -76,6 +76,30 @@ describe('StaticDataStore', () => {
 			expect(JSON.stringify(data)).toBe(before);
 		});
 
+		it('refuses a file while it is staged, once one coupon of it would pass the limit alone, keeping nothing', async () => {
+			const data: IDataObject = {};
+			const store = new StaticDataStore(data, LIMIT);
+			const staged = jest.fn();
+			const refusal = store.withStaging(async (staging) => {
+				const list = staging.newList();
+				// Batches of 1,000 codes of 12 bytes each (with their line ends): the sixth passes 64 KB.
+				for (let batch = 0; batch < 10; batch++) {
+					await staging.stage(list, codes(`B${batch}-`, 1_000));
+					staged(batch);
+				}
+			});
+			await expect(refusal).rejects.toMatchObject({
+				name: 'CouponError',
+				code: 'LIMIT_EXCEEDED',
+				message: expect.stringMatching(
+					/^The codes of one coupon read so far \(to row 1,001\) would take more than 0\.1 MB of this workflow's static data/,
+				),
+				description: expect.stringMatching(/choose Local .* or Database/),
+			});
+			expect(staged).toHaveBeenCalledTimes(5);
+			expect(data).toEqual({});
+		});
+
 		it('lets coupons already past it be read, assigned from and deleted', async () => {
 			const data: IDataObject = {};
 			await addCodes(new StaticDataStore(data), 'A', 10_000);

@@ -11,7 +11,7 @@ import {
 	type SheetRows,
 	type SheetTable,
 } from './importTypes';
-import { firstRejections, type PoolPlan, planImport } from './sheetPlan';
+import { firstRejections, type PoolPlan, planImport, tooManyNewCoupons } from './sheetPlan';
 
 /** A sheet read into the staging area: what publishing it needs. */
 export interface StagedSheet {
@@ -176,20 +176,8 @@ export async function publishSheet(
 		for (const [i, pool] of plan.pools.entries())
 			await refuseEmptyingReplace(session, sheetName, pool, existing[i], settings.now);
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
-	if (created.length > settings.maxNewCoupons) {
-		throw new CouponError(
-			'LIMIT_EXCEEDED',
-			`Sheet "${sheetName}" would create ${created.length.toLocaleString('en-US')} new coupons (${created
-				.slice(0, 3)
-				.map((pool) => `"${pool.name}"`)
-				.join(
-					', ',
-				)}, ...), more than Max New Coupons (${settings.maxNewCoupons.toLocaleString('en-US')})`,
-			settings.couponName === undefined
-				? `Check that column "${settings.nameColumn}" names coupons (not codes or contacts), or raise Max New Coupons in the options.`
-				: 'Raise Max New Coupons in the options.',
-		);
-	}
+	if (created.length > settings.maxNewCoupons)
+		throw tooManyNewCoupons(sheetName, created, settings);
 
 	// Pools are created and filled in one order (by name key) so that concurrent imports of one file
 	// each cannot deadlock.

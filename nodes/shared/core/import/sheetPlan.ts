@@ -49,6 +49,30 @@ interface RepeatedRow extends PlannedRow {
 	first: number;
 }
 
+/**
+ * The refusal of a sheet that would create `created`, more coupons than Max New Coupons (`complete`:
+ * all it would create; otherwise the first of them).
+ */
+export function tooManyNewCoupons(
+	sheetName: string,
+	created: Array<{ name: string }>,
+	settings: ImportSettings,
+	complete = true,
+): CouponError {
+	return new CouponError(
+		'LIMIT_EXCEEDED',
+		`Sheet "${sheetName}" would create ${complete ? '' : 'at least '}${created.length.toLocaleString('en-US')} new coupons (${created
+			.slice(0, 3)
+			.map((pool) => `"${pool.name}"`)
+			.join(
+				', ',
+			)}, ...), more than Max New Coupons (${settings.maxNewCoupons.toLocaleString('en-US')})`,
+		settings.couponName === undefined
+			? `Check that column "${settings.nameColumn}" names coupons (not codes or contacts), or raise Max New Coupons in the options.`
+			: 'Raise Max New Coupons in the options.',
+	);
+}
+
 /** A header as Coupon Import matches it: spaces trimmed and collapsed, case ignored. */
 export function headerKey(text: string): string {
 	return text.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -308,11 +332,12 @@ export async function planImport(
 	settings: ImportSettings,
 	staging: ImportStaging,
 	turns = new Turns(),
+	stagedRows = STAGED_ROWS,
 ): Promise<ImportPlan> {
 	const table = 'rows' in sheet ? sheetRowsOf(sheet) : sheet;
 	const batches = table.batches[Symbol.asyncIterator]();
 	try {
-		return await planRows(table, batches, settings, staging, turns);
+		return await planRows(table, batches, settings, staging, turns, stagedRows);
 	} catch (error) {
 		// The reader stops unpacking the file now, not when its inflaters are collected.
 		await batches.return?.();
@@ -326,6 +351,7 @@ async function planRows(
 	settings: ImportSettings,
 	staging: ImportStaging,
 	turns: Turns,
+	stagedRows: number,
 ): Promise<ImportPlan> {
 	const head = await headRows(batches, table.cell);
 	const layout = findLayout({ sheetName: table.sheetName, cell: table.cell, rows: head }, settings);
@@ -470,8 +496,33 @@ async function planRows(
 	};
 	/** The batch being staged while the next one is planned: a store may stage on another core. */
 	let inFlight: Promise<void> | undefined;
+	/** The file's coupons looked up in the store, and those of them it does not hold yet. */
+	const lookedUp = new Set<PoolPlan>();
+	const newPools: PoolPlan[] = [];
+	/**
+	 * Refuses the file as soon as it names more new coupons than Max New Coupons (a name column
+	 * holding codes names a million), before their rows are staged. Coupons are looked up only once
+	 * the file names more than that, each once.
+	 */
+	const refuseTooManyNew = async () => {
+		if (pools.size - (lookedUp.size - newPools.length) <= settings.maxNewCoupons) return;
+		await staging.transaction(
+			async (session) => {
+				for (const pool of pools.values()) {
+					if (newPools.length > settings.maxNewCoupons) return;
+					if (lookedUp.has(pool)) continue;
+					lookedUp.add(pool);
+					if (!(await session.findPool(pool.name))) newPools.push(pool);
+				}
+			},
+			{ readOnly: true },
+		);
+		if (newPools.length > settings.maxNewCoupons)
+			throw tooManyNewCoupons(table.sheetName, newPools, settings, lookedUp.size === pools.size);
+	};
 	/** Stages the rows planned so far, once the batch before them is staged. */
 	const stageBatch = async () => {
+		await refuseTooManyNew();
 		const batch = [planned, repeated] as const;
 		planned = [];
 		repeated = [];
@@ -501,7 +552,7 @@ async function planRows(
 			file.blankRows += Math.max(0, firstRow - nextRow);
 			nextRow = lastRow + 1;
 		}
-		if (planned.length + repeated.length >= STAGED_ROWS) await stageBatch();
+		if (planned.length + repeated.length >= stagedRows) await stageBatch();
 	};
 	const holdsValueBeside = (cells: unknown[] | undefined, column: number) =>
 		cells?.some((raw, c) => c !== column && cellText(table.cell(raw)) !== '') ?? false;

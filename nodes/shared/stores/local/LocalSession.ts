@@ -521,12 +521,16 @@ export class LocalSession implements CouponStoreSession {
 				after,
 				STAGED_WINDOW - 1,
 			);
-			const window = [list.id, after, end?.code_key ?? '\u{10FFFF}\u{10FFFF}'] as const;
+			// The last window has no end: any key past the one before it.
+			const keys = end ? [after, end.code_key] : [after];
+			const inWindow = (s: string) =>
+				`${s}list = ? AND ${s}code_key > ? ${end ? `AND ${s}code_key <= ?` : ''}`;
 			const repeated = this.all<{ code: string; source_row: number }>(
 				`SELECT s.code, s.source_row FROM ${table} s JOIN codes c ON c.pool_id = ? AND c.code_key = s.code_key
-				WHERE s.list = ? AND s.code_key > ? AND s.code_key <= ? ORDER BY s.source_row LIMIT ?`,
+				WHERE ${inWindow('s.')} ORDER BY s.source_row LIMIT ?`,
 				poolId,
-				...window,
+				list.id,
+				...keys,
 				DUPLICATE_EXAMPLES,
 			);
 			if (repeated.length > 0)
@@ -541,10 +545,10 @@ export class LocalSession implements CouponStoreSession {
 			added += this.run(
 				`INSERT INTO codes (pool_id, code_key, code, rank, details, expires_at)
 				SELECT ?, code_key, code, rank, details, expires_at FROM ${table}
-				WHERE list = ? AND code_key > ? AND code_key <= ? ORDER BY code_key
-				ON CONFLICT (pool_id, code_key) DO NOTHING`,
+				WHERE ${inWindow('')} ORDER BY code_key ON CONFLICT (pool_id, code_key) DO NOTHING`,
 				poolId,
-				...window,
+				list.id,
+				...keys,
 			);
 			if (!end) break;
 			after = end.code_key;

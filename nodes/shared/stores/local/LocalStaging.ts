@@ -12,8 +12,9 @@ import type {
 import { describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
 import { randomRanks } from './LocalSession';
 
-/** The temporary tables' page cache, in KiB. */
+/** The temporary tables' page cache while an import is staged, in KiB; SQLite's own otherwise. */
 const TEMP_CACHE_KIB = 65_536;
+const DEFAULT_CACHE_SIZE = -2000;
 
 /** Staging areas opened by this process: each its own table. */
 let stagingAreas = 0;
@@ -118,13 +119,23 @@ export class LocalStaging implements ImportStaging {
 		return this.table;
 	}
 
-	/** Drops the table, if the connection that made it is still open. */
+	/**
+	 * Drops the table, if the connection that made it is still open. The last staging area of the
+	 * connection also gives back the temporary file's space and the page cache it took.
+	 */
 	async discard(): Promise<void> {
 		if (!this.connection) return;
 		const made = this.connection;
-		await this.database.exclusive(async (connection) => {
-			if (connection === made && connection.isOpen) connection.exec(`DROP TABLE ${this.table}`);
-		});
 		this.connection = undefined;
+		await this.database.exclusive(async (connection) => {
+			if (connection !== made || !connection.isOpen) return;
+			connection.exec(`DROP TABLE ${this.table}`);
+			const others = connection
+				.prepare(`SELECT 1 FROM temp.sqlite_schema WHERE name LIKE 'coupon_staged_%' LIMIT 1`)
+				.get();
+			if (others) return;
+			connection.exec('VACUUM temp');
+			connection.exec(`PRAGMA temp.cache_size = ${DEFAULT_CACHE_SIZE}`);
+		});
 	}
 }

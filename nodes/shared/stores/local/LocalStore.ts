@@ -56,16 +56,17 @@ export class LocalStore implements CouponStore {
 	}
 
 	async withStaging<T>(use: (staging: ImportStaging) => Promise<T>): Promise<T> {
-		// Its transactions all write: even a dry run publishes, then rolls back.
+		// A dry run publishes too, then rolls back; only a look-up reads without the write lock.
 		const staging: LocalStaging = new LocalStaging(
 			this.database,
-			async (work, { rollBack = false, bulk = false } = {}) =>
-				await this.write(work, rollBack, bulk, staging),
+			async (work, { rollBack = false, readOnly = false, bulk = false } = {}) =>
+				readOnly ? await this.read(work) : await this.write(work, rollBack, bulk, staging),
 		);
 		try {
 			return await use(staging);
 		} finally {
-			await staging.discard();
+			// The import is done whatever this says: a table that stays goes with the connection.
+			await staging.discard().catch(() => undefined);
 		}
 	}
 

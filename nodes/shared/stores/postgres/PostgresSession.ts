@@ -532,7 +532,8 @@ export class PostgresSession implements CouponStoreSession {
 
 	/**
 	 * Adds the rows of `table` (of its list `list`, when given) whose key the pool does not hold, in
-	 * rank order, so that the rank index is written in order.
+	 * rank order, so that the rank index is written in order. Their keys are distinct: into an empty
+	 * pool they go without the cost of checking each for a conflict.
 	 */
 	private async addRows(
 		poolId: string,
@@ -562,7 +563,7 @@ export class PostgresSession implements CouponStoreSession {
 			`INSERT INTO ${this.schema}.codes (pool_id, code_key, code, rank, details, expires_at)
 			SELECT $1, s.code_key, s.code, s.rank, s.details, s.expires_at FROM ${table} s
 			WHERE ${listed(2)} ORDER BY s.rank
-			ON CONFLICT (pool_id, code_key) DO NOTHING`,
+			${wasEmpty ? '' : 'ON CONFLICT (pool_id, code_key) DO NOTHING'}`,
 			[poolId, ...listParams],
 		);
 		return await this.counted(poolId, wasEmpty, added, duplicates, duplicateExamples);

@@ -37,8 +37,8 @@ export class PostgresStore implements CouponStore {
 			try {
 				return await use(staging);
 			} finally {
-				// A connection that cannot drop them is closed, which drops them.
-				await staging.discard().catch(() => (broken.connection = true));
+				// Closed, not given back: its temporary tables and their buffers go with it.
+				broken.connection = true;
 			}
 		});
 	}

@@ -97,12 +97,12 @@ function refuseOversized(bytes: number, maxBytes: number): void {
 }
 
 /**
- * An import's staged lists, in memory: static data is bounded, and so is what staging holds, as
- * the lines the codes would take there.
+ * An import's staged lists, in memory: static data is bounded, and so is what a list holds, as the
+ * lines its codes would take there. (What the whole step adds is checked when it is saved.)
  */
 export class StaticDataStaging implements ImportStaging {
 	readonly lists = new Map<number, Map<string, ImportCandidate>>();
-	private stagedBytes = 0;
+	private readonly stagedBytes = new Map<number, number>();
 
 	constructor(
 		private readonly store: StaticDataStore,
@@ -118,6 +118,7 @@ export class StaticDataStaging implements ImportStaging {
 	async stage(list: StagedList, candidates: ImportCandidate[]): Promise<StagedRepeat[]> {
 		const staged = this.candidatesOf(list);
 		const repeats: StagedRepeat[] = [];
+		let bytes = this.stagedBytes.get(list.id) ?? 0;
 		for (const candidate of candidates) {
 			const first = staged.get(candidate.key);
 			if (first) {
@@ -125,13 +126,14 @@ export class StaticDataStaging implements ImportStaging {
 				continue;
 			}
 			staged.set(candidate.key, candidate);
-			this.stagedBytes += Buffer.byteLength(availableLine(candidate)) + 1;
+			bytes += Buffer.byteLength(availableLine(candidate)) + 1;
 		}
 		list.size = staged.size;
-		if (this.stagedBytes > this.maxBytes)
+		this.stagedBytes.set(list.id, bytes);
+		if (bytes > this.maxBytes)
 			throw new CouponError(
 				'LIMIT_EXCEEDED',
-				`The codes read so far (to row ${candidates[candidates.length - 1].row.toLocaleString('en-US')}) would take more than ${megabytes(this.maxBytes)} of this workflow's static data, its limit: n8n loads static data with the workflow and saves it whole after every execution`,
+				`The codes of one coupon read so far (to row ${candidates[candidates.length - 1].row.toLocaleString('en-US')}) would take more than ${megabytes(this.maxBytes)} of this workflow's static data, its limit: n8n loads static data with the workflow and saves it whole after every execution`,
 				'Nothing was imported. For lists this large choose Local (This n8n) or Database (PostgreSQL) as the storage, and import the list there.',
 			);
 		return repeats;
