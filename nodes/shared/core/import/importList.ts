@@ -90,21 +90,19 @@ function createdMeanwhileError(pool: PoolInfo): StoreError {
 }
 
 /**
- * Reads each request's sheet into the staging area in turn, a batch at a time, outside any
- * transaction. A file that fails (a sheet that cannot be read) stages nothing that is published,
- * and the others go on unless `stopAtFailure` says the run ends there: then the files after it are
- * not even read.
+ * Runs `work` for each file in turn. A file that fails changes nothing, and the others go on unless
+ * `stopAtFailure` says the run ends there: then the files after it are not even read.
  */
-export async function stageSheets(
-	staging: ImportStaging,
-	requests: ImportRequest[],
-	{ stopAtFailure }: { stopAtFailure: boolean },
-): Promise<Array<Outcome<StagedSheet>>> {
+async function fileByFile<F, T>(
+	files: F[],
+	work: (file: F) => Promise<T>,
+	stopAtFailure: boolean,
+): Promise<Array<Outcome<T>>> {
 	let failed = false;
-	return await outcomesOf(requests, async ({ settings, readTable }) => {
+	return await outcomesOf(files, async (file) => {
 		if (failed && stopAtFailure) throw skippedAfterFailure;
 		try {
-			return await stageSheet(staging, await readTable(), settings);
+			return await work(file);
 		} catch (error) {
 			failed = true;
 			throw error;
@@ -113,25 +111,35 @@ export async function stageSheets(
 }
 
 /**
- * Publishes each staged sheet in turn within one store session. A file that fails (a coupon that
- * is generated, a Replace that would empty a coupon) changes nothing, and the others go on unless
- * `stopAtFailure` says the run ends there.
+ * Reads each request's sheet into the staging area in turn, a batch at a time, outside any
+ * transaction; a sheet that cannot be read stages nothing that is published.
+ */
+export async function stageSheets(
+	staging: ImportStaging,
+	requests: ImportRequest[],
+	{ stopAtFailure }: { stopAtFailure: boolean },
+): Promise<Array<Outcome<StagedSheet>>> {
+	return await fileByFile(
+		requests,
+		async ({ settings, readTable }) => await stageSheet(staging, await readTable(), settings),
+		stopAtFailure,
+	);
+}
+
+/**
+ * Publishes each staged sheet in turn within one store session; one that is refused (a coupon that
+ * is generated, a Replace that would empty a coupon) changes nothing.
  */
 export async function publishSheets(
 	session: CouponStoreSession,
 	sheets: StagedSheet[],
 	{ stopAtFailure }: { stopAtFailure: boolean },
 ): Promise<Array<Outcome<ImportResult>>> {
-	let failed = false;
-	return await outcomesOf(sheets, async (sheet) => {
-		if (failed && stopAtFailure) throw skippedAfterFailure;
-		try {
-			return await publishSheet(session, sheet);
-		} catch (error) {
-			failed = true;
-			throw error;
-		}
-	});
+	return await fileByFile(
+		sheets,
+		async (sheet) => await publishSheet(session, sheet),
+		stopAtFailure,
+	);
 }
 
 const skippedAfterFailure = new CouponError(

@@ -121,10 +121,9 @@ export class PostgresStaging implements ImportStaging {
 	private async query<R extends object>(
 		sql: string,
 		params: unknown[] = [],
-	): Promise<{ rows: R[]; rowCount: number }> {
+	): Promise<{ rows: R[] }> {
 		try {
-			const { rows, rowCount } = await this.client.query<R & Record<string, unknown>>(sql, params);
-			return { rows, rowCount: rowCount ?? 0 };
+			return await this.client.query<R & Record<string, unknown>>(sql, params);
 		} catch (error) {
 			throw describeDatabaseError(error, this.where);
 		}
