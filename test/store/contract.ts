@@ -834,7 +834,8 @@ export function describeCouponStoreContract(
 				});
 				expect(again.get('bob')![0].redeemedAt).toBeUndefined();
 
-				// A code nobody holds takes no use: the whole write is refused.
+				// A code nobody holds takes no use: the whole write is refused (on PostgreSQL, its check
+				// that only an assigned code is redeemed may be the first to refuse it).
 				await expect(
 					run(
 						async (s) =>
@@ -843,7 +844,7 @@ export function describeCouponStoreContract(
 								{ code: 'IMP-3', entries: [use(1, T0)], uses: 1, redeemedAt: T0 },
 							]),
 					),
-				).rejects.toThrow(/not assigned/);
+				).rejects.toThrow(/not assigned|codes_redeemed_when_assigned/);
 			});
 
 			it('sets and ends holds on assigned codes only', async () => {
@@ -866,7 +867,7 @@ export function describeCouponStoreContract(
 				)!;
 				await expect(
 					run(async (s) => await s.writeHolds('Imp', [{ code: free.code, hold }])),
-				).rejects.toThrow(/not assigned/);
+				).rejects.toThrow(/not assigned|codes_held_when_assigned/);
 			});
 
 			it('counts codes by status, and those assigned since a moment', async () => {
