@@ -103,6 +103,8 @@ export class PostgresSession implements CouponStoreSession {
 	 * wait for the one before, and runs serving several coupons could deadlock.
 	 */
 	private readonly newCodes = new Map<string, number>();
+	/** Whether this transaction created a coupon: the store refreshes the coupons' statistics after it. */
+	createdPool = false;
 
 	constructor(
 		private readonly client: PoolClient,
@@ -187,7 +189,9 @@ export class PostgresSession implements CouponStoreSession {
 				terms?.codeFormat ?? null,
 			],
 		);
-		return rows[0] ? this.info(rows[0]) : (await this.findPool(name))!;
+		if (!rows[0]) return (await this.findPool(name))!;
+		this.createdPool = true;
+		return this.info(rows[0]);
 	}
 
 	async listPools(): Promise<PoolInfo[]> {

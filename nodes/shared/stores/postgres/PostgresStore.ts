@@ -99,6 +99,12 @@ export class PostgresStore implements CouponStore {
 				'The step may or may not have been saved. Check the coupons (for example with the Coupon Import summary or the database) before running it again.',
 			);
 		}
+		// Outside the transaction, a moment's work on a small table. Never analyzed, the coupons
+		// count as hundreds of rows, and the planner looks for a code typed at checkout in every
+		// code of every coupon; autovacuum only analyzes them after 50 changes. The step is saved:
+		// a failure here is only a missed refresh.
+		if (session.createdPool && !rollBack && !readOnly)
+			await client.query(`ANALYZE "${database.schema}".pools`).catch(() => undefined);
 		return result;
 	}
 
