@@ -35,6 +35,8 @@ function context(
 				const { id, data } = items[i].binary[property];
 				return id ? await fs.promises.readFile(id) : Buffer.from(data, 'base64');
 			},
+			// As n8n's filesystem mode streams a file it keeps on disk.
+			getBinaryStream: async (id) => fs.createReadStream(id),
 			prepareBinaryData:
 				prepareBinaryData ??
 				(async (data, fileName, mimeType) => ({

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type {
 	IBinaryData,
 	IDataObject,
@@ -28,6 +29,17 @@ export interface MockOptions {
 	typeVersion?: number;
 	/** The node's On Error setting; either "continue" turns Continue on Fail on, as in n8n. */
 	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
+	/**
+	 * Files n8n keeps outside the items (its filesystem mode), by binary data id: see storedFileItem.
+	 * `bytesStreamed` and `wholeReads` say how they were read.
+	 */
+	storedFiles?: StoredFiles;
+}
+
+export interface StoredFiles {
+	files: Map<string, Buffer>;
+	bytesStreamed: number;
+	wholeReads: number;
 }
 
 export interface MockContext {
@@ -94,8 +106,26 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 					);
 				return binary;
 			},
-			getBinaryDataBuffer: async (itemIndex: number, property: string): Promise<Buffer> =>
-				Buffer.from(options.items[itemIndex].binary![property].data, 'base64'),
+			getBinaryDataBuffer: async (itemIndex: number, property: string): Promise<Buffer> => {
+				const { id, data } = options.items[itemIndex].binary![property];
+				if (id === undefined) return Buffer.from(data, 'base64');
+				options.storedFiles!.wholeReads++;
+				return options.storedFiles!.files.get(id)!;
+			},
+			// As n8n streams a file it keeps on disk: in pieces of 64 KiB, as they are read.
+			getBinaryStream: async (id: string): Promise<Readable> => {
+				const stored = options.storedFiles!;
+				const file = stored.files.get(id)!;
+				return Readable.from(
+					(function* () {
+						for (let at = 0; at < file.length; at += 65_536) {
+							const piece = file.subarray(at, at + 65_536);
+							stored.bytesStreamed += piece.length;
+							yield piece;
+						}
+					})(),
+				);
+			},
 			// As n8n's default binary mode keeps a file: base64 in the item.
 			prepareBinaryData: async (
 				data: Buffer,
@@ -115,6 +145,20 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 
 export function jsonItems(...json: IDataObject[]): INodeExecutionData[] {
 	return json.map((j) => ({ json: j }));
+}
+
+/** An item whose file n8n keeps outside it, under `id` in `storedFiles`, as its filesystem mode does. */
+export function storedFileItem(
+	id: string,
+	fileName: string,
+	property = 'data',
+): INodeExecutionData {
+	return {
+		json: { fileName },
+		binary: {
+			[property]: { id, data: 'filesystem-v2', fileName, mimeType: 'text/csv' },
+		},
+	};
 }
 
 export function fileItem(

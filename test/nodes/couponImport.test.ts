@@ -1,7 +1,13 @@
 import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { StaticDataStore } from '../../nodes/shared/stores/staticData/StaticDataStore';
-import { fileItem, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
+import {
+	fileItem,
+	mockExecuteFunctions,
+	nodeFailure,
+	storedFileItem,
+	type StoredFiles,
+} from '../helpers/executeFunctions';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 
 const parameters = {
@@ -513,5 +519,35 @@ describe('Coupon Import', () => {
 			expect(nested.context.itemIndex).toBe(0);
 			expect(await poolCounts(staticData, 'Deal')).toBeUndefined();
 		});
+	});
+	it('streams a file n8n keeps outside the item: a CSV is read as its rows come, never whole', async () => {
+		const csv = Buffer.from(
+			`coupon name,coupon value\n${Array.from({ length: 60_000 }, (_, i) => `Stream,S-${i}\n`).join('')}`,
+		);
+		const storedFiles: StoredFiles = {
+			files: new Map([
+				['filesystem-v2:list.csv', csv],
+				['filesystem-v2:export.xlsx', exportSheet],
+			]),
+			bytesStreamed: 0,
+			wholeReads: 0,
+		};
+		const mock = mockExecuteFunctions({
+			items: [
+				storedFileItem('filesystem-v2:list.csv', 'list.csv'),
+				storedFileItem('filesystem-v2:export.xlsx', 'export.xlsx'),
+			],
+			staticData,
+			parameters: { ...parameters, options: { maxRows: 100_000 } },
+			storedFiles,
+		});
+		const [output] = await new CouponImport().execute.call(mock.context);
+		expect(output.map((item) => [item.json.couponName, item.json.added])).toEqual([
+			['Stream', 60_000],
+			['Spring', 2],
+			['Autumn', 1],
+		]);
+		expect(storedFiles.bytesStreamed).toBe(csv.length + exportSheet.length);
+		expect(storedFiles.wholeReads).toBe(0);
 	});
 });

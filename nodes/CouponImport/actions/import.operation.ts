@@ -244,14 +244,21 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 		settings,
 		// Read when its turn comes, so a run holds one file at a time. Past the header search and
 		// Max Rows, plus one row that shows the cap was passed, the reader only looks for values.
+		// A file n8n keeps on disk (or elsewhere outside the item, `id`) is streamed: a CSV is read
+		// as its rows need, never held whole.
 		readTable: async () =>
-			await openTable(await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName), {
-				sheetName: options.sheetName,
-				leadingRows: HEADER_SEARCH_ROWS,
-				rowsAfter: maxRows + 1,
-				limits,
-				cellsPerRow: CELLS_PER_ROW + keptColumnCount(settings.keepColumns),
-			}),
+			await openTable(
+				binary.id
+					? await context.helpers.getBinaryStream(binary.id)
+					: await context.helpers.getBinaryDataBuffer(itemIndex, binaryPropertyName),
+				{
+					sheetName: options.sheetName,
+					leadingRows: HEADER_SEARCH_ROWS,
+					rowsAfter: maxRows + 1,
+					limits,
+					cellsPerRow: CELLS_PER_ROW + keptColumnCount(settings.keepColumns),
+				},
+			),
 	};
 }
 

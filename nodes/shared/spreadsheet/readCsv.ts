@@ -132,15 +132,29 @@ export async function openCsv(
 	options: ReadOptions,
 	turns = new Turns(),
 ): Promise<SheetRows> {
-	const { encoding, start } = encodingOf(file);
-	if (start === 0 && utf16WithoutMark(file.subarray(0, SAMPLE_BYTES)))
+	return await openCsvPieces(file, piecesOf(file), options, turns);
+}
+
+/**
+ * A CSV file read as its bytes arrive (see openCsv): `start` holds its first bytes, at least a
+ * piece and its byte order mark unless the file is shorter; `pieces` yields the whole file from
+ * its first byte on. Only the pieces the rows need are asked for.
+ */
+export async function openCsvPieces(
+	start: Buffer,
+	pieces: AsyncIterable<Buffer>,
+	options: ReadOptions,
+	turns = new Turns(),
+): Promise<SheetRows> {
+	const { encoding, start: textStart } = encodingOf(start);
+	if (textStart === 0 && utf16WithoutMark(start.subarray(0, SAMPLE_BYTES)))
 		throw new CouponError(
 			'FILE_ENCODING_UNSUPPORTED',
 			'The CSV file is not UTF-8 text: it is UTF-16 without a byte order mark (row 1 holds NUL bytes)',
 			saveAsCsv,
 		);
 	const delimiter = sniffDelimiter(
-		new TextDecoder(encoding.label).decode(file.subarray(start, start + PIECE)),
+		new TextDecoder(encoding.label).decode(start.subarray(textStart, textStart + PIECE)),
 	);
 	const end: { valueBeyond?: number } = {};
 	return {
@@ -148,9 +162,16 @@ export async function openCsv(
 		cell: csvCell,
 		misalignment: (row, header) =>
 			misalignment((row ?? []) as string[], header as string[], delimiter),
-		batches: csvBatches(file, options, turns, { encoding, start, delimiter }, end),
+		batches: csvBatches(pieces, options, turns, { encoding, start: textStart, delimiter }, end),
 		valueBeyond: () => end.valueBeyond,
 	};
+}
+
+/** The bytes a CSV reader needs before it reads rows: a piece of text after a byte order mark. */
+export const CSV_START_BYTES = PIECE + 4;
+
+async function* piecesOf(file: Buffer): AsyncGenerator<Buffer> {
+	for (let at = 0; at < file.length; at += PIECE) yield file.subarray(at, at + PIECE);
 }
 
 /** A CSV file read whole into a table. */
@@ -162,7 +183,7 @@ export async function readCsv(file: Buffer, options: ReadOptions): Promise<Sheet
 const BATCH_ROWS = 20_000;
 
 async function* csvBatches(
-	file: Buffer,
+	pieces: AsyncIterable<Buffer>,
 	options: ReadOptions,
 	turns: Turns,
 	{ encoding, start, delimiter }: { encoding: TextEncoding; start: number; delimiter: Delimiter },
@@ -204,15 +225,13 @@ async function* csvBatches(
 		return taken;
 	};
 	const decoder = new TextDecoder(encoding.label, { ignoreBOM: true });
-	/** Where in the file the text the decoder returns next begins. */
-	let decodedTo = start;
-	for (let at = start; at < file.length && !parser.stopped; at += PIECE) {
-		const text = decoder.decode(file.subarray(at, at + PIECE), {
-			stream: at + PIECE < file.length,
-		});
+	/** The bytes from where the text the decoder returns next begins: its last piece, and a character it cut. */
+	let undecoded: Buffer = Buffer.alloc(0);
+	/** Feeds text the decoder returned for `undecoded`; refuses it at bytes the encoding does not allow. */
+	const read = (text: string) => {
 		// The text up to the bad bytes is read first: the parser then stands at their row, or has
 		// stopped before it, past the rows the import reads.
-		const bad = firstUndecodable(text, file, decodedTo, encoding);
+		const bad = firstUndecodable(text, undecoded, encoding);
 		parser.feed(bad < 0 ? text : text.slice(0, bad));
 		if (bad >= 0 && !parser.stopped) {
 			const line =
@@ -225,12 +244,26 @@ async function* csvBatches(
 				saveAsCsv,
 			);
 		}
-		decodedTo += encoding.byteLength(text);
+		undecoded = undecoded.subarray(encoding.byteLength(text));
+	};
+	/** Bytes of the byte order mark still to skip. */
+	let mark = start;
+	for await (const piece of pieces) {
+		const bytes = piece.subarray(Math.min(mark, piece.length));
+		mark -= piece.length - bytes.length;
+		if (bytes.length === 0) continue;
+		undecoded = undecoded.length === 0 ? bytes : Buffer.concat([undecoded, bytes]);
+		read(decoder.decode(bytes, { stream: true }));
+		if (parser.stopped) break;
 		if (rows.length >= BATCH_ROWS) yield batch();
 		// A piece takes milliseconds; a long file passes the event loop's turn between pieces.
 		if (turns.due()) await turns.pass();
 	}
-	if (!parser.stopped) parser.end();
+	if (!parser.stopped) {
+		// A character the file cuts off at its end comes out as U+FFFD, and is refused.
+		read(decoder.decode());
+		if (!parser.stopped) parser.end();
+	}
 	if (rows.length > 0) yield batch();
 }
 
@@ -251,23 +284,21 @@ function misalignment(row: string[], header: string[], delimiter: Delimiter): st
 }
 
 /**
- * Where in `text`, decoded from `file` from byte `offset` on, the decoder met bytes the encoding
- * does not allow, or -1. It wrote U+FFFD for them; the file may hold U+FFFD as a character of its
- * own, and then its bytes are at that place (the text before it decoded exactly, so its length in
- * bytes says where).
+ * Where in `text`, decoded from `bytes`, the decoder met bytes the encoding does not allow, or -1.
+ * It wrote U+FFFD for them; the file may hold U+FFFD as a character of its own, and then its bytes
+ * are at that place (the text before it decoded exactly, so its length in bytes says where).
  */
 function firstUndecodable(
 	text: string,
-	file: Buffer,
-	offset: number,
+	bytes: Buffer,
 	{ replacement, byteLength }: TextEncoding,
 ): number {
-	let at = offset;
+	let at = 0;
 	let counted = 0;
 	for (let i = text.indexOf(REPLACEMENT); i >= 0; i = text.indexOf(REPLACEMENT, i + 1)) {
 		at += byteLength(text.slice(counted, i));
 		counted = i;
-		if (!file.subarray(at, at + replacement.length).equals(replacement)) return i;
+		if (!bytes.subarray(at, at + replacement.length).equals(replacement)) return i;
 	}
 	return -1;
 }
