@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import type { ReadOptions } from '../../nodes/shared/spreadsheet/readOptions';
 import { openTable } from '../../nodes/shared/spreadsheet/readTable';
+import { openCsvPieces } from '../../nodes/shared/spreadsheet/readCsv';
+import { Turns } from '../../nodes/shared/core/common/turns';
 import { wholeTable } from '../../nodes/shared/core/import/sheetRows';
 import { xlsx } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -130,5 +132,28 @@ describe('a CSV file read as a stream, as n8n hands over a file it keeps on disk
 		expect(await outcome(chunked(binary, [65_536], pulled))).toEqual(await outcome(binary));
 		expect(pulled.bytes).toBeLessThan(200_000);
 		expect(pulled.closed).toBe(true);
+	});
+	it('passes the event loop its turn within a chunk of megabytes, a piece at a time', async () => {
+		/** A turn always due: counts the chances the reader takes to pass it. */
+		class EveryPiece extends Turns {
+			passed = 0;
+			due = () => true;
+			pass = async () => {
+				this.passed++;
+			};
+		}
+		const file = utf8(header + rows(200_000, (i) => `Spring,CODE-${i}\n`));
+		const turns = new EveryPiece();
+		const table = await wholeTable(
+			await openCsvPieces(
+				file,
+				chunked(file, [file.length]),
+				{ ...options, rowsAfter: 300_000 },
+				turns,
+			),
+		);
+		expect(table.rows).toHaveLength(200_001);
+		// One chance per 64 KiB piece, not one for the whole chunk.
+		expect(turns.passed).toBeGreaterThanOrEqual(Math.floor(file.length / 65_536));
 	});
 });

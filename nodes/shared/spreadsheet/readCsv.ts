@@ -132,17 +132,17 @@ export async function openCsv(
 	options: ReadOptions,
 	turns = new Turns(),
 ): Promise<SheetRows> {
-	return await openCsvPieces(file, piecesOf(file), options, turns);
+	return await openCsvPieces(file, [file], options, turns);
 }
 
 /**
  * A CSV file read as its bytes arrive (see openCsv): `start` holds its first bytes, at least a
  * piece and its byte order mark unless the file is shorter; `pieces` yields the whole file from
- * its first byte on. Only the pieces the rows need are asked for.
+ * its first byte on, in chunks of any size. Only the chunks the rows need are asked for.
  */
 export async function openCsvPieces(
 	start: Buffer,
-	pieces: AsyncIterable<Buffer>,
+	pieces: AsyncIterable<Buffer> | Iterable<Buffer>,
 	options: ReadOptions,
 	turns = new Turns(),
 ): Promise<SheetRows> {
@@ -170,8 +170,13 @@ export async function openCsvPieces(
 /** The bytes a CSV reader needs before it reads rows: a piece of text after a byte order mark. */
 export const CSV_START_BYTES = PIECE + 4;
 
-async function* piecesOf(file: Buffer): AsyncGenerator<Buffer> {
-	for (let at = 0; at < file.length; at += PIECE) yield file.subarray(at, at + PIECE);
+/**
+ * The bytes `chunks` hand over, a piece at most at a time: a stream may hand over megabytes at once,
+ * and a piece is what is decoded and parsed between two chances to pass the event loop's turn.
+ */
+async function* inPieces(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
+	for await (const chunk of chunks)
+		for (let at = 0; at < chunk.length; at += PIECE) yield chunk.subarray(at, at + PIECE);
 }
 
 /** A CSV file read whole into a table. */
@@ -183,7 +188,7 @@ export async function readCsv(file: Buffer, options: ReadOptions): Promise<Sheet
 const BATCH_ROWS = 20_000;
 
 async function* csvBatches(
-	pieces: AsyncIterable<Buffer>,
+	pieces: AsyncIterable<Buffer> | Iterable<Buffer>,
 	options: ReadOptions,
 	turns: Turns,
 	{ encoding, start, delimiter }: { encoding: TextEncoding; start: number; delimiter: Delimiter },
@@ -248,7 +253,7 @@ async function* csvBatches(
 	};
 	/** Bytes of the byte order mark still to skip. */
 	let mark = start;
-	for await (const piece of pieces) {
+	for await (const piece of inPieces(pieces)) {
 		const bytes = piece.subarray(Math.min(mark, piece.length));
 		mark -= piece.length - bytes.length;
 		if (bytes.length === 0) continue;
