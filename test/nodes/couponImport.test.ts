@@ -9,6 +9,7 @@ import {
 	type StoredFiles,
 } from '../helpers/executeFunctions';
 import { sheetXml, workbookParts, xlsx, zip } from '../helpers/spreadsheets';
+import { listedCodes } from '../store/contract';
 
 const parameters = {
 	storage: 'staticData',
@@ -129,7 +130,7 @@ describe('Coupon Import', () => {
 		const codesOf = async (staticData: IDataObject) =>
 			(
 				await new StaticDataStore(staticData).transaction(
-					async (s) => await s.listCodes('SPRING', undefined, 100),
+					async (s) => (await listedCodes(s, 'SPRING')).codes,
 				)
 			).map((code) => [code.code, code.assignment?.contactKey ?? null]);
 

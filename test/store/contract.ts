@@ -1,6 +1,7 @@
 import type {
 	CouponStore,
 	CouponStoreSession,
+	ListedCode,
 	StagedList,
 	TransactionOptions,
 } from '../../nodes/shared/core/storeContract';
@@ -21,6 +22,17 @@ const pending = (contactKey: string, days = 30) => ({
 	validUntil: T0 + days * DAY_MS,
 });
 const candidate = (code: string, row: number) => ({ code, key: codeKey(code), row });
+/** Every code of the pool, read in pages of `pageSize`; the pages too. */
+export async function listedCodes(
+	session: CouponStoreSession,
+	name: string,
+	pageSize = 100,
+): Promise<{ codes: ListedCode[]; pages: ListedCode[][] }> {
+	const pages: ListedCode[][] = [];
+	for await (const page of session.listCodes(name, pageSize)) pages.push(page);
+	return { codes: pages.flat(), pages };
+}
+
 const codes = (n: number, prefix = 'C') =>
 	Array.from({ length: n }, (_, i) => candidate(`${prefix}${String(i).padStart(4, '0')}`, i + 2));
 
@@ -340,6 +352,38 @@ export function describeCouponStoreContract(
 			});
 		});
 
+		it(
+			'lists values holding backslashes, tabs, line breaks, "\\N" and characters of every plane as stored',
+			async () => {
+				// As many codes as make a PostgreSQL copy arrive in several pieces, cut anywhere.
+				const odd = 'back\\slash\ttab\nline\r\\N é\u{1F600}';
+				const noteOf = (i: number) => `${odd}${'\u{1F600}'.repeat(i % 7)}`;
+				await run(async (s) => {
+					await s.createPool('P', 'imported', { usesPerCode: 1, details: { kind: odd } });
+					await s.addImported(
+						'P',
+						Array.from({ length: 3000 }, (_, i) => ({
+							...candidate(`E${String(i).padStart(4, '0')}`, i + 2),
+							details: { note: noteOf(i) },
+						})),
+					);
+				});
+				const [given] = await run(async (s) => await s.assignImported('P', [pending('\\N')]));
+				const { codes: listed } = await run(async (s) => await listedCodes(s, 'P', 1000));
+				expect(listed.map((code) => [code.code, code.details])).toEqual(
+					Array.from({ length: 3000 }, (_, i) => [
+						`E${String(i).padStart(4, '0')}`,
+						{ note: noteOf(i) },
+					]),
+				);
+				expect(listed.find((code) => code.assignment)).toMatchObject({
+					code: given.code,
+					assignment: { contactKey: '\\N', validUntil: T0 + 30 * DAY_MS },
+				});
+			},
+			HEAVY_TEST_MS,
+		);
+
 		it('lists a pool’s codes a page at a time in key order, with details and holders, each once', async () => {
 			await run(async (s) => {
 				await s.createPool('P', 'imported');
@@ -351,16 +395,8 @@ export function describeCouponStoreContract(
 				await s.addImported('Other', codes(3, 'X'));
 			});
 			const [given] = await run(async (s) => await s.assignImported('P', [pending('ann')]));
-			const pages: Array<Awaited<ReturnType<CouponStoreSession['listCodes']>>> = [];
-			let after: string | undefined;
-			for (;;) {
-				const page = await run(async (s) => await s.listCodes('p', after, 4));
-				pages.push(page);
-				if (page.length < 4) break;
-				after = page[page.length - 1].key;
-			}
+			const { codes: listed, pages } = await run(async (s) => await listedCodes(s, 'p', 4));
 			expect(pages.map((page) => page.length)).toEqual([4, 2]);
-			const listed = pages.flat();
 			expect(listed.map((code) => code.key)).toEqual(
 				['C0000', 'C0001', 'C0002', 'C0003', 'C0004', 'D1'].sort(),
 			);
@@ -370,7 +406,19 @@ export function describeCouponStoreContract(
 			expect(listed.filter((code) => code.assignment)).toHaveLength(1);
 			const d1 = listed.find((code) => code.key === 'D1')!;
 			expect(d1.details).toEqual({ discount: '5%' });
-			expect(await run(async (s) => await s.listCodes('P', 'D1', 4))).toEqual([]);
+			// A page exactly full ends the list too, and a reader may stop after any page.
+			expect((await run(async (s) => await listedCodes(s, 'P', 3))).pages).toHaveLength(2);
+			const [first, pool] = await run(async (s) => {
+				let firstPage: ListedCode[] = [];
+				for await (const page of s.listCodes('P', 2)) {
+					firstPage = page;
+					break;
+				}
+				// The session goes on: the rest of the read was dropped, not left in its way.
+				return [firstPage, await s.findPool('P')] as const;
+			});
+			expect(first.map((code) => code.key)).toEqual(['C0000', 'C0001']);
+			expect(pool!.codeCount).toBe(6);
 		});
 
 		it("tells whether a pool's codes, unused or assigned, have details of their own", async () => {
@@ -405,7 +453,7 @@ export function describeCouponStoreContract(
 			expect(dry).toBe(keep.includes(held.code) ? 4 : 3);
 			expect((await run(async (s) => await s.findPool('P')))!.codeCount).toBe(6);
 			expect(await withKeys(keep, async (s, list) => await s.withdrawUnused('P', list))).toBe(dry);
-			const left = await run(async (s) => await s.listCodes('P', undefined, 10));
+			const left = (await run(async (s) => await listedCodes(s, 'P'))).codes;
 			expect(left.map((code) => code.key).sort()).toEqual(
 				[...new Set([...keep, codeKey(held.code)])].sort(),
 			);
@@ -464,7 +512,7 @@ export function describeCouponStoreContract(
 				codeCount: 4,
 				available: 4,
 			});
-			const listed = await run(async (s) => await s.listCodes('P', undefined, 10));
+			const listed = (await run(async (s) => await listedCodes(s, 'P'))).codes;
 			expect(
 				listed
 					.map(({ code, details, expiresAt }) => ({ code, details, expiresAt }))
@@ -647,7 +695,7 @@ export function describeCouponStoreContract(
 				async (s) => await s.assignImported('P', [ask('bob'), ask('cid')], true),
 			);
 			expect(shortened.map((a) => [a.code, a.validUntil])).toEqual([['SOON', day(5)]]);
-			const listed = await run(async (s) => await s.listCodes('P', undefined, 10));
+			const listed = (await run(async (s) => await listedCodes(s, 'P'))).codes;
 			expect(listed.map((code) => [code.key, code.expiresAt, code.assignment?.contactKey])).toEqual(
 				[
 					['GONE', day(1), undefined],

@@ -26,7 +26,7 @@ import type {
 	CouponStoreSession,
 	Details,
 } from '../../nodes/shared/core/storeContract';
-import type { StoreFixture } from './contract';
+import { listedCodes, type StoreFixture } from './contract';
 import { UNTOUCHED_CODE } from '../helpers/contactCouponRuns';
 import {
 	createCodesForRun,
@@ -1491,12 +1491,12 @@ export function describeOperationsContract(
 				const racing = (s: CouponStoreSession) => {
 					const session = Object.create(s) as CouponStoreSession;
 					session.hasCodeDetails = async () => namesPass;
-					session.listCodes = async (name, afterKey, limit) => {
-						if (afterKey === undefined) passes++;
-						const page = await s.listCodes(name, afterKey, limit);
-						return namesPass && passes < 2
-							? page
-							: page.map((code) => ({ ...code, details: { late: 'x' } }));
+					session.listCodes = async function* (name, pageSize) {
+						passes++;
+						for await (const page of s.listCodes(name, pageSize))
+							yield namesPass && passes < 2
+								? page
+								: page.map((code) => ({ ...code, details: { late: 'x' } }));
 					};
 					return session;
 				};
@@ -1577,7 +1577,7 @@ export function describeOperationsContract(
 					withdrawn: unlisted.length,
 				});
 				const codesNow = async () =>
-					(await run(async (s) => await s.listCodes('LIST', undefined, 100)))
+					(await run(async (s) => await listedCodes(s, 'LIST'))).codes
 						.map((code) => code.code)
 						.sort();
 				expect(await codesNow()).toEqual(['A-1', 'A-2', 'A-3', 'A-4']);
@@ -1596,11 +1596,11 @@ export function describeOperationsContract(
 				await importList('LIST', ['A-1', 'A-2', 'A-3', 'A-4']);
 				const given = await give('LIST', ['ann', 'bob']);
 				// Last week's "redeemed" export: only codes contacts hold.
-				const before = await run(async (s) => await s.listCodes('LIST', undefined, 100));
+				const before = (await run(async (s) => await listedCodes(s, 'LIST'))).codes;
 				const message = `Replace would leave coupon "LIST" with no code to assign: it would withdraw 2 codes nobody holds, and of the 2 codes sheet "S" lists for it, 2 are held by contacts`;
 				for (const mode of ['replace', 'dryRun'] as const)
 					await expect(importMode(given, mode)).rejects.toThrow(message);
-				expect(await run(async (s) => await s.listCodes('LIST', undefined, 100))).toEqual(before);
+				expect((await run(async (s) => await listedCodes(s, 'LIST'))).codes).toEqual(before);
 				expect(await run(async (s) => await s.countPool('LIST', T0, T0))).toMatchObject({
 					available: 2,
 				});

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Client } from 'pg';
+import { Readable } from 'node:stream';
+import { Client, type PoolClient } from 'pg';
 import { StoreError } from '../../nodes/shared/core/common/errors';
 import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../nodes/shared/stores/postgres/migrations';
@@ -11,8 +12,11 @@ import {
 import { contactCards } from '../../nodes/shared/core/assign/contactCard';
 import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import { databaseFor, type CouponDatabase } from '../../nodes/shared/transport/postgres';
+import { copiedPages } from '../../nodes/shared/stores/postgres/statements';
+import { HEAVY_TEST_MS } from '../helpers/timeouts';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import {
+	DATABASE_URL,
 	describeWithDatabase,
 	dropSchema,
 	sql,
@@ -357,4 +361,68 @@ describe('PostgresStore when the database cannot be reached', () => {
 		);
 		expect(Date.now() - started).toBeLessThan(20_000);
 	}, 30_000);
+});
+
+describeWithDatabase('Reading a coupon through COPY', () => {
+	const schema = uniqueSchema('copy');
+	let database: CouponDatabase;
+	let store: PostgresStore;
+
+	beforeAll(async () => {
+		database = databaseFor(testCredentials(schema));
+		store = new PostgresStore(database);
+		await store.transaction(async (s) => {
+			await s.createPool('BIG', 'imported');
+			await s.addImported(
+				'BIG',
+				Array.from({ length: 50_000 }, (_, i) => ({ code: `B${i}`, key: `B${i}`, row: i + 2 })),
+			);
+		});
+	}, HEAVY_TEST_MS);
+	afterAll(async () => {
+		await database.close();
+		await dropSchema(schema);
+	});
+
+	it(
+		'leaves the session usable when the reader stops after the first page of many',
+		async () => {
+			const [first, counts] = await store.transaction(async (s) => {
+				let page: unknown[] = [];
+				for await (page of s.listCodes('BIG', 10)) break;
+				return [page, await s.countPool('BIG', T0, T0)] as const;
+			});
+			expect(first).toHaveLength(10);
+			expect(counts.available).toBe(50_000);
+		},
+		HEAVY_TEST_MS,
+	);
+
+	it('leaves no query timer behind to fail the connection after the copy', async () => {
+		const client = new Client({ connectionString: DATABASE_URL, query_timeout: 200 });
+		await client.connect();
+		const errors: unknown[] = [];
+		const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+		jest.spyOn(client, 'query').mockImplementation(((...args: unknown[]) => {
+			const submitted = query(...args);
+			if (submitted instanceof Readable) submitted.on('error', (error) => errors.push(error));
+			return submitted;
+		}) as never);
+		try {
+			const rows: string[] = [];
+			for await (const page of copiedPages(
+				client as unknown as PoolClient,
+				'COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT',
+				(line) => line.text(0)!,
+				2,
+				'the test',
+			))
+				rows.push(...page);
+			expect(rows).toEqual(['1', '2', '3']);
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			expect(errors).toEqual([]);
+		} finally {
+			await client.end();
+		}
+	});
 });

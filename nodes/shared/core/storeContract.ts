@@ -294,10 +294,11 @@ export interface CouponStoreSession {
 	 */
 	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
 	/**
-	 * Up to `limit` of the pool's codes in code-key order (the store's own order of keys, the same
-	 * on every call), those after `afterKey` when given. Read only; it locks nothing.
+	 * The pool's codes in code-key order (the store's own order of keys, the same on every call), in
+	 * pages of at most `pageSize` codes, none empty. Read only; it locks nothing. A reader that stops
+	 * early ends the read: the session can go on.
 	 */
-	listCodes(name: string, afterKey: string | undefined, limit: number): Promise<ListedCode[]>;
+	listCodes(name: string, pageSize: number): AsyncIterable<ListedCode[]>;
 	/** Whether any of the pool's codes has details of its own. Read only; it locks nothing. */
 	hasCodeDetails(name: string): Promise<boolean>;
 	/** Writes uses taken or undone on assigned codes of the pool (locked by `findCodes`); all or none. */

@@ -40,11 +40,13 @@ function csvText(text: string): string {
 
 /** Only text is guarded: a number is never run as a formula, -5 stays -5. */
 const csvCell = (cell: ExportCell): string =>
-	typeof cell === 'string'
-		? csvText(cell)
-		: typeof cell === 'number'
-			? String(cell)
-			: new Date(cell.at).toISOString();
+	cell === ''
+		? cell
+		: typeof cell === 'string'
+			? csvText(cell)
+			: typeof cell === 'number'
+				? String(cell)
+				: new Date(cell.at).toISOString();
 
 /** RFC 4180 with Windows line ends, in UTF-8 with a byte order mark so that Excel reads it as UTF-8. */
 class CsvWriter implements SheetWriter {

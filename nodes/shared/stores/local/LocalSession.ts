@@ -290,20 +290,21 @@ export class LocalSession implements CouponStoreSession {
 		return sqlRows.storedCodes(rows, this.records(assigned));
 	}
 
-	async listCodes(
-		name: string,
-		afterKey: string | undefined,
-		limit: number,
-	): Promise<ListedCode[]> {
+	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {
+		const poolId = await this.poolIds.required(name);
 		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
-		const rows = this.all<ListedRow>(
-			`SELECT ${LISTED_COLUMNS}
-			FROM codes c WHERE c.pool_id = ? AND c.code_key > ? ORDER BY c.code_key LIMIT ?`,
-			await this.poolIds.required(name),
-			afterKey ?? '',
-			limit,
-		);
-		return rows.map((row) => sqlRows.listed(row));
+		for (let afterKey = ''; ;) {
+			const rows = this.all<ListedRow>(
+				`SELECT ${LISTED_COLUMNS}
+				FROM codes c WHERE c.pool_id = ? AND c.code_key > ? ORDER BY c.code_key LIMIT ?`,
+				poolId,
+				afterKey,
+				pageSize,
+			);
+			if (rows.length > 0) yield rows.map((row) => sqlRows.listed(row));
+			if (rows.length < pageSize) return;
+			afterKey = rows[rows.length - 1].code_key;
+		}
 	}
 
 	async hasCodeDetails(name: string): Promise<boolean> {

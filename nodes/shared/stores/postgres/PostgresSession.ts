@@ -46,6 +46,8 @@ import {
 	copyDetails,
 	copyExpiry,
 	copyRows,
+	copiedPages,
+	type CopiedLine,
 	copyText,
 	evenRanks,
 	iso,
@@ -87,6 +89,38 @@ const sqlRows = new SqlRows<string, Date, unknown>({
 	ms: (time) => time.getTime(),
 	parsed: (json) => json,
 });
+
+/** LISTED_COLUMNS as a COPY writes them for `listedOfCopy`: times as epoch milliseconds. */
+const COPIED_LISTED_COLUMNS = LISTED_COLUMNS.replace(
+	/c\.(assigned_at|valid_until|replaced_at|redeemed_at|held_until|expires_at)/g,
+	(column) => `floor(extract(epoch FROM ${column}) * 1000)`,
+);
+
+/** A COPY line's fields hand back times as milliseconds and JSON as text, as SQLite does. */
+const copiedRows = new SqlRows<string, number, string>({
+	ms: (time) => time,
+	parsed: (json) => JSON.parse(json),
+});
+
+/** The listed code of a COPY line of COPIED_LISTED_COLUMNS. */
+const listedOfCopy = (line: CopiedLine): ListedCode =>
+	copiedRows.listed({
+		pool_id: line.text(0)!,
+		code_key: line.text(1)!,
+		code: line.text(2)!,
+		contact_key: line.text(3),
+		// Read only for an assigned code, which has them.
+		assigned_at: line.number(4)!,
+		valid_until: line.number(5)!,
+		replaced_at: line.number(6),
+		redeemed_at: line.number(7),
+		order_reference: line.text(8),
+		uses: line.number(9),
+		held_for: line.text(10),
+		held_until: line.number(11),
+		details: line.text(12),
+		expires_at: line.number(13),
+	});
 
 type PoolRow = SqlPoolRow<string, string, unknown>;
 type AssignmentRow = SqlAssignmentRow<string, Date, unknown>;
@@ -300,19 +334,18 @@ export class PostgresSession implements CouponStoreSession {
 		return sqlRows.storedCodes(rows, await this.records(assigned));
 	}
 
-	async listCodes(
-		name: string,
-		afterKey: string | undefined,
-		limit: number,
-	): Promise<ListedCode[]> {
-		// The primary key (pool, code key) serves the order and the start: each page is a range scan.
-		const { rows } = await this.query<ListedRow>(
-			`SELECT ${LISTED_COLUMNS}
-			FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND ($2::text IS NULL OR c.code_key > $2)
-			ORDER BY c.code_key LIMIT $3`,
-			[await this.poolIds.required(name), afterKey ?? null, limit],
+	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {
+		const poolId = BigInt(await this.poolIds.required(name));
+		// One COPY in code-key order: the database sorts the coupon once, where pages read through
+		// the primary key would visit the table's pages in random order (the export took 2.5 times
+		// as long as PostgreSQL writing the same CSV itself).
+		yield* copiedPages(
+			this.client,
+			`COPY (SELECT ${COPIED_LISTED_COLUMNS} FROM ${this.schema}.codes c WHERE c.pool_id = ${poolId} ORDER BY c.code_key) TO STDOUT`,
+			listedOfCopy,
+			pageSize,
+			this.where,
 		);
-		return rows.map((row) => sqlRows.listed(row));
 	}
 
 	async hasCodeDetails(name: string): Promise<boolean> {

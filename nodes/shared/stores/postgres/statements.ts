@@ -1,8 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Turns } from '../../core/common/turns';
 import { describeDatabaseError } from '../../transport/postgres';
 import type { ImportCandidate } from '../../core/storeContract';
@@ -81,6 +82,118 @@ export const copyText = (value: string) =>
 		/[\\\t\n\r]/g,
 		(c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
 	);
+
+/** What a backslash followed by a letter stands for in COPY's text output; any other character stands for itself. */
+const COPY_ESCAPES = new Map([
+	['b', '\b'],
+	['f', '\f'],
+	['n', '\n'],
+	['r', '\r'],
+	['t', '\t'],
+	['v', '\v'],
+]);
+
+/**
+ * A line COPY ... TO STDOUT wrote in its text format, read field by field where it lies: a million
+ * lines split into fields would make a string of every field, NULLs included.
+ */
+export class CopiedLine {
+	private line = '';
+	/** Where each field starts; one more, past the line's end, closes the last. */
+	private readonly starts: number[] = [];
+
+	read(line: string): this {
+		this.line = line;
+		this.starts.length = 0;
+		this.starts.push(0);
+		for (let tab = line.indexOf('\t'); tab !== -1; tab = line.indexOf('\t', tab + 1))
+			this.starts.push(tab + 1);
+		this.starts.push(line.length + 1);
+		return this;
+	}
+
+	/** The field's text, or null for COPY's NULL (\N); a backslash escapes the next character. */
+	text(field: number): string | null {
+		if (this.isNull(field)) return null;
+		const value = this.line.slice(this.starts[field], this.starts[field + 1] - 1);
+		return value.includes('\\')
+			? value.replace(/\\(.)/gs, (_, c: string) => COPY_ESCAPES.get(c) ?? c)
+			: value;
+	}
+
+	/** The field as a number (never escaped), or null for COPY's NULL. */
+	number(field: number): number | null {
+		return this.isNull(field)
+			? null
+			: Number(this.line.slice(this.starts[field], this.starts[field + 1] - 1));
+	}
+
+	private isNull(field: number): boolean {
+		if (field + 1 >= this.starts.length)
+			throw new Error(`A COPY line from the database has no field ${field + 1}`);
+		const start = this.starts[field];
+		return (
+			this.starts[field + 1] - start === 3 &&
+			this.line.charCodeAt(start) === BACKSLASH &&
+			this.line.charCodeAt(start + 1) === CAPITAL_N
+		);
+	}
+}
+
+const BACKSLASH = 0x5c;
+const CAPITAL_N = 0x4e;
+
+/**
+ * The rows a COPY ... TO STDOUT writes in its text format, as `rowOf` makes them of each line,
+ * in pages of `pageSize`: read as the reader asks for them, a table is never held whole. A reader
+ * that stops early has the rest of the copy read and dropped, so that the connection can go on.
+ */
+export async function* copiedPages<T>(
+	client: PoolClient,
+	sql: string,
+	rowOf: (line: CopiedLine) => T,
+	pageSize: number,
+	where: string,
+): AsyncGenerator<T[]> {
+	const stream = client.query(copyTo(sql));
+	// pg reports a copy's errors as events too: one nobody awaits any more must not end n8n.
+	stream.on('error', () => undefined);
+	const decoder = new StringDecoder('utf8');
+	const copied = new CopiedLine();
+	let carried = '';
+	let page: T[] = [];
+	let read = false;
+	try {
+		for await (const chunk of stream.iterator({
+			destroyOnReturn: false,
+		}) as AsyncIterable<Buffer>) {
+			// A line ends at the first newline: COPY writes one inside a value as \n.
+			const lines = (carried + decoder.write(chunk)).split('\n');
+			carried = lines.pop()!;
+			for (const line of lines) {
+				page.push(rowOf(copied.read(line)));
+				if (page.length === pageSize) {
+					yield page;
+					page = [];
+				}
+			}
+		}
+		read = true;
+	} catch (error) {
+		throw describeDatabaseError(error, where);
+	} finally {
+		if (!read && !stream.destroyed) {
+			stream.resume();
+			await finished(stream).catch(() => undefined);
+		}
+		// pg's query timeout ends with a query's callback, which a copy to the client never calls:
+		// otherwise the timer would fail the connection's query minutes after this copy.
+		(stream as { callback?: () => void }).callback?.();
+	}
+	if (carried + decoder.end() !== '')
+		throw new Error('A COPY from the database ended inside a row');
+	if (page.length > 0) yield page;
+}
 
 /** A candidate's expiry as a COPY field: an ISO time, or COPY's NULL. */
 export const copyExpiry = ({ expiresAt }: ImportCandidate) =>

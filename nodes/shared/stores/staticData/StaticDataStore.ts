@@ -313,45 +313,35 @@ class StaticDataSession implements CouponStoreSession {
 		return found;
 	}
 
-	async listCodes(
-		name: string,
-		afterKey: string | undefined,
-		limit: number,
-	): Promise<ListedCode[]> {
+	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {
 		const pool = await this.requirePool(name);
 		const keys = await pool.sortedKeys();
 		const codes = await pool.codes();
-		// The first key after afterKey, by binary search: pages cost their own length.
-		let low = 0;
-		let high = keys.length;
-		while (afterKey !== undefined && low < high) {
-			const middle = (low + high) >>> 1;
-			if (keys[middle] <= afterKey) low = middle + 1;
-			else high = middle;
-		}
-		const listed: ListedCode[] = [];
-		for (const key of keys.slice(low, low + limit)) {
-			const code = codes.get(key)!;
-			const assignment = await pool.assignmentByCode(code);
-			if (!assignment) {
-				const { details, expiresAt } = (await pool.availableCode(code)) ?? {};
+		for (let start = 0; start < keys.length; start += pageSize) {
+			const listed: ListedCode[] = [];
+			for (const key of keys.slice(start, start + pageSize)) {
+				const code = codes.get(key)!;
+				const assignment = await pool.assignmentByCode(code);
+				if (!assignment) {
+					const { details, expiresAt } = (await pool.availableCode(code)) ?? {};
+					listed.push({
+						code,
+						key,
+						...(details ? { details } : {}),
+						...(expiresAt === undefined ? {} : { expiresAt }),
+					});
+					continue;
+				}
+				const { redemptions: _, ...record } = copyRecord(assignment);
 				listed.push({
 					code,
 					key,
-					...(details ? { details } : {}),
-					...(expiresAt === undefined ? {} : { expiresAt }),
+					...(record.details ? { details: record.details } : {}),
+					assignment: record,
 				});
-				continue;
 			}
-			const { redemptions: _, ...record } = copyRecord(assignment);
-			listed.push({
-				code,
-				key,
-				...(record.details ? { details: record.details } : {}),
-				assignment: record,
-			});
+			yield listed;
 		}
-		return listed;
 	}
 
 	async hasCodeDetails(name: string): Promise<boolean> {
