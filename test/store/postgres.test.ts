@@ -53,25 +53,41 @@ const pending = (contactKey: string) => ({
 
 const caught = async (run: Promise<unknown>) => await failureOf(run, StoreError);
 
-describeWithDatabase('PostgresStore', () => {
-	const schema = uniqueSchema('store');
+/**
+ * For the tests of a describe block: a store in a schema of its own, holding coupon `name` of
+ * `count` unused codes (`P0`, `P1`... for a coupon P).
+ */
+function storeWithCodes(label: string, name: string, count: number) {
+	const fixture = { schema: uniqueSchema(label), store: undefined as unknown as PostgresStore };
 	let database: CouponDatabase;
-	let store: PostgresStore;
-
 	beforeAll(async () => {
-		database = databaseFor(testCredentials(schema));
-		store = new PostgresStore(database);
-		await store.transaction(async (s) => {
-			await s.createPool('P', 'imported');
+		database = databaseFor(testCredentials(fixture.schema));
+		fixture.store = new PostgresStore(database);
+		await fixture.store.transaction(async (s) => {
+			await s.createPool(name, 'imported');
 			await s.addImported(
-				'P',
-				Array.from({ length: 100 }, (_, i) => ({ code: `P${i}`, key: `P${i}`, row: i + 2 })),
+				name,
+				Array.from({ length: count }, (_, i) => ({
+					code: `${name[0]}${i}`,
+					key: `${name[0]}${i}`,
+					row: i + 2,
+				})),
 			);
 		});
-	});
+	}, HEAVY_TEST_MS);
 	afterAll(async () => {
 		await database.close();
-		await dropSchema(schema);
+		await dropSchema(fixture.schema);
+	});
+	return fixture;
+}
+
+describeWithDatabase('PostgresStore', () => {
+	const fixture = storeWithCodes('store', 'P', 100);
+	const { schema } = fixture;
+	let store: PostgresStore;
+	beforeAll(() => {
+		store = fixture.store;
 	});
 
 	it('redeems a code in four statements: begin, the code with its coupon, the use with the count, commit', async () => {
@@ -364,30 +380,12 @@ describe('PostgresStore when the database cannot be reached', () => {
 });
 
 describeWithDatabase('Reading a coupon through COPY', () => {
-	const schema = uniqueSchema('copy');
-	let database: CouponDatabase;
-	let store: PostgresStore;
-
-	beforeAll(async () => {
-		database = databaseFor(testCredentials(schema));
-		store = new PostgresStore(database);
-		await store.transaction(async (s) => {
-			await s.createPool('BIG', 'imported');
-			await s.addImported(
-				'BIG',
-				Array.from({ length: 50_000 }, (_, i) => ({ code: `B${i}`, key: `B${i}`, row: i + 2 })),
-			);
-		});
-	}, HEAVY_TEST_MS);
-	afterAll(async () => {
-		await database.close();
-		await dropSchema(schema);
-	});
+	const fixture = storeWithCodes('copy', 'BIG', 50_000);
 
 	it(
 		'leaves the session usable when the reader stops after the first page of many',
 		async () => {
-			const [first, counts] = await store.transaction(async (s) => {
+			const [first, counts] = await fixture.store.transaction(async (s) => {
 				let page: unknown[] = [];
 				for await (page of s.listCodes('BIG', 10)) break;
 				return [page, await s.countPool('BIG', T0, T0)] as const;
