@@ -396,6 +396,27 @@ describeWithDatabase('Reading a coupon through COPY', () => {
 		HEAVY_TEST_MS,
 	);
 
+	it('closes the connection of a copy its query timer failed, before the server’s late rows arrive', async () => {
+		const client = new Client({ connectionString: DATABASE_URL, query_timeout: 300 });
+		client.on('error', () => undefined);
+		await client.connect();
+		const ended = new Promise((resolve) => client.once('end', resolve));
+		await expect(
+			(async () => {
+				for await (const _page of copiedPages(
+					client as unknown as PoolClient,
+					'COPY (SELECT g, pg_sleep(CASE WHEN g = 1 THEN 1 ELSE 0 END) FROM generate_series(1, 50000) g) TO STDOUT',
+					(line) => line.text(0),
+					1000,
+					'the test',
+				));
+			})(),
+		).rejects.toThrow('Query read timeout');
+		// Left open, the server's rows a moment later reach a copy that stopped parsing, and throw.
+		await ended;
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+	}, 30_000);
+
 	it('leaves no query timer behind to fail the connection after the copy', async () => {
 		const client = new Client({ connectionString: DATABASE_URL, query_timeout: 200 });
 		await client.connect();

@@ -296,7 +296,8 @@ export interface CouponStoreSession {
 	/**
 	 * The pool's codes in code-key order (the store's own order of keys, the same on every call), in
 	 * pages of at most `pageSize` codes, none empty. Read only; it locks nothing. A reader that stops
-	 * early ends the read: the session can go on.
+	 * early ends the read: the session can go on. While the read is open the session takes no other
+	 * call (on PostgreSQL the read holds the connection): read to the end, or stop, first.
 	 */
 	listCodes(name: string, pageSize: number): AsyncIterable<ListedCode[]>;
 	/** Whether any of the pool's codes has details of its own. Read only; it locks nothing. */

@@ -2,7 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { PoolClient } from 'pg';
+import { DatabaseError, type PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Turns } from '../../core/common/turns';
 import { describeDatabaseError } from '../../transport/postgres';
@@ -155,9 +155,20 @@ export async function* copiedPages<T>(
 	pageSize: number,
 	where: string,
 ): AsyncGenerator<T[]> {
-	const stream = client.query(copyTo(sql));
+	const stream = client.query(copyTo(sql)) as ReturnType<typeof copyTo> & {
+		/** How pg fails the copy (not in its types). */
+		handleError(error: Error): void;
+	};
 	// pg reports a copy's errors as events too: one nobody awaits any more must not end n8n.
 	stream.on('error', () => undefined);
+	// An error that is not the server's (pg's query timer, a broken socket) leaves pg-copy-streams
+	// listening to a connection it no longer parses for: the server's next bytes would throw where
+	// nothing catches them, and n8n would stop. The connection cannot be used again: it is closed.
+	const failCopy = stream.handleError.bind(stream);
+	stream.handleError = (error: Error) => {
+		if (!(error instanceof DatabaseError)) connectionSocket(client)?.destroy();
+		failCopy(error);
+	};
 	const decoder = new StringDecoder('utf8');
 	const copied = new CopiedLine();
 	let carried = '';
@@ -194,6 +205,10 @@ export async function* copiedPages<T>(
 		throw new Error('A COPY from the database ended inside a row');
 	if (page.length > 0) yield page;
 }
+
+/** The socket under a pg client: not part of its typed interface. */
+const connectionSocket = (client: PoolClient) =>
+	(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
 
 /** A candidate's expiry as a COPY field: an ISO time, or COPY's NULL. */
 export const copyExpiry = ({ expiresAt }: ImportCandidate) =>
