@@ -336,9 +336,9 @@ export class PostgresSession implements CouponStoreSession {
 
 	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {
 		const poolId = BigInt(await this.poolIds.required(name));
-		// One COPY in code-key order: the database sorts the coupon once, where pages read through
-		// the primary key would visit the table's pages in random order (the export took 2.5 times
-		// as long as PostgreSQL writing the same CSV itself).
+		// One statement streaming the coupon in code-key order, read field by field: 200 pages of
+		// SELECT, each a row object per code, took twice as long to read a million codes (the
+		// export took 2.5 times as long as PostgreSQL writing the same CSV itself).
 		yield* copiedPages(
 			this.client,
 			`COPY (SELECT ${COPIED_LISTED_COLUMNS} FROM ${this.schema}.codes c WHERE c.pool_id = ${poolId} ORDER BY c.code_key) TO STDOUT`,

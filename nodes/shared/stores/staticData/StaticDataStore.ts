@@ -153,6 +153,22 @@ export class StaticDataStaging implements ImportStaging {
 	}
 }
 
+/** A code of the pool as an export lists it: its assignment without the history of uses, or its own details and expiry. */
+async function listedCode(pool: WorkingPool, key: string, code: string): Promise<ListedCode> {
+	const assignment = await pool.assignmentByCode(code);
+	if (!assignment) {
+		const { details, expiresAt } = (await pool.availableCode(code)) ?? {};
+		return {
+			code,
+			key,
+			...(details ? { details } : {}),
+			...(expiresAt === undefined ? {} : { expiresAt }),
+		};
+	}
+	const { redemptions: _, ...record } = copyRecord(assignment);
+	return { code, key, ...(record.details ? { details: record.details } : {}), assignment: record };
+}
+
 class StaticDataSession implements CouponStoreSession {
 	readonly turns = new Turns();
 	private readonly working = new Map<string, WorkingPool>();
@@ -319,27 +335,8 @@ class StaticDataSession implements CouponStoreSession {
 		const codes = await pool.codes();
 		for (let start = 0; start < keys.length; start += pageSize) {
 			const listed: ListedCode[] = [];
-			for (const key of keys.slice(start, start + pageSize)) {
-				const code = codes.get(key)!;
-				const assignment = await pool.assignmentByCode(code);
-				if (!assignment) {
-					const { details, expiresAt } = (await pool.availableCode(code)) ?? {};
-					listed.push({
-						code,
-						key,
-						...(details ? { details } : {}),
-						...(expiresAt === undefined ? {} : { expiresAt }),
-					});
-					continue;
-				}
-				const { redemptions: _, ...record } = copyRecord(assignment);
-				listed.push({
-					code,
-					key,
-					...(record.details ? { details: record.details } : {}),
-					assignment: record,
-				});
-			}
+			for (const key of keys.slice(start, start + pageSize))
+				listed.push(await listedCode(pool, key, codes.get(key)!));
 			yield listed;
 		}
 	}
