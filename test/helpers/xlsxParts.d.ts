@@ -6,4 +6,8 @@ export interface ZipPart {
 }
 
 export function zip(parts: ZipPart[]): Buffer;
-export function workbookParts(sheetXml: Buffer, sharedStringsXml?: string): ZipPart[];
+export function workbookParts(
+	sheetXml: Buffer,
+	sharedStringsXml?: string,
+	stylesXml?: string,
+): ZipPart[];

@@ -99,9 +99,10 @@ describe('properties of the spreadsheet reader', () => {
 						const again = (async function* () {
 							yield* batches;
 						})();
-						// The raw cells SheetJS made, compared whole: texts, types and formats.
+						// The raw cells, compared whole: texts, types and formats. A batch the plain reader
+						// reads and one SheetJS reads differ only in SheetJS's copy of a text's XML (r).
 						const { cell: _, ...read } = await wholeTable({ ...streamed, batches: again });
-						expect(read).toEqual({ ...whole, cell: undefined });
+						expect(withoutTextXml(read)).toEqual(withoutTextXml({ ...whole, cell: undefined }));
 						const rowsRead = batches.flatMap((batch) =>
 							batch.rows.flatMap((row, i) =>
 								row ? [[batch.firstRow + i, streamed.cell(row[0]), streamed.cell(row[1])]] : [],
@@ -289,3 +290,13 @@ describe('properties of the CSV reader', () => {
 		HEAVY_TEST_MS,
 	);
 });
+
+/** A table's raw cells without `r`, the text's XML that SheetJS keeps beside it and the import never reads. */
+function withoutTextXml<T extends { rows: Array<unknown[] | undefined> }>(table: T): T {
+	const cells = (row: unknown[] | undefined) =>
+		row?.map((cell) => {
+			const { r: _, ...rest } = cell as { r?: unknown };
+			return rest;
+		});
+	return { ...table, rows: table.rows.map(cells) };
+}

@@ -3,6 +3,7 @@ import { CouponError } from '../core/common/errors';
 import { Turns } from '../core/common/turns';
 import type { Cell, RowBatch, SheetRows, SheetTable } from '../core/import/importTypes';
 import { wholeTable } from '../core/import/sheetRows';
+import { plainRows, scanPlainRows, type PlainSources, type StyleFormat } from './plainRows';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
 import { readLayout, renumberSharedStrings, SharedStringTable, SheetCutter } from './sheetParts';
 import {
@@ -25,12 +26,14 @@ export const SAVE_AS_XLSX =
 	'Open the file in Excel or LibreOffice and save it as an Excel Workbook (.xlsx).';
 
 /**
- * How the sheet is streamed: the bytes unpacked at a time, and the bytes of rows SheetJS parses
- * at a time (it builds a batch's cells whole, so memory follows this, not the sheet).
+ * How the sheet is streamed: the bytes unpacked at a time, and the bytes of rows read at a time
+ * (a batch's cells are built whole, so memory follows this, not the sheet).
  */
 export interface Streaming {
 	pieceBytes: number;
 	batchBytes: number;
+	/** False: SheetJS reads every batch, plain or not (tests compare the two readers). */
+	plainCells?: boolean;
 }
 // A batch of 256 KB (about 2,300 rows of two cells) keeps SheetJS's copies of it small and its parse
 // to tens of milliseconds: reading a 1,000,000-row file, the event loop waited at most 96 ms (226 ms
@@ -80,6 +83,7 @@ export async function openSheet(
 			SAVE_AS_XLSX,
 		);
 	const end: { valueBeyond?: number } = {};
+	const styles = layout.styles === undefined ? undefined : stylesXml(layout.styles, entries, part);
 	return {
 		sheetName: sheet.name,
 		cell: (raw) => cellOf(raw as XLSX.CellObject | undefined),
@@ -89,7 +93,8 @@ export async function openSheet(
 			sheetName: sheet.name,
 			sheetEntry,
 			sharedStrings: layout.sharedStrings,
-			styles: layout.styles === undefined ? undefined : stylesXml(layout.styles, entries, part),
+			styles,
+			formats: styleFormats(styles),
 			options,
 			streaming,
 			turns,
@@ -117,13 +122,16 @@ interface SheetSource {
 	turns: Turns;
 	/** Filled once the sheet is read to its end. */
 	end: { valueBeyond?: number };
+	/** How SheetJS reads numbers in the workbook's cell styles (see `styleFormats`). */
+	formats: PlainSources['formats'];
 }
 
 /**
  * The sheet unpacked piece by piece and cut to the rows read (SheetCutter), each `batchBytes` of
- * rows parsed by SheetJS with the shared strings they use. SheetJS stays the reader of cells, as
- * n8n's own Extract From File reads them (number formats, dates, rich text), but it only ever sees
- * a batch: it would build a whole sheet's cells at once.
+ * rows read at a time. A batch of plain cells (texts and numbers, as code lists are) is read here;
+ * any other goes to SheetJS with the shared strings it uses. SheetJS stays the reader of unusual
+ * cells, as n8n's own Extract From File reads them (dates, rich text, formulas, escapes), and the
+ * judge of number formats, but it only ever sees a batch: it would build a whole sheet's cells.
  */
 async function* sheetBatches(source: SheetSource): AsyncGenerator<RowBatch> {
 	const { file, entries, options, sheetName } = source;
@@ -170,7 +178,10 @@ async function* sheetBatches(source: SheetSource): AsyncGenerator<RowBatch> {
 	}
 }
 
-/** One batch of kept rows parsed by SheetJS, with the shared strings it uses and the styles. */
+/**
+ * One batch of kept rows: read here when its cells are plain (see `scanPlainRows`), else parsed by
+ * SheetJS with the shared strings it uses and the styles.
+ */
 async function parseRows(
 	rows: Buffer,
 	firstRow: number,
@@ -178,22 +189,22 @@ async function parseRows(
 	strings: SharedStringTable | undefined,
 	cellsRead: number,
 ): Promise<RowBatch> {
+	const scanned = source.streaming.plainCells !== false && scanPlainRows(rows, firstRow);
+	if (scanned) {
+		await ensureTexts(scanned.maxTextIndex, strings, cellsRead);
+		const plain = plainRows(scanned, {
+			text: (index) => strings!.plainText(index),
+			formats: source.formats,
+		});
+		if (plain) return { firstRow, rows: plain };
+	}
 	const renumbered = renumberSharedStrings(rows);
 	let sharedStrings: Buffer | undefined;
 	if (renumbered.indices.length > 0) {
 		let maxIndex = -1;
 		for (const index of renumbered.indices) if (index > maxIndex) maxIndex = index;
-		const cut = { maxStringIndex: maxIndex };
-		if (strings === undefined) sharedStringsMissing(cut);
-		if (maxIndex + 1 > cellsRead + SHARED_STRINGS_SLACK)
-			throw sharedStringsDamaged(
-				cut,
-				`the sheet's rows read hold only ${cellsRead.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
-			);
-		const count = await strings.ensure(maxIndex + 1);
-		if (count < maxIndex + 1)
-			throw sharedStringsDamaged(cut, `the workbook has only ${count.toLocaleString('en-US')}`);
-		sharedStrings = withAstralCharacters(strings.partFor(renumbered.indices));
+		await ensureTexts(maxIndex, strings, cellsRead);
+		sharedStrings = withAstralCharacters(strings!.partFor(renumbered.indices));
 	}
 	const container = ownWorkbook(
 		source.sheetName,
@@ -226,6 +237,68 @@ async function parseRows(
 		);
 	}
 	return { firstRow, rows: batch };
+}
+
+/** Unpacks the shared strings up to text `maxIndex`, refusing a table that does not hold it. */
+async function ensureTexts(
+	maxIndex: number,
+	strings: SharedStringTable | undefined,
+	cellsRead: number,
+): Promise<void> {
+	if (maxIndex < 0) return;
+	const cut = { maxStringIndex: maxIndex };
+	if (strings === undefined) sharedStringsMissing(cut);
+	if (maxIndex + 1 > cellsRead + SHARED_STRINGS_SLACK)
+		throw sharedStringsDamaged(
+			cut,
+			`the sheet's rows read hold only ${cellsRead.toLocaleString('en-US')} cells: the table of texts is far larger than the sheet needs`,
+		);
+	const count = await strings.ensure(maxIndex + 1);
+	if (count < maxIndex + 1)
+		throw sharedStringsDamaged(cut, `the workbook has only ${count.toLocaleString('en-US')}`);
+}
+
+/**
+ * How SheetJS reads numbers in each cell style of the workbook, learnt by letting it parse a row
+ * of the number 1 in the styles asked for, once each: the plain reader gives number cells the same
+ * format (`z`) and leaves dates to SheetJS. Undefined when SheetJS cannot read the styles.
+ */
+function styleFormats(
+	styles: Buffer | undefined,
+): (wanted: number[]) => Map<number, StyleFormat> | undefined {
+	const known = new Map<number, StyleFormat>();
+	return (wanted) => {
+		const unknown = wanted.filter((style) => !known.has(style));
+		if (unknown.length > 0) {
+			const cells = unknown.map(
+				(style, i) =>
+					`<c r="${XLSX.utils.encode_col(i)}1"${style < 0 ? '' : ` s="${style}"`}><v>1</v></c>`,
+			);
+			let probe: Array<XLSX.CellObject | undefined> | undefined;
+			try {
+				const workbook = parseBatch(
+					ownWorkbook(
+						'probe',
+						Buffer.from(`<row r="1">${cells.join('')}</row>`),
+						undefined,
+						styles,
+					),
+				);
+				probe = (workbook.Sheets[workbook.SheetNames[0]]?.['!data'] as (typeof probe)[])?.[0];
+			} catch {
+				return undefined;
+			}
+			for (let i = 0; i < unknown.length; i++) {
+				const cell = probe?.[i];
+				if (cell === undefined) return undefined;
+				known.set(unknown[i], {
+					z: typeof cell.z === 'string' ? cell.z : undefined,
+					date: cell.t === 'd',
+				});
+			}
+		}
+		return known;
+	};
 }
 
 /** SheetJS's parse of a batch's workbook; `strict` makes it throw what it would otherwise swallow. */

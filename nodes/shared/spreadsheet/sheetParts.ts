@@ -14,9 +14,10 @@ const SLASH = 0x2f;
 const COLON = 0x3a;
 const QUESTION = 0x3f;
 const BANG = 0x21;
+const AMPERSAND = 0x26;
 
 /** One XML tag: where it starts and ends, its local name (no namespace prefix) and its kind. */
-interface Tag {
+export interface Tag {
 	start: number;
 	/** Just past its `>`. */
 	end: number;
@@ -35,7 +36,7 @@ function isNameEnd(byte: number): boolean {
  * The next tag at or after `from`. Comments, declarations and processing instructions come back
  * with `special` set: inside rows no spreadsheet program writes them, and readers disagree on them.
  */
-function nextTag(xml: Buffer, from: number): Tag | undefined {
+export function nextTag(xml: Buffer, from: number): Tag | undefined {
 	// Byte loops: tags are short, and Buffer.indexOf costs more per call than it saves.
 	let start = from;
 	while (start < xml.length && xml[start] !== LT) start++;
@@ -62,7 +63,7 @@ function nextTag(xml: Buffer, from: number): Tag | undefined {
 	};
 }
 
-function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
+export function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
 	return bytesAre(xml, tag.nameStart, tag.nameEnd, name);
 }
 
@@ -70,12 +71,12 @@ const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
 
-function isSpace(byte: number): boolean {
+export function isSpace(byte: number): boolean {
 	return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
 /** Where an attribute's value lies in a tag (prefix ignored): its first byte and the byte past it. */
-function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] | undefined {
+export function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] | undefined {
 	const end = tag.end - 1;
 	let at = tag.nameEnd;
 	while (at < end) {
@@ -94,7 +95,7 @@ function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] |
 	return undefined;
 }
 
-function bytesAre(xml: Buffer, from: number, to: number, text: string): boolean {
+export function bytesAre(xml: Buffer, from: number, to: number, text: string): boolean {
 	if (to - from !== text.length) return false;
 	for (let i = 0; i < text.length; i++) if (xml[from + i] !== text.charCodeAt(i)) return false;
 	return true;
@@ -107,7 +108,7 @@ function attribute(xml: Buffer, tag: Tag, name: string): string | undefined {
 }
 
 /** A whole number written in bytes `from` to `to`; NaN when they hold anything else. */
-function wholeNumber(xml: Buffer, from: number, to: number): number {
+export function wholeNumber(xml: Buffer, from: number, to: number): number {
 	let value = 0;
 	for (let i = from; i < to; i++) {
 		const digit = xml[i] - 0x30;
@@ -727,6 +728,25 @@ export class SharedStringTable {
 		return Buffer.concat(parts);
 	}
 
+	/**
+	 * Text `index` (found by `ensure`) when it is written plainly, `<si><t>text</t></si>` (or `<t
+	 * xml:space="preserve">`) with printable ASCII and no entity: then it is its bytes, as SheetJS
+	 * would read it. Undefined for anything else (rich text, other characters), which SheetJS reads.
+	 */
+	plainText(index: number): string | undefined {
+		let at = this.bounds[2 * index];
+		const end = this.bounds[2 * index + 1] - PLAIN_TEXT_END.length;
+		while (at < end && isSpace(this.data[at])) at++;
+		const open = this.data.subarray(at, at + PLAIN_PRESERVED_TEXT_START.length);
+		if (open.subarray(0, PLAIN_TEXT_START.length).equals(PLAIN_TEXT_START))
+			at += PLAIN_TEXT_START.length;
+		else if (open.equals(PLAIN_PRESERVED_TEXT_START)) at += PLAIN_PRESERVED_TEXT_START.length;
+		else return undefined;
+		if (at > end || !this.data.subarray(end, end + PLAIN_TEXT_END.length).equals(PLAIN_TEXT_END))
+			return undefined;
+		return plainAscii(this.data, at, end);
+	}
+
 	private append(piece: Buffer): void {
 		if (this.filled + piece.length > this.data.length) {
 			const grown = Buffer.allocUnsafe(Math.max(2 * this.data.length, this.filled + piece.length));
@@ -830,4 +850,22 @@ function isWordByte(byte: number): boolean {
 		(byte >= 0x30 && byte <= 0x39) ||
 		byte === 0x5f
 	);
+}
+
+const PLAIN_TEXT_START = Buffer.from('<si><t>');
+const PLAIN_PRESERVED_TEXT_START = Buffer.from('<si><t xml:space="preserve">');
+const PLAIN_TEXT_END = Buffer.from('</t></si>');
+const UNDERSCORE = 0x5f;
+
+/**
+ * Bytes `from` to `to` as text when each is printable ASCII other than `<` and `&`, with no `_x`
+ * (Excel's escape of a control character, `_x000D_`): text that SheetJS reads as it is written.
+ */
+export function plainAscii(xml: Buffer, from: number, to: number): string | undefined {
+	for (let i = from; i < to; i++) {
+		const byte = xml[i];
+		if (byte < 0x20 || byte > 0x7e || byte === LT || byte === AMPERSAND) return undefined;
+		if (byte === UNDERSCORE && (xml[i + 1] | 0x20) === 0x78) return undefined;
+	}
+	return xml.toString('latin1', from, to);
 }
