@@ -8,7 +8,7 @@ const { ContactCoupon } = require('../dist/nodes/ContactCoupon/ContactCoupon.nod
 const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node');
 const { LocalStore } = require('../dist/nodes/shared/stores/local/LocalStore');
 const { localDatabase } = require('../dist/nodes/shared/transport/sqlite');
-const { context, fileItem } = require('./lib/context');
+const { context, diskFileItem } = require('./lib/context');
 
 const [step, ...args] = process.argv.slice(2);
 const DAY_MS = 86_400_000;
@@ -62,9 +62,8 @@ function writeLockHeld(n8nFolder) {
 }
 
 const steps = {
-	/** Coupon Import node, Local storage, one file into an empty coupon. */
+	/** Coupon Import node, Local storage, one file into an empty coupon, streamed from disk as n8n 2.x keeps it. */
 	async 'import-node'(file, n8nFolder) {
-		const buffer = fs.readFileSync(file);
 		const parameters = {
 			storage: 'local',
 			binaryPropertyName: 'data',
@@ -73,7 +72,7 @@ const steps = {
 		};
 		const started = performance.now();
 		const [output] = await new CouponImport().execute.call(
-			context([fileItem(buffer)], parameters, { n8nFolder }),
+			context([diskFileItem(file)], parameters, { n8nFolder }),
 		);
 		return { seconds: (performance.now() - started) / 1000, added: output[0].json.added };
 	},

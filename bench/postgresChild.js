@@ -13,7 +13,7 @@ const {
 	STATEMENT_BATCH,
 } = require('../dist/nodes/shared/stores/postgres/statements');
 const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
-const { context, diskFileItem, fileItem } = require('./lib/context');
+const { context, diskFileItem } = require('./lib/context');
 const { credentials, databaseUrl } = require('./lib/database');
 
 const [step, ...args] = process.argv.slice(2);
@@ -24,10 +24,10 @@ async function waitUntil(startAt) {
 
 const steps = {
 	/**
-	 * Coupon Import node, database storage, one file; Max Rows when given. With `onDisk`, the file is
-	 * where n8n's filesystem binary mode keeps it; otherwise in the item, as its memory mode does.
+	 * Coupon Import node, database storage, one file; Max Rows when given. The file is where n8n 2.x
+	 * keeps every binary, outside the item (on disk, or in the database in queue mode), streamed.
 	 */
-	async 'import-node'(file, schema, maxRows, onDisk) {
+	async 'import-node'(file, schema, maxRows) {
 		const parameters = {
 			storage: 'database',
 			binaryPropertyName: 'data',
@@ -36,7 +36,7 @@ const steps = {
 		};
 		const started = performance.now();
 		const [output] = await new CouponImport().execute.call(
-			context([onDisk ? diskFileItem(file) : fileItem(fs.readFileSync(file))], parameters, {
+			context([diskFileItem(file)], parameters, {
 				credentials: credentials(schema),
 			}),
 		);

@@ -40,7 +40,7 @@ async function main() {
 	try {
 		const { stdout } = await promisify(execFile)(
 			process.execPath,
-			[path.join(__dirname, 'postgresChild.js'), 'import-node', file, schema, ROWS, 'on disk'],
+			[path.join(__dirname, 'postgresChild.js'), 'import-node', file, schema, ROWS],
 			{ maxBuffer: 1 << 20 },
 		);
 		const result = JSON.parse(stdout.trim().split('\n').pop());
