@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import * as XLSX from '@e965/xlsx';
 import type { SheetRows } from '../../nodes/shared/core/import/importTypes';
-import { openSheet } from '../../nodes/shared/spreadsheet/readSheet';
+import { scanPlainRows } from '../../nodes/shared/spreadsheet/plainRows';
+import { openSheet, type Streaming } from '../../nodes/shared/spreadsheet/readSheet';
 import { workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
 
@@ -102,6 +103,15 @@ async function readAll(rows: SheetRows): Promise<Array<[number, number, unknown,
 	return read;
 }
 
+/** Every cell read, or the message of the refusal. */
+async function readWith(file: Buffer, streaming: Streaming) {
+	try {
+		return await readAll(await openSheet(file, options, streaming));
+	} catch (error) {
+		return (error as Error).message;
+	}
+}
+
 describe('the plain cell reader', () => {
 	it(
 		'reads every cell as SheetJS reads it, whatever the cells, texts and formats, in batches of any size',
@@ -140,16 +150,9 @@ describe('the plain cell reader', () => {
 								STYLES,
 							),
 						);
-						const read = async (plainCells: boolean) => {
-							try {
-								return await readAll(
-									await openSheet(file, options, { pieceBytes, batchBytes, plainCells }),
-								);
-							} catch (error) {
-								return (error as Error).message;
-							}
-						};
-						expect(await read(true)).toEqual(await read(false));
+						expect(await readWith(file, { pieceBytes, batchBytes, plainCells: true })).toEqual(
+							await readWith(file, { pieceBytes, batchBytes, plainCells: false }),
+						);
 					},
 				),
 				{ numRuns: 300 },
@@ -169,27 +172,93 @@ describe('the plain cell reader', () => {
 		['a date format', '<c r="A1" s="4"><v>46000.5</v></c>', ''],
 		['a padding format', '<c r="A1" s="2"><v>42</v></c>', ''],
 		['a style the workbook lacks', '<c r="A1" s="99"><v>42</v></c>', ''],
-		['a text in a date format', '<c r="A1" t="s" s="3"><v>0</v></c>', '<si><t>AB</t></si>'],
-		['an escaped control character', '<c r="A1" t="s"><v>0</v></c>', '<si><t>A_x000D_B</t></si>'],
-		['a line break', '<c r="A1" t="s"><v>0</v></c>', '<si><t>A\r\nB</t></si>'],
-		['an accent', '<c r="A1" t="s"><v>0</v></c>', '<si><t>Aé</t></si>'],
-		['an entity', '<c r="A1" t="s"><v>0</v></c>', '<si><t>A&amp;B&#65;</t></si>'],
-		['kept spaces', '<c r="A1" t="s"><v>0</v></c>', '<si><t xml:space="preserve"> A </t></si>'],
-		['rich text', '<c r="A1" t="s"><v>0</v></c>', '<si><r><t>A</t></r><r><t>B</t></r></si>'],
-		['a text after white space', '<c r="A1" t="s"><v>0</v></c>', '\n <si><t>AB</t></si>'],
-	])('reads a cell with %s as SheetJS reads it', async (_, cellXml, sharedText) => {
+		[
+			'a text in a date format',
+			'<c r="A1" t="s" s="3"><v>0</v></c>',
+			'<sst><si><t>AB</t></si></sst>',
+		],
+		[
+			'an escaped control character',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<sst><si><t>A_x000D_B</t></si></sst>',
+		],
+		['a line break', '<c r="A1" t="s"><v>0</v></c>', '<sst><si><t>A\r\nB</t></si></sst>'],
+		['an accent', '<c r="A1" t="s"><v>0</v></c>', '<sst><si><t>Aé</t></si></sst>'],
+		['an entity', '<c r="A1" t="s"><v>0</v></c>', '<sst><si><t>A&amp;B&#65;</t></si></sst>'],
+		[
+			'kept spaces',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<sst><si><t xml:space="preserve"> A </t></si></sst>',
+		],
+		[
+			'rich text',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<sst><si><r><t>A</t></r><r><t>B</t></r></si></sst>',
+		],
+		[
+			'a text after white space',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<sst>\n <si><t>AB</t></si></sst>',
+		],
+		['a style written with a leading zero', '<c r="A1" s="01"><v>42</v></c>', ''],
+		[
+			'a text in a style written with a leading zero',
+			'<c r="A1" t="s" s="01"><v>0</v></c>',
+			'<sst><si><t>AB</t></si></sst>',
+		],
+		['a style past any workbook', '<c r="A1" s="70000"><v>42</v></c>', ''],
+		['a type under xmlns', '<c r="A1" xmlns:t="s"><v>0</v></c>', '<sst><si><t>AB</t></si></sst>'],
+		['a style under xmlns', '<c r="A1" xmlns:s="1"><v>42</v></c>', ''],
+		['a reference inside another attribute', '<c foor="C1" xmlns:r="B1"><v>42</v></c>', ''],
+		['a value of a dotted prefix', '<c r="A1"><a.b:v>42</a.b:v></c>', ''],
+		['a cell of a dashed prefix', '<a-b:c r="A1"><v>42</v></a-b:c>', ''],
+		['a line break after its name', '<c r="A1"><v>1</v></c><c\nr="B1"><v>42</v></c>', ''],
+		['a space in its closing value tag', '<c r="A1"><v>42</v ></c>', ''],
+		['a cell inside it', '<c r="A1"><v>5</v><c r="B1"><v>6</v></c></c>', ''],
+		[
+			'texts after a comment',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<?xml version="1.0"?><!-- <sst> --><sst><si><t>A</t></si></sst>',
+		],
+		[
+			'texts after an instruction',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<?foo <sst>?><sst><si><t>A</t></si></sst>',
+		],
+		[
+			'texts after another element',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<sst-x/><sst><si><t>A</t></si></sst>',
+		],
+		[
+			'texts of a dotted root',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'<a.b:sst><si><t>A</t></si></a.b:sst>',
+		],
+		[
+			'texts after a declaration',
+			'<c r="A1" t="s"><v>0</v></c>',
+			'\ufeff<?xml version="1.0" encoding="UTF-8"?>\n<x:sst xmlns:x="m"><si><t>A</t></si></x:sst>',
+		],
+	])('reads a cell with %s as SheetJS reads it', async (_, cellXml, sharedStrings) => {
 		const file = zip(
 			workbookParts(
 				Buffer.from(`<worksheet><sheetData><row r="1">${cellXml}</row></sheetData></worksheet>`),
-				sharedText === '' ? undefined : `<sst>${sharedText}</sst>`,
+				sharedStrings === '' ? undefined : sharedStrings,
 				STYLES,
 			),
 		);
-		const read = async (plainCells: boolean) =>
-			await readAll(
-				await openSheet(file, options, { pieceBytes: 4096, batchBytes: 4096, plainCells }),
-			);
-		expect(await read(true)).toEqual(await read(false));
+		const streaming = { pieceBytes: 4096, batchBytes: 4096 };
+		expect(await readWith(file, { ...streaming, plainCells: true })).toEqual(
+			await readWith(file, { ...streaming, plainCells: false }),
+		);
+	});
+
+	it('leaves cells of styles past 65,535 to SheetJS, so that the styles it learns stay few', () => {
+		const row = (style: number) =>
+			Buffer.from(`<row r="1"><c r="A1" s="${style}"><v>42</v></c></row>`);
+		expect(scanPlainRows(row(65_535), 1)?.styles).toEqual([65_535]);
+		expect(scanPlainRows(row(65_536), 1)).toBeUndefined();
 	});
 
 	it('reads a workbook as spreadsheet programs write it without SheetJS', async () => {

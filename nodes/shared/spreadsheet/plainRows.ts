@@ -1,4 +1,20 @@
-import { attributeRange, bytesAre, isNamed, nextTag, wholeNumber } from './sheetParts';
+import {
+	attributeRange,
+	bytesAre,
+	isNamed,
+	isSpace,
+	hasWordPrefix,
+	nextTag,
+	type Tag,
+	wholeNumber,
+} from './sheetParts';
+
+const SPACE = 0x20;
+const EQUALS = 0x3d;
+const ZERO = 0x30;
+const R = 0x72;
+const S = 0x73;
+const T = 0x74;
 
 /**
  * A cell as SheetJS hands it over (the fields the import reads), for the cells read here without
@@ -57,18 +73,14 @@ export function scanPlainRows(xml: Buffer, firstRow: number): ScannedRows | unde
 	let valueStart = -1;
 	let valueEnd = -1;
 	for (let tag = nextTag(xml, 0); tag; tag = nextTag(xml, tag.end)) {
+		// SheetJS finds elements by patterns: a prefix of word characters, a closing tag without
+		// spaces, a cell's name followed by a space, "/" or ">". Anything else is left to it.
+		if (!hasWordPrefix(xml, tag) || (tag.closing && tag.end - 1 !== tag.nameEnd)) return undefined;
 		if (isNamed(xml, tag, 'c')) {
 			if (!tag.closing) {
-				const reference = attributeRange(xml, tag, 'r');
-				const type = attributeRange(xml, tag, 't');
-				const styleRange = attributeRange(xml, tag, 's');
-				if (row === undefined || reference === undefined) return undefined;
-				column = columnIndex(xml, reference[0], reference[1]);
-				isText = type !== undefined && bytesAre(xml, type[0], type[1], 's');
-				if (type !== undefined && !isText && !bytesAre(xml, type[0], type[1], 'n'))
-					return undefined;
-				style = styleRange === undefined ? -1 : wholeNumber(xml, styleRange[0], styleRange[1]);
-				if (column < 0 || Number.isNaN(style)) return undefined;
+				const attributes = cellAttributes(xml, tag);
+				if (row === undefined || column >= 0 || attributes === undefined) return undefined;
+				({ column, isText, style } = attributes);
 				valueStart = valueEnd = -1;
 				if (!tag.selfClosing) continue;
 			} else if (valueStart >= 0 && valueEnd > valueStart) {
@@ -165,6 +177,48 @@ function isDecimal(xml: Buffer, from: number, to: number): boolean {
 		if (!digits()) return false;
 	}
 	return at === to;
+}
+
+/** Cell styles past this are no spreadsheet's (Excel allows 64,000): such a cell is left to SheetJS. */
+const MAX_PLAIN_STYLE = 65_535;
+
+/**
+ * A cell tag's column, type and style when it has only the attributes SheetJS reads as written: `r`
+ * (required), `t` ("s" or "n"), `s` (a number without leading zeros), none with a prefix (SheetJS
+ * reads `xmlns:t` as another attribute, and finds `r="` anywhere in the tag).
+ */
+function cellAttributes(
+	xml: Buffer,
+	tag: Tag,
+): { column: number; isText: boolean; style: number } | undefined {
+	const end = tag.end - (tag.selfClosing ? 2 : 1);
+	let at = tag.nameEnd;
+	if (at < end && xml[at] !== SPACE) return undefined;
+	let column = -1;
+	let isText = false;
+	let style = -1;
+	// SheetCutter let through only tags of `name="value"` pairs, each name once.
+	while (at < end) {
+		while (at < end && isSpace(xml[at])) at++;
+		if (at >= end) break;
+		const name = xml[at];
+		if (xml[at + 1] !== EQUALS) return undefined;
+		const quote = xml[at + 2];
+		const valueStart = at + 3;
+		const valueEnd = xml.indexOf(quote, valueStart);
+		if (valueEnd < 0 || valueEnd >= end) return undefined;
+		if (name === R) column = columnIndex(xml, valueStart, valueEnd);
+		else if (name === T) {
+			isText = bytesAre(xml, valueStart, valueEnd, 's');
+			if (!isText && !bytesAre(xml, valueStart, valueEnd, 'n')) return undefined;
+		} else if (name === S) {
+			style = wholeNumber(xml, valueStart, valueEnd);
+			if (!(style <= MAX_PLAIN_STYLE) || (xml[valueStart] === ZERO && valueEnd - valueStart > 1))
+				return undefined;
+		} else return undefined;
+		at = valueEnd + 1;
+	}
+	return column < 0 ? undefined : { column, isText, style };
 }
 
 /** The column of a reference such as AB12 (SheetCutter checked it names its row), from 0; -1 if not letters. */

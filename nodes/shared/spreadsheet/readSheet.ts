@@ -261,13 +261,17 @@ async function ensureTexts(
 /**
  * How SheetJS reads numbers in each cell style of the workbook, learnt by letting it parse a row
  * of the number 1 in the styles asked for, once each: the plain reader gives number cells the same
- * format (`z`) and leaves dates to SheetJS. Undefined when SheetJS cannot read the styles.
+ * format (`z`) and leaves dates to SheetJS. Undefined when SheetJS cannot read the styles. Styles
+ * are numbered up to 65,535 (`scanPlainRows`), so what is learnt stays small whatever the sheet.
  */
 function styleFormats(
 	styles: Buffer | undefined,
 ): (wanted: number[]) => Map<number, StyleFormat> | undefined {
 	const known = new Map<number, StyleFormat>();
+	// Once SheetJS fails on a probe, it reads the file's batches: a probe per batch would double that.
+	let failed = false;
 	return (wanted) => {
+		if (failed) return undefined;
 		const unknown = wanted.filter((style) => !known.has(style));
 		if (unknown.length > 0) {
 			const cells = unknown.map(
@@ -286,11 +290,15 @@ function styleFormats(
 				);
 				probe = (workbook.Sheets[workbook.SheetNames[0]]?.['!data'] as (typeof probe)[])?.[0];
 			} catch {
+				failed = true;
 				return undefined;
 			}
 			for (let i = 0; i < unknown.length; i++) {
 				const cell = probe?.[i];
-				if (cell === undefined) return undefined;
+				if (cell === undefined) {
+					failed = true;
+					return undefined;
+				}
 				known.set(unknown[i], {
 					z: typeof cell.z === 'string' ? cell.z : undefined,
 					date: cell.t === 'd',

@@ -696,6 +696,8 @@ export class SharedStringTable {
 	/** The root element's opening tag, as written (up to its end), once found; and its name. */
 	private rootEnd?: number;
 	private rootName = 'sst';
+	/** Whether SheetJS finds the same root (see `isPlainRoot`): else it reads the texts. */
+	private plainRoot = false;
 	/** Where the text being read began: the end of the last closing tag, or of the root's tag. */
 	private textStart = 0;
 	/** Start and end of each text found, two numbers a text: a million texts take 8 MB. */
@@ -734,6 +736,7 @@ export class SharedStringTable {
 	 * would read it. Undefined for anything else (rich text, other characters), which SheetJS reads.
 	 */
 	plainText(index: number): string | undefined {
+		if (!this.plainRoot) return undefined;
 		let at = this.bounds[2 * index];
 		const end = this.bounds[2 * index + 1] - PLAIN_TEXT_END.length;
 		while (at < end && isSpace(this.data[at])) at++;
@@ -780,6 +783,7 @@ export class SharedStringTable {
 				if (tag.closing || tag.special || !isNamed(xml, tag, 'sst')) continue;
 				this.rootEnd = this.textStart = tag.end;
 				this.rootName = xml.toString('latin1', tag.start + 1, tag.nameEnd);
+				this.plainRoot = isPlainRoot(xml, tag);
 				break;
 			}
 			if (this.rootEnd === undefined) {
@@ -852,6 +856,29 @@ function isWordByte(byte: number): boolean {
 	);
 }
 
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Whether the shared strings' root tag is the first thing SheetJS's pattern for it can find: after
+ * at most a byte order mark, an XML declaration and white space (a comment or instruction before it
+ * may hold what looks like a root), named `sst` with a prefix of word characters at most.
+ */
+function isPlainRoot(xml: Buffer, root: Tag): boolean {
+	let at = xml.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+	const skipSpace = () => {
+		while (at < root.start && isSpace(xml[at])) at++;
+	};
+	skipSpace();
+	if (bytesAre(xml, at, at + 5, '<?xml')) {
+		const close = xml.indexOf('?>', at);
+		if (close < 0 || close > root.start || xml.subarray(at + 1, close).includes(LT)) return false;
+		at = close + 2;
+		skipSpace();
+	}
+	const after = xml[root.nameEnd];
+	return at === root.start && hasWordPrefix(xml, root) && (isSpace(after) || after === GT);
+}
+
 const PLAIN_TEXT_START = Buffer.from('<si><t>');
 const PLAIN_PRESERVED_TEXT_START = Buffer.from('<si><t xml:space="preserve">');
 const PLAIN_TEXT_END = Buffer.from('</t></si>');
@@ -868,4 +895,13 @@ export function plainAscii(xml: Buffer, from: number, to: number): string | unde
 		if (byte === UNDERSCORE && (xml[i + 1] | 0x20) === 0x78) return undefined;
 	}
 	return xml.toString('latin1', from, to);
+}
+
+/** Whether a tag's name has no prefix, or one of word characters as SheetJS's patterns allow. */
+export function hasWordPrefix(xml: Buffer, tag: Tag): boolean {
+	const start = tag.start + (tag.closing ? 2 : 1);
+	if (tag.nameStart === start) return true;
+	if (tag.nameStart - 1 === start) return false;
+	for (let i = start; i < tag.nameStart - 1; i++) if (!isWordByte(xml[i])) return false;
+	return true;
 }
