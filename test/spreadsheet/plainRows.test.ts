@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as XLSX from '@e965/xlsx';
 import type { SheetRows } from '../../nodes/shared/core/import/importTypes';
-import { scanPlainRows } from '../../nodes/shared/spreadsheet/plainRows';
+import { plainRows, scanPlainRows } from '../../nodes/shared/spreadsheet/plainRows';
 import { openSheet, type Streaming } from '../../nodes/shared/spreadsheet/readSheet';
 import { workbookParts, xlsx, zip } from '../helpers/spreadsheets';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';
@@ -89,17 +89,17 @@ const sheet = fc.array(
 	{ minLength: 1, maxLength: 30 },
 );
 
+/** Every cell of every batch, by each key its arrays hold (a stray key such as -1 included). */
 async function readAll(rows: SheetRows): Promise<Array<[number, number, unknown, unknown]>> {
 	const read: Array<[number, number, unknown, unknown]> = [];
 	for await (const batch of rows.batches)
-		batch.rows.forEach((cells, i) =>
-			cells?.forEach((raw, column) => {
+		for (const [i, cells] of Object.entries(batch.rows))
+			for (const [column, raw] of Object.entries(cells ?? [])) {
 				const { t, v, z } = raw as XLSX.CellObject;
 				// Dates as text: an invalid one equals nothing, itself included.
 				const value = v instanceof Date ? String(v) : v;
-				read.push([batch.firstRow + i, column, rows.cell(raw), { t, v: value, z }]);
-			}),
-		);
+				read.push([batch.firstRow + Number(i), Number(column), rows.cell(raw), { t, v: value, z }]);
+			}
 	return read;
 }
 
@@ -119,8 +119,9 @@ describe('the plain cell reader', () => {
 			await fc.assert(
 				fc.asyncProperty(
 					sheet,
-					// Rows whole in one unpacked piece are kept as one run: small pieces make small batches.
-					fc.integer({ min: 16, max: 400 }),
+					// Rows whole in one unpacked piece are kept as one run: small pieces make small batches (zlib
+					// unpacks at least 64 bytes at a time).
+					fc.integer({ min: 64, max: 400 }),
 					fc.integer({ min: 1, max: 300 }),
 					async (rows, pieceBytes, batchBytes) => {
 						const strings: string[] = [];
@@ -215,6 +216,7 @@ describe('the plain cell reader', () => {
 		['a line break after its name', '<c r="A1"><v>1</v></c><c\nr="B1"><v>42</v></c>', ''],
 		['a space in its closing value tag', '<c r="A1"><v>42</v ></c>', ''],
 		['a cell inside it', '<c r="A1"><v>5</v><c r="B1"><v>6</v></c></c>', ''],
+		['a stray closing tag after it', '<c r="A1"><v>5</v></c></c><c r="B1"><v>6</v></c>', ''],
 		[
 			'texts after a comment',
 			'<c r="A1" t="s"><v>0</v></c>',
@@ -252,6 +254,24 @@ describe('the plain cell reader', () => {
 		expect(await readWith(file, { ...streaming, plainCells: true })).toEqual(
 			await readWith(file, { ...streaming, plainCells: false }),
 		);
+	});
+
+	it('looks up each shared text once per batch, however many cells hold it', () => {
+		const cells = Array.from(
+			{ length: 1000 },
+			(_, i) => `<row r="${i + 1}"><c r="A${i + 1}" t="s"><v>0</v></c></row>`,
+		);
+		const scanned = scanPlainRows(Buffer.from(cells.join('')), 1)!;
+		const looked: number[] = [];
+		const rows = plainRows(scanned, {
+			text: (index) => {
+				looked.push(index);
+				return 'A'.repeat(1000);
+			},
+			formats: () => new Map([[-1, { z: 'General', date: false }]]),
+		});
+		expect(looked).toEqual([0]);
+		expect(rows).toHaveLength(1000);
 	});
 
 	it('leaves cells of styles past 65,535 to SheetJS, so that the styles it learns stay few', () => {

@@ -83,6 +83,9 @@ export function scanPlainRows(xml: Buffer, firstRow: number): ScannedRows | unde
 				({ column, isText, style } = attributes);
 				valueStart = valueEnd = -1;
 				if (!tag.selfClosing) continue;
+			} else if (column < 0) {
+				// A closing tag of no open cell: SheetJS ignores it, the reader leaves it to SheetJS.
+				return undefined;
 			} else if (valueStart >= 0 && valueEnd > valueStart) {
 				const cell = isText
 					? textCell(xml, valueStart, valueEnd, scanned)
@@ -120,8 +123,12 @@ export function plainRows(
 	scanned: ScannedRows,
 	sources: PlainSources,
 ): Array<PlainCell[] | undefined> | undefined {
+	// Each text once per batch, as SheetJS reads it: a long text in many cells is one string.
+	const texts = new Map<number, string | undefined>();
 	for (const cell of scanned.textCells) {
-		const text = sources.text(cell.v as number);
+		const index = cell.v as number;
+		let text = texts.get(index);
+		if (!texts.has(index)) texts.set(index, (text = sources.text(index)));
 		if (text === undefined) return undefined;
 		cell.v = text;
 	}
