@@ -242,6 +242,15 @@ describe('readSheet', () => {
 		const file = zip(workbookParts(sheetXml([['coupon value'], ['X1']])));
 		expect((await readSheet(file, options)).rows).toEqual([['coupon value'], ['X1']]);
 	});
+	it('reads a namespace declared as xmlns:t as no cell type, as SheetJS reads the file', async () => {
+		const sheet = `<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" xmlns:t="s"><v>3</v></c></row></sheetData></worksheet>`;
+		const strings =
+			'<sst><si><t>coupon value</t></si><si><t>A</t></si><si><t>B</t></si><si><t>C</t></si></sst>';
+		const file = zip(workbookParts(Buffer.from(sheet), strings));
+		const sheetJs = XLSX.read(file, { type: 'buffer', dense: true }).Sheets.Codes['!data']!;
+		expect(sheetJs[1][0].v).toBe(3);
+		expect((await readSheet(file, options)).rows).toEqual([['coupon value'], ['3']]);
+	});
 });
 
 describe('zip bomb guard', () => {

@@ -75,7 +75,10 @@ export function isSpace(byte: number): boolean {
 	return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
-/** Where an attribute's value lies in a tag (prefix ignored): its first byte and the byte past it. */
+/**
+ * Where an attribute's value lies in a tag (prefix ignored): its first byte and the byte past it.
+ * A namespace declaration (`xmlns:t`) is no attribute `t`: SheetJS reads it as another name too.
+ */
 export function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] | undefined {
 	const end = tag.end - 1;
 	let at = tag.nameEnd;
@@ -89,10 +92,19 @@ export function attributeRange(xml: Buffer, tag: Tag, name: string): [number, nu
 		if (valueEnd >= end) return undefined;
 		let keyStart = equals;
 		while (keyStart > at && !isSpace(xml[keyStart - 1]) && xml[keyStart - 1] !== COLON) keyStart--;
-		if (bytesAre(xml, keyStart, equals, name)) return [equals + 2, valueEnd];
+		if (bytesAre(xml, keyStart, equals, name) && !declaresNamespace(xml, at, keyStart))
+			return [equals + 2, valueEnd];
 		at = valueEnd + 1;
 	}
 	return undefined;
+}
+
+/** Whether the attribute name whose local part starts at `keyStart` has the prefix `xmlns`. */
+function declaresNamespace(xml: Buffer, from: number, keyStart: number): boolean {
+	if (xml[keyStart - 1] !== COLON) return false;
+	let prefixStart = keyStart - 1;
+	while (prefixStart > from && !isSpace(xml[prefixStart - 1])) prefixStart--;
+	return bytesAre(xml, prefixStart, keyStart - 1, 'xmlns');
 }
 
 export function bytesAre(xml: Buffer, from: number, to: number, text: string): boolean {
