@@ -1,6 +1,7 @@
 import {
 	attributeRange,
 	bytesAre,
+	EQUALS,
 	isNamed,
 	isSpace,
 	hasWordPrefix,
@@ -10,7 +11,6 @@ import {
 } from './sheetParts';
 
 const SPACE = 0x20;
-const EQUALS = 0x3d;
 const ZERO = 0x30;
 const R = 0x72;
 const S = 0x73;

@@ -67,7 +67,7 @@ export function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
 	return bytesAre(xml, tag.nameStart, tag.nameEnd, name);
 }
 
-const EQUALS = 0x3d;
+export const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
 
