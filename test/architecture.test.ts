@@ -77,3 +77,14 @@ describe('the direction of imports, as npm run lint enforces it', () => {
 		}
 	}, 60_000);
 });
+
+describe('the size of files, as npm run lint enforces it', () => {
+	it('lets a file under nodes/ hold 600 lines and refuses the 601st', () => {
+		const lines = (count: number) =>
+			Array.from({ length: count }, (_, i) => `export const line${i} = ${i};`);
+		expect(lintProbe('nodes/shared/core/common', lines(600))).toEqual([]);
+		expect(lintProbe('nodes/shared/core/common', lines(601)).map((m) => m.ruleId)).toEqual([
+			'max-lines',
+		]);
+	}, 60_000);
+});

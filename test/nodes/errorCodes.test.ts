@@ -86,6 +86,14 @@ describe('stable error codes', () => {
 		},
 	);
 
+	it('names an operation the node does not have CHOICE_UNKNOWN', async () => {
+		const thrown = await nodeFailure(
+			new ContactCoupon().execute.call(generate({ operation: 'giveAway' }).context),
+		);
+		expect(thrown.context.errorCode).toBe('CHOICE_UNKNOWN');
+		expect(thrown.message).toContain('"giveAway"');
+	});
+
 	it('names a list with no code left COUPON_EXHAUSTED, and an unreadable file FILE_NOT_SPREADSHEET', async () => {
 		const staticData = {};
 		const importing = mockExecuteFunctions({

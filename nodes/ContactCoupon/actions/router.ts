@@ -1,4 +1,6 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { CouponError } from '../../shared/core/common/errors';
+import { nodeError } from '../../shared/n8n/nodeErrors';
 import { operations, type ContactCouponOperation } from './operations';
 
 const byValue = new Map<string, ContactCouponOperation>(operations.map((op) => [op.value, op]));
@@ -7,9 +9,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const value = this.getNodeParameter('operation', 0) as string;
 	const operation = byValue.get(value);
 	if (!operation) {
-		throw new NodeOperationError(this.getNode(), `The operation "${value}" is not supported`, {
-			description: 'Choose an operation from the list in the node panel.',
-		});
+		throw nodeError(
+			this,
+			new CouponError(
+				'CHOICE_UNKNOWN',
+				`The operation "${value}" is not supported`,
+				'Choose an operation from the list in the node panel.',
+			),
+			0,
+		);
 	}
 	return [await operation.execute.call(this)];
 }

@@ -11,7 +11,7 @@ import {
 	type ImportResult,
 	type ImportSettings,
 } from '../../shared/core/import/importTypes';
-import { parseKeepColumns } from '../../shared/core/import/sheetPlan';
+import { parseKeepColumns } from '../../shared/core/import/sheetLayout';
 import { publishSheets, stageSheets, type StagedSheet } from '../../shared/core/import/importList';
 import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';

@@ -8,7 +8,7 @@ import {
 	nextTag,
 	type Tag,
 	wholeNumber,
-} from './sheetParts';
+} from './sheetXml';
 
 const SPACE = 0x20;
 const ZERO = 0x30;

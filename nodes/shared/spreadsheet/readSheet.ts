@@ -5,7 +5,9 @@ import type { Cell, RowBatch, SheetRows, SheetTable } from '../core/import/impor
 import { wholeTable } from '../core/import/sheetRows';
 import { plainRows, scanPlainRows, type PlainSources, type StyleFormat } from './plainRows';
 import { CELLS_PER_ROW, type ReadOptions } from './readOptions';
-import { readLayout, renumberSharedStrings, SharedStringTable, SheetCutter } from './sheetParts';
+import { SharedStringTable } from './sharedStrings';
+import { renumberSharedStrings, SheetCutter } from './sheetParts';
+import { readLayout } from './workbookLayout';
 import {
 	checkDeclaredSizes,
 	readZipDirectory,

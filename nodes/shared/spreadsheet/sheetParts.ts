@@ -1,135 +1,29 @@
 import { CouponError } from '../core/common/errors';
+import {
+	attributeRange,
+	bytesAre,
+	COLON,
+	EQUALS,
+	isNamed,
+	isSpace,
+	LT,
+	nextTag,
+	QUOTE,
+	APOSTROPHE,
+	saveAgain,
+	unreadable,
+	MAX_UNFINISHED_BYTES,
+	MAX_ROW_BYTES,
+	type Tag,
+	wholeNumber,
+} from './sheetXml';
 
 /**
- * The parts of an .xlsx the import reads, found and cut to size before SheetJS sees them. SheetJS
- * reads a whole sheet into memory (all its rows, then all their cells) and every shared string of
- * the workbook, whatever Max Rows says; here the sheet is cut after the rows the import can use and
- * the shared strings after the last one those rows refer to. Everything works on the bytes, one
- * pass each, with no regular expression on the parts' content.
+ * A sheet cut to size before it is read. SheetJS reads a whole sheet into memory (all its rows,
+ * then all their cells) whatever Max Rows says; here the sheet is cut after the rows the import can
+ * use, on the bytes, in one pass, with no regular expression on its content. The shared strings
+ * (sharedStrings.ts) are then read only as far as the rows kept refer.
  */
-
-const LT = 0x3c;
-const GT = 0x3e;
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const QUESTION = 0x3f;
-const BANG = 0x21;
-const AMPERSAND = 0x26;
-
-/** One XML tag: where it starts and ends, its local name (no namespace prefix) and its kind. */
-export interface Tag {
-	start: number;
-	/** Just past its `>`. */
-	end: number;
-	nameStart: number;
-	nameEnd: number;
-	closing: boolean;
-	selfClosing: boolean;
-	special: boolean;
-}
-
-function isNameEnd(byte: number): boolean {
-	return isSpace(byte) || byte === GT || byte === SLASH;
-}
-
-/**
- * The next tag at or after `from`. Comments, declarations and processing instructions come back
- * with `special` set: inside rows no spreadsheet program writes them, and readers disagree on them.
- */
-export function nextTag(xml: Buffer, from: number): Tag | undefined {
-	// Byte loops: tags are short, and Buffer.indexOf costs more per call than it saves.
-	let start = from;
-	while (start < xml.length && xml[start] !== LT) start++;
-	let end = start + 1;
-	while (end < xml.length && xml[end] !== GT) end++;
-	if (end >= xml.length) return undefined;
-	const first = xml[start + 1];
-	const special = first === QUESTION || first === BANG;
-	const closing = first === SLASH;
-	let nameStart = start + (closing ? 2 : 1);
-	let nameEnd = nameStart;
-	while (nameEnd < end && !isNameEnd(xml[nameEnd])) {
-		if (xml[nameEnd] === COLON) nameStart = nameEnd + 1;
-		nameEnd++;
-	}
-	return {
-		start,
-		end: end + 1,
-		nameStart,
-		nameEnd,
-		closing,
-		selfClosing: xml[end - 1] === SLASH,
-		special,
-	};
-}
-
-export function isNamed(xml: Buffer, tag: Tag, name: string): boolean {
-	return bytesAre(xml, tag.nameStart, tag.nameEnd, name);
-}
-
-export const EQUALS = 0x3d;
-const QUOTE = 0x22;
-const APOSTROPHE = 0x27;
-
-export function isSpace(byte: number): boolean {
-	return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
-}
-
-/**
- * Where an attribute's value lies in a tag (prefix ignored): its first byte and the byte past it.
- * A namespace declaration (`xmlns:t`) is no attribute `t`: SheetJS reads it as another name too.
- */
-export function attributeRange(xml: Buffer, tag: Tag, name: string): [number, number] | undefined {
-	const end = tag.end - 1;
-	let at = tag.nameEnd;
-	while (at < end) {
-		let equals = at;
-		while (equals < end && xml[equals] !== EQUALS) equals++;
-		const quote = xml[equals + 1];
-		if (equals >= end || (quote !== QUOTE && quote !== APOSTROPHE)) return undefined;
-		let valueEnd = equals + 2;
-		while (valueEnd < end && xml[valueEnd] !== quote) valueEnd++;
-		if (valueEnd >= end) return undefined;
-		let keyStart = equals;
-		while (keyStart > at && !isSpace(xml[keyStart - 1]) && xml[keyStart - 1] !== COLON) keyStart--;
-		if (bytesAre(xml, keyStart, equals, name) && !declaresNamespace(xml, at, keyStart))
-			return [equals + 2, valueEnd];
-		at = valueEnd + 1;
-	}
-	return undefined;
-}
-
-/** Whether the attribute name whose local part starts at `keyStart` has the prefix `xmlns`. */
-function declaresNamespace(xml: Buffer, from: number, keyStart: number): boolean {
-	if (xml[keyStart - 1] !== COLON) return false;
-	let prefixStart = keyStart - 1;
-	while (prefixStart > from && !isSpace(xml[prefixStart - 1])) prefixStart--;
-	return bytesAre(xml, prefixStart, keyStart - 1, 'xmlns');
-}
-
-export function bytesAre(xml: Buffer, from: number, to: number, text: string): boolean {
-	if (to - from !== text.length) return false;
-	for (let i = 0; i < text.length; i++) if (xml[from + i] !== text.charCodeAt(i)) return false;
-	return true;
-}
-
-/** An attribute of a tag, XML-unescaped; undefined when it has none. */
-function attribute(xml: Buffer, tag: Tag, name: string): string | undefined {
-	const range = attributeRange(xml, tag, name);
-	return range && unescapeXml(xml.toString('utf8', range[0], range[1]));
-}
-
-/** A whole number written in bytes `from` to `to`; NaN when they hold anything else. */
-export function wholeNumber(xml: Buffer, from: number, to: number): number {
-	let value = 0;
-	for (let i = from; i < to; i++) {
-		const digit = xml[i] - 0x30;
-		if (digit < 0 || digit > 9 || i - from > 15) return NaN;
-		value = value * 10 + digit;
-	}
-	return to > from ? value : NaN;
-}
-
 /** Whether a cell reference (column letters, then the row number, as A12) names row `row`. */
 function namesRow(xml: Buffer, from: number, to: number, row: number): boolean {
 	let digits = from;
@@ -141,107 +35,6 @@ function namesRow(xml: Buffer, from: number, to: number, row: number): boolean {
 function hasText(xml: Buffer, from: number, to: number): boolean {
 	for (let i = from; i < to; i++) if (!isSpace(xml[i])) return true;
 	return false;
-}
-
-const XML_ENTITIES = new Map([
-	['amp', '&'],
-	['lt', '<'],
-	['gt', '>'],
-	['quot', '"'],
-	['apos', "'"],
-]);
-
-function unescapeXml(text: string): string {
-	if (!text.includes('&')) return text;
-	return text.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,4});/gi, (entity, body: string) => {
-		if (body[0] !== '#') return XML_ENTITIES.get(body) ?? entity;
-		const codePoint =
-			body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1));
-		return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
-	});
-}
-
-const saveAgain = 'Open the file in Excel or LibreOffice and save it again as .xlsx.';
-
-/** The sheets a workbook lists, in order, with the zip entry holding each. */
-export interface SheetEntry {
-	name: string;
-	part: string | undefined;
-}
-
-export interface WorkbookLayout {
-	sheets: SheetEntry[];
-	/** The shared strings part, when the workbook has one. */
-	sharedStrings?: string;
-	styles?: string;
-}
-
-const CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.';
-const WORKBOOK_TYPES = ['sheet.main+xml', 'sheet.macroEnabled.main+xml', 'template.main+xml'];
-const RELATIONSHIP_TYPE = '/officeDocument/2006/relationships/';
-
-/**
- * Reads [Content_Types].xml, the workbook and its relationships: which entry holds which sheet, and
- * the shared strings and styles. The first of two declarations counts; the reader builds the
- * workbook SheetJS parses from these parts alone, so both read the same ones.
- */
-export function readLayout(part: (name: string) => Buffer | undefined): WorkbookLayout {
-	const types = part('[Content_Types].xml');
-	const overrides = new Map<string, string>();
-	for (let tag = types && nextTag(types, 0); tag; tag = nextTag(types!, tag.end)) {
-		if (tag.closing || tag.special || !isNamed(types!, tag, 'Override')) continue;
-		const name = attribute(types!, tag, 'PartName');
-		const type = attribute(types!, tag, 'ContentType');
-		if (name && type?.startsWith(CONTENT_TYPE) && !overrides.has(type.slice(CONTENT_TYPE.length)))
-			overrides.set(type.slice(CONTENT_TYPE.length), name.replace(/^\//, ''));
-	}
-	const workbookName =
-		WORKBOOK_TYPES.map((type) => overrides.get(type)).find(Boolean) ?? 'xl/workbook.xml';
-	const workbook = part(workbookName);
-	if (!workbook)
-		throw new CouponError(
-			'FILE_NOT_SPREADSHEET',
-			`The file is not an .xlsx workbook: it has no ${workbookName} part (an .xlsb binary workbook, or not a workbook at all)`,
-			saveAgain,
-		);
-	const folder = workbookName.slice(0, workbookName.lastIndexOf('/') + 1);
-	const rels = part(`${folder}_rels/${workbookName.slice(folder.length)}.rels`);
-	const targets = new Map<string, string>();
-	const byType = new Map<string, string>();
-	for (let tag = rels && nextTag(rels, 0); tag; tag = nextTag(rels!, tag.end)) {
-		if (tag.closing || tag.special || !isNamed(rels!, tag, 'Relationship')) continue;
-		const id = attribute(rels!, tag, 'Id');
-		const target = attribute(rels!, tag, 'Target');
-		if (!id || !target || targets.has(id)) continue;
-		targets.set(id, resolveTarget(folder, target));
-		const type = attribute(rels!, tag, 'Type') ?? '';
-		const kind = type.slice(type.lastIndexOf(RELATIONSHIP_TYPE) + RELATIONSHIP_TYPE.length);
-		if (type.includes(RELATIONSHIP_TYPE) && !byType.has(kind)) byType.set(kind, targets.get(id)!);
-	}
-	const sheets: SheetEntry[] = [];
-	for (let tag = nextTag(workbook, 0); tag; tag = nextTag(workbook, tag.end)) {
-		if (tag.closing || tag.special || !isNamed(workbook, tag, 'sheet')) continue;
-		const id = attribute(workbook, tag, 'id');
-		sheets.push({
-			name: attribute(workbook, tag, 'name') ?? '',
-			part: id === undefined ? undefined : targets.get(id),
-		});
-	}
-	return {
-		sheets,
-		sharedStrings: overrides.get('sharedStrings+xml') ?? byType.get('sharedStrings'),
-		styles: overrides.get('styles+xml') ?? byType.get('styles'),
-	};
-}
-
-/** A relationship target as a zip entry name: relative to the workbook's folder, or absolute. */
-function resolveTarget(folder: string, target: string): string {
-	const parts = target.startsWith('/') ? [] : folder.split('/').filter(Boolean);
-	for (const segment of target.split('/')) {
-		if (segment === '..') parts.pop();
-		else if (segment !== '.' && segment !== '') parts.push(segment);
-	}
-	return parts.join('/');
 }
 
 /** A sheet cut to the rows the import can use, and what lies beyond. */
@@ -287,21 +80,11 @@ const ROW_ELEMENTS = new Set([
 	'scheme',
 ]);
 
-const unreadable = (what: string) =>
-	new CouponError(
-		'FILE_DAMAGED',
-		`The sheet cannot be read safely: ${what}, which spreadsheet programs do not write`,
-		saveAgain,
-	);
-
 /** The attributes the reader reads (r, s, t), written in upper case. */
 const UPPER_CELL_ATTRIBUTES = new Set([0x52, 0x53, 0x54]);
 
 /** Excel's last row. */
 const MAX_ROW = 1_048_576;
-/** A tag, value or row this long is no spreadsheet's (a cell holds 32,767 characters at most). */
-const MAX_UNFINISHED_BYTES = 4 * 1024 * 1024;
-const MAX_ROW_BYTES = 4 * 1024 * 1024;
 /** Rows kept are copied out in runs of about this size, so that a reader can take a batch of them. */
 const MAX_RUN_BYTES = 64 * 1024;
 
@@ -691,229 +474,4 @@ export function renumberSharedStrings(rows: Buffer): { rows: Buffer; indices: nu
 	if (copiedTo === 0) return { rows, indices };
 	pieces.push(rows.subarray(copiedTo));
 	return { rows: Buffer.concat(pieces), indices };
-}
-
-/**
- * A workbook's shared strings, unpacked only as far as the rows read so far refer (Excel writes
- * them in order of first use), with where each text lies: a batch of rows takes the texts it uses
- * without the whole table being parsed again. Texts are told apart as SheetJS tells them: text i
- * is what lies between the (i-1)-th and the i-th closing `</si>` (or `</x:si>`, `</sstItem>`),
- * after the root's opening tag; so a batch's table, made of the same bytes, reads the same.
- */
-export class SharedStringTable {
-	private data = Buffer.alloc(0);
-	private filled = 0;
-	/** Where the next scan starts: past what was read, or at a tag cut by the piece's end. */
-	private scanFrom = 0;
-	/** The root element's opening tag, as written (up to its end), once found; and its name. */
-	private rootEnd?: number;
-	private rootName = 'sst';
-	/** Whether SheetJS finds the same root (see `isPlainRoot`): else it reads the texts. */
-	private plainRoot = false;
-	/** Where the text being read began: the end of the last closing tag, or of the root's tag. */
-	private textStart = 0;
-	/** Start and end of each text found, two numbers a text: a million texts take 8 MB. */
-	private bounds = new Uint32Array(1024);
-	private boundCount = 0;
-	private ended = false;
-
-	constructor(private readonly pieces: AsyncIterator<Buffer>) {}
-
-	/** Unpacks until `count` texts are found or the table ends; returns how many there are then. */
-	async ensure(count: number): Promise<number> {
-		while (this.boundCount / 2 < count && !this.ended) {
-			const next = await this.pieces.next();
-			if (next.done) {
-				this.ended = true;
-				break;
-			}
-			this.append(next.value);
-			this.scan();
-		}
-		return Math.min(count, this.boundCount / 2);
-	}
-
-	/** The shared strings part holding these texts, in this order: text i of the part is `indices[i]`. */
-	partFor(indices: number[]): Buffer {
-		const parts = [this.data.subarray(0, this.rootEnd ?? 0)];
-		for (const index of indices)
-			parts.push(this.data.subarray(this.bounds[2 * index], this.bounds[2 * index + 1]));
-		parts.push(Buffer.from(`</${this.rootName}>`));
-		return Buffer.concat(parts);
-	}
-
-	/**
-	 * Text `index` (found by `ensure`) when it is written plainly, `<si><t>text</t></si>` (or `<t
-	 * xml:space="preserve">`) with printable ASCII and no entity: then it is its bytes, as SheetJS
-	 * would read it. Undefined for anything else (rich text, other characters), which SheetJS reads.
-	 */
-	plainText(index: number): string | undefined {
-		if (!this.plainRoot) return undefined;
-		let at = this.bounds[2 * index];
-		const end = this.bounds[2 * index + 1] - PLAIN_TEXT_END.length;
-		while (at < end && isSpace(this.data[at])) at++;
-		const open = this.data.subarray(at, at + PLAIN_PRESERVED_TEXT_START.length);
-		if (open.subarray(0, PLAIN_TEXT_START.length).equals(PLAIN_TEXT_START))
-			at += PLAIN_TEXT_START.length;
-		else if (open.equals(PLAIN_PRESERVED_TEXT_START)) at += PLAIN_PRESERVED_TEXT_START.length;
-		else return undefined;
-		if (at > end || !this.data.subarray(end, end + PLAIN_TEXT_END.length).equals(PLAIN_TEXT_END))
-			return undefined;
-		return plainAscii(this.data, at, end);
-	}
-
-	private append(piece: Buffer): void {
-		if (this.filled + piece.length > this.data.length) {
-			const grown = Buffer.allocUnsafe(Math.max(2 * this.data.length, this.filled + piece.length));
-			this.data.copy(grown, 0, 0, this.filled);
-			this.data = grown;
-		}
-		piece.copy(this.data, this.filled);
-		this.filled += piece.length;
-	}
-
-	private addBounds(start: number, end: number): void {
-		if (this.boundCount + 2 > this.bounds.length) {
-			const grown = new Uint32Array(2 * this.bounds.length);
-			grown.set(this.bounds);
-			this.bounds = grown;
-		}
-		this.bounds[this.boundCount++] = start;
-		this.bounds[this.boundCount++] = end;
-	}
-
-	/**
-	 * Reads what was unpacked since the last scan, going on from where it stopped: each byte is read
-	 * about once, even for a text of megabytes.
-	 */
-	private scan(): void {
-		const xml = this.data.subarray(0, this.filled);
-		let at = this.scanFrom;
-		if (this.rootEnd === undefined) {
-			for (let tag = nextTag(xml, at); tag; tag = nextTag(xml, at)) {
-				at = tag.end;
-				if (tag.closing || tag.special || !isNamed(xml, tag, 'sst')) continue;
-				this.rootEnd = this.textStart = tag.end;
-				this.rootName = xml.toString('latin1', tag.start + 1, tag.nameEnd);
-				this.plainRoot = isPlainRoot(xml, tag);
-				break;
-			}
-			if (this.rootEnd === undefined) {
-				const unfinished = xml.indexOf(LT, at);
-				this.scanFrom = unfinished >= 0 ? unfinished : xml.length;
-				if (xml.length - this.scanFrom > MAX_UNFINISHED_BYTES)
-					throw unreadable(
-						`its shared texts hold a tag longer than ${MAX_UNFINISHED_BYTES / 2 ** 20} MB`,
-					);
-				return;
-			}
-		}
-		for (;;) {
-			const close = xml.indexOf(CLOSING, at);
-			if (close < 0) {
-				// A "<" at the very end may begin a closing tag.
-				at = Math.max(at, xml.length - 1);
-				break;
-			}
-			const end = closingTextEnd(xml, close);
-			if (end === undefined) {
-				at = close;
-				break;
-			}
-			at = end < 0 ? close + 2 : end;
-			if (end < 0) continue;
-			this.refuseLongText(end);
-			this.addBounds(this.textStart, end);
-			this.textStart = end;
-		}
-		this.scanFrom = at;
-		this.refuseLongText(xml.length);
-	}
-
-	/** A cell holds 32,767 characters at most: a shared text of megabytes is no spreadsheet's. */
-	private refuseLongText(end: number): void {
-		if (end - this.textStart > MAX_ROW_BYTES)
-			throw unreadable(`its shared texts hold one longer than ${MAX_ROW_BYTES / 2 ** 20} MB`);
-	}
-}
-
-const CLOSING = Buffer.from('</');
-const SHARED_TEXT_NAMES = new Set(['si', 'sstItem']);
-
-/**
- * Where a closing tag that ends a shared text, as SheetJS finds them (`</si>`, `</x:si>`,
- * `</sstItem>`: word characters, an optional prefix, no space), ends when one starts at `at`; -1
- * when another tag does; undefined when the bytes end before that is known.
- */
-function closingTextEnd(xml: Buffer, at: number): number | undefined {
-	let nameStart = at + 2;
-	let i = nameStart;
-	for (;;) {
-		if (i >= xml.length) return undefined;
-		const byte = xml[i];
-		if (isWordByte(byte)) i++;
-		else if (byte === COLON && nameStart === at + 2 && i > nameStart) nameStart = ++i;
-		else break;
-	}
-	if (xml[i] !== GT) return -1;
-	return SHARED_TEXT_NAMES.has(xml.toString('latin1', nameStart, i)) ? i + 1 : -1;
-}
-
-function isWordByte(byte: number): boolean {
-	return (
-		(byte >= 0x61 && byte <= 0x7a) ||
-		(byte >= 0x41 && byte <= 0x5a) ||
-		(byte >= 0x30 && byte <= 0x39) ||
-		byte === 0x5f
-	);
-}
-
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/**
- * Whether the shared strings' root tag is the first thing SheetJS's pattern for it can find: after
- * at most a byte order mark, an XML declaration and white space (a comment or instruction before it
- * may hold what looks like a root), named `sst` with a prefix of word characters at most.
- */
-function isPlainRoot(xml: Buffer, root: Tag): boolean {
-	let at = xml.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
-	const skipSpace = () => {
-		while (at < root.start && isSpace(xml[at])) at++;
-	};
-	skipSpace();
-	if (bytesAre(xml, at, at + 5, '<?xml')) {
-		const close = xml.indexOf('?>', at);
-		if (close < 0 || close > root.start || xml.subarray(at + 1, close).includes(LT)) return false;
-		at = close + 2;
-		skipSpace();
-	}
-	const after = xml[root.nameEnd];
-	return at === root.start && hasWordPrefix(xml, root) && (isSpace(after) || after === GT);
-}
-
-const PLAIN_TEXT_START = Buffer.from('<si><t>');
-const PLAIN_PRESERVED_TEXT_START = Buffer.from('<si><t xml:space="preserve">');
-const PLAIN_TEXT_END = Buffer.from('</t></si>');
-const UNDERSCORE = 0x5f;
-
-/**
- * Bytes `from` to `to` as text when each is printable ASCII other than `<` and `&`, with no `_x`
- * (Excel's escape of a control character, `_x000D_`): text that SheetJS reads as it is written.
- */
-export function plainAscii(xml: Buffer, from: number, to: number): string | undefined {
-	for (let i = from; i < to; i++) {
-		const byte = xml[i];
-		if (byte < 0x20 || byte > 0x7e || byte === LT || byte === AMPERSAND) return undefined;
-		if (byte === UNDERSCORE && (xml[i + 1] | 0x20) === 0x78) return undefined;
-	}
-	return xml.toString('latin1', from, to);
-}
-
-/** Whether a tag's name has no prefix, or one of word characters as SheetJS's patterns allow. */
-export function hasWordPrefix(xml: Buffer, tag: Tag): boolean {
-	const start = tag.start + (tag.closing ? 2 : 1);
-	if (tag.nameStart === start) return true;
-	if (tag.nameStart - 1 === start) return false;
-	for (let i = start; i < tag.nameStart - 1; i++) if (!isWordByte(xml[i])) return false;
-	return true;
 }

@@ -8,7 +8,7 @@ import type {
 import { toWallClock } from '../common/dates';
 import { MAX_DETAILS, mergedDetails } from '../common/details';
 import { CouponError } from '../common/errors';
-import { headerKey } from '../import/sheetPlan';
+import { headerKey } from '../import/sheetLayout';
 import { echo } from '../common/names';
 import { unknownCoupon } from '../common/unknownNames';
 import { assignmentStatus, type AssignmentStatus } from '../common/validity';

@@ -30,24 +30,20 @@ import {
 	groupByContact,
 	POOL_COLUMNS,
 	PoolIds,
-	SqlRows,
-	LISTED_COLUMNS,
 	TERMS_COLUMNS,
-	type AssignmentRow as SqlAssignmentRow,
-	type ListedRow as SqlListedRow,
-	type PoolRow as SqlPoolRow,
-	type RedemptionRow as SqlRedemptionRow,
-	type TermsRow as SqlTermsRow,
 } from '../sqlRows';
 
 import {
+	assertAllAssigned,
 	assignStatement,
+	writeHoldsStatement,
+	writeUsesStatement,
+	type WrittenCodes,
 	chunks,
 	copyDetails,
 	copyExpiry,
 	copyRows,
 	copiedPages,
-	type CopiedLine,
 	copyText,
 	evenRanks,
 	iso,
@@ -55,78 +51,19 @@ import {
 	shuffle,
 	STAGED_TABLE,
 } from './statements';
+import {
+	COPIED_LISTED_COLUMNS,
+	listedOfCopy,
+	sqlRows,
+	type AssignmentRow,
+	type ListedRow,
+	type PoolRow,
+	type RedemptionRow,
+	type TermsRow,
+} from './rows';
 
 /** Imports of this many codes or more refresh the table statistics. */
 const ANALYZE_AFTER_ROWS = 10_000;
-
-/**
- * How many of the codes a checkout wrote are assigned. The write does not say "assigned" in its
- * WHERE clause: after an import, statistics say no code is assigned, and the planner, expecting one
- * such row, would compare every assigned code of the coupon with every code written (90 s for
- * 10,000 codes of a coupon with 20,000 assigned). The codes were locked and judged assigned when
- * found; a write that finds otherwise throws, and the transaction rolls back.
- */
-const COUNT_WRITTEN = 'SELECT count(contact_key) AS assigned FROM written';
-
-interface WrittenCodes {
-	assigned: string;
-}
-
-function assertAllAssigned(
-	{ assigned }: WrittenCodes,
-	expected: number,
-	name: string,
-	what: string,
-): void {
-	if (Number(assigned) !== expected)
-		throw new Error(
-			`Only ${assigned} of ${expected} codes of pool "${name}" ${what}: the others are not assigned`,
-		);
-}
-
-/** pg hands back timestamps as Dates and jsonb as parsed JSON. */
-const sqlRows = new SqlRows<string, Date, unknown>({
-	ms: (time) => time.getTime(),
-	parsed: (json) => json,
-});
-
-/** LISTED_COLUMNS as a COPY writes them for `listedOfCopy`: times as epoch milliseconds. */
-const COPIED_LISTED_COLUMNS = LISTED_COLUMNS.replace(
-	/c\.(assigned_at|valid_until|replaced_at|redeemed_at|held_until|expires_at)/g,
-	(column) => `floor(extract(epoch FROM ${column}) * 1000)`,
-);
-
-/** A COPY line's fields hand back times as milliseconds and JSON as text, as SQLite does. */
-const copiedRows = new SqlRows<string, number, string>({
-	ms: (time) => time,
-	parsed: (json) => JSON.parse(json),
-});
-
-/** The listed code of a COPY line of COPIED_LISTED_COLUMNS. */
-const listedOfCopy = (line: CopiedLine): ListedCode =>
-	copiedRows.listed({
-		pool_id: line.text(0)!,
-		code_key: line.text(1)!,
-		code: line.text(2)!,
-		contact_key: line.text(3),
-		// Read only for an assigned code, which has them.
-		assigned_at: line.number(4)!,
-		valid_until: line.number(5)!,
-		replaced_at: line.number(6),
-		redeemed_at: line.number(7),
-		order_reference: line.text(8),
-		uses: line.number(9),
-		held_for: line.text(10),
-		held_until: line.number(11),
-		details: line.text(12),
-		expires_at: line.number(13),
-	});
-
-type PoolRow = SqlPoolRow<string, string, unknown>;
-type AssignmentRow = SqlAssignmentRow<string, Date, unknown>;
-type TermsRow = SqlTermsRow<unknown>;
-type ListedRow = SqlListedRow<string, Date, unknown>;
-type RedemptionRow = SqlRedemptionRow<string, Date>;
 
 export class PostgresSession implements CouponStoreSession {
 	readonly turns = new Turns();
@@ -362,31 +299,19 @@ export class PostgresSession implements CouponStoreSession {
 			const entries = batch.flatMap(({ code, entries }) =>
 				entries.map((entry) => ({ key: codeKey(code), ...entry })),
 			);
-			// One statement: a use undone updates its entry, a use taken adds one; then the counts.
-			const { rows } = await this.query<WrittenCodes>(
-				`WITH entries AS (
-					INSERT INTO ${this.schema}.redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
-					SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
-					ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason
-				), written AS (
-					UPDATE ${this.schema}.codes AS c SET uses = u.uses, redeemed_at = u.redeemed_at, order_reference = u.order_reference
-					FROM unnest($8::text[], $9::integer[], $10::timestamptz[], $11::text[]) AS u (code_key, uses, redeemed_at, order_reference)
-					WHERE c.pool_id = $1 AND c.code_key = u.code_key RETURNING c.contact_key
-				) ${COUNT_WRITTEN}`,
-				[
-					poolId,
-					entries.map((e) => e.key),
-					entries.map((e) => e.n),
-					entries.map((e) => iso(e.at)),
-					entries.map((e) => e.orderReference ?? null),
-					entries.map((e) => isoOrNull(e.undoneAt)),
-					entries.map((e) => e.undoReason ?? null),
-					batch.map((c) => codeKey(c.code)),
-					batch.map((c) => c.uses),
-					batch.map((c) => isoOrNull(c.redeemedAt)),
-					batch.map((c) => c.orderReference ?? null),
-				],
-			);
+			const { rows } = await this.query<WrittenCodes>(writeUsesStatement(this.schema), [
+				poolId,
+				entries.map((e) => e.key),
+				entries.map((e) => e.n),
+				entries.map((e) => iso(e.at)),
+				entries.map((e) => e.orderReference ?? null),
+				entries.map((e) => isoOrNull(e.undoneAt)),
+				entries.map((e) => e.undoReason ?? null),
+				batch.map((c) => codeKey(c.code)),
+				batch.map((c) => c.uses),
+				batch.map((c) => isoOrNull(c.redeemedAt)),
+				batch.map((c) => c.orderReference ?? null),
+			]);
 			assertAllAssigned(rows[0], batch.length, name, 'took their uses');
 		}
 	}
@@ -394,19 +319,12 @@ export class PostgresSession implements CouponStoreSession {
 	async writeHolds(name: string, changes: HoldChange[]): Promise<void> {
 		const poolId = await this.poolIds.required(name);
 		for (const batch of chunks(changes)) {
-			const { rows } = await this.query<WrittenCodes>(
-				`WITH written AS (
-					UPDATE ${this.schema}.codes AS c SET held_for = h.held_for, held_until = h.held_until
-					FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS h (code_key, held_for, held_until)
-					WHERE c.pool_id = $1 AND c.code_key = h.code_key RETURNING c.contact_key
-				) ${COUNT_WRITTEN}`,
-				[
-					poolId,
-					batch.map((c) => codeKey(c.code)),
-					batch.map((c) => c.hold?.orderReference ?? null),
-					batch.map((c) => isoOrNull(c.hold?.until)),
-				],
-			);
+			const { rows } = await this.query<WrittenCodes>(writeHoldsStatement(this.schema), [
+				poolId,
+				batch.map((c) => codeKey(c.code)),
+				batch.map((c) => c.hold?.orderReference ?? null),
+				batch.map((c) => isoOrNull(c.hold?.until)),
+			]);
 			assertAllAssigned(rows[0], batch.length, name, 'took their holds');
 		}
 	}
@@ -486,7 +404,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async keysInPool(name: string, list: StagedList, now: number): Promise<KeysInPool> {
-		const poolId = await this.lockPoolForImport(name);
+		const { poolId } = await this.lockPool(name);
 		const { rows } = await this.query<Record<keyof KeysInPool, string>>(
 			`SELECT count(*) AS known,
 				count(*) FILTER (WHERE c.contact_key IS NULL) AS unused,
@@ -503,7 +421,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async withdrawUnused(name: string, keep: StagedList): Promise<number> {
-		const poolId = await this.lockPoolForImport(name);
+		const { poolId } = await this.lockPool(name);
 		// An assignment committed meanwhile makes its row fail "contact_key IS NULL" when re-checked.
 		const { rowCount: withdrawn } = await this.query(
 			`DELETE FROM ${this.schema}.codes c WHERE c.pool_id = $1 AND c.contact_key IS NULL
@@ -518,13 +436,6 @@ export class PostgresSession implements CouponStoreSession {
 		return withdrawn;
 	}
 
-	/** The pool's id, its row locked: imports into one pool (and withdrawals) wait for each other. */
-	private async lockPoolForImport(name: string): Promise<string> {
-		const poolId = await this.poolIds.required(name);
-		await this.query(`SELECT 1 FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`, [poolId]);
-		return poolId;
-	}
-
 	/** The staging area's table of staged codes (see PostgresStaging). */
 	private stagedTable(): string {
 		if (!this.staging)
@@ -533,7 +444,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async deletePool(name: string): Promise<{ codes: number; assigned: number }> {
-		const poolId = await this.lockPoolForImport(name);
+		const { poolId } = await this.lockPool(name);
 		// Rows another run is assigning are waited for, then removed and counted as assigned.
 		const { rows } = await this.query<{ codes: string; assigned: string }>(
 			`WITH gone AS (DELETE FROM ${this.schema}.codes WHERE pool_id = $1 RETURNING contact_key)
@@ -549,7 +460,7 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome> {
-		const { poolId, wasEmpty } = await this.lockPoolForAdding(name);
+		const { poolId, wasEmpty } = await this.lockPool(name);
 		if (!wasEmpty) {
 			await this.query(
 				`CREATE TEMP TABLE coupon_import_staging (code_key text, code text, source_row integer, rank double precision DEFAULT random(), details jsonb, expires_at timestamptz) ON COMMIT DROP`,
@@ -582,14 +493,16 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async addStaged(name: string, list: StagedList): Promise<ImportOutcome> {
-		const { poolId, wasEmpty } = await this.lockPoolForAdding(name);
+		const { poolId, wasEmpty } = await this.lockPool(name);
 		return await this.addRows(poolId, wasEmpty, this.stagedTable(), list.id);
 	}
 
-	/** The pool's id, its row locked (imports into one pool wait for each other), and whether it holds no code. */
-	private async lockPoolForAdding(name: string): Promise<{ poolId: string; wasEmpty: boolean }> {
+	/**
+	 * The pool's id, its row locked, and whether it holds no code. Imports, withdrawals and deletions
+	 * of one pool wait for each other; assignments never take this lock.
+	 */
+	private async lockPool(name: string): Promise<{ poolId: string; wasEmpty: boolean }> {
 		const poolId = await this.poolIds.required(name);
-		// The pool row lock serialises imports into one pool; assignments never take it.
 		const { rows: locked } = await this.query<{ code_count: string }>(
 			`SELECT code_count FROM ${this.schema}.pools WHERE id = $1 FOR UPDATE`,
 			[poolId],
