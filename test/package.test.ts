@@ -80,6 +80,14 @@ describe('the package as n8n loads it', () => {
 		}
 	});
 
+	it('lets the editor take every Length the rule can judge: no silent clamp that the rule then refuses', () => {
+		const lengths = new ContactCoupon().description.properties.filter((p) => p.name === 'length');
+		expect(lengths.length).toBeGreaterThan(0);
+		// Length 1 reaches the rule, which names the minimum for the chosen characters and pattern.
+		for (const length of lengths)
+			expect(length.typeOptions).toMatchObject({ minValue: 1, maxValue: 64 });
+	});
+
 	it('keeps the parameter names that workflow JSON stores', () => {
 		const contact = new ContactCoupon().description;
 		expect(contact.name).toBe('contactCoupon');

@@ -189,7 +189,7 @@ describe('Coupon Import', () => {
 			const before = JSON.stringify(staticData);
 			const error = await nodeFailure(importList(staticData, ['bad\u0007', '--'], 'replace'));
 			expect(error.message).toBe(
-				'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds, and sheet "S" lists no usable code for it',
+				'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds, leaving it no code, and sheet "S" lists no usable code for it',
 			);
 			expect(error.description).toMatch(/^Nothing was changed\./);
 			expect(JSON.stringify(staticData)).toBe(before);
@@ -208,7 +208,7 @@ describe('Coupon Import', () => {
 			for (const mode of ['replace', 'dryRun']) {
 				const error = await nodeFailure(importList(staticData, [held.code], mode));
 				expect(error.message).toBe(
-					'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds, and of the 1 code sheet "S" lists for it, 1 is held by contacts',
+					'Replace would leave coupon "SPRING" with no code to assign: it would withdraw 2 codes nobody holds and keep only 1 that cannot be assigned, and of the 1 code sheet "S" lists for it, 1 is held by contacts',
 				);
 			}
 			expect(JSON.stringify(staticData)).toBe(before);

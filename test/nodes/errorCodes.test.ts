@@ -86,6 +86,15 @@ describe('stable error codes', () => {
 		},
 	);
 
+	it("writes refusals n8n's error popup shows whole: a placeholder in them is a real one, no <name> it would take for a tag", async () => {
+		const thrown = await nodeFailure(
+			new ContactCoupon().execute.call(generate({ couponName: 'SPRING$10' }).context),
+		);
+		expect(thrown.context.errorCode).toBe('NAME_INVALID');
+		expect(thrown.message).toContain('$cst.SPRING10.coupon$');
+		expect(`${thrown.message} ${thrown.description}`).not.toMatch(/<[a-z]/i);
+	});
+
 	it('names an operation the node does not have CHOICE_UNKNOWN', async () => {
 		const thrown = await nodeFailure(
 			new ContactCoupon().execute.call(generate({ operation: 'giveAway' }).context),

@@ -1597,7 +1597,7 @@ export function describeOperationsContract(
 				const given = await give('LIST', ['ann', 'bob']);
 				// Last week's "redeemed" export: only codes contacts hold.
 				const before = (await run(async (s) => await listedCodes(s, 'LIST'))).codes;
-				const message = `Replace would leave coupon "LIST" with no code to assign: it would withdraw 2 codes nobody holds, and of the 2 codes sheet "S" lists for it, 2 are held by contacts`;
+				const message = `Replace would leave coupon "LIST" with no code to assign: it would withdraw 2 codes nobody holds and keep only 2 that cannot be assigned, and of the 2 codes sheet "S" lists for it, 2 are held by contacts`;
 				for (const mode of ['replace', 'dryRun'] as const)
 					await expect(importMode(given, mode)).rejects.toThrow(message);
 				expect((await run(async (s) => await listedCodes(s, 'LIST'))).codes).toEqual(before);
@@ -1610,7 +1610,7 @@ export function describeOperationsContract(
 				expect(replaced.pools[0]).toMatchObject({ withdrawn: 1, available: 1 });
 				// A file that lists nothing usable is refused too, as is a new coupon without codes.
 				await expect(importMode(['--'], 'replace')).rejects.toThrow(
-					'Replace would leave coupon "LIST" with no code to assign: it would withdraw 1 code nobody holds, and sheet "S" lists no usable code for it',
+					'Replace would leave coupon "LIST" with no code to assign: it would withdraw 1 code nobody holds and keep only 2 that cannot be assigned, and sheet "S" lists no usable code for it',
 				);
 			});
 
@@ -1623,7 +1623,7 @@ export function describeOperationsContract(
 					]);
 				});
 				await expect(importMode(['OLD-1'], 'replace')).rejects.toThrow(
-					'it would withdraw 1 code nobody holds, and of the 1 code sheet "S" lists for it, 1 is past their own expiry',
+					'it would withdraw 1 code nobody holds and keep only 1 that cannot be assigned, and of the 1 code sheet "S" lists for it, 1 is past their own expiry',
 				);
 				expect(await run(async (s) => await s.countPool('LIST', T0, T0))).toMatchObject({
 					available: 1,

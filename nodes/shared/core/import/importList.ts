@@ -49,6 +49,7 @@ async function refuseEmptyingReplace(
 	if (keys.available + fresh > 0) return;
 	const counts = await session.countPool(existing.name, now, now);
 	const withdrawn = counts.available + counts.lapsed - keys.unused;
+	const kept = existing.codeCount - withdrawn;
 	const held = keys.known - keys.unused;
 	const lapsed = keys.unused - keys.available;
 	const why =
@@ -60,7 +61,7 @@ async function refuseEmptyingReplace(
 				].join(' and ')}`;
 	throw new CouponError(
 		'REPLACE_WOULD_EMPTY',
-		`Replace would leave coupon "${existing.name}" with no code to assign: it would withdraw ${codesText(withdrawn)} nobody holds, and ${why}`,
+		`Replace would leave coupon "${existing.name}" with no code to assign: it would withdraw ${codesText(withdrawn)} nobody holds${kept > 0 ? ` and keep only ${kept.toLocaleString('en-US')} that cannot be assigned` : ', leaving it no code'}, and ${why}`,
 		replaceFix,
 	);
 }
