@@ -11,9 +11,7 @@ describe('parseTemplate', () => {
 		() => {
 			// 10 MB of distinct broken placeholders once made 234 MB of output.
 			const broken = Array.from({ length: 400_000 }, (_, i) => `$cst.x${i} `).join('');
-			const start = performance.now();
 			const { unresolved } = parseTemplate(broken.slice(0, 10 * 1024 * 1024));
-			expect(performance.now() - start).toBeLessThan(5_000);
 			expect(unresolved.list).toHaveLength(MAX_LISTED_UNRESOLVED);
 			expect(unresolved.notListed).toBe(400_000 - MAX_LISTED_UNRESOLVED);
 			expect(unresolved.firstBlocking?.placeholder).toBe('$cst.x0 $cst.x1 $cst.x2 $cst.x');
@@ -105,36 +103,22 @@ describe('parseTemplate', () => {
 	});
 
 	it(
-		'stays linear on a 1 MB template full of placeholders, unclosed $cst. starts and unclosed details',
+		'fills a 4 MB template full of placeholders, unclosed $cst. starts and unclosed details (npm run bench times it)',
 		() => {
-			const time = (template: string) => {
-				const started = process.hrtime.bigint();
-				const { placeholders } = parseTemplate(template);
-				const text = fillTemplate(template, placeholders, () => 'CODE-1234');
-				return {
-					ms: Number(process.hrtime.bigint() - started) / 1e6,
-					count: placeholders.length,
-					length: text.length,
-				};
-			};
 			const chunk =
 				'<p>Hello, your code: $cst.SPRING.coupon$ and $cst.no closing dollar ' +
 				'x'.repeat(60) +
 				// A detail part that never closes, after a name part that says .coupon again and again.
 				` $cst.A${'.coupon'.repeat(15)}${'.y'.repeat(50)} ` +
 				'</p>\n';
-			const small = chunk.repeat(Math.ceil(100_000 / chunk.length));
-			const big = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
-			// The fastest of five runs: a busy machine only ever adds time, never takes it away.
-			const fastest = (template: string) =>
-				Array.from({ length: 5 }, () => time(template)).reduce((x, y) => (y.ms < x.ms ? y : x));
-			const [a, b] = [fastest(small), fastest(big)];
-			expect(b.count).toBe(Math.ceil(1_000_000 / chunk.length));
-			expect(b.length).toBe(
-				big.length - b.count * ('$cst.SPRING.coupon$'.length - 'CODE-1234'.length),
+			const big = chunk.repeat(Math.ceil(4_000_000 / chunk.length));
+			// A scan that went back over the text for each start would run for hours: past the timeout.
+			const { placeholders } = parseTemplate(big);
+			const text = fillTemplate(big, placeholders, () => 'CODE-1234');
+			expect(placeholders).toHaveLength(Math.ceil(4_000_000 / chunk.length));
+			expect(text.length).toBe(
+				big.length - placeholders.length * ('$cst.SPRING.coupon$'.length - 'CODE-1234'.length),
 			);
-			// Ten times the text may take about ten times as long; a quadratic scan would take a hundred.
-			expect(b.ms / Math.max(a.ms, 1)).toBeLessThan(40);
 		},
 		HEAVY_TEST_MS,
 	);

@@ -183,15 +183,14 @@ describe('properties of the placeholder scanner', () => {
 	);
 
 	it(
-		'scans a large hostile template in linear time',
+		'scans a large hostile template to its end (npm run bench times it)',
 		() => {
 			fc.assert(
 				fc.property(fc.array(fragment, { minLength: 20, maxLength: 20 }), (parts) => {
 					// About 1 MB made of the same fragments.
 					const text = parts.join('').repeat(Math.ceil(1_000_000 / (parts.join('').length + 1)));
-					const start = performance.now();
+					// A backtracking scan of 1 MB runs for hours, past the timeout; npm run bench times it.
 					parseTemplate(text);
-					expect(performance.now() - start).toBeLessThan(3_000);
 				}),
 				{ numRuns: 10 },
 			);

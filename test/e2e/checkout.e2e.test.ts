@@ -107,6 +107,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			'email-coupon-details',
 			'assign-coupon-webhook',
 			'render-email-placeholders',
+			'coupons-static-data',
 		);
 		importInto(userFolder, 'workflow', shipped);
 		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
@@ -319,6 +320,12 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 		expect(
 			(welcome.rendered as { coupons: Array<{ name: string }> }).coupons.map((c) => c.name),
 		).toEqual(['SPRING10', 'WELCOME']);
+		// The static data example's coupon lives in its own workflow: a new name there, generated.
+		expect(await post('coupon-static-data', { email: 'eve@example.com' })).toMatchObject({
+			status: 'assigned',
+			email: 'eve@example.com',
+			coupon: { name: 'SPRING10', source: 'generated', code: expect.stringMatching(/^\S{8}$/) },
+		});
 		const exhausted = await call('coupon', {
 			method: 'POST',
 			body: JSON.stringify({ email: 'dora@example.com' }),
@@ -359,6 +366,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 				'The code is empty',
 			],
 			['team-code', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
+			['coupon-static-data', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
 			['offer-email', { method: 'POST', body: JSON.stringify({}) }, 'The contact is empty'],
 		];
 		const errorCodes = new Map([

@@ -11,7 +11,15 @@ import {
 	testCredentials,
 	uniqueSchema,
 } from '../helpers/postgres';
-import { importInto, n8n, prepareN8n, startN8n, waitForN8n, waitForWebhook } from './n8nCli';
+import {
+	examples,
+	importInto,
+	n8n,
+	prepareN8n,
+	startN8n,
+	waitForN8n,
+	waitForWebhook,
+} from './n8nCli';
 
 const PORT = 5698;
 const REQUESTS = 200;
@@ -24,6 +32,8 @@ describeWithDatabase(
 		const tag = randomBytes(3).toString('hex');
 		const n8nDatabase = `n8n_queue_e2e_${tag}`;
 		const schema = uniqueSchema('queue');
+		/** The shipped PostgreSQL example's coupons, apart from those counted below. */
+		const exampleSchema = uniqueSchema('queue_example');
 		const url = new URL(
 			process.env.COUPONS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
 		);
@@ -132,8 +142,28 @@ describeWithDatabase(
 				],
 				env,
 			);
-			importInto(userFolder, 'workflow', [workflow], env);
-			n8n(userFolder, ['publish:workflow', '--id=e2eQueueWebhook1'], env);
+			const [example] = examples<{
+				id: string;
+				nodes: Array<{ credentials?: Record<string, { id: string; name: string }> }>;
+			}>('coupons-postgres');
+			const [exampleCredential] = Object.values(
+				example.nodes.find((node) => node.credentials)!.credentials!,
+			);
+			importInto(
+				userFolder,
+				'credentials',
+				[
+					{
+						...exampleCredential,
+						type: 'couponPostgres',
+						data: testCredentials(exampleSchema),
+					},
+				],
+				env,
+			);
+			importInto(userFolder, 'workflow', [workflow, example], env);
+			for (const id of ['e2eQueueWebhook1', example.id])
+				n8n(userFolder, ['publish:workflow', `--id=${id}`], env);
 
 			processes.push(
 				startN8n(userFolder, ['start'], { ...env, N8N_RUNNERS_BROKER_PORT: '5691' }, 'ignore'),
@@ -175,6 +205,7 @@ describeWithDatabase(
 			for (const child of processes) child.kill('SIGKILL');
 			await sql(`DROP DATABASE IF EXISTS ${n8nDatabase} WITH (FORCE)`);
 			await dropSchema(schema);
+			await dropSchema(exampleSchema);
 			rmSync(userFolder, { recursive: true, force: true });
 		}, 60_000);
 
@@ -209,6 +240,42 @@ describeWithDatabase(
 				expect(started[0] + started[1]).toBe(REQUESTS + 1);
 			},
 			10 * 60_000,
+		);
+
+		it(
+			'answers both branches of the shipped PostgreSQL example from a worker: a coupon, or a 422 naming the fix',
+			async () => {
+				const post = async (body: object) =>
+					await fetch(`http://127.0.0.1:${PORT}/webhook/coupon-postgres`, {
+						method: 'POST',
+						headers: { 'content-type': 'application/json' },
+						body: JSON.stringify(body),
+						signal: AbortSignal.timeout(60_000),
+					});
+				await waitForWebhook(async () => await post({ email: 'first@example.com' }));
+				const assigned = await post({ email: 'eve@example.com' });
+				expect(assigned.status).toBe(200);
+				expect(await assigned.json()).toMatchObject({
+					status: 'assigned',
+					email: 'eve@example.com',
+					coupon: { name: 'SPRING10', source: 'generated', contact: 'eve@example.com' },
+				});
+				const refused = await post({});
+				expect({ status: refused.status, body: await refused.json() }).toEqual({
+					status: 422,
+					body: {
+						status: 'error',
+						errorCode: 'CONTACT_INVALID',
+						message: 'The contact is empty',
+						fix: expect.any(String),
+					},
+				});
+				const [held] = await sql<{ contacts: string }>(
+					`SELECT count(contact_key) AS contacts FROM "${exampleSchema}".codes`,
+				);
+				expect(held).toEqual({ contacts: '2' });
+			},
+			5 * 60_000,
 		);
 	},
 );

@@ -193,13 +193,11 @@ describe('properties of the spreadsheet reader', () => {
 							sheet.subarray(Math.max(from, to)),
 						]);
 						const file = zip(workbookParts(broken, '<sst><si><t>X1</t></si></sst>'));
-						const start = performance.now();
 						try {
 							await readTable(file, { leadingRows: 10, rowsAfter: 100, limits });
 						} catch (error) {
 							expect((error as Error).name).toBe('CouponError');
 						}
-						expect(performance.now() - start).toBeLessThan(2_000);
 					},
 				),
 				{ numRuns: 300 },

@@ -333,27 +333,20 @@ describe('hostile spreadsheets', () => {
 	const header = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>';
 	const sharedStrings = (texts: string[]) =>
 		`<sst>${texts.map((text) => `<si><t>${text}</t></si>`).join('')}</sst>`;
-	const elapsed = async (work: () => Promise<unknown>) => {
-		const start = performance.now();
-		await work();
-		return performance.now() - start;
-	};
 
 	it(
-		'reads number formats of a long run of zeros in linear time',
+		'reads number formats of a long run of zeros (npm run bench times it)',
 		async () => {
-			// A backtracking pattern took seconds per cell on such a format.
+			// A backtracking pattern took seconds per cell on such a format: 1,000 cells run past the
+			// timeout.
 			const format = `${'0'.repeat(40_000)}x`;
 			const rows = [
 				['coupon value'],
-				...Array.from({ length: 300 }, (_, i) => [{ t: 'n', v: i, z: format }]),
+				...Array.from({ length: 1_000 }, (_, i) => [{ t: 'n', v: i, z: format }]),
 			];
 			const file = xlsx({ S: rows });
-			let table: Awaited<ReturnType<typeof readSheet>> | undefined;
-			expect(await elapsed(async () => (table = await readSheet(file, options)))).toBeLessThan(
-				5_000,
-			);
-			expect(table!.rows[5]).toEqual(['4']);
+			const table = await readSheet(file, options);
+			expect(table.rows[5]).toEqual(['4']);
 		},
 		HEAVY_TEST_MS,
 	);
@@ -370,14 +363,11 @@ describe('hostile spreadsheets', () => {
 			);
 			// Within the unpacking caps, as an attacker's file would be.
 			const limits = { maxTotalBytes: 500 * MIB, maxEntryBytes: 500 * MIB, maxRatio: 1000 };
-			let table: Awaited<ReturnType<typeof readSheet>> | undefined;
 			const peakBefore = process.resourceUsage().maxRSS;
-			expect(
-				await elapsed(async () => (table = await readSheet(file, { ...options, limits }))),
-			).toBeLessThan(5_000);
+			const table = await readSheet(file, { ...options, limits });
 			// Loosely: the 80 MB of strings are never all unpacked, let alone parsed (SheetJS took 1 GB).
 			expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(300 * 1024);
-			expect(table!.rows).toEqual([['coupon value'], ['X1']]);
+			expect(table.rows).toEqual([['coupon value'], ['X1']]);
 		},
 		HEAVY_TEST_MS,
 	);
@@ -688,9 +678,7 @@ describe('hostile spreadsheets', () => {
 					),
 				);
 				const limits = { maxTotalBytes: 100 * MIB, maxEntryBytes: 100 * MIB, maxRatio: 10_000 };
-				const start = performance.now();
 				const table = await readRaw(file, { ...options, rowsAfter: 300_001, limits });
-				expect(performance.now() - start).toBeLessThan(5_000);
 				expect(table.cell(table.rows[300_001]?.[0])).toBe('7');
 				expect(table.rows.filter(Boolean)).toHaveLength(2);
 			},
