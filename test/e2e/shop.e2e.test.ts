@@ -199,7 +199,7 @@ describe('in a real n8n, with a real Vendure shop', () => {
 		]);
 	});
 
-	it('answers each order the shop posts: redeemed or why not, no coupon, or the failure', async () => {
+	it('answers each order the shop posts (redeemed or why not, no coupon, or the failure) and a coupon call without a contact', async () => {
 		const order = async (body: object) => {
 			const response = await fetch(`http://127.0.0.1:${PORT}/webhook/vendure-order-placed`, {
 				method: 'POST',
@@ -222,6 +222,21 @@ describe('in a real n8n, with a real Vendure shop', () => {
 				status: 'error',
 				errorCode: 'CODE_INVALID',
 				message: 'The code is empty',
+				fix: expect.any(String),
+			},
+		});
+		// The coupon webhook's other branch: a call without a contact.
+		const noContact = await fetch(`http://127.0.0.1:${PORT}/webhook/vendure-coupon`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'x-shop-key': SHOP_KEY },
+			body: JSON.stringify({}),
+		});
+		expect({ status: noContact.status, body: await noContact.json() }).toEqual({
+			status: 422,
+			body: {
+				status: 'error',
+				errorCode: 'CONTACT_INVALID',
+				message: 'The contact is empty',
 				fix: expect.any(String),
 			},
 		});
