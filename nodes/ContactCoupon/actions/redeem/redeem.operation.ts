@@ -27,7 +27,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		serve: async (session, requests) => ({ outcomes: await redeemCodes(session, requests, now()) }),
 		output: (json, redemption) => ({
 			...json,
-			redemption: { ...redemption, coupon: redemption.coupon && { ...redemption.coupon } },
+			redemption,
 		}),
 		notSaved: () => 'these redemptions were not stored and the same codes can be redeemed again.',
 	});

@@ -42,7 +42,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}),
 		output: (json, release) => ({
 			...json,
-			release: { ...release, coupon: release.coupon && { ...release.coupon } },
+			release,
 		}),
 		notSaved: () => 'these releases were not stored.',
 	});

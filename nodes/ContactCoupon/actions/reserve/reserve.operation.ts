@@ -49,7 +49,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}),
 		output: (json, reservation) => ({
 			...json,
-			reservation: { ...reservation, coupon: reservation.coupon && { ...reservation.coupon } },
+			reservation,
 		}),
 		notSaved: () => 'these holds were not stored.',
 	});

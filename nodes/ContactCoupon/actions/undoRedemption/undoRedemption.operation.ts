@@ -48,7 +48,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}),
 		output: (json, undo) => ({
 			...json,
-			undo: { ...undo, coupon: undo.coupon && { ...undo.coupon } },
+			undo,
 		}),
 		notSaved: () => 'these undone redemptions were not stored.',
 	});

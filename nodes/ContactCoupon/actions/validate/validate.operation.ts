@@ -30,7 +30,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		readOnly: true,
 		output: (json, validation) => ({
 			...json,
-			validation: { ...validation, coupon: validation.coupon && { ...validation.coupon } },
+			validation,
 		}),
 	});
 }

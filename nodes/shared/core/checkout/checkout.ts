@@ -244,16 +244,25 @@ export function assignedCandidates(found: CodesByKey, request: CodeRequest): Sto
 	);
 }
 
+/** A code's status for a request, and the stored code it concerns. */
+export interface Verdict {
+	status: CodeStatus;
+	stored?: StoredCode;
+	/** The coupons the code is valid in, when that makes it ambiguous. */
+	validIn?: string[];
+	/** The coupon whose code it would be but for a mistyped character. */
+	typoIn?: string;
+}
+
 /**
  * The code's status for this request, and the stored code it concerns. A code several coupons
  * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
  */
-function judge(
-	found: CodesByKey,
-	request: CodeRequest,
-	now: number,
-): { status: CodeStatus; stored?: StoredCode; validIn?: string[]; typoIn?: string } {
-	const candidates = namedCandidates(found, request)
+export function judge(found: CodesByKey, request: CodeRequest, now: number): Verdict {
+	const named = namedCandidates(found, request);
+	// One code of that key, the usual case: nothing to rank.
+	if (named.length === 1) return { status: statusOf(named[0], request, now), stored: named[0] };
+	const candidates = named
 		.map((stored) => ({ stored, status: statusOf(stored, request, now) }))
 		.sort(
 			(a, b) =>
@@ -291,18 +300,23 @@ export function check(
 	request: CodeRequest,
 	now: number,
 ): { result: CodeCheck; stored?: StoredCode } {
-	const { status, stored, validIn = [], typoIn } = judge(found, request, now);
-	// Someone else's coupon stays private: its dates and order are none of this caller's business.
-	const coupon = status === 'other_contact' ? null : checkoutView(stored, request, now);
+	const verdict = judge(found, request, now);
+	return { result: checkOf(verdict, request, now), stored: verdict.stored };
+}
+
+/** The answer a verdict gives: made only when it is output, as it holds the coupon's whole view. */
+export function checkOf(
+	{ status, stored, validIn = [], typoIn }: Verdict,
+	request: CodeRequest,
+	now: number,
+): CodeCheck {
 	return {
-		result: {
-			code: request.code,
-			valid: status === 'valid',
-			status,
-			message: describe(status, request, stored, validIn, typoIn),
-			coupon,
-		},
-		stored,
+		code: request.code,
+		valid: status === 'valid',
+		status,
+		message: describe(status, request, stored, validIn, typoIn),
+		// Someone else's coupon stays private: its dates and order are none of this caller's business.
+		coupon: status === 'other_contact' ? null : checkoutView(stored, request, now),
 	};
 }
 
@@ -470,9 +484,10 @@ export async function redeemCodes(
 	now: number,
 ): Promise<Array<Outcome<Redemption>>> {
 	return await decideOnCodes(session, requests, (request, found, writes): Redemption => {
-		const { result, stored } = check(found, request, now);
-		const { status } = result;
-		if (status !== 'valid') return redemption({ ...result, accepted: false, status });
+		const verdict = judge(found, request, now);
+		const { status, stored } = verdict;
+		if (status !== 'valid')
+			return redemption({ ...checkOf(verdict, request, now), accepted: false, status });
 		writes.takeUse(stored!, request.orderReference, now);
 		const usedUp = stored!.assignment!.redeemedAt === now;
 		return redemption({

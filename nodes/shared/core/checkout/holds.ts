@@ -2,9 +2,11 @@ import type { CouponStoreSession, StoredCode } from '../storeContract';
 import type { AssignmentView } from '../assign/assignmentView';
 import {
 	check,
+	checkOf,
 	checkoutView,
 	decideOnCodes,
 	isoTime,
+	judge,
 	assignedCandidates,
 	type CodeRequest,
 	type CodeStatus,
@@ -83,10 +85,13 @@ export async function reserveCodes(
 	now: number,
 ): Promise<Array<Outcome<Reservation>>> {
 	return await decideOnCodes(session, requests, (request, found, writes): Reservation => {
-		const { result, stored } = check(found, request, now);
-		const { code, message, coupon } = result;
-		if (result.status !== 'valid')
-			return { code, held: false, status: result.status, message, heldUntil: null, coupon };
+		const verdict = judge(found, request, now);
+		const { status, stored } = verdict;
+		if (status !== 'valid') {
+			const { code, message, coupon } = checkOf(verdict, request, now);
+			return { code, held: false, status, message, heldUntil: null, coupon };
+		}
+		const { code } = request;
 		const { assignment } = stored!;
 		const extended = activeHold(assignment!, now) !== undefined;
 		const until = now + request.holdMinutes * MINUTE_MS;
