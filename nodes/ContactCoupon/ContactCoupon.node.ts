@@ -8,6 +8,7 @@ import {
 import { storageNotices, storageProperties } from '../shared/n8n/properties';
 import { couponPostgresConnectionTest } from '../shared/n8n/methods/credentialTest';
 import { operationProperties, operationProperty, operationSubtitle } from './actions/operations';
+import { outputsExpression } from './actions/outputs';
 import { router } from './actions/router';
 import { CONTACT_COUPON_VERSIONS } from './actions/versions';
 
@@ -24,7 +25,7 @@ export class ContactCoupon implements INodeType {
 			'Give each contact a unique discount coupon valid for a number of days, then look it up, put it in messages and redeem it at checkout',
 		defaults: { name: 'Contact Coupon' },
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		outputs: outputsExpression,
 		credentials: [
 			{
 				name: 'couponPostgres',

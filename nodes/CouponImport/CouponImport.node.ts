@@ -37,6 +37,6 @@ export class CouponImport implements INodeType {
 	methods = { credentialTest: { couponPostgresConnectionTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return [await importList.execute.call(this)];
+		return await importList.execute.call(this);
 	}
 }

@@ -291,7 +291,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 		);
 	});
 
-	it('answers every call with JSON: an order not its own as a status, a call the step cannot serve as a 422 naming the fix', async () => {
+	it('answers every call with JSON: an order not its own as a status, a list with no code left on the No Coupon output, a call the step cannot serve as a 422 naming the fix', async () => {
 		// Another order's hold, and another order's refund: answers, not errors.
 		const held = await post('cart-code', {
 			code: flow.cal,
@@ -326,13 +326,16 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			email: 'eve@example.com',
 			coupon: { name: 'SPRING10', source: 'generated', code: expect.stringMatching(/^\S{8}$/) },
 		});
+		// SPRING10 has no code left for Dora: the No Coupon output answers, not the error output.
 		const exhausted = await call('coupon', {
 			method: 'POST',
 			body: JSON.stringify({ email: 'dora@example.com' }),
 		});
-		expect(exhausted.status).toBe(422);
-		expect(await exhausted.json()).toMatchObject({
-			status: 'error',
+		expect(exhausted.status).toBe(200);
+		expect(await exhausted.json()).toEqual({
+			status: 'no_coupon',
+			email: 'dora@example.com',
+			reason: 'exhausted',
 			message: expect.stringMatching(/^Coupon "SPRING10" has no unused codes left/),
 		});
 		const failures: Array<[string, RequestInit, string]> = [

@@ -22,6 +22,7 @@ beforeAll(async () => {
 			'render-email-placeholders',
 			'checkout-redeem-webhook',
 			'create-shop-codes',
+			'assign-coupon-webhook',
 		),
 	);
 	// A broker port of its own: every n8n opens one, and the default 5679 may be another n8n's.
@@ -99,6 +100,26 @@ it('shows what each Contact Coupon does under its name on the canvas', async () 
 	await expect(redeem.innerText()).resolves.toMatch(/Redeem Code[\s\S]*Redeem Code/);
 });
 
+it('shows the No Coupon output on the canvas where Generate for Contact sends items there', async () => {
+	await page.goto('/workflow/couponsExample02');
+	const outputs = page.locator(
+		'[data-test-id="canvas-node-output-handle"][data-node-name="Contact Coupon"]',
+	);
+	await outputs.first().waitFor({ timeout: 60_000 });
+	// Coupon and No Coupon, then the error output that On Error adds.
+	await expect(outputs.count()).resolves.toBe(3);
+	const labels = (await outputs.allInnerTexts()).map((label) => label.trim());
+	expect(labels.slice(0, 2)).toEqual(['Coupon', 'No Coupon']);
+	await page.goto('/workflow/couponsExample03');
+	const single = page.locator(
+		'[data-test-id="canvas-node-output-handle"][data-node-name="Contact Coupon"]',
+	);
+	await single.first().waitFor({ timeout: 60_000 });
+	// Fail the Item (the default): one output, and the error output.
+	await expect(single.count()).resolves.toBe(2);
+	expect(await single.allInnerTexts()).not.toContain('No Coupon');
+});
+
 it('shows the Contact Coupon panel with its parameters, help texts, notices and icon', async () => {
 	const panel = await openPanel('Contact Coupon');
 	for (const label of [
@@ -108,6 +129,7 @@ it('shows the Contact Coupon panel with its parameters, help texts, notices and 
 		'Length',
 		'Valid (Days)',
 		'Contact',
+		'If No Coupon Is Available',
 		'Options',
 	]) {
 		await expect(panel.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);

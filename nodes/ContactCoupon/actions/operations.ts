@@ -25,7 +25,8 @@ export interface ContactCouponOperation {
 	subtitle?: string;
 	/** The operation's parameters; each is shown only while this operation is chosen. */
 	properties: INodeProperties[];
-	execute(this: IExecuteFunctions): Promise<INodeExecutionData[]>;
+	/** The node's outputs, each a list of items. */
+	execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]>;
 }
 
 /** The Contact Coupon operations, in the order their parameters are listed. */

@@ -19,5 +19,5 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			0,
 		);
 	}
-	return [await operation.execute.call(this)];
+	return await operation.execute.call(this);
 }

@@ -266,7 +266,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
  * "Coupon Import": each input item's spreadsheet loaded into coupons; one summary item per coupon
  * the file names. A file that fails changes nothing; without Continue on Fail, the run keeps nothing.
  */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<FileImport, ImportResult, string[]>(this, {
 		read: async (i) => await readFileImport(this, i),
 		stage: async (staging, requests) => {

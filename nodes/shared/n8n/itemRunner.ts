@@ -41,6 +41,10 @@ export interface ItemOperation<Request, Result, Report = never> {
 	serve(session: CouponStoreSession, requests: Request[]): Promise<Served<Result, Report>>;
 	/** The output for one served item: JSON merged into the item, or a list of new items. */
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
+	/** How many outputs the node shows for this run (1 when missing), as its description computes them. */
+	outputCount?: number;
+	/** Which output a served item goes to (the first when missing); failed items go to the first. */
+	outputIndex?(result: Result): number;
 	/**
 	 * For operations that output a file: the served item's binary data, made after the transaction
 	 * (n8n may write it to disk). It replaces the input item's binary data.
@@ -60,14 +64,14 @@ export interface ItemOperation<Request, Result, Report = never> {
 
 /**
  * The item handling every operation of both nodes shares: read each item, serve them all in one
- * transaction, then build the output items with pairedItem. A failed item fails the run, and nothing
+ * transaction, then build the output items with pairedItem, on the node's outputs. A failed item fails the run, and nothing
  * of the run is kept, unless Continue on Fail is on: then it becomes an item with the input data and
  * the error, and the others go on (the rules make sure a failed request changes nothing).
  */
 export async function runItems<Request, Result, Report = never>(
 	context: IExecuteFunctions,
 	operation: ItemOperation<Request, Result, Report>,
-): Promise<INodeExecutionData[]> {
+): Promise<INodeExecutionData[][]> {
 	const items = context.getInputData();
 	const { store, storage, where } = await openStore(context);
 	const results: Array<{ result: Result; request: Request } | NodeFailure> = new Array(
@@ -167,15 +171,19 @@ export async function runItems<Request, Result, Report = never>(
 	for (const message of operation.hints?.(run) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });
 
-	const output: INodeExecutionData[] = [];
+	const outputs: INodeExecutionData[][] = Array.from(
+		{ length: operation.outputCount ?? 1 },
+		() => [],
+	);
 	for (let i = 0; i < items.length; i++) {
 		if (turns.due()) await turns.pass();
 		const item = items[i];
 		const served = results[i];
 		if (served instanceof Error) {
-			output.push(errorItem(context, item, served, i));
+			outputs[0].push(errorItem(context, item, served, i));
 			continue;
 		}
+		const output = outputs[operation.outputIndex?.(served.result) ?? 0];
 		const json = operation.output(item.json, served.result, served.request);
 		if (Array.isArray(json)) {
 			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
@@ -190,5 +198,5 @@ export async function runItems<Request, Result, Report = never>(
 			: item.binary;
 		output.push({ json, binary, pairedItem: { item: i } });
 	}
-	return output;
+	return outputs;
 }

@@ -153,7 +153,7 @@ const FILE_BATCH = 5_000;
 const summary = ({ codes: _, ...created }: CreatedCodes): IDataObject => ({ ...created });
 
 /** "Create Codes": makes new unused codes for a coupon, to be assigned (and pushed to a shop) later. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),
 		serve: async (session, requests) => ({ outcomes: await createCodesForRun(session, requests) }),

@@ -44,7 +44,7 @@ interface DeleteRequest extends DeleteCouponRequest {
 }
 
 /** "Delete Coupon": removes a coupon with its codes; one item per input item says what went. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<DeleteRequest, DeletedCoupon>(this, {
 		read: (i) => {
 			const options = this.getNodeParameter('options', i, {}) as { dryRun?: boolean };

@@ -62,7 +62,7 @@ function readRequest(context: IExecuteFunctions, i: number): ExportFileRequest {
 type ExportedFile = ExportSummary & { file: Buffer };
 
 /** "Export Codes": a spreadsheet of a coupon's codes of one status, as the item's binary data. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<ExportFileRequest, ExportedFile>(this, {
 		read: (i) => readRequest(this, i),
 		serve: async (session, requests) => ({

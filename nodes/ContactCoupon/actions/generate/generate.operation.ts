@@ -6,10 +6,15 @@ import {
 	assignCouponsForRun,
 	parseContactRequest,
 	type ActiveCouponPolicy,
-	type AssignmentResult,
 	type AssignmentSettings,
-	type AssignmentRequest,
 } from '../../../shared/core/assign/assign';
+import {
+	goesToNoCouponOutput,
+	parseNoCouponSetting,
+	settleNoCoupons,
+	type GenerateAnswer,
+	type GenerateRequest,
+} from '../../../shared/core/assign/noCoupon';
 import { parseCouponName } from '../../../shared/core/common/names';
 import { parseUsesPerCode } from '../../../shared/core/common/validity';
 import {
@@ -38,6 +43,46 @@ export const properties: INodeProperties[] = [
 	contactProperty(
 		'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
+	{
+		displayName: 'If No Coupon Is Available',
+		name: 'ifNoCoupon',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Fail the Item',
+				value: 'fail',
+				description:
+					'The item fails (error code COUPON_EXHAUSTED or LENGTH_TOO_SHORT) and the run stops, unless Continue on Fail is on',
+			},
+			{
+				name: 'Send to a "No Coupon" Output',
+				value: 'noCouponOutput',
+				description:
+					'The item goes to a second output, No Coupon, with noCoupon.reason: exhausted, expires_too_soon or length_too_short',
+			},
+			{
+				name: 'Use a Fallback Code',
+				value: 'fallbackCode',
+				description:
+					'The item gets Fallback Code as coupon.code, with coupon.source "fallback"; it is not stored',
+			},
+		],
+		default: 'fail',
+		description:
+			'What to do when the coupon has no code for the contact: its imported list is used up, its unused codes end before Valid (Days), or its generated codes are too short for one more',
+	},
+	{
+		displayName: 'Fallback Code',
+		name: 'fallbackCode',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. SORRY10',
+		displayOptions: { show: { ifNoCoupon: ['fallbackCode'] } },
+		description:
+			'A code your shop accepts from anyone, such as a general discount, sent when no coupon is available. It is not stored: nobody holds it, and Validate Code and Redeem Code do not know it.',
+	},
 	optionsCollection([
 		{
 			displayName: 'If Contact Already Has One',
@@ -124,17 +169,23 @@ interface PoolsFound {
 	imported: string[];
 }
 
-/** "Generate for Contact": one coupon per input item, added to the item as `coupon`. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
-	return await runItems<AssignmentRequest, AssignmentResult, PoolsFound>(this, {
+/**
+ * "Generate for Contact": one coupon per input item, added to the item as `coupon`; an item the
+ * coupon has no code for fails, goes to the No Coupon output, or gets the fallback code, as chosen.
+ */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await runItems<GenerateRequest, GenerateAnswer, PoolsFound>(this, {
 		read: (i) => ({
 			settings: readSettings(this, i),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
+			ifNoCoupon: parseNoCouponSetting(this.getNodeParameter('ifNoCoupon', i, 'fail'), () =>
+				this.getNodeParameter('fallbackCode', i),
+			),
 		}),
 		serve: async (session, requests) => {
 			const { outcomes, pools } = await assignCouponsForRun(session, requests, now());
 			return {
-				outcomes,
+				outcomes: settleNoCoupons(requests, outcomes),
 				report: {
 					created: pools.filter((found) => found.created).map(({ pool }) => pool.name),
 					imported: pools
@@ -143,7 +194,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				},
 			};
 		},
-		output: (json, coupon) => ({ ...json, coupon: { ...coupon } }),
+		output: (json, answer) => ({ ...json, ...answer }),
+		outputCount: this.getNodeParameter('ifNoCoupon', 0, 'fail') === 'noCouponOutput' ? 2 : 1,
+		outputIndex: (answer) => (goesToNoCouponOutput(answer) ? 1 : 0),
 		notSaved: () => 'these coupons were not stored and the same codes can be assigned again.',
 		hints: ({ where, reports }) => [
 			...[...new Set(reports.flatMap((report) => report.created))].map(

@@ -26,7 +26,7 @@ export const properties: INodeProperties[] = [
 ];
 
 /** "Get Contact Coupons": the contact card, every coupon the contact was given, as `coupons` on the item. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<ContactCardRequest, AssignmentView[]>(this, {
 		read: (i) => ({
 			contactKey: parseContact(this.getNodeParameter('contact', i)).key,

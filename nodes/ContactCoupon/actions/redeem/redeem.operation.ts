@@ -17,7 +17,7 @@ export const properties: INodeProperties[] = codeCheckProperties([
 ]);
 
 /** "Redeem Code": checks the code, then takes one use of it, as `redemption` on the item. Never frees a code. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<CodeRequest, Redemption>(this, {
 		read: (i) =>
 			parseCodeRequest(

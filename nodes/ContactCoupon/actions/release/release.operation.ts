@@ -23,7 +23,7 @@ export const properties: INodeProperties[] = codeCheckProperties(
 );
 
 /** "Release Code": ends an order's hold on a code (a failed payment), as `release` on the item. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<ReleaseRequest, Release>(this, {
 		read: (i) => ({
 			...parseCodeRequest(

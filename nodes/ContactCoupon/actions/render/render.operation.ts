@@ -336,7 +336,7 @@ function renderReport(requests: RenderRequest[], rendered: RenderResult): Render
 }
 
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<RenderRequest, RenderedMessage, RenderReport>(this, {
 		read: (i) => ({
 			template: readTemplate(this.getNodeParameter('text', i)),

@@ -34,7 +34,7 @@ export const properties: INodeProperties[] = codeCheckProperties(
 );
 
 /** "Reserve Code": holds the code for an order while the customer pays, as `reservation` on the item. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<ReserveRequest, Reservation>(this, {
 		read: (i) => ({
 			...parseCodeRequest(

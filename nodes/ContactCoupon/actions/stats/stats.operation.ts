@@ -14,7 +14,7 @@ export const properties: INodeProperties[] = [
 ];
 
 /** "Get Pool Statistics": one item per coupon with its counts and, for imported lists, the days left. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	// A report per run, not per input item: each coupon's row goes with the first item that asked.
 	const reported = new Set<string>();
 	const legacy = beforeVersion3(this);

@@ -27,7 +27,7 @@ export const properties: INodeProperties[] = codeCheckProperties([
 ]);
 
 /** "Undo Redemption": gives back the use a redemption took, as `undo` on the item. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<UndoRequest, Undo>(this, {
 		read: (i) => {
 			const options = this.getNodeParameter('options', i, {}) as CodeCheckOptions & {

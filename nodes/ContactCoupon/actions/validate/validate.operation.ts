@@ -17,7 +17,7 @@ export const properties: INodeProperties[] = codeCheckProperties([
 ]);
 
 /** "Validate Code": whether the code can be used now and why not, as `validation` on the item. Changes nothing. */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<CodeRequest, CodeCheck>(this, {
 		read: (i) =>
 			parseCodeRequest(

@@ -10,7 +10,7 @@ import type {
 import { groupIndexes } from '../common/batches';
 import { mergedDetails, sameDetails } from '../common/details';
 import { assertGuessProof, generateCode } from '../codes/codeFormat';
-import { CouponError, type Outcome } from '../common/errors';
+import { CouponError, NoCouponError, type Outcome } from '../common/errors';
 import { compareCouponNames, couponNameKey, parseContact } from '../common/names';
 import { isActive, validUntilFor } from '../common/validity';
 
@@ -263,12 +263,14 @@ async function exhaustedError(
 	const counts = await session.countPool(pool.name, now, now);
 	if (counts.available > 0)
 		// Unused codes are left, but each expires before this assignment's validity would end.
-		return new CouponError(
+		return new NoCouponError(
+			'expires_too_soon',
 			'COUPON_EXHAUSTED',
 			`Coupon "${pool.name}" has no unused code that lasts ${validDays} days: its ${counts.available} unused codes expire sooner`,
 			'Turn on Assign Codes Expiring Sooner in the options (they are then valid until their own expiry), lower Valid (Days), or import codes that last longer.',
 		);
-	return new CouponError(
+	return new NoCouponError(
+		'exhausted',
 		'COUPON_EXHAUSTED',
 		`Coupon "${pool.name}" has no unused codes left: ${counts.assigned} assigned (${counts.active} active, ${counts.expired} expired, ${counts.redeemed} redeemed, ${counts.replaced} replaced), ${counts.available} available${counts.lapsed > 0 ? `, ${counts.lapsed} past their own expiry` : ''}`,
 		'Import more codes into this coupon with the Coupon Import node, make more with Create Codes, or use another coupon name.',
@@ -298,7 +300,8 @@ async function generateInto(
 		waiting = waiting.filter((assignment) => !assignment.record);
 	}
 	if (waiting.length === 0) return undefined;
-	return new CouponError(
+	return new NoCouponError(
+		'length_too_short',
 		'COUPON_EXHAUSTED',
 		`Could not find unused codes for coupon "${pool.name}" after ${GENERATION_ROUNDS} tries: codes of ${format.length} characters are running out`,
 		`Increase Length above ${format.length}.`,

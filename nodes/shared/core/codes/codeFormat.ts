@@ -1,6 +1,6 @@
 import { customAlphabet, random } from 'nanoid';
 import { CHARACTER_SETS, codeKey } from './codes';
-import { CouponError } from '../common/errors';
+import { CouponError, NoCouponError } from '../common/errors';
 import { numberParameter } from '../common/limits';
 import { sortedInTurns, Turns } from '../common/turns';
 import type { CodeFormat, ImportCandidate } from '../storeContract';
@@ -262,13 +262,15 @@ export function assertGuessProof(format: CodeFormat, codeCount: number, couponNa
 	const count = `${codeCount.toLocaleString('en-US')} code${codeCount === 1 ? '' : 's'}`;
 	if (format.pattern === undefined) {
 		const needed = minimumSafeLength(codeCount, format.characters.length);
-		throw new CouponError(
+		throw new NoCouponError(
+			'length_too_short',
 			'LENGTH_TOO_SHORT',
 			`Length ${format.length} is too short for coupon "${couponName}": with ${count}, ${odds}`,
 			`Set Length to ${needed} or more (${format.characters.length} possible characters), ${goal}.`,
 		);
 	}
-	throw new CouponError(
+	throw new NoCouponError(
+		'length_too_short',
 		'LENGTH_TOO_SHORT',
 		`The pattern "${format.pattern}" makes only ${formatCount(10 ** log10Space)} different codes, too few for coupon "${couponName}": with ${count}, ${odds}`,
 		`Use a pattern with more random characters, such as "${longerPattern(format, codeCount, log10Space)}", ${goal}.`,

@@ -39,12 +39,18 @@ export function readCodeValue(value: string): { key: string } | { problem: strin
 }
 
 /** A code typed at checkout: trimmed, with its code key, or a CouponError that says what to map. */
-export function parseCheckoutCode(raw: unknown): { code: string; key: string } {
-	const fix =
-		'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.';
-	const code = textParameter(raw, 'The code', fix);
-	if (code === '') throw new CouponError('CODE_INVALID', 'The code is empty', fix);
+export const parseCheckoutCode = (raw: unknown): { code: string; key: string } =>
+	parseCode(
+		raw,
+		'The code',
+		'Map Code to the field holding the code the customer entered, such as {{ $json.body.code }}.',
+	);
+
+/** A code given as a parameter (`what` names it): trimmed, with its code key, or a CouponError with `fix`. */
+export function parseCode(raw: unknown, what: string, fix: string): { code: string; key: string } {
+	const code = textParameter(raw, what, fix);
+	if (code === '') throw new CouponError('CODE_INVALID', `${what} is empty`, fix);
 	const read = readCodeValue(code);
-	if ('problem' in read) throw new CouponError('CODE_INVALID', `The code ${read.problem}`, fix);
+	if ('problem' in read) throw new CouponError('CODE_INVALID', `${what} ${read.problem}`, fix);
 	return { code, key: read.key };
 }

@@ -7,7 +7,7 @@ export const ERROR_CODES = {
 	// What a parameter or an item gave.
 	NAME_INVALID: 'The coupon name is empty, too long, or holds a character a name cannot hold.',
 	CONTACT_INVALID: 'The contact is empty, too long, or holds a control or broken character.',
-	CODE_INVALID: 'The code given at checkout is empty or cannot be a code.',
+	CODE_INVALID: 'The code given at checkout, or the Fallback Code, is empty or cannot be a code.',
 	ORDER_REFERENCE_INVALID:
 		'The order reference is missing where the operation needs one, or holds a character it cannot.',
 	TEXT_INVALID:

@@ -16,6 +16,25 @@ export class CouponError extends Error {
 	}
 }
 
+/** Why a contact could get no code of a coupon: the "No Coupon" output's `reason`. */
+export type NoCouponReason = 'exhausted' | 'expires_too_soon' | 'length_too_short';
+
+/**
+ * A CouponError that means the coupon had no code to give the contact: its list is used up, its
+ * codes end too soon, or its codes are too short for one more. A workflow may branch on it instead
+ * of failing the item (Generate for Contact's If No Coupon Is Available).
+ */
+export class NoCouponError extends CouponError {
+	constructor(
+		readonly reason: NoCouponReason,
+		code: ErrorCode,
+		message: string,
+		description?: string,
+	) {
+		super(code, message, description);
+	}
+}
+
 /**
  * The storage failed (a lost connection, a timeout) or another run got in the way (a deadlock, a
  * coupon created meanwhile). Unlike a CouponError, which concerns one item, it ends the whole

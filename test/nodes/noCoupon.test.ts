@@ -1,0 +1,223 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
+import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
+import { configuredOutputs } from '../../nodes/ContactCoupon/actions/outputs';
+import {
+	fileItem,
+	jsonItems,
+	mockExecuteFunctions,
+	nodeFailure,
+} from '../helpers/executeFunctions';
+import { T0 } from '../helpers/contactCouponRuns';
+import { xlsx } from '../helpers/spreadsheets';
+
+describe('Generate for Contact: If No Coupon Is Available', () => {
+	let staticData: IDataObject;
+	beforeEach(() => {
+		staticData = {};
+		jest.useFakeTimers({ now: T0 });
+	});
+	afterEach(() => jest.useRealTimers());
+
+	/** Every output of one Generate for Contact run of coupon SPRING10, on this test's static data. */
+	async function generate(
+		emails: string[],
+		parameters: Record<string, unknown>,
+	): Promise<INodeExecutionData[][]> {
+		const mock = mockExecuteFunctions({
+			items: jsonItems(...emails.map((email, n) => ({ email, n }))),
+			staticData,
+			parameters: {
+				operation: 'generate',
+				storage: 'staticData',
+				couponName: 'SPRING10',
+				length: 8,
+				validDays: 30,
+				contact: (i: number) => emails[i],
+				options: {},
+				...parameters,
+			},
+		});
+		return await new ContactCoupon().execute.call(mock.context);
+	}
+	const codes = (items: INodeExecutionData[]) =>
+		items.map((item) => (item.json.coupon as IDataObject | undefined)?.code);
+
+	/** Coupon Import of one sheet on this test's static data. */
+	async function importSheet(rows: unknown[][], parameters: Record<string, unknown> = {}) {
+		const mock = mockExecuteFunctions({
+			items: [fileItem(xlsx({ S: rows }))],
+			staticData,
+			parameters: {
+				storage: 'staticData',
+				binaryPropertyName: 'data',
+				couponName: '',
+				options: {},
+				...parameters,
+			},
+		});
+		await new CouponImport().execute.call(mock.context);
+	}
+	const importSpring = async (values: string[], mode = 'add') =>
+		await importSheet([['coupon name', 'coupon value'], ...values.map((v) => ['SPRING10', v])], {
+			mode,
+		});
+
+	it('sends the contacts the list has no code for to a second output, No Coupon, and keeps the others', async () => {
+		await importSpring(['SPR-1', 'SPR-2']);
+		const emails = ['ann@x.com', 'bob@x.com', 'cid@x.com', 'dan@x.com'];
+		const [given, none] = await generate(emails, { ifNoCoupon: 'noCouponOutput' });
+
+		expect(codes(given).sort()).toEqual(['SPR-1', 'SPR-2']);
+		expect(given.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		expect(none.map((item) => item.pairedItem)).toEqual([{ item: 2 }, { item: 3 }]);
+		expect(none[0].json).toEqual({
+			email: 'cid@x.com',
+			n: 2,
+			noCoupon: {
+				couponName: 'SPRING10',
+				contact: 'cid@x.com',
+				reason: 'exhausted',
+				errorCode: 'COUPON_EXHAUSTED',
+				message:
+					'Coupon "SPRING10" has no unused codes left: 2 assigned (2 active, 0 expired, 0 redeemed, 0 replaced), 0 available',
+			},
+		});
+		expect(none[0].json.coupon).toBeUndefined();
+
+		// The run was kept: the contacts who got codes keep them.
+		const [again, stillNone] = await generate(['bob@x.com', 'dan@x.com'], {
+			ifNoCoupon: 'noCouponOutput',
+		});
+		expect(again[0].json.coupon).toMatchObject({ contact: 'bob@x.com', reused: true });
+		expect(stillNone.map((item) => item.json.email)).toEqual(['dan@x.com']);
+	});
+
+	it('has a No Coupon output only when it is chosen, and only for Generate for Contact', async () => {
+		expect(configuredOutputs({})).toEqual(['main']);
+		expect(configuredOutputs({ operation: 'generate', ifNoCoupon: 'fail' })).toEqual(['main']);
+		expect(configuredOutputs({ ifNoCoupon: 'noCouponOutput' })).toEqual([
+			{ type: 'main', displayName: 'Coupon' },
+			{ type: 'main', displayName: 'No Coupon' },
+		]);
+		expect(configuredOutputs({ operation: 'redeem', ifNoCoupon: 'noCouponOutput' })).toEqual([
+			'main',
+		]);
+		// n8n evaluates the description's expression by itself: it must stand alone.
+		const { outputs } = new ContactCoupon().description;
+		const body = (outputs as string).replace(/^=\{\{/, '').replace(/\}\}$/, '');
+		const evaluate = new Function('$parameter', `return ${body}`) as (p: object) => unknown;
+		expect(evaluate({ operation: 'generate', ifNoCoupon: 'noCouponOutput' })).toHaveLength(2);
+		expect(evaluate({ operation: 'generate' })).toEqual(['main']);
+
+		// A run has as many outputs as the node shows, even when the second gets no item.
+		expect(await generate(['ann@x.com'], { ifNoCoupon: 'noCouponOutput' })).toHaveLength(2);
+		expect(await generate(['bob@x.com'], {})).toHaveLength(1);
+	});
+
+	it('names the reason: codes that end too soon, a length too short for a new coupon', async () => {
+		await importSheet(
+			[
+				['code', 'valid until'],
+				['SHORT-1', '2026-04-20'],
+			],
+			{ couponName: 'SHOP', options: { valueColumn: 'code', expiryColumn: 'valid until' } },
+		);
+		const [, ended] = await generate(['ann@x.com'], {
+			couponName: 'SHOP',
+			ifNoCoupon: 'noCouponOutput',
+		});
+		expect(ended[0].json.noCoupon).toMatchObject({
+			reason: 'expires_too_soon',
+			errorCode: 'COUPON_EXHAUSTED',
+			message:
+				'Coupon "SHOP" has no unused code that lasts 30 days: its 1 unused codes expire sooner',
+		});
+
+		const before = JSON.stringify(staticData);
+		const [, short] = await generate(['ann@x.com'], {
+			couponName: 'NEW',
+			length: 3,
+			ifNoCoupon: 'noCouponOutput',
+		});
+		expect(short[0].json.noCoupon).toMatchObject({
+			couponName: 'NEW',
+			reason: 'length_too_short',
+			errorCode: 'LENGTH_TOO_SHORT',
+		});
+		// Refused before anything was made: no empty coupon NEW.
+		expect(JSON.stringify(staticData)).toBe(before);
+	});
+
+	it('gives the fallback code to contacts the list has no code for, storing nothing for them', async () => {
+		await importSpring(['SPR-1']);
+		const outputs = await generate(['ann@x.com', 'bob@x.com'], {
+			ifNoCoupon: 'fallbackCode',
+			fallbackCode: ' SORRY10 ',
+		});
+		expect(outputs).toHaveLength(1);
+		const [given] = outputs;
+		expect(given[0].json.coupon).toMatchObject({ code: 'SPR-1', source: 'imported' });
+		expect(given[1].json).toEqual({
+			email: 'bob@x.com',
+			n: 1,
+			coupon: {
+				name: 'SPRING10',
+				code: 'SORRY10',
+				contact: 'bob@x.com',
+				assignedAt: null,
+				validUntil: null,
+				source: 'fallback',
+				reused: false,
+				details: {},
+			},
+			noCoupon: expect.objectContaining({ reason: 'exhausted', contact: 'bob@x.com' }),
+		});
+		expect(given[1].pairedItem).toEqual({ item: 1 });
+
+		// Nobody holds it: a checkout does not know it, and Bob gets a real code once there is one.
+		const validation = await checkCode('SORRY10');
+		expect(validation.status).toBe('unknown');
+		await importSpring(['SPR-9']);
+		const [later] = await generate(['bob@x.com'], {
+			ifNoCoupon: 'fallbackCode',
+			fallbackCode: 'SORRY10',
+		});
+		expect(later[0].json.coupon).toMatchObject({ code: 'SPR-9', reused: false });
+	});
+
+	it('still fails an item for bad input, whatever is chosen, naming the item', async () => {
+		const empty = await nodeFailure(generate(['ann@x.com', ''], { ifNoCoupon: 'noCouponOutput' }));
+		expect(empty).toMatchObject({ message: 'The contact is empty' });
+		expect(empty.context.itemIndex).toBe(1);
+
+		const noFallback = await nodeFailure(
+			generate(['ann@x.com'], { ifNoCoupon: 'fallbackCode', fallbackCode: '  ' }),
+		);
+		expect(noFallback.message).toBe('The fallback code is empty');
+		expect(noFallback.description).toMatch(/^Enter the code to send when no coupon is available/);
+		expect(noFallback.context).toMatchObject({ itemIndex: 0, errorCode: 'CODE_INVALID' });
+
+		const unknown = await nodeFailure(generate(['ann@x.com'], { ifNoCoupon: 'skip' }));
+		expect(unknown.message).toBe('Unknown choice "skip" for If No Coupon Is Available');
+		expect(staticData).toEqual({});
+	});
+
+	it('with Fail the Item, an exhausted list still fails the run and keeps nothing', async () => {
+		await importSpring(['SPR-1']);
+		const before = JSON.stringify(staticData);
+		const error = await nodeFailure(generate(['ann@x.com', 'bob@x.com'], { ifNoCoupon: 'fail' }));
+		expect(error.context).toMatchObject({ itemIndex: 1, errorCode: 'COUPON_EXHAUSTED' });
+		expect(JSON.stringify(staticData)).toBe(before);
+	});
+
+	async function checkCode(code: string): Promise<IDataObject> {
+		const mock = mockExecuteFunctions({
+			items: jsonItems({}),
+			staticData,
+			parameters: { operation: 'validate', storage: 'staticData', code, options: {} },
+		});
+		const [[item]] = await new ContactCoupon().execute.call(mock.context);
+		return item.json.validation as IDataObject;
+	}
+});
