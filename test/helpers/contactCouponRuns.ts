@@ -5,6 +5,29 @@ import { fileItem, jsonItems, mockExecuteFunctions, type MockOptions } from './e
 import { xlsx } from './spreadsheets';
 
 export const T0 = Date.UTC(2026, 3, 10, 8, 0, 0);
+
+/** Coupon Import of one file through the node, on the workflow static data given; its output. */
+export async function importFileInto(
+	staticData: IDataObject,
+	file: Buffer,
+	parameters: Record<string, unknown> = {},
+	extra: Partial<MockOptions> = {},
+) {
+	const mock = mockExecuteFunctions({
+		items: [fileItem(file)],
+		staticData,
+		...extra,
+		parameters: {
+			storage: 'staticData',
+			binaryPropertyName: 'data',
+			couponName: '',
+			options: {},
+			...parameters,
+		},
+	});
+	const [output] = await new CouponImport().execute.call(mock.context);
+	return output;
+}
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The checkout fields of a coupon nobody redeemed or held, of a coupon without details. */
@@ -62,46 +85,26 @@ export function contactCouponRuns() {
 		).output.map((item) => (item.json.coupon as IDataObject).code as string);
 
 	/** Coupon Import on the same static data, with one file. */
-	async function importFile(
+	const importFile = async (
 		file: Buffer,
 		parameters: Record<string, unknown>,
 		extra: Partial<MockOptions> = {},
-	) {
-		const mock = mockExecuteFunctions({
-			items: [fileItem(file)],
-			staticData,
-			...extra,
-			parameters: { storage: 'staticData', binaryPropertyName: 'data', ...parameters },
-		});
-		const [output] = await new CouponImport().execute.call(mock.context);
-		return output;
-	}
+	) => await importFileInto(staticData, file, parameters, extra);
 
 	beforeEach(async () => {
 		staticData = {};
 		jest.useFakeTimers({ now: T0 });
-		const importer = mockExecuteFunctions({
-			items: [
-				fileItem(
-					xlsx({
-						Sheet1: [
-							['coupon name', 'coupon value'],
-							['SPRING10', 'SPR-0001'],
-							['SPRING10', 'SPR-0002'],
-							['SPRING10', 'SPR-0003'],
-						],
-					}),
-				),
-			],
+		await importFileInto(
 			staticData,
-			parameters: {
-				storage: 'staticData',
-				binaryPropertyName: 'data',
-				couponName: '',
-				options: {},
-			},
-		});
-		await new CouponImport().execute.call(importer.context);
+			xlsx({
+				Sheet1: [
+					['coupon name', 'coupon value'],
+					['SPRING10', 'SPR-0001'],
+					['SPRING10', 'SPR-0002'],
+					['SPRING10', 'SPR-0003'],
+				],
+			}),
+		);
 	});
 	afterEach(() => jest.useRealTimers());
 

@@ -1,14 +1,13 @@
 import { type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
-import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import {
-	fileItem,
 	jsonItems,
 	mockExecuteFunctions,
 	nodeFailure,
 	type MockOptions,
 } from '../helpers/executeFunctions';
+import { importFileInto } from '../helpers/contactCouponRuns';
 import { xlsx } from '../helpers/spreadsheets';
 
 const T0 = Date.UTC(2026, 3, 10, 8, 0, 0);
@@ -39,14 +38,8 @@ async function generate(
 	return { output, hints: mock.hints };
 }
 
-async function importList(staticData: IDataObject, rows: unknown[][]) {
-	const mock = mockExecuteFunctions({
-		items: [fileItem(xlsx({ Sheet1: rows }))],
-		staticData,
-		parameters: { storage: 'staticData', binaryPropertyName: 'data', couponName: '', options: {} },
-	});
-	return (await new CouponImport().execute.call(mock.context))[0];
-}
+const importList = async (staticData: IDataObject, rows: unknown[][]) =>
+	await importFileInto(staticData, xlsx({ Sheet1: rows }));
 
 const coupon = (item: INodeExecutionData) => item.json.coupon as IDataObject;
 

@@ -1,14 +1,8 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { ContactCoupon } from '../../nodes/ContactCoupon/ContactCoupon.node';
-import { CouponImport } from '../../nodes/CouponImport/CouponImport.node';
 import { configuredOutputs } from '../../nodes/ContactCoupon/actions/outputs';
-import {
-	fileItem,
-	jsonItems,
-	mockExecuteFunctions,
-	nodeFailure,
-} from '../helpers/executeFunctions';
-import { T0 } from '../helpers/contactCouponRuns';
+import { jsonItems, mockExecuteFunctions, nodeFailure } from '../helpers/executeFunctions';
+import { importFileInto, T0 } from '../helpers/contactCouponRuns';
 import { xlsx } from '../helpers/spreadsheets';
 
 describe('Generate for Contact: If No Coupon Is Available', () => {
@@ -44,20 +38,8 @@ describe('Generate for Contact: If No Coupon Is Available', () => {
 		items.map((item) => (item.json.coupon as IDataObject | undefined)?.code);
 
 	/** Coupon Import of one sheet on this test's static data. */
-	async function importSheet(rows: unknown[][], parameters: Record<string, unknown> = {}) {
-		const mock = mockExecuteFunctions({
-			items: [fileItem(xlsx({ S: rows }))],
-			staticData,
-			parameters: {
-				storage: 'staticData',
-				binaryPropertyName: 'data',
-				couponName: '',
-				options: {},
-				...parameters,
-			},
-		});
-		await new CouponImport().execute.call(mock.context);
-	}
+	const importSheet = async (rows: unknown[][], parameters: Record<string, unknown> = {}) =>
+		await importFileInto(staticData, xlsx({ S: rows }), parameters);
 	const importSpring = async (values: string[], mode = 'add') =>
 		await importSheet([['coupon name', 'coupon value'], ...values.map((v) => ['SPRING10', v])], {
 			mode,
