@@ -5,7 +5,19 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const N8N_VERSION = '2.40.7';
+/** The n8n the package is tested in; `N8N_COUPONS_N8N_VERSION` picks another 2.x (its own cache folder). */
+const PINNED_N8N_VERSION = '2.40.7';
+const N8N_VERSION = n8nVersion(process.env.N8N_COUPONS_N8N_VERSION);
+
+/** The n8n version asked for, or the pinned one; a value that is not an n8n 2.x version is refused. */
+function n8nVersion(asked) {
+	if (asked === undefined || asked === '') return PINNED_N8N_VERSION;
+	if (!/^2\.\d{1,3}\.\d{1,3}$/.test(asked))
+		throw new Error(
+			`N8N_COUPONS_N8N_VERSION is "${asked}": set it to an n8n 2.x version such as ${PINNED_N8N_VERSION}, or leave it unset for that one`,
+		);
+	return asked;
+}
 // n8n 2.40 needs Node 24, and so do the tests of the Local storage (node:sqlite). This package is
 // Node 24 with its headers (to rebuild n8n's sqlite3), plain files with no install script.
 const NODE_VERSION = '24.21.0';
@@ -345,6 +357,8 @@ function startN8n(userFolder, args, extraEnv, stdio = 'inherit') {
 
 module.exports = {
 	N8N_VERSION,
+	PINNED_N8N_VERSION,
+	n8nVersion,
 	CACHE,
 	lastLines,
 	ensureNode,

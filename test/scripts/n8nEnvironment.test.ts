@@ -4,8 +4,10 @@ import { join } from 'node:path';
 
 // scripts/n8n.js is plain JavaScript shared with `npm run dev` and the end-to-end tests.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { n8nEnv } = require('../../scripts/n8n') as {
+const { n8nEnv, n8nVersion, PINNED_N8N_VERSION } = require('../../scripts/n8n') as {
 	n8nEnv(userFolder: unknown): Record<string, string>;
+	n8nVersion(asked: string | undefined): string;
+	PINNED_N8N_VERSION: string;
 };
 
 describe('the environment of the development n8n', () => {
@@ -26,5 +28,14 @@ describe('the environment of the development n8n', () => {
 		} finally {
 			rmSync(folder, { recursive: true, force: true });
 		}
+	});
+
+	it('tests in the pinned n8n unless N8N_COUPONS_N8N_VERSION names another 2.x', () => {
+		expect(n8nVersion(undefined)).toBe(PINNED_N8N_VERSION);
+		expect(n8nVersion('')).toBe(PINNED_N8N_VERSION);
+		expect(n8nVersion('2.41.3')).toBe('2.41.3');
+		// It becomes part of an npm install and a cache folder: only a plain version passes.
+		for (const asked of ['latest', '1.123.0', '3.0.0', '2.41', '2.41.3 --foo', '2.41.3/../x'])
+			expect(() => n8nVersion(asked)).toThrow(`N8N_COUPONS_N8N_VERSION is "${asked}"`);
 	});
 });
