@@ -160,8 +160,8 @@ describe('the package as n8n loads it', () => {
 		]);
 		expect(shownFor('orderReference')).toEqual(['release', 'reserve']);
 		expect(shownFor('holdMinutes')).toEqual(['reserve']);
-		expect(shownFor('ifNoCoupon')).toEqual(['generate']);
-		expect(shownFor('fallbackCode')).toEqual(['generate']);
+		expect(shownFor('ifNoCoupon')).toEqual(['generate', 'render']);
+		expect(shownFor('fallbackCode')).toEqual(['generate', 'render']);
 		// Once for nodes saved before version 3 and once from it on: their defaults differ.
 		expect(shownFor('whenMissing')).toEqual(['render', 'render']);
 		expect(shownFor('whenUnfilled')).toEqual(['render', 'render']);

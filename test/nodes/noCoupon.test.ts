@@ -5,7 +5,7 @@ import { jsonItems, mockExecuteFunctions, nodeFailure } from '../helpers/execute
 import { importFileInto, T0 } from '../helpers/contactCouponRuns';
 import { xlsx } from '../helpers/spreadsheets';
 
-describe('Generate for Contact: If No Coupon Is Available', () => {
+describe('If No Coupon Is Available', () => {
 	let staticData: IDataObject;
 	beforeEach(() => {
 		staticData = {};
@@ -191,6 +191,100 @@ describe('Generate for Contact: If No Coupon Is Available', () => {
 		const error = await nodeFailure(generate(['ann@x.com', 'bob@x.com'], { ifNoCoupon: 'fail' }));
 		expect(error.context).toMatchObject({ itemIndex: 1, errorCode: 'COUPON_EXHAUSTED' });
 		expect(JSON.stringify(staticData)).toBe(before);
+	});
+
+	describe('in Render Placeholders, where it assigns', () => {
+		/** Every output of one Render run of `text` for these contacts. */
+		async function render(emails: string[], text: string, parameters: Record<string, unknown>) {
+			const mock = mockExecuteFunctions({
+				items: jsonItems(...emails.map((email) => ({ email }))),
+				staticData,
+				parameters: {
+					operation: 'render',
+					storage: 'staticData',
+					text,
+					contact: (i: number) => emails[i],
+					whenMissing: 'assign',
+					length: 8,
+					validDays: 30,
+					options: {},
+					...parameters,
+				},
+			});
+			return await new ContactCoupon().execute.call(mock.context);
+		}
+
+		it('sends a message whose coupon has no code left to No Coupon, and renders the others', async () => {
+			await importSpring(['SPR-1']);
+			const [sent, none] = await render(['ann@x.com', 'bob@x.com'], 'Code: $cst.SPRING10.coupon$', {
+				ifNoCoupon: 'noCouponOutput',
+			});
+			expect(sent.map((item) => (item.json.rendered as IDataObject).text)).toEqual(['Code: SPR-1']);
+			expect(none).toEqual([
+				{
+					json: {
+						email: 'bob@x.com',
+						noCoupon: expect.objectContaining({
+							couponName: 'SPRING10',
+							contact: 'bob@x.com',
+							reason: 'exhausted',
+						}),
+					},
+					pairedItem: { item: 1 },
+				},
+			]);
+			expect(none[0].json.rendered).toBeUndefined();
+		});
+
+		it('puts the fallback code in the text, and leaves its date to If a Placeholder Cannot Be Filled', async () => {
+			await importSpring(['SPR-1']);
+			const text = 'Code: $cst.SPRING10.coupon$ until $cst.SPRING10.coupon.validUntil$';
+			const [[ann, bob]] = await render(['ann@x.com', 'bob@x.com'], text, {
+				ifNoCoupon: 'fallbackCode',
+				fallbackCode: 'SORRY10',
+				whenUnfilled: 'remove',
+			});
+			expect((ann.json.rendered as IDataObject).text).toBe('Code: SPR-1 until 2026-05-10');
+			const rendered = bob.json.rendered as IDataObject;
+			expect(rendered.text).toBe('Code: SORRY10 until ');
+			expect(rendered.coupons).toEqual([
+				expect.objectContaining({ code: 'SORRY10', source: 'fallback', validUntil: null }),
+			]);
+			expect(rendered.noCoupon).toMatchObject({ reason: 'exhausted' });
+			expect(rendered.unresolved).toEqual([
+				expect.objectContaining({
+					placeholder: '$cst.SPRING10.coupon.validUntil$',
+					problem: 'fallback_code',
+				}),
+			]);
+			// Fail the Item for unfilled placeholders: the fallback code's missing date fails the item.
+			const failed = await nodeFailure(
+				render(['bob@x.com'], text, { ifNoCoupon: 'fallbackCode', fallbackCode: 'SORRY10' }),
+			);
+			expect(failed.context).toMatchObject({ itemIndex: 0, errorCode: 'PLACEHOLDER_UNFILLED' });
+			expect(failed.message).toMatch(/got the fallback code SORRY10, which has no validity/);
+			expect(failed.description).toMatch(/^Add codes to the coupon/);
+		});
+
+		it('has no say when Render does not assign: no No Coupon output, the placeholder is unfilled', async () => {
+			expect(
+				configuredOutputs({
+					operation: 'render',
+					whenMissing: 'leave',
+					ifNoCoupon: 'noCouponOutput',
+				}),
+			).toEqual(['main']);
+			expect(configuredOutputs({ operation: 'render', ifNoCoupon: 'noCouponOutput' })).toHaveLength(
+				2,
+			);
+			const outputs = await render(['ann@x.com'], '$cst.SPRING10.coupon$', {
+				whenMissing: 'leave',
+				whenUnfilled: 'leave',
+				ifNoCoupon: 'noCouponOutput',
+			});
+			expect(outputs).toHaveLength(1);
+			expect((outputs[0][0].json.rendered as IDataObject).text).toBe('$cst.SPRING10.coupon$');
+		});
 	});
 
 	async function checkCode(code: string): Promise<IDataObject> {

@@ -1032,7 +1032,11 @@ export function describeOperationsContract(
 							T0,
 						),
 				);
-				const shape = ({ contact, validUntil, reused }: AssignmentResult) => ({
+				const shape = ({
+					contact,
+					validUntil,
+					reused,
+				}: Pick<AssignmentResult, 'contact' | 'reused'> & { validUntil: string | null }) => ({
 					contact,
 					validUntil,
 					reused,

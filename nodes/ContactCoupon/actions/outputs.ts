@@ -1,10 +1,19 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
 /**
  * Contact Coupon's outputs as n8n works them out from the node's parameters, in the editor and when
- * it runs: a second output, No Coupon, only while Generate for Contact sends items there. n8n runs
- * this as an expression (see `outputsExpression`), so it must use nothing from outside itself.
+ * it runs: a second output, No Coupon, only while Generate for Contact (or Render Placeholders
+ * where it assigns) sends items there. n8n runs this as an expression (see `outputsExpression`),
+ * so it must use nothing from outside itself.
  */
-export const configuredOutputs = (parameters: { operation?: string; ifNoCoupon?: string }) =>
-	(parameters.operation ?? 'generate') === 'generate' && parameters.ifNoCoupon === 'noCouponOutput'
+export const configuredOutputs = (parameters: {
+	operation?: string;
+	whenMissing?: string;
+	ifNoCoupon?: string;
+}) =>
+	parameters.ifNoCoupon === 'noCouponOutput' &&
+	((parameters.operation ?? 'generate') === 'generate' ||
+		(parameters.operation === 'render' && (parameters.whenMissing ?? 'assign') === 'assign'))
 		? [
 				{ type: 'main', displayName: 'Coupon' },
 				{ type: 'main', displayName: 'No Coupon' },
@@ -13,3 +22,11 @@ export const configuredOutputs = (parameters: { operation?: string; ifNoCoupon?:
 
 /** The node description's `outputs`: `configuredOutputs` of the node's parameters. */
 export const outputsExpression = `={{(${configuredOutputs.toString()})($parameter)}}` as const;
+
+/** How many outputs the node shows for a run of `operation`: what `configuredOutputs` makes of it. */
+export const outputCountOf = (context: IExecuteFunctions, operation: string): number =>
+	configuredOutputs({
+		operation,
+		whenMissing: context.getNodeParameter('whenMissing', 0, 'assign') as string,
+		ifNoCoupon: context.getNodeParameter('ifNoCoupon', 0, 'fail') as string,
+	}).length;

@@ -86,6 +86,56 @@ export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProp
 }
 
 /** The options of generated codes, for an operation's Options collection, in the editor's order. */
+/**
+ * If No Coupon Is Available and its Fallback Code (Generate for Contact, and Render Placeholders
+ * where it assigns): what an item gets when its coupon has no code for the contact.
+ */
+export function noCouponProperties(displayOptions?: IDisplayOptions): INodeProperties[] {
+	return [
+		{
+			displayName: 'If No Coupon Is Available',
+			name: 'ifNoCoupon',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Fail the Item',
+					value: 'fail',
+					description:
+						'The item fails (error code COUPON_EXHAUSTED or LENGTH_TOO_SHORT) and the run stops, unless Continue on Fail is on',
+				},
+				{
+					name: 'Send to a "No Coupon" Output',
+					value: 'noCouponOutput',
+					description:
+						'The item goes to a second output, No Coupon, with noCoupon.reason: exhausted, expires_too_soon or length_too_short',
+				},
+				{
+					name: 'Use a Fallback Code',
+					value: 'fallbackCode',
+					description:
+						'The contact gets Fallback Code as its coupon\'s code, with source "fallback"; it is not stored',
+				},
+			],
+			default: 'fail',
+			description:
+				'What to do when the coupon has no code for the contact: its imported list is used up, its unused codes end before Valid (Days), or its generated codes are too short for one more',
+			displayOptions,
+		},
+		{
+			displayName: 'Fallback Code',
+			name: 'fallbackCode',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. SORRY10',
+			displayOptions: { show: { ...displayOptions?.show, ifNoCoupon: ['fallbackCode'] } },
+			description:
+				'A code your shop accepts from anyone, such as a general discount, sent when no coupon is available. It is not stored: nobody holds it, and Validate Code and Redeem Code do not know it.',
+		},
+	];
+}
+
 export const codeFormatOptions: INodeProperties[] = [
 	{
 		displayName: 'Characters',

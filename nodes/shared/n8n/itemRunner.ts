@@ -44,7 +44,7 @@ export interface ItemOperation<Request, Result, Report = never> {
 	/** How many outputs the node shows for this run (1 when missing), as its description computes them. */
 	outputCount?: number;
 	/** Which output a served item goes to (the first when missing); failed items go to the first. */
-	outputIndex?(result: Result): number;
+	outputIndex?(result: Result, request: Request): number;
 	/**
 	 * For operations that output a file: the served item's binary data, made after the transaction
 	 * (n8n may write it to disk). It replaces the input item's binary data.
@@ -183,7 +183,7 @@ export async function runItems<Request, Result, Report = never>(
 			outputs[0].push(errorItem(context, item, served, i));
 			continue;
 		}
-		const output = outputs[operation.outputIndex?.(served.result) ?? 0];
+		const output = outputs[operation.outputIndex?.(served.result, served.request) ?? 0];
 		const json = operation.output(item.json, served.result, served.request);
 		if (Array.isArray(json)) {
 			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.

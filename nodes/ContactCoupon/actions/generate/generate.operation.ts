@@ -29,10 +29,12 @@ import {
 	codeFormatOptions,
 	contactProperty,
 	newCouponProperties,
+	noCouponProperties,
 	optionsCollection,
 } from '../properties';
 import { formatOptionChosen, readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { runItems } from '../../../shared/n8n/itemRunner';
+import { outputCountOf } from '../outputs';
 
 export const properties: INodeProperties[] = [
 	couponNameProperty(
@@ -43,46 +45,7 @@ export const properties: INodeProperties[] = [
 	contactProperty(
 		'Who receives the coupon, usually an email address or a CRM ID. Matched ignoring case and surrounding spaces.',
 	),
-	{
-		displayName: 'If No Coupon Is Available',
-		name: 'ifNoCoupon',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{
-				name: 'Fail the Item',
-				value: 'fail',
-				description:
-					'The item fails (error code COUPON_EXHAUSTED or LENGTH_TOO_SHORT) and the run stops, unless Continue on Fail is on',
-			},
-			{
-				name: 'Send to a "No Coupon" Output',
-				value: 'noCouponOutput',
-				description:
-					'The item goes to a second output, No Coupon, with noCoupon.reason: exhausted, expires_too_soon or length_too_short',
-			},
-			{
-				name: 'Use a Fallback Code',
-				value: 'fallbackCode',
-				description:
-					'The item gets Fallback Code as coupon.code, with coupon.source "fallback"; it is not stored',
-			},
-		],
-		default: 'fail',
-		description:
-			'What to do when the coupon has no code for the contact: its imported list is used up, its unused codes end before Valid (Days), or its generated codes are too short for one more',
-	},
-	{
-		displayName: 'Fallback Code',
-		name: 'fallbackCode',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'e.g. SORRY10',
-		displayOptions: { show: { ifNoCoupon: ['fallbackCode'] } },
-		description:
-			'A code your shop accepts from anyone, such as a general discount, sent when no coupon is available. It is not stored: nobody holds it, and Validate Code and Redeem Code do not know it.',
-	},
+	...noCouponProperties(),
 	optionsCollection([
 		{
 			displayName: 'If Contact Already Has One',
@@ -195,7 +158,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			};
 		},
 		output: (json, answer) => ({ ...json, ...answer }),
-		outputCount: this.getNodeParameter('ifNoCoupon', 0, 'fail') === 'noCouponOutput' ? 2 : 1,
+		outputCount: outputCountOf(this, 'generate'),
 		outputIndex: (answer) => (goesToNoCouponOutput(answer) ? 1 : 0),
 		notSaved: () => 'these coupons were not stored and the same codes can be assigned again.',
 		hints: ({ where, reports }) => [

@@ -26,11 +26,14 @@ import {
 	codeFormatOptions,
 	contactProperty,
 	newCouponProperties,
+	noCouponProperties,
 	optionsCollection,
 } from '../properties';
 import { readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { beforeVersion3, byVersion } from '../versions';
 import { runItems } from '../../../shared/n8n/itemRunner';
+import { outputCountOf } from '../outputs';
+import { parseNoCouponSetting } from '../../../shared/core/assign/noCoupon';
 
 const showAssign = { show: { whenMissing: ['assign'] } };
 
@@ -139,6 +142,7 @@ export const properties: INodeProperties[] = [
 		{ default: 'fail' },
 	),
 	...newCouponProperties(showAssign),
+	...noCouponProperties(showAssign),
 	optionsCollection(
 		[
 			...codeFormatOptions.slice(0, 3),
@@ -316,6 +320,10 @@ interface RenderReport {
 	removed: boolean;
 }
 
+/** Whether a message goes to the No Coupon output: a coupon of it had no code, and that was chosen. */
+const sentToNoCoupon = (rendered: RenderedMessage, request: RenderRequest) =>
+	rendered.noCoupon !== undefined && request.ifNoCoupon?.action === 'noCouponOutput';
+
 function renderReport(requests: RenderRequest[], rendered: RenderResult): RenderReport {
 	const report: RenderReport = {
 		created: rendered.createdCoupons,
@@ -324,8 +332,11 @@ function renderReport(requests: RenderRequest[], rendered: RenderResult): Render
 		removed: false,
 	};
 	rendered.outcomes.forEach((outcome, j) => {
-		if (!('value' in outcome)) return;
-		if (outcome.value.coupons.some((coupon) => !coupon.reused)) report.assigned = true;
+		// A message sent to No Coupon is not rendered: its placeholders are not the user's to fix.
+		if (!('value' in outcome) || sentToNoCoupon(outcome.value, requests[j])) return;
+		// A fallback code is not stored: nothing was assigned for it.
+		if (outcome.value.coupons.some((coupon) => !coupon.reused && coupon.source !== 'fallback'))
+			report.assigned = true;
 		for (const placeholder of outcome.value.unresolved)
 			if (placeholder.problem !== 'not_a_coupon' && !report.unfilled.has(placeholder.placeholder)) {
 				report.unfilled.set(placeholder.placeholder, placeholder);
@@ -338,19 +349,31 @@ function renderReport(requests: RenderRequest[], rendered: RenderResult): Render
 /** "Render Placeholders": the text with the contact's coupons in it, as `rendered` on the item. */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<RenderRequest, RenderedMessage, RenderReport>(this, {
-		read: (i) => ({
-			template: readTemplate(this.getNodeParameter('text', i)),
-			...parseContactRequest(this.getNodeParameter('contact', i)),
-			settings: readSettings(this, i),
-		}),
+		read: (i) => {
+			const settings = readSettings(this, i);
+			return {
+				template: readTemplate(this.getNodeParameter('text', i)),
+				...parseContactRequest(this.getNodeParameter('contact', i)),
+				settings,
+				...(settings.whenMissing === 'assign'
+					? {
+							ifNoCoupon: parseNoCouponSetting(this.getNodeParameter('ifNoCoupon', i, 'fail'), () =>
+								this.getNodeParameter('fallbackCode', i),
+							),
+						}
+					: {}),
+			};
+		},
 		serve: async (session, requests) => {
 			const rendered = await renderMessages(session, requests, now());
 			return { outcomes: rendered.outcomes, report: renderReport(requests, rendered) };
 		},
-		output: (json, rendered) => ({
-			...json,
-			rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject,
-		}),
+		output: (json, rendered, request) =>
+			sentToNoCoupon(rendered, request)
+				? { ...json, noCoupon: { ...rendered.noCoupon } }
+				: { ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject },
+		outputCount: outputCountOf(this, 'render'),
+		outputIndex: (rendered, request) => (sentToNoCoupon(rendered, request) ? 1 : 0),
 		// Only coupons assigned now were lost; rendering what contacts already hold writes nothing.
 		notSaved: ({ reports }) =>
 			reports.some((report) => report.assigned)

@@ -69,16 +69,9 @@ export function settleNoCoupons(
 	return outcomes.map((outcome, i) => {
 		if ('value' in outcome) return { value: { coupon: outcome.value } };
 		const { error } = outcome;
-		const { settings, contactKey, ifNoCoupon } = requests[i];
-		const { action, fallbackCode } = ifNoCoupon;
+		const { action, fallbackCode } = requests[i].ifNoCoupon;
 		if (action === 'fail' || !(error instanceof NoCouponError)) return outcome;
-		const noCoupon: NoCoupon = {
-			couponName: settings.couponName,
-			contact: contactKey,
-			reason: error.reason,
-			errorCode: error.code,
-			message: error.message,
-		};
+		const noCoupon = noCouponOf(error, requests[i]);
 		if (action === 'noCouponOutput') return { value: { noCoupon } };
 		if (fallbackCode === undefined)
 			throw new Error('A fallback code is needed to settle with fallbackCode');
@@ -86,7 +79,23 @@ export function settleNoCoupons(
 	});
 }
 
-const fallbackCoupon = ({ couponName, contact }: NoCoupon, code: string): FallbackCoupon => ({
+/** Why the request's contact got no code of its coupon. */
+export const noCouponOf = (
+	error: NoCouponError,
+	{ settings, contactKey }: AssignmentRequest,
+): NoCoupon => ({
+	couponName: settings.couponName,
+	contact: contactKey,
+	reason: error.reason,
+	errorCode: error.code,
+	message: error.message,
+});
+
+/** The fallback code as the coupon a contact got instead of one of its own. */
+export const fallbackCoupon = (
+	{ couponName, contact }: NoCoupon,
+	code: string,
+): FallbackCoupon => ({
 	name: couponName,
 	code,
 	contact,

@@ -8,7 +8,8 @@ export type PlaceholderProblem =
 	| 'invalid_name'
 	| 'unknown_coupon'
 	| 'no_active_coupon'
-	| 'unknown_detail';
+	| 'unknown_detail'
+	| 'fallback_code';
 
 /**
  * A `$cst.<coupon name>.coupon$` placeholder whose name can be a coupon name, or

@@ -1,5 +1,5 @@
 import type { CouponStoreSession, HeldAssignment, PoolInfo, CodeFormat } from '../storeContract';
-import { CouponError, type Outcome } from '../common/errors';
+import { CouponError, NoCouponError, type Outcome } from '../common/errors';
 import { knownCouponsText } from '../common/unknownNames';
 import {
 	assignCouponsForRun,
@@ -7,6 +7,13 @@ import {
 	type AssignmentResult,
 	type AssignmentRequest,
 } from '../assign/assign';
+import {
+	fallbackCoupon,
+	noCouponOf,
+	type FallbackCoupon,
+	type NoCoupon,
+	type NoCouponSetting,
+} from '../assign/noCoupon';
 import {
 	fillTemplate,
 	parseTemplate,
@@ -50,6 +57,8 @@ export const DEFAULT_MAX_NEW_COUPONS_PER_RUN = 100;
 export interface RenderRequest extends ContactRequest {
 	template: string;
 	settings: RenderSettings;
+	/** With "assign": what a placeholder gets when its coupon has no code for the contact (fail when missing). */
+	ifNoCoupon?: NoCouponSetting;
 }
 
 export interface RenderResult {
@@ -62,7 +71,12 @@ export interface RenderResult {
 export interface RenderedMessage {
 	text: string;
 	/** The coupons the text now carries, one per coupon name, in order of first appearance. */
-	coupons: AssignmentResult[];
+	coupons: Array<AssignmentResult | FallbackCoupon>;
+	/**
+	 * Why a coupon of the text had no code for the contact, when If No Coupon Is Available did not
+	 * fail the item: it then carries the fallback code, or goes to the No Coupon output.
+	 */
+	noCoupon?: NoCoupon;
 	/** Every `$cst.` left in the text, and why (the first MAX_LISTED_UNRESOLVED). */
 	unresolved: UnresolvedPlaceholder[];
 	/** Unresolved placeholders past those listed, when there are any. */
@@ -97,12 +111,18 @@ const HTML_ESCAPES = new Map([
 /** What a placeholder stands for in the coupon, or an unknown-detail problem. */
 function placeholderText(
 	placeholder: CouponPlaceholder,
-	coupon: AssignmentResult,
+	coupon: AssignmentResult | FallbackCoupon,
 	request: RenderRequest,
 	html: boolean,
 ): string | UnresolvedPlaceholder {
 	const { detail } = placeholder;
 	if (detail === undefined) return coupon.code;
+	if (coupon.source === 'fallback')
+		return {
+			placeholder: placeholder.text,
+			problem: 'fallback_code',
+			message: `${placeholder.text}: coupon "${coupon.name}" had no code for the contact, who got the fallback code ${coupon.code}, which has no validity or details`,
+		};
 	if (detail === VALID_UNTIL)
 		return formatDate(Date.parse(coupon.validUntil), request.settings.dates);
 	if (!Object.hasOwn(coupon.details, detail)) {
@@ -212,18 +232,33 @@ export async function renderMessages(
 		if (refusal) return { error: refusal };
 		const { placeholders, unresolved, invalid } = templates[i];
 		const { whenMissing, whenUnfilled } = request.settings;
-		const used = new Map<string, AssignmentResult>();
+		const used = new Map<string, AssignmentResult | FallbackCoupon>();
 		let failure: CouponError | undefined;
+		let noCoupon: NoCoupon | undefined;
+		const { action, fallbackCode } = request.ifNoCoupon ?? { action: 'fail' };
+		/** The coupon a placeholder gets from the outcome of assigning it, if it got one. */
+		const settled = (
+			outcome: Outcome<AssignmentResult>,
+			assigning: AssignmentRequest,
+		): AssignmentResult | FallbackCoupon | undefined => {
+			if ('value' in outcome) return outcome.value;
+			const { error } = outcome;
+			if (action === 'fail' || !(error instanceof NoCouponError)) {
+				failure ??= error;
+				return undefined;
+			}
+			const why = noCouponOf(error, assigning);
+			noCoupon ??= why;
+			return action === 'fallbackCode' ? fallbackCoupon(why, fallbackCode!) : undefined;
+		};
 		const html = HTML_TAG.test(request.template);
 		const unfilled = whenUnfilled === 'remove' ? '' : undefined;
 		const textFor = (placeholder: CouponPlaceholder) => {
 			const j = wantedIndex.get(messageKey(i, placeholder.nameKey));
-			const outcome = j === undefined ? undefined : assigned.outcomes[j];
-			if (outcome && 'error' in outcome) failure ??= outcome.error;
 			const assignment =
-				outcome && 'value' in outcome
-					? outcome.value
-					: assignments.get(holdingKey(request.contactKey, placeholder.nameKey));
+				j === undefined
+					? assignments.get(holdingKey(request.contactKey, placeholder.nameKey))
+					: settled(assigned.outcomes[j], wanted[j]);
 			if (assignment) {
 				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, assignment);
 				const text = placeholderText(placeholder, assignment, request, html);
@@ -258,6 +293,15 @@ export async function renderMessages(
 			whenUnfilled === 'remove' ? invalid : [],
 		);
 		if (failure) return { error: failure };
+		const answer = {
+			text,
+			coupons: [...used.values()],
+			unresolved: unresolved.list,
+			...(unresolved.notListed > 0 ? { unresolvedNotListed: unresolved.notListed } : {}),
+			...(noCoupon ? { noCoupon } : {}),
+		};
+		// Sent to the No Coupon output as it is: its missing coupon is the reason, not a placeholder to fix.
+		if (noCoupon && action === 'noCouponOutput') return { value: answer };
 		// Only coupon placeholders block: other kinds of $cst. placeholder (a first name, say) pass
 		// for another step to fill. A `$cst.` that does not end like a placeholder cannot be removed.
 		const blocking =
@@ -274,14 +318,7 @@ export async function renderMessages(
 					unfilledFix(blocking, request.settings),
 				),
 			};
-		return {
-			value: {
-				text,
-				coupons: [...used.values()],
-				unresolved: unresolved.list,
-				...(unresolved.notListed > 0 ? { unresolvedNotListed: unresolved.notListed } : {}),
-			},
-		};
+		return { value: answer };
 	}
 }
 
@@ -302,6 +339,8 @@ function unfilledFix(
 			return `Correct the coupon name in the template (case does not matter), create the coupon first (Coupon Import, Create Codes or Generate for Contact)${whenMissing === 'assign' ? ', turn on Create Unknown Coupons' : ''}, ${UNFILLED_CHOICE}`;
 		case 'unknown_detail':
 			return `Correct the detail in the template, or give the coupon that detail (Coupon Details, or Keep Columns of Coupon Import), ${UNFILLED_CHOICE}`;
+		case 'fallback_code':
+			return `Add codes to the coupon, keep only code placeholders (such as $cst.SPRING10.coupon$) where the fallback code may stand, send such messages to the No Coupon output (If No Coupon Is Available), ${UNFILLED_CHOICE}`;
 		default:
 			return whenMissing === 'fail'
 				? 'Assign the coupon with "Generate for Contact" before this step, or set If Contact Has No Active Coupon to "Assign One Now".'
