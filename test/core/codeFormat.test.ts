@@ -5,17 +5,16 @@ import {
 	UNAMBIGUOUS_CHARACTERS,
 } from '../../nodes/shared/core/codes/codes';
 import {
-	assertGuessProof,
 	checkAgainstFormat,
 	checkValue,
 	drawCodes,
 	generateCode,
-	log10KeySpace,
 	parsePattern,
 	parsePrefix,
 	parseSuffix,
 	resolveCharacters,
 } from '../../nodes/shared/core/codes/codeFormat';
+import { assertGuessProof, log10KeySpace } from '../../nodes/shared/core/codes/guessProof';
 import type { CodeFormat } from '../../nodes/shared/core/storeContract';
 import { CouponError } from '../../nodes/shared/core/common/errors';
 import { HEAVY_TEST_MS } from '../helpers/timeouts';

@@ -4,13 +4,12 @@ import {
 	UNAMBIGUOUS_CHARACTERS,
 } from '../../nodes/shared/core/codes/codes';
 import {
-	assertGuessProof,
 	generateCode,
-	minimumSafeLength,
 	parseLength,
 	parsePrefix,
 	resolveCharacters,
 } from '../../nodes/shared/core/codes/codeFormat';
+import { assertGuessProof, minimumSafeLength } from '../../nodes/shared/core/codes/guessProof';
 import { CouponError } from '../../nodes/shared/core/common/errors';
 
 describe('code generation', () => {

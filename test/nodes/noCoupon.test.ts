@@ -168,6 +168,41 @@ describe('If No Coupon Is Available', () => {
 		expect(later[0].json.coupon).toMatchObject({ code: 'SPR-9', reused: false });
 	});
 
+	it('gives a contact who holds a coupon that coupon, when its generated codes are too short for a new one', async () => {
+		// Length 5 of the default characters holds at most 28 codes of a generated coupon.
+		const holders = Array.from({ length: 28 }, (_, k) => `c${k}@x.com`);
+		const [given] = await generate(holders, { couponName: 'SHORT', length: 5 });
+		const [mine, fallback] = (
+			await generate(['c0@x.com', 'newbie@x.com'], {
+				couponName: 'SHORT',
+				length: 5,
+				ifNoCoupon: 'fallbackCode',
+				fallbackCode: 'SORRY',
+			})
+		)[0];
+		expect(mine.json.coupon).toMatchObject({ code: codes(given)[0], reused: true });
+		expect(mine.json.noCoupon).toBeUndefined();
+		expect(fallback.json.coupon).toMatchObject({ code: 'SORRY', source: 'fallback' });
+		expect(fallback.json.noCoupon).toMatchObject({ reason: 'length_too_short' });
+		// Fail the Item too fails only the contact who needed a new code.
+		const failed = await nodeFailure(
+			generate(['c1@x.com', 'newbie@x.com'], { couponName: 'SHORT', length: 5 }),
+		);
+		expect(failed.context).toMatchObject({ itemIndex: 1, errorCode: 'LENGTH_TOO_SHORT' });
+	});
+
+	it("takes item 0's choice for every item, as it sets the node's outputs", async () => {
+		await importSpring(['SPR-1']);
+		const choices = ['noCouponOutput', 'fail'];
+		const outputs = await generate(['ann@x.com', 'bob@x.com'], {
+			ifNoCoupon: (i: number) => choices[i],
+		});
+		expect(outputs.map((items) => items.map((item) => item.json.email))).toEqual([
+			['ann@x.com'],
+			['bob@x.com'],
+		]);
+	});
+
 	it('still fails an item for bad input, whatever is chosen, naming the item', async () => {
 		const empty = await nodeFailure(generate(['ann@x.com', ''], { ifNoCoupon: 'noCouponOutput' }));
 		expect(empty).toMatchObject({ message: 'The contact is empty' });
@@ -220,20 +255,43 @@ describe('If No Coupon Is Available', () => {
 				ifNoCoupon: 'noCouponOutput',
 			});
 			expect(sent.map((item) => (item.json.rendered as IDataObject).text)).toEqual(['Code: SPR-1']);
-			expect(none).toEqual([
-				{
-					json: {
-						email: 'bob@x.com',
-						noCoupon: expect.objectContaining({
-							couponName: 'SPRING10',
-							contact: 'bob@x.com',
-							reason: 'exhausted',
-						}),
-					},
-					pairedItem: { item: 1 },
-				},
+			expect(none.map((item) => item.pairedItem)).toEqual([{ item: 1 }]);
+			expect(none[0].json).toMatchObject({
+				email: 'bob@x.com',
+				noCoupon: { couponName: 'SPRING10', contact: 'bob@x.com', reason: 'exhausted' },
+				rendered: { coupons: [], unresolved: [] },
+			});
+		});
+
+		it('still fails a message whose template is broken, and shows on No Coupon the coupons a message did get', async () => {
+			await importSpring(['SPR-1']);
+			await importSheet([
+				['coupon name', 'coupon value'],
+				['VIP', 'VIP-1'],
+				['VIP', 'VIP-2'],
 			]);
-			expect(none[0].json.rendered).toBeUndefined();
+			// SPRING10's one code goes to Cid: Dan's message has no SPRING10 code, and a typo.
+			await generate(['cid@x.com'], {});
+			const broken = await nodeFailure(
+				render(['dan@x.com'], '$cst.SPRING10.coupon$ $cst.SPRNG10.coupon$', {
+					ifNoCoupon: 'noCouponOutput',
+				}),
+			);
+			expect(broken.context).toMatchObject({ itemIndex: 0, errorCode: 'PLACEHOLDER_UNFILLED' });
+			expect(broken.message).toMatch(/no coupon is named "SPRNG10"/);
+
+			const [sent, none] = await render(
+				['cid@x.com', 'bob@x.com'],
+				'$cst.VIP.coupon$ and $cst.SPRING10.coupon$',
+				{ ifNoCoupon: 'noCouponOutput' },
+			);
+			expect(sent).toHaveLength(1);
+			const bob = none[0].json;
+			expect(bob.noCoupon).toMatchObject({ couponName: 'SPRING10', reason: 'exhausted' });
+			// Bob holds the VIP code now: the item says so.
+			expect((bob.rendered as IDataObject).coupons).toEqual([
+				expect.objectContaining({ name: 'VIP', contact: 'bob@x.com', reused: false }),
+			]);
 		});
 
 		it('puts the fallback code in the text, and leaves its date to If a Placeholder Cannot Be Filled', async () => {

@@ -1,4 +1,5 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
+import { parseNoCouponSetting, type NoCouponSetting } from '../../shared/core/assign/noCoupon';
 
 /**
  * Contact Coupon's outputs as n8n works them out from the node's parameters, in the editor and when
@@ -30,3 +31,15 @@ export const outputCountOf = (context: IExecuteFunctions, operation: string): nu
 		whenMissing: context.getNodeParameter('whenMissing', 0, 'assign') as string,
 		ifNoCoupon: context.getNodeParameter('ifNoCoupon', 0, 'fail') as string,
 	}).length;
+
+/**
+ * If No Coupon Is Available for item `itemIndex`: item 0's choice (one per run, as it sets the
+ * node's outputs, even where an imported workflow maps it), with the item's own fallback code.
+ */
+export const readNoCouponSetting = (
+	context: IExecuteFunctions,
+	itemIndex: number,
+): NoCouponSetting =>
+	parseNoCouponSetting(context.getNodeParameter('ifNoCoupon', 0, 'fail'), () =>
+		context.getNodeParameter('fallbackCode', itemIndex),
+	);

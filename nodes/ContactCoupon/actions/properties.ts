@@ -1,11 +1,7 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 import { MAX_XLSX_ROWS } from '../../shared/spreadsheet/writeSheet';
-import {
-	GUESS_ODDS,
-	MAX_LENGTH,
-	MIN_LENGTH,
-	minimumSafeLength,
-} from '../../shared/core/codes/codeFormat';
+import { MAX_LENGTH, MIN_LENGTH } from '../../shared/core/codes/codeFormat';
+import { GUESS_ODDS, minimumSafeLength } from '../../shared/core/codes/guessProof';
 import { UNAMBIGUOUS_CHARACTERS } from '../../shared/core/codes/codes';
 import { MAX_VALID_DAYS } from '../../shared/core/common/validity';
 import { couponNameProperty } from '../../shared/n8n/properties';
@@ -85,7 +81,6 @@ export function newCouponProperties(displayOptions?: IDisplayOptions): INodeProp
 	];
 }
 
-/** The options of generated codes, for an operation's Options collection, in the editor's order. */
 /**
  * If No Coupon Is Available and its Fallback Code (Generate for Contact, and Render Placeholders
  * where it assigns): what an item gets when its coupon has no code for the contact.
@@ -136,6 +131,7 @@ export function noCouponProperties(displayOptions?: IDisplayOptions): INodePrope
 	];
 }
 
+/** The options of generated codes, for an operation's Options collection, in the editor's order. */
 export const codeFormatOptions: INodeProperties[] = [
 	{
 		displayName: 'Characters',

@@ -10,7 +10,6 @@ import {
 } from '../../../shared/core/assign/assign';
 import {
 	goesToNoCouponOutput,
-	parseNoCouponSetting,
 	settleNoCoupons,
 	type GenerateAnswer,
 	type GenerateRequest,
@@ -34,7 +33,7 @@ import {
 } from '../properties';
 import { formatOptionChosen, readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { runItems } from '../../../shared/n8n/itemRunner';
-import { outputCountOf } from '../outputs';
+import { outputCountOf, readNoCouponSetting } from '../outputs';
 
 export const properties: INodeProperties[] = [
 	couponNameProperty(
@@ -141,9 +140,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		read: (i) => ({
 			settings: readSettings(this, i),
 			...parseContactRequest(this.getNodeParameter('contact', i)),
-			ifNoCoupon: parseNoCouponSetting(this.getNodeParameter('ifNoCoupon', i, 'fail'), () =>
-				this.getNodeParameter('fallbackCode', i),
-			),
+			ifNoCoupon: readNoCouponSetting(this, i),
 		}),
 		serve: async (session, requests) => {
 			const { outcomes, pools } = await assignCouponsForRun(session, requests, now());

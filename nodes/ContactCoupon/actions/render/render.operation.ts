@@ -32,8 +32,7 @@ import {
 import { readNewCouponSettings, type CodeFormatOptions } from '../parameters';
 import { beforeVersion3, byVersion } from '../versions';
 import { runItems } from '../../../shared/n8n/itemRunner';
-import { outputCountOf } from '../outputs';
-import { parseNoCouponSetting } from '../../../shared/core/assign/noCoupon';
+import { outputCountOf, readNoCouponSetting } from '../outputs';
 
 const showAssign = { show: { whenMissing: ['assign'] } };
 
@@ -332,8 +331,7 @@ function renderReport(requests: RenderRequest[], rendered: RenderResult): Render
 		removed: false,
 	};
 	rendered.outcomes.forEach((outcome, j) => {
-		// A message sent to No Coupon is not rendered: its placeholders are not the user's to fix.
-		if (!('value' in outcome) || sentToNoCoupon(outcome.value, requests[j])) return;
+		if (!('value' in outcome)) return;
 		// A fallback code is not stored: nothing was assigned for it.
 		if (outcome.value.coupons.some((coupon) => !coupon.reused && coupon.source !== 'fallback'))
 			report.assigned = true;
@@ -355,12 +353,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				template: readTemplate(this.getNodeParameter('text', i)),
 				...parseContactRequest(this.getNodeParameter('contact', i)),
 				settings,
-				...(settings.whenMissing === 'assign'
-					? {
-							ifNoCoupon: parseNoCouponSetting(this.getNodeParameter('ifNoCoupon', i, 'fail'), () =>
-								this.getNodeParameter('fallbackCode', i),
-							),
-						}
+				// Item 0's choice for every item, as it sets the node's outputs (outputCountOf).
+				...(settings.whenMissing === 'assign' &&
+				this.getNodeParameter('whenMissing', 0, 'assign') === 'assign'
+					? { ifNoCoupon: readNoCouponSetting(this, i) }
 					: {}),
 			};
 		},
@@ -368,10 +364,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const rendered = await renderMessages(session, requests, now());
 			return { outcomes: rendered.outcomes, report: renderReport(requests, rendered) };
 		},
-		output: (json, rendered, request) =>
-			sentToNoCoupon(rendered, request)
-				? { ...json, noCoupon: { ...rendered.noCoupon } }
-				: { ...json, rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject },
+		// On No Coupon with what the message did get: coupons of its other placeholders stay assigned.
+		output: (json, rendered, request) => ({
+			...json,
+			...(sentToNoCoupon(rendered, request) ? { noCoupon: { ...rendered.noCoupon } } : {}),
+			rendered: JSON.parse(JSON.stringify(rendered)) as IDataObject,
+		}),
 		outputCount: outputCountOf(this, 'render'),
 		outputIndex: (rendered, request) => (sentToNoCoupon(rendered, request) ? 1 : 0),
 		// Only coupons assigned now were lost; rendering what contacts already hold writes nothing.

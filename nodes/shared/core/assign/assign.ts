@@ -9,7 +9,8 @@ import type {
 } from '../storeContract';
 import { groupIndexes } from '../common/batches';
 import { mergedDetails, sameDetails } from '../common/details';
-import { assertGuessProof, generateCode } from '../codes/codeFormat';
+import { generateCode } from '../codes/codeFormat';
+import { assertGuessProof, guessProofError } from '../codes/guessProof';
 import { CouponError, NoCouponError, type Outcome } from '../common/errors';
 import { compareCouponNames, couponNameKey, parseContact } from '../common/names';
 import { isActive, validUntilFor } from '../common/validity';
@@ -183,8 +184,11 @@ export async function assignCoupons(
 			if (assigned.length < fresh.length)
 				failure = await exhaustedError(session, pool, now, settings.validDays);
 		} else {
-			assertGuessProof(format, pool.codeCount + fresh.length, pool.name);
-			failure = await generateInto(session, pool, format, fresh);
+			// Too short for the new codes refuses only the requests that need one: a contact holding
+			// an active coupon still gets it.
+			failure =
+				guessProofError(format, pool.codeCount + fresh.length, pool.name) ??
+				(await generateInto(session, pool, format, fresh));
 		}
 		// Only an assignment that got its code ends those it replaces: a failed request changes nothing.
 		const ended = fresh.flatMap((a) => (a.record ? a.replaces.map((r) => r.code) : []));

@@ -5,7 +5,8 @@ import type {
 	PoolInfo,
 	CodeFormat,
 } from '../storeContract';
-import { assertGuessProof, drawCodes, sameFormat } from './codeFormat';
+import { drawCodes, sameFormat } from './codeFormat';
+import { assertGuessProof } from './guessProof';
 import { sameDetails } from '../common/details';
 import { CouponError, StoreError, type Outcome } from '../common/errors';
 import { numberParameter } from '../common/limits';

@@ -236,11 +236,14 @@ export async function renderMessages(
 		let failure: CouponError | undefined;
 		let noCoupon: NoCoupon | undefined;
 		const { action, fallbackCode } = request.ifNoCoupon ?? { action: 'fail' };
-		/** The coupon a placeholder gets from the outcome of assigning it, if it got one. */
+		/**
+		 * The coupon a placeholder gets from the outcome of assigning it: undefined when it got none
+		 * (the message fails), null when its coupon had no code and the message goes to No Coupon.
+		 */
 		const settled = (
 			outcome: Outcome<AssignmentResult>,
 			assigning: AssignmentRequest,
-		): AssignmentResult | FallbackCoupon | undefined => {
+		): AssignmentResult | FallbackCoupon | null | undefined => {
 			if ('value' in outcome) return outcome.value;
 			const { error } = outcome;
 			if (action === 'fail' || !(error instanceof NoCouponError)) {
@@ -249,7 +252,7 @@ export async function renderMessages(
 			}
 			const why = noCouponOf(error, assigning);
 			noCoupon ??= why;
-			return action === 'fallbackCode' ? fallbackCoupon(why, fallbackCode!) : undefined;
+			return action === 'fallbackCode' ? fallbackCoupon(why, fallbackCode!) : null;
 		};
 		const html = HTML_TAG.test(request.template);
 		const unfilled = whenUnfilled === 'remove' ? '' : undefined;
@@ -259,6 +262,8 @@ export async function renderMessages(
 				j === undefined
 					? assignments.get(holdingKey(request.contactKey, placeholder.nameKey))
 					: settled(assigned.outcomes[j], wanted[j]);
+			// Left as written: the message goes to No Coupon, which says why.
+			if (assignment === null) return undefined;
 			if (assignment) {
 				if (!used.has(placeholder.nameKey)) used.set(placeholder.nameKey, assignment);
 				const text = placeholderText(placeholder, assignment, request, html);
@@ -300,8 +305,6 @@ export async function renderMessages(
 			...(unresolved.notListed > 0 ? { unresolvedNotListed: unresolved.notListed } : {}),
 			...(noCoupon ? { noCoupon } : {}),
 		};
-		// Sent to the No Coupon output as it is: its missing coupon is the reason, not a placeholder to fix.
-		if (noCoupon && action === 'noCouponOutput') return { value: answer };
 		// Only coupon placeholders block: other kinds of $cst. placeholder (a first name, say) pass
 		// for another step to fill. A `$cst.` that does not end like a placeholder cannot be removed.
 		const blocking =
