@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { now } from '../../../shared/core/common/clock';
 import { CouponError } from '../../../shared/core/common/errors';
+import { parseChoice } from '../../../shared/core/common/names';
 import { parseContactRequest } from '../../../shared/core/assign/assign';
 import { parseLimit } from '../../../shared/core/common/limits';
 import { parseDateStyle, type DateStyle } from '../../../shared/core/common/dates';
@@ -230,14 +231,7 @@ function readChoice<T extends string>(
 	values: readonly T[],
 	fallback: T,
 ): T {
-	const value = context.getNodeParameter(name, itemIndex, fallback) as T;
-	if (!values.includes(value))
-		throw new CouponError(
-			'CHOICE_UNKNOWN',
-			`Unknown choice ${JSON.stringify(value) ?? String(value)} for ${label}`,
-			'Choose one of the listed choices.',
-		);
-	return value;
+	return parseChoice(context.getNodeParameter(name, itemIndex, fallback), values, label, fallback);
 }
 
 function readSettings(context: IExecuteFunctions, itemIndex: number): RenderSettings {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../common/errorCodes';
-import { CouponError, NoCouponError, type NoCouponReason, type Outcome } from '../common/errors';
+import { NoCouponError, type NoCouponReason, type Outcome } from '../common/errors';
+import { parseChoice } from '../common/names';
 import { parseCode } from '../codes/codes';
 import type { AssignmentOutcome, AssignmentRequest, AssignmentResult } from './assign';
 
@@ -33,10 +34,10 @@ export interface FallbackCoupon extends Omit<
 }
 
 /** If No Coupon Is Available as an item set it: the choice, and for `fallbackCode` the code. */
-export interface NoCouponSetting {
-	action: NoCouponAction;
-	fallbackCode?: string;
-}
+export type NoCouponSetting =
+	| { action: 'fail' }
+	| { action: 'noCouponOutput' }
+	| { action: 'fallbackCode'; fallbackCode: string };
 
 /** A request of Generate for Contact: the contact, the coupon, and what to do if it has no code. */
 export interface GenerateRequest extends AssignmentRequest {
@@ -59,8 +60,9 @@ const parseFallbackCode = (raw: unknown): string =>
 
 /**
  * The answers to Generate for Contact's requests once each request's If No Coupon Is Available has
- * settled those the coupon had no code for. With `fail` they stay errors; otherwise each becomes an answer that says why, with the
- * fallback code for `fallbackCode`. Any other error stays an error: bad input is never a branch.
+ * settled those the coupon had no code for. With `fail` they stay errors; otherwise each becomes an
+ * answer that says why, with the fallback code for `fallbackCode`. Any other error stays an error:
+ * bad input is never a branch.
  */
 export function settleNoCoupons(
 	requests: GenerateRequest[],
@@ -69,13 +71,11 @@ export function settleNoCoupons(
 	return outcomes.map((outcome, i) => {
 		if ('value' in outcome) return { value: { coupon: outcome.value } };
 		const { error } = outcome;
-		const { action, fallbackCode } = requests[i].ifNoCoupon;
-		if (action === 'fail' || !(error instanceof NoCouponError)) return outcome;
+		const setting = requests[i].ifNoCoupon;
+		if (setting.action === 'fail' || !(error instanceof NoCouponError)) return outcome;
 		const noCoupon = noCouponOf(error, requests[i]);
-		if (action === 'noCouponOutput') return { value: { noCoupon } };
-		if (fallbackCode === undefined)
-			throw new Error('A fallback code is needed to settle with fallbackCode');
-		return { value: { coupon: fallbackCoupon(noCoupon, fallbackCode), noCoupon } };
+		if (setting.action === 'noCouponOutput') return { value: { noCoupon } };
+		return { value: { coupon: fallbackCoupon(noCoupon, setting.fallbackCode), noCoupon } };
 	});
 }
 
@@ -111,16 +111,10 @@ export const fallbackCoupon = (
  * only when chosen; or a CouponError.
  */
 export function parseNoCouponSetting(raw: unknown, fallbackCode: () => unknown): NoCouponSetting {
-	const action = raw ?? 'fail';
-	if (!NO_COUPON_ACTIONS.includes(action as NoCouponAction))
-		throw new CouponError(
-			'CHOICE_UNKNOWN',
-			`Unknown choice "${String(action)}" for If No Coupon Is Available`,
-			'Choose one of the listed choices.',
-		);
+	const action = parseChoice(raw, NO_COUPON_ACTIONS, 'If No Coupon Is Available', 'fail');
 	return action === 'fallbackCode'
 		? { action, fallbackCode: parseFallbackCode(fallbackCode()) }
-		: { action: action as NoCouponAction };
+		: { action };
 }
 
 /** Whether an answer goes to the "No Coupon" output: it has no code at all. */

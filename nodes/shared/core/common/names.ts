@@ -47,6 +47,22 @@ export function echo(value: unknown): string {
 	);
 }
 
+/** `raw` when it is one of `values` (`fallback` when missing), or CouponError CHOICE_UNKNOWN naming `label`. */
+export function parseChoice<T extends string>(
+	raw: unknown,
+	values: readonly T[],
+	label: string,
+	fallback: T,
+): T {
+	const value = raw ?? fallback;
+	if (values.includes(value as T)) return value as T;
+	throw new CouponError(
+		'CHOICE_UNKNOWN',
+		`Unknown choice ${echo(value)} for ${label}`,
+		'Choose one of the listed choices.',
+	);
+}
+
 /** What a message shows escaped: invisible, direction and line-separating characters, broken halves. */
 const UNSEEN =
 	/[\p{Cf}\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;

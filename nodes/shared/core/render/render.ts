@@ -235,7 +235,8 @@ export async function renderMessages(
 		const used = new Map<string, AssignmentResult | FallbackCoupon>();
 		let failure: CouponError | undefined;
 		let noCoupon: NoCoupon | undefined;
-		const { action, fallbackCode } = request.ifNoCoupon ?? { action: 'fail' };
+		const ifNoCoupon: NoCouponSetting = request.ifNoCoupon ?? { action: 'fail' };
+		const { action } = ifNoCoupon;
 		/**
 		 * The coupon a placeholder gets from the outcome of assigning it: undefined when it got none
 		 * (the message fails), null when its coupon had no code and the message goes to No Coupon.
@@ -252,7 +253,9 @@ export async function renderMessages(
 			}
 			const why = noCouponOf(error, assigning);
 			noCoupon ??= why;
-			return action === 'fallbackCode' ? fallbackCoupon(why, fallbackCode!) : null;
+			return ifNoCoupon.action === 'fallbackCode'
+				? fallbackCoupon(why, ifNoCoupon.fallbackCode)
+				: null;
 		};
 		const html = HTML_TAG.test(request.template);
 		const unfilled = whenUnfilled === 'remove' ? '' : undefined;
