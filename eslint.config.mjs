@@ -187,9 +187,8 @@ export default [
 	},
 	{
 		// Coupon Import reads a spreadsheet from the item's binary data, which an AI agent cannot hand
-		// over. Contact Coupon as an agent's tool (which operations, which parameters from the agent)
-		// is a feature not designed or tried in n8n yet; until it is, neither node declares it.
-		files: ['nodes/**/*.node.ts'],
+		// over; Contact Coupon is an agent's tool.
+		files: ['nodes/CouponImport/CouponImport.node.ts'],
 		rules: { '@n8n/community-nodes/node-usable-as-tool': 'off' },
 	},
 	{

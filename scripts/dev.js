@@ -64,10 +64,18 @@ function devCredentials() {
 			data: { secretKey: 'sk_test_replace_me', signatureSecret: '' },
 		},
 	];
+	// The AI agent example's chat model: your OpenAI key, or your OpenAI-compatible server's URL.
+	const chatModel = {
+		id: 'couponsOpenAi001',
+		name: 'OpenAI (replace with your key)',
+		type: 'openAiApi',
+		data: { apiKey: 'replace-me', url: 'https://api.openai.com/v1' },
+	};
 	return [
 		{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data },
 		shopKey,
 		...shops,
+		chatModel,
 	];
 }
 
@@ -211,7 +219,7 @@ function prepareDevFolder(userFolder) {
 	}
 	const note =
 		newCredentials.length > 0
-			? ` (Shop Webhook Key: header X-Shop-Key: ${DEV_SHOP_KEY}; Shopify, WooCommerce and Stripe: placeholders for your shop's)`
+			? ` (Shop Webhook Key: header X-Shop-Key: ${DEV_SHOP_KEY}; Shopify, WooCommerce and Stripe: placeholders for your shop's; OpenAI: a placeholder for your key)`
 			: '';
 	say(`dev credentials: ${imported(newCredentials, credentials)}${note}`);
 	const workflows = exampleWorkflows(files);

@@ -111,6 +111,8 @@ describe('the package as n8n loads it', () => {
 			'status',
 			'storage',
 			'text',
+			// As an AI agent's tool: what the model reads (n8n's own name for it).
+			'toolDescription',
 			'validDays',
 			'whenMissing',
 			'whenUnfilled',
@@ -150,14 +152,15 @@ describe('the package as n8n loads it', () => {
 		expect(shownFor('status')).toEqual(['exportCodes']);
 		expect(shownFor('count')).toEqual(['createCodes']);
 		expect(shownFor('length')).toEqual(['createCodes', 'generate', 'render']);
-		expect(shownFor('contact')).toEqual(['generate', 'getForContact', 'render']);
-		expect(shownFor('code')).toEqual([
-			'redeem',
-			'release',
-			'reserve',
-			'undoRedemption',
-			'validate',
-		]);
+		// Twice: in the node, and as an AI agent's tool whose model supplies the value by default.
+		const twice = (operations: string[]) => operations.flatMap((o) => [o, o]);
+		expect(shownFor('contact')).toEqual(twice(['generate', 'getForContact', 'render']));
+		expect(shownFor('code')).toEqual(
+			twice(['redeem', 'release', 'reserve', 'undoRedemption', 'validate']),
+		);
+		expect(shownFor('toolDescription')).toEqual(
+			(operation.options as Array<{ value: string }>).map((o) => o.value).sort(),
+		);
 		expect(shownFor('orderReference')).toEqual(['release', 'reserve']);
 		expect(shownFor('holdMinutes')).toEqual(['reserve']);
 		expect(shownFor('ifNoCoupon')).toEqual(['generate', 'render']);
@@ -245,7 +248,11 @@ describe('the package as n8n loads it', () => {
 		]);
 		const byName = Object.fromEntries(
 			contact.properties
-				.filter((p) => p.displayOptions?.show?.operation?.includes('generate') ?? true)
+				.filter(
+					(p) =>
+						(p.displayOptions?.show?.operation?.includes('generate') ?? true) &&
+						!p.displayOptions?.show?.['@tool']?.includes(true),
+				)
 				.map((p) => [p.name, p]),
 		);
 		expect(byName.couponName.displayName).toBe('Coupon Name');

@@ -26,6 +26,8 @@ export class ContactCoupon implements INodeType {
 		defaults: { name: 'Contact Coupon' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: outputsExpression,
+		// n8n adds "Contact Coupon Tool" for AI agents: one output, the agent's.
+		usableAsTool: true,
 		credentials: [
 			{
 				name: 'couponPostgres',

@@ -27,6 +27,8 @@ export interface MockOptions {
 	timezone?: string;
 	/** The node's version, as saved in the workflow; the newest Contact Coupon version when not given. */
 	typeVersion?: number;
+	/** The node's type, as saved in the workflow: `...contactCouponTool` runs it as an agent's tool. */
+	type?: string;
 	/** The node's On Error setting; either "continue" turns Continue on Fail on, as in n8n. */
 	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 	/**
@@ -58,7 +60,7 @@ export function mockExecuteFunctions(options: MockOptions): MockContext {
 	const node: INode = {
 		id: 'node-1',
 		name: 'Coupon Node',
-		type: 'test',
+		type: options.type ?? 'test',
 		typeVersion: options.typeVersion ?? 3,
 		...(options.onError ? { onError: options.onError } : {}),
 		position: [0, 0],

@@ -21,6 +21,11 @@ export interface ContactCouponOperation {
 	description: string;
 	/** The operation as the node's action in n8n's nodes panel. */
 	action: string;
+	/**
+	 * What an AI agent reads to choose this operation when the node is its tool: when to call it,
+	 * what it answers, and whether calling it twice is safe. The tool's Description defaults to it.
+	 */
+	toolDescription: string;
 	/** The canvas subtitle as an expression over `$parameter`; the operation's name when missing. */
 	subtitle?: string;
 	/** The operation's parameters; each is shown only while this operation is chosen. */
@@ -37,6 +42,8 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Give the contact a coupon from an imported list, or a newly generated code',
 		action: 'Generate a coupon for a contact',
 		subtitle: '"Generate: " + $parameter["couponName"]',
+		toolDescription:
+			'Give the customer a discount coupon and get its code (coupon.code) and last day (coupon.validUntil). Safe to call again: a customer who already has an active coupon gets the same one back. When no code is left, the answer says so (noCoupon.reason) or the call fails with the reason.',
 		properties: generate.properties,
 		execute: generate.execute,
 	},
@@ -47,6 +54,8 @@ export const operations: ContactCouponOperation[] = [
 			"Make new unused codes for a coupon in advance, to assign later and to load into a shop's checkout",
 		action: 'Create coupon codes in bulk',
 		subtitle: '"Create Codes: " + $parameter["couponName"]',
+		toolDescription:
+			'Create new unused codes for a coupon in advance, without giving them to anyone. Each call makes new codes: call it once per request.',
 		properties: createCodes.properties,
 		execute: createCodes.execute,
 	},
@@ -55,6 +64,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Get Contact Coupons',
 		description: 'List every coupon the contact was given, newest first, with its status',
 		action: 'Get the coupons of a contact',
+		toolDescription:
+			'List the coupons the customer was given, newest first, each with its code, status (active, expired, redeemed, replaced) and last day. Changes nothing.',
 		properties: getForContact.properties,
 		execute: getForContact.execute,
 	},
@@ -64,6 +75,8 @@ export const operations: ContactCouponOperation[] = [
 		description:
 			"Replace $cst.&lt;coupon name&gt;.coupon$ in a text or HTML message with the contact's coupons",
 		action: 'Render coupon placeholders in a message',
+		toolDescription:
+			"Fill the coupon placeholders ($cst.<coupon name>.coupon$ and its details) in a message with the customer's coupons, giving the customer a coupon where the message needs one they do not have yet. Safe to call again for the same message.",
 		properties: render.properties,
 		execute: render.execute,
 	},
@@ -72,6 +85,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Validate Code',
 		description: 'Check whether a code can be used now, and why not; changes nothing',
 		action: 'Validate a coupon code',
+		toolDescription:
+			'Check whether a coupon code can be used now, and why not: status is valid, or unknown, typo, expired, redeemed, reserved (held by an order) or other_contact, with a message in words. Changes nothing: use it before promising a discount.',
 		properties: validate.properties,
 		execute: validate.execute,
 	},
@@ -80,6 +95,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Redeem Code',
 		description: 'Check a code at checkout and take one of its uses; confirms a hold for the order',
 		action: 'Redeem a coupon code',
+		toolDescription:
+			'Use a coupon code for an order: checks it, then takes one of its uses and answers accepted or why not. With the order reference, calling it again for the same order takes no second use.',
 		properties: redeem.properties,
 		execute: redeem.execute,
 	},
@@ -88,6 +105,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Undo Redemption',
 		description: 'Give back the use a redemption took, for a refunded or cancelled order',
 		action: 'Undo a coupon code redemption',
+		toolDescription:
+			'Give back the use a redemption of a coupon code took, for a refunded or cancelled order, so the code can be used again. Safe to call again: a second call answers already_undone.',
 		properties: undoRedemption.properties,
 		execute: undoRedemption.execute,
 	},
@@ -96,6 +115,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Reserve Code',
 		description: 'Hold a code for an order while the customer pays, so no other order can use it',
 		action: 'Reserve a coupon code for an order',
+		toolDescription:
+			'Hold a coupon code for an order while the customer pays, so no other order can use it; the answer says until when. Safe to call again for the same order.',
 		properties: reserve.properties,
 		execute: reserve.execute,
 	},
@@ -104,6 +125,8 @@ export const operations: ContactCouponOperation[] = [
 		name: 'Release Code',
 		description: "End an order's hold on a code, for a failed or abandoned payment",
 		action: 'Release a reserved coupon code',
+		toolDescription:
+			"End an order's hold on a coupon code after a failed or abandoned payment, so the code can be used again. Safe to call again: a second call answers not_held.",
 		properties: release.properties,
 		execute: release.execute,
 	},
@@ -114,6 +137,8 @@ export const operations: ContactCouponOperation[] = [
 			"Write a coupon's codes of one status to an XLSX or CSV file, to download or to upload to a shop",
 		action: 'Export coupon codes to a spreadsheet',
 		subtitle: '"Export Codes: " + $parameter["couponName"]',
+		toolDescription:
+			"Write a coupon's codes of one status to an XLSX or CSV file. The answer is a file, which an agent cannot read: use another operation in a chat.",
 		properties: exportCodes.properties,
 		execute: exportCodes.execute,
 	},
@@ -124,6 +149,8 @@ export const operations: ContactCouponOperation[] = [
 			'Delete a coupon with all its codes; codes contacts were given only when you say so',
 		action: 'Delete a coupon and its codes',
 		subtitle: '"Delete: " + $parameter["couponName"]',
+		toolDescription:
+			'Delete a coupon and all its codes. Cannot be undone: do not offer it in a chat with customers.',
 		properties: deleteCoupon.properties,
 		execute: deleteCoupon.execute,
 	},
@@ -133,6 +160,8 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Count available, active, expired, redeemed and replaced codes per coupon',
 		action: 'Get coupon pool statistics',
 		subtitle: '"Pool Statistics"',
+		toolDescription:
+			"Count each coupon's codes: available, active, expired, redeemed and replaced, to tell how many codes are left. Changes nothing.",
 		properties: stats.properties,
 		execute: stats.execute,
 	},
@@ -150,15 +179,62 @@ export const operationProperty: INodeProperties = {
 	default: 'generate',
 };
 
-/** Every operation's parameters, each shown only for its operation (and its own conditions). */
-export const operationProperties: INodeProperties[] = operations.flatMap(({ value, properties }) =>
-	properties.map((property) => ({
-		...property,
-		displayOptions: {
-			...property.displayOptions,
-			show: { ...property.displayOptions?.show, operation: [value] },
+/**
+ * As an AI agent's tool (n8n's "Contact Coupon Tool"), the values a conversation gives default to
+ * what the model supplies (`$fromAI`); elsewhere they keep their defaults.
+ */
+const TOOL_DEFAULTS = new Map<string, string>([
+	['contact', `={{ $fromAI('contact', "The customer's e-mail address", 'string') }}`],
+	['code', `={{ $fromAI('code', 'The coupon code the customer gave', 'string') }}`],
+]);
+
+/** `property` shown only where the node is (`true`) or is not (`false`) an agent's tool. */
+const whereTool = (property: INodeProperties, isTool: boolean): INodeProperties => ({
+	...property,
+	displayOptions: {
+		...property.displayOptions,
+		show: { ...property.displayOptions?.show, '@tool': [isTool] },
+	},
+});
+
+/** A parameter as declared, or its two variants when a tool's model supplies its value. */
+const withToolDefault = (property: INodeProperties): INodeProperties[] => {
+	const toolDefault = TOOL_DEFAULTS.get(property.name);
+	if (toolDefault === undefined) return [property];
+	return [whereTool(property, false), whereTool({ ...property, default: toolDefault }, true)];
+};
+
+/**
+ * The tool's Description (the parameter n8n would otherwise add to every tool), one per operation:
+ * its default is what the model reads to choose the tool, and the user may write their own.
+ */
+const toolDescriptionProperty = (toolDescription: string): INodeProperties =>
+	whereTool(
+		{
+			displayName: 'Description',
+			name: 'toolDescription',
+			type: 'string',
+			default: toolDescription,
+			required: true,
+			typeOptions: { rows: 3 },
+			description:
+				'What the AI agent reads to decide when to call this tool and what it answers; name your coupon or your shop here if that helps it choose',
 		},
-	})),
+		true,
+	);
+
+/** Every operation's parameters, each shown only for its operation (and its own conditions). */
+export const operationProperties: INodeProperties[] = operations.flatMap(
+	({ value, properties, toolDescription }) =>
+		[toolDescriptionProperty(toolDescription), ...properties.flatMap(withToolDefault)].map(
+			(property) => ({
+				...property,
+				displayOptions: {
+					...property.displayOptions,
+					show: { ...property.displayOptions?.show, operation: [value] },
+				},
+			}),
+		),
 );
 
 /** The canvas subtitle: the chosen operation, as each entry words it. */

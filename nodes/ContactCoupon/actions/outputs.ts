@@ -1,5 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { parseNoCouponSetting, type NoCouponSetting } from '../../shared/core/assign/noCoupon';
+import { runsAsTool } from '../../shared/n8n/agentTool';
 
 /**
  * Contact Coupon's outputs as n8n works them out from the node's parameters, in the editor and when
@@ -24,13 +25,19 @@ export const configuredOutputs = (parameters: {
 /** The node description's `outputs`: `configuredOutputs` of the node's parameters. */
 export const outputsExpression = `={{(${configuredOutputs.toString()})($parameter)}}` as const;
 
-/** How many outputs the node shows for a run of `operation`: what `configuredOutputs` makes of it. */
+/**
+ * How many outputs the node shows for a run of `operation`: what `configuredOutputs` makes of it.
+ * As an AI agent's tool it has one, whose items the model reads, so a No Coupon item answers the
+ * model there, with its `noCoupon` reason.
+ */
 export const outputCountOf = (context: IExecuteFunctions, operation: string): number =>
-	configuredOutputs({
-		operation,
-		whenMissing: context.getNodeParameter('whenMissing', 0, 'assign') as string,
-		ifNoCoupon: context.getNodeParameter('ifNoCoupon', 0, 'fail') as string,
-	}).length;
+	runsAsTool(context)
+		? 1
+		: configuredOutputs({
+				operation,
+				whenMissing: context.getNodeParameter('whenMissing', 0, 'assign') as string,
+				ifNoCoupon: context.getNodeParameter('ifNoCoupon', 0, 'fail') as string,
+			}).length;
 
 /**
  * If No Coupon Is Available for item `itemIndex`: item 0's choice (one per run, as it sets the

@@ -7,6 +7,7 @@ import type {
 import type { Outcome } from '../core/common/errors';
 import type { CouponStore, CouponStoreSession, ImportStaging } from '../core/storeContract';
 import { Turns } from '../core/common/turns';
+import { runsAsTool } from './agentTool';
 import { errorItem, nodeError, type NodeFailure } from './nodeErrors';
 import { openStore, warnIfNotSaved } from './openStore';
 
@@ -43,7 +44,7 @@ export interface ItemOperation<Request, Result, Report = never> {
 	output(json: IDataObject, result: Result, request: Request): IDataObject | IDataObject[];
 	/** How many outputs the node shows for this run (1 when missing), as its description computes them. */
 	outputCount?: number;
-	/** Which output a served item goes to (the first when missing); failed items go to the first. */
+	/** Which of several outputs a served item goes to (the first when missing); failed items go to the first. */
 	outputIndex?(result: Result, request: Request): number;
 	/**
 	 * For operations that output a file: the served item's binary data, made after the transaction
@@ -171,6 +172,9 @@ export async function runItems<Request, Result, Report = never>(
 	for (const message of operation.hints?.(run) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });
 
+	// As an agent's tool the model reads the output: the operation's answer alone, not the input
+	// item, which n8n fills with the agent's own input (a webhook's headers and keys among it).
+	const asTool = runsAsTool(context);
 	const outputs: INodeExecutionData[][] = Array.from(
 		{ length: operation.outputCount ?? 1 },
 		() => [],
@@ -183,8 +187,11 @@ export async function runItems<Request, Result, Report = never>(
 			outputs[0].push(errorItem(context, item, served, i));
 			continue;
 		}
-		const output = outputs[operation.outputIndex?.(served.result, served.request) ?? 0];
-		const json = operation.output(item.json, served.result, served.request);
+		const output =
+			outputs.length > 1
+				? outputs[operation.outputIndex?.(served.result, served.request) ?? 0]
+				: outputs[0];
+		const json = operation.output(asTool ? {} : item.json, served.result, served.request);
 		if (Array.isArray(json)) {
 			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
 			for (const one of json) {
