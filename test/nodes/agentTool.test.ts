@@ -110,5 +110,21 @@ describe('Contact Coupon as an AI agent tool', () => {
 				],
 			]);
 		});
+
+		it('fails an item under Continue on Fail without the input either', async () => {
+			const mock = mockExecuteFunctions({
+				type: 'n8n-nodes-coupons.contactCouponTool',
+				items: jsonItems({ headers: { 'x-shop-key': 'secret' } }),
+				staticData,
+				onError: 'continueRegularOutput',
+				parameters: { operation: 'validate', storage: 'staticData', code: ' ', options: {} },
+			});
+			const [[failed]] = await new ContactCoupon().execute.call(mock.context);
+			expect(failed.json).toEqual({
+				error: 'The code is empty',
+				errorCode: expect.any(String),
+				errorDescription: expect.any(String),
+			});
+		});
 	});
 });

@@ -43,7 +43,7 @@ export const operations: ContactCouponOperation[] = [
 		action: 'Generate a coupon for a contact',
 		subtitle: '"Generate: " + $parameter["couponName"]',
 		toolDescription:
-			'Give the customer a discount coupon and get its code (coupon.code) and last day (coupon.validUntil). Safe to call again: a customer who already has an active coupon gets the same one back. When no code is left, the answer says so (noCoupon.reason) or the call fails with the reason.',
+			'Give the customer a discount coupon and get its code (coupon.code) and last day (coupon.validUntil); coupon.source "fallback" marks a stand-in code. Calling it again returns the same coupon while the customer holds an active one, unless this tool is set to assign another. When no code is left, the answer says so (noCoupon.reason) or the call fails with the reason.',
 		properties: generate.properties,
 		execute: generate.execute,
 	},
@@ -76,7 +76,7 @@ export const operations: ContactCouponOperation[] = [
 			"Replace $cst.&lt;coupon name&gt;.coupon$ in a text or HTML message with the contact's coupons",
 		action: 'Render coupon placeholders in a message',
 		toolDescription:
-			"Fill the coupon placeholders ($cst.<coupon name>.coupon$ and its details) in a message with the customer's coupons, giving the customer a coupon where the message needs one they do not have yet. Safe to call again for the same message.",
+			"Fill the coupon placeholders ($cst.<coupon name>.coupon$ and its details) of this tool's message with the customer's coupons and answer the text; where set to, it first gives the customer a coupon the message needs. Calling it again for the same customer fills in the same coupons.",
 		properties: render.properties,
 		execute: render.execute,
 	},
@@ -86,7 +86,7 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Check whether a code can be used now, and why not; changes nothing',
 		action: 'Validate a coupon code',
 		toolDescription:
-			'Check whether a coupon code can be used now, and why not: status is valid, or unknown, typo, expired, redeemed, reserved (held by an order) or other_contact, with a message in words. Changes nothing: use it before promising a discount.',
+			'Check whether a coupon code can be used now, and why not: status is valid, or unknown, typo, not_assigned, other_contact, expired, redeemed, replaced, reserved (held by an order) or ambiguous, with a message in words. Changes nothing: use it before promising a discount.',
 		properties: validate.properties,
 		execute: validate.execute,
 	},
@@ -96,7 +96,7 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Check a code at checkout and take one of its uses; confirms a hold for the order',
 		action: 'Redeem a coupon code',
 		toolDescription:
-			'Use a coupon code for an order: checks it, then takes one of its uses and answers accepted or why not. With the order reference, calling it again for the same order takes no second use.',
+			'Use a coupon code for an order: checks it, then takes one of its uses, answering accepted or why not (the statuses of a check). Given the order reference, a second call for the same order takes no second use; without one, each call takes a use.',
 		properties: redeem.properties,
 		execute: redeem.execute,
 	},
@@ -106,7 +106,7 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Give back the use a redemption took, for a refunded or cancelled order',
 		action: 'Undo a coupon code redemption',
 		toolDescription:
-			'Give back the use a redemption of a coupon code took, for a refunded or cancelled order, so the code can be used again. Safe to call again: a second call answers already_undone.',
+			'Give back the use a redemption of a coupon code took, for a refunded or cancelled order, so the code can be used again. Given the order reference, a second call answers already_undone; without one, each call gives back the newest use still taken.',
 		properties: undoRedemption.properties,
 		execute: undoRedemption.execute,
 	},
@@ -116,7 +116,7 @@ export const operations: ContactCouponOperation[] = [
 		description: 'Hold a code for an order while the customer pays, so no other order can use it',
 		action: 'Reserve a coupon code for an order',
 		toolDescription:
-			'Hold a coupon code for an order while the customer pays, so no other order can use it; the answer says until when. Safe to call again for the same order.',
+			'Hold a coupon code for an order while the customer pays, so no other order can use it; the answer says until when. Needs the order reference; a second call for the same order extends the hold.',
 		properties: reserve.properties,
 		execute: reserve.execute,
 	},
@@ -126,7 +126,7 @@ export const operations: ContactCouponOperation[] = [
 		description: "End an order's hold on a code, for a failed or abandoned payment",
 		action: 'Release a reserved coupon code',
 		toolDescription:
-			"End an order's hold on a coupon code after a failed or abandoned payment, so the code can be used again. Safe to call again: a second call answers not_held.",
+			"End an order's hold on a coupon code after a failed or abandoned payment, so the code can be used again. Needs the order reference; a second call answers not_held.",
 		properties: release.properties,
 		execute: release.execute,
 	},

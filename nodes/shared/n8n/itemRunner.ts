@@ -172,8 +172,9 @@ export async function runItems<Request, Result, Report = never>(
 	for (const message of operation.hints?.(run) ?? [])
 		context.addExecutionHints({ message, location: 'outputPane' });
 
-	// As an agent's tool the model reads the output: the operation's answer alone, not the input
-	// item, which n8n fills with the agent's own input (a webhook's headers and keys among it).
+	// As an agent's tool the model reads the output, failures included: the operation's answer
+	// alone, not the input item, which n8n fills with the agent's own input (a webhook's headers and
+	// keys among it, and its files).
 	const asTool = runsAsTool(context);
 	const outputs: INodeExecutionData[][] = Array.from(
 		{ length: operation.outputCount ?? 1 },
@@ -181,7 +182,7 @@ export async function runItems<Request, Result, Report = never>(
 	);
 	for (let i = 0; i < items.length; i++) {
 		if (turns.due()) await turns.pass();
-		const item = items[i];
+		const item: INodeExecutionData = asTool ? { json: {} } : items[i];
 		const served = results[i];
 		if (served instanceof Error) {
 			outputs[0].push(errorItem(context, item, served, i));
@@ -191,7 +192,7 @@ export async function runItems<Request, Result, Report = never>(
 			outputs.length > 1
 				? outputs[operation.outputIndex?.(served.result, served.request) ?? 0]
 				: outputs[0];
-		const json = operation.output(asTool ? {} : item.json, served.result, served.request);
+		const json = operation.output(item.json, served.result, served.request);
 		if (Array.isArray(json)) {
 			// One by one: a spread of a million items (Create Codes) would pass the call stack's limit.
 			for (const one of json) {
