@@ -64,6 +64,27 @@ function devCredentials() {
 			data: { secretKey: 'sk_test_replace_me', signatureSecret: '' },
 		},
 	];
+	// The import examples from a cloud folder and a mailbox: placeholders for your account's.
+	const importSources = [
+		{
+			id: 'couponsGDrive001',
+			name: 'Google Drive (replace with your account)',
+			type: 'googleDriveOAuth2Api',
+			data: { clientId: 'replace-me', clientSecret: 'replace-me' },
+		},
+		{
+			id: 'couponsImap00001',
+			name: 'IMAP (replace with your mailbox)',
+			type: 'imap',
+			data: {
+				user: 'codes@example.com',
+				password: 'replace-me',
+				host: 'imap.example.com',
+				port: 993,
+				secure: true,
+			},
+		},
+	];
 	// The AI agent example's chat model: your OpenAI key, or your OpenAI-compatible server's URL.
 	const chatModel = {
 		id: 'couponsOpenAi001',
@@ -75,6 +96,7 @@ function devCredentials() {
 		{ id: 'couponsDbCred001', name: 'Coupon PostgreSQL', type: 'couponPostgres', data },
 		shopKey,
 		...shops,
+		...importSources,
 		chatModel,
 	];
 }
@@ -203,7 +225,8 @@ function prepareDevFolder(userFolder) {
 	const files = path.join(userFolder, 'files');
 	say(`installing this package into ${userFolder}/.n8n/nodes, as n8n installs community packages`);
 	installPackage(userFolder);
-	fs.mkdirSync(files, { recursive: true });
+	// The folder the watched-folder example imports from.
+	fs.mkdirSync(path.join(files, 'incoming'), { recursive: true });
 	fs.copyFileSync(
 		path.join(ROOT, 'examples', 'sample-coupons.xlsx'),
 		path.join(files, 'sample-coupons.xlsx'),
@@ -219,7 +242,7 @@ function prepareDevFolder(userFolder) {
 	}
 	const note =
 		newCredentials.length > 0
-			? ` (Shop Webhook Key: header X-Shop-Key: ${DEV_SHOP_KEY}; Shopify, WooCommerce and Stripe: placeholders for your shop's; OpenAI: a placeholder for your key)`
+			? ` (Shop Webhook Key: header X-Shop-Key: ${DEV_SHOP_KEY}; Shopify, WooCommerce and Stripe: placeholders for your shop's; Google Drive, IMAP and OpenAI: placeholders for your accounts)`
 			: '';
 	say(`dev credentials: ${imported(newCredentials, credentials)}${note}`);
 	const workflows = exampleWorkflows(files);

@@ -322,6 +322,9 @@ function n8nEnv(userFolder, extra = {}) {
 	// Jest sets NODE_ENV=test, under which n8n's CLI prints no run data.
 	const { NODE_ENV: _testMode, ...inherited } = process.env;
 	return {
+		// n8n 2.x leaves out Execute Command and Local File Trigger; the watched-folder example needs
+		// the trigger. A NODES_EXCLUDE of the caller's own wins.
+		NODES_EXCLUDE: '["n8n-nodes-base.executeCommand"]',
 		...inherited,
 		PATH: `${path.join(NODE_DIR, 'bin')}:${process.env.PATH}`,
 		N8N_USER_FOLDER: userFolder,

@@ -168,7 +168,7 @@ describe('npm run dev beside another n8n, started twice', () => {
 			);
 			expect(dev.said).toMatch(/port 5679 is in use.*: n8n's task broker gets port \d+ instead/);
 			expect(dev.said).toContain(`example workflows: ${EXAMPLES.length} imported`);
-			expect(dev.said).toContain('dev credentials: 6 imported');
+			expect(dev.said).toContain('dev credentials: 8 imported');
 			expect(dev.said).toContain('First visit: create the owner account');
 
 			// The user's first hour: the owner, an example renamed and published, their Shopify
@@ -212,7 +212,7 @@ describe('npm run dev beside another n8n, started twice', () => {
 			expect(dev.said).toContain(
 				`example workflows: 1 imported (Coupons: daily pool report), ${EXAMPLES.length - 1} already in n8n, kept as you left them`,
 			);
-			expect(dev.said).toContain('dev credentials: all 6 already in n8n, kept as you left them');
+			expect(dev.said).toContain('dev credentials: all 8 already in n8n, kept as you left them');
 			expect(dev.said).toContain('Log in with the owner account you created');
 			expect(dev.said).not.toContain('First visit');
 

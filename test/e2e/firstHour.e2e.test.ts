@@ -224,11 +224,18 @@ it('opens every example as npm run dev imports it: known nodes only, none with i
 			workflow: workflow.name,
 			issues: await page.locator('[data-test-id="node-issues"]').count(),
 		}).toEqual({ workflow: workflow.name, issues: 0 });
-		const triggers = workflow.nodes.filter((node) => /Trigger$|\.webhook$/.test(node.type));
-		// A shop's own trigger registers its webhook with the shop when published: with the
-		// placeholder credentials and no network that cannot succeed, so such an example is opened
-		// and checked above, not published.
-		if (triggers.some((node) => /\.(shopify|wooCommerce|stripe)Trigger$/.test(node.type))) continue;
+		const triggers = workflow.nodes.filter((node) =>
+			/Trigger$|\.webhook$|\.emailReadImap$/.test(node.type),
+		);
+		// A shop's own trigger registers its webhook with the shop when published, and a Google Drive
+		// or IMAP trigger reaches its account: with the placeholder credentials and no network that
+		// cannot succeed, so such an example is opened and checked above, not published.
+		if (
+			triggers.some((node) =>
+				/\.(shopify|wooCommerce|stripe|googleDrive)Trigger$|\.emailReadImap$/.test(node.type),
+			)
+		)
+			continue;
 		if (triggers.every((node) => node.type === 'n8n-nodes-base.manualTrigger')) {
 			// Nothing to publish: one click runs it, and every node succeeds.
 			await page.locator('[data-test-id="execute-workflow-button"]').click();
