@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
 	NodeHelpers,
@@ -15,7 +15,11 @@ import {
 	nodeFailure,
 } from '../helpers/executeFunctions';
 import { temporaryLocalFile } from '../helpers/localFiles';
-import { isQueueMode } from '../../nodes/shared/transport/sqlite';
+import {
+	LOCAL_FILE_NAME,
+	closeLocalDatabase,
+	isQueueMode,
+} from '../../nodes/shared/transport/sqlite';
 import { xlsx } from '../helpers/spreadsheets';
 
 /** The parameters n8n reads for a node saved with `saved` at this version (defaults filled in). */
@@ -125,6 +129,23 @@ describe('both nodes on the Local storage', () => {
 		expect(first.hints).toEqual([]);
 		const again = await generate(['ANN@example.com'], 'SPRING10');
 		expect(again.coupons[0]).toMatchObject({ code: first.coupons[0].code, reused: true });
+	});
+
+	it("keeps its file out of n8n 3's rename of binaryData to storage, and finds it after", async () => {
+		// n8n 2.x in its filesystem binary mode keeps files in binaryData; n8n 3 renames that folder to
+		// storage on its first start, and refuses to start if both exist.
+		mkdirSync(join(n8nFolder, 'binaryData', 'workflows'), { recursive: true });
+		writeFileSync(join(n8nFolder, 'binaryData', 'workflows', 'file-1'), 'a file of a run');
+		const before = await generate(['ann@example.com'], 'WELCOME');
+		expect(readdirSync(n8nFolder).filter((name) => !name.startsWith(LOCAL_FILE_NAME))).toEqual([
+			'binaryData',
+		]);
+
+		closeLocalDatabase(file);
+		renameSync(join(n8nFolder, 'binaryData'), join(n8nFolder, 'storage'));
+		const after = await generate(['ann@example.com'], 'WELCOME');
+		expect(after.coupons[0]).toMatchObject({ code: before.coupons[0].code, reused: true });
+		expect(readdirSync(join(n8nFolder, 'storage'))).toEqual(['workflows']);
 	});
 
 	it('says where it created a generated coupon for a name that had no list', async () => {
