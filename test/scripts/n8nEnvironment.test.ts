@@ -30,6 +30,20 @@ describe('the environment of the development n8n', () => {
 		}
 	});
 
+	it('allows the Local File Trigger, keeping Execute Command out, unless the caller says otherwise', () => {
+		const excluded = () => JSON.parse(n8nEnv('/tmp/n8n-env').NODES_EXCLUDE) as string[];
+		const own = process.env.NODES_EXCLUDE;
+		try {
+			delete process.env.NODES_EXCLUDE;
+			expect(excluded()).toEqual(['n8n-nodes-base.executeCommand']);
+			process.env.NODES_EXCLUDE = '[]';
+			expect(excluded()).toEqual([]);
+		} finally {
+			if (own === undefined) delete process.env.NODES_EXCLUDE;
+			else process.env.NODES_EXCLUDE = own;
+		}
+	});
+
 	it('tests in the pinned n8n unless N8N_COUPONS_N8N_VERSION names another 2.x', () => {
 		expect(n8nVersion(undefined)).toBe(PINNED_N8N_VERSION);
 		expect(n8nVersion('')).toBe(PINNED_N8N_VERSION);
