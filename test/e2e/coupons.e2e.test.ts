@@ -361,7 +361,7 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			`SELECT count(c.contact_key) AS assigned, count(*) FILTER (WHERE c.contact_key IS NULL) AS available FROM "${schema}".codes c JOIN "${schema}".pools p ON p.id = c.pool_id WHERE p.name = 'SPRING10'`,
 		);
 		expect(counts).toEqual({ assigned: '16', available: '4' });
-		// The examples with credential references (PostgreSQL, the shop's key) import too.
+		// The examples with credential references (PostgreSQL, the shop's key, accounts) import too.
 		const names = readdirSync(join(__dirname, '../../examples'))
 			.filter((file) => file.endsWith('.json'))
 			.map((file) => file.replace(/\.json$/, ''));
@@ -372,11 +372,14 @@ describeWithDatabase('in a real n8n, on PostgreSQL', () => {
 			'Coupons: Vendure coupon and order webhooks',
 			"Coupons: a contact's coupons",
 			'Coupons: a team code usable five times',
+			'Coupons: an AI agent gives and checks coupons',
 			'Coupons: an email with the discount and the expiry',
 			'Coupons: check a code before checkout',
 			'Coupons: give a code back when an order is refunded',
 			'Coupons: hold a code while the customer pays',
 			'Coupons: import and assign (PostgreSQL)',
+			'Coupons: import lists saved to a Google Drive folder',
+			'Coupons: import lists that arrive by e-mail',
 			'Coupons: push codes to Shopify, redeem its orders',
 			'Coupons: push codes to Stripe, redeem its checkouts',
 			'Coupons: push codes to WooCommerce, redeem its orders',

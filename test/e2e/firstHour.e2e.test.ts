@@ -99,12 +99,20 @@ async function executeStep(awaited: string): Promise<string> {
 const column = (table: string, field: string) =>
 	[...table.matchAll(new RegExp(`^${field}:(.*)$`, 'gm'))].map((match) => match[1].trim());
 
-const isPublished = async (id: string) =>
-	(
-		(await (await context.request.get(`/rest/workflows/${id}`)).json()) as {
-			data: { active: boolean };
+/**
+ * Whether n8n has the workflow published. Asked again on a reset connection: n8n closes a
+ * keep-alive connection that sat idle (while the browser published), and a request can meet that.
+ */
+const isPublished = async (id: string): Promise<boolean> => {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const response = await context.request.get(`/rest/workflows/${id}`);
+			return ((await response.json()) as { data: { active: boolean } }).data.active;
+		} catch (error) {
+			if (attempt === 3 || !String(error).includes('ECONNRESET')) throw error;
 		}
-	).data.active;
+	}
+};
 
 const closeNdv = async () => await ndv().locator('[data-test-id="ndv-close-button"]').click();
 
