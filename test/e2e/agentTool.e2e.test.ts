@@ -14,6 +14,7 @@ import {
 	startN8n,
 	waitForN8n,
 	waitForWebhook,
+	stopN8n,
 } from './n8nCli';
 
 const PORT = 5686;
@@ -173,9 +174,7 @@ describe('in a real n8n, Contact Coupon as an AI agent tool', () => {
 	}, 25 * 60_000);
 
 	afterAll(async () => {
-		server?.kill('SIGTERM');
-		await new Promise((resolve) => setTimeout(resolve, 3000));
-		server?.kill('SIGKILL');
+		await stopN8n(server);
 		await model.stop();
 		await dropSchema(schema);
 		if (userFolder) rmSync(userFolder, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import {
 	startN8n,
 	waitForN8n,
 	waitForWebhook,
+	stopN8n,
 } from './n8nCli';
 
 const PORT = 5697;
@@ -122,9 +123,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	}, 25 * 60_000);
 
 	afterAll(async () => {
-		server?.kill('SIGTERM');
-		await new Promise((resolve) => setTimeout(resolve, 3000));
-		server?.kill('SIGKILL');
+		await stopN8n(server);
 		rmSync(userFolder, { recursive: true, force: true });
 	}, 60_000);
 

@@ -19,6 +19,13 @@ const n8nScripts = require('../../scripts/n8n') as {
 	): ChildProcess;
 };
 
+/** Ends an n8n that `startN8n` started: asked to stop, then killed if it has not within 3 s. */
+export async function stopN8n(server: ChildProcess | undefined): Promise<void> {
+	server?.kill('SIGTERM');
+	await new Promise((resolve) => setTimeout(resolve, 3000));
+	server?.kill('SIGKILL');
+}
+
 /** Runs an n8n CLI command (import, publish...) in the user folder. */
 export const n8n = n8nScripts.n8n;
 /** Starts `n8n start` or `n8n worker`; the caller ends it. */

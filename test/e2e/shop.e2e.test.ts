@@ -15,6 +15,7 @@ import {
 	startN8n,
 	waitForN8n,
 	waitForWebhook,
+	stopN8n,
 } from './n8nCli';
 
 // scripts/shop.js is plain JavaScript shared with `npm run dev:shop`.
@@ -111,9 +112,7 @@ describe('in a real n8n, with a real Vendure shop', () => {
 
 	afterAll(async () => {
 		await shop?.stop();
-		server?.kill('SIGTERM');
-		await new Promise((resolve) => setTimeout(resolve, 3000));
-		server?.kill('SIGKILL');
+		await stopN8n(server);
 		rmSync(userFolder, { recursive: true, force: true });
 	}, 60_000);
 

@@ -10,6 +10,7 @@ import {
 	queryCouponFile,
 	startN8n,
 	waitForN8n,
+	stopN8n,
 } from './n8nCli';
 
 const PORT = 5684;
@@ -110,9 +111,7 @@ describe('in a real n8n, the watched-folder import example', () => {
 	}, 25 * 60_000);
 
 	afterAll(async () => {
-		server?.kill('SIGTERM');
-		await new Promise((resolve) => setTimeout(resolve, 3000));
-		server?.kill('SIGKILL');
+		await stopN8n(server);
 		if (userFolder) rmSync(userFolder, { recursive: true, force: true });
 	}, 60_000);
 
