@@ -9,6 +9,10 @@ const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node')
 const { LocalStore } = require('../dist/nodes/shared/stores/local/LocalStore');
 const { localDatabase } = require('../dist/nodes/shared/transport/sqlite');
 const { context, diskFileItem } = require('./lib/context');
+const { redeemCodes } = require('../dist/nodes/shared/core/checkout/checkout');
+const { codeKey } = require('../dist/nodes/shared/core/codes/codes');
+const { pollTrigger } = require('../dist/nodes/shared/core/events/couponEvents');
+const { eventQuery, SQLITE_EVENTS } = require('../dist/nodes/shared/stores/triggerSql');
 
 const [step, ...args] = process.argv.slice(2);
 const DAY_MS = 86_400_000;
@@ -158,6 +162,145 @@ const steps = {
 		const percentile = (p) =>
 			times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
 		return { p50: percentile(50), p99: percentile(99), writerHeld };
+	},
+
+	/**
+	 * Coupon Trigger polls on the pool (its assigned codes active for 30 days): Redeemed after 1,000
+	 * uses, and Expiring Soon over every active coupon, 100 events a poll until none is left; each
+	 * against the same rows read by a bare indexed range query, and Expiring Soon also against a
+	 * read that ignores the index. With the query plans of both streams.
+	 */
+	async 'trigger-poll'(n8nFolder) {
+		const file = path.join(n8nFolder, 'coupons.sqlite');
+		const store = new LocalStore(localDatabase(file));
+		const raw = new DatabaseSync(file, { readOnly: true });
+		const now = Date.now();
+		const settings = (event, withinDays = 3) => ({
+			event,
+			availableBelow: 0,
+			daysLeftBelow: 0,
+			withinDays,
+			maxEvents: 100,
+		});
+		/** Polls until one finds nothing; the time of each poll that found events. */
+		const drain = async (key, polled, at) => {
+			const times = [];
+			let events = 0;
+			for (;;) {
+				const started = performance.now();
+				const found = await store.transaction(
+					async (session) => await pollTrigger(session, key, polled, at, false),
+				);
+				if (found.length === 0) return { times, events };
+				times.push(performance.now() - started);
+				events += found.length;
+			}
+		};
+		const mean = (times) => times.reduce((a, b) => a + b, 0) / times.length;
+		const rawTimes = (sql, params, rounds) => {
+			const statement = raw.prepare(sql);
+			const times = [];
+			for (let i = 0; i < rounds; i++) {
+				const started = performance.now();
+				const rows = statement.all(...params(i));
+				times.push(performance.now() - started);
+				if (rows.length === 0) throw new Error('the baseline read nothing');
+			}
+			return times;
+		};
+		const plan = (read) => {
+			const { sql, params } = eventQuery(read, SQLITE_EVENTS);
+			return raw
+				.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+				.all(...params)
+				.map((row) => row.detail)
+				.join('; ');
+		};
+
+		// Redeemed: a first poll, then 1,000 uses twenty minutes before the measured polls.
+		const redeemed = settings('redeemed');
+		await store.transaction(
+			async (s) => await pollTrigger(s, 'bench/redeemed', redeemed, now - 30 * 60_000, false),
+		);
+		const codes = raw
+			.prepare(
+				'SELECT code FROM codes WHERE contact_key IS NOT NULL AND redeemed_at IS NULL LIMIT 1000',
+			)
+			.all()
+			.map((row) => row.code);
+		await store.transaction(
+			async (s) =>
+				await redeemCodes(
+					s,
+					codes.map((code, i) => ({ code, key: codeKey(code), orderReference: `BENCH-${i}` })),
+					now - 20 * 60_000,
+				),
+		);
+		const redeemedPolls = await drain('bench/redeemed', redeemed, now);
+		if (redeemedPolls.events !== codes.length)
+			throw new Error(`fired ${redeemedPolls.events} of ${codes.length} uses`);
+		const redeemedRaw = rawTimes(
+			`SELECT c.*, r.* FROM redemptions r JOIN codes c ON c.pool_id = r.pool_id AND c.code_key = r.code_key
+			WHERE r.redeemed_at >= ? ORDER BY r.redeemed_at, r.code_key LIMIT 100`,
+			() => [now - 30 * 60_000],
+			redeemedPolls.times.length,
+		);
+
+		// Expiring Soon over every active coupon (valid for 30 days): 31 days ahead.
+		const active = raw
+			.prepare(
+				'SELECT count(*) AS n FROM codes WHERE contact_key IS NOT NULL AND redeemed_at IS NULL AND replaced_at IS NULL AND valid_until > ?',
+			)
+			.get(now).n;
+		const expiring = settings('expiringSoon', 31);
+		const firstRounds = 5;
+		const expiringTimes = [];
+		for (let i = 0; i < firstRounds; i++) {
+			const started = performance.now();
+			const found = await store.transaction(
+				async (s) => await pollTrigger(s, 'bench/expiring', expiring, now, false),
+			);
+			expiringTimes.push(performance.now() - started);
+			if (found.length !== 100) throw new Error(`an Expiring Soon poll fired ${found.length}`);
+		}
+		const activeRange = `FROM codes c WHERE c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL
+			AND c.valid_until > ? AND c.valid_until <= ? ORDER BY c.valid_until, c.code_key LIMIT 100`;
+		const expiringRaw = rawTimes(
+			`SELECT c.* ${activeRange}`,
+			() => [now, now + 31 * 86_400_000],
+			firstRounds,
+		);
+		const expiringScan = rawTimes(
+			`SELECT c.* ${activeRange.replace('FROM codes c', 'FROM codes c NOT INDEXED')}`,
+			() => [now, now + 31 * 86_400_000],
+			firstRounds,
+		);
+		const plans = {
+			redeemed: plan({
+				stream: 'redeemed',
+				after: { at: now, couponKey: '', codeKey: '', n: 0 },
+				upTo: now,
+				limit: 100,
+			}),
+			expiring: plan({
+				stream: 'expiring',
+				after: { at: now, couponKey: '', codeKey: '', n: 0 },
+				upTo: now + 86_400_000,
+				activeAt: now,
+				assignedAtMost: now,
+				limit: 100,
+			}),
+		};
+		raw.close();
+		return {
+			active,
+			redeemedPollMs: mean(redeemedPolls.times),
+			redeemedRawMs: mean(redeemedRaw),
+			expiringPollMs: mean(expiringTimes),
+			expiringRawMs: mean(expiringRaw),
+			expiringScanMs: mean(expiringScan),
+			plans,
+		};
 	},
 
 	/** The store's assigning statements run directly with node:sqlite, in one transaction. */

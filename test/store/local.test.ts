@@ -3,6 +3,7 @@ import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeTriggerEventsContract } from './eventsContract';
 
 async function localFixture(): Promise<StoreFixture> {
 	const { file, remove } = temporaryLocalFile('contract');
@@ -14,3 +15,4 @@ async function localFixture(): Promise<StoreFixture> {
 
 describeCouponStoreContract('Local (SQLite file)', localFixture);
 describeOperationsContract('Local (SQLite file)', localFixture);
+describeTriggerEventsContract('Local (SQLite file)', localFixture);

@@ -25,6 +25,7 @@ import {
 } from '../helpers/postgres';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeTriggerEventsContract } from './eventsContract';
 import { failureOf } from '../helpers/executeFunctions';
 
 async function postgresFixture(): Promise<StoreFixture> {
@@ -42,6 +43,7 @@ async function postgresFixture(): Promise<StoreFixture> {
 describeWithDatabase('PostgreSQL store', () => {
 	describeCouponStoreContract('PostgreSQL', postgresFixture);
 	describeOperationsContract('PostgreSQL', postgresFixture);
+	describeTriggerEventsContract('PostgreSQL', postgresFixture);
 });
 
 const T0 = Date.UTC(2026, 5, 1);

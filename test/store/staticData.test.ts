@@ -10,6 +10,7 @@ import {
 import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeTriggerEventsContract } from './eventsContract';
 
 /** n8n saves static data as JSON after an execution and parses it for the next one. */
 const roundTrip = (data: IDataObject): IDataObject =>
@@ -31,6 +32,7 @@ async function staticDataFixture(): Promise<StoreFixture> {
 
 describeCouponStoreContract('workflow static data', staticDataFixture);
 describeOperationsContract('workflow static data', staticDataFixture);
+describeTriggerEventsContract('workflow static data', staticDataFixture);
 
 describe('StaticDataStore', () => {
 	describe('size limit', () => {

@@ -256,6 +256,48 @@ export interface KeysInPool {
 	available: number;
 }
 
+/**
+ * What the Coupon Trigger reads, a stream at a time, each in one fixed order: the event's time,
+ * then the coupon's name key, the code key and the use's number.
+ * - `redeemed`: uses taken (`RedemptionEntry.at`); `undone`: uses given back (`undoneAt`);
+ * - `holdLapsed`: holds still stored whose time is up (`Hold.until`): a hold that is released or
+ *   confirmed by a redemption is no longer stored;
+ * - `expiring`: active assignments by `validUntil`; `assignedExpiring`: active assignments by
+ *   `assignedAt`, valid until `validUntilAtMost` at the latest.
+ */
+export type EventStream = 'redeemed' | 'undone' | 'holdLapsed' | 'expiring' | 'assignedExpiring';
+
+/** Where a stream was read up to: the last event read, or a time with empty keys before any. */
+export interface EventPosition {
+	at: number;
+	couponKey: string;
+	codeKey: string;
+	/** The use's number for `redeemed` and `undone`; 0 for the others. */
+	n: number;
+}
+
+export interface EventRead {
+	stream: EventStream;
+	/** Events after this position, up to and including the time `upTo`. */
+	after: EventPosition;
+	upTo: number;
+	/** The coupons read, by name key; every coupon when missing. */
+	couponKeys?: string[];
+	/** `expiring` and `assignedExpiring`: only assignments active at this time (neither replaced, redeemed nor ended). */
+	activeAt?: number;
+	/** `assignedExpiring`: only assignments valid until this time at the latest. */
+	validUntilAtMost?: number;
+	/** `expiring`: only assignments made at this time at the latest. */
+	assignedAtMost?: number;
+	limit: number;
+}
+
+/** One event of a stream: the code it concerns, with its coupon and assignment, at its position. */
+export interface StoredEvent extends OfCoupon {
+	position: EventPosition;
+	assignment: AssignmentRecord;
+}
+
 /** An assignment still waiting for its code. */
 export type PendingAssignment = Omit<AssignmentRecord, 'code'>;
 
@@ -341,4 +383,13 @@ export interface CouponStoreSession {
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
 	/** Adds the codes of a staged list that the pool does not hold yet, as `addImported` does. */
 	addStaged(name: string, list: StagedList): Promise<ImportOutcome>;
+	/**
+	 * The first `limit` events of a stream after a position, in the stream's order. Read only; it
+	 * locks nothing. Each read is served by an index on the stream's time (SQL stores).
+	 */
+	readEvents(read: EventRead): Promise<StoredEvent[]>;
+	/** The JSON a Coupon Trigger last kept under `key` (its workflow and node), or undefined. */
+	readTriggerCursor(key: string): Promise<unknown>;
+	/** Keeps `cursor` (plain JSON) under `key`, in place of what was kept there. */
+	writeTriggerCursor(key: string, cursor: unknown): Promise<void>;
 }

@@ -17,7 +17,7 @@ export type NodeFailure = NodeOperationError | NodeApiError;
  * refusal's stable code goes in the error's context as `errorCode`.
  */
 export function nodeError(
-	context: IExecuteFunctions,
+	context: Pick<IExecuteFunctions, 'getNode'>,
 	error: unknown,
 	itemIndex: number,
 ): NodeFailure {

@@ -20,9 +20,25 @@ export interface OpenStore {
 	where: string;
 }
 
+/** What opening a store needs of n8n: the node, the workflow's static data and the credential. */
+export type StoreContext = Pick<
+	IExecuteFunctions,
+	'getNode' | 'getWorkflowStaticData' | 'getCredentials'
+>;
+
 /** The store chosen in the node's Storage parameter. */
 export async function openStore(context: IExecuteFunctions): Promise<OpenStore> {
-	const storage = context.getNodeParameter('storage', 0) as string;
+	return await openStoreOf(context, context.getNodeParameter('storage', 0) as string, () =>
+		context.helpers.getStoragePath(),
+	);
+}
+
+/** The store named `storage`; `nodeStoragePath` is n8n's storage folder of the node type. */
+export async function openStoreOf(
+	context: StoreContext,
+	storage: string,
+	nodeStoragePath: () => string,
+): Promise<OpenStore> {
 	if (storage === 'local') {
 		if (isQueueMode())
 			throw nodeError(
@@ -34,7 +50,7 @@ export async function openStore(context: IExecuteFunctions): Promise<OpenStore> 
 				),
 				0,
 			);
-		const file = localCouponFile(context.helpers.getStoragePath());
+		const file = localCouponFile(nodeStoragePath());
 		return { store: new LocalStore(localDatabase(file)), storage, where: `the local file ${file}` };
 	}
 	if (storage === 'staticData')

@@ -43,6 +43,18 @@ export const storageProperties: INodeProperties[] = [
 	{ ...storage, displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } } },
 ];
 
+/**
+ * The Coupon Trigger's storage: Local or PostgreSQL. A published workflow's poll sees static data
+ * only as it was when the workflow was published, and saves it back whole when it fires (n8n
+ * 2.40), which would undo what the workflow's runs changed since.
+ */
+export const triggerStorageProperty: INodeProperties = {
+	...storage,
+	options: storage.options!.filter((option) => 'value' in option && option.value !== 'staticData'),
+	description:
+		'Where the coupons to watch are kept: the storage the Contact Coupon and Coupon Import nodes use. Workflow Static Data cannot be watched: a trigger sees it only as it was when the workflow was published.',
+};
+
 /** The notice under each storage: where the coupons are and the limit that matters, in two lines at most. */
 export const storageNotices: INodeProperties[] = [
 	{

@@ -4,6 +4,8 @@ import type {
 	CodeFormat,
 	CouponTerms,
 	Details,
+	ImportCandidate,
+	ImportOutcome,
 	ListedCode,
 	OfCoupon,
 	PoolInfo,
@@ -185,6 +187,20 @@ export class SqlRows<Id, Time, Json> {
 }
 
 const historyKey = (poolId: unknown, codeKey: string) => `${String(poolId)}\t${codeKey}`;
+
+/** What adding codes came to, with the pool's counts as the driver handed them back. */
+export const importOutcome = (
+	added: number,
+	duplicates: number,
+	duplicateExamples: ImportCandidate[],
+	counts: { code_count: number | string; available: number | string },
+): ImportOutcome => ({
+	added,
+	duplicates,
+	duplicateExamples,
+	codeCount: Number(counts.code_count),
+	available: Number(counts.available),
+});
 
 /** Records grouped by their contact, in their order. */
 export function groupByContact<T extends AssignmentRecord>(records: T[]): Map<string, T[]> {

@@ -22,6 +22,20 @@ export function localCouponFile(nodeStoragePath: string): string {
 }
 
 /**
+ * The node storage folder n8n would give a node type, found as n8n finds its folder
+ * (`@n8n/config`'s getN8nFolder): for a trigger's poll, whose context has no `getStoragePath`.
+ */
+export function nodeStoragePathOf(
+	nodeType: string,
+	env: NodeJS.ProcessEnv = process.env,
+	platform: NodeJS.Platform = process.platform,
+): string {
+	const home =
+		env.N8N_USER_FOLDER ?? env[platform === 'win32' ? 'USERPROFILE' : 'HOME'] ?? process.cwd();
+	return resolve(home, '.n8n', 'storage', nodeType);
+}
+
+/**
  * n8n's queue mode, where workers run executions on hosts with disks of their own: set by
  * EXECUTIONS_MODE on the main process, and implied for `n8n worker` and `n8n webhook` processes,
  * which n8n switches to queue mode whatever the variable says.

@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { codeKey } from '../../core/codes/codes';
 import { couponNameKey } from '../../core/common/names';
@@ -24,9 +23,19 @@ import {
 	type ListedCode,
 	type CodeFormat,
 	type StagedList,
+	type EventRead,
+	type StoredEvent,
 } from '../../core/storeContract';
 import {
+	SQLITE_CURSORS,
+	eventQuery,
+	SQLITE_EVENTS,
+	storedEvents,
+	type EventRow,
+} from '../triggerSql';
+import {
 	ASSIGNMENT_COLUMNS,
+	importOutcome,
 	groupByContact,
 	POOL_COLUMNS,
 	PoolIds,
@@ -39,6 +48,7 @@ import {
 	type RedemptionRow as SqlRedemptionRow,
 	type TermsRow as SqlTermsRow,
 } from '../sqlRows';
+import { randomRanks } from './ranks';
 import { describeSqliteError, isReadOnlyRefusal } from '../../transport/sqlite';
 
 /** Codes counted in one statement: some ten milliseconds of SQLite's time. */
@@ -58,15 +68,6 @@ type RedemptionRow = SqlRedemptionRow<number, number>;
 
 const detailsText = (details: Details | undefined) =>
 	details === undefined ? null : JSON.stringify(details);
-
-/** Random ranks in [0, 1) from cryptographic randomness, as many as asked for. */
-export function randomRanks(count: number): Float64Array {
-	const random = randomFillSync(new Uint32Array(count * 2));
-	const ranks = new Float64Array(count);
-	for (let i = 0; i < count; i++)
-		ranks[i] = (random[2 * i] * 2 ** 21 + (random[2 * i + 1] >>> 11)) / 2 ** 53;
-	return ranks;
-}
 
 /** Staged rows published per statement. */
 const STAGED_WINDOW = 20_000;
@@ -558,6 +559,21 @@ export class LocalSession implements CouponStoreSession {
 		return this.counted(poolId, added, list.size - added, examples);
 	}
 
+	async readEvents(read: EventRead): Promise<StoredEvent[]> {
+		const { sql, params } = eventQuery(read, SQLITE_EVENTS);
+		const rows = this.all<EventRow<number, number, string>>(sql, ...(params as SQLInputValue[]));
+		return storedEvents(rows, this.records(rows), sqlRows, (ms) => ms);
+	}
+
+	async readTriggerCursor(key: string): Promise<unknown> {
+		const [row] = this.all<{ cursor: string }>(SQLITE_CURSORS.read, key);
+		return row ? JSON.parse(row.cursor) : undefined;
+	}
+
+	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
+		this.run(SQLITE_CURSORS.write, key, JSON.stringify(cursor), Date.now());
+	}
+
 	/** The outcome of adding `added` codes to the pool, its count brought up to date. */
 	private counted(
 		poolId: number,
@@ -573,15 +589,12 @@ export class LocalSession implements CouponStoreSession {
 			added,
 			poolId,
 		);
-		return {
+		const examples = repeated.sort((a, b) => a.row - b.row).slice(0, DUPLICATE_EXAMPLES);
+		return importOutcome(
 			added,
 			duplicates,
-			duplicateExamples: repeated
-				.sort((a, b) => a.row - b.row)
-				.slice(0, DUPLICATE_EXAMPLES)
-				.map((candidate) => ({ ...candidate })),
-			codeCount: counts.code_count,
-			available: counts.available,
-		};
+			examples.map((candidate) => ({ ...candidate })),
+			counts,
+		);
 	}
 }

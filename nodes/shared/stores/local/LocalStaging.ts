@@ -10,7 +10,7 @@ import type {
 	TransactionOptions,
 } from '../../core/storeContract';
 import { describeSqliteError, type LocalDatabase } from '../../transport/sqlite';
-import { randomRanks } from './LocalSession';
+import { randomRanks } from './ranks';
 
 /** The temporary tables' page cache while an import is staged, in KiB; SQLite's own otherwise. */
 const TEMP_CACHE_KIB = 65_536;

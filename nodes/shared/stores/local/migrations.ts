@@ -101,6 +101,24 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 			ALTER TABLE codes ADD COLUMN expires_at INTEGER;
 		`,
 	},
+	{
+		version: 4,
+		// The Coupon Trigger's event indexes (eventSql.ts) and cursors, as PostgreSQL's migration 5.
+		sql: `
+			CREATE TABLE trigger_cursors (
+				trigger_key TEXT PRIMARY KEY,
+				cursor TEXT NOT NULL,
+				updated_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX redemptions_by_time ON redemptions (redeemed_at);
+			CREATE INDEX redemptions_by_undo ON redemptions (undone_at) WHERE undone_at IS NOT NULL;
+			CREATE INDEX codes_by_hold_end ON codes (held_until) WHERE held_for IS NOT NULL;
+			CREATE INDEX codes_by_end ON codes (valid_until)
+				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+			CREATE INDEX codes_by_assignment ON codes (assigned_at)
+				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+		`,
+	},
 ];
 
 export const LOCAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -24,9 +24,19 @@ import {
 	type ListedCode,
 	type CodeFormat,
 	type StagedList,
+	type EventRead,
+	type StoredEvent,
 } from '../../core/storeContract';
 import {
+	postgresCursors,
+	eventQuery,
+	postgresEvents,
+	storedEvents,
+	type EventRow,
+} from '../triggerSql';
+import {
 	ASSIGNMENT_COLUMNS,
+	importOutcome,
 	groupByContact,
 	POOL_COLUMNS,
 	PoolIds,
@@ -40,6 +50,7 @@ import {
 	writeUsesStatement,
 	type WrittenCodes,
 	chunks,
+	countPoolStatement,
 	copyDetails,
 	copyExpiry,
 	copyRows,
@@ -187,19 +198,8 @@ export class PostgresSession implements CouponStoreSession {
 	}
 
 	async countPool(name: string, now: number, since: number): Promise<PoolCounts> {
-		// The classes of assignmentStatus (core/common/validity.ts): replaced, else redeemed, else active or expired.
 		const { rows } = await this.query<Record<keyof PoolCounts, string>>(
-			`SELECT count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS available,
-				count(*) FILTER (WHERE contact_key IS NULL AND expires_at <= $2) AS lapsed,
-				count(contact_key) AS assigned,
-				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 < valid_until) AS active,
-				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
-				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
-				count(replaced_at) AS replaced,
-				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince",
-				coalesce(sum(coalesce(uses, (redeemed_at IS NOT NULL)::integer)), 0) AS uses,
-				count(*) FILTER (WHERE held_until > $2) AS held
-			FROM ${this.schema}.codes WHERE pool_id = $1`,
+			countPoolStatement(this.schema),
 			[await this.poolIds.required(name), iso(now), iso(since)],
 		);
 		const counts = Object.fromEntries(
@@ -568,13 +568,26 @@ export class PostgresSession implements CouponStoreSession {
 			RETURNING code_count, ${wasEmpty ? '$2::bigint' : `(SELECT count(*) FROM ${this.schema}.codes WHERE pool_id = $1 AND contact_key IS NULL)`} AS available`,
 			[poolId, added],
 		);
-		return {
-			added,
-			duplicates,
-			duplicateExamples,
-			codeCount: Number(counts[0].code_count),
-			available: Number(counts[0].available),
-		};
+		return importOutcome(added, duplicates, duplicateExamples, counts[0]);
+	}
+
+	async readEvents(read: EventRead): Promise<StoredEvent[]> {
+		const { sql, params } = eventQuery(read, postgresEvents(this.schema));
+		const { rows } = await this.query<EventRow<string, Date, unknown>>(sql, params);
+		return storedEvents(rows, await this.records(rows), sqlRows, (time) => time.getTime());
+	}
+
+	async readTriggerCursor(key: string): Promise<unknown> {
+		const sql = postgresCursors(this.schema).read;
+		return (await this.query<{ cursor: unknown }>(sql, [key])).rows[0]?.cursor;
+	}
+
+	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
+		await this.query(postgresCursors(this.schema).write, [
+			key,
+			JSON.stringify(cursor),
+			iso(Date.now()),
+		]);
 	}
 
 	private async copy<T>(

@@ -157,6 +157,26 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 			ALTER TABLE ${s}.codes ADD COLUMN expires_at timestamptz;
 		`,
 	},
+	{
+		version: 5,
+		// The Coupon Trigger's event indexes (eventSql.ts), as the Local file's migration 4: each
+		// poll reads a range of one of them. Partial: a code nobody holds is in none. And where each
+		// trigger read up to.
+		sql: (s) => `
+			CREATE TABLE ${s}.trigger_cursors (
+				trigger_key text PRIMARY KEY,
+				cursor jsonb NOT NULL,
+				updated_at timestamptz NOT NULL
+			);
+			CREATE INDEX redemptions_by_time ON ${s}.redemptions (redeemed_at);
+			CREATE INDEX redemptions_by_undo ON ${s}.redemptions (undone_at) WHERE undone_at IS NOT NULL;
+			CREATE INDEX codes_by_hold_end ON ${s}.codes (held_until) WHERE held_for IS NOT NULL;
+			CREATE INDEX codes_by_end ON ${s}.codes (valid_until)
+				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+			CREATE INDEX codes_by_assignment ON ${s}.codes (assigned_at)
+				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+		`,
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -291,3 +291,18 @@ export const writeHoldsStatement = (schema: string) =>
 			FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS h (code_key, held_for, held_until)
 			WHERE c.pool_id = $1 AND c.code_key = h.code_key RETURNING c.contact_key
 		) ${COUNT_WRITTEN}`;
+
+/** A pool's counts ($1 the pool, $2 now, $3 since): the classes of assignmentStatus
+ * (core/common/validity.ts): replaced, else redeemed, else active or expired. */
+export const countPoolStatement = (schema: string) =>
+	`SELECT count(*) FILTER (WHERE contact_key IS NULL AND (expires_at IS NULL OR expires_at > $2)) AS available,
+				count(*) FILTER (WHERE contact_key IS NULL AND expires_at <= $2) AS lapsed,
+				count(contact_key) AS assigned,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 < valid_until) AS active,
+				count(*) FILTER (WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL AND $2 >= valid_until) AS expired,
+				count(redeemed_at) FILTER (WHERE replaced_at IS NULL) AS redeemed,
+				count(replaced_at) AS replaced,
+				count(*) FILTER (WHERE assigned_at >= $3) AS "assignedSince",
+				coalesce(sum(coalesce(uses, (redeemed_at IS NOT NULL)::integer)), 0) AS uses,
+				count(*) FILTER (WHERE held_until > $2) AS held
+			FROM ${schema}.codes WHERE pool_id = $1`;

@@ -28,7 +28,11 @@ import {
 	type ListedCode,
 	type TransactionOptions,
 	type CodeFormat,
+	type EventRead,
+	type StoredEvent,
 } from '../../core/storeContract';
+import { comparePositions } from '../../core/events/positions';
+import { eventPositions } from './eventPositions';
 
 import {
 	availableLine,
@@ -72,9 +76,15 @@ export class StaticDataStore implements CouponStore {
 		work: (session: CouponStoreSession) => Promise<T>,
 		{ rollBack = false, readOnly = false }: TransactionOptions,
 	): Promise<T> {
-		const session = new StaticDataSession(readState(this.staticData[STATIC_DATA_KEY]), staging);
+		const session = new StaticDataSession(
+			readState(this.staticData[STATIC_DATA_KEY]),
+			ownCursors(this.staticData[CURSORS_PROPERTY]),
+			staging,
+		);
 		const result = await work(session);
 		if (rollBack || readOnly) return result;
+		if (session.cursorsChanged)
+			this.staticData[CURSORS_PROPERTY] = Object.fromEntries(session.cursors);
 		const pools = await session.storedPools();
 		if (!pools) return result;
 		const state: StoredState = { version: FORMAT_VERSION, pools };
@@ -82,6 +92,16 @@ export class StaticDataStore implements CouponStore {
 		this.staticData[STATIC_DATA_KEY] = state;
 		return result;
 	}
+}
+
+/** Where the Coupon Triggers of the workflow keep their cursors, beside the coupons. */
+const CURSORS_PROPERTY = 'n8nNodesCouponsTriggers';
+
+/** The cursors kept in static data, by trigger key: own properties only. */
+function ownCursors(raw: unknown): Map<string, unknown> {
+	return typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+		? new Map(Object.entries(raw))
+		: new Map();
 }
 
 const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
@@ -179,10 +199,23 @@ class StaticDataSession implements CouponStoreSession {
 	/** Whether the session added codes (imported, created or generated), which the size limit bounds. */
 	addedCodes = false;
 
+	/** Whether `writeTriggerCursor` changed `cursors`, which the transaction then keeps. */
+	cursorsChanged = false;
+
 	constructor(
 		private readonly state: StoredState,
+		readonly cursors: Map<string, unknown>,
 		private readonly staging?: StaticDataStaging,
 	) {}
+
+	async readTriggerCursor(key: string): Promise<unknown> {
+		return structuredClone(this.cursors.get(key));
+	}
+
+	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
+		this.cursors.set(key, structuredClone(cursor));
+		this.cursorsChanged = true;
+	}
 
 	/** The pools to store, or undefined when nothing changed. */
 	async storedPools(): Promise<StoredPool[] | undefined> {
@@ -480,6 +513,27 @@ class StaticDataSession implements CouponStoreSession {
 			codeCount: pool.info.codeCount,
 			available: pool.available.length,
 		};
+	}
+
+	async readEvents(read: EventRead): Promise<StoredEvent[]> {
+		const wanted = read.couponKeys ? new Set(read.couponKeys) : undefined;
+		const found: StoredEvent[] = [];
+		for (const [couponKey, stored] of this.byKey()) {
+			if (wanted && !wanted.has(couponKey)) continue;
+			const pool = await this.requirePool(stored.name);
+			for (const assignment of pool.assignments) {
+				for (const position of eventPositions(read, assignment, couponKey))
+					if (comparePositions(position, read.after) > 0 && position.at <= read.upTo)
+						found.push({
+							couponName: stored.name,
+							terms: pool.terms,
+							position,
+							assignment: copyRecord(assignment),
+						});
+				if (this.turns.due()) await this.turns.pass();
+			}
+		}
+		return found.sort((a, b) => comparePositions(a.position, b.position)).slice(0, read.limit);
 	}
 
 	/** The working pool of that name, unpacked on first use in the transaction. */
