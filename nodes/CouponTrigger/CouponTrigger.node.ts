@@ -131,7 +131,7 @@ export class CouponTrigger implements INodeType {
 				],
 			},
 			{
-				displayName: `Events show at the first poll two minutes or more after they happen. Fetch Test Event shows events of the last ${TEST_LOOK_BACK_DAYS} days and does not move the trigger on.`,
+				displayName: `Events show at the first poll two minutes or more after they happen, once each. Fetch Test Event shows recent ones (of the last ${TEST_LOOK_BACK_DAYS} days) and does not move the trigger on.`,
 				name: 'pollNotice',
 				type: 'notice',
 				default: '',

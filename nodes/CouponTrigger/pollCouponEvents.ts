@@ -59,22 +59,25 @@ export async function pollCouponEvents(
 	const key = `${this.getWorkflow().id ?? ''}/${node.id}`;
 	let events;
 	try {
-		events = await store.transaction(
-			async (session) => await pollTrigger(session, key, settings, now(), test),
-		);
+		events = await pollTrigger(store, key, settings, now(), test);
 	} catch (error) {
 		throw nodeError(this, error, 0);
 	}
 	if (events.length > 0) return [this.helpers.returnJsonArray(events as never)];
 	if (!test) return null;
-	throw new NodeOperationError(
-		node,
-		`No ${EVENT_WORDS[settings.event]} event in the last ${TEST_LOOK_BACK_DAYS} days${settings.couponKeys ? ' for the coupons named' : ''}`,
-		{
-			description:
-				settings.event === 'lowStock'
-					? 'No watched code list is below the limits now. Raise Fewer Available Codes Than to see one, or leave the trigger to fire when a list runs low.'
-					: 'Make one happen with a Contact Coupon node on the same storage (Redeem, Undo Redemption, Reserve, or Generate for Contact), then fetch again. Published, the trigger fires on new events only.',
-		},
-	);
+	throw new NodeOperationError(node, noSampleMessage(settings), {
+		description:
+			settings.event === 'lowStock'
+				? 'Raise Fewer Available Codes Than to see a list, or leave the trigger to fire when one runs low.'
+				: 'Make one happen with a Contact Coupon node on the same storage (Redeem, Undo Redemption, Reserve, or Generate for Contact), then fetch again. Published, the trigger fires on new events only.',
+	});
+}
+
+/** What a test run found nothing of. */
+function noSampleMessage(settings: TriggerSettings): string {
+	const named = settings.couponKeys ? ' of the coupons named' : '';
+	if (settings.event === 'lowStock') return `No code list${named} is below the limits now`;
+	if (settings.event === 'expiringSoon')
+		return `No active coupon${named} ends within ${settings.withinDays} days`;
+	return `No ${EVENT_WORDS[settings.event]} event${named} in the last ${TEST_LOOK_BACK_DAYS} days`;
 }

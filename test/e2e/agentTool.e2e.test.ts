@@ -8,6 +8,7 @@ import { FakeChatModel, textOf, type OfferedTool } from './fakeChatModel';
 import {
 	examples,
 	importInto,
+	shopKeyCredential,
 	n8n,
 	prepareN8n,
 	queryCouponFile,
@@ -139,12 +140,7 @@ describe('in a real n8n, Contact Coupon as an AI agent tool', () => {
 		const modelUrl = await model.start();
 		userFolder = prepareN8n();
 		importInto(userFolder, 'credentials', [
-			{
-				id: 'couponsShopKey01',
-				name: 'Shop Webhook Key',
-				type: 'httpHeaderAuth',
-				data: { name: 'X-Shop-Key', value: SHOP_KEY },
-			},
+			shopKeyCredential(SHOP_KEY),
 			{
 				id: 'couponsOpenAi001',
 				name: 'OpenAI (replace with your key)',

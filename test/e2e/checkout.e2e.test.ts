@@ -12,6 +12,7 @@ import {
 import {
 	examples,
 	importInto,
+	shopKeyCredential,
 	n8n,
 	prepareN8n,
 	queryCouponFile,
@@ -23,7 +24,6 @@ import {
 
 const PORT = 5697;
 const BASE = `http://127.0.0.1:${PORT}/webhook`;
-const SHOP_KEY_CREDENTIAL = 'couponsShopKey01';
 const SHOP_KEY = 'e2e-shop-key';
 /** A call to one of the examples' webhooks, which check the shop's header. */
 const call = async (path: string, init: RequestInit = {}, key = SHOP_KEY) =>
@@ -90,14 +90,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 		flow = { bea, cal };
 		closeLocalDatabase(file);
 
-		importInto(userFolder, 'credentials', [
-			{
-				id: SHOP_KEY_CREDENTIAL,
-				name: 'Shop Webhook Key',
-				type: 'httpHeaderAuth',
-				data: { name: 'X-Shop-Key', value: SHOP_KEY },
-			},
-		]);
+		importInto(userFolder, 'credentials', [shopKeyCredential(SHOP_KEY)]);
 		const shipped = examples(
 			'checkout-redeem-webhook',
 			'validate-code-webhook',

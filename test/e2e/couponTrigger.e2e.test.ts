@@ -13,6 +13,7 @@ import {
 import {
 	examples,
 	importInto,
+	shopKeyCredential,
 	n8n,
 	prepareN8n,
 	queryCouponFile,
@@ -20,6 +21,7 @@ import {
 	stopN8n,
 	waitForN8n,
 	waitForWebhook,
+	waitUntil,
 } from './n8nCli';
 
 const PORT = 5682;
@@ -27,17 +29,6 @@ const BROKER_PORT = '5681';
 const EVENTS_WORKFLOW = 'couponsExample25';
 const SHOP_KEY = 'e2e-shop-key';
 const MINUTE = 60_000;
-
-/** Waits, polling every 5 s, until `check` holds; fails with what it last saw after `minutes`. */
-async function waitUntil<T>(read: () => T, check: (value: T) => boolean, minutes: number) {
-	let value = read();
-	for (let i = 0; i < minutes * 12 && !check(value); i++) {
-		await new Promise((resolve) => setTimeout(resolve, 5000));
-		value = read();
-	}
-	if (!check(value)) throw new Error(`still ${JSON.stringify(value)} after ${minutes} min`);
-	return value;
-}
 
 /**
  * The coupon events example as shipped, published in a real n8n: its four Coupon Triggers poll the
@@ -99,14 +90,7 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 	beforeAll(async () => {
 		userFolder = prepareN8n();
 		file = join(userFolder, '.n8n', LOCAL_FILE_NAME);
-		importInto(userFolder, 'credentials', [
-			{
-				id: 'couponsShopKey01',
-				name: 'Shop Webhook Key',
-				type: 'httpHeaderAuth',
-				data: { name: 'X-Shop-Key', value: SHOP_KEY },
-			},
-		]);
+		importInto(userFolder, 'credentials', [shopKeyCredential(SHOP_KEY)]);
 		const shipped = examples('coupon-events', 'checkout-redeem-webhook');
 		importInto(userFolder, 'workflow', shipped);
 		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
@@ -120,7 +104,7 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 				}),
 		);
 		// Events count from a trigger's first poll: wait for all four.
-		await waitUntil(polls, (cursors) => cursors.length === 4, 3);
+		await waitUntil(polls, (cursors) => cursors.length === 4, 180, 5000);
 	}, 25 * 60_000);
 
 	afterAll(async () => {
@@ -148,7 +132,8 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 				await waitUntil(
 					() => runCounts(codes),
 					(n) => n.every((c) => c > 0),
-					6,
+					360,
+					5000,
 				),
 			).toEqual([1, 1, 1]);
 			for (const code of codes)
@@ -158,7 +143,8 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 			await waitUntil(
 				() => polls().map((cursor) => cursor.updated_at),
 				(after) => after.every((at, i) => at > before[i] + MINUTE),
-				4,
+				240,
+				5000,
 			);
 			expect(runCounts(codes)).toEqual([1, 1, 1]);
 		},
@@ -190,7 +176,8 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 				await waitUntil(
 					() => runCounts([redeemed, ending]),
 					(n) => n.every((c) => c > 0),
-					8,
+					480,
+					5000,
 				),
 			).toEqual([1, 1]);
 			const [thanked] = runsWith(redeemed);
@@ -202,7 +189,8 @@ describe('in a real n8n, the Coupon Trigger of the events example', () => {
 			await waitUntil(
 				() => polls().map((cursor) => cursor.updated_at),
 				(after) => after.every((at, i) => at > before[i]),
-				3,
+				180,
+				5000,
 			);
 			expect(runCounts([redeemed, ending, ...earlier])).toEqual([1, 1, ...earlier.map(() => 1)]);
 		},

@@ -23,6 +23,7 @@ beforeAll(async () => {
 			'checkout-redeem-webhook',
 			'create-shop-codes',
 			'assign-coupon-webhook',
+			'coupon-events',
 		),
 	);
 	// A broker port of its own: every n8n opens one, and the default 5679 may be another n8n's.
@@ -227,4 +228,47 @@ it('shows Create Codes and Export Codes with their parameters and help texts, an
 	}
 	await expect(exporter.getByText('Count', { exact: true }).count()).resolves.toBe(0);
 	await expectHelpText(exporter, 'Status', 'Which codes the file lists');
+});
+
+it('shows the Coupon Trigger panel: Poll Times, the Event’s own settings only, Local and PostgreSQL only', async () => {
+	const low = await openPanel('Code List Low', 'couponsExample25');
+	for (const label of [
+		'Poll Times',
+		'Event',
+		'Storage',
+		'Coupon Names',
+		'Fewer Available Codes Than',
+		'Fewer Days of Stock Than',
+		'Options',
+	])
+		await expect(low.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
+	await expect(low.getByText('Days Before the End', { exact: true }).count()).resolves.toBe(0);
+	await expect(
+		low
+			.getByText(/Events show at the first poll two minutes or more after they happen/)
+			.isVisible(),
+	).resolves.toBe(true);
+	await expectHelpText(low, 'Coupon Names', 'The coupons to watch, separated by commas');
+	await expectIconLoaded(low);
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: join(ARTIFACTS, 'coupon-trigger-panel.png') });
+	// The storages a trigger can watch: not workflow static data.
+	await low
+		.locator('.parameter-item')
+		.filter({ has: page.getByText('Storage', { exact: true }) })
+		.first()
+		.locator('input')
+		.first()
+		.click();
+	await page.getByText('Database (PostgreSQL)', { exact: true }).first().waitFor();
+	await expect(page.getByText('Workflow Static Data', { exact: true }).count()).resolves.toBe(0);
+	await page.keyboard.press('Escape');
+
+	const expiring = await openPanel('Coupon Expiring Soon', 'couponsExample25');
+	await expect(
+		expiring.getByText('Days Before the End', { exact: true }).first().isVisible(),
+	).resolves.toBe(true);
+	await expect(
+		expiring.getByText('Fewer Available Codes Than', { exact: true }).count(),
+	).resolves.toBe(0);
 });

@@ -137,6 +137,34 @@ export function importInto(
 }
 
 /**
+ * The shop's header key the examples' webhooks check (credential `couponsShopKey01`, which
+ * `npm run dev` creates), as a credential to import with `importInto`.
+ */
+export const shopKeyCredential = (key: string) => ({
+	id: 'couponsShopKey01',
+	name: 'Shop Webhook Key',
+	type: 'httpHeaderAuth',
+	data: { name: 'X-Shop-Key', value: key },
+});
+
+/** Waits, polling every `everyMs`, until `check` holds; fails with what it last saw after `seconds`. */
+export async function waitUntil<T>(
+	read: () => T,
+	check: (value: T) => boolean,
+	seconds: number,
+	everyMs = 1000,
+): Promise<T> {
+	const until = Date.now() + seconds * 1000;
+	let value = read();
+	while (!check(value) && Date.now() < until) {
+		await new Promise((resolve) => setTimeout(resolve, everyMs));
+		value = read();
+	}
+	if (!check(value)) throw new Error(`still ${JSON.stringify(value)} after ${seconds} s`);
+	return value;
+}
+
+/**
  * Runs a workflow with `n8n execute` (CLI mode, which saves static data) and returns its result.
  * Beside a running n8n, `env` gives it a task broker port of its own.
  */

@@ -9,6 +9,7 @@ import {
 	examples,
 	execute,
 	importInto,
+	shopKeyCredential,
 	n8n,
 	prepareN8n,
 	queryCouponFile,
@@ -74,14 +75,7 @@ describe('in a real n8n, with a real Vendure shop', () => {
 
 	beforeAll(async () => {
 		userFolder = prepareN8n();
-		importInto(userFolder, 'credentials', [
-			{
-				id: 'couponsShopKey01',
-				name: 'Shop Webhook Key',
-				type: 'httpHeaderAuth',
-				data: { name: 'X-Shop-Key', value: SHOP_KEY },
-			},
-		]);
+		importInto(userFolder, 'credentials', [shopKeyCredential(SHOP_KEY)]);
 		const shipped = examples('vendure-push-codes', 'vendure-shop-webhooks');
 		importInto(userFolder, 'workflow', shipped);
 		shop = await spawnShop({

@@ -11,25 +11,11 @@ import {
 	startN8n,
 	waitForN8n,
 	stopN8n,
+	waitUntil,
 } from './n8nCli';
 
 const PORT = 5684;
 const SAMPLE = join(__dirname, '../../examples/sample-coupons.xlsx');
-
-/** Waits, polling, until `check` holds; fails with what it last saw after `seconds`. */
-async function waitUntil<T>(
-	read: () => T,
-	check: (value: T) => boolean,
-	seconds: number,
-): Promise<T> {
-	let value = read();
-	for (let i = 0; i < seconds && !check(value); i++) {
-		await new Promise((resolve) => setTimeout(resolve, 1000));
-		value = read();
-	}
-	if (!check(value)) throw new Error(`still ${JSON.stringify(value)} after ${seconds} s`);
-	return value;
-}
 
 /**
  * The watched-folder example as shipped, published in a real n8n with the Local File Trigger

@@ -123,7 +123,8 @@ describe('Coupon Trigger node', () => {
 		}
 	});
 
-	it('refuses workflow static data, and a bad parameter, naming the fix', async () => {
+	it('polls a new n8n, whose coupon file does not exist yet, and refuses workflow static data and bad parameters, naming the fix', async () => {
+		await expect(poll(redeemed)).resolves.toBeNull();
 		await expect(poll({ ...redeemed, storage: 'staticData' })).rejects.toMatchObject({
 			message: expect.stringContaining('cannot watch coupons kept in workflow static data'),
 			description: expect.stringContaining('Local (This n8n) or Database (PostgreSQL)'),
@@ -134,6 +135,18 @@ describe('Coupon Trigger node', () => {
 			},
 		);
 		await expect(poll({ ...redeemed, couponNames: 'SPRING, ' })).resolves.toBeNull();
+		const names = Array.from({ length: 101 }, (_, i) => `C${i}`).join(',');
+		await expect(poll({ ...redeemed, couponNames: names })).rejects.toMatchObject({
+			message: 'Coupon Names names 101 coupons, over the limit of 100',
+		});
+		await expect(poll({ ...redeemed, couponNames: 'x'.repeat(20_000) })).rejects.toMatchObject({
+			message: 'Coupon Names is 20,000 characters long, over the limit of 10,000',
+		});
+		await expect(
+			poll({ ...redeemed, event: 'lowStock', availableBelow: 0, daysLeftBelow: 0 }),
+		).rejects.toMatchObject({
+			message: expect.stringContaining('are both 0: no list can fall below them'),
+		});
 		await expect(poll({ ...redeemed, event: 'everything' })).rejects.toThrow(
 			'Unknown choice "everything" for Event',
 		);

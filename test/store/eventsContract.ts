@@ -46,6 +46,8 @@ const codesOf = (events: CouponEvent[]) => events.map((event) => (event as CodeE
 export function describeTriggerEventsContract(
 	label: string,
 	makeFixture: () => Promise<StoreFixture>,
+	/** Whether two transactions of the store can overlap in one process (not static data). */
+	{ overlapping = true } = {},
 ): void {
 	describe(`Coupon Trigger events: ${label}`, () => {
 		let fixture: StoreFixture;
@@ -56,9 +58,7 @@ export function describeTriggerEventsContract(
 			fixture.open().transaction(work);
 		const poll = async (settings: TriggerSettings, at: number, test = false) =>
 			// One trigger per event, as a trigger whose Event changes starts again from its first poll.
-			await run(
-				async (s) => await pollTrigger(s, `${TRIGGER}:${settings.event}`, settings, at, test),
-			);
+			await pollTrigger(fixture.open(), `${TRIGGER}:${settings.event}`, settings, at, test);
 		const importList = async (name: string, codes: string[], usesPerCode = 1) =>
 			await run(async (s) => {
 				await s.createPool(name, 'imported', { usesPerCode });
@@ -297,5 +297,99 @@ export function describeTriggerEventsContract(
 			expect(codesOf(await poll(redeemed, T0 + 2 * MINUTE, true))).toEqual([code]);
 			expect(codesOf(await poll(redeemed, T0 + 10 * MINUTE))).toEqual([code]);
 		});
+
+		it('gives each event of a code of several uses its own use, and its history once', async () => {
+			await importList('TEAM', ['TEAM-1'], 3);
+			const [code] = await give('TEAM', ['team'], T0 - DAY_MS);
+			const redeemed = settingsFor('redeemed');
+			await poll(redeemed, T0);
+			for (const order of ['A', 'B', 'C']) await redeem(code, `ORDER-${order}`, T0 + MINUTE);
+			const events = (await poll(redeemed, T0 + 10 * MINUTE)) as CodeEvent[];
+			expect(events.map((event) => [event.use, event.orderReference])).toEqual([
+				[1, 'ORDER-A'],
+				[2, 'ORDER-B'],
+				[3, 'ORDER-C'],
+			]);
+			expect(events[0].coupon).not.toHaveProperty('redemptions');
+			const read = await run(
+				async (s) =>
+					await s.events.read({
+						stream: 'redeemed',
+						after: { at: 0, couponKey: '', codeKey: '', n: 0 },
+						upTo: T0 + DAY_MS,
+						limit: 10,
+					}),
+			);
+			expect(read.map((event) => event.assignment.redemptions?.length)).toEqual([3, 3, 3]);
+		});
+
+		it('keeps a round’s bounds until all of it is read, so a coupon that comes within the days meanwhile fires at the next round', async () => {
+			const HOUR = 60 * MINUTE;
+			await importList('ROUND', ['R-1', 'R-2', 'R-3']);
+			const expiring = settingsFor('expiringSoon', { withinDays: 3, maxEvents: 1 });
+			await poll(expiring, T0 - 36 * HOUR);
+			// Two coupons of one day: one poll each (Max Events 1), then one that finds the round read.
+			const short = await give('ROUND', ['s1', 's2'], T0 - 36 * HOUR + MINUTE, 1);
+			// Ends after the horizon of the round those polls read, before that of the poll ending it.
+			const [middle] = await give('ROUND', ['middle'], T0 - 35 * HOUR + 30 * MINUTE, 3);
+			const fired = [];
+			for (const at of [-35, -34, -33, 1, 2])
+				fired.push(codesOf(await poll(expiring, T0 + at * HOUR)));
+			expect(fired.map((codes) => codes.length)).toEqual([1, 1, 0, 1, 0]);
+			expect(fired.slice(0, 2).flat().sort()).toEqual([...short].sort());
+			expect(fired[3]).toEqual([middle]);
+		});
+
+		it('never reads a range again: fewer days before the end, or a clock set back', async () => {
+			await importList('BACK', ['B-1', 'B-2']);
+			// Ends 8 days and 30 minutes after T0.
+			const [ending] = await give('BACK', ['ann'], T0 - DAY_MS + 30 * MINUTE, 9);
+			const [used] = await give('BACK', ['bob'], T0 - DAY_MS);
+			expect(codesOf(await poll(settingsFor('expiringSoon', { withinDays: 10 }), T0))).toEqual([
+				ending,
+			]);
+			const fewerDays = settingsFor('expiringSoon', { withinDays: 3 });
+			expect(await poll(fewerDays, T0 + 5 * DAY_MS)).toEqual([]);
+			expect(await poll(fewerDays, T0 + 5 * DAY_MS + 60 * MINUTE)).toEqual([]);
+			const redeemed = settingsFor('redeemed');
+			await poll(redeemed, T0);
+			await redeem(used, 'ORDER-1', T0 + 5 * MINUTE);
+			expect(codesOf(await poll(redeemed, T0 + 10 * MINUTE))).toEqual([used]);
+			// The clock set back six minutes, then on again.
+			expect(await poll(redeemed, T0 + 4 * MINUTE)).toEqual([]);
+			expect(await poll(redeemed, T0 + 11 * MINUTE)).toEqual([]);
+		});
+
+		it('moves a cursor only from the one read: of two polls that read it, one moves it on', async () => {
+			const key = 'workflow-2/node-9';
+			const cursorOf = async () => await run(async (s) => await s.events.readCursor(key));
+			const replace = async (expected: unknown, cursor: unknown) =>
+				await run(async (s) => await s.events.replaceCursor(key, expected, cursor));
+			expect(await cursorOf()).toBeUndefined();
+			expect(await replace(undefined, { round: 1, keys: ['a', 'b'] })).toBe(true);
+			expect(await replace(undefined, { round: 2 })).toBe(false);
+			const kept = await cursorOf();
+			expect(kept).toEqual({ round: 1, keys: ['a', 'b'] });
+			expect(await replace(kept, { round: 2 })).toBe(true);
+			expect(await replace(kept, { round: 3 })).toBe(false);
+			expect(await cursorOf()).toEqual({ round: 2 });
+		});
+
+		(overlapping ? it : it.skip)(
+			'fires an event once when two polls of one trigger overlap',
+			async () => {
+				await importList('BOTH', ['BOTH-1', 'BOTH-2']);
+				const given = await give('BOTH', ['ann', 'bob'], T0 - DAY_MS);
+				const redeemed = settingsFor('redeemed');
+				await poll(redeemed, T0);
+				for (const [i, code] of given.entries()) await redeem(code, `ORDER-${i}`, T0 + MINUTE);
+				const both = await Promise.all([
+					poll(redeemed, T0 + 10 * MINUTE),
+					poll(redeemed, T0 + 10 * MINUTE),
+				]);
+				expect(codesOf(both.flat()).sort()).toEqual([...given].sort());
+				expect(await poll(redeemed, T0 + 20 * MINUTE)).toEqual([]);
+			},
+		);
 	});
 }

@@ -383,13 +383,28 @@ export interface CouponStoreSession {
 	addImported(name: string, candidates: ImportCandidate[]): Promise<ImportOutcome>;
 	/** Adds the codes of a staged list that the pool does not hold yet, as `addImported` does. */
 	addStaged(name: string, list: StagedList): Promise<ImportOutcome>;
+	/** What the Coupon Trigger reads and keeps (core/events/), in this session. */
+	readonly events: TriggerEvents;
+}
+
+/** A session's share of the Coupon Trigger: its events, and where each trigger read up to. */
+export interface TriggerEvents {
 	/**
 	 * The first `limit` events of a stream after a position, in the stream's order. Read only; it
 	 * locks nothing. Each read is served by an index on the stream's time (SQL stores).
 	 */
-	readEvents(read: EventRead): Promise<StoredEvent[]>;
+	read(read: EventRead): Promise<StoredEvent[]>;
+	/**
+	 * When the oldest transaction of another session that may still commit began, where sessions
+	 * of several processes run at once (PostgreSQL); undefined when none is open, or where a
+	 * writer's transaction cannot outlast the read that asks (the Local file, static data).
+	 */
+	openSince(): Promise<number | undefined>;
 	/** The JSON a Coupon Trigger last kept under `key` (its workflow and node), or undefined. */
-	readTriggerCursor(key: string): Promise<unknown>;
-	/** Keeps `cursor` (plain JSON) under `key`, in place of what was kept there. */
-	writeTriggerCursor(key: string, cursor: unknown): Promise<void>;
+	readCursor(key: string): Promise<unknown>;
+	/**
+	 * Keeps `cursor` (plain JSON) under `key` if what is kept there is still `expected` (undefined:
+	 * nothing yet), and says whether it did: of two polls that read one cursor, one moves it on.
+	 */
+	replaceCursor(key: string, expected: unknown, cursor: unknown): Promise<boolean>;
 }

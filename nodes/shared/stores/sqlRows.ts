@@ -188,6 +188,23 @@ export class SqlRows<Id, Time, Json> {
 
 const historyKey = (poolId: unknown, codeKey: string) => `${String(poolId)}\t${codeKey}`;
 
+/**
+ * The codes of these rows whose uses are counted, each once (a page of events may hold one code
+ * many times: its history is read once).
+ */
+export function countedCodes<Id>(
+	rows: Array<AssignmentRow<Id, unknown, unknown>>,
+): Array<{ poolId: Id; codeKey: string }> {
+	const codes = new Map<string, { poolId: Id; codeKey: string }>();
+	for (const row of rows)
+		if (row.uses !== null)
+			codes.set(historyKey(row.pool_id, row.code_key), {
+				poolId: row.pool_id,
+				codeKey: row.code_key,
+			});
+	return [...codes.values()];
+}
+
 /** What adding codes came to, with the pool's counts as the driver handed them back. */
 export const importOutcome = (
 	added: number,

@@ -139,7 +139,8 @@ export function storedEvents<Id, Time, Json>(
 export const SQLITE_EVENTS: EventDialect = {
 	param: (index) => `?${index}`,
 	time: (ms) => ms,
-	inList: (column, placeholder) => `${column} IN (SELECT value FROM json_each(${placeholder}))`,
+	// The unary + keeps SQLite from starting at the pools: it reads the stream's time index instead.
+	inList: (column, placeholder) => `+${column} IN (SELECT value FROM json_each(${placeholder}))`,
 	list: (keys) => JSON.stringify(keys),
 	byBytes: (column) => column,
 	pools: 'pools',
@@ -153,20 +154,30 @@ export const postgresEvents = (schema: string): EventDialect => ({
 	time: (ms) => new Date(ms).toISOString(),
 	inList: (column, placeholder) => `${column} = ANY(${placeholder}::text[])`,
 	list: (keys) => keys,
-	// Keys in byte order, as the Local file and workflow static data compare them.
+	// Keys in byte order, as the Local file compares them.
 	byBytes: (column) => `${column} COLLATE "C"`,
 	pools: `${schema}.pools`,
 	codes: `${schema}.codes`,
 	redemptions: `${schema}.redemptions`,
 });
 
-/** The statements of the trigger cursors: read by key; write (key, cursor as JSON text, time). */
-const cursorStatements = (table: string, param: (index: number) => string) => ({
+/**
+ * The statements of the trigger cursors: read (key); insert (key, cursor, time), which inserts
+ * nothing when the key has one; replace (key, cursor, time, the cursor expected), which replaces
+ * nothing when another is kept. `json` is how the dialect compares a cursor bound as JSON text.
+ */
+const cursorStatements = (
+	table: string,
+	param: (index: number) => string,
+	json: (placeholder: string) => string,
+) => ({
 	read: `SELECT cursor FROM ${table} WHERE trigger_key = ${param(1)}`,
-	write: `INSERT INTO ${table} (trigger_key, cursor, updated_at) VALUES (${param(1)}, ${param(2)}, ${param(3)})
-		ON CONFLICT (trigger_key) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+	insert: `INSERT INTO ${table} (trigger_key, cursor, updated_at) VALUES (${param(1)}, ${param(2)}, ${param(3)})
+		ON CONFLICT (trigger_key) DO NOTHING`,
+	replace: `UPDATE ${table} SET cursor = ${param(2)}, updated_at = ${param(3)}
+		WHERE trigger_key = ${param(1)} AND cursor = ${json(param(4))}`,
 });
 
-export const SQLITE_CURSORS = cursorStatements('trigger_cursors', SQLITE_EVENTS.param);
+export const SQLITE_CURSORS = cursorStatements('trigger_cursors', SQLITE_EVENTS.param, (p) => p);
 export const postgresCursors = (schema: string) =>
-	cursorStatements(`${schema}.trigger_cursors`, postgresEvents(schema).param);
+	cursorStatements(`${schema}.trigger_cursors`, postgresEvents(schema).param, (p) => `${p}::jsonb`);

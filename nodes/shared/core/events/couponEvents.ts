@@ -1,4 +1,5 @@
 import type {
+	CouponStore,
 	CouponStoreSession,
 	EventPosition,
 	EventRead,
@@ -30,6 +31,9 @@ export type CouponEventName = (typeof COUPON_EVENTS)[number];
  */
 export const EVENT_SETTLE_MS = 2 * 60_000;
 export const MAX_EVENTS_LIMIT = 1_000;
+/** Coupons one trigger names at most, and the length of the field that names them. */
+export const MAX_WATCHED_COUPONS = 100;
+const MAX_WATCHED_TEXT = 10_000;
 
 export interface TriggerSettings {
 	event: CouponEventName;
@@ -83,7 +87,8 @@ export interface CodeEvent {
 	use?: number;
 	/** Undone: the reason given. */
 	undoReason?: string | null;
-	coupon: AssignmentView;
+	/** The contact's coupon as Get Contact Coupons shows it, without its history of uses. */
+	coupon: Omit<AssignmentView, 'redemptions'>;
 }
 
 export interface LowStockEvent extends PoolStatistics {
@@ -120,12 +125,25 @@ export function parseWatchedCoupons(raw: unknown): string[] | undefined {
 			`Coupon Names must be text, such as "SPRING10, VIP"; got ${echo(raw)}`,
 			'Enter coupon names separated by commas, or leave the field empty for every coupon.',
 		);
+	if (raw.length > MAX_WATCHED_TEXT)
+		throw new CouponError(
+			'NAME_INVALID',
+			`Coupon Names is ${raw.length.toLocaleString('en-US')} characters long, over the limit of ${MAX_WATCHED_TEXT.toLocaleString('en-US')}`,
+			`Name at most ${MAX_WATCHED_COUPONS} coupons, or leave the field empty for every coupon.`,
+		);
 	const names = raw
 		.split(',')
 		.map((name) => name.trim())
 		.filter((name) => name !== '');
 	if (names.length === 0) return undefined;
-	return [...new Set(names.map((name) => couponNameKey(parseCouponName(name))))];
+	const keys = [...new Set(names.map((name) => couponNameKey(parseCouponName(name))))];
+	if (keys.length > MAX_WATCHED_COUPONS)
+		throw new CouponError(
+			'NAME_INVALID',
+			`Coupon Names names ${keys.length} coupons, over the limit of ${MAX_WATCHED_COUPONS}`,
+			'Leave the field empty to watch every coupon, or use one trigger per group of coupons.',
+		);
+	return keys;
 }
 
 /** The trigger's parameters as settings, or a CouponError that names the one to fix. */
@@ -139,7 +157,7 @@ export function parseTriggerSettings(raw: {
 }): TriggerSettings {
 	const event = parseChoice(raw.event, COUPON_EVENTS, 'Event', 'redeemed');
 	const couponKeys = parseWatchedCoupons(raw.couponNames);
-	return {
+	const settings: TriggerSettings = {
 		event,
 		...(couponKeys ? { couponKeys } : {}),
 		availableBelow:
@@ -154,6 +172,13 @@ export function parseTriggerSettings(raw: {
 			event === 'expiringSoon' ? wholeNumber(raw.withinDays, 'Days Before the End', 1, 365) : 0,
 		maxEvents: wholeNumber(raw.maxEvents, 'Max Events per Poll', 1, MAX_EVENTS_LIMIT),
 	};
+	if (event === 'lowStock' && settings.availableBelow === 0 && settings.daysLeftBelow === 0)
+		throw new CouponError(
+			'NUMBER_INVALID',
+			'Fewer Available Codes Than and Fewer Days of Stock Than are both 0: no list can fall below them',
+			'Set Fewer Available Codes Than (such as 100), Fewer Days of Stock Than (such as 7), or both.',
+		);
+	return settings;
 }
 
 /** The cursor a stored value holds, or undefined when it is missing or of another event. */
@@ -165,10 +190,25 @@ function storedCursor(raw: unknown, event: CouponEventName): TriggerCursor | und
 		: undefined;
 }
 
-const boundsAt = (now: number, settings: TriggerSettings, settleMs: number): RoundBounds => ({
-	settledAt: now - settleMs,
-	horizon: now + settings.withinDays * DAY_MS,
-});
+/**
+ * The bounds of a new round. They never go back (a clock set back, fewer Days Before the End), or
+ * the ranges read before would be read again. Events are settled `settleMs` before now, and before
+ * the oldest transaction of another process still open (`openSince`): a long run may commit events
+ * stamped when it began.
+ */
+function boundsAt(
+	now: number,
+	settings: TriggerSettings,
+	previous: RoundBounds,
+	settleMs: number,
+	openSince: number | undefined,
+): RoundBounds {
+	const settled = Math.min(now, openSince ?? now) - settleMs;
+	return {
+		settledAt: Math.max(previous.settledAt, settled),
+		horizon: Math.max(previous.horizon, now + settings.withinDays * DAY_MS),
+	};
+}
 
 /**
  * The cursor of a trigger that never polled: events from now on. For Expiring Soon every active
@@ -242,7 +282,15 @@ export async function pollEvents(
 ): Promise<Poll> {
 	const cursor = stored ?? firstCursor(now, settings);
 	if (settings.event === 'lowStock') return await pollLowStock(session, settings, cursor, now);
-	const round = cursor.round ?? boundsAt(now, settings, settleMs);
+	const round =
+		cursor.round ??
+		boundsAt(
+			now,
+			settings,
+			cursor.previous,
+			settleMs,
+			settleMs > 0 ? await session.events.openSince() : undefined,
+		);
 	const positions = { ...(cursor.round ? cursor.positions : {}) };
 	const events: CouponEvent[] = [];
 	for (const read of roundReads(settings, cursor.previous, round, now)) {
@@ -253,7 +301,7 @@ export async function pollEvents(
 		const found =
 			limit === 0
 				? []
-				: await session.readEvents({ ...range, after: position ?? after(from), limit });
+				: await session.events.read({ ...range, after: position ?? after(from), limit });
 		for (const stored of found) events.push(codeEvent(settings.event, stored, now));
 		if (found.length === limit) {
 			if (found.length > 0) positions[read.stream] = found[found.length - 1].position;
@@ -268,12 +316,14 @@ export async function pollEvents(
 export const TEST_LOOK_BACK_DAYS = 30;
 
 /**
- * The events of one poll of the trigger kept under `key`, its cursor moved past them. A test run
- * (the editor's Fetch Test Event) shows the events of the last TEST_LOOK_BACK_DAYS days instead,
- * and moves nothing.
+ * The events of one poll of the trigger kept under `key`, its cursor moved past them. The events
+ * are read in a transaction that only reads, and the cursor moved in a short one after, only if it
+ * is still the one read: of two polls of one trigger that overlap, one fires the events and the
+ * other fires none. A test run (the editor's Fetch Test Event) shows the events of the last
+ * TEST_LOOK_BACK_DAYS days instead, up to the moment, and moves nothing.
  */
 export async function pollTrigger(
-	session: CouponStoreSession,
+	store: CouponStore,
 	key: string,
 	settings: TriggerSettings,
 	now: number,
@@ -284,20 +334,34 @@ export async function pollTrigger(
 			...firstCursor(now, settings),
 			previous: { settledAt: now - TEST_LOOK_BACK_DAYS * DAY_MS, horizon: now },
 		};
-		// Up to the moment: a test run keeps no cursor that a late commit could slip behind.
-		return (await pollEvents(session, settings, lookBack, now, 0)).events;
+		const poll = await store.transaction(
+			async (session) => await pollEvents(session, settings, lookBack, now, 0),
+			{ readOnly: true },
+		);
+		return poll.events;
 	}
-	const stored = storedCursor(await session.readTriggerCursor(key), settings.event);
-	const { events, cursor } = await pollEvents(session, settings, stored, now);
-	await session.writeTriggerCursor(key, cursor);
-	return events;
+	const { kept, poll } = await store.transaction(
+		async (session) => {
+			const kept = await session.events.readCursor(key);
+			return {
+				kept,
+				poll: await pollEvents(session, settings, storedCursor(kept, settings.event), now),
+			};
+		},
+		{ readOnly: true },
+	);
+	const moved = await store.transaction(
+		async (session) => await session.events.replaceCursor(key, kept, poll.cursor),
+	);
+	return moved ? poll.events : [];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function codeEvent(event: CouponEventName, stored: StoredEvent, now: number): CodeEvent {
 	const { assignment, position } = stored;
-	const coupon = viewAssignment(stored, assignment, now);
+	// The history of a code of many uses would repeat in every event of it.
+	const { redemptions: _, ...coupon } = viewAssignment(stored, assignment, now);
 	const shared = {
 		couponName: stored.couponName,
 		code: assignment.code,
@@ -357,9 +421,10 @@ async function pollLowStock(
 	const watched = settings.couponKeys ? new Set(settings.couponKeys) : undefined;
 	const low: string[] = [];
 	const events: CouponEvent[] = [];
-	for (const statistics of await poolStatistics(session, undefined, now)) {
-		const key = couponNameKey(statistics.name);
+	for (const pool of await session.listPools()) {
+		const key = couponNameKey(pool.name);
 		if (watched && !watched.has(key)) continue;
+		const [statistics] = await poolStatistics(session, pool.name, now);
 		const below = lowBy(statistics, settings);
 		if (!below) continue;
 		if (wasLow.has(key)) low.push(key);

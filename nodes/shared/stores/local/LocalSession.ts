@@ -23,23 +23,17 @@ import {
 	type ListedCode,
 	type CodeFormat,
 	type StagedList,
-	type EventRead,
-	type StoredEvent,
+	type TriggerEvents,
 } from '../../core/storeContract';
-import {
-	SQLITE_CURSORS,
-	eventQuery,
-	SQLITE_EVENTS,
-	storedEvents,
-	type EventRow,
-} from '../triggerSql';
+import { LocalEvents } from './LocalEvents';
+import { sqlRows } from './rows';
 import {
 	ASSIGNMENT_COLUMNS,
+	countedCodes,
 	importOutcome,
 	groupByContact,
 	POOL_COLUMNS,
 	PoolIds,
-	SqlRows,
 	LISTED_COLUMNS,
 	TERMS_COLUMNS,
 	type AssignmentRow as SqlAssignmentRow,
@@ -53,12 +47,6 @@ import { describeSqliteError, isReadOnlyRefusal } from '../../transport/sqlite';
 
 /** Codes counted in one statement: some ten milliseconds of SQLite's time. */
 const COUNT_RANGE = 25_000;
-
-/** node:sqlite hands back times as milliseconds and JSON as text. */
-const sqlRows = new SqlRows<number, number, string>({
-	ms: (time) => time,
-	parsed: (json) => JSON.parse(json),
-});
 
 type PoolRow = SqlPoolRow<number, number, string>;
 type AssignmentRow = SqlAssignmentRow<number, number, string>;
@@ -77,6 +65,11 @@ const list = (values: string[]) => JSON.stringify(values);
 
 export class LocalSession implements CouponStoreSession {
 	readonly turns = new Turns();
+	readonly events: TriggerEvents = new LocalEvents({
+		all: (sql, ...params) => this.all(sql, ...params),
+		run: (sql, ...params) => this.run(sql, ...params),
+		records: (rows) => this.records(rows),
+	});
 	private readonly poolIds = new PoolIds<number>(async (name) => await this.findPool(name));
 	private readonly statements = new Map<string, StatementSync>();
 
@@ -126,12 +119,12 @@ export class LocalSession implements CouponStoreSession {
 
 	/** The records of these rows, with the uses of those that count them. */
 	private records(rows: AssignmentRow[]): AssignmentRecord[] {
-		const counted = rows.filter((row) => row.uses !== null);
+		const counted = countedCodes(rows);
 		if (counted.length === 0) return rows.map((row) => sqlRows.record(row));
 		const entries = this.all<RedemptionRow>(
 			`SELECT r.* FROM redemptions r
 			JOIN json_each(?) AS k ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1 ORDER BY r.n`,
-			JSON.stringify(counted.map((row) => [row.pool_id, row.code_key])),
+			JSON.stringify(counted.map((code) => [code.poolId, code.codeKey])),
 		);
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
@@ -557,21 +550,6 @@ export class LocalSession implements CouponStoreSession {
 			if (this.turns.due()) await this.turns.pass();
 		}
 		return this.counted(poolId, added, list.size - added, examples);
-	}
-
-	async readEvents(read: EventRead): Promise<StoredEvent[]> {
-		const { sql, params } = eventQuery(read, SQLITE_EVENTS);
-		const rows = this.all<EventRow<number, number, string>>(sql, ...(params as SQLInputValue[]));
-		return storedEvents(rows, this.records(rows), sqlRows, (ms) => ms);
-	}
-
-	async readTriggerCursor(key: string): Promise<unknown> {
-		const [row] = this.all<{ cursor: string }>(SQLITE_CURSORS.read, key);
-		return row ? JSON.parse(row.cursor) : undefined;
-	}
-
-	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
-		this.run(SQLITE_CURSORS.write, key, JSON.stringify(cursor), Date.now());
 	}
 
 	/** The outcome of adding `added` codes to the pool, its count brought up to date. */

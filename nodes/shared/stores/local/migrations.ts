@@ -103,7 +103,7 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 	},
 	{
 		version: 4,
-		// The Coupon Trigger's event indexes (eventSql.ts) and cursors, as PostgreSQL's migration 5.
+		// The Coupon Trigger's event indexes (triggerSql.ts) and cursors, as PostgreSQL's migration 5.
 		sql: `
 			CREATE TABLE trigger_cursors (
 				trigger_key TEXT PRIMARY KEY,

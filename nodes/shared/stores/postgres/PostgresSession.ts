@@ -24,18 +24,12 @@ import {
 	type ListedCode,
 	type CodeFormat,
 	type StagedList,
-	type EventRead,
-	type StoredEvent,
+	type TriggerEvents,
 } from '../../core/storeContract';
-import {
-	postgresCursors,
-	eventQuery,
-	postgresEvents,
-	storedEvents,
-	type EventRow,
-} from '../triggerSql';
+import { PostgresEvents } from './PostgresEvents';
 import {
 	ASSIGNMENT_COLUMNS,
+	countedCodes,
 	importOutcome,
 	groupByContact,
 	POOL_COLUMNS,
@@ -78,6 +72,7 @@ const ANALYZE_AFTER_ROWS = 10_000;
 
 export class PostgresSession implements CouponStoreSession {
 	readonly turns = new Turns();
+	readonly events: TriggerEvents;
 	private readonly poolIds = new PoolIds<string>(async (name) => await this.findPool(name));
 	/**
 	 * Generated codes per pool, added to the pools' counts just before commit. Updating the pool row
@@ -95,7 +90,12 @@ export class PostgresSession implements CouponStoreSession {
 		private readonly where: string,
 		/** Whether the connection holds a staging area (`PostgresStaging`): its lists can be read. */
 		private readonly staging = false,
-	) {}
+	) {
+		this.events = new PostgresEvents(schema, {
+			query: async (sql, params) => await this.query(sql, params),
+			records: async (rows) => await this.records(rows),
+		});
+	}
 
 	private async query<R extends QueryResultRow>(
 		sql: string,
@@ -125,12 +125,12 @@ export class PostgresSession implements CouponStoreSession {
 
 	/** The records of these rows, with the uses of those that count them, in one query. */
 	private async records(rows: AssignmentRow[]): Promise<AssignmentRecord[]> {
-		const counted = rows.filter((row) => row.uses !== null);
+		const counted = countedCodes(rows);
 		if (counted.length === 0) return rows.map((row) => sqlRows.record(row));
 		const { rows: entries } = await this.query<RedemptionRow>(
 			`SELECT r.* FROM ${this.schema}.redemptions r
 			JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
-			[counted.map((row) => row.pool_id), counted.map((row) => row.code_key)],
+			[counted.map((code) => code.poolId), counted.map((code) => code.codeKey)],
 		);
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
@@ -569,25 +569,6 @@ export class PostgresSession implements CouponStoreSession {
 			[poolId, added],
 		);
 		return importOutcome(added, duplicates, duplicateExamples, counts[0]);
-	}
-
-	async readEvents(read: EventRead): Promise<StoredEvent[]> {
-		const { sql, params } = eventQuery(read, postgresEvents(this.schema));
-		const { rows } = await this.query<EventRow<string, Date, unknown>>(sql, params);
-		return storedEvents(rows, await this.records(rows), sqlRows, (time) => time.getTime());
-	}
-
-	async readTriggerCursor(key: string): Promise<unknown> {
-		const sql = postgresCursors(this.schema).read;
-		return (await this.query<{ cursor: unknown }>(sql, [key])).rows[0]?.cursor;
-	}
-
-	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
-		await this.query(postgresCursors(this.schema).write, [
-			key,
-			JSON.stringify(cursor),
-			iso(Date.now()),
-		]);
 	}
 
 	private async copy<T>(

@@ -159,7 +159,7 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 	},
 	{
 		version: 5,
-		// The Coupon Trigger's event indexes (eventSql.ts), as the Local file's migration 4: each
+		// The Coupon Trigger's event indexes (triggerSql.ts), as the Local file's migration 4: each
 		// poll reads a range of one of them. Partial: a code nobody holds is in none. And where each
 		// trigger read up to.
 		sql: (s) => `
@@ -168,12 +168,12 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 				cursor jsonb NOT NULL,
 				updated_at timestamptz NOT NULL
 			);
-			CREATE INDEX redemptions_by_time ON ${s}.redemptions (redeemed_at);
-			CREATE INDEX redemptions_by_undo ON ${s}.redemptions (undone_at) WHERE undone_at IS NOT NULL;
-			CREATE INDEX codes_by_hold_end ON ${s}.codes (held_until) WHERE held_for IS NOT NULL;
-			CREATE INDEX codes_by_end ON ${s}.codes (valid_until)
+			CREATE INDEX IF NOT EXISTS redemptions_by_time ON ${s}.redemptions (redeemed_at);
+			CREATE INDEX IF NOT EXISTS redemptions_by_undo ON ${s}.redemptions (undone_at) WHERE undone_at IS NOT NULL;
+			CREATE INDEX IF NOT EXISTS codes_by_hold_end ON ${s}.codes (held_until) WHERE held_for IS NOT NULL;
+			CREATE INDEX IF NOT EXISTS codes_by_end ON ${s}.codes (valid_until)
 				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
-			CREATE INDEX codes_by_assignment ON ${s}.codes (assigned_at)
+			CREATE INDEX IF NOT EXISTS codes_by_assignment ON ${s}.codes (assigned_at)
 				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 		`,
 	},

@@ -28,11 +28,8 @@ import {
 	type ListedCode,
 	type TransactionOptions,
 	type CodeFormat,
-	type EventRead,
-	type StoredEvent,
 } from '../../core/storeContract';
-import { comparePositions } from '../../core/events/positions';
-import { eventPositions } from './eventPositions';
+import { StaticDataEvents } from './StaticDataEvents';
 
 import {
 	availableLine,
@@ -83,8 +80,8 @@ export class StaticDataStore implements CouponStore {
 		);
 		const result = await work(session);
 		if (rollBack || readOnly) return result;
-		if (session.cursorsChanged)
-			this.staticData[CURSORS_PROPERTY] = Object.fromEntries(session.cursors);
+		const { cursors } = session.events;
+		if (cursors.changed) this.staticData[CURSORS_PROPERTY] = Object.fromEntries(cursors.kept);
 		const pools = await session.storedPools();
 		if (!pools) return result;
 		const state: StoredState = { version: FORMAT_VERSION, pools };
@@ -199,22 +196,19 @@ class StaticDataSession implements CouponStoreSession {
 	/** Whether the session added codes (imported, created or generated), which the size limit bounds. */
 	addedCodes = false;
 
-	/** Whether `writeTriggerCursor` changed `cursors`, which the transaction then keeps. */
-	cursorsChanged = false;
+	readonly events: StaticDataEvents;
 
 	constructor(
 		private readonly state: StoredState,
-		readonly cursors: Map<string, unknown>,
+		cursors: Map<string, unknown>,
 		private readonly staging?: StaticDataStaging,
-	) {}
-
-	async readTriggerCursor(key: string): Promise<unknown> {
-		return structuredClone(this.cursors.get(key));
-	}
-
-	async writeTriggerCursor(key: string, cursor: unknown): Promise<void> {
-		this.cursors.set(key, structuredClone(cursor));
-		this.cursorsChanged = true;
+	) {
+		this.events = new StaticDataEvents(cursors, this.turns, async () => {
+			const pools = [];
+			for (const [key, stored] of this.byKey())
+				pools.push({ key, pool: await this.requirePool(stored.name) });
+			return pools;
+		});
 	}
 
 	/** The pools to store, or undefined when nothing changed. */
@@ -513,27 +507,6 @@ class StaticDataSession implements CouponStoreSession {
 			codeCount: pool.info.codeCount,
 			available: pool.available.length,
 		};
-	}
-
-	async readEvents(read: EventRead): Promise<StoredEvent[]> {
-		const wanted = read.couponKeys ? new Set(read.couponKeys) : undefined;
-		const found: StoredEvent[] = [];
-		for (const [couponKey, stored] of this.byKey()) {
-			if (wanted && !wanted.has(couponKey)) continue;
-			const pool = await this.requirePool(stored.name);
-			for (const assignment of pool.assignments) {
-				for (const position of eventPositions(read, assignment, couponKey))
-					if (comparePositions(position, read.after) > 0 && position.at <= read.upTo)
-						found.push({
-							couponName: stored.name,
-							terms: pool.terms,
-							position,
-							assignment: copyRecord(assignment),
-						});
-				if (this.turns.due()) await this.turns.pass();
-			}
-		}
-		return found.sort((a, b) => comparePositions(a.position, b.position)).slice(0, read.limit);
 	}
 
 	/** The working pool of that name, unpacked on first use in the transaction. */

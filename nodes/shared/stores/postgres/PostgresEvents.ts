@@ -1,0 +1,69 @@
+import type { QueryResultRow } from 'pg';
+import type {
+	AssignmentRecord,
+	EventRead,
+	StoredEvent,
+	TriggerEvents,
+} from '../../core/storeContract';
+import {
+	eventQuery,
+	postgresCursors,
+	postgresEvents,
+	storedEvents,
+	type EventRow,
+} from '../triggerSql';
+import { iso } from './statements';
+import { sqlRows, type AssignmentRow } from './rows';
+
+/** What PostgresEvents uses of its session: its queries and records. */
+export interface PostgresStatements {
+	query<R extends QueryResultRow>(
+		sql: string,
+		params?: unknown[],
+	): Promise<{ rows: R[]; rowCount: number }>;
+	records(rows: AssignmentRow[]): Promise<AssignmentRecord[]>;
+}
+
+/** The Coupon Trigger's reads and cursors in PostgreSQL (a PostgresSession's `events`). */
+export class PostgresEvents implements TriggerEvents {
+	constructor(
+		/** The schema, quoted for SQL. */
+		private readonly schema: string,
+		private readonly session: PostgresStatements,
+	) {}
+
+	async read(read: EventRead): Promise<StoredEvent[]> {
+		const { sql, params } = eventQuery(read, postgresEvents(this.schema));
+		const { rows } = await this.session.query<EventRow<string, Date, unknown>>(sql, params);
+		const records = await this.session.records(rows);
+		return storedEvents(rows, records, sqlRows, (time) => time.getTime());
+	}
+
+	async openSince(): Promise<number | undefined> {
+		// This package's connections (transport/postgres.ts names them) in this database.
+		const { rows } = await this.session.query<{ since: Date | null }>(
+			`SELECT min(xact_start) AS since FROM pg_stat_activity
+			WHERE application_name = 'n8n-nodes-coupons' AND datname = current_database()
+				AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+		);
+		return rows[0].since?.getTime();
+	}
+
+	async readCursor(key: string): Promise<unknown> {
+		const { rows } = await this.session.query<{ cursor: unknown }>(
+			postgresCursors(this.schema).read,
+			[key],
+		);
+		return rows[0]?.cursor;
+	}
+
+	async replaceCursor(key: string, expected: unknown, cursor: unknown): Promise<boolean> {
+		const statements = postgresCursors(this.schema);
+		const [text, at] = [JSON.stringify(cursor), iso(Date.now())];
+		const { rowCount } =
+			expected === undefined
+				? await this.session.query(statements.insert, [key, text, at])
+				: await this.session.query(statements.replace, [key, text, at, JSON.stringify(expected)]);
+		return rowCount === 1;
+	}
+}
