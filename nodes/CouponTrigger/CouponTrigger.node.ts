@@ -135,6 +135,8 @@ export class CouponTrigger implements INodeType {
 				name: 'pollNotice',
 				type: 'notice',
 				default: '',
+				// Low Stock looks at the lists as they are at each poll.
+				displayOptions: { hide: { event: ['lowStock'] } },
 			},
 		],
 	};
