@@ -126,6 +126,19 @@ async function main() {
 	console.log(
 		`\nGet Pool Statistics of the 1,000,000-code pool: ${fixed(stats.seconds)} s (available ${s.available}, active ${s.active}, redeemed ${s.redeemed}, days left ${s.daysLeft})`,
 	);
+
+	console.log(
+		'\nCoupon Trigger polls on the 1,000,000-code pool (a read, then the cursor moved in a short transaction)',
+	);
+	const trigger = await step('trigger-poll', poolSchema);
+	console.log(
+		`  Redeemed, 100 events a poll of 1,000: ${fixed(trigger.redeemedPollMs)} ms | the same rows by one bare indexed query ${fixed(trigger.redeemedRawMs)} ms | ratio ${fixed(trigger.redeemedPollMs / trigger.redeemedRawMs)}`,
+	);
+	console.log(
+		`  Expiring Soon, a poll that finds nothing (3 days): ${fixed(trigger.quietPollMs)} ms | the same read without the time index ${fixed(trigger.quietScanMs)} ms`,
+	);
+	console.log(`  plan, Redeemed:      ${trigger.plans.redeemed}`);
+	console.log(`  plan, Expiring Soon: ${trigger.plans.expiring}`);
 }
 
 main()

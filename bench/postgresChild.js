@@ -12,7 +12,12 @@ const {
 	assignStatement,
 	STATEMENT_BATCH,
 } = require('../dist/nodes/shared/stores/postgres/statements');
-const { closeAllDatabases } = require('../dist/nodes/shared/transport/postgres');
+const { closeAllDatabases, databaseFor } = require('../dist/nodes/shared/transport/postgres');
+const { PostgresStore } = require('../dist/nodes/shared/stores/postgres/PostgresStore');
+const { redeemCodes } = require('../dist/nodes/shared/core/checkout/checkout');
+const { codeKey } = require('../dist/nodes/shared/core/codes/codes');
+const { pollTrigger } = require('../dist/nodes/shared/core/events/couponEvents');
+const { eventQuery, postgresEvents } = require('../dist/nodes/shared/stores/triggerSql');
 const { context, diskFileItem } = require('./lib/context');
 const { credentials, databaseUrl } = require('./lib/database');
 
@@ -327,6 +332,126 @@ const steps = {
 			`UPDATE "${schema}".codes SET uses = uses - 1, redeemed_at = NULL, order_reference = NULL
 			WHERE pool_id = $1 AND code_key = ANY($2::text[]) AND uses > 0`,
 		]);
+	},
+
+	/**
+	 * Coupon Trigger polls on the pool, as bench/localChild.js's: Redeemed after 1,000 uses, 100
+	 * events a poll, against the same rows read by one bare indexed range query; Expiring Soon's poll
+	 * that finds nothing, against the same read without the time index; the plans of both.
+	 */
+	async 'trigger-poll'(schema) {
+		const store = new PostgresStore(databaseFor(credentials(schema)));
+		const client = new Client({ connectionString: databaseUrl });
+		await client.connect();
+		const now = Date.now();
+		const settings = (event, withinDays = 3) => ({
+			event,
+			availableBelow: 0,
+			daysLeftBelow: 0,
+			withinDays,
+			maxEvents: 100,
+		});
+		const timed = async (work) => {
+			const started = performance.now();
+			const result = await work();
+			return { ms: performance.now() - started, result };
+		};
+		const mean = (times) => times.reduce((a, b) => a + b, 0) / times.length;
+		const redeemed = settings('redeemed');
+		await pollTrigger(store, 'bench/redeemed', redeemed, now - 30 * 60_000, false);
+		const { rows: codes } = await client.query(
+			`SELECT code FROM "${schema}".codes WHERE contact_key IS NOT NULL AND redeemed_at IS NULL
+			AND held_for IS NULL AND valid_until > now() LIMIT 1000`,
+		);
+		const outcomes = await store.transaction(
+			async (s) =>
+				await redeemCodes(
+					s,
+					codes.map(({ code }, i) => ({ code, key: codeKey(code), orderReference: `T-${i}` })),
+					now - 20 * 60_000,
+				),
+		);
+		if (outcomes.some((outcome) => outcome.value?.status !== 'accepted'))
+			throw new Error('a code to redeem was not accepted');
+		const pollTimes = [];
+		let events = 0;
+		for (;;) {
+			const { ms, result } = await timed(
+				async () => await pollTrigger(store, 'bench/redeemed', redeemed, now, false),
+			);
+			if (result.length === 0) break;
+			pollTimes.push(ms);
+			events += result.length;
+		}
+		if (events !== codes.length) throw new Error(`fired ${events} of ${codes.length} uses`);
+		const rawTimes = [];
+		for (let i = 0; i < pollTimes.length; i++)
+			rawTimes.push(
+				(
+					await timed(
+						async () =>
+							await client.query(
+								`SELECT c.*, r.* FROM "${schema}".redemptions r JOIN "${schema}".codes c USING (pool_id, code_key)
+								WHERE r.redeemed_at >= $1 ORDER BY r.redeemed_at, r.code_key LIMIT 100`,
+								[new Date(now - 30 * 60_000)],
+							),
+					)
+				).ms,
+			);
+		const later = now + 10 * 60_000;
+		const quietTimes = [];
+		for (let i = 0; i < 5; i++) {
+			const { ms, result } = await timed(
+				async () =>
+					await pollTrigger(store, `bench/quiet-${i}`, settings('expiringSoon'), later, false),
+			);
+			if (result.length !== 0) throw new Error('a quiet Expiring Soon poll fired');
+			quietTimes.push(ms);
+		}
+		// `+ interval '0'` keeps PostgreSQL off the time index.
+		const scanTimes = [];
+		for (let i = 0; i < 5; i++)
+			scanTimes.push(
+				(
+					await timed(
+						async () =>
+							await client.query(
+								`SELECT c.* FROM "${schema}".codes c WHERE c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL
+								AND c.valid_until + interval '0' > $1 AND c.valid_until + interval '0' <= $2
+								ORDER BY c.valid_until, c.code_key LIMIT 100`,
+								[new Date(later), new Date(later + 3 * 86_400_000)],
+							),
+					)
+				).ms,
+			);
+		const plan = async (read) => {
+			const { sql, params } = eventQuery(read, postgresEvents(`"${schema}"`));
+			const { rows } = await client.query(`EXPLAIN ${sql}`, params);
+			return rows
+				.map((row) => row['QUERY PLAN'].trim())
+				.filter((line) => /Scan/.test(line))
+				.join('; ');
+		};
+		const after = { at: now, couponKey: '', codeKey: '', n: 0 };
+		const plans = {
+			redeemed: await plan({ stream: 'redeemed', after, upTo: now, limit: 100 }),
+			expiring: await plan({
+				stream: 'expiring',
+				after,
+				upTo: now + 3 * 86_400_000,
+				activeAt: now,
+				assignedAtMost: now,
+				limit: 100,
+			}),
+		};
+		await client.end();
+		return {
+			redeemedPollMs: mean(pollTimes),
+			redeemedRawMs: mean(rawTimes),
+			quietPollMs: mean(quietTimes),
+			quietScanMs: mean(scanTimes),
+			plans,
+		};
 	},
 
 	/** Get Pool Statistics for one coupon. */

@@ -135,12 +135,16 @@ describe('Coupon Trigger node', () => {
 			},
 		);
 		await expect(poll({ ...redeemed, couponNames: 'SPRING, ' })).resolves.toBeNull();
+		// A hundred names of the longest kind are accepted; a hundred and one are not.
+		const longest = (i: number) => `${i}`.padStart(100, 'N');
+		const hundred = Array.from({ length: 100 }, (_, i) => longest(i)).join(', ');
+		await expect(poll({ ...redeemed, couponNames: hundred })).resolves.toBeNull();
 		const names = Array.from({ length: 101 }, (_, i) => `C${i}`).join(',');
 		await expect(poll({ ...redeemed, couponNames: names })).rejects.toMatchObject({
 			message: 'Coupon Names names 101 coupons, over the limit of 100',
 		});
 		await expect(poll({ ...redeemed, couponNames: 'x'.repeat(20_000) })).rejects.toMatchObject({
-			message: 'Coupon Names is 20,000 characters long, over the limit of 10,000',
+			message: 'Coupon Names is 20,000 characters long, over the limit of 10,200',
 		});
 		await expect(
 			poll({ ...redeemed, event: 'lowStock', availableBelow: 0, daysLeftBelow: 0 }),

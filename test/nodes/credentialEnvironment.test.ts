@@ -140,7 +140,7 @@ describe('the Coupon PostgreSQL credential uses only what it says', () => {
 		expect(connection.startup).toEqual({
 			user: 'coupons_user',
 			database: 'coupons_db',
-			application_name: 'n8n-nodes-coupons',
+			application_name: 'n8n-nodes-coupons/coupons',
 			client_encoding: 'UTF8',
 			statement_timeout: expect.any(String),
 			lock_timeout: expect.any(String),

@@ -7,6 +7,7 @@ import { DAY_MS } from '../../nodes/shared/core/common/validity';
 import { pollTrigger, type CodeEvent } from '../../nodes/shared/core/events/couponEvents';
 import type { EventRead, EventStream } from '../../nodes/shared/core/storeContract';
 import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
+import { PostgresEvents } from '../../nodes/shared/stores/postgres/PostgresEvents';
 import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { eventQuery, postgresEvents, SQLITE_EVENTS } from '../../nodes/shared/stores/triggerSql';
 import { databaseFor } from '../../nodes/shared/transport/postgres';
@@ -105,51 +106,65 @@ describeWithDatabase('Coupon Trigger reads on PostgreSQL', () => {
 		}
 	});
 
-	it('does not settle what a run still open may commit: its event comes at a later poll, not never', async () => {
-		const started = Date.now();
-		const [code] = await store().transaction(async (s) => {
+	/** One code of a new coupon, given a day ago to a contact. */
+	const giveOne = async (couponName: string) =>
+		await store().transaction(async (s) => {
 			const { outcomes } = await assignCoupons(
 				s,
 				{
-					couponName: 'OPEN',
+					couponName,
 					validDays: 30,
 					policy: 'reuse',
 					format: { characters: UNAMBIGUOUS_CHARACTERS, length: 8, prefix: '' },
 					usesPerCode: 1,
 				},
 				[{ contact: 'ann', contactKey: 'ann' }],
-				started - DAY_MS,
+				Date.now() - DAY_MS,
 			);
 			return outcomes.map((outcome) => ('value' in outcome ? outcome.value.code : ''));
 		});
-		const settings = {
-			event: 'redeemed' as const,
-			availableBelow: 0,
-			daysLeftBelow: 0,
-			withinDays: 3,
-			maxEvents: 100,
-		};
-		const poll = async (at: number) =>
-			((await pollTrigger(store(), 'open/trigger', settings, at, false)) as CodeEvent[]).map(
-				(event) => event.code,
-			);
-		await poll(started - 10 * MINUTE);
-		// A run that redeems at once and commits late: open while the next poll, ten minutes on, reads.
+	/** A run that redeems `code` for `order` now and commits when asked. */
+	const openRun = async (code: string, order: string) => {
 		let commit!: () => void;
 		const committed = new Promise<void>((resolve) => (commit = resolve));
 		let redeemed!: () => void;
 		const hasRedeemed = new Promise<void>((resolve) => (redeemed = resolve));
 		const run = store().transaction(async (s) => {
-			await redeemCodes(s, [{ code, key: codeKey(code), orderReference: 'LATE' }], Date.now());
+			await redeemCodes(s, [{ code, key: codeKey(code), orderReference: order }], Date.now());
 			redeemed();
 			await committed;
 		});
 		await hasRedeemed;
+		return {
+			commit: async () => {
+				commit();
+				await run;
+			},
+		};
+	};
+	/** Redeemed, of that coupon only: the tests share a schema. */
+	const redeemedSettings = (couponName: string) => ({
+		couponKeys: [couponName.toLowerCase()],
+		event: 'redeemed' as const,
+		availableBelow: 0,
+		daysLeftBelow: 0,
+		withinDays: 3,
+		maxEvents: 100,
+	});
+
+	it('does not settle what a run still open may commit: its event comes at a later poll, not never', async () => {
+		const [code] = await giveOne('OPEN');
+		const settings = redeemedSettings('OPEN');
+		const poll = async (at: number) =>
+			((await pollTrigger(store(), 'open/trigger', settings, at, false)) as CodeEvent[]).map(
+				(event) => event.code,
+			);
+		await poll(Date.now() - 10 * MINUTE);
+		// A run that redeems at once and commits late: open while the next poll, ten minutes on, reads.
+		const run = await openRun(code, 'LATE');
 		expect(await poll(Date.now() + 10 * MINUTE)).toEqual([]);
-		commit();
-		await run;
-		// Polls go on; once no run of this package is open (other test files share the database)
-		// the use is settled and fires, once.
+		await run.commit();
+		// Polls go on; once no run on these coupons is open the use is settled and fires, once.
 		const fired: string[] = [];
 		for (let i = 0; i < 100 && fired.length === 0; i++) {
 			fired.push(...(await poll(Date.now() + 20 * MINUTE)));
@@ -158,4 +173,29 @@ describeWithDatabase('Coupon Trigger reads on PostgreSQL', () => {
 		expect(fired).toEqual([code]);
 		expect(await poll(Date.now() + 30 * MINUTE)).toEqual([]);
 	}, 60_000);
+
+	it('counts a run that commits as a poll begins: it is open to the poll, or in what the poll reads', async () => {
+		const [code] = await giveOne('BEGIN');
+		const settings = redeemedSettings('BEGIN');
+		const poll = async (at: number) =>
+			((await pollTrigger(store(), 'begin/trigger', settings, at, false)) as CodeEvent[]).map(
+				(event) => event.code,
+			);
+		await poll(Date.now() - 10 * MINUTE);
+		const run = await openRun(code, 'EDGE');
+		// The run commits just as the poll asks which runs are open.
+		const openSince = PostgresEvents.prototype.openSince;
+		const spy = jest
+			.spyOn(PostgresEvents.prototype, 'openSince')
+			.mockImplementationOnce(async function (this: PostgresEvents) {
+				await run.commit();
+				return await openSince.call(this);
+			});
+		try {
+			expect(await poll(Date.now() + 10 * MINUTE)).toEqual([code]);
+		} finally {
+			spy.mockRestore();
+		}
+		expect(await poll(Date.now() + 20 * MINUTE)).toEqual([]);
+	});
 });

@@ -41,8 +41,10 @@ interface StreamSql {
 	binds: Array<'activeAt' | 'validUntilAtMost' | 'assignedAtMost'>;
 }
 
-const ACTIVE =
-	'c.contact_key IS NOT NULL AND c.replaced_at IS NULL AND c.redeemed_at IS NULL AND c.valid_until > {activeAt}';
+// A code with an end is assigned (the tables' checks): naming contact_key here would let a planner
+// choose the index of contacts (codes_by_contact), with every assigned code behind it. The time
+// index's own condition (valid_until or assigned_at IS NOT NULL) follows from the range.
+const ACTIVE = 'c.replaced_at IS NULL AND c.redeemed_at IS NULL AND c.valid_until > {activeAt}';
 
 const STREAMS: Record<EventStream, StreamSql> = {
 	redeemed: { time: 'r.redeemed_at', n: 'r.n', ofUses: true, where: '', binds: [] },

@@ -169,6 +169,13 @@ function credentialPort(raw: unknown): number {
  * names: empty fields are refused, and the password goes through a function, which pg never
  * replaces (an empty password stays empty).
  */
+/** The package's name, with the schema of the coupon tables when it is one the nodes accept. */
+export function applicationName(schema: string | undefined): string {
+	const name = (schema ?? '').trim() || 'coupons';
+	// PostgreSQL keeps 63 bytes of it; a schema name is ASCII.
+	return SCHEMA_NAME.test(name) ? `n8n-nodes-coupons/${name}`.slice(0, 63) : 'n8n-nodes-coupons';
+}
+
 export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 	const password = typeof credentials.password === 'string' ? credentials.password : '';
 	return {
@@ -187,7 +194,8 @@ export function poolConfig(credentials: CouponPostgresCredentials): PoolConfig {
 		statement_timeout: STATEMENT_TIMEOUT_MS,
 		query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
 		lock_timeout: LOCK_TIMEOUT_MS,
-		application_name: 'n8n-nodes-coupons',
+		// Its schema too: the Coupon Trigger waits only for open runs on its own coupons.
+		application_name: applicationName(credentials.schema),
 		// Notices a half-open connection long before the statement timeout would.
 		keepAlive: true,
 	};

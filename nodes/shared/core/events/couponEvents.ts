@@ -8,9 +8,15 @@ import type {
 } from '../storeContract';
 import { viewAssignment, type AssignmentView } from '../assign/assignmentView';
 import { CouponError } from '../common/errors';
-import { couponNameKey, echo, parseChoice, parseCouponName } from '../common/names';
+import {
+	couponNameKey,
+	echo,
+	MAX_COUPON_NAME_LENGTH,
+	parseChoice,
+	parseCouponName,
+} from '../common/names';
 import { numberParameter } from '../common/limits';
-import { DAY_MS } from '../common/validity';
+import { DAY_MS, redemptionsOf } from '../common/validity';
 import { poolStatistics, type PoolStatistics } from '../pool/statistics';
 import { startOf } from './positions';
 
@@ -33,7 +39,8 @@ export const EVENT_SETTLE_MS = 2 * 60_000;
 export const MAX_EVENTS_LIMIT = 1_000;
 /** Coupons one trigger names at most, and the length of the field that names them. */
 export const MAX_WATCHED_COUPONS = 100;
-const MAX_WATCHED_TEXT = 10_000;
+/** The longest Coupon Names that names the most coupons, each of the longest name, with separators. */
+const MAX_WATCHED_TEXT = MAX_WATCHED_COUPONS * (MAX_COUPON_NAME_LENGTH + 2);
 
 export interface TriggerSettings {
 	event: CouponEventName;
@@ -48,6 +55,16 @@ export interface TriggerSettings {
 	maxEvents: number;
 }
 
+/**
+ * How events settle in a poll: `settleMs` after they happened, and not after the oldest run still
+ * open began (`openSince`), read before the poll's snapshot so that a run committing meanwhile is
+ * either in the snapshot or still counted as open.
+ */
+export interface Settling {
+	settleMs: number;
+	openSince?: number;
+}
+
 /** The bounds of one round of reads: every stream read up to them before the next round starts. */
 interface RoundBounds {
 	/** Events up to this time (a settled time, EVENT_SETTLE_MS before the poll). */
@@ -56,7 +73,7 @@ interface RoundBounds {
 	horizon: number;
 }
 
-/** What the trigger keeps between polls: plain JSON, in the trigger's own static data. */
+/** What the trigger keeps between polls: plain JSON, in the coupon store (`TriggerEvents.readCursor`). */
 export interface TriggerCursor {
 	version: 1;
 	event: CouponEventName;
@@ -68,6 +85,11 @@ export interface TriggerCursor {
 	positions: Partial<Record<EventStream, EventPosition | 'done'>>;
 	/** Low Stock: the coupons (name keys) that were low at the last poll. */
 	low?: string[];
+	/**
+	 * When the poll that kept it ran: a cursor never comes back as it was, so that a poll that read
+	 * it long ago cannot move it (Low Stock's state can: low, not low, low again).
+	 */
+	polledAt?: number;
 }
 
 /** A code's event as the trigger outputs it. */
@@ -278,19 +300,12 @@ export async function pollEvents(
 	settings: TriggerSettings,
 	stored: TriggerCursor | undefined,
 	now: number,
-	settleMs = EVENT_SETTLE_MS,
+	settling: Settling,
 ): Promise<Poll> {
 	const cursor = stored ?? firstCursor(now, settings);
 	if (settings.event === 'lowStock') return await pollLowStock(session, settings, cursor, now);
 	const round =
-		cursor.round ??
-		boundsAt(
-			now,
-			settings,
-			cursor.previous,
-			settleMs,
-			settleMs > 0 ? await session.events.openSince() : undefined,
-		);
+		cursor.round ?? boundsAt(now, settings, cursor.previous, settling.settleMs, settling.openSince);
 	const positions = { ...(cursor.round ? cursor.positions : {}) };
 	const events: CouponEvent[] = [];
 	for (const read of roundReads(settings, cursor.previous, round, now)) {
@@ -305,11 +320,18 @@ export async function pollEvents(
 		for (const stored of found) events.push(codeEvent(settings.event, stored, now));
 		if (found.length === limit) {
 			if (found.length > 0) positions[read.stream] = found[found.length - 1].position;
-			return { events, cursor: { ...cursor, round, positions } };
+			return { events, cursor: { ...cursor, round, positions, polledAt: now } };
 		}
 		positions[read.stream] = 'done';
 	}
-	return { events, cursor: { version: 1, event: settings.event, previous: round, positions: {} } };
+	const next: TriggerCursor = {
+		version: 1,
+		event: settings.event,
+		previous: round,
+		positions: {},
+		polledAt: now,
+	};
+	return { events, cursor: next };
 }
 
 /** How far back a test run looks for sample events. */
@@ -334,19 +356,22 @@ export async function pollTrigger(
 			...firstCursor(now, settings),
 			previous: { settledAt: now - TEST_LOOK_BACK_DAYS * DAY_MS, horizon: now },
 		};
+		// Up to the moment: a test run keeps no cursor that a late commit could slip behind.
 		const poll = await store.transaction(
-			async (session) => await pollEvents(session, settings, lookBack, now, 0),
+			async (session) => await pollEvents(session, settings, lookBack, now, { settleMs: 0 }),
 			{ readOnly: true },
 		);
 		return poll.events;
 	}
+	const openSince = await store.transaction(async (session) => await session.events.openSince(), {
+		readOnly: true,
+	});
+	const settling = { settleMs: EVENT_SETTLE_MS, ...(openSince === undefined ? {} : { openSince }) };
 	const { kept, poll } = await store.transaction(
 		async (session) => {
 			const kept = await session.events.readCursor(key);
-			return {
-				kept,
-				poll: await pollEvents(session, settings, storedCursor(kept, settings.event), now),
-			};
+			const stored = storedCursor(kept, settings.event);
+			return { kept, poll: await pollEvents(session, settings, stored, now, settling) };
 		},
 		{ readOnly: true },
 	);
@@ -360,8 +385,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function codeEvent(event: CouponEventName, stored: StoredEvent, now: number): CodeEvent {
 	const { assignment, position } = stored;
-	// The history of a code of many uses would repeat in every event of it.
-	const { redemptions: _, ...coupon } = viewAssignment(stored, assignment, now);
+	// The history of a code of many uses would repeat in every event of it: the view reads only
+	// its latest use that stands (the coupon's orderReference).
+	const latest = redemptionsOf(assignment)
+		.filter((entry) => entry.undoneAt === undefined)
+		.at(-1);
+	const { redemptions: _, ...coupon } = viewAssignment(
+		stored,
+		{ ...assignment, redemptions: latest ? [latest] : [] },
+		now,
+	);
 	const shared = {
 		couponName: stored.couponName,
 		code: assignment.code,
@@ -435,6 +468,13 @@ async function pollLowStock(
 	}
 	return {
 		events,
-		cursor: { version: 1, event: 'lowStock', previous: cursor.previous, positions: {}, low },
+		cursor: {
+			version: 1,
+			event: 'lowStock',
+			previous: cursor.previous,
+			positions: {},
+			low,
+			polledAt: now,
+		},
 	};
 }

@@ -114,9 +114,9 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 			CREATE INDEX redemptions_by_undo ON redemptions (undone_at) WHERE undone_at IS NOT NULL;
 			CREATE INDEX codes_by_hold_end ON codes (held_until) WHERE held_for IS NOT NULL;
 			CREATE INDEX codes_by_end ON codes (valid_until)
-				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+				WHERE valid_until IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 			CREATE INDEX codes_by_assignment ON codes (assigned_at)
-				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+				WHERE assigned_at IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 		`,
 	},
 ];

@@ -40,13 +40,17 @@ export class PostgresEvents implements TriggerEvents {
 	}
 
 	async openSince(): Promise<number | undefined> {
-		// This package's connections (transport/postgres.ts names them) in this database.
-		const { rows } = await this.session.query<{ since: Date | null }>(
-			`SELECT min(xact_start) AS since FROM pg_stat_activity
-			WHERE application_name = 'n8n-nodes-coupons' AND datname = current_database()
-				AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+		// The package's connections to this schema (transport/postgres.ts names them so), and those of
+		// versions that named them without it. Their age by the server's clock, which the time they
+		// began is: n8n's may differ.
+		const { rows } = await this.session.query<{ age: string | null }>(
+			`SELECT extract(epoch FROM statement_timestamp() - min(xact_start)) * 1000 AS age
+			FROM pg_stat_activity
+			WHERE application_name IN (current_setting('application_name'), 'n8n-nodes-coupons')
+				AND datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
 		);
-		return rows[0].since?.getTime();
+		const { age } = rows[0];
+		return age === null ? undefined : Date.now() - Number(age);
 	}
 
 	async readCursor(key: string): Promise<unknown> {

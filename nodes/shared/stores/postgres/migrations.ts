@@ -172,9 +172,9 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 			CREATE INDEX IF NOT EXISTS redemptions_by_undo ON ${s}.redemptions (undone_at) WHERE undone_at IS NOT NULL;
 			CREATE INDEX IF NOT EXISTS codes_by_hold_end ON ${s}.codes (held_until) WHERE held_for IS NOT NULL;
 			CREATE INDEX IF NOT EXISTS codes_by_end ON ${s}.codes (valid_until)
-				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+				WHERE valid_until IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 			CREATE INDEX IF NOT EXISTS codes_by_assignment ON ${s}.codes (assigned_at)
-				WHERE contact_key IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
+				WHERE assigned_at IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 		`,
 	},
 ];

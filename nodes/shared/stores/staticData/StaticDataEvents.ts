@@ -19,8 +19,10 @@ export class StaticDataEvents implements TriggerEvents {
 	constructor(
 		kept: Map<string, unknown>,
 		private readonly turns: Turns,
-		/** The session's pools by name key, unpacked. */
-		private readonly pools: () => Promise<Array<{ key: string; pool: WorkingPool }>>,
+		/** The session's pools by name key, those wanted only (all when missing), unpacked. */
+		private readonly pools: (
+			wanted?: Set<string>,
+		) => Promise<Array<{ key: string; pool: WorkingPool }>>,
 	) {
 		this.cursors = { kept, changed: false };
 	}
@@ -28,8 +30,7 @@ export class StaticDataEvents implements TriggerEvents {
 	async read(read: EventRead): Promise<StoredEvent[]> {
 		const wanted = read.couponKeys ? new Set(read.couponKeys) : undefined;
 		const found: StoredEvent[] = [];
-		for (const { key, pool } of await this.pools()) {
-			if (wanted && !wanted.has(key)) continue;
+		for (const { key, pool } of await this.pools(wanted)) {
 			for (const assignment of pool.assignments) {
 				for (const position of eventPositions(read, assignment, key))
 					if (comparePositions(position, read.after) > 0 && position.at <= read.upTo)

@@ -203,10 +203,11 @@ class StaticDataSession implements CouponStoreSession {
 		cursors: Map<string, unknown>,
 		private readonly staging?: StaticDataStaging,
 	) {
-		this.events = new StaticDataEvents(cursors, this.turns, async () => {
+		this.events = new StaticDataEvents(cursors, this.turns, async (wanted) => {
 			const pools = [];
 			for (const [key, stored] of this.byKey())
-				pools.push({ key, pool: await this.requirePool(stored.name) });
+				if (!wanted || wanted.has(key))
+					pools.push({ key, pool: await this.requirePool(stored.name) });
 			return pools;
 		});
 	}
