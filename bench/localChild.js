@@ -9,6 +9,7 @@ const { CouponImport } = require('../dist/nodes/CouponImport/CouponImport.node')
 const { LocalStore } = require('../dist/nodes/shared/stores/local/LocalStore');
 const { localDatabase } = require('../dist/nodes/shared/transport/sqlite');
 const { context, diskFileItem } = require('./lib/context');
+const { triggerSettings } = require('./lib/trigger');
 const { redeemCodes } = require('../dist/nodes/shared/core/checkout/checkout');
 const { codeKey } = require('../dist/nodes/shared/core/codes/codes');
 const { pollTrigger } = require('../dist/nodes/shared/core/events/couponEvents');
@@ -175,13 +176,6 @@ const steps = {
 		const store = new LocalStore(localDatabase(file));
 		const raw = new DatabaseSync(file, { readOnly: true });
 		const now = Date.now();
-		const settings = (event, withinDays = 3) => ({
-			event,
-			availableBelow: 0,
-			daysLeftBelow: 0,
-			withinDays,
-			maxEvents: 100,
-		});
 		/** Polls until one finds nothing; the time of each poll that found events. */
 		const drain = async (key, polled, at) => {
 			const times = [];
@@ -216,7 +210,7 @@ const steps = {
 		};
 
 		// Redeemed: a first poll, then 1,000 uses twenty minutes before the measured polls.
-		const redeemed = settings('redeemed');
+		const redeemed = triggerSettings('redeemed');
 		await pollTrigger(store, 'bench/redeemed', redeemed, now - 30 * 60_000, false);
 		const codes = raw
 			.prepare(
@@ -248,7 +242,7 @@ const steps = {
 				'SELECT count(*) AS n FROM codes WHERE contact_key IS NOT NULL AND redeemed_at IS NULL AND replaced_at IS NULL AND valid_until > ?',
 			)
 			.get(now).n;
-		const expiring = settings('expiringSoon', 31);
+		const expiring = triggerSettings('expiringSoon', 31);
 		// Ten minutes on: the coupons the assignment steps just made are settled.
 		const later = now + 10 * 60_000;
 		const firstRounds = 5;
@@ -267,7 +261,7 @@ const steps = {
 			firstRounds,
 		);
 		// The poll of every minute: no coupon ends within 3 days. Against the same read without the index.
-		const quiet = settings('expiringSoon', 3);
+		const quiet = triggerSettings('expiringSoon', 3);
 		const quietTimes = [];
 		for (let i = 0; i < firstRounds; i++) {
 			const started = performance.now();

@@ -19,6 +19,7 @@ const { codeKey } = require('../dist/nodes/shared/core/codes/codes');
 const { pollTrigger } = require('../dist/nodes/shared/core/events/couponEvents');
 const { eventQuery, postgresEvents } = require('../dist/nodes/shared/stores/triggerSql');
 const { context, diskFileItem } = require('./lib/context');
+const { triggerSettings } = require('./lib/trigger');
 const { credentials, databaseUrl } = require('./lib/database');
 
 const [step, ...args] = process.argv.slice(2);
@@ -345,20 +346,13 @@ const steps = {
 		const client = new Client({ connectionString: databaseUrl });
 		await client.connect();
 		const now = Date.now();
-		const settings = (event, withinDays = 3) => ({
-			event,
-			availableBelow: 0,
-			daysLeftBelow: 0,
-			withinDays,
-			maxEvents: 100,
-		});
 		const timed = async (work) => {
 			const started = performance.now();
 			const result = await work();
 			return { ms: performance.now() - started, result };
 		};
 		const mean = (times) => times.reduce((a, b) => a + b, 0) / times.length;
-		const redeemed = settings('redeemed');
+		const redeemed = triggerSettings('redeemed');
 		await pollTrigger(store, 'bench/redeemed', redeemed, now - 30 * 60_000, false);
 		const { rows: codes } = await client.query(
 			`SELECT code FROM "${schema}".codes WHERE contact_key IS NOT NULL AND redeemed_at IS NULL
@@ -403,7 +397,13 @@ const steps = {
 		for (let i = 0; i < 5; i++) {
 			const { ms, result } = await timed(
 				async () =>
-					await pollTrigger(store, `bench/quiet-${i}`, settings('expiringSoon'), later, false),
+					await pollTrigger(
+						store,
+						`bench/quiet-${i}`,
+						triggerSettings('expiringSoon'),
+						later,
+						false,
+					),
 			);
 			if (result.length !== 0) throw new Error('a quiet Expiring Soon poll fired');
 			quietTimes.push(ms);
