@@ -17,7 +17,7 @@ import {
 } from '../common/names';
 import { numberParameter } from '../common/limits';
 import { DAY_MS, redemptionsOf } from '../common/validity';
-import { poolStatistics, type PoolStatistics } from '../pool/statistics';
+import { statisticsOf, type PoolStatistics } from '../pool/statistics';
 import { startOf } from './positions';
 
 /** What the Coupon Trigger watches for: its Event parameter. */
@@ -222,8 +222,7 @@ function boundsAt(
 	now: number,
 	settings: TriggerSettings,
 	previous: RoundBounds,
-	settleMs: number,
-	openSince: number | undefined,
+	{ settleMs, openSince }: Settling,
 ): RoundBounds {
 	const settled = Math.min(now, openSince ?? now) - settleMs;
 	return {
@@ -304,8 +303,7 @@ export async function pollEvents(
 ): Promise<Poll> {
 	const cursor = stored ?? firstCursor(now, settings);
 	if (settings.event === 'lowStock') return await pollLowStock(session, settings, cursor, now);
-	const round =
-		cursor.round ?? boundsAt(now, settings, cursor.previous, settling.settleMs, settling.openSince);
+	const round = cursor.round ?? boundsAt(now, settings, cursor.previous, settling);
 	const positions = { ...(cursor.round ? cursor.positions : {}) };
 	const events: CouponEvent[] = [];
 	for (const read of roundReads(settings, cursor.previous, round, now)) {
@@ -454,10 +452,11 @@ async function pollLowStock(
 	const watched = settings.couponKeys ? new Set(settings.couponKeys) : undefined;
 	const low: string[] = [];
 	const events: CouponEvent[] = [];
-	for (const pool of await session.listPools()) {
-		const key = couponNameKey(pool.name);
-		if (watched && !watched.has(key)) continue;
-		const [statistics] = await poolStatistics(session, pool.name, now);
+	const pools = (await session.listPools()).filter(
+		(pool) => !watched || watched.has(couponNameKey(pool.name)),
+	);
+	for (const statistics of await statisticsOf(session, pools, now)) {
+		const key = couponNameKey(statistics.name);
 		const below = lowBy(statistics, settings);
 		if (!below) continue;
 		if (wasLow.has(key)) low.push(key);

@@ -55,6 +55,15 @@ export async function poolStatistics(
 			);
 		pools = [pool];
 	}
+	return await statisticsOf(session, pools, now);
+}
+
+/** Statistics of these coupons, found before. */
+export async function statisticsOf(
+	session: CouponStoreSession,
+	pools: PoolInfo[],
+	now: number,
+): Promise<PoolStatistics[]> {
 	const since = now - RATE_WINDOW_DAYS * DAY_MS;
 	const statistics: PoolStatistics[] = [];
 	for (const pool of pools) {

@@ -10,6 +10,7 @@ import {
 	postgresCursors,
 	postgresEvents,
 	storedEvents,
+	type EventDialect,
 	type EventRow,
 } from '../triggerSql';
 import { iso } from './statements';
@@ -26,14 +27,20 @@ export interface PostgresStatements {
 
 /** The Coupon Trigger's reads and cursors in PostgreSQL (a PostgresSession's `events`). */
 export class PostgresEvents implements TriggerEvents {
+	private readonly dialect: EventDialect;
+	private readonly cursors: ReturnType<typeof postgresCursors>;
+
 	constructor(
 		/** The schema, quoted for SQL. */
-		private readonly schema: string,
+		schema: string,
 		private readonly session: PostgresStatements,
-	) {}
+	) {
+		this.dialect = postgresEvents(schema);
+		this.cursors = postgresCursors(schema);
+	}
 
 	async read(read: EventRead): Promise<StoredEvent[]> {
-		const { sql, params } = eventQuery(read, postgresEvents(this.schema));
+		const { sql, params } = eventQuery(read, this.dialect);
 		const { rows } = await this.session.query<EventRow<string, Date, unknown>>(sql, params);
 		const records = await this.session.records(rows);
 		return storedEvents(rows, records, sqlRows, (time) => time.getTime());
@@ -54,20 +61,16 @@ export class PostgresEvents implements TriggerEvents {
 	}
 
 	async readCursor(key: string): Promise<unknown> {
-		const { rows } = await this.session.query<{ cursor: unknown }>(
-			postgresCursors(this.schema).read,
-			[key],
-		);
+		const { rows } = await this.session.query<{ cursor: unknown }>(this.cursors.read, [key]);
 		return rows[0]?.cursor;
 	}
 
 	async replaceCursor(key: string, expected: unknown, cursor: unknown): Promise<boolean> {
-		const statements = postgresCursors(this.schema);
 		const [text, at] = [JSON.stringify(cursor), iso(Date.now())];
 		const { rowCount } =
 			expected === undefined
-				? await this.session.query(statements.insert, [key, text, at])
-				: await this.session.query(statements.replace, [key, text, at, JSON.stringify(expected)]);
+				? await this.session.query(this.cursors.insert, [key, text, at])
+				: await this.session.query(this.cursors.replace, [key, text, at, JSON.stringify(expected)]);
 		return rowCount === 1;
 	}
 }
