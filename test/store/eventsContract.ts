@@ -274,6 +274,17 @@ export function describeTriggerEventsContract(
 			]);
 		});
 
+		it('watches only the lists named for Low Stock', async () => {
+			await importList('WATCHED', ['W-1', 'W-2']);
+			await importList('OTHER', ['O-1', 'O-2']);
+			await give('WATCHED', ['a'], T0);
+			await give('OTHER', ['b'], T0);
+			const lowStock = settingsFor('lowStock', { availableBelow: 2, couponKeys: ['watched'] });
+			expect((await poll(lowStock, T0 + MINUTE)).map((event) => event.couponName)).toEqual([
+				'WATCHED',
+			]);
+		});
+
 		it('watches only the coupons named', async () => {
 			await importList('A', ['A-1']);
 			await importList('B', ['B-1']);
