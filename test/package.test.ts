@@ -218,6 +218,7 @@ describe('the package as n8n loads it', () => {
 			'binaryPropertyName',
 			'suffix',
 			'usesPerCode',
+			'usesPerCustomer',
 		]);
 		expect(optionsOf('exportCodes')).toEqual(['fileFormat', 'fileName', 'binaryPropertyName']);
 		expect(optionsOf('validate')).toEqual(['contact', 'couponName', 'orderReference']);
@@ -313,6 +314,7 @@ describe('the package as n8n loads it', () => {
 			'nameColumn',
 			'sheetName',
 			'usesPerCode',
+			'usesPerCustomer',
 			'valueColumn',
 		]);
 	});

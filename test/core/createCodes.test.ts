@@ -32,9 +32,11 @@ describe('createCodesForRun', () => {
 		await store.transaction(async (s) => await s.createPool('BULK', 'imported'));
 		const [outcome] = await store.transaction(
 			async (s) =>
-				await createCodesForRun(meetingHeldCodes(s, 3), [
-					{ couponName: 'BULK', count: 50, format: FORMAT, usesPerCode: 1 },
-				]),
+				await createCodesForRun(
+					meetingHeldCodes(s, 3),
+					[{ couponName: 'BULK', count: 50, format: FORMAT, usesPerCode: 1 }],
+					0,
+				),
 		);
 		if (!('value' in outcome)) throw outcome.error;
 		expect(outcome.value).toMatchObject({ created: 50, poolSize: 53, available: 53 });
@@ -49,9 +51,11 @@ describe('createCodesForRun', () => {
 		const store = new StaticDataStore({});
 		const run = store.transaction(
 			async (s) =>
-				await createCodesForRun(meetingHeldCodes(s, 21), [
-					{ couponName: 'BULK', count: 50, format: FORMAT, usesPerCode: 1 },
-				]),
+				await createCodesForRun(
+					meetingHeldCodes(s, 21),
+					[{ couponName: 'BULK', count: 50, format: FORMAT, usesPerCode: 1 }],
+					0,
+				),
 		);
 		await expect(run).rejects.toThrow(StoreError);
 		await expect(run).rejects.toThrow(

@@ -35,6 +35,8 @@ export const UNTOUCHED_CODE = {
 	usesPerCode: 1,
 	uses: 0,
 	usesLeft: 1,
+	usesPerCustomer: null,
+	customerUses: null,
 	hold: null,
 	details: {},
 	redemptions: [],

@@ -28,6 +28,7 @@ describe('Contact Coupon', () => {
 						poolSize: 3,
 						available: 3,
 						usesPerCode: 1,
+						usesPerCustomer: null,
 					},
 					binary: undefined,
 					pairedItem: { item: 0 },
@@ -104,6 +105,53 @@ describe('Contact Coupon', () => {
 			});
 			expect(output[0].json.validation).toMatchObject({ valid: false, status: 'typo' });
 			expect(codeKey(typed)).not.toBe(codeKey(code));
+		});
+
+		it('makes a shared code with Uses per Customer: every customer redeems it once, and the checkout must name the customer', async () => {
+			const made = await run('createCodes', [{}], {
+				couponName: 'NEWSLETTER',
+				count: 1,
+				length: 8,
+				options: { prefix: 'SUMMER-', usesPerCustomer: 1, output: 'codes' },
+			});
+			const code = made.output[0].json.code as string;
+			const summary = await run('stats', [{}], { couponName: 'NEWSLETTER' });
+			// Shared as it was made: nothing is left to assign.
+			expect(summary.output[0].json).toMatchObject({ available: 0, active: 1 });
+			const anonymous = await nodeFailure(
+				run('validate', [{}], { code, options: { orderReference: 'A-1' } }),
+			);
+			expect(anonymous.message).toBe(
+				`Code ${code} of coupon "NEWSLETTER" is shared (1 use per customer), so the step must know the customer`,
+			);
+			expect(anonymous.description).toMatch(/^Add the Contact option/);
+			const redeem = (contact: string, order: string) =>
+				run('redeem', [{}], { code, options: { contact, orderReference: order } });
+			const ann = await redeem('Ann@Example.com', 'A-1');
+			expect(ann.output[0].json.redemption).toMatchObject({
+				accepted: true,
+				coupon: { usesPerCustomer: 1, customerUses: 1, usesPerCode: null },
+			});
+			expect((await redeem('ann@example.com', 'A-2')).output[0].json.redemption).toMatchObject({
+				accepted: false,
+				status: 'used_by_customer',
+			});
+			expect((await redeem('bob@example.com', 'B-1')).output[0].json.redemption).toMatchObject({
+				accepted: true,
+			});
+			const generated = await nodeFailure(generate(['carl'], 'NEWSLETTER'));
+			expect(generated.message).toBe(
+				'Coupon "NEWSLETTER" is shared (1 use per customer): its codes belong to no contact, so none can be assigned',
+			);
+			const zero = await nodeFailure(
+				run('createCodes', [{}], {
+					couponName: 'SINGLE',
+					count: 1,
+					length: 8,
+					options: { usesPerCode: 0 },
+				}),
+			);
+			expect(zero.message).toBe('Uses per Code must be a whole number from 1 to 10000; got 0');
 		});
 
 		it('refuses what cannot be made, naming the item and the fix; with Continue on Fail the others go on', async () => {

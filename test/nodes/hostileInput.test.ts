@@ -302,6 +302,39 @@ describe('workflow static data at scale and when damaged', () => {
 			/coupon "W" holds an assignment that cannot be read/,
 		],
 		[
+			'a code held by nobody in a coupon that is not shared',
+			{
+				version: 5,
+				pools: [
+					{
+						name: 'W',
+						kind: 'imported',
+						createdAt: '',
+						available: '',
+						assignments: `X\t\t0\t1\t`,
+					},
+				],
+			},
+			/coupon "W" holds an assignment that cannot be read/,
+		],
+		[
+			'a use whose customer is not text',
+			{
+				version: 5,
+				pools: [
+					{
+						name: 'W',
+						kind: 'imported',
+						usesPerCustomer: 1,
+						createdAt: '',
+						available: '',
+						assignments: `X\t\t0\t1\t\t\t\t${JSON.stringify({ uses: 1, redemptions: [{ n: 1, at: 0, contactKey: 7 }] })}`,
+					},
+				],
+			},
+			/coupon "W" holds an assignment that cannot be read/,
+		],
+		[
 			'a damaged coupon',
 			{ version: 2, pools: [{ name: 7 }] },
 			/coupon number 1 is not a stored coupon/,

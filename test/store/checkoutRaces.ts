@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { codeKey } from '../../nodes/shared/core/codes/codes';
+import { shareUnusedCodes } from '../../nodes/shared/core/codes/sharedCodes';
+import { UNLIMITED_USES } from '../../nodes/shared/core/common/validity';
 import type { CouponStore } from '../../nodes/shared/core/storeContract';
 
 const run = promisify(execFile);
@@ -10,6 +12,8 @@ export interface CheckoutStep {
 	action: 'redeem' | 'reserve';
 	code: string;
 	order: string;
+	/** The customer, for a shared code. */
+	contact?: string;
 }
 
 export type StepResult = CheckoutStep & { status?: string; error?: string };
@@ -48,6 +52,30 @@ async function assignedCodes(store: CouponStore, name: string, usesPerCode = 1):
 			})),
 		);
 		return assigned.map((a) => a.code);
+	});
+}
+
+/** A shared coupon of `CODES` codes, each customer redeeming a code up to `usesPerCustomer` times. */
+async function sharedCodes(
+	store: CouponStore,
+	name: string,
+	usesPerCustomer: number,
+): Promise<string[]> {
+	return await store.transaction(async (s) => {
+		const pool = await s.createPool(name, 'imported', {
+			usesPerCode: UNLIMITED_USES,
+			usesPerCustomer,
+		});
+		await s.addImported(
+			name,
+			Array.from({ length: CODES }, (_, i) => ({
+				code: `${name}-${i}`,
+				key: codeKey(`${name}-${i}`),
+				row: i + 2,
+			})),
+		);
+		await shareUnusedCodes(s, pool, Date.now());
+		return Array.from({ length: CODES }, (_, i) => `${name}-${i}`);
 	});
 }
 
@@ -177,6 +205,40 @@ export function describeCheckoutRaces(
 					expect(assignment!.uses).toBe(usesPerCode);
 					expect(assignment!.redemptions!.map((e) => e.orderReference).sort()).toEqual(
 						accepted.get(code)!.sort(),
+					);
+				}
+			},
+			120_000,
+		);
+
+		it.each([1, 2])(
+			`a shared code of %i use(s) per customer redeemed by ${PROCESSES} processes at once for one customer is accepted that often`,
+			async (usesPerCustomer) => {
+				const codes = await sharedCodes(fixture.store, 'SHARED', usesPerCustomer);
+				const results = await race(
+					fixture.spec,
+					Array.from({ length: PROCESSES }, (_, w) =>
+						shuffled(codes).map((code) => ({
+							action: 'redeem' as const,
+							code,
+							order: `w${w}`,
+							contact: 'ann@example.com',
+						})),
+					),
+				);
+				for (const tries of byCode(results).values()) {
+					expect(tries.filter((t) => t.status === 'accepted')).toHaveLength(usesPerCustomer);
+					expect(tries.filter((t) => t.status === 'used_by_customer')).toHaveLength(
+						PROCESSES - usesPerCustomer,
+					);
+				}
+				const stored = await fixture.store.transaction(
+					async (s) => await s.findCodes(codes.map(codeKey), false),
+				);
+				for (const { assignment } of stored) {
+					expect(assignment!.uses).toBe(usesPerCustomer);
+					expect(assignment!.redemptions!.map((e) => e.contactKey)).toEqual(
+						Array(usesPerCustomer).fill('ann@example.com'),
 					);
 				}
 			},

@@ -20,8 +20,11 @@ async function main(): Promise<void> {
 		try {
 			const outcomes = await store.transaction(async (session) => {
 				const now = Date.now();
-				const requests = batch.map(({ code, order }) => ({
-					...parseCodeRequest(code, { orderReference: order }),
+				const requests = batch.map(({ code, order, contact }) => ({
+					...parseCodeRequest(code, {
+						orderReference: order,
+						...(contact === undefined ? {} : { contact }),
+					}),
 					orderReference: order,
 					holdMinutes: 15,
 				}));

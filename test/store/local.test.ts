@@ -3,6 +3,7 @@ import { localDatabase } from '../../nodes/shared/transport/sqlite';
 import { temporaryLocalFile } from '../helpers/localFiles';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeSharedCodesContract } from './sharedCodesContract';
 import { describeTriggerEventsContract } from './eventsContract';
 
 async function localFixture(): Promise<StoreFixture> {
@@ -15,4 +16,5 @@ async function localFixture(): Promise<StoreFixture> {
 
 describeCouponStoreContract('Local (SQLite file)', localFixture);
 describeOperationsContract('Local (SQLite file)', localFixture);
+describeSharedCodesContract('Local (SQLite file)', localFixture);
 describeTriggerEventsContract('Local (SQLite file)', localFixture);

@@ -1232,6 +1232,7 @@ export function describeOperationsContract(
 								usesPerCode: 1,
 								...r,
 							})),
+							T0,
 						),
 				);
 			const SHOP_FORMAT: CodeFormat = {

@@ -25,6 +25,7 @@ import {
 } from '../helpers/postgres';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeSharedCodesContract } from './sharedCodesContract';
 import { describeTriggerEventsContract } from './eventsContract';
 import { failureOf } from '../helpers/executeFunctions';
 
@@ -43,6 +44,7 @@ async function postgresFixture(): Promise<StoreFixture> {
 describeWithDatabase('PostgreSQL store', () => {
 	describeCouponStoreContract('PostgreSQL', postgresFixture);
 	describeOperationsContract('PostgreSQL', postgresFixture);
+	describeSharedCodesContract('PostgreSQL', postgresFixture);
 	describeTriggerEventsContract('PostgreSQL', postgresFixture);
 });
 

@@ -10,6 +10,7 @@ import {
 import { undoRedemptions } from '../../nodes/shared/core/checkout/undo';
 import { describeCouponStoreContract, type StoreFixture } from './contract';
 import { describeOperationsContract } from './operationsContract';
+import { describeSharedCodesContract } from './sharedCodesContract';
 import { describeTriggerEventsContract } from './eventsContract';
 
 /** n8n saves static data as JSON after an execution and parses it for the next one. */
@@ -32,6 +33,7 @@ async function staticDataFixture(): Promise<StoreFixture> {
 
 describeCouponStoreContract('workflow static data', staticDataFixture);
 describeOperationsContract('workflow static data', staticDataFixture);
+describeSharedCodesContract('workflow static data', staticDataFixture);
 // One execution at a time owns static data: its transactions do not overlap.
 describeTriggerEventsContract('workflow static data', staticDataFixture, { overlapping: false });
 
@@ -157,7 +159,7 @@ describe('StaticDataStore', () => {
 		expect(data).toEqual({ other: 1 });
 	});
 
-	it('reads static data of format version 1 and saves it as version 4 once something changes', async () => {
+	it('reads static data of format version 1 and saves it as version 5 once something changes', async () => {
 		const t = (ms: number) => ms.toString(36);
 		const assignedAt = Date.UTC(2026, 0, 1);
 		const data: IDataObject = {
@@ -195,7 +197,7 @@ describe('StaticDataStore', () => {
 		expect(redemption).toMatchObject({ value: { accepted: true } });
 		const use = { n: 1, at: assignedAt + 1, orderReference: 'A\u00e9-1' };
 		expect(data[STATIC_DATA_KEY]).toMatchObject({
-			version: 4,
+			version: 5,
 			pools: [
 				{
 					available: 'OLD-2',

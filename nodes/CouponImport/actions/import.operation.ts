@@ -17,10 +17,11 @@ import { parseLimit } from '../../shared/core/common/limits';
 import { now } from '../../shared/core/common/clock';
 import { echo, parseOptionalCouponName, textParameter } from '../../shared/core/common/names';
 import { CouponError } from '../../shared/core/common/errors';
-import { parseUsesPerCode } from '../../shared/core/common/validity';
+import { parseCouponUses } from '../../shared/core/common/validity';
 import {
 	couponDetailsOption,
-	usesPerCodeOption,
+	sharedUsesPerCodeOption,
+	usesPerCustomerOption,
 	couponNameProperty,
 } from '../../shared/n8n/properties';
 import { MAX_DETAILS, parseDetails } from '../../shared/core/common/details';
@@ -140,7 +141,8 @@ export const properties: INodeProperties[] = [
 				default: '',
 				description: 'The sheet to read. Leave empty for the first sheet.',
 			},
-			usesPerCodeOption,
+			sharedUsesPerCodeOption,
+			usesPerCustomerOption,
 			{
 				displayName: 'Value Column',
 				name: 'valueColumn',
@@ -160,6 +162,7 @@ interface ImportOptions {
 	maxNewCoupons?: number;
 	maxUnpackedMegabytes?: number;
 	usesPerCode?: unknown;
+	usesPerCustomer?: unknown;
 	keepColumns?: unknown;
 	couponDetails?: unknown;
 	expiryColumn?: unknown;
@@ -221,7 +224,7 @@ async function readFileImport(context: IExecuteFunctions, itemIndex: number): Pr
 			options.maxNewCoupons ?? DEFAULT_MAX_NEW_COUPONS_PER_FILE,
 			'Max New Coupons',
 		),
-		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
+		...parseCouponUses(options.usesPerCode, options.usesPerCustomer),
 		keepColumns: parseKeepColumns(options.keepColumns),
 		details: parseDetails(options.couponDetails),
 		...expirySetting(context, options.expiryColumn),

@@ -106,6 +106,8 @@ export interface RedemptionEntry {
 	n: number;
 	at: number;
 	orderReference?: string;
+	/** The customer who took the use, for a shared code (whose holder is nobody); missing otherwise. */
+	contactKey?: string;
 	undoneAt?: number;
 	undoReason?: string;
 }
@@ -120,8 +122,16 @@ export type Details = Record<string, string | number | boolean | null>;
 
 /** What a coupon sets for all its codes, chosen when it is created. */
 export interface CouponTerms {
-	/** How often each code can be redeemed; 1 for a coupon created before uses were counted. */
+	/**
+	 * How often each code can be redeemed; 1 for a coupon created before uses were counted. For a
+	 * shared coupon it caps all customers' uses together (`UNLIMITED_USES`: no cap).
+	 */
 	usesPerCode: number;
+	/**
+	 * Set for a shared coupon: its codes belong to no contact (held by `SHARED_HOLDER`), and each
+	 * customer may redeem a code this many times.
+	 */
+	usesPerCustomer?: number;
 	details?: Details;
 }
 

@@ -85,6 +85,28 @@ export const usesPerCodeOption: INodeProperties = {
 		'How many times each code can be redeemed. Set when the coupon is created; a coupon that exists keeps its own.',
 };
 
+/**
+ * Uses per Code as Create Codes and Coupon Import offer it: the coupons they create may be shared,
+ * whose Uses per Code counts all customers together, 0 for no limit.
+ */
+export const sharedUsesPerCodeOption: INodeProperties = {
+	...usesPerCodeOption,
+	typeOptions: { ...usesPerCodeOption.typeOptions, minValue: 0 },
+	description:
+		'How many times each code can be redeemed; for a shared coupon (Uses per Customer), by all customers together, 0 for no limit. Set when the coupon is created; a coupon that exists keeps its own.',
+};
+
+/** Uses per Customer: the coupons Create Codes and Coupon Import create are shared. */
+export const usesPerCustomerOption: INodeProperties = {
+	displayName: 'Uses per Customer',
+	name: 'usesPerCustomer',
+	type: 'number',
+	typeOptions: { minValue: 0, maxValue: MAX_USES_PER_CODE, numberPrecision: 0 },
+	default: 1,
+	description:
+		'Makes the coupon shared: one code for everyone, such as SUMMER20 in a newsletter, that each customer may redeem this many times. Validate, Redeem and Undo Redemption then need Contact. Uses per Code caps all customers together (not added: no cap). 0 makes codes that each belong to one contact. Set when the coupon is created.',
+};
+
 /** Coupon Details, an option of both nodes. */
 export const couponDetailsOption: INodeProperties = {
 	displayName: 'Coupon Details',

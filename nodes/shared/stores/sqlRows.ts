@@ -26,7 +26,8 @@ export interface SqlValues<Time, Json> {
 	parsed(json: Json): unknown;
 }
 
-export const POOL_COLUMNS = 'id, name, kind, code_count, uses_per_code, details, code_format';
+export const POOL_COLUMNS =
+	'id, name, kind, code_count, uses_per_code, uses_per_customer, details, code_format';
 
 export interface PoolRow<Id, Count, Json> {
 	id: Id;
@@ -34,6 +35,7 @@ export interface PoolRow<Id, Count, Json> {
 	kind: PoolKind;
 	code_count: Count;
 	uses_per_code: number;
+	uses_per_customer: number | null;
 	details: Json | null;
 	code_format: Json | null;
 }
@@ -67,11 +69,13 @@ export type ListedRow<Id, Time, Json> = Omit<AssignmentRow<Id, Time, Json>, 'con
 };
 
 /** The coupon columns of a row joined with pools as `p`, read by `termsOf`. */
-export const TERMS_COLUMNS = 'p.name AS pool_name, p.uses_per_code, p.details AS pool_details';
+export const TERMS_COLUMNS =
+	'p.name AS pool_name, p.uses_per_code, p.uses_per_customer, p.details AS pool_details';
 
 export interface TermsRow<Json> {
 	pool_name: string;
 	uses_per_code: number;
+	uses_per_customer: number | null;
 	pool_details: Json | null;
 }
 
@@ -83,20 +87,25 @@ export interface RedemptionRow<Id, Time> {
 	order_reference: string | null;
 	undone_at: Time | null;
 	undo_reason: string | null;
+	contact_key: string | null;
 }
 
 /** Records and terms made from one driver's rows. */
 export class SqlRows<Id, Time, Json> {
 	constructor(private readonly values: SqlValues<Time, Json>) {}
 
-	terms(usesPerCode: number, details: Json | null): CouponTerms {
-		return details === null
-			? { usesPerCode }
-			: { usesPerCode, details: this.values.parsed(details) as Details };
+	terms(
+		row: Pick<TermsRow<Json>, 'uses_per_code' | 'uses_per_customer'>,
+		details: Json | null,
+	): CouponTerms {
+		const terms: CouponTerms = { usesPerCode: row.uses_per_code };
+		if (row.uses_per_customer !== null) terms.usesPerCustomer = row.uses_per_customer;
+		if (details !== null) terms.details = this.values.parsed(details) as Details;
+		return terms;
 	}
 
 	termsOf(row: TermsRow<Json>): OfCoupon {
-		return { couponName: row.pool_name, terms: this.terms(row.uses_per_code, row.pool_details) };
+		return { couponName: row.pool_name, terms: this.terms(row, row.pool_details) };
 	}
 
 	/** The pool of a row, with the number of codes it holds now. */
@@ -105,7 +114,7 @@ export class SqlRows<Id, Time, Json> {
 			name: row.name,
 			kind: row.kind,
 			codeCount,
-			...this.terms(row.uses_per_code, row.details),
+			...this.terms(row, row.details),
 			...(row.code_format === null
 				? {}
 				: { codeFormat: this.values.parsed(row.code_format) as CodeFormat }),
@@ -182,6 +191,7 @@ export class SqlRows<Id, Time, Json> {
 		if (row.order_reference !== null) entry.orderReference = row.order_reference;
 		if (row.undone_at !== null) entry.undoneAt = ms(row.undone_at);
 		if (row.undo_reason !== null) entry.undoReason = row.undo_reason;
+		if (row.contact_key !== null) entry.contactKey = row.contact_key;
 		return entry;
 	}
 }

@@ -15,10 +15,12 @@ import { CouponError } from '../../../shared/core/common/errors';
 import { parseDetails } from '../../../shared/core/common/details';
 import { numberParameter } from '../../../shared/core/common/limits';
 import { parseCouponName } from '../../../shared/core/common/names';
-import { parseUsesPerCode } from '../../../shared/core/common/validity';
+import { parseCouponUses } from '../../../shared/core/common/validity';
+import { now } from '../../../shared/core/common/clock';
 import {
 	couponDetailsOption,
-	usesPerCodeOption,
+	sharedUsesPerCodeOption,
+	usesPerCustomerOption,
 	couponNameProperty,
 } from '../../../shared/n8n/properties';
 import { runItems } from '../../../shared/n8n/itemRunner';
@@ -82,7 +84,8 @@ export const properties: INodeProperties[] = [
 		[
 			...codeFormatOptions,
 			couponDetailsOption,
-			usesPerCodeOption,
+			sharedUsesPerCodeOption,
+			usesPerCustomerOption,
 			outputOption,
 			...fileOptions,
 		].sort((a, b) => a.displayName.localeCompare(b.displayName)),
@@ -92,6 +95,7 @@ export const properties: INodeProperties[] = [
 interface CreateOptions extends CodeFormatOptions, FileOptions {
 	output?: string;
 	usesPerCode?: unknown;
+	usesPerCustomer?: unknown;
 	couponDetails?: unknown;
 }
 
@@ -119,7 +123,7 @@ function readRequest(context: IExecuteFunctions, i: number): CreateRequest {
 		couponName,
 		count: parseCount(numberParameter(context.getNodeParameter('count', i))),
 		format: readCodeFormat(context, i, options),
-		usesPerCode: parseUsesPerCode(options.usesPerCode ?? 1),
+		...parseCouponUses(options.usesPerCode, options.usesPerCustomer),
 		...(details ? { details } : {}),
 		output: readOutput(options),
 		file: readFileOptions(options, (format) => `${couponName}-new-codes.${format}`),
@@ -156,7 +160,9 @@ const summary = ({ codes: _, ...created }: CreatedCodes): IDataObject => ({ ...c
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	return await runItems<CreateRequest, CreatedCodes>(this, {
 		read: (i) => readRequest(this, i),
-		serve: async (session, requests) => ({ outcomes: await createCodesForRun(session, requests) }),
+		serve: async (session, requests) => ({
+			outcomes: await createCodesForRun(session, requests, now()),
+		}),
 		bulk: true,
 		output: (_json, created, request) =>
 			request.output === 'codes'

@@ -1,3 +1,4 @@
+import { isShared, sharedCouponError } from '../codes/sharedCodes';
 import type {
 	AssignmentRecord,
 	CouponStoreSession,
@@ -116,6 +117,7 @@ export async function assignCoupons(
 	const { couponName, policy, format } = settings;
 	const contactKeys = [...new Set(requests.map((r) => r.contactKey))];
 	let pool = await session.findPool(couponName);
+	if (pool && isShared(pool)) throw sharedCouponError(pool);
 	const created = !pool;
 	if (!pool) {
 		// Checked before anything is created, so a refused length leaves no empty coupon behind.

@@ -1,9 +1,11 @@
 import type { AssignmentRecord, Details, OfCoupon } from '../storeContract';
 import { mergedDetails } from '../common/details';
+import { isShared } from '../codes/sharedCodes';
 import {
 	activeHold,
 	assignmentStatus,
 	redemptionsOf,
+	UNLIMITED_USES,
 	usesOf,
 	type AssignmentStatus,
 } from '../common/validity';
@@ -27,15 +29,21 @@ export interface AssignmentView {
 	redeemedAt: string | null;
 	/** The order of the newest use that is not undone. */
 	orderReference: string | null;
-	usesPerCode: number;
-	/** Uses taken and not undone. */
+	/** Null for a shared code that all customers together may use without limit. */
+	usesPerCode: number | null;
+	/** Uses taken and not undone (of a shared code: by all customers). */
 	uses: number;
-	usesLeft: number;
+	/** Null where usesPerCode is. */
+	usesLeft: number | null;
+	/** Set for a shared code: how often each customer may use it. */
+	usesPerCustomer: number | null;
+	/** Of a shared code: this customer's uses, taken and not undone; null otherwise. */
+	customerUses: number | null;
 	/** The checkout holding the code now, if any; its order is null when shown to another order. */
 	hold: { orderReference: string | null; until: string } | null;
 	/** The coupon's details with the code's own over them. */
 	details: Details;
-	/** Every use, undone ones included, oldest first. */
+	/** Every use, undone ones included, oldest first; of a shared code, this customer's only. */
 	redemptions: RedemptionView[];
 }
 
@@ -51,10 +59,17 @@ export function viewAssignment(
 	{ couponName, terms }: OfCoupon,
 	assignment: AssignmentRecord,
 	now: number,
-	forOrder?: { orderReference?: string },
+	forOrder?: { orderReference?: string; contactKey?: string },
 ): AssignmentView {
-	const redemptions = redemptionsOf(assignment);
+	const shared = isShared(terms);
+	// A shared code's uses are every customer's: an answer shows the asking customer's alone.
+	const redemptions = shared
+		? redemptionsOf(assignment).filter(
+				(entry) => forOrder?.contactKey !== undefined && entry.contactKey === forOrder.contactKey,
+			)
+		: redemptionsOf(assignment);
 	const uses = usesOf(assignment);
+	const unlimited = terms.usesPerCode === UNLIMITED_USES;
 	const hold = activeHold(assignment, now);
 	const latestUse = redemptions.filter((entry) => entry.undoneAt === undefined).at(-1);
 	const shown = (reference: string | undefined): string | null =>
@@ -69,9 +84,13 @@ export function viewAssignment(
 		validUntil: new Date(assignment.validUntil).toISOString(),
 		redeemedAt: isoOrNull(assignment.redeemedAt),
 		orderReference: shown(latestUse?.orderReference),
-		usesPerCode: terms.usesPerCode,
+		usesPerCode: unlimited ? null : terms.usesPerCode,
 		uses,
-		usesLeft: Math.max(0, terms.usesPerCode - uses),
+		usesLeft: unlimited ? null : Math.max(0, terms.usesPerCode - uses),
+		usesPerCustomer: terms.usesPerCustomer ?? null,
+		customerUses: shared
+			? redemptions.filter((entry) => entry.undoneAt === undefined).length
+			: null,
 		hold: hold
 			? { orderReference: shown(hold.orderReference), until: isoOrNull(hold.until)! }
 			: null,

@@ -1,6 +1,8 @@
 import type {
 	AssignmentRecord,
 	CouponStoreSession,
+	CouponTerms,
+	RedemptionEntry,
 	PoolInfo,
 	Hold,
 	HoldChange,
@@ -12,6 +14,7 @@ import { CouponError, outcomesOf, type Outcome } from '../common/errors';
 import { unknownCoupon } from '../common/unknownNames';
 import { parseCheckoutCode } from '../codes/codes';
 import { checkAgainstFormat } from '../codes/codeFormat';
+import { isShared, SHARED_CODE_END, sharedUsesText, usesByCustomer } from '../codes/sharedCodes';
 import {
 	couponNameKey,
 	describeCharacter,
@@ -31,6 +34,7 @@ export type CodeStatus =
 	| 'other_contact'
 	| 'expired'
 	| 'redeemed'
+	| 'used_by_customer'
 	| 'replaced'
 	| 'reserved'
 	| 'ambiguous';
@@ -40,7 +44,7 @@ export interface CodeRequest {
 	code: string;
 	/** Its `codeKey`: codes match trimmed, case-insensitively, with separators ignored. */
 	key: string;
-	/** When given, the code must be held by this contact. */
+	/** When given, the code must be held by this contact; a shared code counts this customer's uses. */
 	contactKey?: string;
 	/** When given, only this coupon's codes count. */
 	couponName?: string;
@@ -155,6 +159,7 @@ const PREFERENCE: CodeStatus[] = [
 	'valid',
 	'reserved',
 	'redeemed',
+	'used_by_customer',
 	'expired',
 	'replaced',
 	'other_contact',
@@ -164,6 +169,7 @@ const PREFERENCE: CodeStatus[] = [
 function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeStatus {
 	const { assignment } = stored;
 	if (!assignment) return 'not_assigned';
+	if (isShared(stored.terms)) return sharedStatus(stored, assignment, request, now);
 	// Checked before the coupon's state: a stranger learns nothing about someone else's coupon.
 	if (request.contactKey !== undefined && assignment.contactKey !== request.contactKey)
 		return 'other_contact';
@@ -175,6 +181,34 @@ function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeSt
 	return hold && hold.orderReference !== request.orderReference ? 'reserved' : 'valid';
 }
 
+/** A shared code's status for a customer: the uses of all customers, then this one's. */
+function sharedStatus(
+	stored: StoredCode,
+	assignment: AssignmentRecord,
+	request: CodeRequest,
+	now: number,
+): CodeStatus {
+	if (request.contactKey === undefined) throw contactRequired(stored, request.code);
+	const status = assignmentStatus(assignment, now);
+	if (status !== 'active') return status;
+	if (request.orderReference !== undefined && useFor(assignment, request.orderReference))
+		return 'redeemed';
+	const perCustomer = stored.terms.usesPerCustomer!;
+	return usesByCustomer(assignment, request.contactKey).length >= perCustomer
+		? 'used_by_customer'
+		: 'valid';
+}
+
+export function contactRequired(stored: StoredCode, code: string): CouponError {
+	return new CouponError(
+		'CONTACT_REQUIRED',
+		`Code ${code} of coupon "${stored.couponName}" is shared (${sharedUsesText(stored.terms as SharedTerms)}), so the step must know the customer`,
+		'Add the Contact option and map it to the customer, such as {{ $json.body.email }}.',
+	);
+}
+
+type SharedTerms = CouponTerms & { usesPerCustomer: number };
+
 /** The use of the code this order took and did not undo: an order takes one use of a code. */
 const useFor = (assignment: AssignmentRecord, orderReference: string) =>
 	redemptionsOf(assignment).find(
@@ -182,6 +216,10 @@ const useFor = (assignment: AssignmentRecord, orderReference: string) =>
 	);
 
 export const isoTime = (ms: number | undefined) => new Date(ms!).toISOString();
+
+/** " until <time>", or nothing for a shared code that never ends. */
+export const untilText = ({ validUntil }: AssignmentRecord) =>
+	validUntil === SHARED_CODE_END ? '' : ` until ${isoTime(validUntil)}`;
 
 function describe(
 	status: CodeStatus,
@@ -203,6 +241,8 @@ function describe(
 			return `${subject} belongs to another contact`;
 		case 'replaced':
 			return `${subject} was replaced by a newer coupon on ${isoTime(a?.replacedAt)}`;
+		case 'used_by_customer':
+			return `${subject} was already used by this customer ${perCustomerText(stored!)}`;
 		case 'redeemed': {
 			const use =
 				request.orderReference === undefined ? undefined : useFor(a!, request.orderReference);
@@ -215,14 +255,27 @@ function describe(
 		case 'expired':
 			return `${subject} expired on ${isoTime(a?.validUntil)}`;
 		case 'valid':
-			return `${subject} is valid until ${isoTime(a?.validUntil)}${usesLeftText(stored!)}`;
+			return `${subject} is valid${untilText(a!)}${usesLeftText(stored!, request.contactKey)}`;
 		case 'ambiguous':
 			return `The code ${request.code} is valid in ${validIn.length} coupons (${validIn.map((name) => `"${name}"`).join(', ')}), so it is not clear which one is meant; set Coupon Name or Contact in the options`;
 	}
 }
 
-/** ", with 3 of 5 uses left" for a code of several uses; nothing for a single-use code. */
-export function usesLeftText({ terms, assignment }: StoredCode): string {
+/** "once, the most each customer may" */
+function perCustomerText({ terms }: StoredCode): string {
+	const times = terms.usesPerCustomer === 1 ? 'once' : `${terms.usesPerCustomer} times`;
+	return `${times}, the most each customer may`;
+}
+
+/**
+ * ", with 3 of 5 uses left" for a code of several uses; nothing for a single-use code. A shared
+ * code counts the customer's uses.
+ */
+export function usesLeftText({ terms, assignment }: StoredCode, contactKey?: string): string {
+	if (isShared(terms)) {
+		const left = terms.usesPerCustomer - usesByCustomer(assignment!, contactKey ?? '').length;
+		return `, with ${left} of ${terms.usesPerCustomer} use${terms.usesPerCustomer === 1 ? '' : 's'} left for this customer`;
+	}
 	if (terms.usesPerCode === 1) return '';
 	return `, with ${terms.usesPerCode - usesOf(assignment!)} of ${terms.usesPerCode} uses left`;
 }
@@ -235,12 +288,17 @@ export function namedCandidates(found: CodesByKey, request: CodeRequest): Stored
 	);
 }
 
-/** The assigned codes a request can mean: of its Coupon Name and held by its Contact, if given. */
+/**
+ * The assigned codes a request can mean: of its Coupon Name and held by its Contact, if given (a
+ * shared code is every customer's).
+ */
 export function assignedCandidates(found: CodesByKey, request: CodeRequest): StoredCode[] {
 	return namedCandidates(found, request).filter(
-		({ assignment }) =>
+		({ assignment, terms }) =>
 			assignment &&
-			(request.contactKey === undefined || assignment.contactKey === request.contactKey),
+			(request.contactKey === undefined ||
+				assignment.contactKey === request.contactKey ||
+				isShared(terms)),
 	);
 }
 
@@ -392,15 +450,19 @@ export class CodeWrites {
 	private readonly uses = new Map<StoredCode, Set<number>>();
 	private readonly holds = new Set<StoredCode>();
 
-	/** Takes a use of a usable code for this order, ending any hold; the last use redeems it. */
-	takeUse(stored: StoredCode, orderReference: string | undefined, now: number): void {
+	/**
+	 * Takes a use of a usable code for this request's order (and customer, on a shared code), ending
+	 * any hold; the last use redeems it.
+	 */
+	takeUse(stored: StoredCode, { orderReference, contactKey }: CodeRequest, now: number): void {
 		const assignment = stored.assignment!;
 		const uses = usesOf(assignment) + 1;
 		const history = redemptionsOf(assignment);
-		const entry = {
-			n: history.length + 1,
+		const entry: RedemptionEntry = {
+			n: history.reduce((last, { n }) => Math.max(last, n), 0) + 1,
 			at: now,
 			...(orderReference === undefined ? {} : { orderReference }),
+			...(isShared(stored.terms) ? { contactKey } : {}),
 		};
 		assignment.redemptions = [...history, entry];
 		assignment.uses = uses;
@@ -488,13 +550,13 @@ export async function redeemCodes(
 		const { status, stored } = verdict;
 		if (status !== 'valid')
 			return redemption({ ...checkOf(verdict, request, now), accepted: false, status });
-		writes.takeUse(stored!, request.orderReference, now);
+		writes.takeUse(stored!, request, now);
 		const usedUp = stored!.assignment!.redeemedAt === now;
 		return redemption({
 			code: request.code,
 			accepted: true,
 			status: 'accepted',
-			message: `Code ${request.code} of coupon "${stored!.couponName}" is redeemed now${usedUp ? '' : usesLeftText(stored!)}`,
+			message: `Code ${request.code} of coupon "${stored!.couponName}" is redeemed now${usedUp ? '' : usesLeftText(stored!, request.contactKey)}`,
 			coupon: checkoutView(stored, request, now),
 		});
 	});

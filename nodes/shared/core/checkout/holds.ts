@@ -11,6 +11,7 @@ import {
 	type CodeRequest,
 	type CodeStatus,
 } from './checkout';
+import { isShared } from '../codes/sharedCodes';
 import { CouponError, type Outcome } from '../common/errors';
 import { echo } from '../common/names';
 import { numberParameter } from '../common/limits';
@@ -92,6 +93,12 @@ export async function reserveCodes(
 			return { code, held: false, status, message, heldUntil: null, coupon };
 		}
 		const { code } = request;
+		if (isShared(stored!.terms))
+			throw new CouponError(
+				'CODE_SHARED',
+				`Code ${code} of coupon "${stored!.couponName}" is shared: every customer uses it, so it cannot be held for one order`,
+				"Check the code with Validate (with Contact) before the payment and Redeem it after; the customer's uses are counted at Redeem.",
+			);
 		const { assignment } = stored!;
 		const extended = activeHold(assignment!, now) !== undefined;
 		const until = now + request.holdMinutes * MINUTE_MS;

@@ -1,11 +1,13 @@
-import type { CouponStoreSession, StoredCode } from '../storeContract';
+import type { CouponStoreSession, RedemptionEntry, StoredCode } from '../storeContract';
 import type { AssignmentView } from '../assign/assignmentView';
 import {
 	check,
+	checkoutView,
 	decideOnCodes,
 	viewOf,
 	isoTime,
 	assignedCandidates,
+	untilText,
 	usesLeftText,
 	type CodeRequest,
 } from './checkout';
@@ -17,6 +19,7 @@ import {
 	UNSAFE_CHARACTER,
 } from '../common/names';
 import { assignmentStatus, redemptionsOf } from '../common/validity';
+import { isShared } from '../codes/sharedCodes';
 
 export const MAX_UNDO_REASON_LENGTH = 500;
 
@@ -55,20 +58,25 @@ export function parseUndoReason(raw: unknown): string | undefined {
 }
 
 /** The code's newest use that is not undone, for the request's order if it names one. */
-const openUse = ({ assignment }: StoredCode, orderReference: string | undefined) =>
-	redemptionsOf(assignment!)
-		.filter(
-			(entry) =>
-				entry.undoneAt === undefined &&
-				(orderReference === undefined || entry.orderReference === orderReference),
-		)
+/**
+ * The uses of a code this request may undo: of its order, if it names one, and on a shared code of
+ * its customer; oldest first.
+ */
+function usesFor({ assignment, terms }: StoredCode, request: CodeRequest): RedemptionEntry[] {
+	const { orderReference, contactKey } = request;
+	const shared = isShared(terms);
+	return redemptionsOf(assignment!).filter(
+		(entry) =>
+			(orderReference === undefined || entry.orderReference === orderReference) &&
+			(!shared || contactKey === undefined || entry.contactKey === contactKey),
+	);
+}
+
+const openUse = (stored: StoredCode, request: CodeRequest) =>
+	usesFor(stored, request)
+		.filter((entry) => entry.undoneAt === undefined)
 		.at(-1);
 
-/**
- * Gives back the use a redemption took (for a refunded or cancelled order): the code is usable
- * again if it is still valid, and its history keeps both the use and its undoing. Undoing twice,
- * or a code never redeemed, is an answer; a use for another order than the one named is refused.
- */
 export async function undoRedemptions(
 	session: CouponStoreSession,
 	requests: UndoRequest[],
@@ -78,18 +86,38 @@ export async function undoRedemptions(
 		const { code, orderReference } = request;
 		const forOrder = orderReference === undefined ? '' : ` for order ${orderReference}`;
 		const assigned = assignedCandidates(found, request);
-		const answer = (status: Undo['status'], message: string, stored?: StoredCode): Undo => ({
+		// The newest use of a shared code is any customer's: which one is undone must be named.
+		const shared = assigned.find(({ terms }) => isShared(terms));
+		if (shared && orderReference === undefined && request.contactKey === undefined)
+			throw new CouponError(
+				'CONTACT_REQUIRED',
+				`Code ${code} of coupon "${shared.couponName}" is shared, so the step must know whose use to undo`,
+				'Set Order Reference to the refunded order, or add the Contact option mapped to the customer.',
+			);
+		const answer = (
+			status: Undo['status'],
+			message: string,
+			stored?: StoredCode,
+			use?: RedemptionEntry,
+		): Undo => ({
 			code,
 			undone: status === 'undone',
 			status,
 			message,
-			coupon: viewOf(stored, now),
+			coupon:
+				stored && isShared(stored.terms)
+					? checkoutView(
+							stored,
+							{ ...request, contactKey: request.contactKey ?? use?.contactKey },
+							now,
+						)
+					: viewOf(stored, now),
 		});
 		if (assigned.length === 0) {
 			const { status, message } = check(found, request, now).result;
 			return answer(status === 'unknown' ? 'unknown' : 'not_redeemed', message);
 		}
-		const open = assigned.filter((stored) => openUse(stored, orderReference));
+		const open = assigned.filter((stored) => openUse(stored, request));
 		if (open.length > 1)
 			return answer(
 				'ambiguous',
@@ -101,16 +129,19 @@ export async function undoRedemptions(
 			);
 		if (open.length === 1) {
 			const [stored] = open;
-			const use = openUse(stored, orderReference)!;
+			const use = openUse(stored, request)!;
 			writes.undoUse(stored, use.n, request.reason, now);
 			return answer(
 				'undone',
-				`The use of code ${code} of coupon "${stored.couponName}"${use.orderReference === undefined ? '' : ` for order ${use.orderReference}`} is undone; ${afterUndo(stored, now)}`,
+				`The use of code ${code} of coupon "${stored.couponName}"${use.orderReference === undefined ? '' : ` for order ${use.orderReference}`} is undone; ${afterUndo(stored, now, use.contactKey)}`,
 				stored,
+				use,
 			);
 		}
 		const only = assigned.length === 1 ? assigned[0] : undefined;
-		const history = assigned.flatMap(({ assignment }) => redemptionsOf(assignment!));
+		const history = assigned.flatMap((stored) =>
+			usesFor(stored, { ...request, orderReference: undefined }),
+		);
 		if (history.length === 0)
 			return answer('not_redeemed', `Code ${code} was never redeemed`, only);
 		if (orderReference === undefined || history.some((e) => e.orderReference === orderReference))
@@ -128,11 +159,11 @@ export async function undoRedemptions(
 }
 
 /** What the code is after a use was given back. */
-function afterUndo(stored: StoredCode, now: number): string {
+function afterUndo(stored: StoredCode, now: number, contactKey: string | undefined): string {
 	const assignment = stored.assignment!;
 	switch (assignmentStatus(assignment, now)) {
 		case 'active':
-			return `it is usable again until ${isoTime(assignment.validUntil)}${usesLeftText(stored)}`;
+			return `it is usable again${untilText(assignment)}${usesLeftText(stored, contactKey)}`;
 		case 'expired':
 			return `it expired on ${isoTime(assignment.validUntil)}, so it stays unusable`;
 		case 'replaced':

@@ -10,6 +10,8 @@ import { assertGuessProof } from './guessProof';
 import { sameDetails } from '../common/details';
 import { CouponError, StoreError, type Outcome } from '../common/errors';
 import { numberParameter } from '../common/limits';
+import { UNLIMITED_USES } from '../common/validity';
+import { shareUnusedCodes } from './sharedCodes';
 import { compareCouponNames, echo } from '../common/names';
 
 /** Codes one run may create, over all its items: they are held in memory while they are written. */
@@ -24,6 +26,8 @@ export interface CreateCodesRequest {
 	format: CodeFormat;
 	/** Used only when the request creates the coupon. */
 	usesPerCode: number;
+	/** Used only when the request creates the coupon: set, it makes a shared coupon. */
+	usesPerCustomer?: number;
 	/** When given, the coupon's details from now on. */
 	details?: Details;
 }
@@ -38,7 +42,10 @@ export interface CreatedCodes {
 	/** Codes the coupon holds now: unused plus ever assigned. */
 	poolSize: number;
 	available: number;
-	usesPerCode: number;
+	/** Null for a shared coupon without a cap for all customers together. */
+	usesPerCode: number | null;
+	/** Set for a shared coupon: its codes were shared as they were made. */
+	usesPerCustomer: number | null;
 	/** The new codes, in random order. */
 	codes: string[];
 }
@@ -69,6 +76,7 @@ export function parseCount(raw: unknown): number {
 export async function createCodesForRun(
 	session: CouponStoreSession,
 	requests: CreateCodesRequest[],
+	now: number,
 ): Promise<Array<Outcome<CreatedCodes>>> {
 	const outcomes: Array<Outcome<CreatedCodes>> = new Array(requests.length);
 	const order = [...requests.keys()].sort((a, b) =>
@@ -84,7 +92,7 @@ export async function createCodesForRun(
 					`This run would create more than ${MAX_CODES_PER_RUN.toLocaleString('en-US')} codes over its items; this item's ${request.count.toLocaleString('en-US')} were not made`,
 					'Create the codes over several runs, for example with Loop Over Items in batches.',
 				);
-			outcomes[i] = { value: await createCodes(session, request) };
+			outcomes[i] = { value: await createCodes(session, request, now) };
 			total += request.count;
 		} catch (error) {
 			if (!(error instanceof CouponError)) throw error;
@@ -97,6 +105,7 @@ export async function createCodesForRun(
 async function createCodes(
 	session: CouponStoreSession,
 	request: CreateCodesRequest,
+	now: number,
 ): Promise<CreatedCodes> {
 	const { couponName, count } = request;
 	let pool = await session.findPool(couponName);
@@ -108,6 +117,9 @@ async function createCodes(
 	if (!pool) {
 		pool = await session.createPool(couponName, 'imported', {
 			usesPerCode: request.usesPerCode,
+			...(request.usesPerCustomer === undefined
+				? {}
+				: { usesPerCustomer: request.usesPerCustomer }),
 			...(request.details ? { details: request.details } : {}),
 			codeFormat: format,
 		});
@@ -120,13 +132,15 @@ async function createCodes(
 	}
 
 	const { codes, last } = await addNewCodes(session, pool, format, count);
+	const shared = await shareUnusedCodes(session, pool, now);
 	return {
 		couponName: pool.name,
 		created: codes.length,
 		createdCoupon,
 		poolSize: last.codeCount,
-		available: last.available,
-		usesPerCode: pool.usesPerCode,
+		available: last.available - shared,
+		usesPerCode: pool.usesPerCode === UNLIMITED_USES ? null : pool.usesPerCode,
+		usesPerCustomer: pool.usesPerCustomer ?? null,
 		codes,
 	};
 }

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
 	NAME_INVALID: 'The coupon name is empty, too long, or holds a character a name cannot hold.',
 	CONTACT_INVALID: 'The contact is empty, too long, or holds a control or broken character.',
 	CODE_INVALID: 'The code given at checkout, or the Fallback Code, is empty or cannot be a code.',
+	CONTACT_REQUIRED:
+		'A shared code (a coupon with Uses per Customer) was checked without the customer: Validate, Redeem and Undo Redemption need Contact (Undo: or Order Reference).',
 	ORDER_REFERENCE_INVALID:
 		'The order reference is missing where the operation needs one, or holds a character it cannot.',
 	TEXT_INVALID:
@@ -42,6 +44,8 @@ export const ERROR_CODES = {
 		'The coupon has no unused code left for the contact (or none that lasts long enough).',
 	COUPON_KIND_MISMATCH:
 		'The step needs an imported list, and the coupon is a generated one (or the other way round).',
+	CODE_SHARED:
+		'A shared code (a coupon with Uses per Customer) cannot be held for one order, nor a shared coupon assigned to one contact.',
 	PLACEHOLDER_UNFILLED:
 		'A coupon placeholder of the message cannot be filled, and If a Placeholder Cannot Be Filled says to fail the item.',
 	REPLACE_WOULD_EMPTY: 'Replace would leave a coupon with no code to assign.',

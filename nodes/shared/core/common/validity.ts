@@ -1,7 +1,13 @@
 import { CouponError } from './errors';
 import { echo } from './names';
 import { numberParameter } from './limits';
-import type { AssignmentRecord, Hold, PendingAssignment, RedemptionEntry } from '../storeContract';
+import type {
+	AssignmentRecord,
+	CouponTerms,
+	Hold,
+	PendingAssignment,
+	RedemptionEntry,
+} from '../storeContract';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_VALID_DAYS = 3650;
@@ -63,12 +69,58 @@ export function validUntilFor(assignedAt: number, validDays: number): number {
 
 /** Uses per Code: how often each code of a new coupon can be redeemed. */
 export function parseUsesPerCode(raw: unknown): number {
+	return parseUses(
+		raw,
+		'Uses per Code',
+		1,
+		'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
+	);
+}
+
+/**
+ * Uses per Code stored for a shared coupon that sets no cap for all customers together: the
+ * integer columns' maximum, which no count of uses reaches.
+ */
+export const UNLIMITED_USES = 2_147_483_647;
+
+/**
+ * The uses a new coupon allows, from the options Uses per Code and Uses per Customer (missing when
+ * the item did not add them). Uses per Customer from 1 makes the coupon shared; its Uses per Code
+ * then caps all customers together, 0 or missing for no cap.
+ */
+export function parseCouponUses(
+	rawPerCode: unknown,
+	rawPerCustomer: unknown,
+): Pick<CouponTerms, 'usesPerCode' | 'usesPerCustomer'> {
+	const perCustomer =
+		rawPerCustomer === undefined
+			? 0
+			: parseUses(
+					rawPerCustomer,
+					'Uses per Customer',
+					0,
+					'Enter how many times each customer may redeem the shared code, for example 1, or 0 for codes that each belong to one contact.',
+				);
+	if (perCustomer === 0) return { usesPerCode: parseUsesPerCode(rawPerCode ?? 1) };
+	const perCode =
+		rawPerCode === undefined
+			? 0
+			: parseUses(
+					rawPerCode,
+					'Uses per Code',
+					0,
+					'Enter how many times the shared code can be redeemed by all customers together, or 0 for no limit.',
+				);
+	return { usesPerCode: perCode === 0 ? UNLIMITED_USES : perCode, usesPerCustomer: perCustomer };
+}
+
+function parseUses(raw: unknown, name: string, min: number, fix: string): number {
 	const uses = numberParameter(raw);
-	if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < 1 || uses > MAX_USES_PER_CODE)
+	if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < min || uses > MAX_USES_PER_CODE)
 		throw new CouponError(
 			'NUMBER_INVALID',
-			`Uses per Code must be a whole number from 1 to ${MAX_USES_PER_CODE}; got ${echo(raw)}`,
-			'Enter how many times each code can be redeemed, for example 1 for a single-use code.',
+			`${name} must be a whole number from ${min} to ${MAX_USES_PER_CODE}; got ${echo(raw)}`,
+			fix,
 		);
 	return uses;
 }

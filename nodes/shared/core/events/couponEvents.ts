@@ -1,3 +1,4 @@
+import { isShared, SHARED_HOLDER } from '../codes/sharedCodes';
 import type {
 	CouponStore,
 	CouponStoreSession,
@@ -315,7 +316,10 @@ export async function pollEvents(
 			limit === 0
 				? []
 				: await session.events.read({ ...range, after: position ?? after(from), limit });
-		for (const stored of found) events.push(codeEvent(settings.event, stored, now));
+		for (const stored of found)
+			// A shared code belongs to nobody: nobody is reminded that it ends; its uses are events.
+			if (settings.event !== 'expiringSoon' || stored.assignment.contactKey !== SHARED_HOLDER)
+				events.push(codeEvent(settings.event, stored, now));
 		if (found.length === limit) {
 			if (found.length > 0) positions[read.stream] = found[found.length - 1].position;
 			return { events, cursor: { ...cursor, round, positions, polledAt: now } };
@@ -393,31 +397,32 @@ function codeEvent(event: CouponEventName, stored: StoredEvent, now: number): Co
 		{ ...assignment, redemptions: latest ? [latest] : [] },
 		now,
 	);
-	const shared = {
+	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
+	const common = {
 		couponName: stored.couponName,
 		code: assignment.code,
-		contact: assignment.contactKey,
+		// A use of a shared code is its customer's.
+		contact: use?.contactKey ?? assignment.contactKey,
 		at: iso(position.at),
 		validUntil: coupon.validUntil,
 	};
-	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
 	switch (event) {
 		case 'redeemed':
 		case 'undone':
 			return {
 				event,
-				...shared,
+				...common,
 				orderReference: use?.orderReference ?? null,
 				use: position.n,
 				...(event === 'undone' ? { undoReason: use?.undoReason ?? null } : {}),
 				coupon,
 			};
 		case 'holdLapsed':
-			return { event, ...shared, orderReference: assignment.hold?.orderReference ?? null, coupon };
+			return { event, ...common, orderReference: assignment.hold?.orderReference ?? null, coupon };
 		default:
 			return {
 				event: 'expiringSoon',
-				...shared,
+				...common,
 				orderReference: null,
 				daysLeft: Math.max(0, Math.floor((assignment.validUntil - now) / DAY_MS)),
 				coupon,
@@ -452,8 +457,9 @@ async function pollLowStock(
 	const watched = settings.couponKeys ? new Set(settings.couponKeys) : undefined;
 	const low: string[] = [];
 	const events: CouponEvent[] = [];
+	// A shared coupon's codes are never assigned, so its stock never falls.
 	const pools = (await session.listPools()).filter(
-		(pool) => !watched || watched.has(couponNameKey(pool.name)),
+		(pool) => !isShared(pool) && (!watched || watched.has(couponNameKey(pool.name))),
 	);
 	for (const statistics of await statisticsOf(session, pools, now)) {
 		const key = couponNameKey(statistics.name);

@@ -1,4 +1,5 @@
-import type { CouponStoreSession, ImportStaging, PoolInfo } from '../storeContract';
+import { isShared, sharedUsesText, shareUnusedCodes } from '../codes/sharedCodes';
+import type { CouponStoreSession, CouponTerms, ImportStaging, PoolInfo } from '../storeContract';
 import { sameDetails } from '../common/details';
 import { CouponError, outcomesOf, StoreError, type Outcome } from '../common/errors';
 import { Turns } from '../common/turns';
@@ -168,6 +169,12 @@ export async function stageSheet(
 	return { sheetName: table.sheetName, settings, plan };
 }
 
+/** A coupon's uses in words: "1 use per code", or a shared coupon's. */
+const usesText = (terms: CouponTerms) =>
+	isShared(terms)
+		? sharedUsesText(terms)
+		: `${terms.usesPerCode} use${terms.usesPerCode === 1 ? '' : 's'} per code`;
+
 /**
  * Publishes a staged sheet into the store: finds or creates every coupon first, then adds the
  * values, so a refusal comes before any code is added.
@@ -199,6 +206,9 @@ export async function publishSheet(
 			existing[i] ??
 			(await session.createPool(plan.pools[i].name, 'imported', {
 				usesPerCode: settings.usesPerCode,
+				...(settings.usesPerCustomer === undefined
+					? {}
+					: { usesPerCustomer: settings.usesPerCustomer }),
 				...(settings.details ? { details: settings.details } : {}),
 			}));
 		if (infos[i].kind !== 'imported') throw createdMeanwhileError(infos[i]);
@@ -212,6 +222,7 @@ export async function publishSheet(
 		// Before adding, so that the counts addImported returns are the coupon's after the import.
 		const withdrawn = settings.withdraw ? await session.withdrawUnused(info.name, pool.list) : 0;
 		const outcome = await session.addStaged(info.name, pool.list);
+		const shared = await shareUnusedCodes(session, info, settings.now);
 		for (const duplicate of outcome.duplicateExamples) {
 			pool.rejected.push({
 				row: duplicate.row,
@@ -226,16 +237,20 @@ export async function publishSheet(
 			invalid: pool.invalid,
 			withdrawn,
 			poolSize: outcome.codeCount,
-			available: outcome.available,
+			available: outcome.available - shared,
 			rejectedRows: firstRejections(pool.rejected),
 		};
 	}
 	const kept = existing.filter(
-		(info): info is PoolInfo => info !== undefined && info.usesPerCode !== settings.usesPerCode,
+		(info): info is PoolInfo =>
+			info !== undefined &&
+			(info.usesPerCode !== settings.usesPerCode ||
+				info.usesPerCustomer !== settings.usesPerCustomer),
 	);
-	const notes = kept.map(
-		(info) =>
-			`Coupon "${info.name}" already existed and keeps its ${info.usesPerCode} use${info.usesPerCode === 1 ? '' : 's'} per code; Uses per Code (${settings.usesPerCode}) applies only to coupons a file creates.`,
+	const notes = kept.map((info) =>
+		isShared(info) || isShared(settings)
+			? `Coupon "${info.name}" already existed and keeps its ${usesText(info)}; Uses per Code and Uses per Customer (${usesText(settings)}) apply only to coupons a file creates.`
+			: `Coupon "${info.name}" already existed and keeps its ${usesText(info)}; Uses per Code (${settings.usesPerCode}) applies only to coupons a file creates.`,
 	);
 	return { pools: summaries, file: plan.file, notes: [...plan.notes, ...notes] };
 }

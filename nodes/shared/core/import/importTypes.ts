@@ -55,6 +55,8 @@ export interface ImportSettings {
 	maxNewCoupons: number;
 	/** Uses per code of the coupons the file creates; existing coupons keep their own. */
 	usesPerCode: number;
+	/** Set, the coupons the file creates are shared, each customer using a code this often. */
+	usesPerCustomer?: number;
 	/** The columns whose values each code keeps as its details, by header, or every other column. */
 	keepColumns?: 'all' | string[];
 	/** When given, the details of every coupon the file names, replacing what they had. */

@@ -140,13 +140,14 @@ export class LocalSession implements CouponStoreSession {
 
 	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
 		const [row] = this.all<PoolRow>(
-			`INSERT INTO pools (name, name_key, kind, created_at, uses_per_code, details, code_format) VALUES (?, ?, ?, ?, ?, ?, ?)
+			`INSERT INTO pools (name, name_key, kind, created_at, uses_per_code, uses_per_customer, details, code_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
 			name,
 			couponNameKey(name),
 			kind,
 			Date.now(),
 			terms?.usesPerCode ?? 1,
+			terms?.usesPerCustomer ?? null,
 			detailsText(terms?.details),
 			terms?.codeFormat ? JSON.stringify(terms.codeFormat) : null,
 		);
@@ -316,8 +317,8 @@ export class LocalSession implements CouponStoreSession {
 			for (const entry of entries)
 				// A use undone updates its entry; a use taken adds one.
 				this.run(
-					`INSERT INTO redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
-					VALUES (?, ?, ?, ?, ?, ?, ?)
+					`INSERT INTO redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason, contact_key)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 					ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason`,
 					poolId,
 					key,
@@ -326,6 +327,7 @@ export class LocalSession implements CouponStoreSession {
 					entry.orderReference ?? null,
 					entry.undoneAt ?? null,
 					entry.undoReason ?? null,
+					entry.contactKey ?? null,
 				);
 			const changed = this.run(
 				`UPDATE codes SET uses = ?, redeemed_at = ?, order_reference = ?

@@ -119,6 +119,14 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 				WHERE assigned_at IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 		`,
 	},
+	{
+		version: 5,
+		// Shared codes (Uses per Customer), as PostgreSQL's migration 6.
+		sql: `
+			ALTER TABLE pools ADD COLUMN uses_per_customer INTEGER CHECK (uses_per_customer >= 1);
+			ALTER TABLE redemptions ADD COLUMN contact_key TEXT;
+		`,
+	},
 ];
 
 export const LOCAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -160,13 +160,14 @@ export class PostgresSession implements CouponStoreSession {
 	async createPool(name: string, kind: PoolKind, terms?: NewCouponTerms): Promise<PoolInfo> {
 		// A run creating the same name concurrently makes this wait for its commit, then find its pool.
 		const { rows } = await this.query<PoolRow>(
-			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, details, code_format) VALUES ($1, $2, $3, $4, $5, $6)
+			`INSERT INTO ${this.schema}.pools (name, name_key, kind, uses_per_code, uses_per_customer, details, code_format) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (name_key) DO NOTHING RETURNING ${POOL_COLUMNS}`,
 			[
 				name,
 				couponNameKey(name),
 				kind,
 				terms?.usesPerCode ?? 1,
+				terms?.usesPerCustomer ?? null,
 				terms?.details ?? null,
 				terms?.codeFormat ?? null,
 			],
@@ -307,6 +308,7 @@ export class PostgresSession implements CouponStoreSession {
 				entries.map((e) => e.orderReference ?? null),
 				entries.map((e) => isoOrNull(e.undoneAt)),
 				entries.map((e) => e.undoReason ?? null),
+				entries.map((e) => e.contactKey ?? null),
 				batch.map((c) => codeKey(c.code)),
 				batch.map((c) => c.uses),
 				batch.map((c) => isoOrNull(c.redeemedAt)),

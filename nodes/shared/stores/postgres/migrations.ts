@@ -177,6 +177,15 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 				WHERE assigned_at IS NOT NULL AND replaced_at IS NULL AND redeemed_at IS NULL;
 		`,
 	},
+	{
+		version: 6,
+		// Shared codes (Uses per Customer): a coupon's uses per customer, and the customer of each use
+		// of a shared code (held by the empty contact key). Nullable columns: no rewrite.
+		sql: (s) => `
+			ALTER TABLE ${s}.pools ADD COLUMN uses_per_customer integer CHECK (uses_per_customer >= 1);
+			ALTER TABLE ${s}.redemptions ADD COLUMN contact_key text;
+		`,
+	},
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

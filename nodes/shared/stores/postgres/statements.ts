@@ -275,12 +275,12 @@ export function assertAllAssigned(
 /** Writes checkout uses: a use undone updates its entry, a use taken adds one; then the counts. */
 export const writeUsesStatement = (schema: string) =>
 	`WITH entries AS (
-			INSERT INTO ${schema}.redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason)
-			SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[])
+			INSERT INTO ${schema}.redemptions (pool_id, code_key, n, redeemed_at, order_reference, undone_at, undo_reason, contact_key)
+			SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
 			ON CONFLICT (pool_id, code_key, n) DO UPDATE SET undone_at = excluded.undone_at, undo_reason = excluded.undo_reason
 		), written AS (
 			UPDATE ${schema}.codes AS c SET uses = u.uses, redeemed_at = u.redeemed_at, order_reference = u.order_reference
-			FROM unnest($8::text[], $9::integer[], $10::timestamptz[], $11::text[]) AS u (code_key, uses, redeemed_at, order_reference)
+			FROM unnest($9::text[], $10::integer[], $11::timestamptz[], $12::text[]) AS u (code_key, uses, redeemed_at, order_reference)
 			WHERE c.pool_id = $1 AND c.code_key = u.code_key RETURNING c.contact_key
 		) ${COUNT_WRITTEN}`;
 

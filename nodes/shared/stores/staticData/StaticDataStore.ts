@@ -238,6 +238,7 @@ class StaticDataSession implements CouponStoreSession {
 			available: '',
 			assignments: '',
 			usesPerCode: terms?.usesPerCode ?? 1,
+			...(terms?.usesPerCustomer === undefined ? {} : { usesPerCustomer: terms.usesPerCustomer }),
 			...(terms?.details ? { details: terms.details } : {}),
 			...(terms?.codeFormat ? { codeFormat: terms.codeFormat } : {}),
 		};

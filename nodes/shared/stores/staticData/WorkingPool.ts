@@ -67,9 +67,13 @@ export class WorkingPool {
 	}
 
 	get terms(): CouponTerms {
-		const { usesPerCode = 1 } = this.stored;
+		const { usesPerCode = 1, usesPerCustomer } = this.stored;
 		const { details } = this;
-		return details === undefined ? { usesPerCode } : { usesPerCode, details };
+		return {
+			usesPerCode,
+			...(usesPerCustomer === undefined ? {} : { usesPerCustomer }),
+			...(details === undefined ? {} : { details }),
+		};
 	}
 
 	/** Every code the pool holds by its code key, built on first use. */

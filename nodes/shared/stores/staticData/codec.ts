@@ -18,10 +18,11 @@ export const STATIC_DATA_KEY = 'n8nNodesCoupons';
 /**
  * Version 2 added redemptions (two more assignment fields); version 3 uses, holds and details (an
  * eighth field, and a coupon's terms); version 4 an unused code's own expiry (a third field of its
- * line, which a version 3 reader would take for damage) and a coupon's code format. Data of earlier
- * versions reads as it is.
+ * line, which a version 3 reader would take for damage) and a coupon's code format; version 5 shared
+ * coupons (a coupon's uses per customer, its codes held by the empty contact key, which a version 4
+ * reader would take for damage, and each use's customer). Data of earlier versions reads as it is.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 /**
  * The most the coupons may take in a workflow's static data, as n8n stores it (JSON). n8n loads
@@ -33,7 +34,7 @@ export const MAX_STATIC_DATA_BYTES = 16 * 1024 * 1024;
 
 /** The bytes `state` takes as n8n stores it. */
 export const storedBytes = (state: StoredState): number => Buffer.byteLength(JSON.stringify(state));
-const READABLE_VERSIONS = [1, 2, 3, 4];
+const READABLE_VERSIONS = [1, 2, 3, 4, 5];
 
 /**
  * The stored form of a pool. n8n wraps every stored object in a change-tracking proxy and saves the
@@ -55,6 +56,8 @@ export interface StoredPool {
 	assignments: string;
 	/** Missing before version 3: one use per code. */
 	usesPerCode?: number;
+	/** Set for a shared coupon (version 5). */
+	usesPerCustomer?: number;
 	details?: Details;
 	/** Missing for coupons made before formats were kept; readers of version 3 keep it unread. */
 	codeFormat?: CodeFormat;
@@ -110,6 +113,7 @@ function isStoredPool(pool: unknown): pool is StoredPool {
 		typeof pool.available === 'string' &&
 		typeof pool.assignments === 'string' &&
 		(pool.usesPerCode === undefined || isCount(pool.usesPerCode, 1)) &&
+		(pool.usesPerCustomer === undefined || isCount(pool.usesPerCustomer, 1)) &&
 		(pool.details === undefined || isPlainObject(pool.details)) &&
 		(pool.codeFormat === undefined || isCodeFormat(pool.codeFormat))
 	);
@@ -269,9 +273,10 @@ export function parseAssignment(line: string, pool: StoredPool): AssignmentRecor
 	if (redeemedAt) record.redeemedAt = parseInt(redeemedAt, TIME_RADIX);
 	if (orderReference) record.orderReference = orderReference;
 	const times = [record.assignedAt, record.validUntil, record.replacedAt, record.redeemedAt];
+	// A shared coupon's codes are held by the empty contact key (SHARED_HOLDER); no other's are.
 	const readable =
 		code &&
-		contactKey &&
+		(contactKey || (contactKey === '' && pool.usesPerCustomer !== undefined)) &&
 		times.every((time) => time === undefined || Number.isFinite(time)) &&
 		(checkout === undefined || readCheckout(checkout, record));
 	if (!readable)
@@ -293,7 +298,13 @@ function readCheckout(text: string, record: AssignmentRecord): boolean {
 		redemptions !== undefined &&
 		!(
 			Array.isArray(redemptions) &&
-			redemptions.every((e) => isPlainObject(e) && isCount(e.n, 1) && Number.isFinite(e.at))
+			redemptions.every(
+				(e) =>
+					isPlainObject(e) &&
+					isCount(e.n, 1) &&
+					Number.isFinite(e.at) &&
+					(e.contactKey === undefined || typeof e.contactKey === 'string'),
+			)
 		)
 	)
 		return false;
