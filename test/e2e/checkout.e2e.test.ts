@@ -11,6 +11,7 @@ import {
 } from '../../nodes/shared/transport/sqlite';
 import {
 	examples,
+	execute,
 	importInto,
 	shopKeyCredential,
 	n8n,
@@ -44,6 +45,7 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 	let code: string;
 	/** Codes of coupon FLOW, held by bea and cal, for the two-step checkout and the refund. */
 	let flow: Record<string, string>;
+	let newsletterRun: ReturnType<typeof execute>;
 	const query = <T>(sql: string): T[] => queryCouponFile<T>(file, sql);
 
 	beforeAll(async () => {
@@ -105,6 +107,10 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 		);
 		importInto(userFolder, 'workflow', shipped);
 		for (const { id } of shipped) n8n(userFolder, ['publish:workflow', `--id=${id}`]);
+		// The newsletter's shared code, made as a user makes it: one run of the example.
+		const [newsletter] = examples('shared-newsletter-code');
+		importInto(userFolder, 'workflow', [newsletter]);
+		newsletterRun = execute(userFolder, newsletter.id);
 		server = startN8n(
 			userFolder,
 			['start'],
@@ -155,6 +161,36 @@ describe('in a real n8n, the checkout examples on the Local storage', () => {
 			'SELECT order_reference, contact_key FROM codes WHERE redeemed_at IS NOT NULL',
 		);
 		expect(rows).toEqual([{ order_reference: 'A-1001', contact_key: 'ann@example.com' }]);
+	});
+
+	it("redeems the newsletter example's shared code once per customer, each checkout naming the customer", async () => {
+		expect(newsletterRun.status).toBe('success');
+		expect(newsletterRun.output['Import as a Shared Code']).toEqual([
+			expect.objectContaining({ couponName: 'NEWSLETTER', added: 1, available: 0 }),
+		]);
+		const ann = await checkout({ code: 'summer 20', email: 'Ann@Example.com', orderId: 'N-1' });
+		expect(ann.body).toMatchObject({
+			accepted: true,
+			status: 'accepted',
+			coupon: {
+				name: 'NEWSLETTER',
+				code: 'SUMMER20',
+				usesPerCustomer: 1,
+				customerUses: 1,
+				details: { discount: '20%' },
+			},
+		});
+		const again = await checkout({ code: 'SUMMER20', email: 'ann@example.com', orderId: 'N-2' });
+		expect(again.body).toMatchObject({ accepted: false, status: 'used_by_customer' });
+		const bob = await checkout({ code: 'SUMMER20', email: 'bob@example.com', orderId: 'N-3' });
+		expect(bob.body).toMatchObject({ accepted: true, coupon: { customerUses: 1, uses: 2 } });
+		const uses = query<{ contact_key: string; order_reference: string }>(
+			"SELECT r.contact_key, r.order_reference FROM redemptions r JOIN pools p ON p.id = r.pool_id WHERE p.name = 'NEWSLETTER' ORDER BY r.n",
+		);
+		expect(uses).toEqual([
+			{ contact_key: 'ann@example.com', order_reference: 'N-1' },
+			{ contact_key: 'bob@example.com', order_reference: 'N-3' },
+		]);
 	});
 
 	it("refuses someone else's code, one nobody was given and an unknown one, redeeming nothing more", async () => {

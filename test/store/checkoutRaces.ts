@@ -233,7 +233,8 @@ export function describeCheckoutRaces(
 					);
 				}
 				const stored = await fixture.store.transaction(
-					async (s) => await s.findCodes(codes.map(codeKey), false),
+					async (s) =>
+						await s.findCodes(codes.map(codeKey), false, { contactKeys: ['ann@example.com'] }),
 				);
 				for (const { assignment } of stored) {
 					expect(assignment!.uses).toBe(usesPerCustomer);

@@ -7,13 +7,17 @@ import { reserveCodes } from '../../nodes/shared/core/checkout/holds';
 import { undoRedemptions, type UndoRequest } from '../../nodes/shared/core/checkout/undo';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
 import { createCodesForRun } from '../../nodes/shared/core/codes/createCodes';
-import { SHARED_CODE_END, SHARED_HOLDER } from '../../nodes/shared/core/codes/sharedCodes';
+import { SHARED_CODE_END } from '../../nodes/shared/core/codes/sharedCodes';
 import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { contactCards } from '../../nodes/shared/core/assign/contactCard';
 import { poolStatistics } from '../../nodes/shared/core/pool/statistics';
 import type { Outcome } from '../../nodes/shared/core/common/errors';
 import { DAY_MS, UNLIMITED_USES } from '../../nodes/shared/core/common/validity';
-import type { CouponStoreSession } from '../../nodes/shared/core/storeContract';
+import {
+	SHARED_HOLDER,
+	type CouponStoreSession,
+	type UseScope,
+} from '../../nodes/shared/core/storeContract';
 import { importInto } from '../helpers/imports';
 import type { StoreFixture } from './contract';
 
@@ -254,6 +258,56 @@ export function describeSharedCodesContract(
 			).rejects.toMatchObject({ code: 'CODE_SHARED' });
 			const [statistics] = await run(async (s) => await poolStatistics(s, 'SUMMER', T0));
 			expect(statistics).toMatchObject({ available: 0, active: 1 });
+		});
+
+		it("reads a shared code's uses of the customers and orders asked for and its newest, not everyone's", async () => {
+			const code = await shared(1);
+			const customers = Array.from({ length: 30 }, (_, i) => `c${i + 1}@example.com`);
+			const taken = await redeem(
+				...customers.map((contact, i) => request(code, contact, `O-${i + 1}`)),
+			);
+			expect(taken.map((outcome) => value(outcome).status)).toEqual(
+				customers.map(() => 'accepted'),
+			);
+			const numbersOf = async (scope?: UseScope) => {
+				const [found] = await run(async (s) => await s.findCodes([codeKey(code)], false, scope));
+				return found.assignment!.redemptions!.map((entry) => entry.n);
+			};
+			expect(await numbersOf()).toEqual([30]);
+			const [found] = await run(async (s) => await s.findCodes([codeKey(code)], false));
+			expect(found.assignment!.uses).toBe(30);
+			expect(
+				await numbersOf({ contactKeys: ['c7@example.com'], orderReferences: ['O-12'] }),
+			).toEqual([7, 12, 30]);
+			expect(await numbersOf({ numbers: [3] })).toEqual([3, 30]);
+			// The rules count on what was read: the customer's use, the order's, the next number.
+			const [again, newcomer, sameOrder] = await redeem(
+				request(code, 'c7@example.com', 'O-99'),
+				request(code, 'c31@example.com', 'O-31'),
+				request(code, 'c40@example.com', 'O-12'),
+			);
+			expect(value(again).status).toBe('used_by_customer');
+			expect(value(newcomer).status).toBe('accepted');
+			expect(value(sameOrder).status).toBe('redeemed');
+			expect(await numbersOf({ contactKeys: ['c31@example.com'] })).toEqual([31]);
+			const [undone] = await undo(request(code, undefined, 'O-12'));
+			expect(value(undone).message).toMatch(/for order O-12 is undone/);
+			// Each event of a page carries its own use, with its customer.
+			const events = await run(
+				async (s) =>
+					await s.events.read({
+						stream: 'redeemed',
+						after: { at: 0, couponKey: '', codeKey: '', n: 0 },
+						upTo: T0 + 3 * DAY_MS,
+						limit: 10,
+					}),
+			);
+			expect(events).toHaveLength(10);
+			for (const { position, assignment } of events) {
+				const use = assignment.redemptions!.find((entry) => entry.n === position.n);
+				expect(use?.contactKey).toBe(`c${position.n}@example.com`);
+				expect(assignment.redemptions!.length).toBeLessThanOrEqual(11);
+			}
 		});
 
 		it('Coupon Import makes a shared coupon of its codes; codes past their expiry stay lapsed', async () => {

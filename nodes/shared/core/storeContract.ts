@@ -92,12 +92,33 @@ export interface AssignmentRecord {
 	 * redeemed code and 0 otherwise (`usesOf`).
 	 */
 	uses?: number;
-	/** Every use ever taken, undone ones included, oldest first. Missing as `uses` is (`redemptionsOf`). */
+	/**
+	 * Every use ever taken, undone ones included, oldest first. Missing as `uses` is (`redemptionsOf`).
+	 * Of a shared code (held by `SHARED_HOLDER`), whose history may be long, only the uses a read
+	 * asked for (`UseScope`) and the newest one.
+	 */
 	redemptions?: RedemptionEntry[];
 	/** The order a checkout holds the code for; it ends by itself at `until`. */
 	hold?: Hold;
 	/** The code's own details, such as an imported list's other columns. */
 	details?: Details;
+}
+
+/**
+ * The contact key a shared code (a coupon with `usesPerCustomer`) is stored as held by. No contact's
+ * key is empty, so a shared code is on nobody's contact card, and no assigning takes it.
+ */
+export const SHARED_HOLDER = '';
+
+/**
+ * The uses of a shared code a read needs: every use of these customers, of these orders, with these
+ * numbers. A store reads these (and the newest use, whose number the next follows) and no other: a
+ * code in a newsletter may be used a million times.
+ */
+export interface UseScope {
+	contactKeys?: string[];
+	orderReferences?: string[];
+	numbers?: number[];
 }
 
 /** One use of a code at checkout, and its undoing. */
@@ -302,7 +323,10 @@ export interface EventRead {
 	limit: number;
 }
 
-/** One event of a stream: the code it concerns, with its coupon and assignment, at its position. */
+/**
+ * One event of a stream: the code it concerns, with its coupon and assignment, at its position. A
+ * shared code's history holds the uses the read's events are, and the newest.
+ */
 export interface StoredEvent extends OfCoupon {
 	position: EventPosition;
 	assignment: AssignmentRecord;
@@ -343,8 +367,9 @@ export interface CouponStoreSession {
 	/**
 	 * The codes with these keys, in every pool that holds one. With `forUpdate`, it also locks them
 	 * until the session ends, so that concurrent checkouts of one code happen one after the other.
+	 * A shared code's history holds the uses of `scope` and the newest use (none asked: the newest).
 	 */
-	findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]>;
+	findCodes(keys: string[], forUpdate: boolean, scope?: UseScope): Promise<StoredCode[]>;
 	/**
 	 * The pool's codes in code-key order (the store's own order of keys, the same on every call), in
 	 * pages of at most `pageSize` codes, none empty. Read only; it locks nothing. A reader that stops

@@ -13,6 +13,7 @@ import type {
 	RedemptionEntry,
 	StoredCode,
 } from '../core/storeContract';
+import { SHARED_HOLDER } from '../core/storeContract';
 
 // The rows the two SQL stores (PostgreSQL and the Local file) read, and the records they make of
 // them: one table layout, so one mapping. Only how the driver hands back times and JSON differs.
@@ -198,21 +199,33 @@ export class SqlRows<Id, Time, Json> {
 
 const historyKey = (poolId: unknown, codeKey: string) => `${String(poolId)}\t${codeKey}`;
 
+/** Codes whose histories are read in one statement. */
+export interface CountedCodes<Id> {
+	poolIds: Id[];
+	codeKeys: string[];
+}
+
 /**
  * The codes of these rows whose uses are counted, each once (a page of events may hold one code
- * many times: its history is read once).
+ * many times: its history is read once): `whole`, whose every use is read, and `shared` (held by
+ * SHARED_HOLDER), whose history may be long and is read as far as a `UseScope` asks.
  */
-export function countedCodes<Id>(
-	rows: Array<AssignmentRow<Id, unknown, unknown>>,
-): Array<{ poolId: Id; codeKey: string }> {
-	const codes = new Map<string, { poolId: Id; codeKey: string }>();
-	for (const row of rows)
-		if (row.uses !== null)
-			codes.set(historyKey(row.pool_id, row.code_key), {
-				poolId: row.pool_id,
-				codeKey: row.code_key,
-			});
-	return [...codes.values()];
+export function countedCodes<Id>(rows: Array<AssignmentRow<Id, unknown, unknown>>): {
+	whole: CountedCodes<Id>;
+	shared: CountedCodes<Id>;
+} {
+	const seen = new Set<string>();
+	const whole: CountedCodes<Id> = { poolIds: [], codeKeys: [] };
+	const shared: CountedCodes<Id> = { poolIds: [], codeKeys: [] };
+	for (const row of rows) {
+		const key = historyKey(row.pool_id, row.code_key);
+		if (row.uses === null || seen.has(key)) continue;
+		seen.add(key);
+		const codes = row.contact_key === SHARED_HOLDER ? shared : whole;
+		codes.poolIds.push(row.pool_id);
+		codes.codeKeys.push(row.code_key);
+	}
+	return { whole, shared };
 }
 
 /** What adding codes came to, with the pool's counts as the driver handed them back. */

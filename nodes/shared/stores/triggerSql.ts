@@ -1,4 +1,10 @@
-import type { AssignmentRecord, EventRead, EventStream, StoredEvent } from '../core/storeContract';
+import type {
+	AssignmentRecord,
+	EventRead,
+	EventStream,
+	StoredEvent,
+	UseScope,
+} from '../core/storeContract';
 import {
 	ASSIGNMENT_COLUMNS,
 	TERMS_COLUMNS,
@@ -119,6 +125,11 @@ export function eventQuery(
 }
 
 /** The events of a read's rows; `records` are the rows' records, in order. */
+/** The uses a page of events is: of a shared code, only these are read of its history. */
+export const eventUses = (rows: Array<{ event_n: number | string }>): UseScope => ({
+	numbers: [...new Set(rows.map((row) => Number(row.event_n)).filter((n) => n > 0))],
+});
+
 export function storedEvents<Id, Time, Json>(
 	rows: Array<EventRow<Id, Time, Json>>,
 	records: AssignmentRecord[],

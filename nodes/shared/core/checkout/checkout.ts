@@ -402,10 +402,16 @@ async function findRequested(
 				),
 			);
 	}
+	// A shared code's history is read for these customers and orders alone.
+	const scope = {
+		contactKeys: [...new Set(requests.flatMap((r) => r.contactKey ?? []))],
+		orderReferences: [...new Set(requests.flatMap((r) => r.orderReference ?? []))],
+	};
 	const found = byKey(
 		await session.findCodes(
 			requests.map((r) => r.key),
 			forUpdate,
+			scope,
 		),
 	);
 	if (requests.some((request) => !found.has(request.key)))

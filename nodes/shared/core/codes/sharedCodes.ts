@@ -6,14 +6,9 @@ import type {
 	PoolInfo,
 	RedemptionEntry,
 } from '../storeContract';
+import { SHARED_HOLDER } from '../storeContract';
 import { CouponError } from '../common/errors';
 import { redemptionsOf, UNLIMITED_USES } from '../common/validity';
-
-/**
- * The contact key a shared code is stored as held by. No contact's key is empty, so a shared code
- * is on nobody's contact card, and no assigning takes it: every customer uses it.
- */
-export const SHARED_HOLDER = '';
 
 /**
  * When a shared code without an expiry of its own ends: the last moment that every store and an ISO

@@ -1,4 +1,4 @@
-import { isShared, SHARED_HOLDER } from '../codes/sharedCodes';
+import { isShared } from '../codes/sharedCodes';
 import type {
 	CouponStore,
 	CouponStoreSession,
@@ -318,7 +318,7 @@ export async function pollEvents(
 				: await session.events.read({ ...range, after: position ?? after(from), limit });
 		for (const stored of found)
 			// A shared code belongs to nobody: nobody is reminded that it ends; its uses are events.
-			if (settings.event !== 'expiringSoon' || stored.assignment.contactKey !== SHARED_HOLDER)
+			if (settings.event !== 'expiringSoon' || !isShared(stored.terms))
 				events.push(codeEvent(settings.event, stored, now));
 		if (found.length === limit) {
 			if (found.length > 0) positions[read.stream] = found[found.length - 1].position;
@@ -387,17 +387,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function codeEvent(event: CouponEventName, stored: StoredEvent, now: number): CodeEvent {
 	const { assignment, position } = stored;
+	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
 	// The history of a code of many uses would repeat in every event of it: the view reads only
-	// its latest use that stands (the coupon's orderReference).
-	const latest = redemptionsOf(assignment)
-		.filter((entry) => entry.undoneAt === undefined)
-		.at(-1);
+	// its latest use that stands (the coupon's orderReference); of a shared code, whose uses are
+	// every customer's, the event's own.
+	const latest = isShared(stored.terms)
+		? use
+		: redemptionsOf(assignment)
+				.filter((entry) => entry.undoneAt === undefined)
+				.at(-1);
 	const { redemptions: _, ...coupon } = viewAssignment(
 		stored,
 		{ ...assignment, redemptions: latest ? [latest] : [] },
 		now,
+		latest?.contactKey === undefined ? undefined : latest,
 	);
-	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
 	const common = {
 		couponName: stored.couponName,
 		code: assignment.code,

@@ -4,10 +4,12 @@ import type {
 	EventRead,
 	StoredEvent,
 	TriggerEvents,
+	UseScope,
 } from '../../core/storeContract';
 import type { AssignmentRow } from '../sqlRows';
 import {
 	eventQuery,
+	eventUses,
 	SQLITE_CURSORS,
 	SQLITE_EVENTS,
 	storedEvents,
@@ -19,7 +21,7 @@ import { sqlRows } from './rows';
 export interface LocalStatements {
 	all<R>(sql: string, ...params: SQLInputValue[]): R[];
 	run(sql: string, ...params: SQLInputValue[]): number;
-	records(rows: Array<AssignmentRow<number, number, string>>): AssignmentRecord[];
+	records(rows: Array<AssignmentRow<number, number, string>>, scope?: UseScope): AssignmentRecord[];
 }
 
 /** The Coupon Trigger's reads and cursors in the local coupon file (a LocalSession's `events`). */
@@ -32,7 +34,7 @@ export class LocalEvents implements TriggerEvents {
 			sql,
 			...(params as SQLInputValue[]),
 		);
-		return storedEvents(rows, this.session.records(rows), sqlRows, (ms) => ms);
+		return storedEvents(rows, this.session.records(rows, eventUses(rows)), sqlRows, (ms) => ms);
 	}
 
 	async openSince(): Promise<undefined> {

@@ -24,6 +24,7 @@ import {
 	type CodeFormat,
 	type StagedList,
 	type TriggerEvents,
+	type UseScope,
 } from '../../core/storeContract';
 import { LocalEvents } from './LocalEvents';
 import { sqlRows } from './rows';
@@ -37,6 +38,7 @@ import {
 	LISTED_COLUMNS,
 	TERMS_COLUMNS,
 	type AssignmentRow as SqlAssignmentRow,
+	type CountedCodes,
 	type ListedRow as SqlListedRow,
 	type PoolRow as SqlPoolRow,
 	type RedemptionRow as SqlRedemptionRow,
@@ -63,12 +65,35 @@ const STAGED_WINDOW = 20_000;
 /** A list bound as one parameter and read in SQL with json_each. */
 const list = (values: string[]) => JSON.stringify(values);
 
+/** Codes as one parameter of [pool, code key] pairs, read in SQL as `k` with json_each. */
+const codesList = ({ poolIds, codeKeys }: CountedCodes<number>) =>
+	JSON.stringify(poolIds.map((poolId, i) => [poolId, codeKeys[i]]));
+
+/**
+ * The uses of shared codes (?1, pairs of pool and code key) that a UseScope asks for: those of
+ * customers ?2, of orders ?3, numbered ?4, and each code's newest. Each is a look-up in an index,
+ * however many customers used the code.
+ */
+export const SCOPED_USES = (() => {
+	// INDEXED BY: without statistics SQLite takes the primary key's range of the code, every use.
+	const ofCode = (index = '') =>
+		`FROM json_each(?1) AS k JOIN redemptions r ${index} ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1`;
+	return `SELECT r.* ${ofCode('INDEXED BY redemptions_by_customer')}
+			WHERE r.contact_key IS NOT NULL AND r.contact_key IN (SELECT value FROM json_each(?2))
+		UNION SELECT r.* ${ofCode('INDEXED BY redemptions_by_order')}
+			WHERE r.contact_key IS NOT NULL AND r.order_reference IN (SELECT value FROM json_each(?3))
+		UNION SELECT r.* ${ofCode()} WHERE r.n IN (SELECT value FROM json_each(?4))
+		UNION SELECT r.* ${ofCode()}
+			AND r.n = (SELECT max(m.n) FROM redemptions m WHERE m.pool_id = k.value ->> 0 AND m.code_key = k.value ->> 1)
+		ORDER BY pool_id, code_key, n`;
+})();
+
 export class LocalSession implements CouponStoreSession {
 	readonly turns = new Turns();
 	readonly events: TriggerEvents = new LocalEvents({
 		all: (sql, ...params) => this.all(sql, ...params),
 		run: (sql, ...params) => this.run(sql, ...params),
-		records: (rows) => this.records(rows),
+		records: (rows, scope) => this.records(rows, scope),
 	});
 	private readonly poolIds = new PoolIds<number>(async (name) => await this.findPool(name));
 	private readonly statements = new Map<string, StatementSync>();
@@ -117,15 +142,31 @@ export class LocalSession implements CouponStoreSession {
 		return sqlRows.poolInfo(row, row.code_count);
 	}
 
-	/** The records of these rows, with the uses of those that count them. */
-	private records(rows: AssignmentRow[]): AssignmentRecord[] {
-		const counted = countedCodes(rows);
-		if (counted.length === 0) return rows.map((row) => sqlRows.record(row));
-		const entries = this.all<RedemptionRow>(
-			`SELECT r.* FROM redemptions r
-			JOIN json_each(?) AS k ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1 ORDER BY r.n`,
-			JSON.stringify(counted.map((code) => [code.poolId, code.codeKey])),
-		);
+	/**
+	 * The records of these rows, with the uses of those that count them: every use, or of a shared
+	 * code those `scope` asks for and the newest.
+	 */
+	private records(rows: AssignmentRow[], scope: UseScope = {}): AssignmentRecord[] {
+		const { whole, shared } = countedCodes(rows);
+		const entries: RedemptionRow[] = [];
+		if (whole.codeKeys.length > 0)
+			entries.push(
+				...this.all<RedemptionRow>(
+					`SELECT r.* FROM redemptions r
+					JOIN json_each(?) AS k ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1 ORDER BY r.n`,
+					codesList(whole),
+				),
+			);
+		if (shared.codeKeys.length > 0)
+			entries.push(
+				...this.all<RedemptionRow>(
+					SCOPED_USES,
+					codesList(shared),
+					list(scope.contactKeys ?? []),
+					list(scope.orderReferences ?? []),
+					JSON.stringify(scope.numbers ?? []),
+				),
+			);
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
 	}
@@ -267,7 +308,7 @@ export class LocalSession implements CouponStoreSession {
 		);
 	}
 
-	async findCodes(keys: string[]): Promise<StoredCode[]> {
+	async findCodes(keys: string[], _forUpdate: boolean, scope?: UseScope): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Nothing to lock: a transaction that writes holds the file's write lock already.
 		const rows = this.all<ListedRow & TermsRow>(
@@ -282,7 +323,7 @@ export class LocalSession implements CouponStoreSession {
 		const assigned = rows.filter((row) => row.contact_key !== null) as AssignmentRow[];
 		// The checkout writes to these pools next: their ids are known now, not looked up again.
 		for (const row of rows) this.poolIds.remember(row.pool_name, row.pool_id);
-		return sqlRows.storedCodes(rows, this.records(assigned));
+		return sqlRows.storedCodes(rows, this.records(assigned, scope));
 	}
 
 	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {

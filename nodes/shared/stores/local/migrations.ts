@@ -121,10 +121,16 @@ export const MIGRATIONS: Array<{ version: number; sql: string }> = [
 	},
 	{
 		version: 5,
-		// Shared codes (Uses per Customer), as PostgreSQL's migration 6.
+		// Shared codes (Uses per Customer), as PostgreSQL's migration 6: a use's customer, and the
+		// indexes a checkout reads a shared code's uses of one customer or order by (only shared
+		// codes' uses have a customer).
 		sql: `
 			ALTER TABLE pools ADD COLUMN uses_per_customer INTEGER CHECK (uses_per_customer >= 1);
 			ALTER TABLE redemptions ADD COLUMN contact_key TEXT;
+			CREATE INDEX redemptions_by_customer ON redemptions (pool_id, code_key, contact_key)
+				WHERE contact_key IS NOT NULL;
+			CREATE INDEX redemptions_by_order ON redemptions (pool_id, code_key, order_reference)
+				WHERE contact_key IS NOT NULL;
 		`,
 	},
 ];

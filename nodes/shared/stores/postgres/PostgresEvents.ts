@@ -4,11 +4,13 @@ import type {
 	EventRead,
 	StoredEvent,
 	TriggerEvents,
+	UseScope,
 } from '../../core/storeContract';
 import {
 	eventQuery,
 	postgresCursors,
 	postgresEvents,
+	eventUses,
 	storedEvents,
 	type EventDialect,
 	type EventRow,
@@ -22,7 +24,7 @@ export interface PostgresStatements {
 		sql: string,
 		params?: unknown[],
 	): Promise<{ rows: R[]; rowCount: number }>;
-	records(rows: AssignmentRow[]): Promise<AssignmentRecord[]>;
+	records(rows: AssignmentRow[], scope?: UseScope): Promise<AssignmentRecord[]>;
 }
 
 /** The Coupon Trigger's reads and cursors in PostgreSQL (a PostgresSession's `events`). */
@@ -42,7 +44,7 @@ export class PostgresEvents implements TriggerEvents {
 	async read(read: EventRead): Promise<StoredEvent[]> {
 		const { sql, params } = eventQuery(read, this.dialect);
 		const { rows } = await this.session.query<EventRow<string, Date, unknown>>(sql, params);
-		const records = await this.session.records(rows);
+		const records = await this.session.records(rows, eventUses(rows));
 		return storedEvents(rows, records, sqlRows, (time) => time.getTime());
 	}
 

@@ -25,6 +25,7 @@ import {
 	type CodeFormat,
 	type StagedList,
 	type TriggerEvents,
+	type UseScope,
 } from '../../core/storeContract';
 import { PostgresEvents } from './PostgresEvents';
 import {
@@ -53,6 +54,7 @@ import {
 	evenRanks,
 	iso,
 	isoOrNull,
+	scopedUsesStatement,
 	shuffle,
 	STAGED_TABLE,
 } from './statements';
@@ -93,7 +95,7 @@ export class PostgresSession implements CouponStoreSession {
 	) {
 		this.events = new PostgresEvents(schema, {
 			query: async (sql, params) => await this.query(sql, params),
-			records: async (rows) => await this.records(rows),
+			records: async (rows, scope) => await this.records(rows, scope),
 		});
 	}
 
@@ -123,15 +125,35 @@ export class PostgresSession implements CouponStoreSession {
 		return sqlRows.poolInfo(row, Number(row.code_count) + (this.newCodes.get(row.id) ?? 0));
 	}
 
-	/** The records of these rows, with the uses of those that count them, in one query. */
-	private async records(rows: AssignmentRow[]): Promise<AssignmentRecord[]> {
-		const counted = countedCodes(rows);
-		if (counted.length === 0) return rows.map((row) => sqlRows.record(row));
-		const { rows: entries } = await this.query<RedemptionRow>(
-			`SELECT r.* FROM ${this.schema}.redemptions r
-			JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
-			[counted.map((code) => code.poolId), counted.map((code) => code.codeKey)],
-		);
+	/**
+	 * The records of these rows, with the uses of those that count them: every use, or of a shared
+	 * code those `scope` asks for and the newest.
+	 */
+	private async records(rows: AssignmentRow[], scope: UseScope = {}): Promise<AssignmentRecord[]> {
+		const { whole, shared } = countedCodes(rows);
+		const entries: RedemptionRow[] = [];
+		if (whole.codeKeys.length > 0)
+			entries.push(
+				...(
+					await this.query<RedemptionRow>(
+						`SELECT r.* FROM ${this.schema}.redemptions r
+						JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
+						[whole.poolIds, whole.codeKeys],
+					)
+				).rows,
+			);
+		if (shared.codeKeys.length > 0)
+			entries.push(
+				...(
+					await this.query<RedemptionRow>(scopedUsesStatement(this.schema), [
+						shared.poolIds,
+						shared.codeKeys,
+						scope.contactKeys ?? [],
+						scope.orderReferences ?? [],
+						scope.numbers ?? [],
+					])
+				).rows,
+			);
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
 	}
@@ -257,7 +279,7 @@ export class PostgresSession implements CouponStoreSession {
 		);
 	}
 
-	async findCodes(keys: string[], forUpdate: boolean): Promise<StoredCode[]> {
+	async findCodes(keys: string[], forUpdate: boolean, scope?: UseScope): Promise<StoredCode[]> {
 		if (keys.length === 0) return [];
 		// Locked in one order (pool, key), so runs redeeming overlapping codes cannot deadlock.
 		const { rows } = await this.query<ListedRow & TermsRow>(
@@ -269,7 +291,7 @@ export class PostgresSession implements CouponStoreSession {
 		const assigned = rows.filter((row) => row.contact_key !== null) as AssignmentRow[];
 		// The checkout writes to these pools next: their ids are known now, not looked up again.
 		for (const row of rows) this.poolIds.remember(row.pool_name, row.pool_id);
-		return sqlRows.storedCodes(rows, await this.records(assigned));
+		return sqlRows.storedCodes(rows, await this.records(assigned, scope));
 	}
 
 	async *listCodes(name: string, pageSize: number): AsyncGenerator<ListedCode[]> {

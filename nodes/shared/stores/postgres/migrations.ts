@@ -180,10 +180,17 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 	{
 		version: 6,
 		// Shared codes (Uses per Customer): a coupon's uses per customer, and the customer of each use
-		// of a shared code (held by the empty contact key). Nullable columns: no rewrite.
+		// of a shared code (held by the empty contact key). Nullable columns: no rewrite. The indexes
+		// a checkout reads a shared code's uses of one customer or order by (scopedUsesStatement):
+		// only shared codes' uses have a customer, so they start empty, but building them reads the
+		// table (IF NOT EXISTS: an administrator may build them concurrently beforehand).
 		sql: (s) => `
 			ALTER TABLE ${s}.pools ADD COLUMN uses_per_customer integer CHECK (uses_per_customer >= 1);
 			ALTER TABLE ${s}.redemptions ADD COLUMN contact_key text;
+			CREATE INDEX IF NOT EXISTS redemptions_by_customer ON ${s}.redemptions (pool_id, code_key, contact_key)
+				WHERE contact_key IS NOT NULL;
+			CREATE INDEX IF NOT EXISTS redemptions_by_order ON ${s}.redemptions (pool_id, code_key, order_reference)
+				WHERE contact_key IS NOT NULL;
 		`,
 	},
 ];

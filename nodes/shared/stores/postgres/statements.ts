@@ -284,6 +284,22 @@ export const writeUsesStatement = (schema: string) =>
 			WHERE c.pool_id = $1 AND c.code_key = u.code_key RETURNING c.contact_key
 		) ${COUNT_WRITTEN}`;
 
+/**
+ * The uses of shared codes ($1 their pools, $2 their keys) that a UseScope asks for: those of
+ * customers $3, of orders $4, numbered $5, and each code's newest. Each is a look-up in an index,
+ * however many customers used the code.
+ */
+export const scopedUsesStatement = (schema: string) => {
+	const ofCode = `FROM ${schema}.redemptions r WHERE r.pool_id = k.pool_id AND r.code_key = k.code_key`;
+	return `SELECT r.* FROM unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key)
+		CROSS JOIN LATERAL (
+			SELECT r.* ${ofCode} AND r.contact_key = ANY($3::text[])
+			UNION SELECT r.* ${ofCode} AND r.contact_key IS NOT NULL AND r.order_reference = ANY($4::text[])
+			UNION SELECT r.* ${ofCode} AND r.n = ANY($5::integer[])
+			UNION (SELECT r.* ${ofCode} ORDER BY r.n DESC LIMIT 1)
+		) r ORDER BY r.pool_id, r.code_key, r.n`;
+};
+
 /** Writes a batch of holds taken or released. */
 export const writeHoldsStatement = (schema: string) =>
 	`WITH written AS (

@@ -38,7 +38,7 @@ export class StaticDataEvents implements TriggerEvents {
 							couponName: pool.info.name,
 							terms: pool.terms,
 							position,
-							assignment: copyRecord(assignment),
+							assignment: copyRecord(assignment, { numbers: [position.n] }),
 						});
 				if (this.turns.due()) await this.turns.pass();
 			}

@@ -28,6 +28,7 @@ import {
 	type ListedCode,
 	type TransactionOptions,
 	type CodeFormat,
+	type UseScope,
 } from '../../core/storeContract';
 import { StaticDataEvents } from './StaticDataEvents';
 
@@ -335,7 +336,7 @@ class StaticDataSession implements CouponStoreSession {
 		}
 	}
 
-	async findCodes(keys: string[]): Promise<StoredCode[]> {
+	async findCodes(keys: string[], _forUpdate: boolean, scope?: UseScope): Promise<StoredCode[]> {
 		// One execution at a time owns the static data: there is nothing to lock.
 		const found: StoredCode[] = [];
 		const distinctKeys = new Set(keys);
@@ -351,7 +352,7 @@ class StaticDataSession implements CouponStoreSession {
 					terms: pool.terms,
 					code,
 					key,
-					...(assignment ? { assignment: copyRecord(assignment) } : {}),
+					...(assignment ? { assignment: copyRecord(assignment, scope) } : {}),
 				});
 			}
 		}

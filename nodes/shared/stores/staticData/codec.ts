@@ -2,11 +2,14 @@ import { isCodeFormat } from '../../core/codes/codeFormat';
 import { CouponError } from '../../core/common/errors';
 import { Turns } from '../../core/common/turns';
 import {
+	SHARED_HOLDER,
 	type AssignmentRecord,
 	type ImportCandidate,
 	type PoolKind,
 	type Details,
 	type CodeFormat,
+	type RedemptionEntry,
+	type UseScope,
 } from '../../core/storeContract';
 
 // How coupons are written into a workflow's static data and read back: the stored shape, its
@@ -217,12 +220,36 @@ export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0
 const TIME_RADIX = 36;
 const formatTime = (ms: number | undefined) => (ms === undefined ? '' : ms.toString(TIME_RADIX));
 
-/** A copy the caller may change without changing the stored record. */
-export const copyRecord = (record: AssignmentRecord): AssignmentRecord => ({
-	...record,
-	...(record.redemptions ? { redemptions: record.redemptions.map((entry) => ({ ...entry })) } : {}),
-	...(record.hold ? { hold: { ...record.hold } } : {}),
-});
+/** A copy the caller may change without changing the stored record; a shared code's with the uses `scope` asks for and the newest. */
+export const copyRecord = (record: AssignmentRecord, scope: UseScope = {}): AssignmentRecord => {
+	const { redemptions } = record;
+	const kept =
+		redemptions && record.contactKey === SHARED_HOLDER
+			? scopedUses(redemptions, scope)
+			: redemptions;
+	return {
+		...record,
+		...(kept ? { redemptions: kept.map((entry) => ({ ...entry })) } : {}),
+		...(record.hold ? { hold: { ...record.hold } } : {}),
+	};
+};
+
+/** The uses of a shared code's history that `scope` asks for, and the newest (entries are in order of n). */
+function scopedUses(
+	entries: RedemptionEntry[],
+	{ contactKeys = [], orderReferences = [], numbers = [] }: UseScope,
+): RedemptionEntry[] {
+	const contacts = new Set(contactKeys);
+	const orders = new Set(orderReferences);
+	const asked = new Set(numbers);
+	return entries.filter(
+		(entry, i) =>
+			i === entries.length - 1 ||
+			asked.has(entry.n) ||
+			(entry.contactKey !== undefined && contacts.has(entry.contactKey)) ||
+			(entry.orderReference !== undefined && orders.has(entry.orderReference)),
+	);
+}
 
 /** The eighth field: what checkout added to an assignment, when it added anything. */
 interface Checkout {
