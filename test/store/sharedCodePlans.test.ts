@@ -5,7 +5,7 @@ import { codeKey } from '../../nodes/shared/core/codes/codes';
 import { shareUnusedCodes } from '../../nodes/shared/core/codes/sharedCodes';
 import { UNLIMITED_USES } from '../../nodes/shared/core/common/validity';
 import type { CouponStore } from '../../nodes/shared/core/storeContract';
-import { SCOPED_USES } from '../../nodes/shared/stores/local/LocalSession';
+import { SCOPED_USES } from '../../nodes/shared/stores/local/rows';
 import { LocalStore } from '../../nodes/shared/stores/local/LocalStore';
 import { PostgresStore } from '../../nodes/shared/stores/postgres/PostgresStore';
 import { scopedUsesStatement } from '../../nodes/shared/stores/postgres/statements';

@@ -27,7 +27,7 @@ import {
 	type UseScope,
 } from '../../core/storeContract';
 import { LocalEvents } from './LocalEvents';
-import { sqlRows } from './rows';
+import { codesList, SCOPED_USES, sqlRows, WHOLE_USES } from './rows';
 import {
 	ASSIGNMENT_COLUMNS,
 	countedCodes,
@@ -38,7 +38,6 @@ import {
 	LISTED_COLUMNS,
 	TERMS_COLUMNS,
 	type AssignmentRow as SqlAssignmentRow,
-	type CountedCodes,
 	type ListedRow as SqlListedRow,
 	type PoolRow as SqlPoolRow,
 	type RedemptionRow as SqlRedemptionRow,
@@ -64,29 +63,6 @@ const STAGED_WINDOW = 20_000;
 
 /** A list bound as one parameter and read in SQL with json_each. */
 const list = (values: string[]) => JSON.stringify(values);
-
-/** Codes as one parameter of [pool, code key] pairs, read in SQL as `k` with json_each. */
-const codesList = ({ poolIds, codeKeys }: CountedCodes<number>) =>
-	JSON.stringify(poolIds.map((poolId, i) => [poolId, codeKeys[i]]));
-
-/**
- * The uses of shared codes (?1, pairs of pool and code key) that a UseScope asks for: those of
- * customers ?2, of orders ?3, numbered ?4, and each code's newest. Each is a look-up in an index,
- * however many customers used the code.
- */
-export const SCOPED_USES = (() => {
-	// INDEXED BY: without statistics SQLite takes the primary key's range of the code, every use.
-	const ofCode = (index = '') =>
-		`FROM json_each(?1) AS k JOIN redemptions r ${index} ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1`;
-	return `SELECT r.* ${ofCode('INDEXED BY redemptions_by_customer')}
-			WHERE r.contact_key IS NOT NULL AND r.contact_key IN (SELECT value FROM json_each(?2))
-		UNION SELECT r.* ${ofCode('INDEXED BY redemptions_by_order')}
-			WHERE r.contact_key IS NOT NULL AND r.order_reference IN (SELECT value FROM json_each(?3))
-		UNION SELECT r.* ${ofCode()} WHERE r.n IN (SELECT value FROM json_each(?4))
-		UNION SELECT r.* ${ofCode()}
-			AND r.n = (SELECT max(m.n) FROM redemptions m WHERE m.pool_id = k.value ->> 0 AND m.code_key = k.value ->> 1)
-		ORDER BY pool_id, code_key, n`;
-})();
 
 export class LocalSession implements CouponStoreSession {
 	readonly turns = new Turns();
@@ -150,13 +126,7 @@ export class LocalSession implements CouponStoreSession {
 		const { whole, shared } = countedCodes(rows);
 		const entries: RedemptionRow[] = [];
 		if (whole.codeKeys.length > 0)
-			entries.push(
-				...this.all<RedemptionRow>(
-					`SELECT r.* FROM redemptions r
-					JOIN json_each(?) AS k ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1 ORDER BY r.n`,
-					codesList(whole),
-				),
-			);
+			entries.push(...this.all<RedemptionRow>(WHOLE_USES, codesList(whole)));
 		if (shared.codeKeys.length > 0)
 			entries.push(
 				...this.all<RedemptionRow>(

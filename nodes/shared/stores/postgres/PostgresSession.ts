@@ -55,6 +55,8 @@ import {
 	iso,
 	isoOrNull,
 	scopedUsesStatement,
+	scopedUsesParams,
+	wholeUsesStatement,
 	shuffle,
 	STAGED_TABLE,
 } from './statements';
@@ -131,29 +133,16 @@ export class PostgresSession implements CouponStoreSession {
 	 */
 	private async records(rows: AssignmentRow[], scope: UseScope = {}): Promise<AssignmentRecord[]> {
 		const { whole, shared } = countedCodes(rows);
-		const entries: RedemptionRow[] = [];
-		if (whole.codeKeys.length > 0)
-			entries.push(
-				...(
-					await this.query<RedemptionRow>(
-						`SELECT r.* FROM ${this.schema}.redemptions r
-						JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`,
-						[whole.poolIds, whole.codeKeys],
-					)
-				).rows,
-			);
-		if (shared.codeKeys.length > 0)
-			entries.push(
-				...(
-					await this.query<RedemptionRow>(scopedUsesStatement(this.schema), [
-						shared.poolIds,
-						shared.codeKeys,
-						scope.contactKeys ?? [],
-						scope.orderReferences ?? [],
-						scope.numbers ?? [],
-					])
-				).rows,
-			);
+		const read = async (sql: string, params: unknown[]) =>
+			(await this.query<RedemptionRow>(sql, params)).rows;
+		const entries = [
+			...(whole.codeKeys.length > 0
+				? await read(wholeUsesStatement(this.schema), [whole.poolIds, whole.codeKeys])
+				: []),
+			...(shared.codeKeys.length > 0
+				? await read(scopedUsesStatement(this.schema), scopedUsesParams(shared, scope))
+				: []),
+		];
 		const history = sqlRows.history(entries);
 		return rows.map((row) => sqlRows.record(row, history));
 	}

@@ -6,7 +6,8 @@ import { DatabaseError, type PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Turns } from '../../core/common/turns';
 import { describeDatabaseError } from '../../transport/postgres';
-import type { ImportCandidate } from '../../core/storeContract';
+import type { CountedCodes } from '../sqlRows';
+import type { ImportCandidate, UseScope } from '../../core/storeContract';
 import { ASSIGNMENT_COLUMNS } from '../sqlRows';
 
 // What the PostgreSQL session sends: its assigning statement, times, batches and COPY text.
@@ -284,6 +285,11 @@ export const writeUsesStatement = (schema: string) =>
 			WHERE c.pool_id = $1 AND c.code_key = u.code_key RETURNING c.contact_key
 		) ${COUNT_WRITTEN}`;
 
+/** Every use of codes ($1 their pools, $2 their keys), in order. */
+export const wholeUsesStatement = (schema: string) =>
+	`SELECT r.* FROM ${schema}.redemptions r
+	JOIN unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key) USING (pool_id, code_key) ORDER BY r.n`;
+
 /**
  * The uses of shared codes ($1 their pools, $2 their keys) that a UseScope asks for: those of
  * customers $3, of orders $4, numbered $5, and each code's newest. Each is a look-up in an index,
@@ -299,6 +305,12 @@ export const scopedUsesStatement = (schema: string) => {
 			UNION (SELECT r.* ${ofCode} ORDER BY r.n DESC LIMIT 1)
 		) r ORDER BY r.pool_id, r.code_key, r.n`;
 };
+
+/** The parameters of scopedUsesStatement: the shared codes, and what of their uses `scope` asks. */
+export const scopedUsesParams = (
+	{ poolIds, codeKeys }: CountedCodes<string>,
+	{ contactKeys = [], orderReferences = [], numbers = [] }: UseScope,
+) => [poolIds, codeKeys, contactKeys, orderReferences, numbers];
 
 /** Writes a batch of holds taken or released. */
 export const writeHoldsStatement = (schema: string) =>
