@@ -7,7 +7,7 @@ import { reserveCodes } from '../../nodes/shared/core/checkout/holds';
 import { undoRedemptions, type UndoRequest } from '../../nodes/shared/core/checkout/undo';
 import { codeKey, UNAMBIGUOUS_CHARACTERS } from '../../nodes/shared/core/codes/codes';
 import { createCodesForRun } from '../../nodes/shared/core/codes/createCodes';
-import { SHARED_CODE_END } from '../../nodes/shared/core/codes/sharedCodes';
+import { SHARED_CODE_END, shareUnusedCodes } from '../../nodes/shared/core/codes/sharedCodes';
 import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { contactCards } from '../../nodes/shared/core/assign/contactCard';
 import { poolStatistics } from '../../nodes/shared/core/pool/statistics';
@@ -257,7 +257,8 @@ export function describeSharedCodesContract(
 				),
 			).rejects.toMatchObject({ code: 'CODE_SHARED' });
 			const [statistics] = await run(async (s) => await poolStatistics(s, 'SUMMER', T0));
-			expect(statistics).toMatchObject({ available: 0, active: 1 });
+			// Its codes are never assigned: the list does not run out.
+			expect(statistics).toMatchObject({ available: 0, active: 1, daysLeft: null });
 		});
 
 		it("reads a shared code's uses of the customers and orders asked for and its newest, not everyone's", async () => {
@@ -308,6 +309,93 @@ export function describeSharedCodesContract(
 				expect(use?.contactKey).toBe(`c${position.n}@example.com`);
 				expect(assignment.redemptions!.length).toBeLessThanOrEqual(11);
 			}
+		});
+
+		it("a shared code leaves another coupon's code of the same key to checkouts without a customer", async () => {
+			await run(async (s) => {
+				await s.createPool('PLAIN', 'imported');
+				await s.addImported('PLAIN', [{ code: 'VIP20', key: codeKey('VIP20'), row: 2 }]);
+				await s.assignImported('PLAIN', [
+					{ contactKey: 'ann@example.com', assignedAt: T0, validUntil: T0 + 30 * DAY_MS },
+				]);
+				const pool = await s.createPool('SHARED', 'imported', {
+					usesPerCode: UNLIMITED_USES,
+					usesPerCustomer: 1,
+				});
+				await s.addImported('SHARED', [{ code: 'VIP20', key: codeKey('VIP20'), row: 2 }]);
+				await shareUnusedCodes(s, pool, T0);
+			});
+			const [plain] = await redeem(request('VIP20', undefined, 'P-1'));
+			expect(value(plain)).toMatchObject({ accepted: true, coupon: { name: 'PLAIN' } });
+			const [again] = await validate(request('VIP20', undefined, 'P-2'));
+			expect(value(again)).toMatchObject({ status: 'redeemed', coupon: { name: 'PLAIN' } });
+			// With the customer both are judged: the shared code is the usable one.
+			const [bob] = await validate(request('VIP20', 'bob@example.com'));
+			expect(value(bob)).toMatchObject({ status: 'valid', coupon: { name: 'SHARED' } });
+			const [undone] = await undo(request('VIP20'));
+			expect(value(undone)).toMatchObject({ status: 'undone', coupon: { name: 'PLAIN' } });
+			const [nothing] = await undo(request('VIP20'));
+			expect(error(nothing)).toMatchObject({ code: 'CONTACT_REQUIRED' });
+		});
+
+		it("an undo by order counts its customer's uses; the total cap limits what each customer has left", async () => {
+			const code = await shared(3, 4);
+			await redeem(
+				request(code, 'ann@example.com', 'A-1'),
+				request(code, 'ann@example.com', 'A-2'),
+				request(code, 'bob@example.com', 'B-1'),
+			);
+			const [undone] = await undo(request(code, undefined, 'A-1'));
+			expect(value(undone).message).toBe(
+				`The use of code ${code} of coupon "SUMMER" for order A-1 is undone; it is usable again, with 2 of 3 uses left for this customer`,
+			);
+			expect(value(undone).coupon).toMatchObject({ customerUses: 1, uses: 2 });
+			expect(value(undone).coupon?.redemptions.map((use) => use.orderReference)).toEqual([
+				'A-1',
+				'A-2',
+			]);
+			await redeem(
+				request(code, 'bob@example.com', 'B-2'),
+				request(code, 'carl@example.com', 'C-1'),
+			);
+			// Four uses in all: one left, whatever the customer's own three allow.
+			const [dan] = await validate(request(code, 'dan@example.com'));
+			expect(value(dan)).toMatchObject({ status: 'redeemed' });
+			await undo(request(code, undefined, 'C-1'));
+			const [eve] = await validate(request(code, 'eve@example.com'));
+			expect(value(eve).message).toBe(
+				`Code ${code} of coupon "SUMMER" is valid, with 1 of 3 uses left for this customer`,
+			);
+			const [stranger] = await undo(request(code, 'eve@example.com'));
+			expect(value(stranger)).toMatchObject({ status: 'not_redeemed' });
+			expect(value(stranger).message).toBe(`Code ${code} was never redeemed by this customer`);
+		});
+
+		it('Replace refuses a shared coupon, changing nothing', async () => {
+			const code = await shared(1);
+			const replaced = importInto(
+				fixture.open(),
+				{
+					sheetName: 'S',
+					rows: [['coupon value'], ['AUTUMN20']],
+					cell: (raw: unknown) => raw as string,
+				},
+				{
+					withdraw: true,
+					nameColumn: 'coupon name',
+					valueColumn: 'coupon value',
+					couponName: 'SUMMER',
+					maxRows: 1000,
+					maxNewCoupons: 10,
+					usesPerCode: 1,
+					now: T0,
+				},
+			);
+			await expect(replaced).rejects.toMatchObject({ code: 'CODE_SHARED' });
+			const counts = await run(async (s) => await s.countPool('SUMMER', T0, 0));
+			expect(counts).toMatchObject({ available: 0, active: 1 });
+			const [still] = await validate(request(code, 'ann@example.com'));
+			expect(value(still).status).toBe('valid');
 		});
 
 		it('Coupon Import makes a shared coupon of its codes; codes past their expiry stay lapsed', async () => {

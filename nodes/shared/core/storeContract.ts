@@ -111,9 +111,10 @@ export interface AssignmentRecord {
 export const SHARED_HOLDER = '';
 
 /**
- * The uses of a shared code a read needs: every use of these customers, of these orders, with these
- * numbers. A store reads these (and the newest use, whose number the next follows) and no other: a
- * code in a newsletter may be used a million times.
+ * The uses of a shared code a read needs: every use of these customers, and of the customers of these
+ * orders (an undo names the order, and the answer counts its customer's uses), and the uses with
+ * these numbers. A store reads these (and the newest use, whose number the next follows) and no
+ * other: a code in a newsletter may be used a million times.
  */
 export interface UseScope {
 	contactKeys?: string[];

@@ -37,7 +37,7 @@ export interface AssignmentView {
 	usesLeft: number | null;
 	/** Set for a shared code: how often each customer may use it. */
 	usesPerCustomer: number | null;
-	/** Of a shared code: this customer's uses, taken and not undone; null otherwise. */
+	/** Of a shared code shown to a customer: their uses, taken and not undone; null otherwise. */
 	customerUses: number | null;
 	/** The checkout holding the code now, if any; its order is null when shown to another order. */
 	hold: { orderReference: string | null; until: string } | null;
@@ -53,19 +53,21 @@ const isoOrNull = (ms: number | undefined) =>
 /**
  * The coupon of an assignment as the outputs show it. `forOrder` is set when the answer goes to
  * one order at checkout (Validate, Redeem, Reserve, Release): references of other orders, of a
- * hold or of uses, are then null, so that a checkout never learns another customer's order.
+ * hold or of uses, are then null, so that a checkout never learns another customer's order. A
+ * shared code's view shows the uses of `customer` only, and none without one.
  */
 export function viewAssignment(
 	{ couponName, terms }: OfCoupon,
 	assignment: AssignmentRecord,
 	now: number,
-	forOrder?: { orderReference?: string; contactKey?: string },
+	forOrder?: { orderReference?: string },
+	customer?: string,
 ): AssignmentView {
 	const shared = isShared(terms);
-	// A shared code's uses are every customer's: an answer shows the asking customer's alone.
+	// A shared code's uses are every customer's: a view shows one customer's alone.
 	const redemptions = shared
 		? redemptionsOf(assignment).filter(
-				(entry) => forOrder?.contactKey !== undefined && entry.contactKey === forOrder.contactKey,
+				(entry) => customer !== undefined && entry.contactKey === customer,
 			)
 		: redemptionsOf(assignment);
 	const uses = usesOf(assignment);
@@ -88,9 +90,10 @@ export function viewAssignment(
 		uses,
 		usesLeft: unlimited ? null : Math.max(0, terms.usesPerCode - uses),
 		usesPerCustomer: terms.usesPerCustomer ?? null,
-		customerUses: shared
-			? redemptions.filter((entry) => entry.undoneAt === undefined).length
-			: null,
+		customerUses:
+			shared && customer !== undefined
+				? redemptions.filter((entry) => entry.undoneAt === undefined).length
+				: null,
 		hold: hold
 			? { orderReference: shown(hold.orderReference), until: isoOrNull(hold.until)! }
 			: null,

@@ -1,7 +1,6 @@
 import type {
 	AssignmentRecord,
 	CouponStoreSession,
-	CouponTerms,
 	RedemptionEntry,
 	PoolInfo,
 	Hold,
@@ -14,7 +13,14 @@ import { CouponError, outcomesOf, type Outcome } from '../common/errors';
 import { unknownCoupon } from '../common/unknownNames';
 import { parseCheckoutCode } from '../codes/codes';
 import { checkAgainstFormat } from '../codes/codeFormat';
-import { isShared, SHARED_CODE_END, sharedUsesText, usesByCustomer } from '../codes/sharedCodes';
+import {
+	contactRequired,
+	customerUsesLeftText,
+	isShared,
+	perCustomerText,
+	SHARED_CODE_END,
+	usesByCustomer,
+} from '../codes/sharedCodes';
 import {
 	couponNameKey,
 	describeCharacter,
@@ -181,33 +187,22 @@ function statusOf(stored: StoredCode, request: CodeRequest, now: number): CodeSt
 	return hold && hold.orderReference !== request.orderReference ? 'reserved' : 'valid';
 }
 
-/** A shared code's status for a customer: the uses of all customers, then this one's. */
+/** A shared code's status for a customer (judge asks with one): all customers' uses, then this one's. */
 function sharedStatus(
 	stored: StoredCode,
 	assignment: AssignmentRecord,
 	request: CodeRequest,
 	now: number,
 ): CodeStatus {
-	if (request.contactKey === undefined) throw contactRequired(stored, request.code);
 	const status = assignmentStatus(assignment, now);
 	if (status !== 'active') return status;
 	if (request.orderReference !== undefined && useFor(assignment, request.orderReference))
 		return 'redeemed';
 	const perCustomer = stored.terms.usesPerCustomer!;
-	return usesByCustomer(assignment, request.contactKey).length >= perCustomer
+	return usesByCustomer(assignment, request.contactKey!).length >= perCustomer
 		? 'used_by_customer'
 		: 'valid';
 }
-
-export function contactRequired(stored: StoredCode, code: string): CouponError {
-	return new CouponError(
-		'CONTACT_REQUIRED',
-		`Code ${code} of coupon "${stored.couponName}" is shared (${sharedUsesText(stored.terms as SharedTerms)}), so the step must know the customer`,
-		'Add the Contact option and map it to the customer, such as {{ $json.body.email }}.',
-	);
-}
-
-type SharedTerms = CouponTerms & { usesPerCustomer: number };
 
 /** The use of the code this order took and did not undo: an order takes one use of a code. */
 const useFor = (assignment: AssignmentRecord, orderReference: string) =>
@@ -242,7 +237,7 @@ function describe(
 		case 'replaced':
 			return `${subject} was replaced by a newer coupon on ${isoTime(a?.replacedAt)}`;
 		case 'used_by_customer':
-			return `${subject} was already used by this customer ${perCustomerText(stored!)}`;
+			return `${subject} was already used by this customer ${perCustomerText(stored!.terms)}`;
 		case 'redeemed': {
 			const use =
 				request.orderReference === undefined ? undefined : useFor(a!, request.orderReference);
@@ -261,21 +256,12 @@ function describe(
 	}
 }
 
-/** "once, the most each customer may" */
-function perCustomerText({ terms }: StoredCode): string {
-	const times = terms.usesPerCustomer === 1 ? 'once' : `${terms.usesPerCustomer} times`;
-	return `${times}, the most each customer may`;
-}
-
 /**
  * ", with 3 of 5 uses left" for a code of several uses; nothing for a single-use code. A shared
  * code counts the customer's uses.
  */
 export function usesLeftText({ terms, assignment }: StoredCode, contactKey?: string): string {
-	if (isShared(terms)) {
-		const left = terms.usesPerCustomer - usesByCustomer(assignment!, contactKey ?? '').length;
-		return `, with ${left} of ${terms.usesPerCustomer} use${terms.usesPerCustomer === 1 ? '' : 's'} left for this customer`;
-	}
+	if (isShared(terms)) return customerUsesLeftText(terms, assignment!, contactKey);
 	if (terms.usesPerCode === 1) return '';
 	return `, with ${terms.usesPerCode - usesOf(assignment!)} of ${terms.usesPerCode} uses left`;
 }
@@ -317,7 +303,12 @@ export interface Verdict {
  * hold is judged by the coupon that can take it; two that both can make the request ambiguous.
  */
 export function judge(found: CodesByKey, request: CodeRequest, now: number): Verdict {
-	const named = namedCandidates(found, request);
+	const all = namedCandidates(found, request);
+	// A shared code is judged for a customer only: without one, the other coupons' codes of the key
+	// answer, and the request fails only when none is left.
+	const named =
+		request.contactKey === undefined ? all.filter((stored) => !isShared(stored.terms)) : all;
+	if (named.length === 0 && all.length > 0) throw contactRequired(all[0], request.code);
 	// One code of that key, the usual case: nothing to rank.
 	if (named.length === 1) return { status: statusOf(named[0], request, now), stored: named[0] };
 	const candidates = named
@@ -587,9 +578,13 @@ export async function decideOnCodes<R extends CodeRequest, T>(
 	return outcomes;
 }
 
-/** The view of a stored code's coupon, or null without one. */
-export const viewOf = (stored: StoredCode | undefined, now: number): AssignmentView | null =>
-	stored?.assignment ? viewAssignment(stored, stored.assignment, now) : null;
+/** The view of a stored code's coupon (a shared code's for `customer`), or null without one. */
+export const viewOf = (
+	stored: StoredCode | undefined,
+	now: number,
+	customer?: string,
+): AssignmentView | null =>
+	stored?.assignment ? viewAssignment(stored, stored.assignment, now, undefined, customer) : null;
 
 /** The view of a stored code's coupon as an answer to one order: other orders are not named. */
 export const checkoutView = (
@@ -597,4 +592,6 @@ export const checkoutView = (
 	request: CodeRequest,
 	now: number,
 ): AssignmentView | null =>
-	stored?.assignment ? viewAssignment(stored, stored.assignment, now, request) : null;
+	stored?.assignment
+		? viewAssignment(stored, stored.assignment, now, request, request.contactKey)
+		: null;

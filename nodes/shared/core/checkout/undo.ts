@@ -2,7 +2,6 @@ import type { CouponStoreSession, RedemptionEntry, StoredCode } from '../storeCo
 import type { AssignmentView } from '../assign/assignmentView';
 import {
 	check,
-	checkoutView,
 	decideOnCodes,
 	viewOf,
 	isoTime,
@@ -85,10 +84,13 @@ export async function undoRedemptions(
 	return await decideOnCodes(session, requests, (request, found, writes): Undo => {
 		const { code, orderReference } = request;
 		const forOrder = orderReference === undefined ? '' : ` for order ${orderReference}`;
-		const assigned = assignedCandidates(found, request);
-		// The newest use of a shared code is any customer's: which one is undone must be named.
-		const shared = assigned.find(({ terms }) => isShared(terms));
-		if (shared && orderReference === undefined && request.contactKey === undefined)
+		// The newest use of a shared code is any customer's: which one is undone must be named, unless
+		// another coupon's code of the key has a use to undo.
+		const unnamed = orderReference === undefined && request.contactKey === undefined;
+		const candidates = assignedCandidates(found, request);
+		const assigned = unnamed ? candidates.filter(({ terms }) => !isShared(terms)) : candidates;
+		const shared = candidates.find(({ terms }) => isShared(terms));
+		if (unnamed && shared && !assigned.some((stored) => openUse(stored, request)))
 			throw new CouponError(
 				'CONTACT_REQUIRED',
 				`Code ${code} of coupon "${shared.couponName}" is shared, so the step must know whose use to undo`,
@@ -104,14 +106,8 @@ export async function undoRedemptions(
 			undone: status === 'undone',
 			status,
 			message,
-			coupon:
-				stored && isShared(stored.terms)
-					? checkoutView(
-							stored,
-							{ ...request, contactKey: request.contactKey ?? use?.contactKey },
-							now,
-						)
-					: viewOf(stored, now),
+			// A shared code's answer lists the uses of the customer whose use it concerns.
+			coupon: viewOf(stored, now, request.contactKey ?? use?.contactKey),
 		});
 		if (assigned.length === 0) {
 			const { status, message } = check(found, request, now).result;
@@ -143,7 +139,11 @@ export async function undoRedemptions(
 			usesFor(stored, { ...request, orderReference: undefined }),
 		);
 		if (history.length === 0)
-			return answer('not_redeemed', `Code ${code} was never redeemed`, only);
+			return answer(
+				'not_redeemed',
+				`Code ${code} was never redeemed${only && isShared(only.terms) && request.contactKey !== undefined ? ' by this customer' : ''}`,
+				only,
+			);
 		if (orderReference === undefined || history.some((e) => e.orderReference === orderReference))
 			return answer(
 				'already_undone',

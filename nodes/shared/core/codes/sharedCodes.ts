@@ -3,12 +3,13 @@ import type {
 	CouponStoreSession,
 	CouponTerms,
 	PendingAssignment,
+	OfCoupon,
 	PoolInfo,
 	RedemptionEntry,
 } from '../storeContract';
 import { SHARED_HOLDER } from '../storeContract';
 import { CouponError } from '../common/errors';
-import { redemptionsOf, UNLIMITED_USES } from '../common/validity';
+import { redemptionsOf, UNLIMITED_USES, usesOf } from '../common/validity';
 
 /**
  * When a shared code without an expiry of its own ends: the last moment that every store and an ISO
@@ -19,7 +20,10 @@ export const SHARED_CODE_END = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Codes shared at a time: the pending assignments of a batch are held in memory. */
 const SHARE_BATCH = 1_000;
 
-export const isShared = (terms: CouponTerms): terms is CouponTerms & { usesPerCustomer: number } =>
+/** The terms of a shared coupon. */
+export type SharedTerms = CouponTerms & { usesPerCustomer: number };
+
+export const isShared = (terms: CouponTerms): terms is SharedTerms =>
 	terms.usesPerCustomer !== undefined;
 
 /** The uses of the code this customer took and did not undo. */
@@ -57,7 +61,7 @@ export async function shareUnusedCodes(
 }
 
 /** How a shared coupon's uses read in messages: "2 uses per customer, 100 in all". */
-export function sharedUsesText(terms: CouponTerms & { usesPerCustomer: number }): string {
+export function sharedUsesText(terms: SharedTerms): string {
 	const perCustomer = `${terms.usesPerCustomer} use${terms.usesPerCustomer === 1 ? '' : 's'} per customer`;
 	return terms.usesPerCode === UNLIMITED_USES
 		? perCustomer
@@ -65,10 +69,38 @@ export function sharedUsesText(terms: CouponTerms & { usesPerCustomer: number })
 }
 
 /** Generate for Contact and Render cannot give a shared coupon's code to one contact. */
-export function sharedCouponError(pool: PoolInfo & { usesPerCustomer: number }): CouponError {
+export function sharedCouponError(pool: PoolInfo & SharedTerms): CouponError {
 	return new CouponError(
 		'CODE_SHARED',
 		`Coupon "${pool.name}" is shared (${sharedUsesText(pool)}): its codes belong to no contact, so none can be assigned`,
 		'Write the shared code into the message as it is, or use a coupon without Uses per Customer for codes that each belong to one contact.',
 	);
+}
+
+/** A shared code checked without the customer, whose uses it counts. */
+export function contactRequired(stored: OfCoupon, code: string): CouponError {
+	return new CouponError(
+		'CONTACT_REQUIRED',
+		`Code ${code} of coupon "${stored.couponName}" is shared (${sharedUsesText(stored.terms as SharedTerms)}), so the step must know the customer`,
+		'Add the Contact option and map it to the customer, such as {{ $json.body.email }}.',
+	);
+}
+
+/** "once, the most each customer may" */
+export function perCustomerText(terms: CouponTerms): string {
+	const times = terms.usesPerCustomer === 1 ? 'once' : `${terms.usesPerCustomer} times`;
+	return `${times}, the most each customer may`;
+}
+
+/** ", with 1 of 2 uses left for this customer": what the customer's uses and the total cap leave. */
+export function customerUsesLeftText(
+	terms: SharedTerms,
+	assignment: AssignmentRecord,
+	contactKey: string | undefined,
+): string {
+	const left = Math.min(
+		terms.usesPerCustomer - usesByCustomer(assignment, contactKey ?? '').length,
+		terms.usesPerCode - usesOf(assignment),
+	);
+	return `, with ${left} of ${terms.usesPerCustomer} use${terms.usesPerCustomer === 1 ? '' : 's'} left for this customer`;
 }

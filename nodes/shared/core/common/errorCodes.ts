@@ -45,7 +45,7 @@ export const ERROR_CODES = {
 	COUPON_KIND_MISMATCH:
 		'The step needs an imported list, and the coupon is a generated one (or the other way round).',
 	CODE_SHARED:
-		'A shared code (a coupon with Uses per Customer) cannot be held for one order, nor a shared coupon assigned to one contact.',
+		'A shared code (a coupon with Uses per Customer) cannot be held for one order, nor a shared coupon assigned to one contact or replaced by Coupon Import.',
 	PLACEHOLDER_UNFILLED:
 		'A coupon placeholder of the message cannot be filled, and If a Placeholder Cannot Be Filled says to fail the item.',
 	REPLACE_WOULD_EMPTY: 'Replace would leave a coupon with no code to assign.',

@@ -387,21 +387,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function codeEvent(event: CouponEventName, stored: StoredEvent, now: number): CodeEvent {
 	const { assignment, position } = stored;
-	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
 	// The history of a code of many uses would repeat in every event of it: the view reads only
-	// its latest use that stands (the coupon's orderReference); of a shared code, whose uses are
-	// every customer's, the event's own.
-	const latest = isShared(stored.terms)
-		? use
-		: redemptionsOf(assignment)
-				.filter((entry) => entry.undoneAt === undefined)
-				.at(-1);
+	// its latest use that stands (the coupon's orderReference). A shared code's view shows no
+	// customer's uses: the event names its own customer and order.
+	const latest = redemptionsOf(assignment)
+		.filter((entry) => entry.undoneAt === undefined)
+		.at(-1);
 	const { redemptions: _, ...coupon } = viewAssignment(
 		stored,
 		{ ...assignment, redemptions: latest ? [latest] : [] },
 		now,
-		latest?.contactKey === undefined ? undefined : latest,
 	);
+	const use = assignment.redemptions?.find((entry) => entry.n === position.n);
 	const common = {
 		couponName: stored.couponName,
 		code: assignment.code,

@@ -169,6 +169,18 @@ export async function stageSheet(
 	return { sheetName: table.sheetName, settings, plan };
 }
 
+/**
+ * Replace withdraws only codes nobody holds; a shared code is every customer's (a newsletter's), so
+ * Replace would keep it usable while the summary said the file is the list: refused instead.
+ */
+function sharedReplaceError(pool: PoolInfo): CouponError {
+	return new CouponError(
+		'CODE_SHARED',
+		`Coupon "${pool.name}" is shared: Replace withdraws only codes nobody holds, and its codes are every customer's, so they would stay usable; nothing was imported`,
+		'Import with Add to add shared codes (an Expiry Column gives them an end). To end one now, delete the coupon (Delete Coupon with Delete Assigned Codes Too, which also removes its history of uses) and import the codes that stay.',
+	);
+}
+
 /** A coupon's uses in words: "1 use per code", or a shared coupon's. */
 const usesText = (terms: CouponTerms) =>
 	isShared(terms)
@@ -189,8 +201,11 @@ export async function publishSheet(
 	const generated = existing.find((info) => info?.kind === 'generated');
 	if (generated) throw generatedCouponError(generated);
 	if (settings.withdraw)
-		for (const [i, pool] of plan.pools.entries())
-			await refuseEmptyingReplace(session, sheetName, pool, existing[i], settings.now);
+		for (const [i, pool] of plan.pools.entries()) {
+			const info = existing[i];
+			if (info && isShared(info)) throw sharedReplaceError(info);
+			await refuseEmptyingReplace(session, sheetName, pool, info, settings.now);
+		}
 	const created = plan.pools.filter((_, i) => existing[i] === undefined);
 	if (created.length > settings.maxNewCoupons)
 		throw tooManyNewCoupons(sheetName, created, settings);

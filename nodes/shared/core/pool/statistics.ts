@@ -4,6 +4,7 @@ import { outcomesOf, type Outcome } from '../common/errors';
 import { unknownCoupon } from '../common/unknownNames';
 import { couponNameKey } from '../common/names';
 import { DAY_MS } from '../common/validity';
+import { isShared } from '../codes/sharedCodes';
 
 /** The assignment rate behind `daysLeft` is measured over this many days. */
 export const RATE_WINDOW_DAYS = 7;
@@ -24,13 +25,14 @@ export interface PoolStatistics extends Omit<PoolCounts, 'assignedSince'> {
 	assignedLast7Days: number;
 	/**
 	 * Days until a list (imported or created) runs out at the last 7 days' rate, rounded to one
-	 * decimal; null for a generated coupon or when nothing was assigned in those days.
+	 * decimal; null for a generated or shared coupon (whose codes are never assigned) or when
+	 * nothing was assigned in those days.
 	 */
 	daysLeft: number | null;
 }
 
 function daysLeft(pool: PoolInfo, available: number, recent: number): number | null {
-	if (pool.kind !== 'imported') return null;
+	if (pool.kind !== 'imported' || isShared(pool)) return null;
 	if (available === 0) return 0;
 	if (recent === 0) return null;
 	return Math.round((available / (recent / RATE_WINDOW_DAYS)) * 10) / 10;

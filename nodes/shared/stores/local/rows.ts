@@ -12,7 +12,7 @@ export const codesList = ({ poolIds, codeKeys }: CountedCodes<number>) =>
 
 /**
  * The uses of shared codes (?1, pairs of pool and code key) that a UseScope asks for: those of
- * customers ?2, of orders ?3, numbered ?4, and each code's newest. Each is a look-up in an index,
+ * customers ?2 and of the customers of orders ?3, those numbered ?4, and each code's newest. Each is a look-up in an index,
  * however many customers used the code.
  */
 export const SCOPED_USES = (() => {
@@ -21,8 +21,11 @@ export const SCOPED_USES = (() => {
 		`FROM json_each(?1) AS k JOIN redemptions r ${index} ON r.pool_id = k.value ->> 0 AND r.code_key = k.value ->> 1`;
 	return `SELECT r.* ${ofCode('INDEXED BY redemptions_by_customer')}
 			WHERE r.contact_key IS NOT NULL AND r.contact_key IN (SELECT value FROM json_each(?2))
-		UNION SELECT r.* ${ofCode('INDEXED BY redemptions_by_order')}
-			WHERE r.contact_key IS NOT NULL AND r.order_reference IN (SELECT value FROM json_each(?3))
+		UNION SELECT r.* ${ofCode('INDEXED BY redemptions_by_customer')}
+			WHERE r.contact_key IS NOT NULL AND r.contact_key IN (
+				SELECT o.contact_key FROM redemptions o INDEXED BY redemptions_by_order
+				WHERE o.pool_id = k.value ->> 0 AND o.code_key = k.value ->> 1 AND o.contact_key IS NOT NULL
+					AND o.order_reference IN (SELECT value FROM json_each(?3)))
 		UNION SELECT r.* ${ofCode()} WHERE r.n IN (SELECT value FROM json_each(?4))
 		UNION SELECT r.* ${ofCode()}
 			AND r.n = (SELECT max(m.n) FROM redemptions m WHERE m.pool_id = k.value ->> 0 AND m.code_key = k.value ->> 1)

@@ -191,6 +191,22 @@ export const MIGRATIONS: Array<{ version: number; sql: (schema: string) => strin
 				WHERE contact_key IS NOT NULL;
 			CREATE INDEX IF NOT EXISTS redemptions_by_order ON ${s}.redemptions (pool_id, code_key, order_reference)
 				WHERE contact_key IS NOT NULL;
+
+			-- An older version of the package still running (a queue-mode worker not yet updated) would
+			-- take a shared code for one held by a contact '' and let anyone use it without counting
+			-- the customer's uses: the database refuses such a use.
+			CREATE FUNCTION ${s}.redemptions_name_their_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.contact_key IS NULL AND EXISTS (
+					SELECT 1 FROM ${s}.codes c WHERE c.pool_id = NEW.pool_id AND c.code_key = NEW.code_key AND c.contact_key = ''
+				) THEN
+					RAISE EXCEPTION 'Shared code % was not redeemed: n8n-nodes-coupons on this n8n process is older than the coupon database (schema 6); update it on every n8n main and worker process', NEW.code_key
+						USING ERRCODE = 'integrity_constraint_violation';
+				END IF;
+				RETURN NEW;
+			END $$;
+			CREATE TRIGGER redemptions_name_their_customer BEFORE INSERT ON ${s}.redemptions
+				FOR EACH ROW EXECUTE FUNCTION ${s}.redemptions_name_their_customer();
 		`,
 	},
 ];

@@ -292,7 +292,7 @@ export const wholeUsesStatement = (schema: string) =>
 
 /**
  * The uses of shared codes ($1 their pools, $2 their keys) that a UseScope asks for: those of
- * customers $3, of orders $4, numbered $5, and each code's newest. Each is a look-up in an index,
+ * customers $3 and of the customers of orders $4, those numbered $5, and each code's newest. Each is a look-up in an index,
  * however many customers used the code.
  */
 export const scopedUsesStatement = (schema: string) => {
@@ -300,7 +300,10 @@ export const scopedUsesStatement = (schema: string) => {
 	return `SELECT r.* FROM unnest($1::bigint[], $2::text[]) AS k (pool_id, code_key)
 		CROSS JOIN LATERAL (
 			SELECT r.* ${ofCode} AND r.contact_key = ANY($3::text[])
-			UNION SELECT r.* ${ofCode} AND r.contact_key IS NOT NULL AND r.order_reference = ANY($4::text[])
+			UNION SELECT r.* ${ofCode} AND r.contact_key IN (
+				SELECT o.contact_key FROM ${schema}.redemptions o
+				WHERE o.pool_id = k.pool_id AND o.code_key = k.code_key AND o.contact_key IS NOT NULL
+					AND o.order_reference = ANY($4::text[]))
 			UNION SELECT r.* ${ofCode} AND r.n = ANY($5::integer[])
 			UNION (SELECT r.* ${ofCode} ORDER BY r.n DESC LIMIT 1)
 		) r ORDER BY r.pool_id, r.code_key, r.n`;

@@ -239,15 +239,18 @@ function scopedUses(
 	entries: RedemptionEntry[],
 	{ contactKeys = [], orderReferences = [], numbers = [] }: UseScope,
 ): RedemptionEntry[] {
-	const contacts = new Set(contactKeys);
 	const orders = new Set(orderReferences);
+	const contacts = new Set(contactKeys);
+	// The customers of the orders asked for, whose every use is read too.
+	for (const { orderReference, contactKey } of entries)
+		if (orderReference !== undefined && contactKey !== undefined && orders.has(orderReference))
+			contacts.add(contactKey);
 	const asked = new Set(numbers);
 	return entries.filter(
 		(entry, i) =>
 			i === entries.length - 1 ||
 			asked.has(entry.n) ||
-			(entry.contactKey !== undefined && contacts.has(entry.contactKey)) ||
-			(entry.orderReference !== undefined && orders.has(entry.orderReference)),
+			(entry.contactKey !== undefined && contacts.has(entry.contactKey)),
 	);
 }
 
