@@ -30,18 +30,19 @@ const CODES = 150;
 /** Requests per execution: executions of different processes overlap in every way. */
 const PER_EXECUTION = 5;
 
+/** `CODES` codes of the coupon `name`, as an import reads them. */
+const candidates = (name: string) =>
+	Array.from({ length: CODES }, (_, i) => ({
+		code: `${name}-${i}`,
+		key: codeKey(`${name}-${i}`),
+		row: i + 2,
+	}));
+
 /** A coupon of `CODES` codes, each assigned to its own contact; returns the codes. */
 async function assignedCodes(store: CouponStore, name: string, usesPerCode = 1): Promise<string[]> {
 	return await store.transaction(async (s) => {
 		await s.createPool(name, 'imported', { usesPerCode });
-		await s.addImported(
-			name,
-			Array.from({ length: CODES }, (_, i) => ({
-				code: `${name}-${i}`,
-				key: codeKey(`${name}-${i}`),
-				row: i + 2,
-			})),
-		);
+		await s.addImported(name, candidates(name));
 		const now = Date.now();
 		const assigned = await s.assignImported(
 			name,
@@ -66,16 +67,10 @@ async function sharedCodes(
 			usesPerCode: UNLIMITED_USES,
 			usesPerCustomer,
 		});
-		await s.addImported(
-			name,
-			Array.from({ length: CODES }, (_, i) => ({
-				code: `${name}-${i}`,
-				key: codeKey(`${name}-${i}`),
-				row: i + 2,
-			})),
-		);
+		const codes = candidates(name);
+		await s.addImported(name, codes);
 		await shareUnusedCodes(s, pool, Date.now());
-		return Array.from({ length: CODES }, (_, i) => `${name}-${i}`);
+		return codes.map((candidate) => candidate.code);
 	});
 }
 

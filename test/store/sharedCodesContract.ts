@@ -11,6 +11,7 @@ import { SHARED_CODE_END, shareUnusedCodes } from '../../nodes/shared/core/codes
 import { assignCoupons } from '../../nodes/shared/core/assign/assign';
 import { contactCards } from '../../nodes/shared/core/assign/contactCard';
 import { poolStatistics } from '../../nodes/shared/core/pool/statistics';
+import { deleteCoupons } from '../../nodes/shared/core/pool/deleteCoupon';
 import type { Outcome } from '../../nodes/shared/core/common/errors';
 import { DAY_MS, UNLIMITED_USES } from '../../nodes/shared/core/common/validity';
 import {
@@ -257,6 +258,12 @@ export function describeSharedCodesContract(
 				),
 			).rejects.toMatchObject({ code: 'CODE_SHARED' });
 			const [statistics] = await run(async (s) => await poolStatistics(s, 'SUMMER', T0));
+			const [refused] = await run(
+				async (s) => await deleteCoupons(s, [{ couponName: 'SUMMER', withAssigned: false }], T0),
+			);
+			expect(error(refused).message).toBe(
+				`Coupon "SUMMER" is shared: its 1 code (1 active) may be in every customer's hands, with 0 uses taken, so deleting it would delete them and their history too`,
+			);
 			// Its codes are never assigned: the list does not run out.
 			expect(statistics).toMatchObject({ available: 0, active: 1, daysLeft: null });
 		});

@@ -1,3 +1,4 @@
+import { isShared } from '../codes/sharedCodes';
 import type { CouponStoreSession, PoolCounts, PoolKind } from '../storeContract';
 import { CouponError, StoreError, type Outcome } from '../common/errors';
 import { unknownCoupon } from '../common/unknownNames';
@@ -70,6 +71,12 @@ async function deleteCoupon(
 			'Correct Coupon Name (case does not matter); Get Pool Statistics lists the coupons.',
 		);
 	const { assignedSince: _, ...counts } = await session.countPool(pool.name, now, now);
+	if (counts.assigned > 0 && !withAssigned && isShared(pool))
+		throw new CouponError(
+			'DELETE_NEEDS_CONFIRMATION',
+			`Coupon "${pool.name}" is shared: its ${codesText(counts.assigned)} (${assignedText(counts)}) may be in every customer's hands, with ${counts.uses.toLocaleString('en-US')} use${counts.uses === 1 ? '' : 's'} taken, so deleting it would delete them and their history too`,
+			'Nothing was deleted. Turn on Delete Assigned Codes Too to delete them as well.',
+		);
 	if (counts.assigned > 0 && !withAssigned)
 		throw new CouponError(
 			'DELETE_NEEDS_CONFIRMATION',
